@@ -1,0 +1,93 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Targets mirror the layers: wire protocol and device physics at the bottom,
+// transports beside them, boards above both, lab jobs and SSM engines above
+// boards, and the `xbar` tool on top. A layer imports only layers below it.
+let package = Package(
+    name: "XbarLab",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "XbarLab", targets: [
+            "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
+            "XbarBoard", "XbarStore", "XbarJobs", "XbarSSM",
+        ]),
+        .executable(name: "xbar", targets: ["xbar"]),
+        .executable(name: "xbar-bench", targets: ["xbar-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config.
+        .systemLibrary(
+            name: "CLibUSB", pkgConfig: "libusb-1.0",
+            providers: [.apt(["libusb-1.0-0-dev"])]),
+        .systemLibrary(
+            name: "CLibSerialPort", pkgConfig: "libserialport",
+            providers: [.apt(["libserialport-dev"])]),
+
+        // Frames, messages, codec, CRC, limits: pure values, no I/O.
+        .target(name: "XbarWire"),
+        // Byte streams to boards: serial, USB bulk, in-memory pairs; discovery.
+        .target(name: "XbarTransport", dependencies: [
+            "CLibUSB", "CLibSerialPort",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Physics of non-volatile and STM cells and arrays; parameter sets; fitting.
+        .target(name: "XbarDevice"),
+        // Instrument files: transport, geometry, limits, default device parameters.
+        .target(name: "XbarInstrument", dependencies: [
+            "XbarWire", "XbarDevice", "Yams",
+        ]),
+        // The Board interface, the simulated board, the remote board client, the board server.
+        .target(name: "XbarBoard", dependencies: [
+            "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The run store: runs, ledger, reads, traces, results in SQLite.
+        .target(name: "XbarStore", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // Lab jobs: write-verify programming, reading, STM traces, calibration.
+        .target(name: "XbarJobs", dependencies: [
+            "XbarWire", "XbarDevice", "XbarInstrument", "XbarBoard", "XbarStore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // State-space models: model files, mapping onto tiles, reference and chip-in-loop engines.
+        .target(name: "XbarSSM", dependencies: [
+            "XbarWire", "XbarDevice", "XbarInstrument", "XbarBoard", "XbarJobs",
+        ]),
+        .executableTarget(name: "xbar", dependencies: [
+            "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
+            "XbarBoard", "XbarStore", "XbarJobs", "XbarSSM",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "xbar-bench", dependencies: [
+            "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
+            "XbarBoard", "XbarStore", "XbarJobs", "XbarSSM",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "XbarWireTests", dependencies: [
+            "XbarWire", .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "XbarTransportTests", dependencies: ["XbarTransport"]),
+        .testTarget(name: "XbarDeviceTests", dependencies: ["XbarDevice"]),
+        .testTarget(name: "XbarInstrumentTests", dependencies: ["XbarInstrument"]),
+        .testTarget(name: "XbarBoardTests", dependencies: [
+            "XbarBoard", "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
+        ]),
+        .testTarget(name: "XbarStoreTests", dependencies: ["XbarStore"]),
+        .testTarget(name: "XbarJobsTests", dependencies: [
+            "XbarJobs", "XbarBoard", "XbarStore", "XbarInstrument", "XbarDevice", "XbarWire",
+        ]),
+        .testTarget(name: "XbarSSMTests", dependencies: ["XbarSSM", "XbarBoard", "XbarInstrument"]),
+        .testTarget(name: "xbarTests", dependencies: ["XbarInstrument", "XbarTransport"]),
+    ]
+)

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+struct Xbar: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "xbar",
+        abstract: "Program, read, calibrate and run memristor crossbar test boards.",
+        subcommands: [
+            // Each subcommand lives in its own file under Commands/.
+        ])
+}
+Xbar.main()

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: Swift tests (unit, end to end over pseudo-terminals and emulated USB),
+# then the Python tools' tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build --build-tests
+swift build --product xbar
+swift test --skip-build --parallel --num-workers 2
+if [ -d tools/tests ]; then
+    python3 -m pytest -q tools/tests
+fi
