@@ -24,6 +24,14 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
         hasSpareNormal = false
     }
 
+    /// A generator with this exact state (not all zero), as in the reference description.
+    public init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        precondition(state != (0, 0, 0, 0), "xoshiro256** state must not be all zero")
+        (s0, s1, s2, s3) = state
+        spareNormal = 0
+        hasSpareNormal = false
+    }
+
     @inlinable
     public mutating func next() -> UInt64 {
         let result = rotateLeft(s1 &* 5, 7) &* 9
