@@ -49,12 +49,14 @@ public final class SimulatedBoard: Board {
     /// ADC conversions that saturated at full scale, since creation. Simulation only.
     public internal(set) var adcSaturations: UInt64 = 0
 
-    var clock: BoardClock
+    // The board is driven by one thread at a time and never holds two accesses to these, so
+    // their exclusivity is not checked at run time (the checks would dominate the pulse loop).
+    @exclusivity(unchecked) var clock: BoardClock
     var tiles: [SimulatedTile?]
     /// Cycle-to-cycle noise of pulses.
-    var pulseNoise: Xoshiro256StarStar
+    @exclusivity(unchecked) var pulseNoise: Xoshiro256StarStar
     /// Read noise of reads and MVMs, kept apart so that reading does not change how pulses land.
-    var readNoise: Xoshiro256StarStar
+    @exclusivity(unchecked) var readNoise: Xoshiro256StarStar
     var programs: [UInt16: LoadedProgram] = [:]
     var run: ProgramRun?
     var lastProgramID: UInt16 = 0
