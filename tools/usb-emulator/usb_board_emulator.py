@@ -679,10 +679,35 @@ def device_record(a):
     return "\n".join(lines) + "\n", syspath, "/dev/" + node, desc
 
 
+def reexec_with_preload(preload):
+    """Run this emulator process itself under libumockdev-preload.
+
+    umockdev sends uevents (our "remove" on unplug) from the process that owns
+    the testbed, and it looks the device up with libudev in /sys first; that
+    only finds the testbed's /sys if this process is preloaded too (the same
+    thing umockdev-wrapper does).  The redirection only becomes active once
+    Testbed.new() sets UMOCKDEV_DIR, so everything opened before (the board
+    PTY) is untouched.
+    """
+    if os.environ.get("_USB_BOARD_EMULATOR_PRELOADED") == "1":
+        return
+    env = dict(os.environ)
+    env.pop("UMOCKDEV_DIR", None)
+    old = env.get("LD_PRELOAD", "")
+    env["LD_PRELOAD"] = preload + ((":" + old) if old else "")
+    env["_USB_BOARD_EMULATOR_PRELOADED"] = "1"
+    os.execve(sys.executable, [sys.executable, os.path.abspath(__file__)] + sys.argv[1:], env)
+
+
 def main(argv):
     a = parse_args(argv)
     UMockdev = load_umockdev()
     preload = find_preload()
+    reexec_with_preload(preload)
+    # An early SIGUSR1 (before the device exists) must not kill us and leak
+    # the testbed: remember it and unplug as soon as the child runs.
+    early_unplug = []
+    signal.signal(signal.SIGUSR1, lambda s, f: early_unplug.append(s))
 
     try:
         board_fd, board_kind = open_board(a.board)
@@ -712,16 +737,22 @@ def main(argv):
                 return
             removed[0] = True
             log("unplugging %04x:%04x (%s)" % (a.vid, a.pid, reason))
-            dev.unplug()
+            # First the sysfs removal + "remove" uevent (libusb's hotplug
+            # thread drops the device from its list), then fail the URBs.
             try:
-                testbed.remove_device(syspath)
+                # umockdev 0.17.16's remove_device() sends no uevent itself.
+                testbed.uevent("/sys" + syspath, "remove")
+                testbed.remove_device("/sys" + syspath)
             except Exception as e:  # pragma: no cover
                 log("remove_device failed: %s" % e)
+            dev.unplug()
 
         env = dict(os.environ)
+        env.pop("_USB_BOARD_EMULATOR_PRELOADED", None)
         env["UMOCKDEV_DIR"] = root
         old = env.get("LD_PRELOAD", "")
-        env["LD_PRELOAD"] = preload + ((":" + old) if old else "")
+        if preload not in old.split(":"):
+            env["LD_PRELOAD"] = preload + ((":" + old) if old else "")
 
         # Signals: SIGUSR1 -> unplug; SIGINT/SIGTERM/SIGHUP -> forward to child.
         signal.signal(signal.SIGUSR1, lambda s, f: do_unplug("SIGUSR1"))
@@ -741,6 +772,8 @@ def main(argv):
             log("cannot start %s: %s" % (a.cmd[0], e))
             return 127
 
+        if early_unplug:
+            do_unplug("SIGUSR1 received during start-up")
         if a.unplug_after is not None:
             t = threading.Timer(a.unplug_after, lambda: os.kill(os.getpid(), signal.SIGUSR1))
             t.daemon = True

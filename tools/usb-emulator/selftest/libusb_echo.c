@@ -210,18 +210,34 @@ static int mode_unplug(uint16_t vid, uint16_t pid)
 	r = libusb_release_interface(h, 0);
 	printf("release_interface after unplug: %s (%d)\n", libusb_error_name(r), r);
 	libusb_close(h);
-	/* the device must be gone from a fresh enumeration */
-	libusb_device **list;
-	ssize_t cnt = libusb_get_device_list(ctx, &list);
+	/* the device must be gone from a fresh enumeration; libusb learns that
+	 * from the "remove" uevent in its hotplug thread, so allow it a moment */
 	int still = 0;
-	for (ssize_t i = 0; i < cnt; i++) {
-		struct libusb_device_descriptor dd;
-		if (libusb_get_device_descriptor(list[i], &dd) == 0 &&
-		    dd.idVendor == vid && dd.idProduct == pid)
-			still++;
-	}
-	libusb_free_device_list(list, 1);
+	ssize_t cnt = 0;
+	t0 = now();
+	do {
+		libusb_device **list;
+		cnt = libusb_get_device_list(ctx, &list);
+		still = 0;
+		for (ssize_t i = 0; i < cnt; i++) {
+			struct libusb_device_descriptor dd;
+			if (libusb_get_device_descriptor(list[i], &dd) == 0 &&
+			    dd.idVendor == vid && dd.idProduct == pid)
+				still++;
+		}
+		libusb_free_device_list(list, 1);
+		if (still) {
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+	} while (still && now() - t0 < 2.0);
 	printf("devices with %04x:%04x after unplug: %d (of %zd)\n", vid, pid, still, cnt);
+	libusb_device_handle *h2 = libusb_open_device_with_vid_pid(ctx, vid, pid);
+	printf("libusb_open_device_with_vid_pid after unplug: %s\n", h2 ? "opened (unexpected)" : "NULL");
+	if (h2) {
+		libusb_close(h2);
+		ok = 0;
+	}
 	ok = ok && still == 0;
 	if (!ok)
 		FAIL("unexpected unplug behaviour");
