@@ -205,8 +205,12 @@ class UsbPipeDevice:
         self.unplugged = False
         self.board_eof = False
         self.stats = collections.Counter()
+        self.on_board_eof = None
+        self.devnum = 0
         self.handler = UMockdev.IoctlBase()
         self.handler.connect("handle-ioctl", self._on_ioctl)
+
+    def start(self):
         for fn in (self._reader_loop, self._writer_loop, self._parker_loop):
             threading.Thread(target=fn, daemon=True).start()
 
@@ -281,7 +285,9 @@ class UsbPipeDevice:
             if not chunk:
                 with self.cond:
                     self.board_eof = True
-                if self.verbose:
+                if self.on_board_eof is not None:
+                    self.on_board_eof()
+                elif self.verbose:
                     log("board endpoint closed (EOF); IN URBs will stay pending")
                 return
             with self.cond:
@@ -609,6 +615,9 @@ def parse_args(argv):
     p.add_argument("--unplug-after", type=float, default=None, metavar="SECONDS",
                    help="remove the device SECONDS after the child started "
                         "(SIGUSR1 does the same at any time)")
+    p.add_argument("--unplug-on-board-eof", action="store_true",
+                   help="unplug the USB device when the board endpoint closes "
+                        "(board emulator exited / PTY master closed)")
     p.add_argument("--reap-wait-ms", type=float, default=2.0,
                    help="hold back an empty REAPURBNDELAY answer up to this long "
                         "to stop libusb from busy-polling (0 = answer at once)")
@@ -767,11 +776,19 @@ def main(argv):
             signal.signal(s, forward)
 
         try:
-            child = os.posix_spawnp(a.cmd[0], a.cmd, env)
+            # Python ignores SIGPIPE (and SIGXFSZ); give the child defaults.
+            child = os.posix_spawnp(a.cmd[0], a.cmd, env,
+                                    setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
         except OSError as e:
             log("cannot start %s: %s" % (a.cmd[0], e))
             return 127
 
+        if a.unplug_on_board_eof:
+            def board_gone():
+                log("board endpoint closed")
+                os.kill(os.getpid(), signal.SIGUSR1)
+            dev.on_board_eof = board_gone
+        dev.start()
         if early_unplug:
             do_unplug("SIGUSR1 received during start-up")
         if a.unplug_after is not None:

@@ -125,7 +125,22 @@ echo "$out" | sed 's/^/   /'
 if [ $rc -eq 0 ] && [ "$(grep -c '^BENCH' <<<"$out")" -eq 2 ]; then
     ok "benchmark"; else bad "benchmark (rc=$rc)"; fi
 
-echo "== 9. no testbed directories left behind"
+echo "== 9. --unplug-on-board-eof: the board process dies while a bulk IN is pending"
+start_server
+EOF_BOARD=$BOARD
+eofsrv=${SERVERS[-1]}
+"$PY" "$EMU" --vid 0x$VID --pid 0x$PID --board "$EOF_BOARD" --unplug-on-board-eof -- "$CLIENT" unplug $VID $PID > "$WORK/u3.out" 2>&1 &
+epid=$!
+( sleep 60; kill "$epid" 2>/dev/null ) & watchdog=$!
+sleep 1.5
+kill "$eofsrv"
+wait "$epid"; rc=$?
+kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null
+sed 's/^/   /' "$WORK/u3.out"
+if [ $rc -eq 0 ] && grep -q 'unplug OK' "$WORK/u3.out"; then
+    ok "unplug on board EOF"; else bad "unplug on board EOF (rc=$rc)"; fi
+
+echo "== 10. no testbed directories left behind"
 after=$(ls -d /tmp/umockdev.* 2>/dev/null | sort)
 leaked=$(comm -13 <(echo "$before") <(echo "$after") | grep . || true)
 if [ -z "$leaked" ]; then ok "no leftover /tmp/umockdev.*"; else bad "leftover testbeds: $leaked"; fi
