@@ -12,10 +12,14 @@
  *            bulk IN (10 s timeout) that must fail fast; prints what libusb
  *            reports for every call afterwards.
  *   bench    round trips/s and throughput for 64-byte and 16 KiB payloads.
+ *   threaded like bench (64 B), but a second thread runs the libusb event
+ *            loop (the pattern of an app with a dedicated USB event thread),
+ *            so ioctls on the device fd come from two threads.
  *
  * Exit code 0 on success, 1 on failure.
  */
 #include <libusb.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,10 +290,39 @@ static int mode_bench(uint16_t vid, uint16_t pid)
 	return 0;
 }
 
+static volatile int stop_events;
+
+static void *event_thread(void *arg)
+{
+	(void)arg;
+	while (!stop_events) {
+		struct timeval tv = {0, 100000};
+		libusb_handle_events_timeout_completed(ctx, &tv, NULL);
+	}
+	return NULL;
+}
+
+static int mode_threaded(uint16_t vid, uint16_t pid)
+{
+	libusb_device_handle *h = open_dev(vid, pid, 0);
+	if (!h)
+		FAIL("device not found");
+	claim(h);
+	pthread_t th;
+	pthread_create(&th, NULL, event_thread, NULL);
+	const char *e = getenv("BENCH_SECONDS");
+	bench_one(h, 64, e ? atof(e) : 2.0);
+	stop_events = 1;
+	libusb_release_interface(h, 0);   /* makes the event thread return */
+	libusb_close(h);
+	pthread_join(th, NULL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s echo|timeout|unplug|bench VID PID [OUT_EP IN_EP]\n", argv[0]);
+		fprintf(stderr, "usage: %s echo|timeout|unplug|bench|threaded VID PID [OUT_EP IN_EP]\n", argv[0]);
 		return 2;
 	}
 	uint16_t vid = (uint16_t)strtoul(argv[2], NULL, 16);
@@ -311,6 +344,8 @@ int main(int argc, char **argv)
 		r = mode_unplug(vid, pid);
 	else if (!strcmp(m, "bench"))
 		r = mode_bench(vid, pid);
+	else if (!strcmp(m, "threaded"))
+		r = mode_threaded(vid, pid);
 	else
 		FAIL("unknown mode %s", m);
 	libusb_exit(ctx);

@@ -37,7 +37,7 @@ FAIL=0
 ok()   { echo "PASS: $1"; PASS=$((PASS + 1)); }
 bad()  { echo "FAIL: $1"; FAIL=$((FAIL + 1)); }
 
-cc -O2 -Wall -Wextra -o "$WORK/libusb_echo" "$HERE/libusb_echo.c" $(pkg-config --cflags --libs libusb-1.0) || {
+cc -O2 -Wall -Wextra -pthread -o "$WORK/libusb_echo" "$HERE/libusb_echo.c" $(pkg-config --cflags --libs libusb-1.0) || {
     echo "FAIL: cannot compile libusb_echo.c"; exit 1; }
 CLIENT="$WORK/libusb_echo"
 
@@ -124,6 +124,12 @@ out=$(emu --board "$PTY_BOARD" -- "$CLIENT" bench $VID $PID 2>&1); rc=$?
 echo "$out" | sed 's/^/   /'
 if [ $rc -eq 0 ] && [ "$(grep -c '^BENCH' <<<"$out")" -eq 2 ]; then
     ok "benchmark"; else bad "benchmark (rc=$rc)"; fi
+
+echo "== 8b. same with a separate libusb event thread (ioctls from two threads)"
+out=$(emu --board "$PTY_BOARD" -- "$CLIENT" threaded $VID $PID 2>&1); rc=$?
+echo "$out" | sed 's/^/   /'
+if [ $rc -eq 0 ] && grep -q '^BENCH' <<<"$out"; then
+    ok "threaded event loop"; else bad "threaded event loop (rc=$rc)"; fi
 
 echo "== 9. --unplug-on-board-eof: the board process dies while a bulk IN is pending"
 start_server
