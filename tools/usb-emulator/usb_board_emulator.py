@@ -708,15 +708,25 @@ def reexec_with_preload(preload):
     os.execve(sys.executable, [sys.executable, os.path.abspath(__file__)] + sys.argv[1:], env)
 
 
+_KEEP_ALIVE = []
+
+HANDLED_SIGNALS = (signal.SIGCHLD, signal.SIGUSR1, signal.SIGINT,
+                   signal.SIGTERM, signal.SIGHUP)
+
+
 def main(argv):
+    # All signals we act on are blocked in every thread (GLib's worker thread
+    # and ours inherit the mask) and collected by the main thread with
+    # sigtimedwait().  A plain Python handler is not enough: the kernel may
+    # deliver a process signal to any thread, and then the main thread stays
+    # blocked in waitpid() until the child exits.  The mask survives the
+    # re-exec below, so an early SIGUSR1 stays pending instead of killing us.
+    signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED_SIGNALS)
+    signal.signal(signal.SIGCHLD, lambda s, f: None)   # make SIGCHLD queue
     a = parse_args(argv)
     UMockdev = load_umockdev()
     preload = find_preload()
     reexec_with_preload(preload)
-    # An early SIGUSR1 (before the device exists) must not kill us and leak
-    # the testbed: remember it and unplug as soon as the child runs.
-    early_unplug = []
-    signal.signal(signal.SIGUSR1, lambda s, f: early_unplug.append(s))
 
     try:
         board_fd, board_kind = open_board(a.board)
@@ -725,6 +735,9 @@ def main(argv):
         return 2
 
     testbed = UMockdev.Testbed.new()
+    # Keep the Testbed alive until os._exit(): its destructor would try to
+    # remove the directory we delete ourselves, and abort with a GLib ERROR.
+    _KEEP_ALIVE.append(testbed)
     root = testbed.get_root_dir()
     rc = 1
     child = None
@@ -763,21 +776,10 @@ def main(argv):
         if preload not in old.split(":"):
             env["LD_PRELOAD"] = preload + ((":" + old) if old else "")
 
-        # Signals: SIGUSR1 -> unplug; SIGINT/SIGTERM/SIGHUP -> forward to child.
-        signal.signal(signal.SIGUSR1, lambda s, f: do_unplug("SIGUSR1"))
-
-        def forward(signum, frame):
-            if child is not None:
-                try:
-                    os.kill(child, signum)
-                except ProcessLookupError:
-                    pass
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, forward)
-
         try:
-            # Python ignores SIGPIPE (and SIGXFSZ); give the child defaults.
-            child = os.posix_spawnp(a.cmd[0], a.cmd, env,
+            # The child gets an empty signal mask and default SIGPIPE/SIGXFSZ
+            # (Python ignores those two).
+            child = os.posix_spawnp(a.cmd[0], a.cmd, env, setsigmask=(),
                                     setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
         except OSError as e:
             log("cannot start %s: %s" % (a.cmd[0], e))
@@ -789,20 +791,37 @@ def main(argv):
                 os.kill(os.getpid(), signal.SIGUSR1)
             dev.on_board_eof = board_gone
         dev.start()
-        if early_unplug:
-            do_unplug("SIGUSR1 received during start-up")
-        if a.unplug_after is not None:
-            t = threading.Timer(a.unplug_after, lambda: os.kill(os.getpid(), signal.SIGUSR1))
-            t.daemon = True
-            t.start()
 
+        deadline = None
+        if a.unplug_after is not None:
+            deadline = time.monotonic() + a.unplug_after
+        status = 0
         while True:
             try:
-                _, status = os.waitpid(child, 0)
-                break
+                pid, st = os.waitpid(child, os.WNOHANG)
             except ChildProcessError:
-                status = 0
                 break
+            if pid:
+                status = st
+                break
+            wait = 1.0
+            if deadline is not None:
+                wait = max(0.0, min(wait, deadline - time.monotonic()))
+            info = signal.sigtimedwait(HANDLED_SIGNALS, wait)
+            if deadline is not None and time.monotonic() >= deadline:
+                deadline = None
+                do_unplug("--unplug-after %g" % a.unplug_after)
+            if info is None or info.si_signo == signal.SIGCHLD:
+                continue
+            if info.si_signo == signal.SIGUSR1:
+                do_unplug("SIGUSR1")
+            elif info.si_code <= 0:
+                # Sent with kill(): pass it on.  (A terminal's ^C already
+                # reaches the child through the process group.)
+                try:
+                    os.kill(child, info.si_signo)
+                except ProcessLookupError:
+                    pass
         if os.WIFEXITED(status):
             rc = os.WEXITSTATUS(status)
         elif os.WIFSIGNALED(status):
