@@ -177,12 +177,29 @@ static int mode_timeout(uint16_t vid, uint16_t pid)
 	return 0;
 }
 
+static volatile int left_fired;
+
+static int LIBUSB_CALL on_left(libusb_context *c, libusb_device *d,
+			       libusb_hotplug_event ev, void *user)
+{
+	(void)c; (void)d; (void)user;
+	if (ev == LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT)
+		left_fired++;
+	return 0;
+}
+
 static int mode_unplug(uint16_t vid, uint16_t pid)
 {
 	libusb_device_handle *h = open_dev(vid, pid, 0);
 	if (!h)
 		FAIL("device not found");
 	claim(h);
+	libusb_hotplug_callback_handle cb = 0;
+	if (libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG) &&
+	    libusb_hotplug_register_callback(ctx, LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT, 0,
+					     vid, pid, LIBUSB_HOTPLUG_MATCH_ANY,
+					     on_left, NULL, &cb) != LIBUSB_SUCCESS)
+		FAIL("cannot register hotplug callback");
 	unsigned char msg[64], in[64];
 	memset(msg, 0x5a, sizeof msg);
 	int rounds = 0, r;
@@ -245,6 +262,15 @@ static int mode_unplug(uint16_t vid, uint16_t pid)
 		ok = 0;
 	}
 	ok = ok && still == 0;
+	t0 = now();
+	while (!left_fired && now() - t0 < 2.0) {
+		struct timeval tv = {0, 50000};
+		libusb_handle_events_timeout_completed(ctx, &tv, NULL);
+	}
+	printf("hotplug DEVICE_LEFT callback: %s\n", left_fired ? "fired" : "did not fire");
+	ok = ok && left_fired;
+	if (cb)
+		libusb_hotplug_deregister_callback(ctx, cb);
 	if (!ok)
 		FAIL("unexpected unplug behaviour");
 	printf("unplug OK: clear LIBUSB_ERROR_NO_DEVICE, no hang\n");
