@@ -1,0 +1,105 @@
+/// Consistent Overhead Byte Stuffing: removes every zero byte from a frame so that a single
+/// 0x00 can mark where frames end, and a receiver that joins mid-stream or sees garbage
+/// resynchronises at the next 0x00.
+///
+/// Each block starts with a code byte `n` (1...255): `n - 1` non-zero data bytes follow, then,
+/// unless `n` is 255 or the block ends the frame, a zero that the code byte stands for.
+public enum COBS {
+    /// The stuffed form of `bytes`, without the trailing delimiter. Never contains 0x00.
+    public static func encode(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(maxEncodedCount(bytes.count) + 1)
+        encode(bytes, into: &out)
+        return out
+    }
+
+    /// Appends the stuffed form of `bytes` (without delimiter) to `out`.
+    public static func encode(_ bytes: some Collection<UInt8>, into out: inout [UInt8]) {
+        // A block that ends full (code 255) implies no zero, so the next block is opened only
+        // when another byte follows: the canonical form, byte for byte as other COBS encoders.
+        var codeIndex: Int? = out.count
+        out.append(0)
+        var code: UInt8 = 1
+        for byte in bytes {
+            if codeIndex == nil {
+                codeIndex = out.count
+                out.append(0)
+                code = 1
+            }
+            if byte == 0 {
+                out[codeIndex!] = code
+                codeIndex = out.count
+                out.append(0)
+                code = 1
+            } else {
+                out.append(byte)
+                code += 1
+                if code == 0xFF {
+                    out[codeIndex!] = code
+                    codeIndex = nil
+                }
+            }
+        }
+        if let codeIndex { out[codeIndex] = code }
+    }
+
+    /// The most bytes `count` bytes can stuff to (excluding the delimiter).
+    public static func maxEncodedCount(_ count: Int) -> Int {
+        count + count / 254 + 1
+    }
+
+    /// The original bytes of a stuffed frame (delimiter already removed).
+    ///
+    /// - Throws: `WireError` of kind `.badCOBS` at the offending offset of `stuffed` when it
+    ///   holds a zero byte or a code byte points past its end.
+    public static func decode(_ stuffed: some Collection<UInt8>) throws(WireError) -> [UInt8] {
+        let bytes = Array(stuffed)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            let code = Int(bytes[i])
+            guard code != 0 else {
+                throw WireError(.badCOBS, field: "frame", offset: i, sequence: sequenceHint(bytes),
+                                reason: "zero byte inside a stuffed frame")
+            }
+            let end = i + code
+            guard end <= bytes.count else {
+                throw WireError(.badCOBS, field: "frame", offset: i, sequence: sequenceHint(bytes),
+                                reason: "code byte \(code) runs \(end - bytes.count) bytes past the end of the frame")
+            }
+            var j = i + 1
+            while j < end {
+                guard bytes[j] != 0 else {
+                    throw WireError(.badCOBS, field: "frame", offset: j, sequence: sequenceHint(bytes),
+                                    reason: "zero byte inside a stuffed frame")
+                }
+                out.append(bytes[j])
+                j += 1
+            }
+            i = end
+            if code != 0xFF && i < bytes.count { out.append(0) }
+        }
+        return out
+    }
+
+    /// The sequence number a damaged stuffed frame appears to carry, read by unstuffing as far
+    /// as possible; nil when fewer than the first four bytes can be recovered.
+    static func sequenceHint(_ stuffed: [UInt8]) -> UInt16? {
+        var out: [UInt8] = []
+        var i = 0
+        while i < stuffed.count, out.count < FrameLayout.sequenceOffset + 2 {
+            let code = Int(stuffed[i])
+            guard code != 0 else { break }
+            var j = i + 1
+            while j < min(i + code, stuffed.count), out.count < 4 {
+                out.append(stuffed[j])
+                j += 1
+            }
+            i += code
+            if code != 0xFF && i < stuffed.count { out.append(0) }
+        }
+        guard out.count >= FrameLayout.sequenceOffset + 2 else { return nil }
+        return UInt16(out[FrameLayout.sequenceOffset]) | UInt16(out[FrameLayout.sequenceOffset + 1]) << 8
+    }
+}
