@@ -15,32 +15,26 @@ public enum COBS {
 
     /// Appends the stuffed form of `bytes` (without delimiter) to `out`.
     public static func encode(_ bytes: some Collection<UInt8>, into out: inout [UInt8]) {
-        // A block that ends full (code 255) implies no zero, so the next block is opened only
-        // when another byte follows: the canonical form, byte for byte as other COBS encoders.
-        var codeIndex: Int? = out.count
-        out.append(0)
-        var code: UInt8 = 1
-        for byte in bytes {
-            if codeIndex == nil {
-                codeIndex = out.count
-                out.append(0)
-                code = 1
-            }
-            if byte == 0 {
-                out[codeIndex!] = code
-                codeIndex = out.count
-                out.append(0)
-                code = 1
-            } else {
-                out.append(byte)
-                code += 1
-                if code == 0xFF {
-                    out[codeIndex!] = code
-                    codeIndex = nil
-                }
-            }
+        let done: Void? = bytes.withContiguousStorageIfAvailable { encode($0, into: &out) }
+        if done == nil { Array(bytes).withUnsafeBufferPointer { encode($0, into: &out) } }
+    }
+
+    private static func encode(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        // Copies each run of non-zero bytes (at most 254) in one piece behind its code byte.
+        // A run that ends full (code 255) implies no zero, so when the input ends right after
+        // it no further block is written: the canonical form other COBS encoders produce.
+        var i = 0
+        let n = bytes.count
+        while true {
+            var j = i
+            let limit = min(n, i + 254)
+            while j < limit && bytes[j] != 0 { j += 1 }
+            out.append(UInt8(j - i + 1))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<j]))
+            if j == n { return }
+            // A full block (code 255) implies no zero; a shorter one implies the zero at j.
+            i = j - i == 254 ? j : j + 1
         }
-        if let codeIndex { out[codeIndex] = code }
     }
 
     /// The most bytes `count` bytes can stuff to (excluding the delimiter).
@@ -56,30 +50,31 @@ public enum COBS {
         let bytes = Array(stuffed)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
-        var i = 0
-        while i < bytes.count {
-            let code = Int(bytes[i])
-            guard code != 0 else {
-                throw WireError(.badCOBS, field: "frame", offset: i, sequence: sequenceHint(bytes),
-                                reason: "zero byte inside a stuffed frame")
-            }
-            let end = i + code
-            guard end <= bytes.count else {
-                throw WireError(.badCOBS, field: "frame", offset: i, sequence: sequenceHint(bytes),
-                                reason: "code byte \(code) runs \(end - bytes.count) bytes past the end of the frame")
-            }
-            var j = i + 1
-            while j < end {
-                guard bytes[j] != 0 else {
-                    throw WireError(.badCOBS, field: "frame", offset: j, sequence: sequenceHint(bytes),
-                                    reason: "zero byte inside a stuffed frame")
+        let failure: WireError? = bytes.withUnsafeBufferPointer { buffer in
+            var i = 0
+            while i < buffer.count {
+                let code = Int(buffer[i])
+                guard code != 0 else {
+                    return WireError(.badCOBS, field: "frame", offset: i, sequence: sequenceHint(bytes),
+                                     reason: "zero byte inside a stuffed frame")
                 }
-                out.append(bytes[j])
-                j += 1
+                let end = i + code
+                guard end <= buffer.count else {
+                    return WireError(.badCOBS, field: "frame", offset: i, sequence: sequenceHint(bytes),
+                                     reason: "code byte \(code) runs \(end - buffer.count) bytes past the end of the frame")
+                }
+                let block = UnsafeBufferPointer(rebasing: buffer[(i + 1)..<end])
+                if let zero = block.firstIndex(of: 0) {
+                    return WireError(.badCOBS, field: "frame", offset: i + 1 + zero, sequence: sequenceHint(bytes),
+                                     reason: "zero byte inside a stuffed frame")
+                }
+                out.append(contentsOf: block)
+                i = end
+                if code != 0xFF && i < buffer.count { out.append(0) }
             }
-            i = end
-            if code != 0xFF && i < bytes.count { out.append(0) }
+            return nil
         }
+        if let failure { throw failure }
         return out
     }
 

@@ -6,11 +6,22 @@
 public enum CRC32C {
     /// The CRC-32C of `bytes`.
     public static func checksum(_ bytes: some Collection<UInt8>) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
+        let fast = bytes.withContiguousStorageIfAvailable { buffer in
+            table.withUnsafeBufferPointer { update(0xFFFF_FFFF, buffer, $0) }
+        }
+        if let fast { return fast ^ 0xFFFF_FFFF }
+        let copy = Array(bytes)
+        return copy.withUnsafeBufferPointer { buffer in
+            table.withUnsafeBufferPointer { update(0xFFFF_FFFF, buffer, $0) }
+        } ^ 0xFFFF_FFFF
+    }
+
+    private static func update(_ start: UInt32, _ bytes: UnsafeBufferPointer<UInt8>, _ table: UnsafeBufferPointer<UInt32>) -> UInt32 {
+        var crc = start
         for byte in bytes {
             crc = table[Int(UInt8(truncatingIfNeeded: crc) ^ byte)] ^ (crc >> 8)
         }
-        return crc ^ 0xFFFF_FFFF
+        return crc
     }
 
     /// One entry per byte value: the reflected polynomial division of that byte.
