@@ -151,7 +151,7 @@ extension InstrumentsCommand {
                     if strict && !warnings.isEmpty { failed = true }
                 } catch {
                     failed = true
-                    fflush(stdout)  // Keep OK lines and problems in file order when both streams share a terminal.
+                    fflush(nil)  // Keep OK lines and problems in file order when both streams share a terminal.
                     FileHandle.standardError.write(Data((error.description + "\n").utf8))
                 }
             }
