@@ -112,7 +112,7 @@ struct InstrumentFileSchema {
 
     /// Checks a bulk endpoint address: bit 7 is the direction (set for IN), bits 0-3 the number.
     private func endpoint(_ address: Int, in isIn: Bool, _ s: InstrumentFileSection, _ key: String) -> Int? {
-        let shown = "0x" + String(address, radix: 16, uppercase: true)
+        let shown = InstrumentFileSection.hexadecimal(address, digits: 2)
         let expected = isIn ? "a bulk IN endpoint is 0x81...0x8F" : "a bulk OUT endpoint is 0x01...0x0F"
         var problem: String?
         if isIn && address & 0x80 == 0 {
@@ -178,7 +178,6 @@ struct InstrumentFileSchema {
         let programActions = s.integer("max_program_actions", in: 1...Int(UInt32.max))
         if let minWidth, let maxWidth, minWidth >= maxWidth {
             log.report(s.path("min_pulse_width_seconds"), "\(minWidth) s must be below max_pulse_width_seconds (\(maxWidth) s)", at: s.value("min_pulse_width_seconds", required: false))
-            return nil
         }
         guard let set, let reset, let read, let mvm, let minWidth, let maxWidth, let compliance, let energy,
               let averages, let trainLength, let programActions else { return nil }
@@ -233,24 +232,19 @@ struct InstrumentFileSchema {
         let stuckMax = s.number("stuck_at_max_rate", .unitInterval)
         let relaxation = s.number("relaxation_spread_per_decade", .nonNegative)
 
-        var consistent = true
         if let gMin, let gMax, gMin.mean >= gMax.mean {
             log.report(s.path("g_min_siemens"), "\(gMin.mean) S must be below g_max_siemens (\(gMax.mean) S)", at: s.value("g_min_siemens", required: false))
-            consistent = false
         }
         if let limits, let setThreshold, setThreshold.mean >= Double(limits.maxSetVolts) {
             log.report(s.path("set_threshold_volts"), "\(setThreshold.mean) V is not below limits.max_set_volts (\(limits.maxSetVolts) V), so no allowed SET pulse could switch a cell", at: s.value("set_threshold_volts", required: false))
-            consistent = false
         }
         if let limits, let resetThreshold, resetThreshold.mean >= Double(limits.maxResetVolts) {
             log.report(s.path("reset_threshold_volts"), "\(resetThreshold.mean) V is not below limits.max_reset_volts (\(limits.maxResetVolts) V), so no allowed RESET pulse could switch a cell", at: s.value("reset_threshold_volts", required: false))
-            consistent = false
         }
         if let stuckMin, let stuckMax, stuckMin + stuckMax > 1 {
             log.report(s.path("stuck_at_max_rate"), "stuck_at_min_rate + stuck_at_max_rate is \(stuckMin + stuckMax), more than every cell", at: s.value("stuck_at_max_rate", required: false))
-            consistent = false
         }
-        guard consistent, let gMin, let gMax, let setThreshold, let resetThreshold, let setStep, let resetStep,
+        guard let gMin, let gMax, let setThreshold, let resetThreshold, let setStep, let resetStep,
               let overdrive, let referenceWidth, let widthExponent, let c2c, let readNoise, let stuckMin,
               let stuckMax, let relaxation else { return nil }
         return NonVolatileCellParameters(
@@ -277,16 +271,13 @@ struct InstrumentFileSchema {
         let readNoise = s.number("read_noise_spread", .nonNegative)
         let readDisturb = s.number("read_disturb_fraction", .unitInterval)
 
-        var consistent = true
         if let tau, let slowTau, let slowFraction, slowFraction > 0, slowTau.mean <= tau.mean {
             log.report(s.path("slow_tau_seconds"), "\(slowTau.mean) s must be above tau_seconds (\(tau.mean) s) when slow_fraction is above 0; set slow_fraction to 0 to disable the slow component", at: s.value("slow_tau_seconds", required: false))
-            consistent = false
         }
         if let limits, let threshold, threshold.mean >= Double(limits.maxSetVolts) {
             log.report(s.path("threshold_volts"), "\(threshold.mean) V is not below limits.max_set_volts (\(limits.maxSetVolts) V), so no allowed pulse could potentiate a state node", at: s.value("threshold_volts", required: false))
-            consistent = false
         }
-        guard consistent, let base, let ceiling, let tau, let slowTau, let slowFraction, let increment, let threshold,
+        guard let base, let ceiling, let tau, let slowTau, let slowFraction, let increment, let threshold,
               let overdrive, let referenceWidth, let widthExponent, let c2c, let readNoise, let readDisturb else { return nil }
         return ShortTermMemoryCellParameters(
             baseSiemens: base, ceilingSiemens: ceiling, tauSeconds: tau, slowTauSeconds: slowTau,

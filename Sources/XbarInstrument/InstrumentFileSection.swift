@@ -155,11 +155,9 @@ final class InstrumentFileSection {
             return nil
         }
         guard range.contains(value) else {
-            let shown = hex ? "0x" + String(value, radix: 16, uppercase: true) : "\(value)"
-            let bounds = hex
-                ? "0x\(String(range.lowerBound, radix: 16, uppercase: true))...0x\(String(range.upperBound, radix: 16, uppercase: true))"
-                : "\(range.lowerBound)...\(range.upperBound)"
-            log.report(path(key), "must be in \(bounds), got \(shown)", at: node)
+            let digits = String(range.upperBound, radix: 16).count
+            let show = { (x: Int) in hex ? Self.hexadecimal(x, digits: digits) : "\(x)" }
+            log.report(path(key), "must be in \(show(range.lowerBound))...\(show(range.upperBound)), got \(show(value))", at: node)
             return nil
         }
         return value
@@ -243,6 +241,12 @@ final class InstrumentFileSection {
             return nil
         }
         return text
+    }
+
+    /// `0x01`, `0x1209`: at least `digits` hexadecimal digits, upper case.
+    static func hexadecimal(_ x: Int, digits: Int) -> String {
+        let h = String(x, radix: 16, uppercase: true)
+        return (x < 0 ? "-0x" : "0x") + String(repeating: "0", count: max(0, digits - h.count + (x < 0 ? 1 : 0))) + h.filter { $0 != "-" }
     }
 
     private static func isNull(_ text: String) -> Bool {
