@@ -74,7 +74,7 @@ extension Instrument {
             return InstrumentProblem(keyPath: "", message: "cannot read the text as YAML\(at): \(problem)")
         case let .duplicatedKeysInMapping(duplicates, context):
             return InstrumentProblem(keyPath: duplicates.joined(separator: ", "),
-                                     message: "duplicate key; each key may appear once in a mapping",
+                                     message: "appears more than once in the same mapping; keep one",
                                      line: context.mark.line, column: context.mark.column)
         default:
             return InstrumentProblem(keyPath: "", message: "YAML syntax error: \(yamlError)")

@@ -97,13 +97,6 @@ struct InstrumentFileSchema {
             log.report(s.path(missing), "missing; give both usb_vendor_id and usb_product_id of the USB-serial adapter, or neither", at: s.node)
             return nil
         }
-        for key in ["data_bits", "parity", "stop_bits", "flow_control", "usb_vendor_id", "usb_product_id"] where s.has(key) {
-            // A present key that failed to read has been reported; do not build from a default.
-            let failed = (key == "data_bits" && dataBits == nil) || (key == "parity" && parity == nil)
-                || (key == "stop_bits" && stopBits == nil) || (key == "flow_control" && flow == nil)
-                || (key == "usb_vendor_id" && usbVID == nil) || (key == "usb_product_id" && usbPID == nil)
-            if failed { return nil }
-        }
         guard let baud else { return nil }
         return .serial(SerialSettings(baudRate: baud, dataBits: dataBits ?? 8, parity: parity ?? .none,
                                       stopBits: stopBits ?? 1, flowControl: flow ?? .none,

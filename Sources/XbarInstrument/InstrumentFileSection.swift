@@ -72,8 +72,29 @@ final class InstrumentFileSection {
     func value(_ key: String, required: Bool = true) -> Node? {
         asked.append(key)
         if let entry = entries.first(where: { $0.key == key }) { return entry.value }
-        if required { log.report(path(key), "missing; this key is required", at: node) }
+        if required { log.report(path(key), "missing; add it (\(Self.expectedValue(for: key)))", at: node) }
         return nil
+    }
+
+    /// What a key's value is, from its name: units are in the names.
+    static func expectedValue(for key: String) -> String {
+        let units = ["volts", "seconds", "siemens", "amperes", "joules"]
+        if let unit = units.first(where: { key.hasSuffix("_\($0)") }) { return "a number of \(unit)" }
+        if ["_fraction", "_spread", "_rate", "_per_decade", "_exponent"].contains(where: { key.hasSuffix($0) }) {
+            return "a fraction, e.g. 0.05"
+        }
+        switch key {
+        case "transport", "limits", "adc", "dac", "device", "non_volatile", "short_term_memory":
+            return "a section of keys; see instruments/usb-4x64.yaml"
+        case "tiles": return "a list of {index, kind, rows, columns}"
+        case "bias_scheme": return "grounded, half_voltage or third_voltage"
+        case "model": return "text, the model string boards of this type report in IDENTIFY"
+        case "version": return "text, e.g. \"1.0.0\""
+        case "vendor_id", "product_id", "out_endpoint", "in_endpoint": return "a hexadecimal number, e.g. 0x81"
+        case "index", "rows", "columns", "bits", "interface", "baud_rate", "max_read_averages",
+             "max_read_train_length", "max_program_actions": return "a whole number"
+        default: return "see instruments/usb-4x64.yaml"
+        }
     }
 
     func has(_ key: String) -> Bool { entries.contains { $0.key == key } }

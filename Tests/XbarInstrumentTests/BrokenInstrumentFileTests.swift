@@ -1,5 +1,6 @@
 import Testing
 import XbarInstrument
+import XbarWire
 
 /// Each fixture in Fixtures/ breaks the shipped usb-4x64 (or serial-32x32) file in a known way.
 @Suite("broken instrument files")
@@ -99,7 +100,8 @@ struct BrokenInstrumentFileTests {
     func missingKeys() throws {
         let error = try rejection("missing-keys")
         #expect(error.problems.map(\.keyPath) == ["model", "adc", "device.non_volatile.read_noise_spread"])
-        #expect(error.problems.allSatisfy { $0.message.hasPrefix("missing") })
+        #expect(error.problems.allSatisfy { $0.message.hasPrefix("missing; add it (") })
+        #expect(error.problem(at: "device.non_volatile.read_noise_spread")?.message == "missing; add it (a fraction, e.g. 0.05)")
     }
 
     @Test("serial settings: bad data bits, a misspelt parity, and half an adapter VID/PID")
@@ -139,6 +141,14 @@ struct BrokenInstrumentFileTests {
         #expect(error.problems.map(\.keyPath) == ["read_volts", "read_volts", "stm_read_volts"])
     }
 
+    @Test("a key given twice is named with the line of its first appearance")
+    func duplicateKey() throws {
+        let text = try RepositoryFiles.text(RepositoryFiles.shipped("usb-4x64"))
+            .replacingOccurrences(of: "  max_reset_volts: 3.3\n", with: "  max_reset_volts: 3.3\n  max_set_volts: 2.0\n")
+        let error = try rejection(yaml: text)
+        #expect(error.problems == [InstrumentProblem(keyPath: "max_set_volts", message: "appears more than once in the same mapping; keep one", line: 26, column: 3)])
+    }
+
     @Test("an empty file and a missing file are explained")
     func emptyAndMissing() throws {
         let empty = try rejection(yaml: "# nothing here\n", path: "empty.yaml")
@@ -155,6 +165,26 @@ struct BrokenInstrumentFileTests {
             throw InstrumentFileError(path: path, problems: [])
         } catch {
             return error
+        }
+    }
+}
+
+@Suite("limit keys in instrument files")
+struct LimitKeyTests {
+    /// A refusal names `LimitID.instrumentKey`; the user must find exactly that key in the file.
+    @Test("every limit a board can refuse is read from the key its refusal names",
+          arguments: LimitID.allCases.filter { $0 != .none })
+    func limitKeysMatch(limit: LimitID) throws {
+        let key = try #require(limit.instrumentKey.split(separator: ".").last.map(String.init))
+        let text = try RepositoryFiles.text(RepositoryFiles.shipped("usb-4x64"))
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let without = lines.filter { !$0.hasPrefix("  \(key):") }.joined(separator: "\n")
+        #expect(without.count < text.count, "the shipped file has no line for \(key)")
+        do throws(InstrumentFileError) {
+            _ = try Instrument.parse(yaml: without, path: "usb-4x64.yaml")
+            Issue.record("the file without \(key) was accepted")
+        } catch {
+            #expect(error.problems.map(\.keyPath) == [limit.instrumentKey])
         }
     }
 }
