@@ -3,9 +3,10 @@ import XbarDevice
 import XbarWire
 
 extension Instrument {
-    /// Values outside the ranges the literature reports for real devices (the "Realistic
-    /// ranges" of the design): legal, so not errors, but what works on a simulated board with
-    /// such values may not work on silicon. Key paths are those of the instrument file.
+    /// Values outside the ranges the literature reports for real devices (aihwkit and NeuroSim
+    /// presets, 1T1R array and WOx reservoir measurements): legal, so not errors, but what works
+    /// on a simulated board with such values may not work on silicon. Key paths are those of
+    /// the instrument file.
     public var realismWarnings: [InstrumentProblem] {
         var warnings: [InstrumentProblem] = []
         func check(_ keyPath: String, _ value: Double, _ range: ClosedRange<Double>, _ what: String,

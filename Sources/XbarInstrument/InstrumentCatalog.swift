@@ -80,16 +80,13 @@ public struct InstrumentCatalog: Hashable, Sendable {
         files().map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
     }
 
-    /// The path of the file `nameOrPath` refers to: an existing file path as given, or a name
-    /// looked up in the folder.
+    /// The path of the file `nameOrPath` refers to: a path (see ``isPath(_:)``) as given, or a
+    /// name looked up in the folder.
     ///
     /// - Throws: ``InstrumentFileError`` naming the known instruments (and the closest name)
-    ///   when there is no such file or name.
+    ///   when there is no such name.
     public func path(of nameOrPath: String) throws(InstrumentFileError) -> String {
-        let looksLikePath = nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml")
-        if looksLikePath || FileManager.default.fileExists(atPath: nameOrPath) && !Self.isDirectory(nameOrPath) {
-            return nameOrPath
-        }
+        if Self.isPath(nameOrPath) { return nameOrPath }
         if let file = files().first(where: { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent == nameOrPath }) {
             return file
         }
@@ -105,8 +102,34 @@ public struct InstrumentCatalog: Hashable, Sendable {
     /// Loads the instrument `nameOrPath` refers to (see ``path(of:)``).
     ///
     /// - Throws: ``InstrumentFileError`` for an unknown name or any problem in the file.
-    public func instrument(_ nameOrPath: String) throws(InstrumentFileError) -> Instrument {
+    public func resolve(_ nameOrPath: String) throws(InstrumentFileError) -> Instrument {
         try Instrument.load(path: path(of: nameOrPath))
+    }
+
+    /// The file an `--instrument` value refers to: a path as given (no instruments folder
+    /// needed), or a name looked up in the folder ``locate(explicitDirectory:environment:currentDirectory:executablePath:)``
+    /// finds.
+    ///
+    /// - Throws: ``InstrumentFileError`` when no folder is found or the name is unknown.
+    public static func path(of nameOrPath: String, instrumentsDirectory: String?) throws(InstrumentFileError) -> String {
+        if isPath(nameOrPath) { return nameOrPath }
+        return try locate(explicitDirectory: instrumentsDirectory).path(of: nameOrPath)
+    }
+
+    /// Loads the instrument an `--instrument` value refers to (see ``path(of:instrumentsDirectory:)``).
+    ///
+    /// - Throws: ``InstrumentFileError`` when no folder is found, the name is unknown, or the
+    ///   file has problems.
+    public static func resolve(_ nameOrPath: String, instrumentsDirectory: String?) throws(InstrumentFileError) -> Instrument {
+        try Instrument.load(path: path(of: nameOrPath, instrumentsDirectory: instrumentsDirectory))
+    }
+
+    /// Whether `nameOrPath` is a file path rather than an instrument name: it has a `/`, ends
+    /// in `.yaml` or `.yml`, or names an existing file.
+    public static func isPath(_ nameOrPath: String) -> Bool {
+        if nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") { return true }
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: nameOrPath, isDirectory: &isDirectory) && !isDirectory.boolValue
     }
 
     /// Every file in the folder, loaded or with its problems, sorted by name.

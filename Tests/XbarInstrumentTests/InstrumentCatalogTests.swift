@@ -74,7 +74,9 @@ struct InstrumentCatalogTests {
     func resolving() throws {
         let catalog = InstrumentCatalog(directory: RepositoryFiles.instrumentsFolder.path)
         #expect(try catalog.path(of: "usb-4x64") == RepositoryFiles.shipped("usb-4x64"))
-        #expect(try catalog.instrument("serial-32x32").model == "xbar-serial-32x32")
+        #expect(try catalog.resolve("serial-32x32").model == "xbar-serial-32x32")
+        #expect(try InstrumentCatalog.resolve(RepositoryFiles.shipped("usb-4x64"), instrumentsDirectory: "/nonexistent").name == "usb-4x64")
+        #expect(try InstrumentCatalog.resolve("usb-4x64", instrumentsDirectory: catalog.directory).name == "usb-4x64")
         let fixture = RepositoryFiles.fixture("unrealistic")
         #expect(try catalog.path(of: fixture) == fixture)
         let error = #expect(throws: InstrumentFileError.self) { try catalog.path(of: "usb-4x46") }

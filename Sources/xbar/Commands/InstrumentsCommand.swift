@@ -141,7 +141,7 @@ extension InstrumentsCommand {
             var failed = false
             for file in files {
                 do throws(InstrumentFileError) {
-                    let path = try resolve(file)
+                    let path = try InstrumentCatalog.path(of: file, instrumentsDirectory: folder.instrumentsDirectory)
                     let instrument = try Instrument.load(path: path)
                     print("\(path): OK (\(instrument.name), model \(instrument.model), version \(instrument.version), digest \(instrument.contentDigest))")
                     let warnings = instrument.realismWarnings
@@ -156,14 +156,6 @@ extension InstrumentsCommand {
                 }
             }
             if failed { throw ExitCode(1) }
-        }
-
-        /// A path as given; a bare name through the instruments folder.
-        private func resolve(_ file: String) throws(InstrumentFileError) -> String {
-            if file.contains("/") || file.hasSuffix(".yaml") || file.hasSuffix(".yml") || FileManager.default.fileExists(atPath: file) {
-                return file
-            }
-            return try folder.catalog().path(of: file)
         }
     }
 }
