@@ -39,9 +39,10 @@ extension Instrument {
         check(nvPath + "read_noise_spread", nv.readNoiseSpread, 0.005...0.03, "read noise", scale: 100, unit: " %")
         check(nvPath + "stuck_at_min_rate", nv.stuckAtMinRate + nv.stuckAtMaxRate, 0.001...0.02,
               "stuck cells in total (stuck_at_min_rate + stuck_at_max_rate)", scale: 100, unit: " %")
-        // The drift's standard deviation grows by the per-decade figure each decade from one
-        // second on; a day is log10(86400) = 4.94 decades.
-        check(nvPath + "relaxation_spread_per_decade", nv.relaxationSpreadPerDecade * log10(86_400),
+        // The drift is a random walk in log time: its standard deviation after d decades from
+        // one second on is the per-decade figure times sqrt(d); a day is log10(86400) = 4.94
+        // decades.
+        check(nvPath + "relaxation_spread_per_decade", nv.relaxationSpreadPerDecade * log10(86_400).squareRoot(),
               0.01...0.03, "relaxation within a day, as a fraction of the range,", scale: 100, unit: " %")
         check("read_volts", defaultReadVolts, 0.1...0.5, "non-volatile read voltage", unit: " V")
 

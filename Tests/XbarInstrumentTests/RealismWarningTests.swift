@@ -22,14 +22,19 @@ struct RealismWarningTests {
         #expect(instrument.realismWarnings.map(\.keyPath) == ["device.non_volatile.set_step_fraction", "device.non_volatile.reset_step_fraction"])
     }
 
-    @Test("relaxation is judged over a day: about 4.94 decades of the per-decade spread")
+    @Test("relaxation is judged over a day: the per-decade spread times sqrt(4.94 decades)")
     func relaxationOverADay() throws {
-        // 0.01 per decade is 4.9 % of the range after a day, above the 3 % bound;
-        // 0.006 is 2.96 %, inside it.
+        // sqrt(log10(86400)) = 2.222: 0.015 per decade is 3.33 % of the range after a day (above
+        // 3 %), 0.004 is 0.89 % (below 1 %), 0.0135 is 3.0 % and 0.0045 is 1.0 % (just inside).
         let base = try RepositoryFiles.text(RepositoryFiles.shipped("usb-4x64"))
-        let high = try Instrument.parse(yaml: base.replacingOccurrences(of: "relaxation_spread_per_decade: 0.004", with: "relaxation_spread_per_decade: 0.01"), path: "usb-4x64.yaml")
-        #expect(high.realismWarnings.map(\.keyPath) == ["device.non_volatile.relaxation_spread_per_decade"])
-        let inside = try Instrument.parse(yaml: base.replacingOccurrences(of: "relaxation_spread_per_decade: 0.004", with: "relaxation_spread_per_decade: 0.006"), path: "usb-4x64.yaml")
-        #expect(inside.realismWarnings == [])
+        func warnings(_ perDecade: String) throws -> [String] {
+            let text = base.replacingOccurrences(of: "relaxation_spread_per_decade: 0.01\n", with: "relaxation_spread_per_decade: \(perDecade)\n")
+            #expect(text != base)
+            return try Instrument.parse(yaml: text, path: "usb-4x64.yaml").realismWarnings.map(\.keyPath)
+        }
+        #expect(try warnings("0.015") == ["device.non_volatile.relaxation_spread_per_decade"])
+        #expect(try warnings("0.004") == ["device.non_volatile.relaxation_spread_per_decade"])
+        #expect(try warnings("0.0134") == [])
+        #expect(try warnings("0.0046") == [])
     }
 }
