@@ -152,8 +152,14 @@ final class InstrumentFileSection {
     func float(_ key: String, _ rules: NumberRule..., required: Bool = true) -> Float? {
         guard let node = value(key, required: required),
               let x = Self.number(node, at: path(key), rules, log: log) else { return nil }
-        if case .scalar(let scalar) = node, let f = Float(scalar.string.trimmingSpaces) { return f }
-        return Float(x)
+        var f = Float(x)
+        if case .scalar(let scalar) = node, let parsed = Float(scalar.string.trimmingSpaces) { f = parsed }
+        // Limits and converter ranges travel as 32-bit floats in IDENTIFY and on the wire.
+        guard f.isFinite, (f == 0) == (x == 0) else {
+            log.report(path(key), "\(x) is outside the range of a 32-bit float (about 1e-38...3e38)", at: node)
+            return nil
+        }
+        return f
     }
 
     /// A whole number, decimal or hexadecimal (`0x1209`), within `range`.

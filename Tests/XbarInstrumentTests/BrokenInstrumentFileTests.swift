@@ -111,18 +111,20 @@ struct BrokenInstrumentFileTests {
         #expect(error.problem(at: "transport.parity")?.message == "expected one of none, odd, even, got \"evn\"; did you mean even?")
     }
 
-    @Test("a quoted number, an empty value and a list where a number belongs are each explained")
+    @Test("a quoted number, an empty value, a list, NaN and a value too small for a float are each explained")
     func wrongShapes() throws {
         let text = try RepositoryFiles.text(RepositoryFiles.shipped("usb-4x64"))
             .replacingOccurrences(of: "max_set_volts: 3.0", with: "max_set_volts: \"3.0\"")
             .replacingOccurrences(of: "max_reset_volts: 3.3", with: "max_reset_volts:")
             .replacingOccurrences(of: "max_read_volts: 0.5", with: "max_read_volts: [0.5]")
             .replacingOccurrences(of: "max_mvm_volts: 0.3", with: "max_mvm_volts: .nan")
+            .replacingOccurrences(of: "compliance_amperes: 200.0e-6", with: "compliance_amperes: 1e-60")
         let error = try rejection(yaml: text)
         #expect(error.problem(at: "limits.max_set_volts")?.message == "expected a number, got the quoted text \"3.0\"; write numbers without quotes")
         #expect(error.problem(at: "limits.max_reset_volts")?.message == "expected a number, got nothing")
         #expect(error.problem(at: "limits.max_read_volts")?.message == "expected a number, got a list")
         #expect(error.problem(at: "limits.max_mvm_volts")?.message == "expected a number, got \".nan\"")
+        #expect(error.problem(at: "limits.compliance_amperes")?.message == "1e-60 is outside the range of a 32-bit float (about 1e-38...3e38)")
     }
 
     @Test("a name key that differs from the file name is refused")

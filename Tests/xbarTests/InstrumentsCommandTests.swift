@@ -88,3 +88,12 @@ struct InstrumentsCommandTests {
         #expect(run.standardOutput.contains("usb 1209:58BA"), "\(run)")
     }
 }
+
+extension InstrumentsCommandTests {
+    @Test("a missing --instruments-dir folder is an error naming the folder, exit 1")
+    func missingFolder() throws {
+        let run = try XbarExecutable.run(["instruments", "--instruments-dir", "/nonexistent/instruments"])
+        #expect(run.status == 1, "\(run)")
+        #expect(run.standardError.contains("/nonexistent/instruments: no such folder (given with --instruments-dir)"), "\(run)")
+    }
+}

@@ -49,8 +49,7 @@ extension InstrumentsCommand {
         @OptionGroup var folder: InstrumentsFolderOptions
 
         func run() throws {
-            let catalog: InstrumentCatalog
-            do { catalog = try folder.catalog() } catch { throw ValidationError(error.description) }
+            let catalog = try folder.catalog()
             let entries = catalog.loadAll()
             if entries.isEmpty {
                 print("no instrument files (.yaml) in \(catalog.directory)")
@@ -132,10 +131,6 @@ extension InstrumentsCommand {
 
         @Argument(help: "Instrument files (paths, or names in the instruments folder).")
         var files: [String]
-
-        func validate() throws {
-            if files.isEmpty { throw ValidationError("give at least one instrument file, e.g. xbar instruments check instruments/usb-4x64.yaml") }
-        }
 
         func run() throws {
             var failed = false
