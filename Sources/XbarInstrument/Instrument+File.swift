@@ -11,9 +11,15 @@ extension Instrument {
     ///   YAML syntax error (with line and column), unknown, missing or mistyped keys, values out
     ///   of range. Values merely unusual for real devices are not errors; see ``realismWarnings``.
     public static func load(path: String) throws(InstrumentFileError) -> Instrument {
-        guard FileManager.default.fileExists(atPath: path) else {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw InstrumentFileError(path: path, problems: [
                 InstrumentProblem(keyPath: "", message: "no such file; give the path of an instrument file (.yaml) or a name from `xbar instruments`"),
+            ])
+        }
+        guard !isDirectory.boolValue else {
+            throw InstrumentFileError(path: path, problems: [
+                InstrumentProblem(keyPath: "", message: "is a folder; give one instrument file in it (.yaml)"),
             ])
         }
         guard let data = FileManager.default.contents(atPath: path) else {

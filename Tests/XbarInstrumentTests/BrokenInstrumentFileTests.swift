@@ -151,10 +151,16 @@ struct BrokenInstrumentFileTests {
         #expect(error.problems == [InstrumentProblem(keyPath: "max_set_volts", message: "appears more than once in the same mapping; keep one", line: 26, column: 3)])
     }
 
-    @Test("an empty file and a missing file are explained")
+    @Test("an empty file, a folder and a missing file are explained")
     func emptyAndMissing() throws {
         let empty = try rejection(yaml: "# nothing here\n", path: "empty.yaml")
         #expect(empty.problems.first?.message.hasPrefix("the file is empty") == true)
+        let folderPath = RepositoryFiles.testsFolder.appendingPathComponent("Fixtures").path
+        #expect(throws: InstrumentFileError(path: folderPath, problems: [
+            InstrumentProblem(keyPath: "", message: "is a folder; give one instrument file in it (.yaml)"),
+        ])) {
+            try Instrument.load(path: folderPath)
+        }
         let missing = try rejection("../../nonexistent")
         #expect(missing.description.hasSuffix("nonexistent.yaml: no such file; give the path of an instrument file (.yaml) or a name from `xbar instruments`"))
     }

@@ -111,6 +111,13 @@ enum XbarExecutable {
                    standardError: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
 
+    /// Whether the binary found lives inside this package (under its `.build` folder), as it
+    /// does unless `XBAR_EXECUTABLE` names one elsewhere.
+    static var isInsidePackage: Bool {
+        guard let found = try? url() else { return false }
+        return found.resolvingSymlinksInPath().path.hasPrefix(packageRoot.resolvingSymlinksInPath().path + "/")
+    }
+
     private static func isProgram(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
