@@ -177,7 +177,7 @@ final class DescriptorStream: @unchecked Sendable {
 }
 
 /// True when the descriptor reports hang-up or error with no data waiting.
-private func pollReportsHangUp(_ fd: Int32) -> Bool {
+func pollReportsHangUp(_ fd: Int32) -> Bool {
     var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
     guard poll(&descriptor, 1, 0) == 1 else { return false }
     let hangUp = descriptor.revents & Int16(POLLHUP | POLLERR) != 0
