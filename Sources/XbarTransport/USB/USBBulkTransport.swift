@@ -46,7 +46,7 @@ public final class USBBulkTransport: ByteTransport, @unchecked Sendable {
         guard outEndpoint & 0x80 == 0, inEndpoint & 0x80 != 0 else {
             throw .invalidConfiguration(
                 what: "USB endpoints of \(device.info)",
-                reason: "OUT endpoint must have bit 7 clear and IN endpoint bit 7 set, got OUT 0x\(String(outEndpoint, radix: 16)) IN 0x\(String(inEndpoint, radix: 16))")
+                reason: "OUT endpoint must have bit 7 clear and IN endpoint bit 7 set, got OUT \(hexByte(outEndpoint)) IN \(hexByte(inEndpoint))")
         }
         do throws(TransportError) {
             try device.claimInterface(interfaceNumber)
@@ -63,8 +63,8 @@ public final class USBBulkTransport: ByteTransport, @unchecked Sendable {
     deinit { close() }
 
     public var description: String {
-        "\(device.info) interface \(interfaceNumber), bulk OUT 0x\(String(outEndpoint, radix: 16, uppercase: true))"
-            + " IN 0x\(String(inEndpoint, radix: 16, uppercase: true)) (libusb)"
+        "\(device.info) interface \(interfaceNumber), bulk OUT \(hexByte(outEndpoint))"
+            + " IN \(hexByte(inEndpoint)) (libusb)"
     }
 
     private func withDevice<T>(_ operation: String, _ body: () throws(TransportError) -> T) throws(TransportError) -> T {
@@ -97,7 +97,7 @@ public final class USBBulkTransport: ByteTransport, @unchecked Sendable {
 
     /// The corresponding C function is `libusb_bulk_transfer` on the OUT endpoint.
     public func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant) throws(TransportError) {
-        let operation = "write to \(device.info) endpoint 0x\(String(outEndpoint, radix: 16))"
+        let operation = "write to \(device.info) endpoint \(hexByte(outEndpoint))"
         writeLock.lock()
         defer { writeLock.unlock() }
         try withDevice(operation) { () throws(TransportError) in
@@ -129,7 +129,7 @@ public final class USBBulkTransport: ByteTransport, @unchecked Sendable {
     /// The corresponding C function is `libusb_bulk_transfer` on the IN endpoint.
     public func read(upTo maxBytes: Int, deadline: ContinuousClock.Instant) throws(TransportError) -> [UInt8] {
         precondition(maxBytes > 0, "read(upTo:) needs room for at least one byte")
-        let operation = "read from \(device.info) endpoint 0x\(String(inEndpoint, radix: 16))"
+        let operation = "read from \(device.info) endpoint \(hexByte(inEndpoint))"
         readLock.lock()
         defer { readLock.unlock() }
         return try withDevice(operation) { () throws(TransportError) -> [UInt8] in
@@ -171,4 +171,10 @@ public final class USBBulkTransport: ByteTransport, @unchecked Sendable {
         device.releaseInterface(interfaceNumber)
         device.close()
     }
+}
+
+/// "0x81".
+func hexByte(_ value: UInt8) -> String {
+    let digits = String(value, radix: 16, uppercase: true)
+    return "0x" + (digits.count == 1 ? "0" : "") + digits
 }
