@@ -35,6 +35,17 @@ extension ByteTransport {
         try read(upTo: maxBytes, deadline: .now + timeout)
     }
 
+    /// Writes all of `bytes` within `timeoutSeconds` seconds from now.
+    public func write(_ bytes: [UInt8], timeoutSeconds: Double) throws(TransportError) {
+        try write(bytes, deadline: .now + .seconds(max(0, timeoutSeconds)))
+    }
+
+    /// Reads what is available, at most `maxBytes`, waiting at most `timeoutSeconds` seconds for
+    /// the first byte.
+    public func read(upTo maxBytes: Int, timeoutSeconds: Double) throws(TransportError) -> [UInt8] {
+        try read(upTo: maxBytes, deadline: .now + .seconds(max(0, timeoutSeconds)))
+    }
+
     /// Reads exactly `count` bytes, or throws `.timedOut` when the deadline passes first.
     /// The bytes read before a timeout are lost to the caller; use it where a timeout ends the exchange.
     public func read(exactly count: Int, deadline: ContinuousClock.Instant) throws(TransportError) -> [UInt8] {

@@ -20,6 +20,18 @@ public enum TransportError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Any other failure of the underlying C library.
     case system(LibraryError)
 
+    /// True for `.timedOut`: nothing is wrong with the link, the other end was silent.
+    public var isTimeout: Bool {
+        if case .timedOut = self { return true }
+        return false
+    }
+
+    /// True for `.disconnected`: the link is gone and must be reopened.
+    public var isDisconnect: Bool {
+        if case .disconnected = self { return true }
+        return false
+    }
+
     public var description: String {
         switch self {
         case let .timedOut(operation, transferred):

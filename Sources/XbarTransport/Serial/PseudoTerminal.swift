@@ -62,9 +62,19 @@ public final class PseudoTerminal: ByteTransport {
         self.slavePath = slavePath
         self.linkPath = linkPath
         let heldSlave = slave
-        self.stream = try DescriptorStream(fd: master, name: "pseudo-terminal master of \(slavePath)") { _ in
-            Glibc.close(heldSlave)
+        let removeLink: @Sendable () -> Void = {
             if let linkPath, linkTarget(linkPath) == slavePath { unlink(linkPath) }
+        }
+        do throws(TransportError) {
+            self.stream = try DescriptorStream(fd: master, name: "pseudo-terminal master of \(slavePath)") { _ in
+                Glibc.close(heldSlave)
+                removeLink()
+            }
+        } catch {
+            // The stream closed the master already.
+            Glibc.close(heldSlave)
+            removeLink()
+            throw error
         }
     }
 

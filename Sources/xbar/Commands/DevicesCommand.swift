@@ -44,6 +44,10 @@ extension DevicesCommand {
         var json = false
 
         func run() throws {
+            // INSTRUMENT CATALOG HOOK: once `InstrumentCatalog` is on main, add the instruments
+            // folder option and append `catalog.loadAll()` successes mapped through
+            // `DeviceTarget(instrument:)` to `matches`, so every instrument file is matched
+            // without --match.
             let listing = DeviceListing.take(targets: matches)
             if json {
                 let encoder = JSONEncoder()

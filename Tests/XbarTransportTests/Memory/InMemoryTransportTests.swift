@@ -74,4 +74,26 @@ struct InMemoryTransportTests {
         #expect(throws: TransportError.self) { _ = try b.read(upTo: 1, timeout: .seconds(5)) }
         #expect(ContinuousClock.now - start < .seconds(1))
     }
+
+    @Test("deadlines in seconds behave like instants, and errors say whether to retry or reconnect")
+    func secondsAndErrorKinds() throws {
+        let (a, b) = InMemoryTransport.pair()
+        let start = ContinuousClock.now
+        do {
+            _ = try a.read(upTo: 1, timeoutSeconds: 0.05)
+            Issue.record("a read with nothing sent must time out")
+        } catch {
+            #expect(error.isTimeout && !error.isDisconnect)
+        }
+        #expect(ContinuousClock.now - start >= .milliseconds(50))
+        try b.write([5], timeoutSeconds: 1)
+        #expect(try a.read(upTo: 1, timeoutSeconds: 1) == [5])
+        b.close()
+        do {
+            try a.write([1], timeoutSeconds: 1)
+            Issue.record("a write after close must fail")
+        } catch {
+            #expect(error.isDisconnect && !error.isTimeout)
+        }
+    }
 }
