@@ -7,6 +7,7 @@ struct Xbar: ParsableCommand {
         subcommands: [
             // Each subcommand lives in its own file under Commands/.
             InstrumentsCommand.self,
+            DevicesCommand.self,
         ])
 }
 Xbar.main()
