@@ -70,11 +70,12 @@ public struct LevenbergMarquardt: Sendable {
                 var plus = p, minus = p
                 plus[j] += h
                 minus[j] -= h
-                var rp = model(plus), rm = model(minus)
                 // Stay inside the bound: fall back to a one-sided difference at its edge.
-                var span = 2 * h
-                if !bounds[j].contains(plus[j]) { rp = r; span = h }
-                if !bounds[j].contains(minus[j]) { rm = r; span = h }
+                let plusInside = bounds[j].contains(plus[j]), minusInside = bounds[j].contains(minus[j])
+                let rp = plusInside ? model(plus) : r
+                let rm = minusInside ? model(minus) : r
+                let span = (plusInside ? h : 0) + (minusInside ? h : 0)
+                if span == 0 { continue }
                 for i in 0..<m { jac[i * n + j] = (rp[i] - rm[i]) / span }
             }
             return jac
@@ -131,7 +132,7 @@ public struct LevenbergMarquardt: Sendable {
             if scaledStep.squareRoot() <= stepTolerance * (scaledU.squareRoot() + stepTolerance) {
                 termination = .step; break
             }
-            let uNew = (0..<n).map { u[$0] + h[$0] }
+            let uNew = (0..<n).map { bounds[$0].limitInternal(u[$0] + h[$0]) }
             let pNew = external(uNew)
             let rNew = try evaluate(pNew)
             let fNew = rNew.allSatisfy(\.isFinite) ? cost(rNew) : .infinity

@@ -41,6 +41,16 @@ public enum ParameterBound: Hashable, Sendable {
         }
     }
 
+    /// Keeps an internal value where the external one is still strictly inside the bound
+    /// (a logistic of more than 30 rounds to the bound itself).
+    func limitInternal(_ u: Double) -> Double {
+        switch self {
+        case .free: return u
+        case .positive: return min(max(u, -700), 700)
+        case .interval: return min(max(u, -30), 30)
+        }
+    }
+
     /// `dp/du` at internal value `u`.
     func derivative(_ u: Double) -> Double {
         switch self {
