@@ -49,11 +49,13 @@ public struct SwitchingLawFit: Sendable {
     ///     widths across the population when the width exponent is fitted).
     ///   - guess: starting law (the instrument's defaults); its reference width is kept, as it
     ///     only fixes the unit in which step fractions are expressed.
+    ///   - thresholdGuesses: starting threshold per device (the guess's threshold when nil).
     ///   - stepFractionGuess: starting step fraction.
     ///   - fitWidthExponent: false keeps the guess's exponent (all rates at one width).
     ///   - maxThresholdVolts: upper bound of a threshold, volts.
     /// - Throws: ``LeastSquaresError`` when there are fewer rates than parameters.
-    public static func fit(_ observations: [[RateObservation]], guess: SwitchingStrength, stepFractionGuess: Double,
+    public static func fit(_ observations: [[RateObservation]], guess: SwitchingStrength, thresholdGuesses: [Double]? = nil,
+                           stepFractionGuess: Double,
                            fitWidthExponent: Bool = true, maxThresholdVolts: Double,
                            fitter: LevenbergMarquardt = LevenbergMarquardt()) throws(LeastSquaresError) -> SwitchingLawFit {
         let rows: [(device: Int, obs: RateObservation)] = observations.enumerated().flatMap { c, list in
@@ -66,8 +68,9 @@ public struct SwitchingLawFit: Sendable {
         var bounds: [ParameterBound] = [.positive, .interval(lower: 0.01, upper: 1.5)]
         for c in 0..<devices {
             // A device's threshold cannot lie above its weakest effective pulse: start below it.
-            let lowest = observations[c].filter { $0.rate > 0 }.map(\.amplitudeVolts).min() ?? guess.thresholdVolts
-            let th = min(guess.thresholdVolts, lowest - 0.05 * guess.overdriveScaleVolts)
+            let thresholdGuess = thresholdGuesses?[c] ?? guess.thresholdVolts
+            let lowest = observations[c].filter { $0.rate > 0 }.map(\.amplitudeVolts).min() ?? thresholdGuess
+            let th = min(thresholdGuess, lowest - 0.05 * guess.overdriveScaleVolts)
             let s = SwitchingStrength(thresholdVolts: th, overdriveScaleVolts: guess.overdriveScaleVolts,
                                       referenceWidthSeconds: guess.referenceWidthSeconds, widthExponent: guess.widthExponent)
             var num = 0.0, den = 0.0

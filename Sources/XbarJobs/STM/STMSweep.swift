@@ -117,7 +117,7 @@ public struct STMSweep: Hashable, Sendable {
         }
         func settle(repetition: Int) throws {
             let data = try board.settle(seconds: settleSeconds, referenceCell: reference, readVolts: readVolts)
-            record(data, [nodes[0]], point: -1, repetition: repetition, pulse: nil, pulseEnd: nil)
+            record(data, [nodes[0]], point: STMTrace.settlePoint, repetition: repetition, pulse: nil, pulseEnd: nil)
         }
 
         if restReadCount > 0 {
@@ -126,7 +126,7 @@ public struct STMSweep: Hashable, Sendable {
             for cells in chunks(restPerNode) {
                 let data = try board.readTrain(ReadTrain(cells: .list(tile: tile, cells), pulse: nil, readVolts: Float(readVolts),
                                                          readCount: UInt16(clamping: restReadCount), intervalSeconds: Float(intervalSeconds)))
-                record(data, cells, point: -1, repetition: 0, pulse: nil, pulseEnd: nil)
+                record(data, cells, point: STMTrace.restPoint, repetition: 0, pulse: nil, pulseEnd: nil)
             }
         }
         let total = repetitions * points.count

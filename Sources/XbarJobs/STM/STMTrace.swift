@@ -5,8 +5,14 @@ import XbarWire
 public struct STMTrace: Hashable, Sendable, Codable {
     public var tile: UInt8
     public var node: CellIndex
-    /// Index of the sweep point (pulse condition and count) in the sweep.
+    /// Index of the sweep point (pulse condition and count) in the sweep, or
+    /// ``settlePoint`` / ``restPoint`` for pulse-free trains.
     public var point: Int
+
+    /// The `point` of a board-timed wait before a sweep point (reads of one reference node).
+    public static let settlePoint = -1
+    /// The `point` of the pulse-free reads at rest taken before the sweep (read noise).
+    public static let restPoint = -2
     /// Repetition of the sweep point, from 0.
     public var repetition: Int
     /// Pulse amplitude, volts; nil for a train without a pulse.
