@@ -114,30 +114,40 @@ public struct CalibrationPlan: Hashable, Sendable {
             let w0 = width(p.referenceWidthSeconds)
             let w1 = width(w0 * 4) != w0 ? width(w0 * 4) : width(w0 / 4)
             let th = p.thresholdVolts.mean, ov = p.overdriveScaleVolts
-            var points = [0.6, 1.0, 1.4].map { STMSweep.Point(amplitudeVolts: th + $0 * ov, widthSeconds: w0) }
-            points.append(STMSweep.Point(amplitudeVolts: th + 1.0 * ov, widthSeconds: w1))
-            points = points.filter { allowed(PulseCondition(amplitudeVolts: $0.amplitudeVolts, widthSeconds: $0.widthSeconds), sign: 1) }
-            guard points.count >= 3 else {
+            var conditions = [0.6, 1.0, 1.4].map { PulseCondition(amplitudeVolts: th + $0 * ov, widthSeconds: w0) }
+            conditions.append(PulseCondition(amplitudeVolts: th + 1.0 * ov, widthSeconds: w1))
+            conditions = conditions.filter { allowed($0, sign: 1) }
+            guard conditions.count >= 3 else {
                 throw PlanningError(description: "\(instrument.name): fewer than 3 STM pulse amplitudes fit the limits")
             }
-            // A burst at the strongest single-pulse condition, long enough to reach 60 % of the
-            // ceiling: it is what separates the ceiling from the increment fraction.
-            let strongest = points.max { $0.amplitudeVolts < $1.amplitudeVolts }!
-            let k = p.incrementFraction.mean * SwitchingStrength(
-                thresholdVolts: th, overdriveScaleVolts: ov, referenceWidthSeconds: p.referenceWidthSeconds, widthExponent: p.widthExponent)(
-                amplitudeVolts: strongest.amplitudeVolts, widthSeconds: strongest.widthSeconds)
-            let burst = min(40, max(5, Int((log(0.4) / log(1 - min(max(k, 1e-3), 0.9))).rounded(.up))))
-            points.append(STMSweep.Point(amplitudeVolts: strongest.amplitudeVolts, widthSeconds: strongest.widthSeconds, pulseCount: burst))
+            // Each condition as a burst long enough to reach about 40 % of the ceiling (a single
+            // pulse moves the state by a few percent, little more than one converter step); the
+            // strongest also as a four times longer burst, near saturation: two depths at one
+            // condition are what separate the ceiling from the increment fraction.
+            let strength = SwitchingStrength(thresholdVolts: th, overdriveScaleVolts: ov,
+                                             referenceWidthSeconds: p.referenceWidthSeconds, widthExponent: p.widthExponent)
+            func burst(_ c: PulseCondition, reaching level: Double) -> Int {
+                let k = p.incrementFraction.mean * strength(amplitudeVolts: c.amplitudeVolts, widthSeconds: c.widthSeconds)
+                return min(100, max(2, Int((log(1 - level) / log(1 - min(max(k, 1e-3), 0.9))).rounded(.up))))
+            }
+            var points = conditions.map { STMSweep.Point(amplitudeVolts: $0.amplitudeVolts, widthSeconds: $0.widthSeconds, pulseCount: burst($0, reaching: 0.4)) }
+            let strongest = conditions.max { strength(amplitudeVolts: $0.amplitudeVolts, widthSeconds: $0.widthSeconds) < strength(amplitudeVolts: $1.amplitudeVolts, widthSeconds: $1.widthSeconds) }!
+            points.append(STMSweep.Point(amplitudeVolts: strongest.amplitudeVolts, widthSeconds: strongest.widthSeconds,
+                                         pulseCount: 4 * burst(strongest, reaching: 0.4)))
             // Slowest likely node: three spreads above the mean time constant.
             let slowestTau = max(p.tauSeconds.mean * (1 + 3 * p.tauSeconds.spread),
                                  p.slowFraction > 0 ? p.slowTauSeconds.mean * (1 + 3 * p.slowTauSeconds.spread) : 0)
             let traceSpan = 5 * p.tauSeconds.mean * (1 + 2 * p.tauSeconds.spread)
             let count = min(stateNodes ?? tile.cellCount, tile.cellCount)
+            // With a slow component, a tail train follows it over three slow time constants, and
+            // the settle only has to finish what the tail left.
+            let tailReads = p.slowFraction > 0 ? 20 : 0
+            let tailInterval = p.slowFraction > 0 ? 3 * p.slowTauSeconds.mean / Double(tailReads) : 0
             stm = STMSweep(tile: tile.index, nodes: Self.spread(count, over: [tile])[tile.index] ?? [], points: points,
                            repetitions: stmRepetitions, readCount: min(stmReadCount, Int(limits.maxReadTrainLength)),
                            intervalSeconds: traceSpan / Double(stmReadCount), readVolts: instrument.stmReadVolts,
-                           settleSeconds: 6 * slowestTau, restReadCount: min(noiseReads, Int(limits.maxReadTrainLength)),
-                           scheme: instrument.defaultBiasScheme)
+                           settleSeconds: (p.slowFraction > 0 ? 4 : 6) * slowestTau, restReadCount: min(noiseReads, Int(limits.maxReadTrainLength)),
+                           scheme: instrument.defaultBiasScheme, tailReadCount: tailReads, tailIntervalSeconds: tailInterval)
         }
         self.init(nonVolatile: nonVolatile, shortTermMemory: stm, heldOutRepetition: stmRepetitions >= 3 ? 1 : -1,
                   timeConstantGroups: timeConstantGroups)

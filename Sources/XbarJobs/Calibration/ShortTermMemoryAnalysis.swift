@@ -34,8 +34,9 @@ struct ShortTermMemoryAnalysis {
         var noiseSum = 0.0, noiseDoF = 0
         for node in sweep.nodes {
             guard let list = byNode[node] else { continue }
+            // A held-out repetition: its main train and its tail, predicted but not fitted.
             let history = DecayHistory(traces: list, conditions: conditions) {
-                $0.pulseCount > 0 && $0.repetition == heldOutRepetition
+                $0.point >= 0 && $0.repetition == heldOutRepetition
             }
             heldTraces += list.filter { $0.pulseCount > 0 && $0.repetition == heldOutRepetition }.count
             if let fit = try? DecayFit.fit(history, guess: guess) { fits.append((node, fit)) }

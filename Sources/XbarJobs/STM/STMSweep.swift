@@ -33,11 +33,17 @@ public struct STMSweep: Hashable, Sendable {
     public var restReadCount: Int
     /// Bias scheme of burst pulse batches.
     public var scheme: BiasScheme
+    /// Reads of a second, slower pulse-free train after each point's train (0 for none): it
+    /// follows a slow decay component that the main train is too short to see.
+    public var tailReadCount: Int
+    public var tailIntervalSeconds: Double
 
     public init(tile: UInt8, nodes: [CellIndex], points: [Point], repetitions: Int = 1, readCount: Int,
                 intervalSeconds: Double, readVolts: Double, settleSeconds: Double, restReadCount: Int = 0,
-                scheme: BiasScheme = .grounded) {
+                scheme: BiasScheme = .grounded, tailReadCount: Int = 0, tailIntervalSeconds: Double = 0) {
         self.scheme = scheme
+        self.tailReadCount = tailReadCount
+        self.tailIntervalSeconds = tailIntervalSeconds
         self.tile = tile
         self.nodes = nodes
         self.points = points
@@ -80,6 +86,9 @@ public struct STMSweep: Hashable, Sendable {
         guard !nodes.isEmpty else { throw .noNodes }
         for n in nodes where n.row >= info.rows || n.column >= info.columns {
             throw .nodeOutside(n, rows: info.rows, columns: info.columns)
+        }
+        guard tailReadCount == 0 || tailIntervalSeconds > 0 else {
+            throw .badArgument("the tail read train needs a positive interval")
         }
         guard readCount >= 1, repetitions >= 1, intervalSeconds > 0, settleSeconds > 0 else {
             throw .badArgument("reads, repetitions, interval and settle time must be positive")
@@ -158,6 +167,14 @@ public struct STMSweep: Hashable, Sendable {
                                                              readCount: UInt16(clamping: readCount), intervalSeconds: Float(intervalSeconds)))
                     }
                     record(data, cells, point: index, repetition: repetition, pulse: point, pulseEnd: pulseEnd)
+                    if tailReadCount > 0 {
+                        let tail = try board.readTrain(ReadTrain(cells: .list(tile: tile, cells), pulse: nil, readVolts: Float(readVolts),
+                                                                 readCount: UInt16(clamping: tailReadCount), intervalSeconds: Float(tailIntervalSeconds)))
+                        // Same point and pulse: the tail is the rest of the same decay.
+                        var before = traces.count
+                        record(tail, cells, point: index, repetition: repetition, pulse: point, pulseEnd: pulseEnd)
+                        while before < traces.count { traces[before].pulseCount = 0; before += 1 }
+                    }
                 }
                 done += 1
                 progress(done, total)
