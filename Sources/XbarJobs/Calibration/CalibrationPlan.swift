@@ -47,10 +47,10 @@ public struct CalibrationPlan: Hashable, Sendable {
 
     /// A plan derived from an instrument's default device model and limits.
     ///
-    /// Amplitudes sit at fixed multiples of the default overdrive scale above the default
-    /// threshold (0.5 to 1.7 for non-volatile cells, so the slowest curve still moves and the
-    /// fastest still stays below a 30 % step), widths at the reference width and a factor of 4
-    /// from it; curve lengths follow from the default step fractions. Amplitudes above the
+    /// Amplitudes sit at multiples of the default overdrive scale above the default threshold
+    /// (0.4 to at most 1.7 for non-volatile cells, so the slowest curve still moves and the
+    /// fastest still stays below a 30 % step; SET below the compliance limit), widths at the
+    /// reference width and a factor of 4 from it; curve lengths follow from the default step fractions. Amplitudes above the
     /// instrument's limits are left out, never clamped.
     ///
     /// - Parameters:
@@ -74,14 +74,21 @@ public struct CalibrationPlan: Hashable, Sendable {
             let nv = instrument.device.nonVolatile
             let w0 = width(nv.referenceWidthSeconds)
             let w1 = width(w0 * 4) != w0 ? width(w0 * 4) : width(w0 / 4)
-            let multiples = [0.5, 0.8, 1.1, 1.4, 1.7]
-            func conditions(threshold: Double, sign: Double) -> [PulseCondition] {
-                var list = multiples.map { PulseCondition(amplitudeVolts: threshold + $0 * nv.overdriveScaleVolts, widthSeconds: w0) }
-                list.append(PulseCondition(amplitudeVolts: threshold + 0.8 * nv.overdriveScaleVolts, widthSeconds: w1))
+            // Five overdrives from 0.4 to 1.7 scales. A SET pulse's current is limited by the
+            // compliance: above `compliance / gMax` the conductance cannot reach `gMax` and the
+            // soft bound would be misread, so SET stops where a cell three spreads above the mean
+            // `gMax` would hit it.
+            func conditions(threshold: Double, sign: Double, highest: Double) -> [PulseCondition] {
+                let top = min(1.7, highest)
+                var list = (0..<5).map { PulseCondition(amplitudeVolts: threshold + (0.4 + Double($0) * (top - 0.4) / 4) * nv.overdriveScaleVolts, widthSeconds: w0) }
+                list.append(PulseCondition(amplitudeVolts: list[1].amplitudeVolts, widthSeconds: w1))
                 return list.filter { allowed($0, sign: sign) }
             }
-            let set = conditions(threshold: nv.setThresholdVolts.mean, sign: 1)
-            let reset = conditions(threshold: nv.resetThresholdVolts.mean, sign: -1)
+            let highestG = nv.gMaxSiemens.mean * (1 + 3 * nv.gMaxSiemens.spread)
+            let complianceVolts = Double(limits.complianceAmperes) / highestG
+            let set = conditions(threshold: nv.setThresholdVolts.mean, sign: 1,
+                                 highest: (complianceVolts - nv.setThresholdVolts.mean) / nv.overdriveScaleVolts)
+            let reset = conditions(threshold: nv.resetThresholdVolts.mean, sign: -1, highest: 1.7)
             let pairs = min(set.count, reset.count)
             guard pairs >= 4 else {
                 throw PlanningError(description: "\(instrument.name): only \(pairs) pulse amplitudes between the default thresholds and the limits; calibration needs 4")

@@ -67,7 +67,7 @@ struct NonVolatileAnalysis {
         let c = fits.count
 
         // Read noise at the upper bound, then cycle-to-cycle spread from the one-step residuals.
-        let quantum = Double(instrument.adc.readFullScaleAmperes) / pow(2, Double(instrument.adc.bits)) / plan.readVolts
+        let quantum = Double(instrument.adc.readFullScaleAmperes) / (pow(2, Double(instrument.adc.bits)) - 1) / plan.readVolts
         let okCells = Set(fits.map(\.index))
         let readNoise = ReadNoiseEstimate(reads: measured.indices.filter { okCells.contains($0) }.map { measured[$0].noiseReads },
                                           quantumSiemens: quantum)

@@ -27,7 +27,7 @@ struct ShortTermMemoryAnalysis {
                              tauSeconds: defaults.tauSeconds.mean, slowTauSeconds: defaults.slowTauSeconds.mean,
                              slowFraction: defaults.slowFraction, pulseFractions: [],
                              readFraction: defaults.incrementFraction.mean * defaults.readDisturbFraction)
-        let quantum = Double(instrument.adc.readFullScaleAmperes) / pow(2, Double(instrument.adc.bits)) / sweep.readVolts
+        let quantum = Double(instrument.adc.readFullScaleAmperes) / (pow(2, Double(instrument.adc.bits)) - 1) / sweep.readVolts
 
         var fits: [(node: CellIndex, fit: DecayFit)] = []
         var heldTraces = 0

@@ -115,13 +115,28 @@ public struct STMSweep: Hashable, Sendable {
         func chunks(_ size: Int) -> [[CellIndex]] {
             stride(from: 0, to: nodes.count, by: max(1, size)).map { Array(nodes[$0..<min($0 + max(1, size), nodes.count)]) }
         }
-        func record(_ data: ReadTrainData, _ cells: [CellIndex], point: Int, repetition: Int, pulse: Point?, pulseEnd: UInt64?) {
+        func record(_ data: ReadTrainData, _ cells: [CellIndex], point: Int, repetition: Int, pulse: Point?, pulseEnd: UInt64?,
+                    burstStart: UInt64? = nil) {
             for (k, node) in cells.enumerated() {
+                // Pulses of a batch go out one after another, node after node within each round:
+                // place this node's pulses at their share of the batch's board time.
+                var times: [UInt64] = []
+                if let pulse, let end = pulseEnd {
+                    if let start = burstStart, pulse.pulseCount > 1, end > start {
+                        let total = Double(pulse.pulseCount * cells.count)
+                        times = (0..<pulse.pulseCount).map { p in
+                            start + UInt64(Double(end - start) * Double(p * cells.count + k + 1) / total)
+                        }
+                    } else {
+                        times = [UInt64](repeating: end, count: pulse.pulseCount)
+                    }
+                }
                 let g = (0..<data.timestampsNanoseconds.count).map { Double(data.amperes[$0 * cells.count + k]) / readVolts }
                 traces.append(STMTrace(tile: tile, node: node, point: point, repetition: repetition,
                                        amplitudeVolts: pulse?.amplitudeVolts, widthSeconds: pulse?.widthSeconds,
                                        pulseCount: pulse?.pulseCount ?? 0, pulseEndNanoseconds: pulseEnd,
                                        timestampsNanoseconds: data.timestampsNanoseconds, conductancesSiemens: g))
+                traces[traces.count - 1].pulseTimesNanoseconds = times
             }
         }
         func settle(repetition: Int) throws {
@@ -149,6 +164,7 @@ public struct STMSweep: Hashable, Sendable {
                 for cells in chunks(min(perNode, burstPerNode)) {
                     let data: ReadTrainData
                     let pulseEnd: UInt64
+                    var burstStart: UInt64?
                     if point.pulseCount == 1 {
                         data = try board.readTrain(ReadTrain(
                             cells: .list(tile: tile, cells),
@@ -161,19 +177,24 @@ public struct STMSweep: Hashable, Sendable {
                         for _ in 0..<point.pulseCount {
                             for c in cells { pulses.append(CellPulse(cell: c, amplitudeVolts: Float(point.amplitudeVolts), widthSeconds: Float(point.widthSeconds))) }
                         }
+                        burstStart = try board.status().boardTimeNanoseconds
                         let receipt = try board.pulseBatch(PulseBatch(tile: tile, scheme: scheme, verify: nil, pulses: pulses))
                         pulseEnd = receipt.boardTimeNanoseconds
                         data = try board.readTrain(ReadTrain(cells: .list(tile: tile, cells), pulse: nil, readVolts: Float(readVolts),
                                                              readCount: UInt16(clamping: readCount), intervalSeconds: Float(intervalSeconds)))
                     }
-                    record(data, cells, point: index, repetition: repetition, pulse: point, pulseEnd: pulseEnd)
+                    record(data, cells, point: index, repetition: repetition, pulse: point, pulseEnd: pulseEnd, burstStart: burstStart)
                     if tailReadCount > 0 {
                         let tail = try board.readTrain(ReadTrain(cells: .list(tile: tile, cells), pulse: nil, readVolts: Float(readVolts),
                                                                  readCount: UInt16(clamping: tailReadCount), intervalSeconds: Float(tailIntervalSeconds)))
                         // Same point and pulse: the tail is the rest of the same decay.
                         var before = traces.count
                         record(tail, cells, point: index, repetition: repetition, pulse: point, pulseEnd: pulseEnd)
-                        while before < traces.count { traces[before].pulseCount = 0; before += 1 }
+                        while before < traces.count {
+                            traces[before].pulseCount = 0
+                            traces[before].pulseTimesNanoseconds = []
+                            before += 1
+                        }
                     }
                 }
                 done += 1

@@ -16,7 +16,8 @@ extension DecayHistory {
             if let a = t.amplitudeVolts, let w = t.widthSeconds, let end = t.pulseEndNanoseconds, t.pulseCount > 0 {
                 let c = PulseCondition(amplitudeVolts: a, widthSeconds: w)
                 let index = conditions.firstIndex(of: c) ?? { conditions.append(c); return conditions.count - 1 }()
-                for _ in 0..<t.pulseCount { events.append((0, .pulse(timeSeconds: Double(end) * 1e-9, condition: index))) }
+                let times = t.pulseTimesNanoseconds.count == t.pulseCount ? t.pulseTimesNanoseconds : [UInt64](repeating: end, count: t.pulseCount)
+                for time in times { events.append((0, .pulse(timeSeconds: Double(time) * 1e-9, condition: index))) }
             }
             let heldOut = isHeldOut(t)
             for (time, g) in zip(t.timestampsNanoseconds, t.conductancesSiemens) {

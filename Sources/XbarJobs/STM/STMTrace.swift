@@ -23,6 +23,9 @@ public struct STMTrace: Hashable, Sendable, Codable {
     public var pulseCount: Int
     /// Board time at the end of the (last) pulse, nanoseconds; nil without a pulse.
     public var pulseEndNanoseconds: UInt64?
+    /// Board time of the end of each pulse, nanoseconds (a burst spreads its pulses over the
+    /// batch, interleaved with the other nodes'); empty without a pulse.
+    public var pulseTimesNanoseconds: [UInt64] = []
     /// Board time of each read, nanoseconds.
     public var timestampsNanoseconds: [UInt64]
     /// Conductance of each read (current / read voltage), siemens.
