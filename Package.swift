@@ -55,7 +55,7 @@ let package = Package(
         ]),
         // Lab jobs: write-verify programming, reading, STM traces, calibration.
         .target(name: "XbarJobs", dependencies: [
-            "XbarWire", "XbarDevice", "XbarInstrument", "XbarBoard", "XbarStore",
+            "XbarWire", "XbarDevice", "XbarInstrument", "XbarBoard", "XbarStore", "Yams",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // State-space models: model files, mapping onto tiles, reference and chip-in-loop engines.
