@@ -8,6 +8,8 @@ struct Xbar: ParsableCommand {
             // Each subcommand lives in its own file under Commands/.
             InstrumentsCommand.self,
             DevicesCommand.self,
+            IdentifyCommand.self,
+            SimCommand.self,
         ])
 }
 Xbar.main()
