@@ -43,6 +43,12 @@ struct SimCommand: ParsableCommand {
         let board = try simulation.makeSimulatedBoard(instrument: instrument, realTime: realTime)
         let terminal = try PseudoTerminal(linkPath: link)
         defer { terminal.close() }
+        // A parent may have started us with these signals blocked; we rely on them to stop cleanly.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
         signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
         FileHandle.standardOutput.write(Data((terminal.slavePath + "\n").utf8))
