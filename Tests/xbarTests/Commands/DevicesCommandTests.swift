@@ -16,15 +16,11 @@ struct DevicesCommandTests {
         try runChild(TestPrograms.systemPython, [
             TestPrograms.usbEmulator, "--vid", "0x1209", "--pid", "0x58BA", "--serial", serialNumber,
             "--out-ep", "0x01", "--in-ep", "0x81", "--board", board.path,
-        ] + emulatorOptions + ["--", TestPrograms.xbar] + arguments, limit: .seconds(60))
+        ] + emulatorOptions + ["--", try TestPrograms.xbar()] + arguments, limit: .seconds(60))
     }
 
     /// Fails (in CI) or says why the USB tests cannot run; returns false when they must not.
     func usbEmulatorReady() -> Bool {
-        guard FileManager.default.isExecutableFile(atPath: TestPrograms.xbar) else {
-            Issue.record("\(TestPrograms.xbar) is missing; build it first with: swift build --product xbar")
-            return false
-        }
         if let reason = TestPrograms.usbEmulatorUnavailableReason {
             if TestPrograms.runsInCI {
                 Issue.record("USB emulator unavailable in CI: \(reason)")
@@ -36,12 +32,14 @@ struct DevicesCommandTests {
         return true
     }
 
-    @Test("an emulated USB board is listed with its VID:PID, serial number and strings, and marked as matching")
+    @Test("an emulated USB board is listed with its VID:PID, serial number and strings, and marked with the instrument file it matches")
     func enumeration() throws {
         guard usbEmulatorReady() else { return }
         let board = try EchoBoard()
         defer { board.stop() }
-        let run = try underUSBEmulator(board: board, ["devices", "--json", "--match", "\(vendorProduct)=usb-4x64"])
+        let run = try underUSBEmulator(board: board, [
+            "devices", "--json", "--instruments-dir", TestPrograms.instrumentsFolder, "--match", "\(vendorProduct)=extra",
+        ])
         #expect(run.status == 0, "stderr: \(run.standardError)")
 
         struct Listing: Decodable {
@@ -59,7 +57,8 @@ struct DevicesCommandTests {
         #expect(device.manufacturer == "XbarLab")
         #expect(device.product == "Crossbar Test Board")
         #expect((device.bus, device.address) == (1, 2))
-        #expect(device.matches == ["usb-4x64"])
+        // usb-4x64.yaml declares 1209:58BA; "extra" comes from --match.
+        #expect(device.matches == ["usb-4x64", "extra"])
     }
 
     @Test("64 KiB sent over USB bulk OUT come back unchanged over bulk IN")
@@ -98,24 +97,16 @@ struct DevicesCommandTests {
 
     @Test("a USB board that is not plugged in is reported as not found, naming the VID:PID")
     func missingUSBDevice() throws {
-        guard FileManager.default.isExecutableFile(atPath: TestPrograms.xbar) else {
-            Issue.record("\(TestPrograms.xbar) is missing; build it first with: swift build --product xbar")
-            return
-        }
-        let run = try runChild(TestPrograms.xbar, ["devices", "loopback", "--usb", "1209:0001"], limit: .seconds(30))
+        let run = try runChild(try TestPrograms.xbar(), ["devices", "loopback", "--usb", "1209:0001"], limit: .seconds(30))
         #expect(run.status == 1)
         #expect(run.standardError.contains("USB device 1209:0001 not found"), "stderr: \(run.standardError)")
     }
 
     @Test("loopback over a pseudo-terminal serial port returns every byte, through termios")
     func serialLoopback() throws {
-        guard FileManager.default.isExecutableFile(atPath: TestPrograms.xbar) else {
-            Issue.record("\(TestPrograms.xbar) is missing; build it first with: swift build --product xbar")
-            return
-        }
         let board = try EchoBoard()
         defer { board.stop() }
-        let run = try runChild(TestPrograms.xbar, [
+        let run = try runChild(try TestPrograms.xbar(), [
             "devices", "loopback", "--serial", board.path, "--bytes", "65536", "--block", "1024",
         ], limit: .seconds(30))
         #expect(run.status == 0, "stderr: \(run.standardError)")
@@ -125,11 +116,7 @@ struct DevicesCommandTests {
 
     @Test("the table lists serial ports and USB devices under their headings")
     func table() throws {
-        guard FileManager.default.isExecutableFile(atPath: TestPrograms.xbar) else {
-            Issue.record("\(TestPrograms.xbar) is missing; build it first with: swift build --product xbar")
-            return
-        }
-        let run = try runChild(TestPrograms.xbar, ["devices"], limit: .seconds(30))
+        let run = try runChild(try TestPrograms.xbar(), ["devices"], limit: .seconds(30))
         #expect(run.status == 0, "stderr: \(run.standardError)")
         #expect(run.standardOutput.hasPrefix("Serial ports:\n"))
         #expect(run.standardOutput.contains("\nUSB devices:\n"))
