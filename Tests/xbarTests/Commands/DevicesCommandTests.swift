@@ -13,10 +13,15 @@ struct DevicesCommandTests {
     /// Runs `xbar ARGUMENTS` as the child of the USB emulator, with the emulator's bulk pipe
     /// connected to `board`.
     func underUSBEmulator(board: EchoBoard, emulatorOptions: [String] = [], _ arguments: [String]) throws -> ChildRun {
+        try underUSBEmulator(board: board, emulatorOptions: emulatorOptions, child: [try TestPrograms.xbar()] + arguments)
+    }
+
+    /// Runs the program `child` inside the emulated machine.
+    func underUSBEmulator(board: EchoBoard, emulatorOptions: [String] = [], child: [String]) throws -> ChildRun {
         try runChild(TestPrograms.systemPython, [
             TestPrograms.usbEmulator, "--vid", "0x1209", "--pid", "0x58BA", "--serial", serialNumber,
             "--out-ep", "0x01", "--in-ep", "0x81", "--board", board.path,
-        ] + emulatorOptions + ["--", try TestPrograms.xbar()] + arguments, limit: .seconds(60))
+        ] + emulatorOptions + ["--"] + child, limit: .seconds(60))
     }
 
     /// Fails (in CI) or says why the USB tests cannot run; returns false when they must not.
@@ -93,6 +98,48 @@ struct DevicesCommandTests {
         // Start-up under the emulator takes well under a second here; 5 s leaves room for a
         // loaded machine and still is half the transfer deadline.
         #expect(run.elapsed < .seconds(5), "took \(run.elapsed)")
+    }
+
+    @Test("a USB board that never answers makes the bulk IN read time out at its 0.3 s deadline")
+    func silentBoard() throws {
+        guard usbEmulatorReady() else { return }
+        let board = try EchoBoard(echoing: false)
+        defer { board.stop() }
+        let run = try underUSBEmulator(board: board, [
+            "devices", "loopback", "--usb", vendorProduct, "--bytes", "64", "--timeout", "0.3",
+        ])
+        #expect(run.status == 1)
+        #expect(run.standardError.contains("endpoint 0x81: timed out"), "stderr: \(run.standardError)")
+        // The whole run, emulator start-up included, takes about 0.7 s here; a read that
+        // ignored its deadline would hang until the 60 s limit kills it.
+        #expect(run.elapsed < .seconds(5), "took \(run.elapsed)")
+        #expect(!run.killed)
+    }
+
+    @Test("a second program opening a USB board that is in use is told which program holds it")
+    func usbInUse() throws {
+        guard usbEmulatorReady() else { return }
+        let board = try EchoBoard()
+        defer { board.stop() }
+        let xbar = try TestPrograms.xbar()
+        // Both programs run inside the same emulated machine: the first keeps the interface
+        // claimed for 3 s, the second tries to claim it meanwhile.
+        let script = """
+            "$0" devices loopback --usb \(vendorProduct) --seconds 3 --bytes 1000000000 --block 64 >/dev/null &
+            first=$!
+            sleep 1
+            "$0" devices loopback --usb \(vendorProduct) --bytes 64
+            echo "second exited $?"
+            echo "first pid $first"
+            wait
+            """
+        let run = try underUSBEmulator(board: board, child: ["/bin/sh", "-c", script, xbar])
+        #expect(run.status == 0, "stderr: \(run.standardError)")
+        let firstPID = try #require(run.standardOutput.split(separator: "\n")
+            .first { $0.hasPrefix("first pid ") }.map { String($0.dropFirst("first pid ".count)) })
+        #expect(run.standardOutput.contains("second exited 1"), "stdout: \(run.standardOutput)")
+        #expect(run.standardError.contains("interface 0 is in use by xbar (pid \(firstPID))"),
+                "stderr: \(run.standardError)")
     }
 
     @Test("a USB board that is not plugged in is reported as not found, naming the VID:PID")
