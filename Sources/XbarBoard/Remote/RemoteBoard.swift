@@ -54,11 +54,16 @@ public final class RemoteBoard: Board {
         self.backendDescription = description
         self.policy = policy
         self.logger = logger
-        // Start where a previous host session is unlikely to have left the board's cache.
-        self.nextSequence = UInt16.random(in: 0...UInt16.max)
+        self.nextSequence = 0
         self.identity = BoardIdentity(protocolVersion: 0, model: "", serialNumber: "", firmwareVersion: "",
                                       capabilities: [], maxPayloadBytes: 0, replyCacheDepth: 0,
                                       adc: instrument.adc, dac: instrument.dac, limits: instrument.limits, tiles: [])
+        // A session opens with STATUS, which tells where the board's reply window stands: a
+        // number still in its cache would be answered with an old reply and never executed.
+        guard case .status(let status) = try exchange(.status) else {
+            throw BoardError.unexpectedReply(operation: "STATUS", reply: "not a status report")
+        }
+        self.nextSequence = status.nextSequence
         let reply = try exchange(.identify)
         guard case .identity(let id) = reply else {
             throw BoardError.unexpectedReply(operation: "IDENTIFY", reply: "\(reply)")
@@ -80,22 +85,27 @@ public final class RemoteBoard: Board {
 
     private func exchange(_ request: Request) throws -> Reply {
         let sequence = nextSequence
-        nextSequence &+= 1
+        // IDENTIFY and STATUS bypass the board's cache and do not consume a number.
+        if request != .identify && request != .status { nextSequence &+= 1 }
         let wait = policy.replyTimeoutSeconds + Self.expectedDurationSeconds(request) + modelledWireSeconds(request)
         var lastProblem = "no reply"
         for attempt in 0..<policy.attempts {
             let frame = WireCodec.encode(request, sequence: sequence, flags: attempt == 0 ? [] : .retry)
             if attempt > 0 {
                 retryCount += 1
-                logger.warning("retrying \(Self.name(request)) seq \(sequence) (attempt \(attempt + 1)): \(lastProblem)")
+                logger.warning("retrying \(request.opcode.name) seq \(sequence) (attempt \(attempt + 1)): \(lastProblem)")
             }
             do {
                 try transport.write(frame, timeoutSeconds: wait)
             } catch {
-                throw BoardError.transport("\(backendDescription): sending \(Self.name(request)): \(error)")
+                throw BoardError.transport("\(backendDescription): sending \(request.opcode.name): \(error)")
             }
             bytesSent += frame.count
-            switch try awaitReply(sequence: sequence, timeoutSeconds: wait) {
+            switch try awaitReply(sequence: sequence, expectedReply: Self.replyOpcode(request), timeoutSeconds: wait) {
+            case .reply(.fault(let fault)) where Self.frameLevelCodes.contains(fault.code) && attempt + 1 < policy.attempts:
+                // The board saw a damaged frame: nothing ran; send it again.
+                roundTrips += 1
+                lastProblem = "board reported \(fault.code): \(fault.message)"
             case .reply(let reply):
                 roundTrips += 1
                 return reply
@@ -103,13 +113,16 @@ public final class RemoteBoard: Board {
                 lastProblem = p
             }
         }
-        throw BoardError.timeout(operation: "\(Self.name(request)) on \(backendDescription) (\(lastProblem))",
+        throw BoardError.timeout(operation: "\(request.opcode.name) on \(backendDescription) (\(lastProblem))",
                                  seconds: wait, attempts: policy.attempts)
     }
 
     private enum Outcome { case reply(Reply), problem(String) }
 
-    private func awaitReply(sequence: UInt16, timeoutSeconds: Double) throws -> Outcome {
+    /// FAULT codes a board sends for a frame it could not read; the request did not run.
+    static let frameLevelCodes: Set<FaultCode> = [.badCRC, .badVersion, .unknownOpcode]
+
+    private func awaitReply(sequence: UInt16, expectedReply: Opcode, timeoutSeconds: Double) throws -> Outcome {
         let deadline = ContinuousClock.now.advanced(by: .seconds(timeoutSeconds))
         while true {
             while let next = receiver.next() {
@@ -120,7 +133,8 @@ public final class RemoteBoard: Board {
                     if error.sequence == nil || error.sequence == sequence { return .problem("corrupt reply: \(error)") }
                 case .success(let frame):
                     // Replies to earlier requests (answered late) are not ours: drop them.
-                    guard frame.header.sequence == sequence, frame.header.flags.contains(.reply) else { continue }
+                    guard frame.header.sequence == sequence, frame.header.flags.contains(.reply),
+                          frame.header.opcode == expectedReply || frame.header.opcode == .fault else { continue }
                     do {
                         return .reply(try WireCodec.decodeReply(frame))
                     } catch {
@@ -160,20 +174,18 @@ public final class RemoteBoard: Board {
         return Double(65536 + 2048) * 10 / bps
     }
 
-    static func name(_ request: Request) -> String {
+    /// The reply opcode that answers a request (besides FAULT).
+    static func replyOpcode(_ request: Request) -> Opcode {
         switch request {
-        case .identify: return "IDENTIFY"
-        case .status: return "STATUS"
-        case .read: return "READ"
-        case .pulse: return "PULSE"
-        case .pulseBatch: return "PULSE_BATCH"
-        case .mvm: return "MVM"
-        case .readTrain: return "READ_TRAIN"
-        case .playLoad: return "PLAY_LOAD"
-        case .playStart: return "PLAY_START"
-        case .playFetch: return "PLAY_FETCH"
-        case .abort: return "ABORT"
-        case .reset: return "RESET"
+        case .identify: return .identity
+        case .status: return .statusReport
+        case .read, .mvm: return .currents
+        case .pulse, .pulseBatch: return .pulsed
+        case .readTrain: return .readTrainData
+        case .playLoad: return .playLoaded
+        case .playStart: return .playStarted
+        case .playFetch: return .playData
+        case .abort, .reset: return .done
         }
     }
 

@@ -58,6 +58,23 @@ public final class BoardServer {
             try send(WireCodec.encode(.fault(error.fault), sequence: sequence))
         case .success(let frame):
             let sequence = frame.header.sequence
+            // IDENTIFY and STATUS change nothing: executed every time, never cached, and they do
+            // not move the window, which is what lets a new host learn where to start.
+            if frame.header.opcode == .identify || frame.header.opcode == .status {
+                var reply: Reply
+                do {
+                    reply = Self.execute(try WireCodec.decodeRequest(frame), on: board)
+                } catch {
+                    reply = .fault(error.fault)
+                }
+                if case .status(var status) = reply {
+                    status.nextSequence = cache.nextSequence
+                    reply = .status(status)
+                }
+                executedCount += 1
+                try send(WireCodec.encode(reply, sequence: sequence))
+                return
+            }
             switch cache.verdict(for: sequence) {
             case .replay(let bytes):
                 replayedCount += 1
@@ -71,16 +88,16 @@ public final class BoardServer {
             case .execute:
                 break
             }
+            // Whatever the reply, including a FAULT from decoding or checking, it is cached.
             let reply: Reply
-            let isReset: Bool
+            var isReset = false
             do {
                 let request = try WireCodec.decodeRequest(frame)
                 isReset = request == .reset
                 reply = Self.execute(request, on: board)
                 executedCount += 1
             } catch {
-                try send(WireCodec.encode(.fault(error.fault), sequence: sequence))
-                return
+                reply = .fault(error.fault)
             }
             let bytes = WireCodec.encode(reply, sequence: sequence)
             if isReset { cache.clear() }
