@@ -6,6 +6,11 @@ struct Xbar: ParsableCommand {
         abstract: "Program, read, calibrate and run memristor crossbar test boards.",
         subcommands: [
             // Each subcommand lives in its own file under Commands/.
+            InstrumentsCommand.self,
+            DevicesCommand.self,
+            IdentifyCommand.self,
+            SimCommand.self,
+            PulseCommand.self,
         ])
 }
 Xbar.main()
