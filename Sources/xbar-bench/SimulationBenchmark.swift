@@ -31,20 +31,31 @@ struct SimulationBenchmark: ParsableCommand {
     @Option(help: "Seed of the simulated board.")
     var seed: UInt64 = 1
 
+    @Option(help: "Instrument name or file; its first non-volatile tile is used.")
+    var instrument: String = "usb-4x64"
+
+    @Option(help: "Folder of instrument files (default: $XBAR_INSTRUMENTS, ./instruments, or beside the executable).")
+    var instrumentsDir: String?
+
     func run() throws {
-        let instrument = BenchmarkInstrument.usb4x64
+        let instrument = try InstrumentCatalog.resolve(self.instrument, instrumentsDirectory: instrumentsDir)
         let board = SimulatedBoard(instrument: instrument, seed: seed)
         guard let tile = instrument.weightTiles.first else {
             throw ValidationError("instrument \(instrument.name) has no non-volatile tile to benchmark")
         }
-        print("simulated board: \(instrument.model), tile \(tile.index) \(tile.rows)x\(tile.columns), seed \(seed)")
+        print("simulated board: \(instrument.name) (\(instrument.model)), tile \(tile.index) \(tile.rows)x\(tile.columns), seed \(seed)")
 
         var generator = Xoshiro256StarStar(seed: seed)
         let rows = Int(tile.rows), columns = Int(tile.columns)
+        let setThreshold = instrument.device.nonVolatile.setThresholdVolts.mean
+        let resetThreshold = instrument.device.nonVolatile.resetThresholdVolts.mean
         let batches = (0..<8).map { _ in
             PulseBatch(tile: tile.index, scheme: .grounded, verify: nil, pulses: (0..<(rows * columns)).map { k in
                 let set = generator.next() & 1 == 0
-                let volts = Float(set ? 1.3 + 0.6 * generator.nextOpenUnit() : -(1.4 + 0.6 * generator.nextOpenUnit()))
+                // 0.3-0.9 V above the mean threshold of the polarity, within the limits.
+                let overdrive = 0.3 + 0.6 * generator.nextOpenUnit()
+                let volts = set ? Float(min(setThreshold + overdrive, Double(instrument.limits.maxSetVolts)))
+                    : -Float(min(resetThreshold + overdrive, Double(instrument.limits.maxResetVolts)))
                 return CellPulse(cell: CellIndex(row: UInt16(k / columns), column: UInt16(k % columns)),
                                  amplitudeVolts: volts, widthSeconds: 1e-6)
             })

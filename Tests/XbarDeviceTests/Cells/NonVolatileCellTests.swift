@@ -50,9 +50,9 @@ struct NonVolatileCellTests {
         let cell = TestParameters.freeCell()
         let g = (cell.gMinSiemens + cell.gMaxSiemens) / 2
         func law(_ v: Double, _ w: Double) -> Double {
-            cell.setStepFraction * (cell.gMaxSiemens - g) * SwitchingDrive.strength(
-                amplitudeVolts: v, thresholdVolts: cell.setThresholdVolts, widthSeconds: w,
-                overdriveScaleVolts: p.overdriveScaleVolts, referenceWidthSeconds: p.referenceWidthSeconds, widthExponent: p.widthExponent)
+            cell.setStepFraction * (cell.gMaxSiemens - g) * SwitchingStrength(
+                thresholdVolts: cell.setThresholdVolts, overdriveScaleVolts: p.overdriveScaleVolts,
+                referenceWidthSeconds: p.referenceWidthSeconds, widthExponent: p.widthExponent)(amplitudeVolts: v, widthSeconds: w)
         }
         let moderate = cell.setThresholdVolts + 0.5
         let small = meanStep(cell, volts: moderate, width: 1e-6, from: g)
