@@ -81,6 +81,19 @@ struct SimulatedBoardProtocolTests {
         #expect(board.pulsesApplied == 0)
     }
 
+    @Test("geometry is checked before the electrical limits: a bad cell with a bad voltage is refused as badArgument")
+    func geometryBeforeLimits() throws {
+        let board = SimulatedBoard(instrument: instrument, seed: 1)
+        let both = refusal(board, .pulse(PulseCells(cells: .cell(tile: 0, CellIndex(row: 99, column: 0)), amplitudeVolts: 9,
+                                                    widthSeconds: 1e-6, scheme: .grounded)))
+        #expect(both?.code == .badArgument)
+        let tooMany = refusal(board, .read(ReadCells(cells: .list(tile: 0, [CellIndex](repeating: CellIndex(row: 0, column: 0), count: 16382)),
+                                                     readVolts: 0.2)))
+        // 16 382 currents would take 10 + 4 * 16 382 = 65 538 bytes, two more than a payload.
+        #expect(tooMany?.code == .badArgument)
+        _ = try board.read(.list(tile: 0, [CellIndex](repeating: CellIndex(row: 0, column: 0), count: 16381)), readVolts: 0.2)
+    }
+
     @Test("MVM is refused on STM tiles and when the input length is not the tile's row count")
     func mvmGeometryRefused() throws {
         let board = SimulatedBoard(instrument: instrument, seed: 1)

@@ -113,6 +113,18 @@ struct SimulatedBoardTimedTests {
         #expect(board.pulsesApplied == 0 && limited.pulsesApplied == 0)
     }
 
+    @Test("uploading a new program replaces the loaded one and its results")
+    func newUploadReplacesProgram() throws {
+        let board = SimulatedBoard(instrument: TestInstrument.usb4x64(), seed: 9)
+        _ = try board.perform(.playLoad(PlayLoad(programID: 1, chunkIndex: 0, chunkCount: 1, actions: Self.program(reads: 3))))
+        _ = try board.perform(.playStart(programID: 1))
+        #expect(refusal(board, .playFetch(PlayFetch(programID: 1, firstResult: 0, maxResults: 10))) == nil)
+        _ = try board.perform(.playLoad(PlayLoad(programID: 2, chunkIndex: 0, chunkCount: 1, actions: Self.program(reads: 2))))
+        #expect(refusal(board, .playStart(programID: 1))?.code == .badArgument)
+        #expect(refusal(board, .playFetch(PlayFetch(programID: 1, firstResult: 0, maxResults: 10)))?.code == .badArgument)
+        #expect(try board.status().programID == 2)
+    }
+
     @Test("RESET restarts board time and drops programs but keeps non-volatile conductances")
     func resetKeepsConductances() throws {
         let board = SimulatedBoard(instrument: TestInstrument.usb4x64(), seed: 12)
