@@ -81,4 +81,27 @@ struct SimulatedBoardMatrixVectorProductTests {
             #expect(abs(Double(reply.amperes[j]) - expected) <= 5 * sigma / 32.0.squareRoot() * expected + 2e-9)
         }
     }
+
+    @Test("inputs are quantised by the DAC: inputs within the same DAC step give the same product, one step apart differ by G*step")
+    func inputsAreQuantised() throws {
+        // No read noise and a 20-bit ADC, so that only the DAC's 8-bit steps show.
+        let instrument = TestInstrument.usb4x64(adcBits: 20)
+        var device = instrument.device
+        device.nonVolatile.readNoiseSpread = 0
+        let board = SimulatedBoard(instrument: instrument, parameters: device, seed: 3)
+        try board.setConductances(tile: 0, siemens: [Double](repeating: 50e-6, count: 4096))
+        let step = Double(instrument.dac.fullScaleVolts) / 127
+        func product(_ row0: Double) throws -> [Float] {
+            var inputs = [Float](repeating: 0, count: 64)
+            inputs[0] = Float(row0)
+            return try board.mvm(MatrixVectorProduct(tile: 0, encoding: .voltage, readVolts: 0, inputLength: 64, inputs: inputs)).amperes
+        }
+        let onLevel = try product(10 * step), nearLevel = try product(10.3 * step), nextLevel = try product(11 * step)
+        #expect(onLevel == nearLevel)
+        for j in 0..<64 {
+            let g = board.trueConductance(tile: 0, row: 0, column: j)
+            // One DAC step on one row moves the column by G * step, to within the 20-bit ADC step (1 nA).
+            #expect(abs(Double(nextLevel[j] - onLevel[j]) - g * step) < 2e-9)
+        }
+    }
 }
