@@ -10,6 +10,8 @@ struct Xbar: ParsableCommand {
             DevicesCommand.self,
             IdentifyCommand.self,
             SimCommand.self,
+            CalibrateCommand.self,
+            STMCommand.self,
         ])
 }
 Xbar.main()

@@ -55,12 +55,16 @@ public struct DecayFit: Sendable {
             let mean = list.isEmpty ? 0 : list.reduce(0, +) / Double(list.count)
             return min(max(mean / ceiling, 1e-4), 0.9)
         }
+        // Time constants stay within a factor of ten of the guess, and the slow one above three
+        // fast ones: otherwise the two components can swap roles or one can collapse onto the
+        // read interval, fitting noise.
+        let tauBound = ParameterBound.interval(lower: guess.tauSeconds / 10, upper: guess.tauSeconds * 10)
         var initial = [base / unit, ceiling / unit, guess.tauSeconds, max(guess.readFraction, 1e-6)] + fractions
-        var bounds: [ParameterBound] = [.positive, .positive, .positive, .interval(lower: 0, upper: 0.5)]
+        var bounds: [ParameterBound] = [.positive, .positive, tauBound, .interval(lower: 0, upper: 0.5)]
             + fractions.map { _ in .interval(lower: 0, upper: 1) }
         if withSlow {
-            initial += [guess.slowTauSeconds, min(max(guess.slowFraction, 0.01), 0.9)]
-            bounds += [.positive, .interval(lower: 0, upper: 1)]
+            initial += [guess.slowTauSeconds, min(max(guess.slowFraction, 0.01), 0.5)]
+            bounds += [.interval(lower: 3 * guess.tauSeconds, upper: 10 * guess.slowTauSeconds), .interval(lower: 0, upper: 0.6)]
         }
         func law(_ p: [Double]) -> DecayLaw {
             DecayLaw(baseSiemens: p[0] * unit, ceilingSiemens: p[1] * unit, tauSeconds: p[2],

@@ -12,14 +12,28 @@ public struct PopulationEstimate: Hashable, Sendable, Codable {
     public var spreadUncertainty: Double
     /// Devices that contributed (finite value and uncertainty).
     public var count: Int
+    /// Devices left out as outliers (more than five median absolute deviations from the median).
+    public var rejected: Int
 
     public var distributed: DistributedParameter { DistributedParameter(mean, spread: relativeSpread) }
 
     /// Estimates from per-device values and their one-sigma fit uncertainties.
     /// Devices with a non-finite value or uncertainty are left out; returns nil when fewer than two remain.
     public init?(values: [Double], uncertainties: [Double]) {
-        let pairs = zip(values, uncertainties).filter { $0.0.isFinite && $0.1.isFinite }
+        var pairs = zip(values, uncertainties).filter { $0.0.isFinite && $0.1.isFinite }
         guard pairs.count >= 2 else { return nil }
+        // A failed device fit lands far from the rest; five median absolute deviations (about
+        // 3.4 sigma of a normal population) separate it from honest scatter.
+        let sorted = pairs.map(\.0).sorted()
+        let median = sorted[sorted.count / 2]
+        let mad = pairs.map { abs($0.0 - median) }.sorted()[pairs.count / 2]
+        if mad > 0 {
+            let kept = pairs.filter { abs($0.0 - median) <= 5 * mad }
+            rejected = pairs.count - kept.count
+            pairs = kept
+        } else {
+            rejected = 0
+        }
         let n = Double(pairs.count)
         let mean = pairs.reduce(0) { $0 + $1.0 } / n
         let variance = pairs.reduce(0) { $0 + ($1.0 - mean) * ($1.0 - mean) } / (n - 1)
