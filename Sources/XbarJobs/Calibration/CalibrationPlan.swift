@@ -136,9 +136,11 @@ public struct CalibrationPlan: Hashable, Sendable {
             let th = p.thresholdVolts.mean, ov = p.overdriveScaleVolts
             var conditions = [0.6, 1.0, 1.4].map { PulseCondition(amplitudeVolts: th + $0 * ov, widthSeconds: w0) }
             conditions.append(PulseCondition(amplitudeVolts: th + 1.0 * ov, widthSeconds: w1))
+            // Near the threshold at the long width: the onset separates threshold from increment.
+            conditions.append(PulseCondition(amplitudeVolts: th + 0.25 * ov, widthSeconds: w1))
             conditions = conditions.filter { allowed($0, sign: 1) }
-            guard conditions.count >= 3 else {
-                throw PlanningError(description: "\(instrument.name): fewer than 3 STM pulse amplitudes fit the limits")
+            guard conditions.count >= 4 else {
+                throw PlanningError(description: "\(instrument.name): fewer than 4 STM pulse conditions fit the limits")
             }
             // Each condition as a burst long enough to reach about half the ceiling (a single
             // pulse moves the state by a few percent, little more than one converter step); the

@@ -50,162 +50,128 @@ func sampleSpread(_ values: [Double]) -> Double {
     return (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1)).squareRoot() / m
 }
 
+func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
+
 @Suite("Calibration against a simulated board with hidden parameters", .serialized)
 struct CalibrationRecoveryTests {
-    @Test("calibration recovers the hidden device model of a simulated usb-4x64 board")
-    func recovers() throws {
-        let instrument = try Instrument.load(path: instrumentsDirectory + "/usb-4x64.yaml")
+    /// One calibration shared by the checks below (it is the expensive part). Initialised once,
+    /// then only read, by a serialized suite.
+    nonisolated(unsafe) static let run: (file: CalibrationFile, board: SimulatedBoard, truth: DeviceParameters, seconds: Double)? = {
+        guard let instrument = try? Instrument.load(path: instrumentsDirectory + "/usb-4x64.yaml") else { return nil }
         let truth = perturbed(instrument.device, seed: 2026)
         let board = SimulatedBoard(instrument: instrument, parameters: truth, seed: 99)
-        // 64 cells as the CLI default; 48 STM nodes instead of 256 to keep the test short: the
-        // time-constant check is per node and the population checks have 48 samples.
-        let plan = try CalibrationPlan(instrument: instrument, sampleCells: 64, stateNodes: 48)
+        // 64 cells as the CLI default. 48 STM nodes instead of all 256 keep the test short;
+        // the time constants are checked node by node, so fewer nodes do not loosen that check,
+        // and 48 samples still estimate a 20 % spread to about 10 % (1 / sqrt(2 * 47)).
+        guard let plan = try? CalibrationPlan(instrument: instrument, sampleCells: 64, stateNodes: 48) else { return nil }
         let started = Date()
-        let calibrator = Calibrator(instrument: instrument, plan: plan)
-        let measured = try calibrator.measure(on: board)
-        let mid = Date()
-        let file = try calibrator.fit(measured, backend: board.backendDescription)
-        print("measuring took \(mid.timeIntervalSince(started)) s, fitting \(Date().timeIntervalSince(mid)) s")
-        print(CalibrationReport(file: file).text)
+        guard let (file, _) = try? Calibrator(instrument: instrument, plan: plan).calibrate(on: board) else { return nil }
+        return (file, board, truth, Date().timeIntervalSince(started))
+    }()
 
-        let nv = file.device.nonVolatile, stm = file.device.shortTermMemory
-        // Per-node time constants against each node's drawn value.
-        var tauErrors: [Double] = []
+    func calibrated() throws -> (file: CalibrationFile, board: SimulatedBoard, truth: DeviceParameters, seconds: Double) {
+        try #require(Self.run, "the calibration itself failed (instrument file, plan or fit)")
+    }
+
+    @Test("every STM node's decay time constant is recovered within 5 %, and their spread within 20 %")
+    func timeConstants() throws {
+        let (file, board, truth, _) = try calibrated()
+        #expect(file.nodes.count == 48)
+        var drawn: [Double] = []
         for node in file.nodes {
-            let drawn = board.cellParameters(tile: node.tile, row: Int(node.row), column: Int(node.column)).shortTermMemory!
-            tauErrors.append(relativeError(node.tauSeconds, drawn.tauSeconds))
+            let tau = board.cellParameters(tile: node.tile, row: Int(node.row), column: Int(node.column)).shortTermMemory!.tauSeconds
+            drawn.append(tau)
+            #expect(relativeError(node.tauSeconds, tau) < 0.05, "node \(node.row):\(node.column): \(node.tauSeconds) s vs \(tau) s")
         }
-        tauErrors.sort()
-        print("tau errors: median \(tauErrors[tauErrors.count / 2]), worst \(tauErrors.last!)")
-        // Per-cell step parameters against drawn values.
-        var setErrors: [Double] = [], resetErrors: [Double] = []
-        var drawnSet: [Double] = [], drawnReset: [Double] = [], drawnTau: [Double] = []
+        #expect(relativeError(file.device.shortTermMemory.tauSeconds.mean, mean(drawn)) < 0.05)
+        // Against the spread of the nodes actually measured: the population value differs from
+        // it by sampling alone (about 10 % for 48 nodes).
+        #expect(relativeError(file.device.shortTermMemory.tauSeconds.spread, sampleSpread(drawn)) < 0.2)
+        #expect(relativeError(file.device.shortTermMemory.slowTauSeconds.mean, truth.shortTermMemory.slowTauSeconds.mean) < 0.1)
+        // Groups partition the nodes, fastest first.
+        #expect(file.timeConstantGroups.reduce(0) { $0 + $1.nodeCount } == 48)
+        #expect(zip(file.timeConstantGroups, file.timeConstantGroups.dropFirst()).allSatisfy { $0.centerSeconds < $1.centerSeconds })
+    }
+
+    @Test("SET and RESET step fractions and thresholds are recovered within 10 %")
+    func stepParameters() throws {
+        let (file, board, truth, _) = try calibrated()
+        let nv = file.device.nonVolatile
+        var set: [Double] = [], reset: [Double] = [], setTh: [Double] = [], resetTh: [Double] = []
         for cell in file.cells where cell.status == "ok" {
-            let drawn = board.cellParameters(tile: cell.tile, row: Int(cell.row), column: Int(cell.column)).nonVolatile!
-            setErrors.append(relativeError(cell.setStepFraction!, drawn.setStepFraction))
-            resetErrors.append(relativeError(cell.resetStepFraction!, drawn.resetStepFraction))
-            drawnSet.append(drawn.setStepFraction)
-            drawnReset.append(drawn.resetStepFraction)
+            let d = board.cellParameters(tile: cell.tile, row: Int(cell.row), column: Int(cell.column)).nonVolatile!
+            set.append(d.setStepFraction); reset.append(d.resetStepFraction)
+            setTh.append(d.setThresholdVolts); resetTh.append(d.resetThresholdVolts)
         }
-        for node in file.nodes {
-            drawnTau.append(board.cellParameters(tile: node.tile, row: Int(node.row), column: Int(node.column)).shortTermMemory!.tauSeconds)
-        }
-        setErrors.sort(); resetErrors.sort()
-        print("set step errors: median \(setErrors[setErrors.count / 2]); reset: \(resetErrors[resetErrors.count / 2])")
-        func show(_ name: String, _ fitted: Double, _ truth: Double) {
-            print(String(format: "%@ fitted %.5g true %.5g (%.1f %%)", name, fitted, truth, 100 * (fitted - truth) / truth))
-        }
-        show("nv.setStepFraction.mean", nv.setStepFraction.mean, truth.nonVolatile.setStepFraction.mean)
-        show("nv.resetStepFraction.mean", nv.resetStepFraction.mean, truth.nonVolatile.resetStepFraction.mean)
-        show("nv.setThresholdVolts.mean", nv.setThresholdVolts.mean, truth.nonVolatile.setThresholdVolts.mean)
-        show("nv.resetThresholdVolts.mean", nv.resetThresholdVolts.mean, truth.nonVolatile.resetThresholdVolts.mean)
-        show("nv.setStepFraction.spread", nv.setStepFraction.spread, truth.nonVolatile.setStepFraction.spread)
-        show("nv.setStepFraction.spread(sample)", nv.setStepFraction.spread, sampleSpread(drawnSet))
-        show("nv.resetStepFraction.spread", nv.resetStepFraction.spread, truth.nonVolatile.resetStepFraction.spread)
-        show("nv.resetStepFraction.spread(sample)", nv.resetStepFraction.spread, sampleSpread(drawnReset))
-        show("nv.setThresholdVolts.spread", nv.setThresholdVolts.spread, truth.nonVolatile.setThresholdVolts.spread)
-        show("nv.gMax.mean", nv.gMaxSiemens.mean, truth.nonVolatile.gMaxSiemens.mean)
-        show("nv.gMax.spread", nv.gMaxSiemens.spread, truth.nonVolatile.gMaxSiemens.spread)
-        show("nv.gMin.mean", nv.gMinSiemens.mean, truth.nonVolatile.gMinSiemens.mean)
-        show("nv.overdrive", nv.overdriveScaleVolts, truth.nonVolatile.overdriveScaleVolts)
-        show("nv.widthExponent", nv.widthExponent, truth.nonVolatile.widthExponent)
-        show("nv.readNoise", nv.readNoiseSpread, truth.nonVolatile.readNoiseSpread)
-        show("nv.c2c", nv.cycleToCycleSpread, truth.nonVolatile.cycleToCycleSpread)
-        show("stm.tau.mean", stm.tauSeconds.mean, truth.shortTermMemory.tauSeconds.mean)
-        show("stm.tau.spread", stm.tauSeconds.spread, truth.shortTermMemory.tauSeconds.spread)
-        show("stm.tau.spread(sample)", stm.tauSeconds.spread, sampleSpread(drawnTau))
-        show("stm.slowTau.mean", stm.slowTauSeconds.mean, truth.shortTermMemory.slowTauSeconds.mean)
-        show("stm.slowFraction", stm.slowFraction, truth.shortTermMemory.slowFraction)
-        show("stm.base.mean", stm.baseSiemens.mean, truth.shortTermMemory.baseSiemens.mean)
-        show("stm.ceiling.mean", stm.ceilingSiemens.mean, truth.shortTermMemory.ceilingSiemens.mean)
-        show("stm.increment.mean", stm.incrementFraction.mean, truth.shortTermMemory.incrementFraction.mean)
-        show("stm.threshold.mean", stm.thresholdVolts.mean, truth.shortTermMemory.thresholdVolts.mean)
-        show("stm.readNoise", stm.readNoiseSpread, truth.shortTermMemory.readNoiseSpread)
-        show("stm.readDisturb", stm.readDisturbFraction, truth.shortTermMemory.readDisturbFraction)
-        print("held out: nv \(file.heldOut.nonVolatileRelativeRMS ?? -1) stm \(file.heldOut.stmRelativeRMS ?? -1)")
+        #expect(set.count >= 60)
+        // Against the mean of the 64 measured cells (the population mean differs from it by
+        // 20 % / sqrt(64) = 2.5 % of sampling alone).
+        #expect(relativeError(nv.setStepFraction.mean, mean(set)) < 0.1)
+        #expect(relativeError(nv.resetStepFraction.mean, mean(reset)) < 0.1)
+        #expect(relativeError(nv.setThresholdVolts.mean, mean(setTh)) < 0.1)
+        #expect(relativeError(nv.resetThresholdVolts.mean, mean(resetTh)) < 0.1)
+        #expect(relativeError(nv.overdriveScaleVolts, truth.nonVolatile.overdriveScaleVolts) < 0.1)
+        #expect(relativeError(nv.widthExponent, truth.nonVolatile.widthExponent) < 0.1)
+        // Device-to-device spreads, against the measured cells' own spread.
+        #expect(relativeError(nv.setStepFraction.spread, sampleSpread(set)) < 0.2)
+        #expect(relativeError(nv.setThresholdVolts.spread, sampleSpread(setTh)) < 0.2)
+        #expect(relativeError(nv.gMaxSiemens.spread, truth.nonVolatile.gMaxSiemens.spread) < 0.2)
     }
-}
 
-@Suite("Calibration debugging", .serialized)
-struct CalibrationDebugTests {
-    @Test("debug non-volatile fits")
-    func debugNV() throws {
-        let instrument = try Instrument.load(path: instrumentsDirectory + "/usb-4x64.yaml")
-        let truth = perturbed(instrument.device, seed: 2026)
-        let board = SimulatedBoard(instrument: instrument, parameters: truth, seed: 99)
-        var plan = try CalibrationPlan(instrument: instrument, sampleCells: 64, stateNodes: 4)
-        plan.shortTermMemory = nil
-        let cal = Calibrator(instrument: instrument, plan: plan)
-        let m = try cal.measure(on: board)
-        let file = try cal.fit(m, backend: "sim")
-        print(plan.nonVolatile!.setConditions, plan.nonVolatile!.resetConditions, plan.nonVolatile!.pulsesPerCurve)
-        for (i, cell) in file.cells.prefix(3).enumerated() {
-            let d = board.cellParameters(tile: cell.tile, row: Int(cell.row), column: Int(cell.column)).nonVolatile!
-            print("cell \(i) \(cell.status): a_set \(cell.setStepFraction ?? -1) vs \(d.setStepFraction); th_set \(cell.setThresholdVolts ?? -1) vs \(d.setThresholdVolts); a_reset \(cell.resetStepFraction ?? -1) vs \(d.resetStepFraction); th_reset \(cell.resetThresholdVolts ?? -1) vs \(d.resetThresholdVolts); gmin \(cell.gMinSiemens ?? -1) vs \(d.gMinSiemens); gmax \(cell.gMaxSiemens ?? -1) vs \(d.gMaxSiemens) held \(cell.heldOutRelativeRMS ?? -1)")
-            let c = m.nonVolatile[i]
-            let f = try PulseResponseFit.fit(c.setCurves)
-            let truthLaw = SwitchingStrength(thresholdVolts: d.setThresholdVolts, overdriveScaleVolts: truth.nonVolatile.overdriveScaleVolts, referenceWidthSeconds: 1e-6, widthExponent: truth.nonVolatile.widthExponent)
-            for (k, curve) in c.setCurves.enumerated() {
-                print(String(format: "   V %.3f w %.1g rate %.4f ± %.4f true %.4f", curve.amplitudeVolts, curve.widthSeconds, f.rates[k], f.rateUncertainties[k], d.setStepFraction * truthLaw(amplitudeVolts: curve.amplitudeVolts, widthSeconds: curve.widthSeconds)))
-            }
-            print("   bound \(f.boundSiemens) true \(d.gMaxSiemens)")
-            print("  held set curve: \(c.setCurves[2].conductancesSiemens.prefix(8).map { String(format: "%.3g", $0) })")
-            print("  held reset curve: \(c.resetCurves[2].conductancesSiemens.prefix(8).map { String(format: "%.3g", $0) })")
-        }
-        var z: [Double] = [], rel: [Double] = []
-        var zk = [[Double]](repeating: [], count: 7)
-        for (i, cell) in file.cells.enumerated() where cell.status == "ok" {
-            let d = board.cellParameters(tile: cell.tile, row: Int(cell.row), column: Int(cell.column)).nonVolatile!
-            let c = m.nonVolatile[i]
-            let floors = c.setCurves.compactMap(\.conductancesSiemens.first).sorted()
-            let f = try PulseResponseFit.fit(c.resetCurves, resolutionSiemens: 40e-6 / 255 / 0.2, floorSteps: 12, fixedBoundSiemens: floors[floors.count / 2])
-            if i < 3 { print("reset fit bound \(f.boundSiemens) true \(d.gMinSiemens); rates \(f.rates) unc \(f.rateUncertainties)") }
-            let truthLaw = SwitchingStrength(thresholdVolts: d.resetThresholdVolts, overdriveScaleVolts: truth.nonVolatile.overdriveScaleVolts, referenceWidthSeconds: 1e-6, widthExponent: truth.nonVolatile.widthExponent)
-            for (k, curve) in c.resetCurves.enumerated() {
-                let t = d.resetStepFraction * truthLaw(amplitudeVolts: curve.amplitudeVolts, widthSeconds: curve.widthSeconds)
-                z.append((f.rates[k] - t) / f.rateUncertainties[k]); rel.append(f.rates[k] / t - 1)
-                zk[k].append((f.rates[k] - t) / f.rateUncertainties[k])
-            }
-        }
-        var obsTrue: [[RateObservation]] = [], obsFit: [[RateObservation]] = []
-        for (i, cell) in file.cells.enumerated() where cell.status == "ok" {
-            let d = board.cellParameters(tile: cell.tile, row: Int(cell.row), column: Int(cell.column)).nonVolatile!
-            let c = m.nonVolatile[i]
-            let f = try PulseResponseFit.fit(c.setCurves)
-            let truthLaw = SwitchingStrength(thresholdVolts: d.setThresholdVolts, overdriveScaleVolts: truth.nonVolatile.overdriveScaleVolts, referenceWidthSeconds: 1e-6, widthExponent: truth.nonVolatile.widthExponent)
-            obsTrue.append(c.setCurves.indices.map { k in RateObservation(amplitudeVolts: c.setCurves[k].amplitudeVolts, widthSeconds: c.setCurves[k].widthSeconds, rate: d.setStepFraction * truthLaw(amplitudeVolts: c.setCurves[k].amplitudeVolts, widthSeconds: c.setCurves[k].widthSeconds), uncertainty: f.rateUncertainties[k]) })
-            obsFit.append(c.setCurves.indices.map { k in RateObservation(amplitudeVolts: c.setCurves[k].amplitudeVolts, widthSeconds: c.setCurves[k].widthSeconds, rate: f.rates[k], uncertainty: f.rateUncertainties[k]) })
-        }
-        let guess = SwitchingStrength(thresholdVolts: 1.0, overdriveScaleVolts: 0.5, referenceWidthSeconds: 1e-6, widthExponent: 0.5)
-        let lt = try SwitchingLawFit.fit(obsTrue, guess: guess, stepFractionGuess: 0.04, maxThresholdVolts: 3)
-        let lf = try SwitchingLawFit.fit(obsFit, guess: guess, stepFractionGuess: 0.04, maxThresholdVolts: 3)
-        print("stage2 on true rates: ov \(lt.overdriveScaleVolts) beta \(lt.widthExponent) a0 \(lt.devices[0].stepFraction) conv \(lt.converged) nrms \(lt.normalisedRMS)")
-        print("stage2 on fitted rates (set only): ov \(lf.overdriveScaleVolts) ± \(lf.overdriveScaleUncertainty) beta \(lf.widthExponent) a0 \(lf.devices[0].stepFraction) conv \(lf.converged) nrms \(lf.normalisedRMS)")
-        print("z rms \((z.reduce(0) { $0 + $1 * $1 } / Double(z.count)).squareRoot()) mean \(z.reduce(0, +) / Double(z.count)); rel mean \(rel.reduce(0, +) / Double(rel.count))")
-        print("z mean per condition \(zk.map { $0.reduce(0, +) / Double(max(1, $0.count)) })")
-        print(file.uncertainties.filter { $0.key.contains("StepFraction") })
-        print("ov \(file.device.nonVolatile.overdriveScaleVolts) vs \(truth.nonVolatile.overdriveScaleVolts); beta \(file.device.nonVolatile.widthExponent) vs \(truth.nonVolatile.widthExponent)")
+    @Test("read noise and cycle-to-cycle spread of non-volatile cells are recovered within 10 % and 20 %")
+    func noise() throws {
+        let (file, _, truth, _) = try calibrated()
+        // 64 cells x 30 reads: the estimate itself scatters by 1 / sqrt(2 * 1856) = 1.6 %.
+        #expect(relativeError(file.device.nonVolatile.readNoiseSpread, truth.nonVolatile.readNoiseSpread) < 0.1)
+        #expect(relativeError(file.device.nonVolatile.cycleToCycleSpread, truth.nonVolatile.cycleToCycleSpread) < 0.2)
     }
-}
 
-extension CalibrationDebugTests {
-    @Test("debug STM fits")
-    func debugSTM() throws {
-        let instrument = try Instrument.load(path: instrumentsDirectory + "/usb-4x64.yaml")
-        let truth = perturbed(instrument.device, seed: 2026)
-        let board = SimulatedBoard(instrument: instrument, parameters: truth, seed: 99)
-        var plan = try CalibrationPlan(instrument: instrument, sampleCells: 0, stateNodes: 6)
-        plan.nonVolatile = nil
-        let s = plan.shortTermMemory!
-        print("points \(s.points) interval \(s.intervalSeconds) settle \(s.settleSeconds) tail \(s.tailReadCount)x\(s.tailIntervalSeconds)")
-        let cal = Calibrator(instrument: instrument, plan: plan)
-        let m = try cal.measure(on: board)
-        let file = try cal.fit(m, backend: "sim")
-        for node in file.nodes {
-            let d = board.cellParameters(tile: node.tile, row: Int(node.row), column: Int(node.column)).shortTermMemory!
-            print("node \(node.row):\(node.column) tau \(node.tauSeconds) vs \(d.tauSeconds); slow \(node.slowTauSeconds ?? -1) vs \(d.slowTauSeconds) f \(node.slowFraction ?? -1); base \(node.baseSiemens) vs \(d.baseSiemens); ceil \(node.ceilingSiemens) vs \(d.ceilingSiemens); inc \(node.incrementFraction ?? -1) vs \(d.incrementFraction); th \(node.thresholdVolts ?? -1) vs \(d.thresholdVolts); held \(node.heldOutRelativeRMS ?? -1)")
+    @Test("the calibrated model predicts held-out pulse-response curves and decay traces within 5 % of their range")
+    func heldOut() throws {
+        let (file, _, _, _) = try calibrated()
+        // Held-out curves carry cycle-to-cycle noise the model cannot predict (a 30 % spread
+        // per step accumulates to about 2 % of the range along a curve), hence 5 %, not less.
+        let nv = try #require(file.heldOut.nonVolatileRelativeRMS)
+        let stm = try #require(file.heldOut.stmRelativeRMS)
+        #expect(nv < 0.05)
+        #expect(stm < 0.05)
+        #expect(file.heldOut.nonVolatileCurves >= 120)
+        #expect(file.heldOut.stmTraces >= 48 * 5)
+    }
+
+    @Test("prints the recovered-versus-true table")
+    func table() throws {
+        let (file, _, truth, seconds) = try calibrated()
+        let nv = file.device.nonVolatile, stm = file.device.shortTermMemory
+        func row(_ name: String, _ fitted: Double, _ true_: Double) {
+            print(String(format: "%-36@ %12.5g %12.5g %+7.1f %%", name as NSString, fitted, true_, 100 * (fitted - true_) / true_))
         }
-        let t = m.stmTraces.filter { $0.node == file.nodes.map { CellIndex(row: $0.row, column: $0.column) }[0] && $0.point >= 0 }
-        for tr in t.prefix(4) { print("trace p\(tr.point) r\(tr.repetition) n\(tr.pulseCount): \(tr.conductancesSiemens.prefix(12).map { String(format: "%.3g", $0) })") }
+        print("calibration took \(String(format: "%.1f", seconds)) s (debug build)")
+        row("nonVolatile.setStepFraction.mean", nv.setStepFraction.mean, truth.nonVolatile.setStepFraction.mean)
+        row("nonVolatile.setStepFraction.spread", nv.setStepFraction.spread, truth.nonVolatile.setStepFraction.spread)
+        row("nonVolatile.resetStepFraction.mean", nv.resetStepFraction.mean, truth.nonVolatile.resetStepFraction.mean)
+        row("nonVolatile.resetStepFraction.spread", nv.resetStepFraction.spread, truth.nonVolatile.resetStepFraction.spread)
+        row("nonVolatile.setThresholdVolts.mean", nv.setThresholdVolts.mean, truth.nonVolatile.setThresholdVolts.mean)
+        row("nonVolatile.setThresholdVolts.spread", nv.setThresholdVolts.spread, truth.nonVolatile.setThresholdVolts.spread)
+        row("nonVolatile.resetThresholdVolts.mean", nv.resetThresholdVolts.mean, truth.nonVolatile.resetThresholdVolts.mean)
+        row("nonVolatile.resetThresholdVolts.spread", nv.resetThresholdVolts.spread, truth.nonVolatile.resetThresholdVolts.spread)
+        row("nonVolatile.gMaxSiemens.mean", nv.gMaxSiemens.mean, truth.nonVolatile.gMaxSiemens.mean)
+        row("nonVolatile.gMaxSiemens.spread", nv.gMaxSiemens.spread, truth.nonVolatile.gMaxSiemens.spread)
+        row("nonVolatile.gMinSiemens.mean", nv.gMinSiemens.mean, truth.nonVolatile.gMinSiemens.mean)
+        row("nonVolatile.overdriveScaleVolts", nv.overdriveScaleVolts, truth.nonVolatile.overdriveScaleVolts)
+        row("nonVolatile.widthExponent", nv.widthExponent, truth.nonVolatile.widthExponent)
+        row("nonVolatile.readNoiseSpread", nv.readNoiseSpread, truth.nonVolatile.readNoiseSpread)
+        row("nonVolatile.cycleToCycleSpread", nv.cycleToCycleSpread, truth.nonVolatile.cycleToCycleSpread)
+        row("shortTermMemory.tauSeconds.mean", stm.tauSeconds.mean, truth.shortTermMemory.tauSeconds.mean)
+        row("shortTermMemory.tauSeconds.spread", stm.tauSeconds.spread, truth.shortTermMemory.tauSeconds.spread)
+        row("shortTermMemory.slowTauSeconds.mean", stm.slowTauSeconds.mean, truth.shortTermMemory.slowTauSeconds.mean)
+        row("shortTermMemory.slowFraction", stm.slowFraction, truth.shortTermMemory.slowFraction)
+        row("shortTermMemory.baseSiemens.mean", stm.baseSiemens.mean, truth.shortTermMemory.baseSiemens.mean)
+        row("shortTermMemory.ceilingSiemens.mean", stm.ceilingSiemens.mean, truth.shortTermMemory.ceilingSiemens.mean)
+        row("shortTermMemory.incrementFraction.mean", stm.incrementFraction.mean, truth.shortTermMemory.incrementFraction.mean)
+        row("shortTermMemory.thresholdVolts.mean", stm.thresholdVolts.mean, truth.shortTermMemory.thresholdVolts.mean)
+        row("shortTermMemory.readNoiseSpread", stm.readNoiseSpread, truth.shortTermMemory.readNoiseSpread)
+        row("shortTermMemory.readDisturbFraction", stm.readDisturbFraction, truth.shortTermMemory.readDisturbFraction)
+        print(String(format: "held out: pulse-response %.2f %%, STM traces %.2f %%", 100 * (file.heldOut.nonVolatileRelativeRMS ?? .nan), 100 * (file.heldOut.stmRelativeRMS ?? .nan)))
     }
 }
