@@ -20,7 +20,8 @@ struct STMCommand: ParsableCommand {
             --csv writes one row per read. Each node's history is then fitted and its decay time \
             constant printed.
 
-            Nodes: ROW:COLUMN items separated by commas, ROW:C1-C2 for a range of columns, or all.
+            Nodes: ROW:COLUMN items separated by commas, ROW:C1-C2 for a range of columns, \
+            ROW1:C1-ROW2:C2 for a block, or all.
 
             Example:
               xbar stm --board sim --instrument usb-4x64 --nodes 0:0-0:7 --amplitudes 1.2,1.4,1.6 \\
@@ -32,7 +33,7 @@ struct STMCommand: ParsableCommand {
     @Option(help: "State tile (default: the instrument's first STM tile).")
     var tile: UInt8?
 
-    @Option(help: "Nodes: ROW:COLUMN[,ROW:COLUMN...], ROW:C1-C2, or all.")
+    @Option(help: "Nodes: ROW:COLUMN[,ROW:COLUMN...], ROW:C1-C2, ROW1:C1-ROW2:C2, or all.")
     var nodes: String
 
     @Option(help: "Pulse amplitudes, volts, comma-separated.")
@@ -126,19 +127,26 @@ struct STMCommand: ParsableCommand {
             return (0..<rows).flatMap { r in (0..<columns).map { CellIndex(row: r, column: $0) } }
         }
         var out: [CellIndex] = []
+        func bad(_ item: Substring) -> ValidationError {
+            ValidationError("--nodes \(text): \"\(item)\" is not ROW:COLUMN, ROW:C1-C2 or ROW1:C1-ROW2:C2")
+        }
+        func cell(_ part: Substring) -> (Int, Int)? {
+            let rc = part.split(separator: ":")
+            guard rc.count == 2, let r = Int(rc[0]), let c = Int(rc[1]) else { return nil }
+            return (r, c)
+        }
         for item in text.split(separator: ",") {
-            let parts = item.split(separator: ":")
-            guard parts.count == 2, let row = UInt16(parts[0]) else {
-                throw ValidationError("--nodes \(text): \"\(item)\" is not ROW:COLUMN or ROW:C1-C2")
+            let ends = item.split(separator: "-")
+            guard ends.count == 1 || ends.count == 2, let first = cell(ends[0]) else { throw bad(item) }
+            var last = first
+            if ends.count == 2 {
+                if let c = Int(ends[1]) { last = (first.0, c) } else if let rc = cell(ends[1]) { last = rc } else { throw bad(item) }
             }
-            let span = parts[1].split(separator: "-")
-            guard let first = span.first.flatMap({ UInt16($0) }), let last = (span.count == 2 ? UInt16(span[1]) : first), span.count <= 2, first <= last else {
-                throw ValidationError("--nodes \(text): \"\(item)\" is not ROW:COLUMN or ROW:C1-C2")
-            }
-            guard row < rows, last < columns else {
+            guard first.0 <= last.0, first.1 <= last.1 else { throw bad(item) }
+            guard last.0 < Int(rows), last.1 < Int(columns) else {
                 throw ValidationError("--nodes \(text): \"\(item)\" is outside the \(rows)x\(columns) state tile")
             }
-            out += (first...last).map { CellIndex(row: row, column: $0) }
+            for r in first.0...last.0 { for c in first.1...last.1 { out.append(CellIndex(row: UInt16(r), column: UInt16(c))) } }
         }
         return out
     }
