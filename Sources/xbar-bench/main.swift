@@ -11,6 +11,7 @@ struct XbarBench: ParsableCommand {
             LinkBenchmark.self,
             SimulationBenchmark.self,
             AllBenchmarks.self,
+            CalibrationBenchmark.self,
         ])
 }
 XbarBench.main()

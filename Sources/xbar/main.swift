@@ -11,6 +11,8 @@ struct Xbar: ParsableCommand {
             IdentifyCommand.self,
             SimCommand.self,
             PulseCommand.self,
+            CalibrateCommand.self,
+            STMCommand.self,
         ])
 }
 Xbar.main()

@@ -1,9 +1,7 @@
 import Foundation
 
-/// The pulse-strength factor `s(V, w)` of the switching laws of ``NonVolatileCellParameters``
-/// and ``ShortTermMemoryCellParameters``:
-/// `s = (exp((|V| - threshold) / overdriveScaleVolts) - 1) / (e - 1) * (w / referenceWidthSeconds)^widthExponent`
-/// above threshold, 0 at or below it, and its derivatives for fitting.
+/// The drive strength ``SwitchingDrive/strength(amplitudeVolts:thresholdVolts:widthSeconds:overdriveScaleVolts:referenceWidthSeconds:widthExponent:)``
+/// with its parameters bundled, as a fitted model, and its derivatives for fitting.
 public struct SwitchingStrength: Hashable, Sendable {
     public var thresholdVolts: Double
     public var overdriveScaleVolts: Double
@@ -19,10 +17,9 @@ public struct SwitchingStrength: Hashable, Sendable {
 
     /// `s` for a pulse of `amplitudeVolts` (sign ignored) and `widthSeconds`.
     public func callAsFunction(amplitudeVolts: Double, widthSeconds: Double) -> Double {
-        let overdrive = abs(amplitudeVolts) - thresholdVolts
-        guard overdrive > 0 else { return 0 }
-        return Foundation.expm1(overdrive / overdriveScaleVolts) / (M_E - 1)
-            * pow(widthSeconds / referenceWidthSeconds, widthExponent)
+        SwitchingDrive.strength(amplitudeVolts: amplitudeVolts, thresholdVolts: thresholdVolts, widthSeconds: widthSeconds,
+                                overdriveScaleVolts: overdriveScaleVolts, referenceWidthSeconds: referenceWidthSeconds,
+                                widthExponent: widthExponent)
     }
 
     /// Partial derivatives of `s` with respect to threshold, overdrive scale and width exponent.
