@@ -36,7 +36,7 @@ def log(*a):
 
 # task-specific settings
 TASKS = {
-    "event_digits": dict(ssm_epochs=12, ssm_hw_epochs=3, s4d_epochs=40, s4d_t_epochs=25,
+    "event_digits": dict(ssm_epochs=12, ssm_hw_epochs=3, event_dropout=0.2, s4d_epochs=40, s4d_t_epochs=25,
                          dt_bin=0.01, n_steps=30, s4d_input_mode="signed_merge", s4d_n_in=64,
                          len_cap=640),
     "spoken_digits": dict(ssm_epochs=14, ssm_hw_epochs=3, s4d_epochs=40, s4d_t_epochs=25,
@@ -101,8 +101,16 @@ def train_event_ssm(tr, te, cfg, s, hw_mode, params=None, ranges=None):
 
     hw = HW(quant=hw_mode, noise=hw_mode, ranges=ranges or {})
 
+    drop = s.get("event_dropout", 0.0)
+
     def loss_fn(p, b, key):
         ch, dt, mask, y = b
+        if drop > 0:
+            # augmentation: drop events (their time still passes, so decays stay exact)
+            key, kd = jax.random.split(key)
+            keep = jax.random.bernoulli(kd, 1.0 - drop, mask.shape)
+            keep = keep.at[:, 0].set(True)
+            mask = mask * keep
         logits, _ = event_ssm_forward(p, ch, dt, mask, cfg, hw, key)
         valid = (mask.sum(1) > 0)
         l = jax.nn.log_softmax(logits)
