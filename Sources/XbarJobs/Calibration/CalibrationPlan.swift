@@ -89,7 +89,8 @@ public struct CalibrationPlan: Hashable, Sendable {
             let wLong = [w0 * 10, w0 * 4, w1].first { width($0) == $0 && $0 > w0 } ?? w1
             func conditions(threshold: Double, sign: Double, highest: Double) -> [PulseCondition] {
                 let top = min(1.1, highest)
-                let x = [0.4, 0.4 + (top - 0.4) / 3, 0.4 + 2 * (top - 0.4) / 3, top]
+                let low = min(0.4, top / 2)
+                let x = [low, low + (top - low) / 3, low + 2 * (top - low) / 3, top]
                 var list = x.map { PulseCondition(amplitudeVolts: threshold + $0 * nv.overdriveScaleVolts, widthSeconds: w0) }
                 list += [0.15, 0.35, 0.4].map { PulseCondition(amplitudeVolts: threshold + $0 * nv.overdriveScaleVolts, widthSeconds: wLong) }
                 return list.filter { allowed($0, sign: sign) }
