@@ -10,6 +10,7 @@ struct XbarBench: ParsableCommand {
             // Each benchmark lives in its own file.
             LinkBenchmark.self,
             SimulationBenchmark.self,
+            AllBenchmarks.self,
             CalibrationBenchmark.self,
         ])
 }

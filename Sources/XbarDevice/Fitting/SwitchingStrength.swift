@@ -1,7 +1,9 @@
 import Foundation
 
-/// The drive strength ``SwitchingDrive/strength(amplitudeVolts:thresholdVolts:widthSeconds:overdriveScaleVolts:referenceWidthSeconds:widthExponent:)``
-/// with its parameters bundled, as a fitted model, and its derivatives for fitting.
+/// The pulse-strength factor `s(V, w)` of the switching laws of ``NonVolatileCellParameters``
+/// and ``ShortTermMemoryCellParameters``:
+/// `s = (exp((|V| - threshold) / overdriveScaleVolts) - 1) / (e - 1) * (w / referenceWidthSeconds)^widthExponent`
+/// above threshold, 0 at or below it, and its derivatives for fitting.
 public struct SwitchingStrength: Hashable, Sendable {
     public var thresholdVolts: Double
     public var overdriveScaleVolts: Double
@@ -17,9 +19,10 @@ public struct SwitchingStrength: Hashable, Sendable {
 
     /// `s` for a pulse of `amplitudeVolts` (sign ignored) and `widthSeconds`.
     public func callAsFunction(amplitudeVolts: Double, widthSeconds: Double) -> Double {
-        SwitchingDrive.strength(amplitudeVolts: amplitudeVolts, thresholdVolts: thresholdVolts, widthSeconds: widthSeconds,
-                                overdriveScaleVolts: overdriveScaleVolts, referenceWidthSeconds: referenceWidthSeconds,
-                                widthExponent: widthExponent)
+        let overdrive = abs(amplitudeVolts) - thresholdVolts
+        guard overdrive > 0 else { return 0 }
+        return Foundation.expm1(overdrive / overdriveScaleVolts) / (M_E - 1)
+            * pow(widthSeconds / referenceWidthSeconds, widthExponent)
     }
 
     /// Partial derivatives of `s` with respect to threshold, overdrive scale and width exponent.

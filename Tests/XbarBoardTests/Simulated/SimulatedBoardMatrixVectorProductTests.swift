@@ -12,7 +12,7 @@ struct SimulatedBoardMatrixVectorProductTests {
         var seedGenerator = Xoshiro256StarStar(seed: 99)
         let targets = (0..<4096).map { _ in 5e-6 + 90e-6 * seedGenerator.nextOpenUnit() }
         try board.setConductances(tile: 0, siemens: targets)
-        let step = 0.3 / 127.0
+        let step = Double(board.instrument.dac.fullScaleVolts) / 127
         let vectors = 64
         let inputs = (0..<(vectors * 64)).map { _ in Float(Double(Int(seedGenerator.next() % 255) - 127) * step) }
         return (board, inputs, vectors)
@@ -25,7 +25,7 @@ struct SimulatedBoardMatrixVectorProductTests {
             sum += term
             squares += term * term
         }
-        return (sum, TestInstrument.device.nonVolatile.readNoiseSpread * squares.squareRoot())
+        return (sum, board.parameters.nonVolatile.readNoiseSpread * squares.squareRoot())
     }
 
     @Test("with the 8-bit ADC every column is within 5 sigma of read noise plus half an ADC step of the exact product")
@@ -33,7 +33,7 @@ struct SimulatedBoardMatrixVectorProductTests {
         let (board, inputs, vectors) = try Self.programmedBoard(adcBits: 8)
         let reply = try board.mvm(MatrixVectorProduct(tile: 0, encoding: .voltage, readVolts: 0, inputLength: 64, inputs: inputs))
         #expect(reply.amperes.count == vectors * 64)
-        let halfStep = 2e-3 / 127 / 2
+        let halfStep = Double(board.instrument.adc.mvmFullScaleAmperes) / 127 / 2
         var worst = 0.0
         for k in 0..<vectors {
             for j in 0..<64 {
@@ -61,8 +61,8 @@ struct SimulatedBoardMatrixVectorProductTests {
         let mean = z.reduce(0, +) / n
         let sd = (z.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1)).squareRoot()
         // 4096 standard normals: the mean has standard error 1/64 (5 SE = 0.078), the standard
-        // deviation 1/sqrt(2*4096) = 0.011 (5 SE = 0.055). The 20-bit step (1.9 nA) and Float
-        // rounding are below 1 % of the smallest sigma here.
+        // deviation 1/sqrt(2*4096) = 0.011 (5 SE = 0.055). The 20-bit step (1 nA) and Float
+        // rounding are a few % of the smallest sigma here.
         #expect(abs(mean) < 0.078)
         #expect(abs(sd - 1) < 0.055)
     }
@@ -76,8 +76,32 @@ struct SimulatedBoardMatrixVectorProductTests {
         let reply = try board.mvm(MatrixVectorProduct(tile: 0, encoding: .pulseWidth, readVolts: 0.2, inputLength: 64, inputs: widths))
         for j in 0..<64 {
             let expected = (0..<32).reduce(0.0) { $0 + board.trueConductance(tile: 0, row: $1, column: j) * 0.2 }
-            // 5 sigma of 1 % read noise on 32 similar cells: 5 * 0.01 / sqrt(32) = 0.9 % of the sum.
-            #expect(abs(Double(reply.amperes[j]) - expected) <= 0.009 * expected + 2e-9)
+            // 5 sigma of the read noise on 32 similar cells: 5 * 1.5 % / sqrt(32) = 1.3 % of the sum.
+            let sigma = board.parameters.nonVolatile.readNoiseSpread
+            #expect(abs(Double(reply.amperes[j]) - expected) <= 5 * sigma / 32.0.squareRoot() * expected + 2e-9)
+        }
+    }
+
+    @Test("inputs are quantised by the DAC: inputs within the same DAC step give the same product, one step apart differ by G*step")
+    func inputsAreQuantised() throws {
+        // No read noise and a 20-bit ADC, so that only the DAC's 8-bit steps show.
+        let instrument = TestInstrument.usb4x64(adcBits: 20)
+        var device = instrument.device
+        device.nonVolatile.readNoiseSpread = 0
+        let board = SimulatedBoard(instrument: instrument, parameters: device, seed: 3)
+        try board.setConductances(tile: 0, siemens: [Double](repeating: 50e-6, count: 4096))
+        let step = Double(instrument.dac.fullScaleVolts) / 127
+        func product(_ row0: Double) throws -> [Float] {
+            var inputs = [Float](repeating: 0, count: 64)
+            inputs[0] = Float(row0)
+            return try board.mvm(MatrixVectorProduct(tile: 0, encoding: .voltage, readVolts: 0, inputLength: 64, inputs: inputs)).amperes
+        }
+        let onLevel = try product(10 * step), nearLevel = try product(10.3 * step), nextLevel = try product(11 * step)
+        #expect(onLevel == nearLevel)
+        for j in 0..<64 {
+            let g = board.trueConductance(tile: 0, row: 0, column: j)
+            // One DAC step on one row moves the column by G * step, to within the 20-bit ADC step (1 nA).
+            #expect(abs(Double(nextLevel[j] - onLevel[j]) - g * step) < 2e-9)
         }
     }
 }

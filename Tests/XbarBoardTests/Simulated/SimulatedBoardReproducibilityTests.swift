@@ -14,16 +14,16 @@ struct SimulatedBoardReproducibilityTests {
             return CellPulse(cell: CellIndex(row: UInt16(k / 64), column: UInt16(k % 64)), amplitudeVolts: volts, widthSeconds: 1e-6)
         }
         replies.append(try board.perform(.pulseBatch(PulseBatch(tile: 0, scheme: .grounded, verify: VerifyRead(readVolts: 0.2), pulses: batch))))
-        replies.append(try board.perform(.pulse(PulseCells(cells: .row(tile: 2, row: 5), amplitudeVolts: 2.4, widthSeconds: 1e-6, scheme: .halfVoltage))))
+        replies.append(try board.perform(.pulse(PulseCells(cells: .row(tile: 1, row: 5), amplitudeVolts: 2.4, widthSeconds: 1e-6, scheme: .grounded))))
         board.advanceTime(seconds: 3600)
         replies.append(try board.perform(.read(ReadCells(cells: .tile(0), readVolts: 0.2, averages: 4))))
         replies.append(try board.perform(.mvm(MatrixVectorProduct(tile: 0, encoding: .voltage, readVolts: 0, inputLength: 64,
                                                                   inputs: (0..<256).map { (k: Int) -> Float in Float(k % 7) * 0.04 - 0.12 }))))
-        replies.append(try board.perform(.readTrain(ReadTrain(cells: .row(tile: 3, row: 0), pulse: TrainPulse(amplitudeVolts: 1.5, widthSeconds: 1e-6),
+        replies.append(try board.perform(.readTrain(ReadTrain(cells: .row(tile: TestInstrument.states, row: 0), pulse: TrainPulse(amplitudeVolts: 1.5, widthSeconds: 1e-6),
                                                               readVolts: 0.1, readCount: 20, intervalSeconds: 1e-3))))
         let actions = (0..<40).map { (k: Int) -> PlayAction in
             let operation: PlayOperation = k % 2 == 0 ? .pulse(amplitudeVolts: 1.4, widthSeconds: 1e-6) : .read(readVolts: 0.1)
-            return PlayAction(offsetNanoseconds: UInt64(k) * 500_000, tile: 3, cell: CellIndex(row: 1, column: UInt16(k % 4)),
+            return PlayAction(offsetNanoseconds: UInt64(k) * 500_000, tile: TestInstrument.states, cell: CellIndex(row: 1, column: UInt16(k % 4)),
                               operation: operation)
         }
         replies.append(try board.perform(.playLoad(PlayLoad(programID: 7, chunkIndex: 0, chunkCount: 1, actions: actions))))
