@@ -53,9 +53,9 @@ public struct CalibrationPlan: Hashable, Sendable {
     /// A plan derived from an instrument's default device model and limits.
     ///
     /// Amplitudes sit at multiples of the default overdrive scale above the default threshold
-    /// (0.4 to at most 1.7 for non-volatile cells, so the slowest curve still moves and the
-    /// fastest still stays below a 30 % step; SET below the compliance limit), widths at the
-    /// reference width and a factor of 4 from it; curve lengths follow from the default step fractions. Amplitudes above the
+    /// (0.4 to at most 1.1 at the reference width, so the slowest curve still moves and the
+    /// fastest stays near a 10 % step; SET below the compliance limit; 0.15 to 0.4 at a longer
+    /// width, where the onset separates threshold from step fraction); curve lengths follow from the default step fractions. Amplitudes above the
     /// instrument's limits are left out, never clamped.
     ///
     /// - Parameters:
@@ -79,7 +79,7 @@ public struct CalibrationPlan: Hashable, Sendable {
             let nv = instrument.device.nonVolatile
             let w0 = width(nv.referenceWidthSeconds)
             let w1 = width(w0 * 4) != w0 ? width(w0 * 4) : width(w0 / 4)
-            // Overdrives from 0.4 to at most 1.7 scales at the reference width, and near the
+            // Overdrives from 0.4 to at most 1.1 scales at the reference width, and near the
             // threshold (0.15 and 0.35 scales, plus 0.4 again) at a long width, where the
             // response is still measurable and its onset pins each cell's threshold apart from
             // its step fraction (at higher overdrive the two trade off against each other).
