@@ -53,9 +53,9 @@ public struct CalibrationPlan: Hashable, Sendable {
     /// A plan derived from an instrument's default device model and limits.
     ///
     /// Amplitudes sit at multiples of the default overdrive scale above the default threshold
-    /// (0.4 to at most 1.7 for non-volatile cells, so the slowest curve still moves and the
-    /// fastest still stays below a 30 % step; SET below the compliance limit), widths at the
-    /// reference width and a factor of 4 from it; curve lengths follow from the default step fractions. Amplitudes above the
+    /// (0.4 to at most 1.1 at the reference width, so the slowest curve still moves and the
+    /// fastest stays near a 10 % step; SET below the compliance limit; 0.15 to 0.4 at a longer
+    /// width, where the onset separates threshold from step fraction); curve lengths follow from the default step fractions. Amplitudes above the
     /// instrument's limits are left out, never clamped.
     ///
     /// - Parameters:
@@ -79,7 +79,7 @@ public struct CalibrationPlan: Hashable, Sendable {
             let nv = instrument.device.nonVolatile
             let w0 = width(nv.referenceWidthSeconds)
             let w1 = width(w0 * 4) != w0 ? width(w0 * 4) : width(w0 / 4)
-            // Overdrives from 0.4 to at most 1.7 scales at the reference width, and near the
+            // Overdrives from 0.4 to at most 1.1 scales at the reference width, and near the
             // threshold (0.15 and 0.35 scales, plus 0.4 again) at a long width, where the
             // response is still measurable and its onset pins each cell's threshold apart from
             // its step fraction (at higher overdrive the two trade off against each other).
@@ -89,7 +89,8 @@ public struct CalibrationPlan: Hashable, Sendable {
             let wLong = [w0 * 10, w0 * 4, w1].first { width($0) == $0 && $0 > w0 } ?? w1
             func conditions(threshold: Double, sign: Double, highest: Double) -> [PulseCondition] {
                 let top = min(1.1, highest)
-                let x = [0.4, 0.4 + (top - 0.4) / 3, 0.4 + 2 * (top - 0.4) / 3, top]
+                let low = min(0.4, top / 2)
+                let x = [low, low + (top - low) / 3, low + 2 * (top - low) / 3, top]
                 var list = x.map { PulseCondition(amplitudeVolts: threshold + $0 * nv.overdriveScaleVolts, widthSeconds: w0) }
                 list += [0.15, 0.35, 0.4].map { PulseCondition(amplitudeVolts: threshold + $0 * nv.overdriveScaleVolts, widthSeconds: wLong) }
                 return list.filter { allowed($0, sign: sign) }

@@ -54,6 +54,11 @@ public struct CalibrationReport {
             scalar("shortTermMemory.widthExponent", stm.widthExponent)
             scalar("shortTermMemory.readNoiseSpread", stm.readNoiseSpread)
             scalar("shortTermMemory.readDisturbFraction", stm.readDisturbFraction)
+            lines.append("STM time constants per node (tile:row:column tau, seconds):")
+            let perNode = file.nodes.map { String(format: "%d:%d:%d %.4g", $0.tile, $0.row, $0.column, $0.tauSeconds) }
+            for start in stride(from: 0, to: perNode.count, by: 6) {
+                lines.append("  " + perNode[start..<min(start + 6, perNode.count)].joined(separator: "  "))
+            }
             lines.append("STM time constants (\(file.timeConstantGroups.count) groups, fastest first):")
             for (i, group) in file.timeConstantGroups.enumerated() {
                 lines.append(String(format: "  group %d: tau %.4g s (%.4g to %.4g s, spread %.1f %%), %d nodes",

@@ -59,27 +59,44 @@ struct NonVolatileAnalysis {
             throw CalibrationError.tooFewDevices(kind: "non-volatile cells", fitted: fits.count, needed: 2)
         }
 
-        // Stage 2: the switching law. The overdrive scale and width exponent, shared by both
-        // polarities, come from the SET curves: RESET curves end near the lower bound, which the
-        // converter barely resolves, and bias a joint fit. RESET devices are then fitted with them.
+        // Stage 2: the switching law. The overdrive scale and width exponent are shared by both
+        // polarities and come from one of them: SET, whose curves stay clear of the lower bound
+        // the converter barely resolves (RESET curves end there and bias a joint fit), unless a
+        // compliance limit squeezed SET into less than half the overdrive span of RESET. The
+        // other polarity's devices are then fitted with them.
         func observations(_ fit: PulseResponseFit, _ curves: [PulseResponseCurve]) -> [RateObservation] {
             curves.indices.map { RateObservation(amplitudeVolts: curves[$0].amplitudeVolts, widthSeconds: curves[$0].widthSeconds,
                                                  rate: fit.rates[$0], uncertainty: fit.rateUncertainties[$0]) }
         }
-        let guess = SwitchingStrength(thresholdVolts: defaults.setThresholdVolts.mean, overdriveScaleVolts: defaults.overdriveScaleVolts,
-                                      referenceWidthSeconds: defaults.referenceWidthSeconds, widthExponent: defaults.widthExponent)
+        func span(_ conditions: [PulseCondition]) -> Double {
+            let v = conditions.map(\.amplitudeVolts)
+            return (v.max() ?? 0) - (v.min() ?? 0)
+        }
         let widths = Set(plan.setConditions.enumerated().filter { $0.offset != held }.map(\.element.widthSeconds))
         let maxThreshold = Double(max(instrument.limits.maxSetVolts, instrument.limits.maxResetVolts))
-        let setLaw = try SwitchingLawFit.fit(
-            fits.map { observations($0.set, $0.setCurves) }, guess: guess, stepFractionGuess: defaults.setStepFraction.mean,
+        let fromSet = span(plan.setConditions) >= 0.5 * span(plan.resetConditions)
+        let setObservations = fits.map { observations($0.set, $0.setCurves) }
+        let resetObservations = fits.map { observations($0.reset, $0.resetCurves) }
+        let first = SwitchingStrength(
+            thresholdVolts: fromSet ? defaults.setThresholdVolts.mean : defaults.resetThresholdVolts.mean,
+            overdriveScaleVolts: defaults.overdriveScaleVolts, referenceWidthSeconds: defaults.referenceWidthSeconds,
+            widthExponent: defaults.widthExponent)
+        let sourceLaw = try SwitchingLawFit.fit(
+            fromSet ? setObservations : resetObservations, guess: first,
+            stepFractionGuess: fromSet ? defaults.setStepFraction.mean : defaults.resetStepFraction.mean,
             fitWidthExponent: widths.count > 1, maxThresholdVolts: maxThreshold)
-        var resetGuess = setLaw.strength(device: 0)
-        resetGuess.thresholdVolts = defaults.resetThresholdVolts.mean
-        let resetLaw = try SwitchingLawFit.fit(
-            fits.map { observations($0.reset, $0.resetCurves) }, guess: resetGuess, stepFractionGuess: defaults.resetStepFraction.mean,
+        var second = sourceLaw.strength(device: 0)
+        second.thresholdVolts = fromSet ? defaults.resetThresholdVolts.mean : defaults.setThresholdVolts.mean
+        let otherLaw = try SwitchingLawFit.fit(
+            fromSet ? resetObservations : setObservations, guess: second,
+            stepFractionGuess: fromSet ? defaults.resetStepFraction.mean : defaults.setStepFraction.mean,
             fitWidthExponent: false, fitOverdriveScale: false, maxThresholdVolts: maxThreshold)
-        var law = setLaw
-        law.devices += resetLaw.devices
+        var law = fromSet ? sourceLaw : otherLaw
+        law.overdriveScaleVolts = sourceLaw.overdriveScaleVolts
+        law.overdriveScaleUncertainty = sourceLaw.overdriveScaleUncertainty
+        law.widthExponent = sourceLaw.widthExponent
+        law.widthExponentUncertainty = sourceLaw.widthExponentUncertainty
+        law.devices += fromSet ? otherLaw.devices : sourceLaw.devices
         let c = fits.count
 
         // Read noise at the upper bound, then cycle-to-cycle spread from the one-step residuals.

@@ -11,8 +11,9 @@ struct CalibrateCommand: ParsableCommand {
         commandName: "calibrate",
         abstract: "Measure a board's devices and fit its device model into a calibration file.",
         discussion: """
-            Measures pulse-response curves (SET and RESET at five amplitudes and two widths) on \
-            a sample of non-volatile cells spread over the weight tiles, repeated reads for read \
+            Measures pulse-response curves (SET and RESET at four amplitudes at the reference \
+            width and three near the threshold at a longer width) on a sample of non-volatile \
+            cells spread over the weight tiles, repeated reads for read \
             noise, and board-timed STM read trains after pulse bursts at several amplitudes; then \
             fits per-device parameters (Levenberg-Marquardt, uncertainties from the covariance) and \
             their device-to-device distributions. One amplitude's curves and one repetition of the \
