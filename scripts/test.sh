@@ -9,3 +9,5 @@ swift test --skip-build --parallel --num-workers 2
 if [ -d tools/tests ]; then
     python3 -m pytest -q tools/tests
 fi
+# The USB emulator harness that the end-to-end USB tests stand on.
+BENCH_SECONDS=0.3 tools/usb-emulator/selftest/run.sh
