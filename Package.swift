@@ -79,7 +79,7 @@ let package = Package(
         ]),
         .testTarget(name: "XbarTransportTests", dependencies: ["XbarTransport"]),
         .testTarget(name: "XbarDeviceTests", dependencies: ["XbarDevice"]),
-        .testTarget(name: "XbarInstrumentTests", dependencies: ["XbarInstrument"]),
+        .testTarget(name: "XbarInstrumentTests", dependencies: ["XbarInstrument"], exclude: ["Fixtures"]),
         .testTarget(name: "XbarBoardTests", dependencies: [
             "XbarBoard", "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
         ]),

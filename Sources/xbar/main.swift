@@ -6,6 +6,8 @@ struct Xbar: ParsableCommand {
         abstract: "Program, read, calibrate and run memristor crossbar test boards.",
         subcommands: [
             // Each subcommand lives in its own file under Commands/.
+            InstrumentsCommand.self,
+            DevicesCommand.self,
         ])
 }
 Xbar.main()

@@ -7,6 +7,9 @@
 /// `s = (exp((|V| - threshold) / overdriveScaleVolts) - 1) / (e - 1) * (w / referenceWidthSeconds)^widthExponent`,
 /// so `s = 1` at an overdrive of `overdriveScaleVolts` and the reference width, and the step
 /// fractions are the fraction of the remaining distance to the bound moved by such a pulse.
+/// The noise factor `1 + cycleToCycleSpread * xi` is floored at 0 (a SET never lowers `G`, a
+/// RESET never raises it) and the result is kept within `[gMin, gMax]`. Stuck cells ignore pulses.
+/// Every strictly positive parameter with a spread is drawn lognormal per cell.
 public struct NonVolatileCellParameters: Hashable, Sendable, Codable {
     /// Lowest conductance, siemens.
     public var gMinSiemens: DistributedParameter
@@ -34,8 +37,11 @@ public struct NonVolatileCellParameters: Hashable, Sendable, Codable {
     public var stuckAtMinRate: Double
     /// Fraction of cells stuck at `gMax`.
     public var stuckAtMaxRate: Double
-    /// Relaxation after programming: standard deviation of the conductance drift, as a fraction
-    /// of the range, per decade of time since the cell was last programmed (from one second on).
+    /// Relaxation after programming: the conductance drifts as a random walk in log time, from
+    /// one second after the cell was last programmed (any above-threshold pulse), with variance
+    /// `(relaxationSpreadPerDecade * (gMax - gMin))^2` per decade; after `d` decades its standard
+    /// deviation is `relaxationSpreadPerDecade * sqrt(d)` of the range. The walk takes a step
+    /// every tenth of a decade and the drifted conductance is kept within `[gMin, gMax]`.
     public var relaxationSpreadPerDecade: Double
 
     public init(gMinSiemens: DistributedParameter, gMaxSiemens: DistributedParameter,

@@ -5,8 +5,12 @@
 /// `V > threshold` and width `w` raises `g` by
 /// `incrementFraction * s * (ceilingSiemens - g) * (1 + cycleToCycleSpread * xi)`, with `s` as for
 /// non-volatile cells; the fraction `slowFraction` of each increment goes to the slow component.
-/// A read at `V_read` returns `I = G * V_read * (1 + readNoiseSpread * xi)` and raises `g` by
-/// `readDisturbFraction` of what a reference pulse would.
+/// The noise factor is floored at 0, `g` never passes the ceiling, and negative or
+/// sub-threshold pulses change nothing. A read at `V_read` returns
+/// `I = G * V_read * (1 + readNoiseSpread * xi)` and then raises `g` by
+/// `readDisturbFraction * incrementFraction * (ceilingSiemens - g)` (that fraction of a
+/// reference pulse's increment). Every strictly positive parameter with a spread is drawn
+/// lognormal per cell.
 public struct ShortTermMemoryCellParameters: Hashable, Sendable, Codable {
     /// Stable base conductance, siemens.
     public var baseSiemens: DistributedParameter

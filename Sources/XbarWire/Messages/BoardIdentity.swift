@@ -120,11 +120,17 @@ public struct BoardStatus: Hashable, Sendable {
     public var pulsesApplied: UInt64
     /// The program loaded or running, 0 when none.
     public var programID: UInt16
+    /// The sequence number a host must give its next request that goes through the reply
+    /// cache: one after the newest cached request, 0 when the cache is empty (after power-up
+    /// or RESET). A host that opens a session without RESET starts here.
+    public var nextSequence: UInt16
 
-    public init(state: BoardState, boardTimeNanoseconds: UInt64, pulsesApplied: UInt64, programID: UInt16) {
+    public init(state: BoardState, boardTimeNanoseconds: UInt64, pulsesApplied: UInt64, programID: UInt16,
+                nextSequence: UInt16 = 0) {
         self.state = state
         self.boardTimeNanoseconds = boardTimeNanoseconds
         self.pulsesApplied = pulsesApplied
         self.programID = programID
+        self.nextSequence = nextSequence
     }
 }

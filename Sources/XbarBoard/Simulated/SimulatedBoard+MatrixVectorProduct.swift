@@ -1,0 +1,81 @@
+import XbarDevice
+import XbarWire
+
+extension SimulatedBoard {
+    /// MVM: column currents `I_j = sum_i G_ij * V_i` of the tile's true conductances (as of
+    /// the start of the request) for DAC-quantised inputs, plus read noise, ADC-quantised.
+    ///
+    /// The per-cell read noises of a column are independent Gaussians, so their sum is one
+    /// Gaussian of variance `sigma^2 * sum_i (G_ij * V_i)^2`: one normal number per column.
+    func multiply(_ m: MatrixVectorProduct) throws -> Reply {
+        let tile = try tile(m.tile)
+        guard case .nonVolatile(let info, let array) = tile else {
+            throw badArgument("MVM needs a non-volatile tile; tile \(m.tile) holds STM nodes")
+        }
+        let rows = Int(info.rows), columns = Int(info.columns)
+        guard Int(m.inputLength) == rows else {
+            throw badArgument("MVM input length \(m.inputLength) does not match the \(rows) rows of tile \(m.tile)")
+        }
+        guard !m.inputs.isEmpty, m.inputs.count % rows == 0 else {
+            throw badArgument("MVM carries \(m.inputs.count) inputs, not a positive multiple of the input length \(rows)")
+        }
+        let vectors = m.inputs.count / rows
+        try checkReplySize(16 + 4 * vectors * columns, "MVM of \(vectors) vectors")
+        if m.encoding == .voltage {
+            let fullScale = instrument.dac.fullScaleVolts
+            if let k = m.inputs.firstIndex(where: { abs($0) > fullScale }) {
+                throw badArgument("MVM input \(k) (\(m.inputs[k]) V) is beyond the DAC's full scale of \(fullScale) V")
+            }
+        }
+
+        clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
+        array.refresh(to: clock.seconds)
+        let sigma = array.parameters.readNoiseSpread
+        let vectorTime = timing.mvmVectorSeconds.wholeNanoseconds
+        let widthConverter = UnipolarQuantizer(bits: Int(instrument.dac.bits), fullScale: 1)
+        var voltages = [Double](repeating: 0, count: rows)
+        var currents = [Double](repeating: 0, count: columns)
+        var squares = [Double](repeating: 0, count: columns)
+        var out = [Float]()
+        out.reserveCapacity(vectors * columns)
+        var saturations = 0
+        m.inputs.withUnsafeBufferPointer { inputs in
+            for k in 0..<vectors {
+                let x = UnsafeBufferPointer(rebasing: inputs[(k * rows)..<((k + 1) * rows)])
+                var duration = vectorTime
+                switch m.encoding {
+                case .voltage:
+                    for i in 0..<rows { voltages[i] = inputConverter.convert(Double(x[i])).value }
+                case .pulseWidth:
+                    // Widths are timed by a counter of the DAC's resolution over the longest width.
+                    let longest = Double(x.max() ?? 0)
+                    let read = Double(m.readVolts)
+                    for i in 0..<rows {
+                        voltages[i] = longest > 0 ? read * widthConverter.convert(Double(x[i]) / longest).value : 0
+                    }
+                    duration += longest.wholeNanoseconds
+                }
+                for j in 0..<columns {
+                    currents[j] = 0
+                    squares[j] = 0
+                }
+                voltages.withUnsafeBufferPointer { v in
+                    currents.withUnsafeMutableBufferPointer { c in
+                        squares.withUnsafeMutableBufferPointer { s in
+                            array.accumulateColumnCurrents(voltages: v, currents: c, squares: s)
+                        }
+                    }
+                }
+                for j in 0..<columns {
+                    let noisy = currents[j] + sigma * squares[j].squareRoot() * readNoise.nextNormal()
+                    let (value, saturated) = mvmConverter.convert(noisy)
+                    if saturated { saturations += 1 }
+                    out.append(Float(value))
+                }
+                clock.advance(by: duration)
+            }
+        }
+        adcSaturations += UInt64(saturations)
+        return .currents(Currents(boardTimeNanoseconds: clock.boardNanoseconds, amperes: out))
+    }
+}

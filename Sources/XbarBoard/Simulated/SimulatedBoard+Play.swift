@@ -1,0 +1,135 @@
+import XbarDevice
+import XbarWire
+
+/// A program being uploaded or uploaded in full.
+struct LoadedProgram {
+    var chunkCount: UInt16
+    var chunksReceived: UInt16
+    var actions: [PlayAction]
+
+    var isComplete: Bool { chunksReceived == chunkCount }
+}
+
+/// A started program: where it is and what it has read.
+struct ProgramRun {
+    let programID: UInt16
+    let actions: [PlayAction]
+    /// Physics time of the program's offset zero, nanoseconds.
+    let startNanoseconds: UInt64
+    var next = 0
+    var results: [PlayResult] = []
+    var finished = false
+}
+
+extension SimulatedBoard {
+    func playLoad(_ l: PlayLoad) throws -> Reply {
+        guard l.programID != 0 else { throw badArgument("program ID 0 is reserved for \"no program\"") }
+        guard l.chunkCount > 0, l.chunkIndex < l.chunkCount else {
+            throw badArgument("program \(l.programID): chunk \(l.chunkIndex) of \(l.chunkCount) does not exist")
+        }
+        var program: LoadedProgram
+        if l.chunkIndex == 0 {
+            program = LoadedProgram(chunkCount: l.chunkCount, chunksReceived: 0, actions: [])
+        } else {
+            guard let loaded = programs[l.programID] else {
+                throw badArgument("program \(l.programID): chunk \(l.chunkIndex) arrived before chunk 0")
+            }
+            guard loaded.chunkCount == l.chunkCount else {
+                throw badArgument("program \(l.programID): chunk count \(l.chunkCount) differs from the \(loaded.chunkCount) announced")
+            }
+            guard loaded.chunksReceived == l.chunkIndex else {
+                throw badArgument("program \(l.programID): expected chunk \(loaded.chunksReceived), got chunk \(l.chunkIndex); chunks load in order")
+            }
+            program = loaded
+        }
+        let total = program.actions.count + l.actions.count
+        if total > Int(instrument.limits.maxProgramActions) {
+            throw BoardError.fault(BoardFault(code: .outOfLimits, limit: .programLength, value: Float(total),
+                                              limitValue: Float(instrument.limits.maxProgramActions),
+                                              message: "program \(l.programID) of \(total) actions above the limit"))
+        }
+        var previous = program.actions.last?.offsetNanoseconds ?? 0
+        for (k, a) in l.actions.enumerated() {
+            let tile = try tile(a.tile)
+            try check(a.cell, in: tile.info, "program \(l.programID) chunk \(l.chunkIndex) action \(k)")
+            guard a.offsetNanoseconds >= previous else {
+                throw badArgument("program \(l.programID) chunk \(l.chunkIndex) action \(k): offset \(a.offsetNanoseconds) ns is before the previous action's \(previous) ns")
+            }
+            previous = a.offsetNanoseconds
+        }
+        clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
+        program.actions += l.actions
+        program.chunksReceived += 1
+        programs[l.programID] = program
+        lastProgramID = l.programID
+        return .playLoaded(programID: l.programID, chunksReceived: program.chunksReceived)
+    }
+
+    func playStart(_ id: UInt16) throws -> Reply {
+        guard let program = programs[id] else { throw badArgument("program \(id) is not loaded") }
+        guard program.isComplete else {
+            throw badArgument("program \(id) is incomplete: \(program.chunksReceived) of \(program.chunkCount) chunks loaded")
+        }
+        clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
+        let start = clock.nanoseconds
+        let reads = program.actions.reduce(0) { n, a in if case .read = a.operation { return n + 1 } else { return n } }
+        run = ProgramRun(programID: id, actions: program.actions, startNanoseconds: start)
+        run!.results.reserveCapacity(reads)
+        lastProgramID = id
+        let started = PlayStarted(programID: id, actionCount: UInt32(program.actions.count), resultCount: UInt32(reads),
+                                  startNanoseconds: clock.boardNanoseconds,
+                                  durationNanoseconds: program.actions.last?.offsetNanoseconds ?? 0)
+        if pacing == .virtual { runProgram(until: .max) }
+        return .playStarted(started)
+    }
+
+    func playFetch(_ f: PlayFetch) throws -> Reply {
+        guard let run, run.programID == f.programID else {
+            throw badArgument("program \(f.programID) has not been started since the last RESET")
+        }
+        let available = run.results.count
+        guard Int(f.firstResult) <= available else {
+            throw badArgument("program \(f.programID): result \(f.firstResult) asked, \(available) available so far")
+        }
+        clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
+        let first = Int(f.firstResult)
+        let count = min(Int(f.maxResults), Self.maxPlayResultsPerFetch, available - first)
+        let results = Array(run.results[first..<(first + count)])
+        return .playData(PlayData(programID: f.programID, firstResult: f.firstResult, results: results,
+                                  complete: run.finished && first + count == available))
+    }
+
+    /// Carries out the running program's actions due up to physics time `limit` (nanoseconds),
+    /// each at its offset (or as soon as the previous action has ended).
+    func runProgram(until limit: UInt64) {
+        guard var current = run, !current.finished else { return }
+        run = nil
+        defer { run = current }
+        let readTime = timing.readSeconds.wholeNanoseconds
+        while current.next < current.actions.count {
+            let a = current.actions[current.next]
+            let due = current.startNanoseconds + a.offsetNanoseconds
+            if due > limit { return }
+            clock.advance(to: due)
+            // Geometry was checked at load time and RESET drops programs, so the tile exists.
+            guard let tile = tiles[Int(a.tile)] else { break }
+            switch a.operation {
+            case let .pulse(volts, width):
+                let w = Double(width)
+                clock.advance(by: w.wholeNanoseconds)
+                complianceHits += UInt64(applyPulse(tile, a.cell, volts: Double(volts), width: w,
+                                                    scheme: instrument.defaultBiasScheme))
+                pulsesApplied += 1
+            case let .read(volts):
+                refresh(tile)
+                let stamp = clock.boardNanoseconds
+                let amperes = Float(sense(tile, a.cell, volts: Double(volts)))
+                current.results.append(PlayResult(actionIndex: UInt32(current.next), timestampNanoseconds: stamp,
+                                                  amperes: amperes))
+                clock.advance(by: readTime)
+            }
+            current.next += 1
+        }
+        current.finished = true
+    }
+}

@@ -1,0 +1,86 @@
+import XbarDevice
+import XbarWire
+
+extension SimulatedBoard {
+    func read(_ r: ReadCells) throws -> Reply {
+        let tile = try tile(r.cells.tile)
+        let selected = try cells(r.cells, of: tile)
+        try checkReplySize(16 + 4 * selected.count, "READ of \(selected.count) cells")
+        clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
+        refresh(tile)
+        var amperes: [Float] = []
+        amperes.reserveCapacity(selected.count)
+        for cell in selected {
+            amperes.append(readCell(tile, cell, volts: Double(r.readVolts), averages: Int(r.averages)))
+        }
+        return .currents(Currents(boardTimeNanoseconds: clock.boardNanoseconds, amperes: amperes))
+    }
+
+    func readTrain(_ t: ReadTrain) throws -> Reply {
+        let tile = try tile(t.cells.tile)
+        let selected = try cells(t.cells, of: tile)
+        let count = Int(t.readCount)
+        try checkReplySize(16 + count * (8 + 4 * selected.count), "READ_TRAIN of \(count) reads of \(selected.count) cells")
+        clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
+        if let p = t.pulse {
+            // The train's pulse drives every selected cell at once.
+            let w = Double(p.widthSeconds)
+            clock.advance(by: w.wholeNanoseconds)
+            var hits = 0
+            for cell in selected {
+                hits += applyPulse(tile, cell, volts: Double(p.amplitudeVolts), width: w, scheme: instrument.defaultBiasScheme)
+            }
+            pulsesApplied += UInt64(selected.count)
+            complianceHits += UInt64(hits)
+        }
+        let start = clock.nanoseconds
+        let interval = Double(t.intervalSeconds).wholeNanoseconds
+        let volts = Double(t.readVolts)
+        var stamps: [UInt64] = []
+        stamps.reserveCapacity(count)
+        var amperes: [Float] = []
+        amperes.reserveCapacity(count * selected.count)
+        for k in 1...count {
+            clock.advance(to: start + UInt64(k) * interval)
+            stamps.append(clock.boardNanoseconds)
+            refresh(tile)
+            // All cells of one read are sensed at the same instant.
+            for cell in selected { amperes.append(Float(sense(tile, cell, volts: volts))) }
+            clock.advance(by: timing.readSeconds.wholeNanoseconds)
+        }
+        return .readTrain(ReadTrainData(timestampsNanoseconds: stamps, amperes: amperes))
+    }
+
+    /// Brings a non-volatile tile's relaxation up to the current time.
+    func refresh(_ tile: SimulatedTile) {
+        if case .nonVolatile(_, let t) = tile { t.refresh(to: clock.seconds) }
+    }
+
+    /// Reads one cell `averages` times, one after another, and returns the mean of the
+    /// converted currents (amperes). Non-volatile tiles must have been refreshed.
+    func readCell(_ tile: SimulatedTile, _ cell: CellIndex, volts: Double, averages: Int) -> Float {
+        let step = timing.readSeconds.wholeNanoseconds
+        var sum = 0.0
+        for _ in 0..<averages {
+            sum += sense(tile, cell, volts: volts)
+            clock.advance(by: step)
+        }
+        return Float(sum / Double(averages))
+    }
+
+    /// One converted read of one cell at the current time, amperes.
+    func sense(_ tile: SimulatedTile, _ cell: CellIndex, volts: Double) -> Double {
+        let current: Double
+        switch tile {
+        case .nonVolatile(let info, let t):
+            let g = t.conductances[Int(cell.row) * Int(info.columns) + Int(cell.column)]
+            current = g * volts * (1 + t.parameters.readNoiseSpread * readNoise.nextNormal())
+        case .shortTermMemory(let info, let t):
+            current = t.read(Int(cell.row) * Int(info.columns) + Int(cell.column), readVolts: volts,
+                             at: clock.seconds, generator: &readNoise)
+        }
+        let (value, saturated) = readConverter.convert(current)
+        if saturated { adcSaturations += 1 }
+        return value
+    }
+}

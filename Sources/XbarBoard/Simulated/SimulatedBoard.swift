@@ -1,0 +1,182 @@
+import XbarDevice
+import XbarInstrument
+import XbarWire
+
+/// A board made of device models: the software stand-in for a physical board, built from an
+/// instrument (geometry, limits, converters, default device parameters) and a seed.
+///
+/// It answers every protocol operation with the checks and fault codes of a real board
+/// (limits through ``XbarWire/ElectricalLimits/check(_:)``, then geometry), advances a
+/// board clock by what each operation would take, and applies the physics of
+/// ``XbarDevice/NonVolatileTile`` and ``XbarDevice/ShortTermMemoryTile``. The same instrument,
+/// parameters, seed and sequence of requests give the same replies bit for bit (with
+/// `.virtual` pacing).
+///
+/// Members marked *simulation only* expose the ground truth (true conductances, stuck
+/// cells, drawn parameters) for tests and benchmarks; no real board can offer them.
+public final class SimulatedBoard: Board {
+    /// How board time relates to wall time.
+    public enum Pacing: Hashable, Sendable {
+        /// Board time advances only by what operations take: deterministic and as fast as
+        /// the host can compute.
+        case virtual
+        /// Board time keeps up with wall time, and replies wait until the wall clock reaches
+        /// board time (for the board emulator process); PLAY programs run in the background.
+        case realTime
+    }
+
+    /// Largest frame payload the simulated board accepts and sends, bytes.
+    public static let maxPayloadBytes = 65536
+    /// Replies kept for retried requests (by a server exposing this board).
+    public static let replyCacheDepth = 32
+    /// Most PLAY results one PLAY_FETCH returns: 16 bytes each within the largest payload.
+    public static let maxPlayResultsPerFetch = (maxPayloadBytes - 16) / 16
+
+    public let instrument: Instrument
+    /// The device model in use: the instrument's defaults or the override given at creation.
+    public let parameters: DeviceParameters
+    public let seed: UInt64
+    public let serialNumber: String
+    public let pacing: Pacing
+    public let timing: SimulatedTiming
+
+    public var backendDescription: String { "simulated" }
+
+    /// Cell-pulses applied since creation (never reset), selected cells only. Simulation only.
+    public internal(set) var pulsesApplied: UInt64 = 0
+    /// Cell-pulses whose SET current compliance limited, since creation. Simulation only.
+    public internal(set) var complianceHits: UInt64 = 0
+    /// ADC conversions that saturated at full scale, since creation. Simulation only.
+    public internal(set) var adcSaturations: UInt64 = 0
+
+    var clock: BoardClock
+    var tiles: [SimulatedTile?]
+    /// Cycle-to-cycle noise of pulses.
+    var pulseNoise: Xoshiro256StarStar
+    /// Read noise of reads and MVMs, kept apart so that reading does not change how pulses land.
+    var readNoise: Xoshiro256StarStar
+    var programs: [UInt16: LoadedProgram] = [:]
+    var run: ProgramRun?
+    var lastProgramID: UInt16 = 0
+    let readConverter: UnipolarQuantizer
+    let mvmConverter: BipolarQuantizer
+    let inputConverter: BipolarQuantizer
+
+    /// Creates a board from an instrument.
+    ///
+    /// - Parameters:
+    ///   - parameters: device parameters overriding the instrument's defaults (a calibration).
+    ///   - seed: seeds every random draw: device-to-device, cycle-to-cycle, read noise.
+    ///   - pacing: `.virtual` (default) or `.realTime`.
+    ///   - timing: durations of the parts of an operation.
+    public init(instrument: Instrument, parameters: DeviceParameters? = nil, seed: UInt64,
+                serialNumber: String = "SIM-0001", pacing: Pacing = .virtual, timing: SimulatedTiming = .init()) {
+        self.instrument = instrument
+        let device = parameters ?? instrument.device
+        self.parameters = device
+        self.seed = seed
+        self.serialNumber = serialNumber
+        self.pacing = pacing
+        self.timing = timing
+        clock = BoardClock(pacing: pacing)
+        pulseNoise = Xoshiro256StarStar(seed: SplitMix64.mix(seed ^ 0x9015_E000_0000_0001))
+        readNoise = Xoshiro256StarStar(seed: SplitMix64.mix(seed ^ 0x9EAD_0000_0000_0002))
+        readConverter = UnipolarQuantizer(bits: Int(instrument.adc.bits),
+                                          fullScale: Double(instrument.adc.readFullScaleAmperes))
+        mvmConverter = BipolarQuantizer(bits: Int(instrument.adc.bits),
+                                        fullScale: Double(instrument.adc.mvmFullScaleAmperes))
+        inputConverter = BipolarQuantizer(bits: Int(instrument.dac.bits),
+                                          fullScale: Double(instrument.dac.fullScaleVolts))
+        var tiles = [SimulatedTile?](repeating: nil, count: 256)
+        for info in instrument.tiles {
+            let index = info.index
+            let key = { (r: Int, c: Int) in CellStreams.key(seed: seed, tile: index, row: r, column: c) }
+            switch info.kind {
+            case .nonVolatile1T1R, .nonVolatilePassive:
+                tiles[Int(index)] = .nonVolatile(info, NonVolatileTile(
+                    rows: Int(info.rows), columns: Int(info.columns), parameters: device.nonVolatile,
+                    isolatesUnselectedCells: info.kind == .nonVolatile1T1R, cellKey: key))
+            case .shortTermMemory:
+                tiles[Int(index)] = .shortTermMemory(info, ShortTermMemoryTile(
+                    rows: Int(info.rows), columns: Int(info.columns), parameters: device.shortTermMemory, cellKey: key))
+            }
+        }
+        self.tiles = tiles
+    }
+
+    /// Carries out one request.
+    ///
+    /// - Throws: `BoardError.fault` with the code a real board would send: `.outOfLimits` naming
+    ///   the limit, `.badArgument` for unknown tiles, cells outside a tile, bad masks, MVMs on
+    ///   STM tiles or of the wrong length, bad programs; `.busy` while a real-time program runs.
+    ///   A refused request changes nothing.
+    public func perform(_ request: Request) throws -> Reply {
+        if pacing == .realTime {
+            let wall = clock.wallNanoseconds()
+            runProgram(until: wall)
+            clock.advance(to: wall)
+        }
+        if let run, !run.finished {
+            switch request {
+            case .identify, .status, .playFetch, .abort, .reset: break
+            default:
+                throw BoardError.fault(BoardFault(code: .busy, message: "program \(run.programID) is running; wait for it or ABORT"))
+            }
+        }
+        if let fault = instrument.limits.check(request) { throw BoardError.fault(fault) }
+        let reply: Reply
+        switch request {
+        case .identify: reply = .identity(identity)
+        case .status: reply = .status(status())
+        case .read(let r): reply = try read(r)
+        case .pulse(let p): reply = try pulse(p)
+        case .pulseBatch(let b): reply = try pulseBatch(b)
+        case .mvm(let m): reply = try multiply(m)
+        case .readTrain(let t): reply = try readTrain(t)
+        case .playLoad(let l): reply = try playLoad(l)
+        case .playStart(let id): reply = try playStart(id)
+        case .playFetch(let f): reply = try playFetch(f)
+        case .abort:
+            clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
+            if run != nil { run!.finished = true }
+            reply = .done
+        case .reset:
+            programs = [:]
+            run = nil
+            lastProgramID = 0
+            clock.restart()
+            reply = .done
+        }
+        clock.waitForWall()
+        return reply
+    }
+
+    /// The IDENTIFY answer, built from the instrument.
+    public var identity: BoardIdentity {
+        BoardIdentity(protocolVersion: 1, model: instrument.model, serialNumber: serialNumber,
+                      firmwareVersion: "simulated-1",
+                      capabilities: [.halfVoltageScheme, .thirdVoltageScheme, .mvm, .mvmPulseWidth,
+                                     .readTrain, .play, .pulseBatch],
+                      maxPayloadBytes: UInt32(Self.maxPayloadBytes), replyCacheDepth: UInt16(Self.replyCacheDepth),
+                      adc: instrument.adc, dac: instrument.dac, limits: instrument.limits, tiles: instrument.tiles)
+    }
+
+    func status() -> BoardStatus {
+        clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
+        let playing = run.map { !$0.finished } ?? false
+        return BoardStatus(state: playing ? .playing : .idle, boardTimeNanoseconds: clock.boardNanoseconds,
+                           pulsesApplied: pulsesApplied, programID: run?.programID ?? lastProgramID)
+    }
+}
+
+/// A tile of the simulated board with its description.
+enum SimulatedTile {
+    case nonVolatile(TileInfo, NonVolatileTile)
+    case shortTermMemory(TileInfo, ShortTermMemoryTile)
+
+    var info: TileInfo {
+        switch self {
+        case .nonVolatile(let i, _), .shortTermMemory(let i, _): return i
+        }
+    }
+}

@@ -1,0 +1,215 @@
+import Foundation
+
+/// A tile of non-volatile cells: each cell's drawn parameters and programmed state, stored
+/// row-major in contiguous arrays so that matrix-vector products run as plain vector loops.
+///
+/// Conductances include post-programming relaxation (see
+/// ``NonVolatileCellParameters/relaxationSpreadPerDecade``), brought up to date with
+/// ``refresh(to:)`` before the tile is used at a new time.
+public final class NonVolatileTile {
+    public let rows: Int
+    public let columns: Int
+    public let parameters: NonVolatileCellParameters
+    /// Whether each cell has an access transistor (1T1R) that isolates it while unselected,
+    /// so that no bias scheme disturbs it. Passive tiles are disturbed by the scheme.
+    public let isolatesUnselectedCells: Bool
+    /// Each cell's drawn parameters, row-major.
+    public let draws: [NonVolatileCellDraw]
+    /// Conductance of every cell as of the last refresh, siemens, row-major.
+    public private(set) var conductances: [Double]
+
+    private let keys: [UInt64]
+    private var squaredConductances: [Double]
+    private var programmedSiemens: [Double]
+    private var relaxationOffset: [Double]
+    private var programmedAt: [Double]
+    private var relaxationStep: [Int32]
+    private var nextRelaxation: [Double]
+    private var programCount: [UInt32]
+    private var earliestRelaxation = Double.infinity
+    private let minimumSetThreshold: Double
+    private let minimumResetThreshold: Double
+
+    /// Relaxation advances in steps of this many decades of time since programming.
+    public static let relaxationDecadesPerStep = 0.1
+
+    /// A fresh tile: every cell at its `gMin` (stuck cells at their stuck value), not relaxing.
+    ///
+    /// - Parameter cellKey: the key of the cell's own random stream, by (row, column).
+    public init(rows: Int, columns: Int, parameters: NonVolatileCellParameters, isolatesUnselectedCells: Bool,
+                cellKey: (Int, Int) -> UInt64) {
+        self.rows = rows
+        self.columns = columns
+        self.parameters = parameters
+        self.isolatesUnselectedCells = isolatesUnselectedCells
+        let n = rows * columns
+        var keys: [UInt64] = []
+        keys.reserveCapacity(n)
+        for r in 0..<rows { for c in 0..<columns { keys.append(cellKey(r, c)) } }
+        self.keys = keys
+        let draws = keys.map { NonVolatileCellDraw(drawingFrom: parameters, key: $0) }
+        self.draws = draws
+        let start = draws.map { $0.stuckConductance ?? $0.gMinSiemens }
+        conductances = start
+        squaredConductances = start.map { $0 * $0 }
+        programmedSiemens = start
+        relaxationOffset = [Double](repeating: 0, count: n)
+        programmedAt = [Double](repeating: 0, count: n)
+        relaxationStep = [Int32](repeating: 0, count: n)
+        nextRelaxation = [Double](repeating: .infinity, count: n)
+        programCount = [UInt32](repeating: 0, count: n)
+        let active = draws.filter { $0.stuck == .none }
+        minimumSetThreshold = active.map(\.setThresholdVolts).min() ?? .infinity
+        minimumResetThreshold = active.map(\.resetThresholdVolts).min() ?? .infinity
+    }
+
+    /// Brings every cell's relaxation up to time `t` (seconds). Cheap when nothing is due.
+    public func refresh(to t: Double) {
+        guard t >= earliestRelaxation else { return }
+        var earliest = Double.infinity
+        for i in 0..<conductances.count {
+            if nextRelaxation[i] <= t { refreshCell(i, to: t) }
+            earliest = min(earliest, nextRelaxation[i])
+        }
+        earliestRelaxation = earliest
+    }
+
+    /// Conductance of cell `index` (row-major) at time `t`, siemens, without read noise.
+    public func conductance(_ index: Int, at t: Double) -> Double {
+        refreshCell(index, to: t)
+        return conductances[index]
+    }
+
+    /// Sets a cell's conductance as if it had just been programmed there at time `t` (used to
+    /// start a simulation from recorded conductances). Kept within the cell's own bounds;
+    /// a stuck cell keeps its stuck value.
+    public func setConductance(_ index: Int, siemens: Double, at t: Double) {
+        guard draws[index].stuck == .none else { return }
+        let d = draws[index]
+        program(index, to: min(max(siemens, d.gMinSiemens), d.gMaxSiemens), at: t)
+    }
+
+    /// Applies one pulse to the cell at (`row`, `column`) at time `t`, and its disturb to the
+    /// other cells of a passive tile: cells sharing its row or column see
+    /// `halfSelectFraction * V`, all other cells `unselectedFraction * V` (V/3 scheme: -1/3),
+    /// and each switches only if that exceeds its own threshold.
+    ///
+    /// Compliance: a SET cannot take a cell past `complianceAmperes / V`.
+    /// - Returns: how many cell-pulses (selected or disturbed) compliance limited.
+    public func pulse(row: Int, column: Int, amplitudeVolts v: Double, widthSeconds w: Double, at t: Double,
+                      halfSelectFraction: Double, unselectedFraction: Double, complianceAmperes: Double,
+                      generator: inout Xoshiro256StarStar) -> Int {
+        var hits = step(row * columns + column, v, w, t, complianceAmperes, &generator) ? 1 : 0
+        guard !isolatesUnselectedCells else { return hits }
+        let half = v * halfSelectFraction
+        if halfSelectFraction != 0 && canSwitchSomeCell(half) {
+            for c in 0..<columns where c != column {
+                if step(row * columns + c, half, w, t, complianceAmperes, &generator) { hits += 1 }
+            }
+            for r in 0..<rows where r != row {
+                if step(r * columns + column, half, w, t, complianceAmperes, &generator) { hits += 1 }
+            }
+        }
+        let unselected = v * unselectedFraction
+        if unselectedFraction != 0 && canSwitchSomeCell(unselected) {
+            for r in 0..<rows where r != row {
+                for c in 0..<columns where c != column {
+                    if step(r * columns + c, unselected, w, t, complianceAmperes, &generator) { hits += 1 }
+                }
+            }
+        }
+        return hits
+    }
+
+    /// Adds the tile's column currents for row voltages `voltages` (`rows` values, volts) into
+    /// `currents` (`columns` values, amperes), and `sum_i (G_ij * V_i)^2` into `squares`
+    /// (A^2): the variance of a column's read noise is `readNoiseSpread^2` times that.
+    public func accumulateColumnCurrents(voltages: UnsafeBufferPointer<Double>,
+                                         currents: UnsafeMutableBufferPointer<Double>,
+                                         squares: UnsafeMutableBufferPointer<Double>) {
+        let columns = self.columns
+        conductances.withUnsafeBufferPointer { g in
+            squaredConductances.withUnsafeBufferPointer { g2 in
+                for i in 0..<rows {
+                    let v = voltages[i]
+                    if v == 0 { continue }
+                    let v2 = v * v
+                    let base = i * columns
+                    for j in 0..<columns {
+                        currents[j] += v * g[base + j]
+                        squares[j] += v2 * g2[base + j]
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Cell state
+
+    private func canSwitchSomeCell(_ volts: Double) -> Bool {
+        volts > 0 ? volts > minimumSetThreshold : -volts > minimumResetThreshold
+    }
+
+    /// One pulse on one cell; returns whether compliance limited it.
+    @inline(__always)
+    private func step(_ i: Int, _ v: Double, _ w: Double, _ t: Double, _ compliance: Double,
+                      _ generator: inout Xoshiro256StarStar) -> Bool {
+        refreshCell(i, to: t)
+        let g = conductances[i]
+        guard var next = draws[i].conductanceAfterPulse(from: g, amplitudeVolts: v, widthSeconds: w,
+                                                        parameters: parameters, generator: &generator)
+        else { return false }
+        var limited = false
+        if v > 0 {
+            let ceiling = compliance / v
+            if next > ceiling {
+                limited = true
+                next = max(ceiling, g)
+            }
+        }
+        program(i, to: next, at: t)
+        return limited
+    }
+
+    private func program(_ i: Int, to g: Double, at t: Double) {
+        programmedSiemens[i] = g
+        relaxationOffset[i] = 0
+        programmedAt[i] = t
+        relaxationStep[i] = 0
+        programCount[i] &+= 1
+        if parameters.relaxationSpreadPerDecade > 0 {
+            let next = t + pow(10, Self.relaxationDecadesPerStep)
+            nextRelaxation[i] = next
+            earliestRelaxation = min(earliestRelaxation, next)
+        } else {
+            nextRelaxation[i] = .infinity
+        }
+        conductances[i] = g
+        squaredConductances[i] = g * g
+    }
+
+    /// Relaxation is a random walk in log time: every tenth of a decade after the first second
+    /// since programming, the offset takes a normal step of standard deviation
+    /// `relaxationSpreadPerDecade * range * sqrt(0.1)`. Steps come from the cell's own stream
+    /// keyed by (programming count, step), so the path does not depend on when it is looked at.
+    private func refreshCell(_ i: Int, to t: Double) {
+        guard t >= nextRelaxation[i] else { return }
+        let d = draws[i]
+        let stepSpread = parameters.relaxationSpreadPerDecade * (d.gMaxSiemens - d.gMinSiemens)
+            * Self.relaxationDecadesPerStep.squareRoot()
+        var k = relaxationStep[i]
+        var offset = relaxationOffset[i]
+        var next = nextRelaxation[i]
+        while next <= t {
+            k += 1
+            offset += stepSpread * CellStreams.normal(key: keys[i], epoch: UInt64(programCount[i]), step: UInt64(k))
+            next = programmedAt[i] + pow(10, Double(k + 1) * Self.relaxationDecadesPerStep)
+        }
+        relaxationStep[i] = k
+        relaxationOffset[i] = offset
+        nextRelaxation[i] = next
+        let g = min(max(programmedSiemens[i] + offset, d.gMinSiemens), d.gMaxSiemens)
+        conductances[i] = g
+        squaredConductances[i] = g * g
+    }
+}

@@ -1,0 +1,281 @@
+import XbarDevice
+import XbarWire
+import Yams
+
+/// The instrument file format: which keys exist, their types and ranges, and the rules that tie
+/// keys together. Reads a composed YAML tree into an ``Instrument`` and reports every problem
+/// to the log; returns nil when anything needed is missing or wrong.
+struct InstrumentFileSchema {
+    let log: InstrumentProblemLog
+    let fileStem: String
+
+    static let tileKinds: [(String, TileKind)] = [
+        ("nonvolatile_1t1r", .nonVolatile1T1R),
+        ("nonvolatile_passive", .nonVolatilePassive),
+        ("short_term_memory", .shortTermMemory),
+    ]
+    static let biasSchemes: [(String, BiasScheme)] = [
+        ("grounded", .grounded), ("half_voltage", .halfVoltage), ("third_voltage", .thirdVoltage),
+    ]
+    static let parities: [(String, Parity)] = Parity.allCases.map { ($0.rawValue, $0) }
+    static let flowControls: [(String, FlowControl)] = FlowControl.allCases.map { ($0.rawValue, $0) }
+
+    func read(_ root: Node) -> Instrument? {
+        guard let top = InstrumentFileSection.open(root, at: "", log: log) else { return nil }
+        let name = readName(top)
+        let model = top.string("model")
+        let description = top.string("description", required: false) ?? ""
+        let version = top.string("version")
+        let transport = top.section("transport").flatMap(readTransport)
+        let tiles = top.list("tiles").flatMap { readTiles($0, at: top.path("tiles"), node: top.value("tiles", required: false)) }
+        let limits = top.section("limits").flatMap(readLimits)
+        let adc = top.section("adc").flatMap(readADC)
+        let dac = top.section("dac").flatMap(readDAC)
+        let bias = top.choice("bias_scheme", Self.biasSchemes)
+        let readVolts = top.number("read_volts", .positive)
+        let stmReadVolts = top.number("stm_read_volts", .positive)
+        let device = top.section("device").flatMap { readDevice($0, limits: limits) }
+        top.finish()
+
+        if let limits {
+            for (key, volts) in [("read_volts", readVolts), ("stm_read_volts", stmReadVolts)] {
+                if let volts, volts > Double(limits.maxReadVolts) {
+                    log.report(key, "\(volts) V is above limits.max_read_volts (\(limits.maxReadVolts) V), so every default read would be refused; lower it or raise the limit", at: top.value(key, required: false))
+                }
+            }
+        }
+        if let device, let readVolts, readVolts >= device.nonVolatile.setThresholdVolts.mean {
+            log.report("read_volts", "\(readVolts) V is not below device.non_volatile.set_threshold_volts (\(device.nonVolatile.setThresholdVolts.mean) V), so reads would program the cells", at: top.value("read_volts", required: false))
+        }
+        if let device, let stmReadVolts, stmReadVolts >= device.shortTermMemory.thresholdVolts.mean {
+            log.report("stm_read_volts", "\(stmReadVolts) V is not below device.short_term_memory.threshold_volts (\(device.shortTermMemory.thresholdVolts.mean) V), so reads would potentiate the state nodes", at: top.value("stm_read_volts", required: false))
+        }
+
+        guard let name, let model, let version, let transport, let tiles, let limits, let adc, let dac,
+              let bias, let readVolts, let stmReadVolts, let device else { return nil }
+        return Instrument(name: name, model: model, description: description, path: nil, version: version,
+                          transport: transport, tiles: tiles, limits: limits, adc: adc, dac: dac,
+                          defaultBiasScheme: bias, defaultReadVolts: readVolts, stmReadVolts: stmReadVolts,
+                          device: device)
+    }
+
+    private func readName(_ top: InstrumentFileSection) -> String? {
+        let declared = top.string("name", required: fileStem.isEmpty)
+        if let declared, !fileStem.isEmpty, declared != fileStem {
+            log.report("name", "\"\(declared)\" differs from the file name \"\(fileStem)\"; instruments are found by file name, so make them equal", at: top.value("name", required: false))
+            return nil
+        }
+        return declared ?? fileStem
+    }
+
+    // MARK: Transport
+
+    private func readTransport(_ s: InstrumentFileSection) -> InstrumentTransport? {
+        guard let kind = s.choice("kind", [("usb", "usb"), ("serial", "serial")]) else {
+            return nil  // Without a kind the other keys cannot be judged.
+        }
+        defer { s.finish() }
+        if kind == "usb" {
+            let vid = s.integer("vendor_id", in: 0...0xFFFF, hex: true)
+            let pid = s.integer("product_id", in: 0...0xFFFF, hex: true)
+            let interface = s.integer("interface", in: 0...255)
+            let out = s.integer("out_endpoint", in: 0...0xFF, hex: true).flatMap { endpoint($0, in: false, s, "out_endpoint") }
+            let inEP = s.integer("in_endpoint", in: 0...0xFF, hex: true).flatMap { endpoint($0, in: true, s, "in_endpoint") }
+            guard let vid, let pid, let interface, let out, let inEP else { return nil }
+            return .usb(USBSettings(vendorID: UInt16(vid), productID: UInt16(pid), interfaceNumber: UInt8(interface),
+                                    outEndpoint: UInt8(out), inEndpoint: UInt8(inEP)))
+        }
+        let baud = s.integer("baud_rate", in: 1...100_000_000)
+        let dataBits = s.integer("data_bits", in: 5...8, required: false)
+        let parity = s.choice("parity", Self.parities, required: false)
+        let stopBits = s.integer("stop_bits", in: 1...2, required: false)
+        let flow = s.choice("flow_control", Self.flowControls, required: false)
+        let usbVID = s.integer("usb_vendor_id", in: 0...0xFFFF, hex: true, required: false)
+        let usbPID = s.integer("usb_product_id", in: 0...0xFFFF, hex: true, required: false)
+        if s.has("usb_vendor_id") != s.has("usb_product_id") {
+            let missing = s.has("usb_vendor_id") ? "usb_product_id" : "usb_vendor_id"
+            log.report(s.path(missing), "missing; give both usb_vendor_id and usb_product_id of the USB-serial adapter, or neither", at: s.node)
+            return nil
+        }
+        guard let baud else { return nil }
+        return .serial(SerialSettings(baudRate: baud, dataBits: dataBits ?? 8, parity: parity ?? .none,
+                                      stopBits: stopBits ?? 1, flowControl: flow ?? .none,
+                                      usbVendorID: usbVID.map(UInt16.init), usbProductID: usbPID.map(UInt16.init)))
+    }
+
+    /// Checks a bulk endpoint address: bit 7 is the direction (set for IN), bits 0-3 the number.
+    private func endpoint(_ address: Int, in isIn: Bool, _ s: InstrumentFileSection, _ key: String) -> Int? {
+        let shown = InstrumentFileSection.hexadecimal(address, digits: 2)
+        let expected = isIn ? "a bulk IN endpoint is 0x81...0x8F" : "a bulk OUT endpoint is 0x01...0x0F"
+        var problem: String?
+        if isIn && address & 0x80 == 0 {
+            problem = "\(shown) is an OUT address (direction bit 0x80 clear); \(expected)"
+        } else if !isIn && address & 0x80 != 0 {
+            problem = "\(shown) is an IN address (direction bit 0x80 set); \(expected)"
+        } else if address & 0x0F == 0 || address & 0x70 != 0 {
+            problem = "\(shown) is not a bulk endpoint address; \(expected)"
+        }
+        if let problem {
+            log.report(s.path(key), problem, at: s.value(key, required: false))
+            return nil
+        }
+        return address
+    }
+
+    // MARK: Geometry
+
+    private func readTiles(_ nodes: [Node], at keyPath: String, node: Node?) -> [TileInfo]? {
+        if nodes.isEmpty {
+            log.report(keyPath, "the board needs at least one tile", at: node)
+            return nil
+        }
+        var tiles: [TileInfo] = []
+        var firstUse: [Int: Int] = [:]
+        var failed = false
+        for (i, tileNode) in nodes.enumerated() {
+            let path = "\(keyPath)[\(i)]"
+            guard let s = InstrumentFileSection.open(tileNode, at: path, log: log) else { failed = true; continue }
+            let index = s.integer("index", in: 0...255)
+            let kind = s.choice("kind", Self.tileKinds)
+            let rows = s.integer("rows", in: 1...1024)
+            let columns = s.integer("columns", in: 1...1024)
+            s.finish()
+            if let index {
+                if let earlier = firstUse[index] {
+                    log.report(s.path("index"), "tile index \(index) is already used by \(keyPath)[\(earlier)]; tile indices must be unique", at: s.value("index", required: false))
+                    failed = true
+                } else {
+                    firstUse[index] = i
+                }
+            }
+            guard let index, let kind, let rows, let columns else { failed = true; continue }
+            tiles.append(TileInfo(index: UInt8(index), kind: kind, rows: UInt16(rows), columns: UInt16(columns)))
+        }
+        return failed ? nil : tiles
+    }
+
+    // MARK: Electrical
+
+    private func readLimits(_ s: InstrumentFileSection) -> ElectricalLimits? {
+        defer { s.finish() }
+        let set = s.float("max_set_volts", .positive)
+        let reset = s.float("max_reset_volts", .positive)
+        let read = s.float("max_read_volts", .positive)
+        let mvm = s.float("max_mvm_volts", .positive)
+        let minWidth = s.float("min_pulse_width_seconds", .positive)
+        let maxWidth = s.float("max_pulse_width_seconds", .positive)
+        let compliance = s.float("compliance_amperes", .positive)
+        let energy = s.float("max_pulse_energy_joules", .positive)
+        let averages = s.integer("max_read_averages", in: 1...Int(UInt16.max))
+        let trainLength = s.integer("max_read_train_length", in: 1...Int(UInt16.max))
+        let programActions = s.integer("max_program_actions", in: 1...Int(UInt32.max))
+        if let minWidth, let maxWidth, minWidth >= maxWidth {
+            log.report(s.path("min_pulse_width_seconds"), "\(minWidth) s must be below max_pulse_width_seconds (\(maxWidth) s)", at: s.value("min_pulse_width_seconds", required: false))
+        }
+        guard let set, let reset, let read, let mvm, let minWidth, let maxWidth, let compliance, let energy,
+              let averages, let trainLength, let programActions else { return nil }
+        return ElectricalLimits(maxSetVolts: set, maxResetVolts: reset, maxReadVolts: read, maxMVMVolts: mvm,
+                                minPulseWidthSeconds: minWidth, maxPulseWidthSeconds: maxWidth,
+                                complianceAmperes: compliance, maxPulseEnergyJoules: energy,
+                                maxReadAverages: UInt16(averages), maxReadTrainLength: UInt16(trainLength),
+                                maxProgramActions: UInt32(programActions))
+    }
+
+    private func readADC(_ s: InstrumentFileSection) -> ADCInfo? {
+        defer { s.finish() }
+        let bits = s.integer("bits", in: 1...16)
+        let read = s.float("read_full_scale_amperes", .positive)
+        let mvm = s.float("mvm_full_scale_amperes", .positive)
+        guard let bits, let read, let mvm else { return nil }
+        return ADCInfo(bits: UInt8(bits), readFullScaleAmperes: read, mvmFullScaleAmperes: mvm)
+    }
+
+    private func readDAC(_ s: InstrumentFileSection) -> DACInfo? {
+        defer { s.finish() }
+        let bits = s.integer("bits", in: 1...16)
+        let fullScale = s.float("full_scale_volts", .positive)
+        guard let bits, let fullScale else { return nil }
+        return DACInfo(bits: UInt8(bits), fullScaleVolts: fullScale)
+    }
+
+    // MARK: Device model
+
+    private func readDevice(_ s: InstrumentFileSection, limits: ElectricalLimits?) -> DeviceParameters? {
+        defer { s.finish() }
+        let nv = s.section("non_volatile").flatMap { readNonVolatile($0, limits: limits) }
+        let stm = s.section("short_term_memory").flatMap { readShortTermMemory($0, limits: limits) }
+        guard let nv, let stm else { return nil }
+        return DeviceParameters(nonVolatile: nv, shortTermMemory: stm)
+    }
+
+    private func readNonVolatile(_ s: InstrumentFileSection, limits: ElectricalLimits?) -> NonVolatileCellParameters? {
+        defer { s.finish() }
+        let gMin = s.distributed("g_min_siemens", .positive)
+        let gMax = s.distributed("g_max_siemens", .positive)
+        let setThreshold = s.distributed("set_threshold_volts", .positive)
+        let resetThreshold = s.distributed("reset_threshold_volts", .positive)
+        let setStep = s.distributed("set_step_fraction", .positiveFraction)
+        let resetStep = s.distributed("reset_step_fraction", .positiveFraction)
+        let overdrive = s.number("overdrive_scale_volts", .positive)
+        let referenceWidth = s.number("reference_width_seconds", .positive)
+        let widthExponent = s.number("width_exponent", .positiveFraction)
+        let c2c = s.number("cycle_to_cycle_spread", .nonNegative)
+        let readNoise = s.number("read_noise_spread", .nonNegative)
+        let stuckMin = s.number("stuck_at_min_rate", .unitInterval)
+        let stuckMax = s.number("stuck_at_max_rate", .unitInterval)
+        let relaxation = s.number("relaxation_spread_per_decade", .nonNegative)
+
+        if let gMin, let gMax, gMin.mean >= gMax.mean {
+            log.report(s.path("g_min_siemens"), "\(gMin.mean) S must be below g_max_siemens (\(gMax.mean) S)", at: s.value("g_min_siemens", required: false))
+        }
+        if let limits, let setThreshold, setThreshold.mean >= Double(limits.maxSetVolts) {
+            log.report(s.path("set_threshold_volts"), "\(setThreshold.mean) V is not below limits.max_set_volts (\(limits.maxSetVolts) V), so no allowed SET pulse could switch a cell", at: s.value("set_threshold_volts", required: false))
+        }
+        if let limits, let resetThreshold, resetThreshold.mean >= Double(limits.maxResetVolts) {
+            log.report(s.path("reset_threshold_volts"), "\(resetThreshold.mean) V is not below limits.max_reset_volts (\(limits.maxResetVolts) V), so no allowed RESET pulse could switch a cell", at: s.value("reset_threshold_volts", required: false))
+        }
+        if let stuckMin, let stuckMax, stuckMin + stuckMax > 1 {
+            log.report(s.path("stuck_at_max_rate"), "stuck_at_min_rate + stuck_at_max_rate is \(stuckMin + stuckMax), more than every cell", at: s.value("stuck_at_max_rate", required: false))
+        }
+        guard let gMin, let gMax, let setThreshold, let resetThreshold, let setStep, let resetStep,
+              let overdrive, let referenceWidth, let widthExponent, let c2c, let readNoise, let stuckMin,
+              let stuckMax, let relaxation else { return nil }
+        return NonVolatileCellParameters(
+            gMinSiemens: gMin, gMaxSiemens: gMax, setThresholdVolts: setThreshold,
+            resetThresholdVolts: resetThreshold, setStepFraction: setStep, resetStepFraction: resetStep,
+            overdriveScaleVolts: overdrive, referenceWidthSeconds: referenceWidth, widthExponent: widthExponent,
+            cycleToCycleSpread: c2c, readNoiseSpread: readNoise, stuckAtMinRate: stuckMin,
+            stuckAtMaxRate: stuckMax, relaxationSpreadPerDecade: relaxation)
+    }
+
+    private func readShortTermMemory(_ s: InstrumentFileSection, limits: ElectricalLimits?) -> ShortTermMemoryCellParameters? {
+        defer { s.finish() }
+        let base = s.distributed("base_siemens", .nonNegative)
+        let ceiling = s.distributed("ceiling_siemens", .positive)
+        let tau = s.distributed("tau_seconds", .positive)
+        let slowTau = s.distributed("slow_tau_seconds", .positive)
+        let slowFraction = s.number("slow_fraction", .unitInterval)
+        let increment = s.distributed("increment_fraction", .positiveFraction)
+        let threshold = s.distributed("threshold_volts", .positive)
+        let overdrive = s.number("overdrive_scale_volts", .positive)
+        let referenceWidth = s.number("reference_width_seconds", .positive)
+        let widthExponent = s.number("width_exponent", .positiveFraction)
+        let c2c = s.number("cycle_to_cycle_spread", .nonNegative)
+        let readNoise = s.number("read_noise_spread", .nonNegative)
+        let readDisturb = s.number("read_disturb_fraction", .unitInterval)
+
+        if let tau, let slowTau, let slowFraction, slowFraction > 0, slowTau.mean <= tau.mean {
+            log.report(s.path("slow_tau_seconds"), "\(slowTau.mean) s must be above tau_seconds (\(tau.mean) s) when slow_fraction is above 0; set slow_fraction to 0 to disable the slow component", at: s.value("slow_tau_seconds", required: false))
+        }
+        if let limits, let threshold, threshold.mean >= Double(limits.maxSetVolts) {
+            log.report(s.path("threshold_volts"), "\(threshold.mean) V is not below limits.max_set_volts (\(limits.maxSetVolts) V), so no allowed pulse could potentiate a state node", at: s.value("threshold_volts", required: false))
+        }
+        guard let base, let ceiling, let tau, let slowTau, let slowFraction, let increment, let threshold,
+              let overdrive, let referenceWidth, let widthExponent, let c2c, let readNoise, let readDisturb else { return nil }
+        return ShortTermMemoryCellParameters(
+            baseSiemens: base, ceilingSiemens: ceiling, tauSeconds: tau, slowTauSeconds: slowTau,
+            slowFraction: slowFraction, incrementFraction: increment, thresholdVolts: threshold,
+            overdriveScaleVolts: overdrive, referenceWidthSeconds: referenceWidth, widthExponent: widthExponent,
+            cycleToCycleSpread: c2c, readNoiseSpread: readNoise, readDisturbFraction: readDisturb)
+    }
+}

@@ -1,0 +1,205 @@
+extension Request {
+    /// Appends this request's payload (see the protocol specification for each layout).
+    public func encodePayload(into bytes: inout [UInt8]) {
+        switch self {
+        case .identify, .status, .abort, .reset:
+            break
+        case .read(let r):
+            bytes.put(r.readVolts)
+            bytes.put(r.averages)
+            r.cells.encode(into: &bytes)
+        case .pulse(let p):
+            bytes.put(p.amplitudeVolts)
+            bytes.put(p.widthSeconds)
+            bytes.append(p.scheme.rawValue)
+            p.cells.encode(into: &bytes)
+        case .pulseBatch(let b):
+            bytes.append(b.tile)
+            bytes.append(b.scheme.rawValue)
+            bytes.put(b.verify != nil)
+            bytes.put(b.verify?.readVolts ?? 0)
+            bytes.put(b.verify?.averages ?? 0)
+            bytes.putCount(b.pulses.count)
+            for p in b.pulses {
+                bytes.put(p.cell.row)
+                bytes.put(p.cell.column)
+                bytes.put(p.amplitudeVolts)
+                bytes.put(p.widthSeconds)
+            }
+        case .mvm(let m):
+            bytes.append(m.tile)
+            bytes.append(m.encoding.rawValue)
+            bytes.put(m.readVolts)
+            bytes.put(m.inputLength)
+            bytes.putCount(m.inputs.count)
+            for x in m.inputs { bytes.put(x) }
+        case .readTrain(let t):
+            bytes.put(t.readVolts)
+            bytes.put(t.readCount)
+            bytes.put(t.intervalSeconds)
+            bytes.put(t.pulse != nil)
+            bytes.put(t.pulse?.amplitudeVolts ?? 0)
+            bytes.put(t.pulse?.widthSeconds ?? 0)
+            t.cells.encode(into: &bytes)
+        case .playLoad(let l):
+            bytes.put(l.programID)
+            bytes.put(l.chunkIndex)
+            bytes.put(l.chunkCount)
+            bytes.putCount(l.actions.count)
+            for a in l.actions {
+                bytes.put(a.offsetNanoseconds)
+                bytes.append(a.tile)
+                bytes.put(a.cell.row)
+                bytes.put(a.cell.column)
+                switch a.operation {
+                case let .pulse(v, w):
+                    bytes.append(PlayOperationKind.pulse.rawValue)
+                    bytes.put(v)
+                    bytes.put(w)
+                case let .read(v):
+                    bytes.append(PlayOperationKind.read.rawValue)
+                    bytes.put(v)
+                    bytes.put(Float(0))
+                }
+            }
+        case .playStart(let id):
+            bytes.put(id)
+        case .playFetch(let f):
+            bytes.put(f.programID)
+            bytes.put(f.firstResult)
+            bytes.put(f.maxResults)
+        }
+    }
+
+    /// Decodes a request from a checked frame.
+    ///
+    /// - Throws: `WireError`: `.unexpectedOpcode` for a reply opcode; `.truncated`,
+    ///   `.badField` or `.trailingBytes` naming the field and its frame offset.
+    public init(_ frame: Frame) throws(WireError) {
+        var r = WireReader(frame)
+        switch frame.header.opcode {
+        case .identify: self = .identify
+        case .status: self = .status
+        case .abort: self = .abort
+        case .reset: self = .reset
+        case .read:
+            let volts = try r.f32("readVolts")
+            let averages = try r.u16("averages")
+            let cells = try CellSet.decode(from: &r, "cells")
+            self = .read(ReadCells(cells: cells, readVolts: volts, averages: averages))
+        case .pulse:
+            let volts = try r.f32("amplitudeVolts")
+            let width = try r.f32("widthSeconds")
+            let scheme = try r.enumeration(BiasScheme.self, "scheme")
+            let cells = try CellSet.decode(from: &r, "cells")
+            self = .pulse(PulseCells(cells: cells, amplitudeVolts: volts, widthSeconds: width, scheme: scheme))
+        case .pulseBatch:
+            let tile = try r.u8("tile")
+            let scheme = try r.enumeration(BiasScheme.self, "scheme")
+            let hasVerify = try r.bool("hasVerify")
+            var verify: VerifyRead?
+            if hasVerify {
+                let volts = try r.f32("verify.readVolts")
+                let averages = try r.u16("verify.averages")
+                verify = VerifyRead(readVolts: volts, averages: averages)
+            } else {
+                try r.zero("verify", bytes: 6)
+            }
+            let n = try r.count("pulses.count", elementBytes: 12)
+            var pulses: [CellPulse] = []
+            pulses.reserveCapacity(n)
+            for i in 0..<n {
+                let row = try r.u16("pulses[\(i)].row")
+                let column = try r.u16("pulses[\(i)].column")
+                let volts = try r.f32("pulses[\(i)].amplitudeVolts")
+                let width = try r.f32("pulses[\(i)].widthSeconds")
+                pulses.append(CellPulse(cell: CellIndex(row: row, column: column), amplitudeVolts: volts, widthSeconds: width))
+            }
+            self = .pulseBatch(PulseBatch(tile: tile, scheme: scheme, verify: verify, pulses: pulses))
+        case .mvm:
+            let tile = try r.u8("tile")
+            let encoding = try r.enumeration(InputEncoding.self, "encoding")
+            let volts = try r.f32("readVolts")
+            let lengthAt = r.position
+            let length = try r.u16("inputLength")
+            guard length > 0 else { throw r.badField("inputLength", at: lengthAt, "must be at least 1") }
+            let countAt = r.position
+            let n = try r.count("inputs.count", elementBytes: 4)
+            guard n % Int(length) == 0 else {
+                throw r.badField("inputs.count", at: countAt,
+                                 "\(n) inputs are not a whole number of vectors of \(length)")
+            }
+            var inputs: [Float] = []
+            inputs.reserveCapacity(n)
+            for i in 0..<n { inputs.append(try r.f32("inputs[\(i)]")) }
+            self = .mvm(MatrixVectorProduct(tile: tile, encoding: encoding, readVolts: volts, inputLength: length, inputs: inputs))
+        case .readTrain:
+            let volts = try r.f32("readVolts")
+            let count = try r.u16("readCount")
+            let interval = try r.f32("intervalSeconds")
+            let hasPulse = try r.bool("hasPulse")
+            var pulse: TrainPulse?
+            if hasPulse {
+                let amplitude = try r.f32("pulse.amplitudeVolts")
+                let width = try r.f32("pulse.widthSeconds")
+                pulse = TrainPulse(amplitudeVolts: amplitude, widthSeconds: width)
+            } else {
+                try r.zero("pulse", bytes: 8)
+            }
+            let cells = try CellSet.decode(from: &r, "cells")
+            self = .readTrain(ReadTrain(cells: cells, pulse: pulse, readVolts: volts, readCount: count, intervalSeconds: interval))
+        case .playLoad:
+            let id = try r.u16("programID")
+            let index = try r.u16("chunkIndex")
+            let countAt = r.position
+            let chunks = try r.u16("chunkCount")
+            guard index < chunks else {
+                throw r.badField("chunkCount", at: countAt, "chunk \(index) of \(chunks) chunks")
+            }
+            let n = try r.count("actions.count", elementBytes: PlayOperationKind.actionBytes)
+            var actions: [PlayAction] = []
+            actions.reserveCapacity(n)
+            for i in 0..<n {
+                let offset = try r.u64("actions[\(i)].offsetNanoseconds")
+                let tile = try r.u8("actions[\(i)].tile")
+                let row = try r.u16("actions[\(i)].row")
+                let column = try r.u16("actions[\(i)].column")
+                let kind = try r.enumeration(PlayOperationKind.self, "actions[\(i)].operation")
+                let operation: PlayOperation
+                switch kind {
+                case .pulse:
+                    let v = try r.f32("actions[\(i)].amplitudeVolts")
+                    let w = try r.f32("actions[\(i)].widthSeconds")
+                    operation = .pulse(amplitudeVolts: v, widthSeconds: w)
+                case .read:
+                    let v = try r.f32("actions[\(i)].readVolts")
+                    try r.zero("actions[\(i)].reserved", bytes: 4)
+                    operation = .read(readVolts: v)
+                }
+                actions.append(PlayAction(offsetNanoseconds: offset, tile: tile, cell: CellIndex(row: row, column: column), operation: operation))
+            }
+            self = .playLoad(PlayLoad(programID: id, chunkIndex: index, chunkCount: chunks, actions: actions))
+        case .playStart:
+            self = .playStart(programID: try r.u16("programID"))
+        case .playFetch:
+            let id = try r.u16("programID")
+            let first = try r.u32("firstResult")
+            let max = try r.u16("maxResults")
+            self = .playFetch(PlayFetch(programID: id, firstResult: first, maxResults: max))
+        case .identity, .statusReport, .currents, .pulsed, .readTrainData, .playLoaded, .playStarted, .playData, .done, .fault:
+            let opcode = frame.header.opcode
+            throw WireError(.unexpectedOpcode(opcode), field: "opcode", offset: FrameLayout.opcodeOffset,
+                            sequence: frame.header.sequence, reason: "\(opcode.name) is a reply, not a request")
+        }
+        try r.finish()
+    }
+}
+
+/// The operation byte of a PLAY_LOAD action.
+enum PlayOperationKind: UInt8 {
+    case pulse = 0
+    case read = 1
+
+    /// offset u64, tile u8, row u16, column u16, operation u8, two f32.
+    static let actionBytes = 22
+}

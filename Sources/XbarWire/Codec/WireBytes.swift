@@ -1,0 +1,157 @@
+extension Array where Element == UInt8 {
+    /// Appends `value` little endian.
+    mutating func put<T: FixedWidthInteger>(_ value: T) {
+        var v = value
+        for _ in 0..<(T.bitWidth / 8) {
+            append(UInt8(truncatingIfNeeded: v))
+            v >>= 8
+        }
+    }
+
+    /// Appends an IEEE-754 binary32, little endian.
+    mutating func put(_ value: Float) { put(value.bitPattern) }
+
+    mutating func put(_ value: Bool) { append(value ? 1 : 0) }
+
+    /// Appends a u16 element count. A count above 65535 only occurs in a payload far over the
+    /// frame limit, which every receiver refuses before reading any count.
+    mutating func putCount(_ count: Int) { put(UInt16(truncatingIfNeeded: count)) }
+
+    /// Appends a string as a u16 byte count and UTF-8 bytes, cut at a character boundary to at
+    /// most ``FrameLayout/maxStringBytes``.
+    mutating func put(_ string: String) {
+        var utf8 = Array(string.utf8)
+        if utf8.count > FrameLayout.maxStringBytes {
+            var end = FrameLayout.maxStringBytes
+            while end > 0, utf8[end] & 0xC0 == 0x80 { end -= 1 }
+            utf8.removeSubrange(end...)
+        }
+        putCount(utf8.count)
+        append(contentsOf: utf8)
+    }
+}
+
+/// Reads a payload field by field; every failure names the field and its frame offset.
+struct WireReader {
+    private let bytes: [UInt8]
+    private(set) var position = 0
+    /// Sequence number of the frame, for errors.
+    let sequence: UInt16
+    /// Name of the message, prefixed to field names.
+    let message: String
+
+    init(_ frame: Frame) {
+        bytes = frame.payload
+        sequence = frame.header.sequence
+        message = frame.header.opcode.name
+    }
+
+    var remaining: Int { bytes.count - position }
+
+    func error(_ kind: WireError.Kind, _ field: String, at position: Int, _ reason: String) -> WireError {
+        WireError(kind, field: "\(message).\(field)", offset: FrameLayout.headerBytes + position,
+                  sequence: sequence, reason: reason)
+    }
+
+    func badField(_ field: @autoclosure () -> String, at position: Int, _ reason: String) -> WireError {
+        let name = "\(message).\(field())"
+        return WireError(.badField(name), field: name, offset: FrameLayout.headerBytes + position,
+                         sequence: sequence, reason: reason)
+    }
+
+    /// Claims `count` bytes and returns the index of the first.
+    private mutating func take(_ count: Int, _ field: () -> String) throws(WireError) -> Int {
+        guard remaining >= count else {
+            throw error(.truncated, field(), at: position,
+                        "needs \(count) bytes, the payload has \(remaining) left")
+        }
+        defer { position += count }
+        return position
+    }
+
+    mutating func integer<T: FixedWidthInteger>(_: T.Type, _ field: @autoclosure () -> String) throws(WireError) -> T {
+        let size = T.bitWidth / 8
+        let start = try take(size, field)
+        var value: T = 0
+        for i in 0..<size { value |= T(truncatingIfNeeded: bytes[start + i]) << (8 * i) }
+        return value
+    }
+
+    mutating func u8(_ field: @autoclosure () -> String) throws(WireError) -> UInt8 { try integer(UInt8.self, field()) }
+    mutating func u16(_ field: @autoclosure () -> String) throws(WireError) -> UInt16 { try integer(UInt16.self, field()) }
+    mutating func u32(_ field: @autoclosure () -> String) throws(WireError) -> UInt32 { try integer(UInt32.self, field()) }
+    mutating func u64(_ field: @autoclosure () -> String) throws(WireError) -> UInt64 { try integer(UInt64.self, field()) }
+
+    mutating func f32(_ field: @autoclosure () -> String) throws(WireError) -> Float {
+        Float(bitPattern: try integer(UInt32.self, field()))
+    }
+
+    mutating func bool(_ field: @autoclosure () -> String) throws(WireError) -> Bool {
+        let at = position
+        switch try u8(field()) {
+        case 0: return false
+        case 1: return true
+        case let v: throw badField(field(), at: at, "expected 0 or 1, got \(v)")
+        }
+    }
+
+    /// Reads a one-byte enumeration value.
+    mutating func enumeration<E: RawRepresentable>(_: E.Type, _ field: @autoclosure () -> String) throws(WireError) -> E
+    where E.RawValue == UInt8 {
+        let at = position
+        let raw = try u8(field())
+        guard let value = E(rawValue: raw) else {
+            throw badField(field(), at: at, "\(raw) is not a defined \(E.self) value")
+        }
+        return value
+    }
+
+    /// Reads a u16 element count and checks that `count * elementBytes` bytes remain, so that
+    /// nothing is allocated for elements the payload cannot hold.
+    mutating func count(_ field: @autoclosure () -> String, elementBytes: Int) throws(WireError) -> Int {
+        let at = position
+        let n = Int(try u16(field()))
+        guard n * elementBytes <= remaining else {
+            throw error(.truncated, field(), at: at,
+                        "\(n) elements of \(elementBytes) bytes need \(n * elementBytes) bytes, the payload has \(remaining) left")
+        }
+        return n
+    }
+
+    /// Reads `count` raw bytes.
+    mutating func bytes(_ count: Int, _ field: @autoclosure () -> String) throws(WireError) -> [UInt8] {
+        let start = try take(count, field)
+        return Array(bytes[start..<start + count])
+    }
+
+    /// Reads a u16-length-prefixed UTF-8 string of at most ``FrameLayout/maxStringBytes``.
+    mutating func string(_ field: @autoclosure () -> String) throws(WireError) -> String {
+        let at = position
+        let n = try count(field() + ".length", elementBytes: 1)
+        guard n <= FrameLayout.maxStringBytes else {
+            throw badField(field(), at: at, "a string of \(n) bytes exceeds \(FrameLayout.maxStringBytes)")
+        }
+        let utf8 = try bytes(n, field())
+        guard let s = String(validating: utf8, as: UTF8.self) else {
+            throw badField(field(), at: at + 2, "is not valid UTF-8")
+        }
+        return s
+    }
+
+    /// Checks that a field that must be zero is.
+    mutating func zero(_ field: @autoclosure () -> String, bytes count: Int) throws(WireError) {
+        let at = position
+        let start = try take(count, field)
+        guard bytes[start..<start + count].allSatisfy({ $0 == 0 }) else {
+            throw badField(field(), at: at, "must be zero")
+        }
+    }
+
+    /// Checks that the whole payload was read.
+    func finish() throws(WireError) {
+        guard remaining == 0 else {
+            throw error(.trailingBytes(remaining), "payload", at: position,
+                        "\(remaining) bytes left after the last field")
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+import XbarTransport
+
+/// `xbar devices` against a USB board emulated by umockdev (the real libusb in the child, a
+/// fake device underneath) and against a board emulator on a pseudo-terminal.
+@Suite("xbar devices", .serialized)
+struct DevicesCommandTests {
+    /// The emulated board's identity, as an instrument file would give it.
+    let vendorProduct = "1209:58BA"
+    let serialNumber = "XB0001"
+
+    /// Runs `xbar ARGUMENTS` as the child of the USB emulator, with the emulator's bulk pipe
+    /// connected to `board`.
+    func underUSBEmulator(board: EchoBoard, emulatorOptions: [String] = [], _ arguments: [String]) throws -> ChildRun {
+        try runChild(TestPrograms.systemPython, [
+            TestPrograms.usbEmulator, "--vid", "0x1209", "--pid", "0x58BA", "--serial", serialNumber,
+            "--out-ep", "0x01", "--in-ep", "0x81", "--board", board.path,
+        ] + emulatorOptions + ["--", TestPrograms.xbar] + arguments, limit: .seconds(60))
+    }
+
+    /// Fails (in CI) or says why the USB tests cannot run; returns false when they must not.
+    func usbEmulatorReady() -> Bool {
+        guard FileManager.default.isExecutableFile(atPath: TestPrograms.xbar) else {
+            Issue.record("\(TestPrograms.xbar) is missing; build it first with: swift build --product xbar")
+            return false
+        }
+        if let reason = TestPrograms.usbEmulatorUnavailableReason {
+            if TestPrograms.runsInCI {
+                Issue.record("USB emulator unavailable in CI: \(reason)")
+            } else {
+                print("SKIPPED USB test: \(reason)")
+            }
+            return false
+        }
+        return true
+    }
+
+    @Test("an emulated USB board is listed with its VID:PID, serial number and strings, and marked as matching")
+    func enumeration() throws {
+        guard usbEmulatorReady() else { return }
+        let board = try EchoBoard()
+        defer { board.stop() }
+        let run = try underUSBEmulator(board: board, ["devices", "--json", "--match", "\(vendorProduct)=usb-4x64"])
+        #expect(run.status == 0, "stderr: \(run.standardError)")
+
+        struct Listing: Decodable {
+            struct Device: Decodable {
+                var bus: Int, address: Int, vendorID: String, productID: String
+                var manufacturer: String?, product: String?, serialNumber: String?, matches: [String]
+            }
+            var usbDevices: [Device]
+        }
+        let listing = try JSONDecoder().decode(Listing.self, from: Data(run.standardOutput.utf8))
+        #expect(listing.usbDevices.count == 1)
+        let device = try #require(listing.usbDevices.first)
+        #expect("\(device.vendorID):\(device.productID)" == vendorProduct)
+        #expect(device.serialNumber == serialNumber)
+        #expect(device.manufacturer == "XbarLab")
+        #expect(device.product == "Crossbar Test Board")
+        #expect((device.bus, device.address) == (1, 2))
+        #expect(device.matches == ["usb-4x64"])
+    }
+
+    @Test("64 KiB sent over USB bulk OUT come back unchanged over bulk IN")
+    func bulkRoundTrip() throws {
+        guard usbEmulatorReady() else { return }
+        let board = try EchoBoard()
+        defer { board.stop() }
+        let run = try underUSBEmulator(board: board, [
+            "devices", "loopback", "--usb", vendorProduct, "--serial-number", serialNumber,
+            "--bytes", "65536", "--block", "4096", "--timeout", "10",
+        ])
+        #expect(run.status == 0, "stderr: \(run.standardError)")
+        #expect(run.standardOutput.contains("bytes: 65536"))
+        #expect(run.standardOutput.contains("round trips: 16"))
+        #expect(run.standardOutput.contains("(libusb)"))
+    }
+
+    @Test("a USB board unplugged mid-transfer is reported as disconnected at once, not at the 10 s deadline")
+    func unplug() throws {
+        guard usbEmulatorReady() else { return }
+        let board = try EchoBoard()
+        defer { board.stop() }
+        // Small blocks so the unplug lands while a transfer is in flight; a 10 s transfer
+        // deadline so reporting at the deadline would be plainly visible.
+        let run = try underUSBEmulator(board: board, emulatorOptions: ["--unplug-after", "0.5"], [
+            "devices", "loopback", "--usb", vendorProduct, "--bytes", "1000000000", "--block", "64",
+            "--timeout", "10", "--seconds", "30",
+        ])
+        #expect(run.status == 1)
+        #expect(run.standardError.contains("disconnected"), "stderr: \(run.standardError)")
+        #expect(run.standardError.contains("LIBUSB_ERROR_NO_DEVICE"))
+        // Start-up under the emulator takes well under a second here; 5 s leaves room for a
+        // loaded machine and still is half the transfer deadline.
+        #expect(run.elapsed < .seconds(5), "took \(run.elapsed)")
+    }
+
+    @Test("a USB board that is not plugged in is reported as not found, naming the VID:PID")
+    func missingUSBDevice() throws {
+        guard FileManager.default.isExecutableFile(atPath: TestPrograms.xbar) else {
+            Issue.record("\(TestPrograms.xbar) is missing; build it first with: swift build --product xbar")
+            return
+        }
+        let run = try runChild(TestPrograms.xbar, ["devices", "loopback", "--usb", "1209:0001"], limit: .seconds(30))
+        #expect(run.status == 1)
+        #expect(run.standardError.contains("USB device 1209:0001 not found"), "stderr: \(run.standardError)")
+    }
+
+    @Test("loopback over a pseudo-terminal serial port returns every byte, through termios")
+    func serialLoopback() throws {
+        guard FileManager.default.isExecutableFile(atPath: TestPrograms.xbar) else {
+            Issue.record("\(TestPrograms.xbar) is missing; build it first with: swift build --product xbar")
+            return
+        }
+        let board = try EchoBoard()
+        defer { board.stop() }
+        let run = try runChild(TestPrograms.xbar, [
+            "devices", "loopback", "--serial", board.path, "--bytes", "65536", "--block", "1024",
+        ], limit: .seconds(30))
+        #expect(run.status == 0, "stderr: \(run.standardError)")
+        #expect(run.standardOutput.contains("bytes: 65536"))
+        #expect(run.standardOutput.contains("termios"))
+    }
+
+    @Test("the table lists serial ports and USB devices under their headings")
+    func table() throws {
+        guard FileManager.default.isExecutableFile(atPath: TestPrograms.xbar) else {
+            Issue.record("\(TestPrograms.xbar) is missing; build it first with: swift build --product xbar")
+            return
+        }
+        let run = try runChild(TestPrograms.xbar, ["devices"], limit: .seconds(30))
+        #expect(run.status == 0, "stderr: \(run.standardError)")
+        #expect(run.standardOutput.hasPrefix("Serial ports:\n"))
+        #expect(run.standardOutput.contains("\nUSB devices:\n"))
+    }
+}
