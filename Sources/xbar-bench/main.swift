@@ -8,6 +8,7 @@ struct XbarBench: ParsableCommand {
         abstract: "Measure XbarLab's speed and quality figures (run in release builds).",
         subcommands: [
             // Each benchmark lives in its own file.
+            ProgrammingBenchmark.self,
         ])
 }
 XbarBench.main()

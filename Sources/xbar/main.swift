@@ -8,6 +8,9 @@ struct Xbar: ParsableCommand {
             // Each subcommand lives in its own file under Commands/.
             InstrumentsCommand.self,
             DevicesCommand.self,
+            ProgramCommand.self,
+            ReadCommand.self,
+            RunsCommand.self,
         ])
 }
 Xbar.main()

@@ -58,3 +58,33 @@ public struct ProgrammingSettings: Hashable, Sendable {
 extension Double {
     var squared: Double { self * self }
 }
+
+extension ProgrammingSettings {
+    /// Settings for an instrument and device model: verify reads at ``verifyReadVolts(adcFullScaleAmperes:maxReadVolts:range:)``,
+    /// averaged per ``verifyAverages(readNoiseSpread:highSiemens:toleranceSiemens:maxAverages:)``,
+    /// batches as large as the board's payload allows.
+    public static func standard(tolerance: Tolerance, scheme: BiasScheme, device: NonVolatileCellParameters,
+                                limits: ElectricalLimits, adcFullScaleAmperes: Double,
+                                maxPayloadBytes: Int, readVolts: Double? = nil) -> ProgrammingSettings {
+        let range = ProgrammableRange(device: device)
+        let tol = tolerance.siemens(rangeSiemens: range.nominalRangeSiemens)
+        let volts = readVolts ?? verifyReadVolts(adcFullScaleAmperes: adcFullScaleAmperes,
+                                                 maxReadVolts: Double(limits.maxReadVolts), range: range)
+        var s = ProgrammingSettings(
+            toleranceSiemens: tol, scheme: scheme, readVolts: volts,
+            verifyAverages: verifyAverages(readNoiseSpread: device.readNoiseSpread, highSiemens: range.highSiemens,
+                                           toleranceSiemens: tol, maxAverages: Int(limits.maxReadAverages)),
+            readNoiseSpread: device.readNoiseSpread)
+        s.maxPulsesPerBatch = maxPulsesPerBatch(maxPayloadBytes: maxPayloadBytes)
+        return s
+    }
+
+    /// The verify read voltage: as high as the read limit allows while a cell 15 % above the
+    /// top of the programmable range stays below 95 % of the ADC's full scale. A higher read
+    /// voltage makes one ADC step a smaller conductance (the step is full scale / 2^bits / V).
+    public static func verifyReadVolts(adcFullScaleAmperes: Double, maxReadVolts: Double, range: ProgrammableRange) -> Double {
+        let fit = 0.95 * adcFullScaleAmperes / (1.15 * range.highSiemens)
+        // Two significant digits: readable in run records, and below the limit after Float rounding.
+        return (min(maxReadVolts * 0.999, fit) * 100).rounded(.down) / 100
+    }
+}
