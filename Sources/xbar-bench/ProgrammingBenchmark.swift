@@ -32,6 +32,10 @@ struct ProgrammingBenchmark: ParsableCommand {
     var tile = 0
     @Option(help: "Serial line rate for the modelled wire time, baud (10 bits per byte).")
     var baud = 921_600.0
+    @Option(help: "Settle wait before the final re-verify, seconds of board time (relaxation).")
+    var settleSeconds = 100.0
+    @Option(help: "Full-tile verify rounds before the settle wait.")
+    var verifyRounds = 1
     @Flag(help: "Print each operation's progress to standard error.")
     var verbose = false
 
@@ -83,15 +87,17 @@ struct ProgrammingBenchmark: ParsableCommand {
         let targets = (0..<info.cellCount).map { _ in
             range.lowSiemens + (range.highSiemens - range.lowSiemens) * rng.nextOpenUnit()
         }
-        let settings = ProgrammingSettings.standard(
+        var settings = ProgrammingSettings.standard(
             tolerance: .percentOfRange(1), scheme: inst.defaultBiasScheme, device: device.nonVolatile, limits: inst.limits,
             adcFullScaleAmperes: Double(inst.adc.readFullScaleAmperes), maxPayloadBytes: SimulatedBoard.maxPayloadBytes)
+        settings.settleSeconds = settleSeconds
+        settings.verifyRounds = verifyRounds
         let runner = OperationRunner(board: meter, journal: DiscardingJournal(), settle: { board.advanceTime(seconds: $0) })
         let job = ProgrammingJob(targets: ProgrammingTargets(tiles: [(info, targets)]), algorithm: algorithm, settings: settings,
                                  device: device.nonVolatile, envelope: PulseEnvelope(limits: inst.limits), runner: runner)
         if verbose {
             job.onOperation = { _, r in
-                FileHandle.standardError.write(Data("\(algorithm.rawValue): round trip \(r.roundTrips), open \(r.outcomes.count - r.count(.converged) - r.count(.stuck)), pulses \(r.pulses.reduce(0, +))\n".utf8))
+                FileHandle.standardError.write(Data("\(algorithm.rawValue) t=\(Double(board.boardTimeNanoseconds) / 1e9): round trip \(r.roundTrips), open \(r.outcomes.count - r.count(.converged) - r.count(.stuck)), pulses \(r.pulses.reduce(0, +))\n".utf8))
             }
         }
         let start = Date()
@@ -108,7 +114,11 @@ struct ProgrammingBenchmark: ParsableCommand {
                 continue
             }
             nonStuck += 1
-            if abs(board.trueConductance(tile: info.index, row: r, column: c) - targets[i]) <= settings.toleranceSiemens { within += 1 }
+            let g = board.trueConductance(tile: info.index, row: r, column: c)
+            if abs(g - targets[i]) <= settings.toleranceSiemens { within += 1 }
+            else if verbose {
+                FileHandle.standardError.write(Data("miss \(i): target \(targets[i]) true \(g) verified \(report.verifiedSiemens[i]) pulses \(report.pulses[i]) \(report.outcomes[i]) \(board.cellParameters(tile: 0, row: r, column: c))\n".utf8))
+            }
         }
         let sorted = report.pulses.sorted()
         return Result(algorithm: algorithm, cells: info.cellCount, nonStuck: nonStuck, withinTolerance: within,

@@ -56,17 +56,16 @@ public final class AdaptivePulse: ProgrammingAlgorithm {
         let fraction = up ? device.setStepFraction.mean : device.resetStepFraction.mean
         let gain = exp(up ? logGainSet[cell] : logGainReset[cell])
         let needed = abs(t - g) / (gain * fraction * headroom(g, up: up))
-        let (volts, width, maximal) = shape(strength: needed, up: up)
+        let (volts, width, maximal) = shape(strength: needed, up: up, maxVolts: envelope.maxVolts(up: up, targetSiemens: t))
         return PulseChoice(amplitudeVolts: up ? volts : -volts, widthSeconds: width, isMaximal: maximal)
     }
 
     /// Amplitude and width giving strength `s`: the reference width when the amplitude that
     /// needs is comfortably above threshold and within limits; shorter pulses for small steps;
     /// longer ones (up to the width and energy limits) at the largest amplitude for big steps.
-    func shape(strength s: Double, up: Bool) -> (volts: Double, width: Double, maximal: Bool) {
+    func shape(strength s: Double, up: Bool, maxVolts: Double) -> (volts: Double, width: Double, maximal: Bool) {
         let threshold = up ? device.setThresholdVolts.mean : device.resetThresholdVolts.mean
         let vo = device.overdriveScaleVolts, wref = device.referenceWidthSeconds, beta = device.widthExponent
-        let maxVolts = envelope.maxVolts(up: up)
         func volts(_ s: Double, _ w: Double) -> Double { threshold + vo * log(1 + s * (M_E - 1) / pow(w / wref, beta)) }
         func width(_ s: Double, _ v: Double) -> Double {
             wref * pow(s / ((exp((v - threshold) / vo) - 1) / (M_E - 1)), 1 / beta)

@@ -39,7 +39,7 @@ public final class IncrementalStepPulse: ProgrammingAlgorithm {
         let up = targetSiemens > measuredSiemens
         let dir: Int8 = up ? 1 : -1
         let k = direction[cell] == dir ? rampIndex[cell] : 0
-        let maxVolts = envelope.maxVolts(up: up)
+        let maxVolts = envelope.maxVolts(up: up, targetSiemens: targetSiemens)
         let volts = min((up ? setThreshold : resetThreshold) + startOverdriveVolts + Double(k) * stepVolts, maxVolts)
         return PulseChoice(amplitudeVolts: up ? volts : -volts, widthSeconds: widthSeconds, isMaximal: volts >= maxVolts)
     }

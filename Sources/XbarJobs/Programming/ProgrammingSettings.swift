@@ -23,6 +23,9 @@ public struct ProgrammingSettings: Hashable, Sendable {
     public var stuckAfter: Int = 3
     /// Under a half-select bias scheme, a full-tile verify read after this many batches.
     public var disturbCheckInterval: Int = 4
+    /// Full-tile verify reads after the pulsing ends, each followed by touch-ups of the cells it
+    /// found out of tolerance (drifted, disturbed, or misread before).
+    public var verifyRounds: Int = 3
     /// Wait before the final re-verify, seconds (0: none).
     public var settleSeconds: Double = 0
     /// Most pulses in one batch request (the board's payload limit).

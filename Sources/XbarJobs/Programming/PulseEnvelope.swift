@@ -30,6 +30,15 @@ public struct PulseEnvelope: Hashable, Sendable {
         (up ? maxSetVolts : maxResetVolts) * (1 - 1e-5)
     }
 
+    /// Largest useful amplitude magnitude for a cell heading for `targetSiemens`: a SET cannot
+    /// take a cell past `compliance / V`, so SET amplitudes stay below compliance over 1.05 times
+    /// the target (the cell may then still rise 5 % above its target).
+    public func maxVolts(up: Bool, targetSiemens: Double) -> Double {
+        let limit = maxVolts(up: up)
+        guard up, complianceAmperes > 0, targetSiemens > 0 else { return limit }
+        return min(limit, complianceAmperes / (1.05 * targetSiemens))
+    }
+
     /// Longest width allowed at an amplitude magnitude (width and energy limits), seconds.
     public func maxWidth(atVolts volts: Double) -> Double {
         let energyBound = complianceAmperes > 0 ? maxEnergyJoules / (abs(volts) * complianceAmperes) : .infinity

@@ -32,6 +32,7 @@ public final class WriteVerifyProgrammer {
     var phase = Phase.initialRead
     var needsRecoveryRead = false
     var settled = false
+    var finalVerifies = 0
     var batches = 0
     var states: [CellState]
     var measured: [Double]
@@ -141,7 +142,7 @@ public final class WriteVerifyProgrammer {
             if settings.scheme != .grounded && batches % settings.disturbCheckInterval == 0 {
                 phase = .disturbCheck
             } else if !states.contains(.open) {
-                phase = .finalVerify
+                phase = phaseAfterPulsing
             }
         }
     }
@@ -158,13 +159,18 @@ public final class WriteVerifyProgrammer {
 
     func afterFullRead() {
         needsRecoveryRead = false
+        // The read after the settle wait is the last look at most cells: there, anything outside
+        // the accept band is touched up, so relaxation after it has the whole margin to use.
+        let lastLook = phase == .settleRead
         for i in states.indices {
             switch states[i] {
             case .open:
                 if accepted(i) { states[i] = .converged }
                 else if pulses[i] >= settings.maxPulses { states[i] = .outOfPulses }
             case .converged:
-                if !withinTolerance(i) { states[i] = pulses[i] < settings.maxPulses ? .open : .outOfPulses }
+                if lastLook ? !accepted(i) : !withinTolerance(i) {
+                    states[i] = pulses[i] < settings.maxPulses ? .open : .outOfPulses
+                }
             case .outOfPulses:
                 if withinTolerance(i) { states[i] = .converged }
             case .stuck:
@@ -173,11 +179,10 @@ public final class WriteVerifyProgrammer {
         }
         let anyOpen = states.contains(.open)
         switch phase {
-        case .initialRead, .disturbCheck:
-            phase = anyOpen ? .pulsing : .finalVerify
-        case .pulsing:
-            phase = anyOpen ? .pulsing : .finalVerify
+        case .initialRead, .disturbCheck, .pulsing:
+            phase = anyOpen ? .pulsing : phaseAfterPulsing
         case .finalVerify:
+            finalVerifies += 1
             phase = anyOpen ? .pulsing : (settings.settleSeconds > 0 && !settled ? .settle : .done)
         case .settleRead:
             settled = true
@@ -185,6 +190,16 @@ public final class WriteVerifyProgrammer {
         case .settle, .done:
             break
         }
+    }
+
+    /// Where to go when no cell is open: another full-tile verify, unless the verify rounds are
+    /// used up (cells keep relaxing while the tile is read, so re-verifying can go on forever:
+    /// the touch-ups of the last round end the run, each cell's last verify read its record),
+    /// or the settle wait, or the end.
+    var phaseAfterPulsing: Phase {
+        if settled { return .done }
+        if finalVerifies < settings.verifyRounds { return .finalVerify }
+        return settings.settleSeconds > 0 ? .settle : .done
     }
 
     /// Per-cell results so far (final once ``isDone``).
