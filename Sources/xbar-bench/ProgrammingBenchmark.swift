@@ -33,15 +33,18 @@ struct ProgrammingBenchmark: ParsableCommand {
     @Option(help: "Serial line rate for the modelled wire time, baud (10 bits per byte).")
     var baud = 921_600.0
     @Option(help: "Settle wait before the final re-verify, seconds of board time (relaxation).")
-    var settleSeconds = 100.0
+    var settleSeconds = 50.0
     @Option(help: "Full-tile verify rounds before the settle wait.")
     var verifyRounds = 1
+    @Option(help: "Verify read averaging (default: from the read noise and tolerance).")
+    var averages: Int?
     @Flag(help: "Print each operation's progress to standard error.")
     var verbose = false
 
     func run() throws {
         let inst = try InstrumentCatalog.resolve(instrument, instrumentsDirectory: nil)
-        print("xbar-bench program: \(inst.name), tile \(tile), board seed \(seed), target seed \(targetSeed)")
+        print("xbar-bench program: \(inst.name), tile \(tile), board seed \(seed), target seed \(targetSeed); "
+              + "\(verifyRounds) verify round(s), then \(settleSeconds) s settle and re-verify")
         var noisy = inst.device
         noisy.nonVolatile.cycleToCycleSpread = 0.5
         noisy.nonVolatile.readNoiseSpread = 0.03
@@ -92,6 +95,7 @@ struct ProgrammingBenchmark: ParsableCommand {
             adcFullScaleAmperes: Double(inst.adc.readFullScaleAmperes), maxPayloadBytes: SimulatedBoard.maxPayloadBytes)
         settings.settleSeconds = settleSeconds
         settings.verifyRounds = verifyRounds
+        if let averages { settings.verifyAverages = averages }
         let runner = OperationRunner(board: meter, journal: DiscardingJournal(), settle: { board.advanceTime(seconds: $0) })
         let job = ProgrammingJob(targets: ProgrammingTargets(tiles: [(info, targets)]), algorithm: algorithm, settings: settings,
                                  device: device.nonVolatile, envelope: PulseEnvelope(limits: inst.limits), runner: runner)
@@ -104,6 +108,16 @@ struct ProgrammingBenchmark: ParsableCommand {
         let report = try job.run()[0]
         let wall = Date().timeIntervalSince(start)
 
+        if verbose {
+            let again = try board.readConductances(.tile(info.index), readVolts: settings.readVolts, averages: settings.verifyAverages)
+            var worstRead = 0.0, worstVerified = 0.0
+            for i in 0..<info.cellCount where report.outcomes[i] == .converged {
+                let g = board.trueConductance(tile: info.index, row: i / Int(info.columns), column: i % Int(info.columns))
+                worstRead = max(worstRead, abs(again[i] - g))
+                worstVerified = max(worstVerified, abs(report.verifiedSiemens[i] - g))
+            }
+            FileHandle.standardError.write(Data("worst |read - true| \(worstRead), worst |verified - true| \(worstVerified)\n".utf8))
+        }
         var nonStuck = 0, within = 0, trulyStuck = 0, reportedStuckTrue = 0
         for i in 0..<info.cellCount {
             let r = i / Int(info.columns), c = i % Int(info.columns)

@@ -63,6 +63,10 @@ extension Double {
 }
 
 extension ProgrammingSettings {
+    /// At most 128 reads are averaged: a full-tile verify then takes about half a second of
+    /// board time for 4096 cells, and cells keep relaxing while they are read, so longer reads
+    /// lose more to relaxation than they gain against read noise.
+    ///
     /// Settings for an instrument and device model: verify reads at ``verifyReadVolts(adcFullScaleAmperes:maxReadVolts:range:)``,
     /// averaged per ``verifyAverages(readNoiseSpread:highSiemens:toleranceSiemens:maxAverages:)``,
     /// batches as large as the board's payload allows.
@@ -76,7 +80,7 @@ extension ProgrammingSettings {
         var s = ProgrammingSettings(
             toleranceSiemens: tol, scheme: scheme, readVolts: volts,
             verifyAverages: verifyAverages(readNoiseSpread: device.readNoiseSpread, highSiemens: range.highSiemens,
-                                           toleranceSiemens: tol, maxAverages: Int(limits.maxReadAverages)),
+                                           toleranceSiemens: tol, maxAverages: min(Int(limits.maxReadAverages), 128)),
             readNoiseSpread: device.readNoiseSpread)
         s.maxPulsesPerBatch = maxPulsesPerBatch(maxPayloadBytes: maxPayloadBytes)
         return s
