@@ -192,6 +192,9 @@ struct ProgramCommand: ParsableCommand {
             throw ValidationError("run \(id) stopped: \(error)\nresume it with: xbar program --resume \(id) --store \(store.path)")
         }
         try store.finishRun(id, status: .completed)
+        if let status = try? board.status() {
+            print("board reports \(status.pulsesApplied) cell-pulses applied since power-up")
+        }
         print(String(format: "tolerance %.3g S, verify reads at %.2f V averaged %d times", settings.toleranceSiemens,
                      settings.readVolts, settings.verifyAverages))
         for r in reports {
