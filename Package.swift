@@ -55,7 +55,7 @@ let package = Package(
         ]),
         // Lab jobs: write-verify programming, reading, STM traces, calibration.
         .target(name: "XbarJobs", dependencies: [
-            "XbarWire", "XbarDevice", "XbarInstrument", "XbarBoard", "XbarStore",
+            "XbarWire", "XbarDevice", "XbarInstrument", "XbarBoard", "XbarStore", "Yams",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // State-space models: model files, mapping onto tiles, reference and chip-in-loop engines.
@@ -88,6 +88,6 @@ let package = Package(
             "XbarJobs", "XbarBoard", "XbarStore", "XbarInstrument", "XbarDevice", "XbarWire",
         ]),
         .testTarget(name: "XbarSSMTests", dependencies: ["XbarSSM", "XbarBoard", "XbarInstrument"]),
-        .testTarget(name: "xbarTests", dependencies: ["XbarInstrument", "XbarTransport", "XbarStore"]),
+        .testTarget(name: "xbarTests", dependencies: ["XbarInstrument", "XbarTransport", "XbarBoard", "XbarWire", "XbarStore"]),
     ]
 )

@@ -10,8 +10,6 @@ final class InstrumentProblemLog {
                                           line: node?.mark?.line, column: node?.mark?.column))
     }
 
-    func report(_ problem: InstrumentProblem) { problems.append(problem) }
-
     /// Problems in file order; missing keys sort at their parent mapping's line.
     var sortedProblems: [InstrumentProblem] {
         problems.enumerated().sorted { a, b in
@@ -32,9 +30,6 @@ struct NumberRule: Sendable {
     /// A fraction in (0, 1].
     static let positiveFraction = NumberRule {
         $0 > 0 && $0 <= 1 ? nil : "must be greater than 0 and at most 1, got \(format($0))"
-    }
-    static func within(_ range: ClosedRange<Double>) -> NumberRule {
-        NumberRule { range.contains($0) ? nil : "must be between \(format(range.lowerBound)) and \(format(range.upperBound)), got \(format($0))" }
     }
 
     static func format(_ x: Double) -> String { "\(x)" }
@@ -70,7 +65,7 @@ final class InstrumentFileSection {
 
     /// The value node of `key`; reports it as missing when `required` and absent.
     func value(_ key: String, required: Bool = true) -> Node? {
-        asked.append(key)
+        if !asked.contains(key) { asked.append(key) }
         if let entry = entries.first(where: { $0.key == key }) { return entry.value }
         if required { log.report(path(key), "missing; add it (\(Self.expectedValue(for: key)))", at: node) }
         return nil

@@ -8,6 +8,11 @@ struct Xbar: ParsableCommand {
             // Each subcommand lives in its own file under Commands/.
             InstrumentsCommand.self,
             DevicesCommand.self,
+            IdentifyCommand.self,
+            SimCommand.self,
+            PulseCommand.self,
+            CalibrateCommand.self,
+            STMCommand.self,
             ProgramCommand.self,
             ReadCommand.self,
             RunsCommand.self,

@@ -100,11 +100,11 @@ struct ProgramCommandTests {
             ("corrupt.npy", "corrupt.npy: not a valid .npy file"),
         ]
         for (file, message) in cases {
-            let r = try tool.run(["program", "--board", "sim", "--target", file, "--tile", "0"])
+            let r = try tool.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", file, "--tile", "0"])
             #expect(r.status != 0)
             #expect(r.output.contains(message), "\(file): \(r.output)")
         }
-        let whole = try tool.run(["program", "--board", "sim", "--target", "t.npy"])
+        let whole = try tool.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "t.npy"])
         #expect(whole.status != 0 && whole.output.contains("--tile N"), "\(whole.output)")
         let unknown = try tool.run(["runs", "show", "77"])
         #expect(unknown.status != 0 && unknown.output.contains("no run 77"), "\(unknown.output)")
@@ -117,7 +117,7 @@ struct ProgramCommandTests {
         let tool = try XbarTool()
         defer { tool.cleanup() }
         try writeTargets(tool)
-        let arguments = ["program", "--board", "sim", "--seed", "5", "--target", "t.npy", "--tile", "0", "--algorithm", "ispp"]
+        let arguments = ["program", "--board", "sim", "--instrument", "usb-4x64", "--seed", "5", "--target", "t.npy", "--tile", "0", "--algorithm", "ispp"]
         let store = try RunStore(path: tool.folder.appendingPathComponent("lab.sqlite").path)
 
         let (child, out) = try tool.process(arguments)
@@ -166,7 +166,7 @@ struct ProgramCommandTests {
         let tool = try XbarTool()
         defer { tool.cleanup() }
         try writeTargets(tool)
-        let program = try tool.run(["program", "--board", "sim", "--target", "t.npy", "--tile", "0", "--tolerance", "1%"])
+        let program = try tool.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "t.npy", "--tile", "0", "--tolerance", "1%"])
         #expect(program.status == 0, "\(program.output)")
         let list = try tool.run(["runs", "list"])
         #expect(list.output.contains("program") && list.output.contains("completed"), "\(list.output)")
@@ -175,7 +175,7 @@ struct ProgramCommandTests {
         #expect(try tool.run(["runs", "export", "1", "--format", "npy", "--out", "shadow.npy"]).status == 0)
         #expect(try tool.run(["runs", "export", "1", "--format", "csv", "--out", "shadow.csv"]).status == 0)
         #expect(try tool.run(["runs", "export", "1", "--format", "csv", "--cells", "--out", "cells.csv"]).status == 0)
-        let read = try tool.run(["read", "--board", "sim", "--out", "array.npy", "--averages", "4"])
+        let read = try tool.run(["read", "--board", "sim", "--instrument", "usb-4x64", "--out", "array.npy", "--averages", "4"])
         #expect(read.status == 0, "\(read.output)")
         // The shadow map is within 1 % of the range (0.985 uS) of the targets for converged
         // cells, and stuck cells are few (0.5 % of cells are stuck in the instrument's model).

@@ -51,6 +51,9 @@ public struct ReplyCache: Sendable {
         while order.count > depth { replies[order.removeFirst()] = nil }
     }
 
+    /// The sequence number a host should use for its next new request (STATUS reports it).
+    public var nextSequence: UInt16 { newest.map { $0 &+ 1 } ?? 0 }
+
     /// Forgets everything (RESET).
     public mutating func clear() {
         replies = [:]

@@ -1,11 +1,25 @@
 extension Array where Element == UInt8 {
+    // Concrete widths rather than one generic: these run per array element, and unspecialised
+    // generics cost a metadata lookup per call in debug builds.
+
     /// Appends `value` little endian.
-    mutating func put<T: FixedWidthInteger>(_ value: T) {
-        var v = value
-        for _ in 0..<(T.bitWidth / 8) {
-            append(UInt8(truncatingIfNeeded: v))
-            v >>= 8
-        }
+    mutating func put(_ value: UInt16) {
+        append(UInt8(truncatingIfNeeded: value))
+        append(UInt8(truncatingIfNeeded: value >> 8))
+    }
+
+    /// Appends `value` little endian.
+    mutating func put(_ value: UInt32) {
+        append(UInt8(truncatingIfNeeded: value))
+        append(UInt8(truncatingIfNeeded: value >> 8))
+        append(UInt8(truncatingIfNeeded: value >> 16))
+        append(UInt8(truncatingIfNeeded: value >> 24))
+    }
+
+    /// Appends `value` little endian.
+    mutating func put(_ value: UInt64) {
+        put(UInt32(truncatingIfNeeded: value))
+        put(UInt32(truncatingIfNeeded: value >> 32))
     }
 
     /// Appends an IEEE-754 binary32, little endian.
@@ -69,21 +83,29 @@ struct WireReader {
         return position
     }
 
-    mutating func integer<T: FixedWidthInteger>(_: T.Type, _ field: @autoclosure () -> String) throws(WireError) -> T {
-        let size = T.bitWidth / 8
-        let start = try take(size, field)
-        var value: T = 0
-        for i in 0..<size { value |= T(truncatingIfNeeded: bytes[start + i]) << (8 * i) }
-        return value
+    mutating func u8(_ field: @autoclosure () -> String) throws(WireError) -> UInt8 {
+        bytes[try take(1, field)]
     }
 
-    mutating func u8(_ field: @autoclosure () -> String) throws(WireError) -> UInt8 { try integer(UInt8.self, field()) }
-    mutating func u16(_ field: @autoclosure () -> String) throws(WireError) -> UInt16 { try integer(UInt16.self, field()) }
-    mutating func u32(_ field: @autoclosure () -> String) throws(WireError) -> UInt32 { try integer(UInt32.self, field()) }
-    mutating func u64(_ field: @autoclosure () -> String) throws(WireError) -> UInt64 { try integer(UInt64.self, field()) }
+    mutating func u16(_ field: @autoclosure () -> String) throws(WireError) -> UInt16 {
+        let i = try take(2, field)
+        return UInt16(bytes[i]) | UInt16(bytes[i + 1]) << 8
+    }
+
+    mutating func u32(_ field: @autoclosure () -> String) throws(WireError) -> UInt32 {
+        let i = try take(4, field)
+        return UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
+    }
+
+    mutating func u64(_ field: @autoclosure () -> String) throws(WireError) -> UInt64 {
+        let i = try take(8, field)
+        let low = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
+        let high = UInt32(bytes[i + 4]) | UInt32(bytes[i + 5]) << 8 | UInt32(bytes[i + 6]) << 16 | UInt32(bytes[i + 7]) << 24
+        return UInt64(low) | UInt64(high) << 32
+    }
 
     mutating func f32(_ field: @autoclosure () -> String) throws(WireError) -> Float {
-        Float(bitPattern: try integer(UInt32.self, field()))
+        Float(bitPattern: try u32(field()))
     }
 
     mutating func bool(_ field: @autoclosure () -> String) throws(WireError) -> Bool {

@@ -53,6 +53,15 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// True when the frame was damaged in transit (bad stuffing or CRC).
+    public var isCRCFailure: Bool { kind == .badCOBS || kind == .badCRC }
+
+    /// True when the opcode is undefined or belongs to the other direction.
+    public var isUnknownOpcode: Bool { faultCode == .unknownOpcode }
+
+    /// True when the frame is of a protocol version other than 1.
+    public var isBadVersion: Bool { faultCode == .badVersion }
+
     /// The FAULT reply a board sends for this error.
     public var fault: BoardFault {
         BoardFault(code: faultCode, message: description)

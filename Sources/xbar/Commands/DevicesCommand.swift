@@ -11,8 +11,10 @@ struct DevicesCommand: ParsableCommand {
         discussion: """
             Serial ports come from libserialport (pseudo-terminals of board emulators are not \
             listed; open them by path), USB devices from libusb. A device matches an instrument \
-            when its USB vendor and product ID equal the instrument's USB IDs, or the IDs of \
-            its USB serial adapter. IDs are hexadecimal, VID:PID.
+            file when its USB vendor and product ID equal the instrument's USB IDs, or the IDs \
+            of its USB serial adapter. The instrument files are those of --instruments-dir, \
+            else $XBAR_INSTRUMENTS, else ./instruments, else an instruments folder above the \
+            xbar executable. IDs are hexadecimal, VID:PID.
 
             Examples:
               xbar devices
@@ -33,22 +35,20 @@ extension DevicesCommand {
                 a machine without USB); the listing says why.
 
                 Example:
-                  xbar devices list --match 1209:58BA --match 0403:6001=serial-32x32
+                  xbar devices list --instruments-dir instruments --match 0403:6015=my-adapter
                 """)
 
+        @OptionGroup var folder: InstrumentsFolderOptions
+
         @Option(name: .customLong("match"),
-                help: "Mark devices with this USB VID:PID (hexadecimal), optionally labelled VID:PID=NAME. Repeatable.")
+                help: "Also mark devices with this USB VID:PID (hexadecimal), optionally labelled VID:PID=NAME. Repeatable.")
         var matches: [DeviceTarget] = []
 
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
         func run() throws {
-            // INSTRUMENT CATALOG HOOK: once `InstrumentCatalog` is on main, add the instruments
-            // folder option and append `catalog.loadAll()` successes mapped through
-            // `DeviceTarget(instrument:)` to `matches`, so every instrument file is matched
-            // without --match.
-            let listing = DeviceListing.take(targets: matches)
+            let listing = DeviceListing.take(targets: try instrumentTargets() + matches)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -56,6 +56,33 @@ extension DevicesCommand {
             } else {
                 print(listing.table())
             }
+        }
+
+        /// The USB IDs of every instrument file in the folder. Listing devices must work without
+        /// instrument files, so a folder that is not found, or a file that does not load, is
+        /// reported on standard error and skipped, unless the folder was named explicitly.
+        private func instrumentTargets() throws -> [DeviceTarget] {
+            let catalog: InstrumentCatalog
+            do {
+                catalog = try folder.catalog()
+            } catch {
+                if folder.instrumentsDirectory != nil { throw ValidationError(error.description) }
+                warn("no instruments folder, devices are matched only against --match: \(error)")
+                return []
+            }
+            return catalog.loadAll().compactMap { entry in
+                switch entry.result {
+                case .success(let instrument):
+                    return DeviceTarget(instrument: instrument)
+                case .failure(let error):
+                    warn("\(entry.path): skipped, it does not load: \(error)")
+                    return nil
+                }
+            }
+        }
+
+        private func warn(_ message: String) {
+            FileHandle.standardError.write(Data("xbar devices: \(message)\n".utf8))
         }
     }
 }

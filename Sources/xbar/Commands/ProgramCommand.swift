@@ -33,7 +33,16 @@ struct ProgramCommand: ParsableCommand {
               xbar program --resume 12
             """)
 
-    @OptionGroup var boardOptions: BoardOptions
+    // The board options of `BoardOptions`, spelled out here because a resumed run takes
+    // them from the store, so none can be required.
+    @Option(help: ArgumentHelp("The board: sim, serial:PATH, usb:VID:PID[:SERIAL] (hexadecimal), or auto.", valueName: "address"))
+    var board = "sim"
+    @Option(help: ArgumentHelp("Board type: a name from instruments/ (e.g. usb-4x64) or a path to an instrument file.", valueName: "name|path"))
+    var instrument: String?
+    @Option(help: ArgumentHelp("Calibration file: its fitted device model guides the adaptive algorithm (and the simulated board).", valueName: "path"))
+    var calibration: String?
+    @Option(help: "Seed of the simulated board's device-to-device and cycle-to-cycle randomness.")
+    var seed: UInt64 = 1
     @OptionGroup var storeOptions: StoreOptions
 
     @Option(help: "Target conductance map, siemens: .npy or .csv (one tile, or all weight tiles stacked vertically).")
@@ -68,6 +77,7 @@ struct ProgramCommand: ParsableCommand {
         var board: String
         var seed: UInt64
         var instrument: String
+        var calibration: String?
         var target: String
         var tile: Int?
         var tolerance: String
@@ -81,6 +91,9 @@ struct ProgramCommand: ParsableCommand {
     func validate() throws {
         if resume == nil && target == nil {
             throw ValidationError("give --target FILE (a .npy or .csv map in siemens), or --resume RUN")
+        }
+        if resume == nil && instrument == nil {
+            throw ValidationError("give --instrument NAME|PATH (e.g. usb-4x64)")
         }
         if resume != nil && target != nil {
             throw ValidationError("--resume continues a run with its own targets; leave out --target")
@@ -106,17 +119,16 @@ struct ProgramCommand: ParsableCommand {
             journal = try store.journal(run: resume)
             runID = resume
         } else {
-            args = Arguments(board: boardOptions.board, seed: boardOptions.seed, instrument: boardOptions.instrument,
+            args = Arguments(board: board, seed: seed, instrument: instrument!, calibration: calibration,
                              target: target!, tile: tile, tolerance: tolerance, algorithm: algorithm, maxPulses: maxPulses,
                              biasScheme: "", readVolts: readVolts, settleSeconds: settleSeconds)
             runID = 0
         }
-        var options = boardOptions
-        options.board = args.board
-        options.seed = args.seed
-        options.instrument = args.instrument
-        let instrument = try options.loadInstrument()
-        let device = instrument.device.nonVolatile
+        var optionArguments = ["--board", args.board, "--instrument", args.instrument, "--seed", String(args.seed)]
+        if let c = args.calibration { optionArguments += ["--calibration", c] }
+        let options = try BoardOptions.parse(optionArguments)
+        let instrument = try options.simulation.loadInstrument()
+        let device = (try options.simulation.deviceParameters(for: instrument) ?? instrument.device).nonVolatile
         let range = ProgrammableRange(device: device)
         let tol = try Tolerance(parsing: args.tolerance)
         let scheme: BiasScheme
@@ -138,7 +150,7 @@ struct ProgramCommand: ParsableCommand {
             targets = try ProgrammingTargets(map: map, path: args.target, instrument: instrument, tile: args.tile, range: range)
         }
 
-        let board = try options.openBoard(instrument: instrument)
+        let board = try options.openBoard().board
         let identity = try board.identify()
         let mismatches = instrument.mismatches(with: identity)
         guard mismatches.isEmpty else {
@@ -152,7 +164,8 @@ struct ProgramCommand: ParsableCommand {
         if resume == nil {
             let json = String(decoding: try JSONEncoder().encode(args), as: UTF8.self)
             id = try store.startRun(RunDraft(
-                kind: "program", user: RunDraft.currentUser, backend: options.backendDescription,
+                kind: "program", user: RunDraft.currentUser,
+                backend: board is SimulatedBoard ? "simulated (seed \(args.seed))" : board.backendDescription,
                 boardModel: identity.model, boardSerial: identity.serialNumber, boardFirmware: identity.firmwareVersion,
                 instrumentName: instrument.name, instrumentVersion: instrument.version,
                 instrumentDigest: instrument.contentDigest, argumentsJSON: json))

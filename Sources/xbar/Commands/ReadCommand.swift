@@ -45,16 +45,15 @@ struct ReadCommand: ParsableCommand {
     }
 
     func run() throws {
-        let instrument = try boardOptions.loadInstrument()
         let store = try storeOptions.open()
-        let board = try boardOptions.openBoard(instrument: instrument)
+        let (board, instrument) = try boardOptions.openBoard()
         let identity = try board.identify()
         let mismatches = instrument.mismatches(with: identity)
         guard mismatches.isEmpty else { throw BoardError.identityMismatch(mismatches.joined(separator: "; ")) }
         let volts = readVolts ?? instrument.defaultReadVolts
         let arguments = ["tile": tile.map(String.init) ?? "all", "averages": String(averages), "read_volts": String(volts), "out": out]
         let id = try store.startRun(RunDraft(
-            kind: "read", user: RunDraft.currentUser, backend: boardOptions.backendDescription,
+            kind: "read", user: RunDraft.currentUser, backend: board is SimulatedBoard ? "simulated (seed \(boardOptions.simulation.seed))" : board.backendDescription,
             boardModel: identity.model, boardSerial: identity.serialNumber, boardFirmware: identity.firmwareVersion,
             instrumentName: instrument.name, instrumentVersion: instrument.version, instrumentDigest: instrument.contentDigest,
             argumentsJSON: String(decoding: try JSONEncoder().encode(arguments), as: UTF8.self)))

@@ -1,35 +1,59 @@
 import ArgumentParser
+import Foundation
 import XbarBoard
+import XbarDevice
 import XbarInstrument
+import XbarJobs
 
-/// `--board`, `--seed`, `--instrument`: which board a command drives and what it is.
-///
-/// Only the simulated board is wired up here (`--board sim`); physical boards and the board
-/// emulator come with the remote board client.
-struct BoardOptions: ParsableArguments {
-    @Option(help: "Board to use: sim (the simulated board, in this process).")
-    var board = "sim"
+/// Which instrument, and what the simulated board runs on: shared by every command that may
+/// simulate a board.
+struct SimulationOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Board type: a name from instruments/ (e.g. usb-4x64) or a path to an instrument file.",
+                               valueName: "name|path"))
+    var instrument: String
 
-    @Option(help: "Seed of the simulated board (its device-to-device draws and noise).")
+    @Option(help: ArgumentHelp("Calibration file whose fitted device model the simulated board uses instead of the instrument's defaults.",
+                               valueName: "path"))
+    var calibration: String?
+
+    @Option(help: "Seed of the simulated board's device-to-device and cycle-to-cycle randomness.")
     var seed: UInt64 = 1
 
-    @Option(help: "Instrument name (a file in the instruments folder) or path to an instrument file.")
-    var instrument = "usb-4x64"
-
     func loadInstrument() throws -> Instrument {
-        try InstrumentCatalog.resolve(instrument, instrumentsDirectory: nil)
+        try InstrumentCatalog.locate().resolve(instrument)
     }
 
-    /// Opens the board described by the options.
-    ///
-    /// - Throws: `ValidationError` for a board kind this build cannot open.
-    func openBoard(instrument: Instrument) throws -> any Board {
-        guard board == "sim" else {
-            throw ValidationError("--board \(board): only `sim` (the simulated board) is available in this build")
-        }
-        return SimulatedBoard(instrument: instrument, seed: seed)
+    /// The device model: the calibration's when one is given, else the instrument's defaults.
+    func deviceParameters(for instrument: Instrument) throws -> DeviceParameters? {
+        guard let calibration else { return nil }
+        let (parameters, warnings) = try CalibrationFile.deviceParameters(path: calibration, for: instrument)
+        for w in warnings { FileHandle.standardError.write(Data("xbar: warning: \(w)\n".utf8)) }
+        return parameters
     }
 
-    /// How the run records the backend.
-    var backendDescription: String { board == "sim" ? "simulated (seed \(seed))" : board }
+    func makeSimulatedBoard(instrument: Instrument, realTime: Bool = false) throws -> SimulatedBoard {
+        SimulatedBoard(instrument: instrument, parameters: try deviceParameters(for: instrument), seed: seed,
+                       pacing: realTime ? .realTime : .virtual)
+    }
+}
+
+/// `--board`, `--instrument`, `--calibration`, `--seed`: how a command reaches its board.
+struct BoardOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The board: sim, serial:PATH, usb:VID:PID[:SERIAL] (hexadecimal), or auto (a discovered board, else the simulated one).",
+                               valueName: "address"))
+    var board: String = "sim"
+
+    @OptionGroup var simulation: SimulationOptions
+
+    /// Opens the board and checks it against the instrument.
+    func openBoard() throws -> (board: any Board, instrument: Instrument) {
+        let address = try BoardAddress(parsing: board)
+        let instrument = try simulation.loadInstrument()
+        let opened = try BoardConnector.open(
+            address, instrument: instrument,
+            simulatedParameters: try simulation.deviceParameters(for: instrument),
+            seed: simulation.seed,
+            announce: { FileHandle.standardError.write(Data("xbar: \($0)\n".utf8)) })
+        return (opened, instrument)
+    }
 }

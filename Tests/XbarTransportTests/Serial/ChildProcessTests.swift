@@ -95,4 +95,27 @@ struct ChildProcessTests {
         try next.write([0x55], timeout: .seconds(1))
         #expect(try board.read(upTo: 1, timeout: .seconds(1)) == [0x55])
     }
+
+    @Test("a port held by another process is refused as inUse, naming that process and its PID")
+    func heldByAnotherProcess() throws {
+        let board = try PseudoTerminal()
+        defer { board.close() }
+        let (holder, _) = try startChild("""
+            import fcntl, os, sys, time
+            fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            print("locked")
+            time.sleep(60)
+            """, [board.slavePath])
+        defer { stop(holder) }
+
+        #expect {
+            _ = try TermiosSerialPort(path: board.slavePath, configuration: settings)
+        } throws: { error in
+            guard case let .inUse(path, owner)? = error as? TransportError else { return false }
+            return path == board.slavePath && owner?.pid == holder.processIdentifier
+                && owner?.command?.hasPrefix("python3") == true
+                && "\(error)".contains("in use by python3 (pid \(holder.processIdentifier))")
+        }
+    }
 }

@@ -40,7 +40,7 @@ struct RoundTripTests {
     @Test("the generated messages stay within the 64 KiB payload limit, up to near it")
     func sizes() async {
         var largest = 0
-        await propertyCheck(count: 200, input: WireSamples.requests(.pulseBatch)) { request in
+        await propertyCheck(count: 100, input: WireSamples.requests(.pulseBatch)) { request in
             let n = WireCodec.payloadByteCount(of: request)
             largest = max(largest, n)
             #expect(n <= FrameLayout.maxPayloadBytes)

@@ -61,19 +61,11 @@ private final class CollectedOutput: @unchecked Sendable {
 
 /// Paths of the programs the command tests run.
 enum TestPrograms {
-    /// The repository root, found from this file's path (Tests/xbarTests/Commands/...).
-    static let repository = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// The `xbar` built beside the test binary (`swift build --product xbar` puts it there).
-    static var xbar: String {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("xbar").path
-    }
+    /// The built `xbar`; the error says how to build it.
+    static func xbar() throws -> String { try XbarExecutable.url().path }
 
     static var usbEmulator: String {
-        repository.appendingPathComponent("tools/usb-emulator/usb_board_emulator.py").path
+        XbarExecutable.packageRoot.appendingPathComponent("tools/usb-emulator/usb_board_emulator.py").path
     }
 
     /// Debian's Python, which has the GObject bindings umockdev needs.
@@ -91,6 +83,11 @@ enum TestPrograms {
         }
         return nil
     }()
+
+    /// The repository's instrument files.
+    static var instrumentsFolder: String {
+        XbarExecutable.packageRoot.appendingPathComponent("instruments").path
+    }
 
     /// In CI a missing emulator must fail the run, not skip it.
     static var runsInCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }

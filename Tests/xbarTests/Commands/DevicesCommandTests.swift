@@ -13,18 +13,19 @@ struct DevicesCommandTests {
     /// Runs `xbar ARGUMENTS` as the child of the USB emulator, with the emulator's bulk pipe
     /// connected to `board`.
     func underUSBEmulator(board: EchoBoard, emulatorOptions: [String] = [], _ arguments: [String]) throws -> ChildRun {
+        try underUSBEmulator(board: board, emulatorOptions: emulatorOptions, child: [try TestPrograms.xbar()] + arguments)
+    }
+
+    /// Runs the program `child` inside the emulated machine.
+    func underUSBEmulator(board: EchoBoard, emulatorOptions: [String] = [], child: [String]) throws -> ChildRun {
         try runChild(TestPrograms.systemPython, [
             TestPrograms.usbEmulator, "--vid", "0x1209", "--pid", "0x58BA", "--serial", serialNumber,
             "--out-ep", "0x01", "--in-ep", "0x81", "--board", board.path,
-        ] + emulatorOptions + ["--", TestPrograms.xbar] + arguments, limit: .seconds(60))
+        ] + emulatorOptions + ["--"] + child, limit: .seconds(60))
     }
 
     /// Fails (in CI) or says why the USB tests cannot run; returns false when they must not.
     func usbEmulatorReady() -> Bool {
-        guard FileManager.default.isExecutableFile(atPath: TestPrograms.xbar) else {
-            Issue.record("\(TestPrograms.xbar) is missing; build it first with: swift build --product xbar")
-            return false
-        }
         if let reason = TestPrograms.usbEmulatorUnavailableReason {
             if TestPrograms.runsInCI {
                 Issue.record("USB emulator unavailable in CI: \(reason)")
@@ -36,12 +37,14 @@ struct DevicesCommandTests {
         return true
     }
 
-    @Test("an emulated USB board is listed with its VID:PID, serial number and strings, and marked as matching")
+    @Test("an emulated USB board is listed with its VID:PID, serial number and strings, and marked with the instrument file it matches")
     func enumeration() throws {
         guard usbEmulatorReady() else { return }
         let board = try EchoBoard()
         defer { board.stop() }
-        let run = try underUSBEmulator(board: board, ["devices", "--json", "--match", "\(vendorProduct)=usb-4x64"])
+        let run = try underUSBEmulator(board: board, [
+            "devices", "--json", "--instruments-dir", TestPrograms.instrumentsFolder, "--match", "\(vendorProduct)=extra",
+        ])
         #expect(run.status == 0, "stderr: \(run.standardError)")
 
         struct Listing: Decodable {
@@ -59,7 +62,8 @@ struct DevicesCommandTests {
         #expect(device.manufacturer == "XbarLab")
         #expect(device.product == "Crossbar Test Board")
         #expect((device.bus, device.address) == (1, 2))
-        #expect(device.matches == ["usb-4x64"])
+        // usb-4x64.yaml declares 1209:58BA; "extra" comes from --match.
+        #expect(device.matches == ["usb-4x64", "extra"])
     }
 
     @Test("64 KiB sent over USB bulk OUT come back unchanged over bulk IN")
@@ -96,26 +100,60 @@ struct DevicesCommandTests {
         #expect(run.elapsed < .seconds(5), "took \(run.elapsed)")
     }
 
+    @Test("a USB board that never answers makes the bulk IN read time out at its 0.3 s deadline")
+    func silentBoard() throws {
+        guard usbEmulatorReady() else { return }
+        let board = try EchoBoard(echoing: false)
+        defer { board.stop() }
+        let run = try underUSBEmulator(board: board, [
+            "devices", "loopback", "--usb", vendorProduct, "--bytes", "64", "--timeout", "0.3",
+        ])
+        #expect(run.status == 1)
+        #expect(run.standardError.contains("endpoint 0x81: timed out"), "stderr: \(run.standardError)")
+        // The whole run, emulator start-up included, takes about 0.7 s here; a read that
+        // ignored its deadline would hang until the 60 s limit kills it.
+        #expect(run.elapsed < .seconds(5), "took \(run.elapsed)")
+        #expect(!run.killed)
+    }
+
+    @Test("a second program opening a USB board that is in use is told which program holds it")
+    func usbInUse() throws {
+        guard usbEmulatorReady() else { return }
+        let board = try EchoBoard()
+        defer { board.stop() }
+        let xbar = try TestPrograms.xbar()
+        // Both programs run inside the same emulated machine: the first keeps the interface
+        // claimed for 3 s, the second tries to claim it meanwhile.
+        let script = """
+            "$0" devices loopback --usb \(vendorProduct) --seconds 3 --bytes 1000000000 --block 64 >/dev/null &
+            first=$!
+            sleep 1
+            "$0" devices loopback --usb \(vendorProduct) --bytes 64
+            echo "second exited $?"
+            echo "first pid $first"
+            wait
+            """
+        let run = try underUSBEmulator(board: board, child: ["/bin/sh", "-c", script, xbar])
+        #expect(run.status == 0, "stderr: \(run.standardError)")
+        let firstPID = try #require(run.standardOutput.split(separator: "\n")
+            .first { $0.hasPrefix("first pid ") }.map { String($0.dropFirst("first pid ".count)) })
+        #expect(run.standardOutput.contains("second exited 1"), "stdout: \(run.standardOutput)")
+        #expect(run.standardError.contains("interface 0 is in use by xbar (pid \(firstPID))"),
+                "stderr: \(run.standardError)")
+    }
+
     @Test("a USB board that is not plugged in is reported as not found, naming the VID:PID")
     func missingUSBDevice() throws {
-        guard FileManager.default.isExecutableFile(atPath: TestPrograms.xbar) else {
-            Issue.record("\(TestPrograms.xbar) is missing; build it first with: swift build --product xbar")
-            return
-        }
-        let run = try runChild(TestPrograms.xbar, ["devices", "loopback", "--usb", "1209:0001"], limit: .seconds(30))
+        let run = try runChild(try TestPrograms.xbar(), ["devices", "loopback", "--usb", "1209:0001"], limit: .seconds(30))
         #expect(run.status == 1)
         #expect(run.standardError.contains("USB device 1209:0001 not found"), "stderr: \(run.standardError)")
     }
 
     @Test("loopback over a pseudo-terminal serial port returns every byte, through termios")
     func serialLoopback() throws {
-        guard FileManager.default.isExecutableFile(atPath: TestPrograms.xbar) else {
-            Issue.record("\(TestPrograms.xbar) is missing; build it first with: swift build --product xbar")
-            return
-        }
         let board = try EchoBoard()
         defer { board.stop() }
-        let run = try runChild(TestPrograms.xbar, [
+        let run = try runChild(try TestPrograms.xbar(), [
             "devices", "loopback", "--serial", board.path, "--bytes", "65536", "--block", "1024",
         ], limit: .seconds(30))
         #expect(run.status == 0, "stderr: \(run.standardError)")
@@ -125,11 +163,7 @@ struct DevicesCommandTests {
 
     @Test("the table lists serial ports and USB devices under their headings")
     func table() throws {
-        guard FileManager.default.isExecutableFile(atPath: TestPrograms.xbar) else {
-            Issue.record("\(TestPrograms.xbar) is missing; build it first with: swift build --product xbar")
-            return
-        }
-        let run = try runChild(TestPrograms.xbar, ["devices"], limit: .seconds(30))
+        let run = try runChild(try TestPrograms.xbar(), ["devices"], limit: .seconds(30))
         #expect(run.status == 0, "stderr: \(run.standardError)")
         #expect(run.standardOutput.hasPrefix("Serial ports:\n"))
         #expect(run.standardOutput.contains("\nUSB devices:\n"))

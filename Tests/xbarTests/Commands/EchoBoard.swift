@@ -2,15 +2,20 @@ import Foundation
 import XbarTransport
 
 /// A board that returns every byte it receives, on a pseudo-terminal, served by a thread of the
-/// test process. `stop()` closes the terminal; the serving thread ends with it.
+/// test process; or, when not `echoing`, a board that never answers. `stop()` closes the
+/// terminal; the serving thread ends with it.
 final class EchoBoard: Sendable {
     let terminal: PseudoTerminal
     private let served = DispatchSemaphore(value: 0)
 
-    init() throws {
+    init(echoing: Bool = true) throws {
         terminal = try PseudoTerminal()
         let terminal = self.terminal
         let served = self.served
+        guard echoing else {
+            served.signal()
+            return
+        }
         Thread {
             defer { served.signal() }
             while true {

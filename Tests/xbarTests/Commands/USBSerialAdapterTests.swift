@@ -42,12 +42,8 @@ struct USBSerialAdapterTests {
             os._exit(code)
         """
 
-    @Test("an FTDI adapter is listed with its VID:PID, serial number and manufacturer, and marked for the instrument using it")
+    @Test("an FTDI adapter is listed with its VID:PID, serial number and manufacturer, and marked for the instrument file whose adapter it is")
     func adapterListed() throws {
-        guard FileManager.default.isExecutableFile(atPath: TestPrograms.xbar) else {
-            Issue.record("\(TestPrograms.xbar) is missing; build it first with: swift build --product xbar")
-            return
-        }
         if let reason = TestPrograms.usbEmulatorUnavailableReason {
             if TestPrograms.runsInCI { Issue.record("umockdev unavailable in CI: \(reason)") }
             else { print("SKIPPED USB serial adapter test: \(reason)") }
@@ -59,7 +55,7 @@ struct USBSerialAdapterTests {
         defer { try? FileManager.default.removeItem(atPath: script) }
         let run = try runChild(TestPrograms.systemPython, [
             script, "0403", "6001", "A12345", "--",
-            TestPrograms.xbar, "devices", "--json", "--match", "0403:6001=serial-32x32",
+            try TestPrograms.xbar(), "devices", "--json", "--instruments-dir", TestPrograms.instrumentsFolder,
         ], limit: .seconds(60))
         #expect(run.status == 0, "stderr: \(run.standardError)")
 
@@ -77,6 +73,7 @@ struct USBSerialAdapterTests {
         #expect(port.vendorID == "0403" && port.productID == "6001")
         #expect(port.serialNumber == "A12345")
         #expect(port.manufacturer == "FTDI")
+        // serial-32x32.yaml declares its adapter as 0403:6001.
         #expect(port.matches == ["serial-32x32"])
     }
 }

@@ -1,0 +1,98 @@
+import XbarDevice
+import XbarInstrument
+import XbarTransport
+import XbarWire
+
+/// Opens the board a ``BoardAddress`` names, of the type an instrument describes.
+public enum BoardConnector {
+    /// Opens a board.
+    ///
+    /// - Parameters:
+    ///   - simulatedParameters: the device model of a simulated board (a calibration); the
+    ///     instrument's defaults when nil.
+    ///   - seed: the simulated board's seed.
+    ///   - announce: told, for people, when `auto` falls back to the simulated board.
+    /// - Throws: ``BoardError`` when the link cannot be opened, the board does not answer, or it is
+    ///   not of the instrument's type.
+    public static func open(_ address: BoardAddress, instrument: Instrument,
+                            simulatedParameters: DeviceParameters? = nil, seed: UInt64 = 1,
+                            policy: RemoteBoard.RetryPolicy = .init(),
+                            announce: (String) -> Void = { _ in }) throws -> any Board {
+        switch address {
+        case .simulated:
+            return SimulatedBoard(instrument: instrument, parameters: simulatedParameters, seed: seed)
+        case .serial(let path):
+            return try openSerial(path: path, instrument: instrument, policy: policy)
+        case let .usb(vid, pid, serialNumber):
+            return try openUSB(vendorID: vid, productID: pid, serialNumber: serialNumber, instrument: instrument, policy: policy)
+        case .automatic:
+            if let found = discover(instrument) {
+                announce("--board auto: found \(found) for \(instrument.name)")
+                return try open(found, instrument: instrument, simulatedParameters: simulatedParameters,
+                                seed: seed, policy: policy, announce: announce)
+            }
+            let model = simulatedParameters == nil ? "the instrument's default device model" : "the calibrated device model"
+            announce("--board auto: NO \(instrument.name) BOARD FOUND; USING THE SIMULATED BOARD with \(model). Results are simulated.")
+            return SimulatedBoard(instrument: instrument, parameters: simulatedParameters, seed: seed)
+        }
+    }
+
+    /// The first attached board that matches the instrument's USB ids or serial adapter ids.
+    public static func discover(_ instrument: Instrument) -> BoardAddress? {
+        switch instrument.transport {
+        case .usb(let usb):
+            guard let devices = try? USBContext().devices() else { return nil }
+            guard let d = devices.first(where: { $0.vendorID == usb.vendorID && $0.productID == usb.productID }) else { return nil }
+            return .usb(vendorID: d.vendorID, productID: d.productID, serialNumber: d.serialNumber)
+        case .serial(let serial):
+            guard let vid = serial.usbVendorID, let pid = serial.usbProductID,
+                  let ports = try? SerialPortInfo.list(),
+                  let port = ports.first(where: { $0.usbVendorID == vid && $0.usbProductID == pid }) else { return nil }
+            return .serial(path: port.name)
+        }
+    }
+
+    static func openSerial(path: String, instrument: Instrument, policy: RemoteBoard.RetryPolicy) throws -> any Board {
+        var settings = SerialSettings(baudRate: 115_200)
+        if case .serial(let s) = instrument.transport { settings = s }
+        let configuration = SerialConfiguration(
+            baudRate: settings.baudRate, dataBits: settings.dataBits,
+            parity: SerialConfiguration.Parity(rawValue: settings.parity.rawValue) ?? .none,
+            stopBits: settings.stopBits,
+            flowControl: SerialConfiguration.FlowControl(rawValue: settings.flowControl.rawValue) ?? .none)
+        let transport: any ByteTransport
+        do {
+            transport = try SerialTransport.open(path: path, configuration: configuration)
+        } catch {
+            throw BoardError.transport("serial:\(path): \(error)")
+        }
+        do {
+            return try RemoteBoard(transport: transport, instrument: instrument, description: "serial:\(path)", policy: policy)
+        } catch {
+            transport.close()
+            throw error
+        }
+    }
+
+    static func openUSB(vendorID: UInt16, productID: UInt16, serialNumber: String?, instrument: Instrument,
+                        policy: RemoteBoard.RetryPolicy) throws -> any Board {
+        guard case .usb(let usb) = instrument.transport else {
+            throw BoardError.identityMismatch("instrument \(instrument.name) is a serial board; use --board serial:PATH")
+        }
+        let name = BoardAddress.usb(vendorID: vendorID, productID: productID, serialNumber: serialNumber).description
+        let transport: USBBulkTransport
+        do {
+            transport = try USBBulkTransport(vendorID: vendorID, productID: productID, serialNumber: serialNumber,
+                                             interfaceNumber: usb.interfaceNumber,
+                                             outEndpoint: usb.outEndpoint, inEndpoint: usb.inEndpoint)
+        } catch {
+            throw BoardError.transport("\(name): \(error)")
+        }
+        do {
+            return try RemoteBoard(transport: transport, instrument: instrument, description: name, policy: policy)
+        } catch {
+            transport.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import Logging
+import XbarInstrument
+import XbarTransport
+import XbarWire
+
+/// A physical board (or the board emulator) behind a transport: the protocol client.
+///
+/// Every request gets a fresh sequence number. When no valid reply arrives before the deadline,
+/// or the reply is corrupt, the request is sent again with the same sequence number and the
+/// retry flag; the board answers a sequence number it has already executed from its reply cache,
+/// so a pulse is applied exactly once however many times its frame is sent. Requests are checked
+/// against the instrument's limits before they are sent: the host refuses too, never clamps.
+public final class RemoteBoard: Board {
+    public let instrument: Instrument
+    public private(set) var identity: BoardIdentity
+    public let backendDescription: String
+    private let transport: any ByteTransport
+    private var receiver = FrameReceiver()
+    private var nextSequence: UInt16
+    private let policy: RetryPolicy
+    private let logger: Logger
+    /// Frames sent again after a timeout or a corrupt reply.
+    public private(set) var retryCount = 0
+    /// Request and reply bytes on the wire, including framing.
+    public private(set) var bytesSent = 0
+    public private(set) var bytesReceived = 0
+    public private(set) var roundTrips = 0
+
+    /// How long to wait for a reply and how often to try.
+    public struct RetryPolicy: Sendable {
+        /// Wait for a reply beyond the operation's own duration and its modelled wire time, seconds.
+        public var replyTimeoutSeconds: Double
+        /// Sends of one request in all (the first one included).
+        public var attempts: Int
+        /// Link speed used to model wire time, bits per second (nil: not modelled).
+        public var bitsPerSecond: Double?
+
+        public init(replyTimeoutSeconds: Double = 1.0, attempts: Int = 4, bitsPerSecond: Double? = nil) {
+            self.replyTimeoutSeconds = replyTimeoutSeconds
+            self.attempts = attempts
+            self.bitsPerSecond = bitsPerSecond
+        }
+    }
+
+    /// Connects: sends IDENTIFY and checks the reply against the instrument.
+    ///
+    /// - Throws: ``BoardError/identityMismatch(_:)`` when the board is not of the instrument's type
+    ///   (model, geometry, protocol version, limits); ``BoardError/timeout(operation:seconds:attempts:)``
+    ///   when it does not answer.
+    public init(transport: any ByteTransport, instrument: Instrument, description: String,
+                policy: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "xbar.remote-board")) throws {
+        self.transport = transport
+        self.instrument = instrument
+        self.backendDescription = description
+        self.policy = policy
+        self.logger = logger
+        self.nextSequence = 0
+        self.identity = BoardIdentity(protocolVersion: 0, model: "", serialNumber: "", firmwareVersion: "",
+                                      capabilities: [], maxPayloadBytes: 0, replyCacheDepth: 0,
+                                      adc: instrument.adc, dac: instrument.dac, limits: instrument.limits, tiles: [])
+        // A session opens with STATUS, which tells where the board's reply window stands: a
+        // number still in its cache would be answered with an old reply and never executed.
+        guard case .status(let status) = try exchange(.status) else {
+            throw BoardError.unexpectedReply(operation: "STATUS", reply: "not a status report")
+        }
+        self.nextSequence = status.nextSequence
+        let reply = try exchange(.identify)
+        guard case .identity(let id) = reply else {
+            throw BoardError.unexpectedReply(operation: "IDENTIFY", reply: "\(reply)")
+        }
+        let problems = instrument.mismatches(with: id)
+        guard problems.isEmpty else {
+            throw BoardError.identityMismatch("\(description) reports \(id.model) \(id.serialNumber), "
+                + "instrument \(instrument.name) expects \(instrument.model): " + problems.joined(separator: "; "))
+        }
+        self.identity = id
+    }
+
+    public func perform(_ request: Request) throws -> Reply {
+        if let fault = instrument.limits.check(request) { throw BoardError.fault(fault) }
+        let reply = try exchange(request)
+        if case .fault(let fault) = reply { throw BoardError.fault(fault) }
+        return reply
+    }
+
+    private func exchange(_ request: Request) throws -> Reply {
+        let sequence = nextSequence
+        // IDENTIFY and STATUS bypass the board's cache and do not consume a number.
+        if request != .identify && request != .status { nextSequence &+= 1 }
+        let wait = policy.replyTimeoutSeconds + Self.expectedDurationSeconds(request) + modelledWireSeconds(request)
+        var lastProblem = "no reply"
+        for attempt in 0..<policy.attempts {
+            let frame = WireCodec.encode(request, sequence: sequence, flags: attempt == 0 ? [] : .retry)
+            if attempt > 0 {
+                retryCount += 1
+                logger.warning("retrying \(request.opcode.name) seq \(sequence) (attempt \(attempt + 1)): \(lastProblem)")
+            }
+            do {
+                try transport.write(frame, timeoutSeconds: wait)
+            } catch {
+                throw BoardError.transport("\(backendDescription): sending \(request.opcode.name): \(error)")
+            }
+            bytesSent += frame.count
+            switch try awaitReply(sequence: sequence, expectedReply: Self.replyOpcode(request), timeoutSeconds: wait) {
+            case .reply(.fault(let fault)) where Self.frameLevelCodes.contains(fault.code) && attempt + 1 < policy.attempts:
+                // The board saw a damaged frame: nothing ran; send it again.
+                roundTrips += 1
+                lastProblem = "board reported \(fault.code): \(fault.message)"
+            case .reply(let reply):
+                roundTrips += 1
+                return reply
+            case .problem(let p):
+                lastProblem = p
+            }
+        }
+        throw BoardError.timeout(operation: "\(request.opcode.name) on \(backendDescription) (\(lastProblem))",
+                                 seconds: wait, attempts: policy.attempts)
+    }
+
+    private enum Outcome { case reply(Reply), problem(String) }
+
+    /// FAULT codes a board sends for a frame it could not read; the request did not run.
+    static let frameLevelCodes: Set<FaultCode> = [.badCRC, .badVersion, .unknownOpcode]
+
+    private func awaitReply(sequence: UInt16, expectedReply: Opcode, timeoutSeconds: Double) throws -> Outcome {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(timeoutSeconds))
+        while true {
+            while let next = receiver.next() {
+                switch next {
+                case .failure(let error):
+                    // A corrupt reply: the request may or may not have run; retrying with the same
+                    // sequence number is safe either way.
+                    if error.sequence == nil || error.sequence == sequence { return .problem("corrupt reply: \(error)") }
+                case .success(let frame):
+                    // Replies to earlier requests (answered late) are not ours: drop them.
+                    guard frame.header.sequence == sequence, frame.header.flags.contains(.reply),
+                          frame.header.opcode == expectedReply || frame.header.opcode == .fault else { continue }
+                    do {
+                        return .reply(try WireCodec.decodeReply(frame))
+                    } catch {
+                        return .problem("undecodable reply: \(error)")
+                    }
+                }
+            }
+            let remaining = deadline - ContinuousClock.now
+            if remaining <= .zero { return .problem("no reply within \(timeoutSeconds) s") }
+            do {
+                let bytes = try transport.read(upTo: 65536, timeoutSeconds: Self.seconds(remaining))
+                bytesReceived += bytes.count
+                receiver.append(bytes)
+            } catch where error.isTimeout {
+                continue
+            } catch {
+                throw BoardError.transport("\(backendDescription): waiting for a reply: \(error)")
+            }
+        }
+    }
+
+    /// Board-side time an operation takes before it can reply, seconds.
+    static func expectedDurationSeconds(_ request: Request) -> Double {
+        switch request {
+        case .readTrain(let t):
+            return Double(t.intervalSeconds) * Double(t.readCount) + Double(t.pulse?.widthSeconds ?? 0)
+        case .pulseBatch(let b):
+            return b.pulses.reduce(0) { $0 + Double($1.widthSeconds) }
+        default:
+            return 0
+        }
+    }
+
+    private func modelledWireSeconds(_ request: Request) -> Double {
+        guard let bps = policy.bitsPerSecond else { return 0 }
+        // Request out plus the largest reply the protocol allows, 10 bits per byte.
+        return Double(65536 + 2048) * 10 / bps
+    }
+
+    /// The reply opcode that answers a request (besides FAULT).
+    static func replyOpcode(_ request: Request) -> Opcode {
+        switch request {
+        case .identify: return .identity
+        case .status: return .statusReport
+        case .read, .mvm: return .currents
+        case .pulse, .pulseBatch: return .pulsed
+        case .readTrain: return .readTrainData
+        case .playLoad: return .playLoaded
+        case .playStart: return .playStarted
+        case .playFetch: return .playData
+        case .abort, .reset: return .done
+        }
+    }
+
+    private static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}

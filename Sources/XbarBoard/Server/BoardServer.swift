@@ -1,0 +1,123 @@
+import Logging
+import XbarTransport
+import XbarWire
+
+/// Serves any ``Board`` over a byte-stream transport, speaking wire protocol v1.
+///
+/// The server owns exactly-once delivery on the board side: every executed request's reply is
+/// kept in a ``ReplyCache``, and a request whose sequence number is cached is answered from
+/// there without touching the board. Frames that fail their CRC or cannot be decoded are answered
+/// with a FAULT and never executed; the receiver resynchronises on the next frame delimiter.
+public final class BoardServer {
+    private let board: any Board
+    private let transport: any ByteTransport
+    private var cache: ReplyCache
+    private var receiver = FrameReceiver()
+    private let logger: Logger
+    /// Requests executed on the board (not replayed from the cache).
+    public private(set) var executedCount = 0
+    /// Requests answered from the reply cache.
+    public private(set) var replayedCount = 0
+
+    public init(board: any Board, transport: any ByteTransport, replyCacheDepth: Int = 32,
+                logger: Logger = Logger(label: "xbar.board-server")) {
+        self.board = board
+        self.transport = transport
+        self.cache = ReplyCache(depth: replyCacheDepth)
+        self.logger = logger
+    }
+
+    /// Serves until `shouldStop` returns true (checked at least every `pollSeconds`) or the
+    /// peer closes the link.
+    ///
+    /// - Throws: ``TransportError`` when the link fails other than by the peer closing it.
+    public func serve(pollSeconds: Double = 0.1, until shouldStop: () -> Bool = { false }) throws {
+        while !shouldStop() {
+            let bytes: [UInt8]
+            do {
+                bytes = try transport.read(upTo: 65536, timeoutSeconds: pollSeconds)
+            } catch where error.isTimeout {
+                continue
+            } catch where error.isDisconnect {
+                logger.info("peer closed the link")
+                return
+            }
+            receiver.append(bytes)
+            while let next = receiver.next() {
+                try handle(next)
+            }
+        }
+    }
+
+    private func handle(_ next: Result<Frame, WireError>) throws {
+        switch next {
+        case .failure(let error):
+            logger.warning("malformed frame: \(error)")
+            // Answer only when the sequence number could be read: the host matches replies by it.
+            guard let sequence = error.sequence else { return }
+            try send(WireCodec.encode(.fault(error.fault), sequence: sequence))
+        case .success(let frame):
+            let sequence = frame.header.sequence
+            // IDENTIFY and STATUS change nothing: executed every time, never cached, and they do
+            // not move the window, which is what lets a new host learn where to start.
+            if frame.header.opcode == .identify || frame.header.opcode == .status {
+                var reply: Reply
+                do {
+                    reply = Self.execute(try WireCodec.decodeRequest(frame), on: board)
+                } catch {
+                    reply = .fault(error.fault)
+                }
+                if case .status(var status) = reply {
+                    status.nextSequence = cache.nextSequence
+                    reply = .status(status)
+                }
+                executedCount += 1
+                try send(WireCodec.encode(reply, sequence: sequence))
+                return
+            }
+            switch cache.verdict(for: sequence) {
+            case .replay(let bytes):
+                replayedCount += 1
+                try send(bytes)
+                return
+            case .stale:
+                try send(WireCodec.encode(.fault(BoardFault(
+                    code: .staleSequence,
+                    message: "sequence number \(sequence) is older than the reply cache; not executed")), sequence: sequence))
+                return
+            case .execute:
+                break
+            }
+            // Whatever the reply, including a FAULT from decoding or checking, it is cached.
+            let reply: Reply
+            var isReset = false
+            do {
+                let request = try WireCodec.decodeRequest(frame)
+                isReset = request == .reset
+                reply = Self.execute(request, on: board)
+                executedCount += 1
+            } catch {
+                reply = .fault(error.fault)
+            }
+            let bytes = WireCodec.encode(reply, sequence: sequence)
+            if isReset { cache.clear() }
+            cache.store(bytes, for: sequence)
+            try send(bytes)
+        }
+    }
+
+    /// Runs a request on the board, turning every failure into a FAULT reply.
+    static func execute(_ request: Request, on board: any Board) -> Reply {
+        do {
+            return try board.perform(request)
+        } catch let BoardError.fault(fault) {
+            return .fault(fault)
+        } catch {
+            return .fault(BoardFault(code: .internalError, message: "\(error)"))
+        }
+    }
+
+    private func send(_ bytes: [UInt8]) throws {
+        try transport.write(bytes, timeoutSeconds: 5)
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import XbarDevice
+import XbarInstrument
+import XbarWire
+
+/// What a calibration measures: pulse-response curves up and down at several amplitudes on a
+/// sample of non-volatile cells, repeated reads for read noise, and STM read trains after
+/// pulses at several amplitudes; and which of those measurements the fit never sees.
+public struct CalibrationPlan: Hashable, Sendable {
+    public struct NonVolatile: Hashable, Sendable {
+        /// Sampled cells per weight tile.
+        public var cells: [UInt8: [CellIndex]]
+        /// SET and RESET pulse conditions (amplitude magnitudes), paired by index.
+        public var setConditions: [PulseCondition]
+        public var resetConditions: [PulseCondition]
+        /// Index of the condition pair whose curves are held out of the fit.
+        public var heldOutCondition: Int
+        public var pulsesPerCurve: Int
+        /// Strong pulses that drive a cell to a bound before each curve.
+        public var preparePulses: Int
+        public var prepareSet: PulseCondition
+        public var prepareReset: PulseCondition
+        /// Repeated reads per cell for read noise.
+        public var noiseReads: Int
+        /// Reads the board averages per verify read of a curve. The one-step fit regresses each
+        /// step on the measured conductance before it; read noise in that regressor biases
+        /// the step fraction up by `sigma^2 / var(G)` (errors in variables), and averaging
+        /// divides `sigma^2` by this count.
+        public var verifyAverages: Int
+        public var readVolts: Double
+        public var scheme: BiasScheme
+    }
+
+    public var nonVolatile: NonVolatile?
+    public var shortTermMemory: STMSweep?
+    /// The repetition of every STM sweep point held out of the fit.
+    public var heldOutRepetition: Int
+    /// Groups the STM time constants are split into.
+    public var timeConstantGroups: Int
+
+    public init(nonVolatile: NonVolatile?, shortTermMemory: STMSweep?, heldOutRepetition: Int, timeConstantGroups: Int) {
+        self.nonVolatile = nonVolatile
+        self.shortTermMemory = shortTermMemory
+        self.heldOutRepetition = heldOutRepetition
+        self.timeConstantGroups = timeConstantGroups
+    }
+
+    /// Why no plan could be made.
+    public struct PlanningError: Error, CustomStringConvertible, Hashable, Sendable {
+        public var description: String
+    }
+
+    /// A plan derived from an instrument's default device model and limits.
+    ///
+    /// Amplitudes sit at multiples of the default overdrive scale above the default threshold
+    /// (0.4 to at most 1.7 for non-volatile cells, so the slowest curve still moves and the
+    /// fastest still stays below a 30 % step; SET below the compliance limit), widths at the
+    /// reference width and a factor of 4 from it; curve lengths follow from the default step fractions. Amplitudes above the
+    /// instrument's limits are left out, never clamped.
+    ///
+    /// - Parameters:
+    ///   - sampleCells: non-volatile cells to measure, spread evenly over the weight tiles.
+    ///   - stateNodes: STM nodes to measure (all when nil), spread over the first state tile.
+    /// - Throws: ``PlanningError`` when fewer than four amplitudes fit the limits.
+    public init(instrument: Instrument, sampleCells: Int = 64, stateNodes: Int? = nil, pulsesPerCurve: Int? = nil,
+                stmRepetitions: Int = 3, stmReadCount: Int = 40, noiseReads: Int = 30, timeConstantGroups: Int = 4) throws {
+        let limits = instrument.limits
+        func allowed(_ c: PulseCondition, sign: Double) -> Bool {
+            limits.checkPulse(amplitudeVolts: Float(sign * c.amplitudeVolts), widthSeconds: Float(c.widthSeconds)) == nil
+        }
+        func width(_ w: Double) -> Double {
+            min(max(w, Double(limits.minPulseWidthSeconds)), Double(limits.maxPulseWidthSeconds))
+        }
+
+        // Non-volatile part.
+        var nonVolatile: NonVolatile?
+        let weightTiles = instrument.weightTiles
+        if !weightTiles.isEmpty, sampleCells > 0 {
+            let nv = instrument.device.nonVolatile
+            let w0 = width(nv.referenceWidthSeconds)
+            let w1 = width(w0 * 4) != w0 ? width(w0 * 4) : width(w0 / 4)
+            // Overdrives from 0.4 to at most 1.7 scales at the reference width, and near the
+            // threshold (0.15 and 0.35 scales, plus 0.4 again) at a long width, where the
+            // response is still measurable and its onset pins each cell's threshold apart from
+            // its step fraction (at higher overdrive the two trade off against each other).
+            // A SET pulse's current is limited by the compliance: above `compliance / gMax` the
+            // conductance cannot reach `gMax` and the soft bound would be misread, so SET stops
+            // where a cell three spreads above the mean `gMax` would hit it.
+            let wLong = [w0 * 10, w0 * 4, w1].first { width($0) == $0 && $0 > w0 } ?? w1
+            func conditions(threshold: Double, sign: Double, highest: Double) -> [PulseCondition] {
+                let top = min(1.1, highest)
+                let x = [0.4, 0.4 + (top - 0.4) / 3, 0.4 + 2 * (top - 0.4) / 3, top]
+                var list = x.map { PulseCondition(amplitudeVolts: threshold + $0 * nv.overdriveScaleVolts, widthSeconds: w0) }
+                list += [0.15, 0.35, 0.4].map { PulseCondition(amplitudeVolts: threshold + $0 * nv.overdriveScaleVolts, widthSeconds: wLong) }
+                return list.filter { allowed($0, sign: sign) }
+            }
+            let highestG = nv.gMaxSiemens.mean * (1 + 3 * nv.gMaxSiemens.spread)
+            let complianceVolts = Double(limits.complianceAmperes) / highestG
+            let set = conditions(threshold: nv.setThresholdVolts.mean, sign: 1,
+                                 highest: (complianceVolts - nv.setThresholdVolts.mean) / nv.overdriveScaleVolts)
+            let reset = conditions(threshold: nv.resetThresholdVolts.mean, sign: -1, highest: 1.1)
+            let pairs = min(set.count, reset.count)
+            guard pairs >= 5 else {
+                throw PlanningError(description: "\(instrument.name): only \(pairs) pulse amplitudes between the default thresholds and the limits; calibration needs 5")
+            }
+            func strength(_ c: PulseCondition, _ threshold: Double) -> Double {
+                SwitchingStrength(thresholdVolts: threshold, overdriveScaleVolts: nv.overdriveScaleVolts,
+                                  referenceWidthSeconds: nv.referenceWidthSeconds, widthExponent: nv.widthExponent)(
+                    amplitudeVolts: c.amplitudeVolts, widthSeconds: c.widthSeconds)
+            }
+            let slowest = min(nv.setStepFraction.mean * strength(set[0], nv.setThresholdVolts.mean),
+                              nv.resetStepFraction.mean * strength(reset[0], nv.resetThresholdVolts.mean))
+            // (the near-threshold curves are allowed to move less: a cell that does not move at
+            // all there says as much about its threshold)
+            // Long enough for the slowest curve to cover 40 % of the way to its bound.
+            let length = pulsesPerCurve ?? min(60, max(20, Int((log(0.6) / log(1 - max(slowest, 1e-3))).rounded(.up))))
+            let strongestSet = set[..<pairs].max { strength($0, nv.setThresholdVolts.mean) < strength($1, nv.setThresholdVolts.mean) }!
+            let strongestReset = reset[..<pairs].max { strength($0, nv.resetThresholdVolts.mean) < strength($1, nv.resetThresholdVolts.mean) }!
+            let fastest = min(nv.setStepFraction.mean * strength(strongestSet, nv.setThresholdVolts.mean),
+                              nv.resetStepFraction.mean * strength(strongestReset, nv.resetThresholdVolts.mean))
+            let prepare = min(80, max(10, Int((log(0.03) / log(1 - min(max(fastest, 1e-3), 0.9))).rounded(.up))))
+            nonVolatile = NonVolatile(
+                cells: Self.spread(sampleCells, over: weightTiles), setConditions: Array(set[..<pairs]),
+                resetConditions: Array(reset[..<pairs]), heldOutCondition: 1, pulsesPerCurve: length,
+                preparePulses: prepare, prepareSet: strongestSet, prepareReset: strongestReset, noiseReads: noiseReads,
+                verifyAverages: min(16, Int(limits.maxReadAverages)),
+                readVolts: instrument.defaultReadVolts, scheme: instrument.defaultBiasScheme)
+        }
+
+        // STM part.
+        var stm: STMSweep?
+        if let tile = instrument.stateTiles.first {
+            let p = instrument.device.shortTermMemory
+            let w0 = width(p.referenceWidthSeconds)
+            let w1 = width(w0 * 4) != w0 ? width(w0 * 4) : width(w0 / 4)
+            let th = p.thresholdVolts.mean, ov = p.overdriveScaleVolts
+            var conditions = [0.6, 1.0, 1.4].map { PulseCondition(amplitudeVolts: th + $0 * ov, widthSeconds: w0) }
+            conditions.append(PulseCondition(amplitudeVolts: th + 1.0 * ov, widthSeconds: w1))
+            // Near the threshold at the long width: the onset separates threshold from increment.
+            conditions.append(PulseCondition(amplitudeVolts: th + 0.25 * ov, widthSeconds: w1))
+            conditions = conditions.filter { allowed($0, sign: 1) }
+            guard conditions.count >= 4 else {
+                throw PlanningError(description: "\(instrument.name): fewer than 4 STM pulse conditions fit the limits")
+            }
+            // Each condition as a burst long enough to reach about half the ceiling (a single
+            // pulse moves the state by a few percent, little more than one converter step); the
+            // strongest also as a four times longer burst, near saturation: two depths at one
+            // condition are what separate the ceiling from the increment fraction.
+            let strength = SwitchingStrength(thresholdVolts: th, overdriveScaleVolts: ov,
+                                             referenceWidthSeconds: p.referenceWidthSeconds, widthExponent: p.widthExponent)
+            func burst(_ c: PulseCondition, reaching level: Double) -> Int {
+                let k = p.incrementFraction.mean * strength(amplitudeVolts: c.amplitudeVolts, widthSeconds: c.widthSeconds)
+                return min(100, max(2, Int((log(1 - level) / log(1 - min(max(k, 1e-3), 0.9))).rounded(.up))))
+            }
+            var points = conditions.map { STMSweep.Point(amplitudeVolts: $0.amplitudeVolts, widthSeconds: $0.widthSeconds, pulseCount: burst($0, reaching: 0.5)) }
+            let strongest = conditions.max { strength(amplitudeVolts: $0.amplitudeVolts, widthSeconds: $0.widthSeconds) < strength(amplitudeVolts: $1.amplitudeVolts, widthSeconds: $1.widthSeconds) }!
+            points.append(STMSweep.Point(amplitudeVolts: strongest.amplitudeVolts, widthSeconds: strongest.widthSeconds,
+                                         pulseCount: 4 * burst(strongest, reaching: 0.5)))
+            // Slowest likely node: three spreads above the mean time constant.
+            let slowestTau = max(p.tauSeconds.mean * (1 + 3 * p.tauSeconds.spread),
+                                 p.slowFraction > 0 ? p.slowTauSeconds.mean * (1 + 3 * p.slowTauSeconds.spread) : 0)
+            let traceSpan = 5 * p.tauSeconds.mean * (1 + 2 * p.tauSeconds.spread)
+            let count = min(stateNodes ?? tile.cellCount, tile.cellCount)
+            // STM nodes are read at the highest read voltage the limits allow: the read current,
+            // and so the converter's resolution of the volatile part, scales with it, while the
+            // read disturbance of the device model does not depend on it.
+            // With a slow component, a tail train follows it over three slow time constants, and
+            // the settle only has to finish what the tail left.
+            let tailReads = p.slowFraction > 0 ? 20 : 0
+            let tailInterval = p.slowFraction > 0 ? 3 * p.slowTauSeconds.mean / Double(tailReads) : 0
+            stm = STMSweep(tile: tile.index, nodes: Self.spread(count, over: [tile])[tile.index] ?? [], points: points,
+                           repetitions: stmRepetitions, readCount: min(stmReadCount, Int(limits.maxReadTrainLength)),
+                           intervalSeconds: traceSpan / Double(stmReadCount), readVolts: Double(limits.maxReadVolts),
+                           settleSeconds: (p.slowFraction > 0 ? 4 : 6) * slowestTau, restReadCount: min(noiseReads, Int(limits.maxReadTrainLength)),
+                           scheme: instrument.defaultBiasScheme, tailReadCount: tailReads, tailIntervalSeconds: tailInterval)
+        }
+        self.init(nonVolatile: nonVolatile, shortTermMemory: stm, heldOutRepetition: stmRepetitions >= 3 ? 1 : -1,
+                  timeConstantGroups: timeConstantGroups)
+    }
+
+    /// `count` cells spread evenly over tiles: an equal share per tile on a regular grid with
+    /// an odd stride, so rows and columns are all represented.
+    static func spread(_ count: Int, over tiles: [TileInfo]) -> [UInt8: [CellIndex]] {
+        var out: [UInt8: [CellIndex]] = [:]
+        for (i, tile) in tiles.enumerated() {
+            let share = min(count / tiles.count + (i < count % tiles.count ? 1 : 0), tile.cellCount)
+            guard share > 0 else { continue }
+            let step = Double(tile.cellCount) / Double(share)
+            var cells: [CellIndex] = []
+            for k in 0..<share {
+                let linear = Int(Double(k) * step + step / 2) % tile.cellCount
+                // Skew the column by the row so a grid sample does not sit in a few columns.
+                let row = linear / Int(tile.columns)
+                let column = (linear % Int(tile.columns) + row * 7) % Int(tile.columns)
+                cells.append(CellIndex(row: UInt16(row), column: UInt16(column)))
+            }
+            out[tile.index] = Array(Set(cells)).sorted { ($0.row, $0.column) < ($1.row, $1.column) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import XbarBoard
+import XbarDevice
+import XbarInstrument
+import XbarWire
+
+/// Where a calibration's measurements and result are recorded (the run store).
+public protocol CalibrationRecorder {
+    /// Records the STM traces of a run.
+    func record(traces: [STMTrace], runID: String?) throws
+    /// Records a finished calibration and where its file was written.
+    func record(calibration: CalibrationFile, path: String?) throws
+}
+
+/// Calibrates a board's device model: runs a ``CalibrationPlan`` on a ``Board`` and fits
+/// the measurements into a ``CalibrationFile``.
+public struct Calibrator {
+    public var instrument: Instrument
+    public var plan: CalibrationPlan
+
+    public init(instrument: Instrument, plan: CalibrationPlan) {
+        self.instrument = instrument
+        self.plan = plan
+    }
+
+    /// A stage of a calibration, for progress reports.
+    public enum Stage: String, Sendable {
+        case nonVolatileCurves = "pulse-response curves"
+        case stmTraces = "STM read trains"
+        case fitting = "fitting"
+    }
+
+    /// Measures. Checks the board's identity against the instrument first.
+    ///
+    /// - Throws: ``BoardError`` (including `.identityMismatch`), ``STMSweep/Failure``.
+    public func measure(on board: any Board, progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> CalibrationMeasurements {
+        let identity = try board.identify()
+        guard identity.tiles == instrument.tiles else {
+            throw BoardError.identityMismatch("board \(identity.model) reports tiles \(identity.tiles.map { "\($0.index):\($0.rows)x\($0.columns)" }), instrument \(instrument.name) describes \(instrument.tiles.map { "\($0.index):\($0.rows)x\($0.columns)" })")
+        }
+        let payload = Int(identity.maxPayloadBytes)
+        var nv: [NonVolatileCellMeasurement] = []
+        var traces: [STMTrace] = []
+        if let p = plan.nonVolatile {
+            nv = try p.measure(on: board, maxPayloadBytes: payload) { progress(.nonVolatileCurves, $0, $1) }
+        }
+        if let s = plan.shortTermMemory {
+            traces = try s.run(on: board, limits: instrument.limits, tile: instrument.tile(s.tile), maxPayloadBytes: payload) {
+                progress(.stmTraces, $0, $1)
+            }
+        }
+        return CalibrationMeasurements(nonVolatile: nv, stmTraces: traces)
+    }
+
+    /// Fits measurements into a calibration file.
+    ///
+    /// - Throws: ``CalibrationError`` when too few devices could be fitted,
+    ///   ``LeastSquaresError`` when a population fit is malformed.
+    public func fit(_ measurements: CalibrationMeasurements, backend: String, runID: String? = nil,
+                    createdAt: Date = Date()) throws -> CalibrationFile {
+        var device = instrument.device
+        var uncertainties: [String: Double] = [:]
+        var notMeasured: [String] = []
+        var cells: [CellFitSummary] = [], nodes: [NodeFitSummary] = [], groups: [TimeConstantGroupSummary] = []
+        var held = HeldOutErrors(nonVolatileRelativeRMS: nil, nonVolatileCurves: 0, nonVolatileHeldOut: "none",
+                                 stmRelativeRMS: nil, stmTraces: 0, stmHeldOut: "none")
+        if let p = plan.nonVolatile, !measurements.nonVolatile.isEmpty {
+            let a = try NonVolatileAnalysis(measurements.nonVolatile, plan: p, instrument: instrument)
+            device.nonVolatile = a.parameters
+            uncertainties.merge(a.uncertainties) { $1 }
+            notMeasured += a.notMeasured
+            cells = a.cells
+            held.nonVolatileRelativeRMS = a.heldOutRelativeRMS
+            held.nonVolatileCurves = a.heldOutCurves
+            held.nonVolatileHeldOut = a.heldOutDescription
+        } else {
+            notMeasured.append("nonVolatile")
+        }
+        if let s = plan.shortTermMemory, !measurements.stmTraces.isEmpty {
+            let a = try ShortTermMemoryAnalysis(measurements.stmTraces, sweep: s, heldOutRepetition: plan.heldOutRepetition,
+                                                groupCount: plan.timeConstantGroups, instrument: instrument)
+            device.shortTermMemory = a.parameters
+            uncertainties.merge(a.uncertainties) { $1 }
+            notMeasured += a.notMeasured
+            nodes = a.nodes
+            groups = a.groups
+            held.stmRelativeRMS = a.heldOutRelativeRMS
+            held.stmTraces = a.heldOutTraces
+            held.stmHeldOut = a.heldOutDescription
+        } else {
+            notMeasured.append("shortTermMemory")
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return CalibrationFile(createdAt: formatter.string(from: createdAt), instrument: InstrumentReference(instrument),
+                               runID: runID, backend: backend, device: device, uncertainties: uncertainties,
+                               notMeasured: notMeasured, cells: cells, nodes: nodes, timeConstantGroups: groups, heldOut: held)
+    }
+
+    /// Measures, fits and records.
+    public func calibrate(on board: any Board, recorder: (any CalibrationRecorder)? = nil, runID: String? = nil,
+                          progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> (CalibrationFile, CalibrationMeasurements) {
+        let measurements = try measure(on: board, progress: progress)
+        try recorder?.record(traces: measurements.stmTraces, runID: runID)
+        progress(.fitting, 0, 1)
+        let file = try fit(measurements, backend: board.backendDescription, runID: runID)
+        progress(.fitting, 1, 1)
+        return (file, measurements)
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import XbarBoard
+import XbarWire
+
+struct IdentifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "identify",
+        abstract: "Ask a board who it is and check it against the instrument file.",
+        discussion: """
+            Sends IDENTIFY and prints the board's model, serial number, firmware, protocol \
+            version, tiles, converters and electrical limits (SI units). The command fails \
+            when the board's answer does not match the instrument (model, geometry, limits).
+
+            Examples:
+              xbar identify --board sim --instrument usb-4x64
+              xbar identify --board serial:/dev/ttyUSB0 --instrument serial-32x32
+              xbar identify --board usb:1209:58BA --instrument usb-4x64
+            """)
+
+    @OptionGroup var boardOptions: BoardOptions
+
+    func run() throws {
+        let (board, instrument) = try boardOptions.openBoard()
+        let id = try board.identify()
+        let problems = instrument.mismatches(with: id)
+        print("board          \(board.backendDescription)")
+        print("model          \(id.model)")
+        print("serial number  \(id.serialNumber)")
+        print("firmware       \(id.firmwareVersion)")
+        print("protocol       \(id.protocolVersion)")
+        print("max payload    \(id.maxPayloadBytes) bytes, reply cache \(id.replyCacheDepth) replies")
+        for t in id.tiles {
+            print("tile \(t.index)         \(t.rows)x\(t.columns) \(t.kind)")
+        }
+        print("ADC            \(id.adc.bits) bit, read full scale \(id.adc.readFullScaleAmperes) A, MVM full scale \(id.adc.mvmFullScaleAmperes) A")
+        print("DAC            \(id.dac.bits) bit, full scale \(id.dac.fullScaleVolts) V")
+        let l = id.limits
+        print("limits         SET <= \(l.maxSetVolts) V, RESET <= \(l.maxResetVolts) V, read <= \(l.maxReadVolts) V, width \(l.minPulseWidthSeconds)...\(l.maxPulseWidthSeconds) s, compliance \(l.complianceAmperes) A, energy <= \(l.maxPulseEnergyJoules) J")
+        if problems.isEmpty {
+            print("instrument     matches \(instrument.name)")
+        } else {
+            throw ValidationError("the board does not match instrument \(instrument.name): " + problems.joined(separator: "; "))
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import Synchronization
+import Foundation
+import Testing
+import XbarBoard
+import XbarInstrument
+import XbarTransport
+import XbarWire
+
+/// A link that damages chosen frames on the way, as a noisy cable or a dropped USB packet would.
+/// Frames are counted per direction at their 0x00 delimiters.
+final class DamagingLink: ByteTransport, Sendable {
+    enum Damage: Sendable { case drop, flipBit }
+    private let inner: any ByteTransport
+    private let plan: Mutex<[Int: Damage]>
+    private let framesWritten = Mutex(0)
+
+    /// `plan` maps the index of a frame this side writes (0 is the first) to what happens to it.
+    init(_ inner: any ByteTransport, damaging plan: [Int: Damage]) {
+        self.inner = inner
+        self.plan = Mutex(plan)
+    }
+
+    func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant) throws(TransportError) {
+        let index = framesWritten.withLock { n in defer { n += 1 }; return n }
+        switch plan.withLock({ $0[index] }) {
+        case .drop?: return
+        case .flipBit?:
+            var damaged = bytes
+            damaged[damaged.count / 2] ^= 0x04
+            if damaged[damaged.count / 2] == 0 { damaged[damaged.count / 2] = 0x40 }
+            try inner.write(damaged, deadline: deadline)
+        case nil:
+            try inner.write(bytes, deadline: deadline)
+        }
+    }
+
+    func read(upTo maxBytes: Int, deadline: ContinuousClock.Instant) throws(TransportError) -> [UInt8] {
+        try inner.read(upTo: maxBytes, deadline: deadline)
+    }
+
+    func close() { inner.close() }
+    var description: String { "damaging \(inner)" }
+}
+
+final class StopFlag: Sendable {
+    let raised = Atomic(false)
+}
+
+/// A simulated board served over an in-memory link on its own thread, and the host side of it.
+struct ServedBoard {
+    let host: any ByteTransport
+    let stop = StopFlag()
+
+    /// - Parameter boardDamage: frames the board writes (its replies) that the link damages.
+    init(instrument: Instrument, boardDamage: [Int: DamagingLink.Damage] = [:]) {
+        let (hostEnd, boardEnd) = InMemoryTransport.pair()
+        host = hostEnd
+        let link = DamagingLink(boardEnd, damaging: boardDamage)
+        let stop = self.stop
+        Thread.detachNewThread {
+            let server = BoardServer(board: SimulatedBoard(instrument: instrument, seed: 3), transport: link)
+            try? server.serve(pollSeconds: 0.02) { stop.raised.load(ordering: .relaxed) }
+        }
+    }
+
+    func shutDown() {
+        stop.raised.store(true, ordering: .relaxed)
+        host.close()
+    }
+}
+
+@Suite("exactly-once delivery between the remote board and the board server")
+struct ExactlyOnceTests {
+    let instrument = TestInstrument.usb4x64()
+    let fast = RemoteBoard.RetryPolicy(replyTimeoutSeconds: 0.2, attempts: 4)
+    let cell = CellSet.cell(tile: 0, CellIndex(row: 1, column: 2))
+
+    // The board writes: 0 STATUS_REPORT, 1 IDENTITY (the session opening), then one reply per request.
+
+    @Test("a PULSE whose reply is lost is retried with the same sequence number and applied once")
+    func lostReply() throws {
+        let served = ServedBoard(instrument: instrument, boardDamage: [2: .drop])
+        defer { served.shutDown() }
+        let board = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
+        let receipt = try board.pulse(cell, amplitudeVolts: 2.0, widthSeconds: 1e-6, scheme: .grounded)
+        #expect(receipt.appliedCount == 1)
+        #expect(board.retryCount == 1)
+        #expect(try board.status().pulsesApplied == 1)
+    }
+
+    @Test("a PULSE whose reply arrives corrupt is retried and answered from the cache, not applied twice")
+    func corruptReply() throws {
+        let served = ServedBoard(instrument: instrument, boardDamage: [2: .flipBit, 3: .drop])
+        defer { served.shutDown() }
+        let board = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
+        let receipt = try board.pulse(cell, amplitudeVolts: 2.0, widthSeconds: 1e-6, scheme: .grounded)
+        #expect(receipt.appliedCount == 1)
+        #expect(board.retryCount == 2)
+        #expect(try board.status().pulsesApplied == 1)
+    }
+
+    @Test("a PULSE frame damaged on the way to the board is refused with badCRC, retried, and applied once")
+    func corruptRequest() throws {
+        let (hostEnd, boardEnd) = InMemoryTransport.pair()
+        let stop = StopFlag()
+        Thread.detachNewThread { [instrument] in
+            let server = BoardServer(board: SimulatedBoard(instrument: instrument, seed: 3), transport: boardEnd)
+            try? server.serve(pollSeconds: 0.02) { stop.raised.load(ordering: .relaxed) }
+        }
+        defer { stop.raised.store(true, ordering: .relaxed); hostEnd.close() }
+        // The host writes: 0 STATUS, 1 IDENTIFY, 2 PULSE (damaged), 3 PULSE again.
+        let link = DamagingLink(hostEnd, damaging: [2: .flipBit])
+        let board = try RemoteBoard(transport: link, instrument: instrument, description: "link", policy: fast)
+        let receipt = try board.pulse(cell, amplitudeVolts: 2.0, widthSeconds: 1e-6, scheme: .grounded)
+        #expect(receipt.appliedCount == 1)
+        #expect(board.retryCount == 1)
+        #expect(try board.status().pulsesApplied == 1)
+    }
+
+    @Test("a new host session continues the board's sequence numbers instead of replaying old replies")
+    func secondSession() throws {
+        let served = ServedBoard(instrument: instrument)
+        defer { served.shutDown() }
+        let first = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
+        for _ in 0..<5 { try first.pulse(cell, amplitudeVolts: 2.0, widthSeconds: 1e-6, scheme: .grounded) }
+        let second = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
+        try second.pulse(cell, amplitudeVolts: 2.0, widthSeconds: 1e-6, scheme: .grounded)
+        #expect(try second.status().pulsesApplied == 6)
+    }
+
+    @Test("garbage on the line before a frame is skipped and the request still runs")
+    func garbageResync() throws {
+        let served = ServedBoard(instrument: instrument)
+        defer { served.shutDown() }
+        let board = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
+        try served.host.write([0x13, 0x37, 0xFF, 0x00, 0x42, 0x00], timeoutSeconds: 1)
+        let row = try board.readConductances(.row(tile: 0, row: 0), readVolts: 0.2)
+        #expect(row.count == 64)
+    }
+
+    @Test("a board that never answers is reported as a timeout after every attempt, naming the operation")
+    func silentBoard() throws {
+        let (hostEnd, _boardEnd) = InMemoryTransport.pair()
+        defer { _ = _boardEnd; hostEnd.close() }
+        let started = ContinuousClock.now
+        let error = #expect(throws: BoardError.self) {
+            _ = try RemoteBoard(transport: hostEnd, instrument: instrument, description: "link", policy: fast)
+        }
+        guard case .timeout(let operation, _, let attempts)? = error else {
+            Issue.record("expected a timeout, got \(String(describing: error))"); return
+        }
+        #expect(operation.contains("STATUS"))
+        #expect(attempts == 4)
+        #expect(ContinuousClock.now - started < .seconds(3))
+    }
+}
