@@ -13,6 +13,9 @@ struct Xbar: ParsableCommand {
             PulseCommand.self,
             CalibrateCommand.self,
             STMCommand.self,
+            ProgramCommand.self,
+            ReadCommand.self,
+            RunsCommand.self,
         ])
 }
 Xbar.main()

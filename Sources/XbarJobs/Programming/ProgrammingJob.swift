@@ -1,0 +1,92 @@
+import Foundation
+import XbarBoard
+import XbarDevice
+import XbarStore
+import XbarWire
+
+/// Programs target conductances into one or more tiles, tile after tile, logging every
+/// operation and saving each tile's outcomes and shadow map as it completes.
+public final class ProgrammingJob {
+    public let targets: ProgrammingTargets
+    public let algorithm: ProgrammingAlgorithmKind
+    public let settings: ProgrammingSettings
+    public let device: NonVolatileCellParameters
+    public let envelope: PulseEnvelope
+    public let runner: OperationRunner
+    /// Where outcomes and shadow maps go; nil keeps them in memory only.
+    public let store: RunStore?
+    public let runID: Int64?
+    /// Called after each logged operation completes (progress).
+    public var onOperation: ((Int, TileReport) -> Void)?
+
+    public init(targets: ProgrammingTargets, algorithm: ProgrammingAlgorithmKind, settings: ProgrammingSettings,
+                device: NonVolatileCellParameters, envelope: PulseEnvelope, runner: OperationRunner,
+                store: RunStore? = nil, runID: Int64? = nil) {
+        self.targets = targets
+        self.algorithm = algorithm
+        self.settings = settings
+        self.device = device
+        self.envelope = envelope
+        self.runner = runner
+        self.store = store
+        self.runID = runID
+    }
+
+    /// A fresh algorithm of the job's kind for a tile of `cellCount` cells.
+    public func makeAlgorithm(cellCount: Int) -> any ProgrammingAlgorithm {
+        switch algorithm {
+        case .ispp: return IncrementalStepPulse(cellCount: cellCount, device: device, envelope: envelope)
+        case .adaptive: return AdaptivePulse(cellCount: cellCount, device: device, envelope: envelope)
+        }
+    }
+
+    /// Runs the job to the end.
+    ///
+    /// - Parameter journal: the run's logged operations so far (to resume a killed run): those
+    ///   with results are replayed into the programmers, those without are in doubt: counted as
+    ///   used, marked in doubt in the store, never re-sent; their tile is read first.
+    /// - Throws: board, store and reply errors; the run can then be resumed.
+    public func run(resuming journal: [JournalEntry] = []) throws -> [TileReport] {
+        var reports: [TileReport] = []
+        for (tile, siemens) in targets.tiles {
+            let programmer = WriteVerifyProgrammer(tile: tile, targetSiemens: siemens,
+                                                   algorithm: makeAlgorithm(cellCount: tile.cellCount), settings: settings)
+            for entry in journal where entry.operation.tile == Int(tile.index) {
+                if entry.state == .done {
+                    programmer.absorb(entry.operation, measuredSiemens: entry.measuredSiemens, at: entry.resultAt ?? entry.intentAt)
+                } else {
+                    programmer.absorbInDoubt(entry.operation)
+                    if entry.state == .intent, let store, let runID { try store.markInDoubt(run: runID, seq: entry.seq) }
+                }
+            }
+            while let operation = programmer.nextOperation() {
+                let (measured, at) = try runner.perform(operation)
+                programmer.absorb(operation, measuredSiemens: measured, at: at)
+                onOperation?(Int(tile.index), programmer.report)
+            }
+            let report = programmer.report
+            if let store, let runID {
+                try store.saveOutcomes(run: runID, (0..<tile.cellCount).map { i in
+                    CellOutcomeRecord(tile: Int(tile.index), row: i / Int(tile.columns), column: i % Int(tile.columns),
+                                      targetSiemens: report.targetSiemens[i], outcome: report.outcomes[i].rawValue,
+                                      pulses: report.pulses[i], finalSiemens: report.verifiedSiemens[i])
+                })
+                try store.saveShadowTile(run: runID, programmer.shadowTile)
+            }
+            reports.append(report)
+        }
+        return reports
+    }
+
+    /// Re-applies a killed run's completed operations, in order, to a fresh simulated board
+    /// created with the same instrument, parameters and seed. The simulated board is
+    /// deterministic (same seed and requests give the same state bit for bit), so this
+    /// rebuilds the exact board state the killed run had reached, except for the effect of an
+    /// in-doubt operation, which the resumed run then measures like on hardware.
+    public static func replay(_ journal: [JournalEntry], onto board: any Board,
+                              settle: (Double) throws -> Void) throws {
+        for entry in journal where entry.state == .done {
+            _ = try OperationRunner.execute(entry.operation, on: board, settle: settle)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import XbarDevice
+import XbarWire
+
+/// How write-verify programming runs: tolerance, budgets, verify reads, disturb and settle.
+public struct ProgrammingSettings: Hashable, Sendable {
+    /// A cell is within tolerance when its verified conductance is this close to target, siemens.
+    public var toleranceSiemens: Double
+    /// A verify read closer than this fraction of the tolerance ends a cell's pulses; a later
+    /// full-tile read re-opens it only beyond the whole tolerance. The gap keeps read noise
+    /// from toggling cells, and leaves room for read noise in the true conductance.
+    public var acceptFraction: Double = 0.6
+    /// Pulse budget per cell.
+    public var maxPulses: Int = 100
+    public var scheme: BiasScheme
+    /// Verify read voltage, volts.
+    public var readVolts: Double
+    /// Reads averaged by the board per verify read.
+    public var verifyAverages: Int
+    /// Relative noise of one read (device model), to tell response from noise.
+    public var readNoiseSpread: Double
+    /// Consecutive maximal pulses without response before a cell is declared stuck.
+    public var stuckAfter: Int = 3
+    /// Under a half-select bias scheme, a full-tile verify read after this many batches.
+    public var disturbCheckInterval: Int = 4
+    /// Full-tile verify reads after the pulsing ends, each followed by touch-ups of the cells it
+    /// found out of tolerance (drifted, disturbed, or misread before).
+    public var verifyRounds: Int = 3
+    /// Wait before the final re-verify, seconds (0: none).
+    public var settleSeconds: Double = 0
+    /// Most pulses in one batch request (the board's payload limit).
+    public var maxPulsesPerBatch: Int = 4096
+
+    public init(toleranceSiemens: Double, scheme: BiasScheme, readVolts: Double, verifyAverages: Int, readNoiseSpread: Double) {
+        self.toleranceSiemens = toleranceSiemens
+        self.scheme = scheme
+        self.readVolts = readVolts
+        self.verifyAverages = verifyAverages
+        self.readNoiseSpread = readNoiseSpread
+    }
+
+    /// Reads to average so one verify read's noise at the top of the range is an eighth of the
+    /// tolerance: then a cell accepted at 0.6 tolerance is truly within tolerance unless the
+    /// read erred by more than 3 standard deviations.
+    public static func verifyAverages(readNoiseSpread: Double, highSiemens: Double, toleranceSiemens: Double,
+                                      maxAverages: Int) -> Int {
+        let sigma = readNoiseSpread * highSiemens
+        let wanted = Int((8 * sigma / toleranceSiemens).squared.rounded(.up))
+        return min(max(wanted, 1), maxAverages)
+    }
+
+    /// Standard deviation of one verify read at conductance `g`, siemens.
+    public func readNoise(at g: Double) -> Double {
+        readNoiseSpread * abs(g) / Double(max(verifyAverages, 1)).squareRoot()
+    }
+
+    /// Most pulses that fit one request of `maxPayloadBytes` (12 bytes per pulse, 16 for the header).
+    public static func maxPulsesPerBatch(maxPayloadBytes: Int) -> Int { max(1, (maxPayloadBytes - 16) / 12) }
+}
+
+extension Double {
+    var squared: Double { self * self }
+}
+
+extension ProgrammingSettings {
+    /// At most 128 reads are averaged: a full-tile verify then takes about half a second of
+    /// board time for 4096 cells, and cells keep relaxing while they are read, so longer reads
+    /// lose more to relaxation than they gain against read noise.
+    ///
+    /// Settings for an instrument and device model: verify reads at ``verifyReadVolts(adcFullScaleAmperes:maxReadVolts:range:)``,
+    /// averaged per ``verifyAverages(readNoiseSpread:highSiemens:toleranceSiemens:maxAverages:)``,
+    /// batches as large as the board's payload allows.
+    public static func standard(tolerance: Tolerance, scheme: BiasScheme, device: NonVolatileCellParameters,
+                                limits: ElectricalLimits, adcFullScaleAmperes: Double,
+                                maxPayloadBytes: Int, readVolts: Double? = nil) -> ProgrammingSettings {
+        let range = ProgrammableRange(device: device)
+        let tol = tolerance.siemens(rangeSiemens: range.nominalRangeSiemens)
+        let volts = readVolts ?? verifyReadVolts(adcFullScaleAmperes: adcFullScaleAmperes,
+                                                 maxReadVolts: Double(limits.maxReadVolts), range: range)
+        var s = ProgrammingSettings(
+            toleranceSiemens: tol, scheme: scheme, readVolts: volts,
+            verifyAverages: verifyAverages(readNoiseSpread: device.readNoiseSpread, highSiemens: range.highSiemens,
+                                           toleranceSiemens: tol, maxAverages: min(Int(limits.maxReadAverages), 128)),
+            readNoiseSpread: device.readNoiseSpread)
+        s.maxPulsesPerBatch = maxPulsesPerBatch(maxPayloadBytes: maxPayloadBytes)
+        return s
+    }
+
+    /// The verify read voltage: as high as the read limit allows while a cell 15 % above the
+    /// top of the programmable range stays below 95 % of the ADC's full scale. A higher read
+    /// voltage makes one ADC step a smaller conductance (the step is full scale / 2^bits / V).
+    public static func verifyReadVolts(adcFullScaleAmperes: Double, maxReadVolts: Double, range: ProgrammableRange) -> Double {
+        let fit = 0.95 * adcFullScaleAmperes / (1.15 * range.highSiemens)
+        // Two significant digits: readable in run records, and below the limit after Float rounding.
+        return (min(maxReadVolts * 0.999, fit) * 100).rounded(.down) / 100
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import XbarStore
+import XbarWire
+
+/// Write-verify programming of one tile, as a state machine over logged operations.
+///
+/// The programmer decides the next operation (``nextOperation()``: a full-tile read, a batch of
+/// per-cell pulses with a verify read, or a settle wait) and learns only from results handed to
+/// ``absorb(_:measuredSiemens:at:)``. Deciding never changes state, so replaying a run's ledger
+/// through `absorb` rebuilds exactly the state a killed run had; an operation whose result was
+/// never logged goes to ``absorbInDoubt(_:)`` instead: its pulses count as used, and the next
+/// operation reads the whole tile before anything else is pulsed.
+///
+/// The loop: read the tile; then batches of one pulse for every unconverged cell, each batch
+/// verified by the board in the same round trip; under a half-select bias scheme a full-tile
+/// read every few batches re-opens converged cells a neighbour's pulses disturbed; when no cell
+/// is open, a full-tile verify read (and after an optional settle wait, another) re-opens cells
+/// that drifted out of tolerance.
+public final class WriteVerifyProgrammer {
+    enum Phase: Equatable {
+        case initialRead, pulsing, disturbCheck, finalVerify, settle, settleRead, done
+    }
+    enum CellState: Equatable {
+        case open, converged, stuck, outOfPulses
+    }
+
+    public let tile: TileInfo
+    public let settings: ProgrammingSettings
+    public let algorithm: any ProgrammingAlgorithm
+    public let targetSiemens: [Double]
+
+    var phase = Phase.initialRead
+    var needsRecoveryRead = false
+    var settled = false
+    var finalVerifies = 0
+    var batches = 0
+    var states: [CellState]
+    var measured: [Double]
+    var verifiedAt: [Date]
+    var pulses: [Int]
+    var silentMaximalPulses: [Int]
+    public private(set) var roundTrips = 0
+
+    /// - Parameter targetSiemens: row-major, `tile.rows * tile.columns` values.
+    public init(tile: TileInfo, targetSiemens: [Double], algorithm: any ProgrammingAlgorithm, settings: ProgrammingSettings) {
+        precondition(targetSiemens.count == tile.cellCount, "one target per cell of the tile")
+        self.tile = tile
+        self.targetSiemens = targetSiemens
+        self.algorithm = algorithm
+        self.settings = settings
+        let n = tile.cellCount
+        states = Array(repeating: .open, count: n)
+        measured = Array(repeating: .nan, count: n)
+        verifiedAt = Array(repeating: Date(timeIntervalSince1970: 0), count: n)
+        pulses = Array(repeating: 0, count: n)
+        silentMaximalPulses = Array(repeating: 0, count: n)
+    }
+
+    public var isDone: Bool { phase == .done }
+
+    var fullRead: JournalOperation {
+        .read(tile: Int(tile.index), cells: nil, rows: Int(tile.rows), columns: Int(tile.columns),
+              readVolts: settings.readVolts, averages: settings.verifyAverages)
+    }
+
+    /// The next operation to send, or nil when the tile is done. Does not change state.
+    public func nextOperation() -> JournalOperation? {
+        if phase == .done { return nil }
+        if needsRecoveryRead { return fullRead }
+        switch phase {
+        case .initialRead, .disturbCheck, .finalVerify, .settleRead:
+            return fullRead
+        case .settle:
+            return .settle(tile: Int(tile.index), seconds: settings.settleSeconds)
+        case .pulsing:
+            var open = (0..<states.count).filter { states[$0] == .open }
+            if open.count > settings.maxPulsesPerBatch {
+                // Cells with the fewest pulses first, so every open cell gets its turn.
+                open.sort { (pulses[$0], $0) < (pulses[$1], $1) }
+                open = Array(open.prefix(settings.maxPulsesPerBatch)).sorted()
+            }
+            let columns = Int(tile.columns)
+            let list = open.map { i -> LedgerPulse in
+                let p = algorithm.nextPulse(cell: i, measuredSiemens: measured[i], targetSiemens: targetSiemens[i])
+                return LedgerPulse(row: i / columns, column: i % columns, amplitudeVolts: p.amplitudeVolts, widthSeconds: p.widthSeconds)
+            }
+            return .pulseBatch(tile: Int(tile.index), scheme: Int(settings.scheme.rawValue),
+                               verifyReadVolts: settings.readVolts, averages: settings.verifyAverages, pulses: list)
+        case .done:
+            return nil
+        }
+    }
+
+    func error(_ i: Int) -> Double { abs(measured[i] - targetSiemens[i]) }
+    func accepted(_ i: Int) -> Bool { error(i) <= settings.acceptFraction * settings.toleranceSiemens }
+    func withinTolerance(_ i: Int) -> Bool { error(i) <= settings.toleranceSiemens }
+
+    /// Learns from an operation's result: conductances in the operation's cell order, siemens.
+    public func absorb(_ operation: JournalOperation, measuredSiemens values: [Double], at date: Date) {
+        roundTrips += 1
+        switch operation {
+        case .settle:
+            if phase == .settle { phase = .settleRead }
+        case .read(_, let cells, _, _, _, _):
+            let columns = Int(tile.columns)
+            let indices = cells.map { $0.map { $0.row * columns + $0.column } } ?? Array(0..<tile.cellCount)
+            for (k, i) in indices.enumerated() where k < values.count {
+                measured[i] = values[k]
+                verifiedAt[i] = date
+            }
+            guard cells == nil else { return }
+            afterFullRead()
+        case .pulseBatch(_, _, _, _, let list):
+            let columns = Int(tile.columns)
+            for (k, p) in list.enumerated() where k < values.count {
+                let i = p.row * columns + p.column
+                let before = measured[i], after = values[k]
+                let maximalChoice = algorithm.nextPulse(cell: i, measuredSiemens: before, targetSiemens: targetSiemens[i]).isMaximal
+                let choice = PulseChoice(amplitudeVolts: p.amplitudeVolts, widthSeconds: p.widthSeconds, isMaximal: maximalChoice)
+                algorithm.observe(cell: i, pulse: choice, beforeSiemens: before, afterSiemens: after,
+                                  readNoiseSiemens: settings.readNoise(at: max(before, after)))
+                pulses[i] += 1
+                measured[i] = after
+                verifiedAt[i] = date
+                let toward = (after - before) * (p.amplitudeVolts > 0 ? 1 : -1)
+                let responseFloor = max(3 * 2.0.squareRoot() * settings.readNoise(at: max(before, after)),
+                                        0.1 * settings.toleranceSiemens)
+                if choice.isMaximal && toward < responseFloor {
+                    silentMaximalPulses[i] += 1
+                } else {
+                    silentMaximalPulses[i] = 0
+                }
+                if accepted(i) {
+                    states[i] = .converged
+                } else if silentMaximalPulses[i] >= settings.stuckAfter {
+                    states[i] = .stuck
+                } else if pulses[i] >= settings.maxPulses {
+                    states[i] = .outOfPulses
+                }
+            }
+            batches += 1
+            if settings.scheme != .grounded && batches % settings.disturbCheckInterval == 0 {
+                phase = .disturbCheck
+            } else if !states.contains(.open) {
+                phase = phaseAfterPulsing
+            }
+        }
+    }
+
+    /// Accounts for an operation logged as intent whose result never came (the process died):
+    /// it may or may not have happened. Its pulses count as used; it is never sent again; the
+    /// tile is read before the next pulse, and programming continues from what that read shows.
+    public func absorbInDoubt(_ operation: JournalOperation) {
+        guard case .pulseBatch(_, _, _, _, let list) = operation else { return }
+        let columns = Int(tile.columns)
+        for p in list { pulses[p.row * columns + p.column] += 1 }
+        needsRecoveryRead = true
+    }
+
+    func afterFullRead() {
+        needsRecoveryRead = false
+        // The read after the settle wait is the last look at most cells: there, anything outside
+        // the accept band is touched up, so relaxation after it has the whole margin to use.
+        let lastLook = phase == .settleRead
+        for i in states.indices {
+            switch states[i] {
+            case .open:
+                if accepted(i) { states[i] = .converged }
+                else if pulses[i] >= settings.maxPulses { states[i] = .outOfPulses }
+            case .converged:
+                if lastLook ? !accepted(i) : !withinTolerance(i) {
+                    states[i] = pulses[i] < settings.maxPulses ? .open : .outOfPulses
+                }
+            case .outOfPulses:
+                if withinTolerance(i) { states[i] = .converged }
+            case .stuck:
+                break
+            }
+        }
+        let anyOpen = states.contains(.open)
+        switch phase {
+        case .initialRead, .disturbCheck, .pulsing:
+            phase = anyOpen ? .pulsing : phaseAfterPulsing
+        case .finalVerify:
+            finalVerifies += 1
+            phase = anyOpen ? .pulsing : (settings.settleSeconds > 0 && !settled ? .settle : .done)
+        case .settleRead:
+            settled = true
+            phase = anyOpen ? .pulsing : .done
+        case .settle, .done:
+            break
+        }
+    }
+
+    /// Where to go when no cell is open: another full-tile verify, unless the verify rounds are
+    /// used up (cells keep relaxing while the tile is read, so re-verifying can go on forever:
+    /// the touch-ups of the last round end the run, each cell's last verify read its record),
+    /// or the settle wait, or the end.
+    var phaseAfterPulsing: Phase {
+        if settled { return .done }
+        if finalVerifies < settings.verifyRounds { return .finalVerify }
+        return settings.settleSeconds > 0 ? .settle : .done
+    }
+
+    /// Per-cell results so far (final once ``isDone``).
+    public var report: TileReport {
+        TileReport(tile: Int(tile.index), rows: Int(tile.rows), columns: Int(tile.columns), targetSiemens: targetSiemens,
+                   verifiedSiemens: measured,
+                   outcomes: states.map { s in
+                       switch s {
+                       case .converged: return .converged
+                       case .stuck: return .stuck
+                       case .outOfPulses, .open: return .outOfPulses
+                       }
+                   },
+                   pulses: pulses, roundTrips: roundTrips)
+    }
+
+    /// The tile's shadow map: last verified conductances and when they were verified.
+    public var shadowTile: ShadowMap.Tile {
+        ShadowMap.Tile(index: Int(tile.index), rows: Int(tile.rows), columns: Int(tile.columns),
+                       siemens: measured, verifiedAt: verifiedAt)
+    }
+}

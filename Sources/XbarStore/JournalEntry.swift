@@ -1,0 +1,112 @@
+import Foundation
+
+/// One pulse of a logged batch: the exact pulse that was (or was about to be) sent.
+public struct LedgerPulse: Sendable, Hashable {
+    public var row: Int
+    public var column: Int
+    /// Volts: positive SETs, negative RESETs.
+    public var amplitudeVolts: Double
+    /// Seconds.
+    public var widthSeconds: Double
+
+    public init(row: Int, column: Int, amplitudeVolts: Double, widthSeconds: Double) {
+        self.row = row
+        self.column = column
+        self.amplitudeVolts = amplitudeVolts
+        self.widthSeconds = widthSeconds
+    }
+}
+
+/// A cell of a tile.
+public struct CellAddress: Sendable, Hashable, Codable {
+    public var row: Int
+    public var column: Int
+    public init(row: Int, column: Int) {
+        self.row = row
+        self.column = column
+    }
+}
+
+/// What one logged operation asks the board (or the clock) to do.
+public enum JournalOperation: Sendable, Hashable {
+    /// Per-cell pulses on one tile, then an optional verify read of every pulsed cell
+    /// (`verifyReadVolts == nil`: no verify read).
+    case pulseBatch(tile: Int, scheme: Int, verifyReadVolts: Double?, averages: Int, pulses: [LedgerPulse])
+    /// A read of cells of a tile; `cells == nil` reads the whole `rows x columns` tile, row-major.
+    case read(tile: Int, cells: [CellAddress]?, rows: Int, columns: Int, readVolts: Double, averages: Int)
+    /// A wait for conductances to relax before a re-verify.
+    case settle(tile: Int, seconds: Double)
+
+    public var tile: Int {
+        switch self {
+        case .pulseBatch(let t, _, _, _, _), .read(let t, _, _, _, _, _), .settle(let t, _): return t
+        }
+    }
+
+    var kind: String {
+        switch self {
+        case .pulseBatch: return "pulse_batch"
+        case .read: return "read"
+        case .settle: return "settle"
+        }
+    }
+
+    /// The cells the operation touches, in result order.
+    public var cells: [CellAddress] {
+        switch self {
+        case .pulseBatch(_, _, _, _, let pulses):
+            return pulses.map { CellAddress(row: $0.row, column: $0.column) }
+        case let .read(_, cells, rows, columns, _, _):
+            if let cells { return cells }
+            return (0..<rows * columns).map { CellAddress(row: $0 / columns, column: $0 % columns) }
+        case .settle:
+            return []
+        }
+    }
+}
+
+/// Where a logged operation stands.
+public enum OperationState: String, Sendable, Hashable {
+    /// Logged, maybe sent, no result recorded: after a crash it may or may not have happened.
+    case intent
+    /// The result is recorded.
+    case done
+    /// Found without a result on resume; never re-sent: its cells were read again instead.
+    case inDoubt = "in_doubt"
+}
+
+/// A logged operation with its result, as read back from the store.
+public struct JournalEntry: Sendable, Hashable {
+    public var seq: Int
+    public var operation: JournalOperation
+    public var state: OperationState
+    /// Sequence number of the request frame, when the board link has one.
+    public var wireSequence: Int?
+    /// Measured conductances, siemens, in the operation's cell order (verify reads for a
+    /// batch); empty without a result.
+    public var measuredSiemens: [Double]
+    public var intentAt: Date
+    public var resultAt: Date?
+}
+
+/// Per-cell outcome of a programming run, as stored.
+public struct CellOutcomeRecord: Sendable, Hashable {
+    public var tile: Int
+    public var row: Int
+    public var column: Int
+    public var targetSiemens: Double
+    /// "converged", "stuck" or "out_of_pulses".
+    public var outcome: String
+    public var pulses: Int
+    public var finalSiemens: Double
+
+    public init(tile: Int, row: Int, column: Int, targetSiemens: Double, outcome: String, pulses: Int, finalSiemens: Double) {
+        self.tile = tile
+        self.row = row
+        self.column = column
+        self.targetSiemens = targetSiemens
+        self.outcome = outcome
+        self.pulses = pulses
+        self.finalSiemens = finalSiemens
+    }
+}

@@ -1,0 +1,107 @@
+import GRDB
+
+/// The run store's schema, as an ordered list of named migrations.
+///
+/// Later parts of the lab (STM traces, calibrations, inference results) add their tables by
+/// appending migrations here; a migration once shipped is never edited, because lab stores
+/// on disk have already applied it.
+enum StoreSchema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: runs, calibrations, operations, ledger, targets, outcomes, shadow maps") { db in
+            try db.execute(sql: """
+                CREATE TABLE calibrations (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    instrument_name TEXT NOT NULL,
+                    created_at DOUBLE NOT NULL,
+                    digest TEXT NOT NULL,
+                    path TEXT,
+                    content TEXT
+                );
+                CREATE TABLE runs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    user TEXT NOT NULL,
+                    started_at DOUBLE NOT NULL,
+                    ended_at DOUBLE,
+                    backend TEXT NOT NULL,
+                    board_model TEXT,
+                    board_serial TEXT,
+                    board_firmware TEXT,
+                    instrument_name TEXT,
+                    instrument_version TEXT,
+                    instrument_digest TEXT,
+                    calibration_id INTEGER REFERENCES calibrations(id),
+                    arguments_json TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    message TEXT
+                );
+                -- One row per request sent to a board (or per wait), logged as intent before it
+                -- is sent and completed with its result after.
+                CREATE TABLE operations (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    seq INTEGER NOT NULL,
+                    tile INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    wire_sequence INTEGER,
+                    scheme INTEGER,
+                    read_volts DOUBLE,
+                    averages INTEGER,
+                    settle_seconds DOUBLE,
+                    rows INTEGER,
+                    columns INTEGER,
+                    whole_tile BOOLEAN NOT NULL DEFAULT 0,
+                    intent_at DOUBLE NOT NULL,
+                    result_at DOUBLE,
+                    PRIMARY KEY (run_id, seq)
+                );
+                -- The per-cell ledger: every pulse (with its verify read) and every cell read.
+                CREATE TABLE ledger (
+                    run_id INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    idx INTEGER NOT NULL,
+                    tile INTEGER NOT NULL,
+                    "row" INTEGER NOT NULL,
+                    "column" INTEGER NOT NULL,
+                    amplitude_volts DOUBLE,
+                    width_seconds DOUBLE,
+                    measured_siemens DOUBLE,
+                    PRIMARY KEY (run_id, seq, idx),
+                    FOREIGN KEY (run_id, seq) REFERENCES operations(run_id, seq) ON DELETE CASCADE
+                );
+                CREATE INDEX ledger_by_cell ON ledger(run_id, tile, "row", "column");
+                CREATE TABLE targets (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    tile INTEGER NOT NULL,
+                    rows INTEGER NOT NULL,
+                    columns INTEGER NOT NULL,
+                    siemens BLOB NOT NULL,
+                    PRIMARY KEY (run_id, tile)
+                );
+                CREATE TABLE outcomes (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    tile INTEGER NOT NULL,
+                    "row" INTEGER NOT NULL,
+                    "column" INTEGER NOT NULL,
+                    target_siemens DOUBLE NOT NULL,
+                    outcome TEXT NOT NULL,
+                    pulses INTEGER NOT NULL,
+                    final_siemens DOUBLE NOT NULL,
+                    PRIMARY KEY (run_id, tile, "row", "column")
+                );
+                CREATE TABLE shadow_maps (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    tile INTEGER NOT NULL,
+                    rows INTEGER NOT NULL,
+                    columns INTEGER NOT NULL,
+                    siemens BLOB NOT NULL,
+                    verified_at BLOB NOT NULL,
+                    saved_at DOUBLE NOT NULL,
+                    PRIMARY KEY (run_id, tile)
+                );
+                """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,243 @@
+import ArgumentParser
+import Foundation
+import XbarBoard
+import XbarDevice
+import XbarInstrument
+import XbarJobs
+import XbarStore
+import XbarWire
+
+/// `xbar program`: write-verify a conductance map into the non-volatile cells.
+struct ProgramCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "program",
+        abstract: "Write-verify a conductance map (siemens) into a tile or the whole array, with a per-cell record.",
+        discussion: """
+            The target is a .npy (2-D float64 or float32, C order) or .csv (comma-separated, one \
+            line per row) map of conductances in siemens: either one tile (e.g. 64x64, with \
+            --tile N) or every weight tile stacked vertically in tile order (256x64 for the \
+            usb-4x64 board: tile 0 in rows 0-63, tile 1 in rows 64-127, ...). Targets must lie in \
+            the programmable range: the instrument's mean Gmin and Gmax, each moved inward by \
+            three device-to-device spreads (so a cell's own bounds almost never exclude a target). \
+            NaN, out-of-range values and wrong shapes are refused naming the cell.
+
+            --tolerance is absolute (siemens, e.g. 1e-6) or a percentage of the nominal range \
+            (mean Gmax - mean Gmin, e.g. 1%). Every operation is logged in the run store before it \
+            is sent and after it completes; a killed run continues with --resume RUN, repeating no \
+            pulse. Each cell ends converged, stuck or out of pulses; the verified conductances are \
+            saved as the run's shadow map (`xbar runs export RUN --format npy --out map.npy`).
+
+            Examples:
+              xbar program --board sim --instrument usb-4x64 --target weights.npy --tile 0
+              xbar program --board sim --target array.csv --tolerance 1% --algorithm ispp
+              xbar program --resume 12
+            """)
+
+    // The board options of `BoardOptions`, spelled out here because a resumed run takes
+    // them from the store, so none can be required.
+    @Option(help: ArgumentHelp("The board: sim, serial:PATH, usb:VID:PID[:SERIAL] (hexadecimal), or auto.", valueName: "address"))
+    var board = "sim"
+    @Option(help: ArgumentHelp("Board type: a name from instruments/ (e.g. usb-4x64) or a path to an instrument file.", valueName: "name|path"))
+    var instrument: String?
+    @Option(help: ArgumentHelp("Calibration file: its fitted device model guides the adaptive algorithm (and the simulated board).", valueName: "path"))
+    var calibration: String?
+    @Option(help: "Seed of the simulated board's device-to-device and cycle-to-cycle randomness.")
+    var seed: UInt64 = 1
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(help: "Target conductance map, siemens: .npy or .csv (one tile, or all weight tiles stacked vertically).")
+    var target: String?
+
+    @Option(help: "Tile a tile-sized target map is for.")
+    var tile: Int?
+
+    @Option(help: "Tolerance: siemens (1e-6) or percent of the nominal range (1%).")
+    var tolerance = "1%"
+
+    @Option(help: "Write-verify algorithm: ispp (fixed-step baseline) or adaptive.")
+    var algorithm: ProgrammingAlgorithmKind = .adaptive
+
+    @Option(help: "Pulse budget per cell.")
+    var maxPulses = 100
+
+    @Option(help: "Bias scheme: grounded, half (V/2) or third (V/3). Default: the instrument's.")
+    var biasScheme: BiasSchemeArgument?
+
+    @Option(help: "Verify read voltage, volts. Default: the highest that keeps the ADC in range.")
+    var readVolts: Double?
+
+    @Option(help: "Wait before the final re-verify, seconds (relaxation); 0 for none.")
+    var settleSeconds: Double = 0
+
+    @Option(help: "Continue the run with this id (its targets and options are taken from the store).")
+    var resume: Int64?
+
+    /// What a run records to be resumable.
+    struct Arguments: Codable {
+        var board: String
+        var seed: UInt64
+        var instrument: String
+        var calibration: String?
+        var target: String
+        var tile: Int?
+        var tolerance: String
+        var algorithm: ProgrammingAlgorithmKind
+        var maxPulses: Int
+        var biasScheme: String
+        var readVolts: Double?
+        var settleSeconds: Double
+    }
+
+    func validate() throws {
+        if resume == nil && target == nil {
+            throw ValidationError("give --target FILE (a .npy or .csv map in siemens), or --resume RUN")
+        }
+        if resume == nil && instrument == nil {
+            throw ValidationError("give --instrument NAME|PATH (e.g. usb-4x64)")
+        }
+        if resume != nil && target != nil {
+            throw ValidationError("--resume continues a run with its own targets; leave out --target")
+        }
+        guard maxPulses > 0 else { throw ValidationError("--max-pulses must be at least 1") }
+        guard settleSeconds >= 0, settleSeconds.isFinite else { throw ValidationError("--settle-seconds must be 0 or more") }
+    }
+
+    func run() throws {
+        let store = try storeOptions.open()
+        var args: Arguments
+        var journal: [JournalEntry] = []
+        let runID: Int64
+        if let resume {
+            let record = try store.run(resume)
+            guard record.draft.kind == "program" else {
+                throw ValidationError("run \(resume) is a \(record.draft.kind) run, not a program run")
+            }
+            guard record.status != .completed else {
+                throw ValidationError("run \(resume) has completed; nothing to resume (see `xbar runs show \(resume)`)")
+            }
+            args = try JSONDecoder().decode(Arguments.self, from: Data(record.draft.argumentsJSON.utf8))
+            journal = try store.journal(run: resume)
+            runID = resume
+        } else {
+            args = Arguments(board: board, seed: seed, instrument: instrument!, calibration: calibration,
+                             target: target!, tile: tile, tolerance: tolerance, algorithm: algorithm, maxPulses: maxPulses,
+                             biasScheme: "", readVolts: readVolts, settleSeconds: settleSeconds)
+            runID = 0
+        }
+        var optionArguments = ["--board", args.board, "--instrument", args.instrument, "--seed", String(args.seed)]
+        if let c = args.calibration { optionArguments += ["--calibration", c] }
+        let options = try BoardOptions.parse(optionArguments)
+        let instrument = try options.simulation.loadInstrument()
+        let device = (try options.simulation.deviceParameters(for: instrument) ?? instrument.device).nonVolatile
+        let range = ProgrammableRange(device: device)
+        let tol = try Tolerance(parsing: args.tolerance)
+        let scheme: BiasScheme
+        if resume != nil {
+            scheme = BiasSchemeArgument(rawValue: args.biasScheme)?.scheme ?? instrument.defaultBiasScheme
+        } else {
+            scheme = biasScheme?.scheme ?? instrument.defaultBiasScheme
+            args.biasScheme = BiasSchemeArgument(scheme).rawValue
+        }
+
+        let targets: ProgrammingTargets
+        if resume != nil {
+            let stored = try store.targets(run: runID)
+            targets = ProgrammingTargets(tiles: stored.keys.sorted().compactMap { t in
+                instrument.tile(UInt8(t)).map { ($0, stored[t]!.siemens) }
+            })
+        } else {
+            let map = try ConductanceMap.load(path: args.target)
+            targets = try ProgrammingTargets(map: map, path: args.target, instrument: instrument, tile: args.tile, range: range)
+        }
+
+        let board = try options.openBoard().board
+        let identity = try board.identify()
+        let mismatches = instrument.mismatches(with: identity)
+        guard mismatches.isEmpty else {
+            throw BoardError.identityMismatch(mismatches.joined(separator: "; "))
+        }
+        let settle: (Double) throws -> Void = { seconds in
+            if let sim = board as? SimulatedBoard { sim.advanceTime(seconds: seconds) } else { Thread.sleep(forTimeInterval: seconds) }
+        }
+
+        let id: Int64
+        if resume == nil {
+            let json = String(decoding: try JSONEncoder().encode(args), as: UTF8.self)
+            id = try store.startRun(RunDraft(
+                kind: "program", user: RunDraft.currentUser,
+                backend: board is SimulatedBoard ? "simulated (seed \(args.seed))" : board.backendDescription,
+                boardModel: identity.model, boardSerial: identity.serialNumber, boardFirmware: identity.firmwareVersion,
+                instrumentName: instrument.name, instrumentVersion: instrument.version,
+                instrumentDigest: instrument.contentDigest, argumentsJSON: json))
+            for (info, siemens) in targets.tiles {
+                try store.saveTargets(run: id, tile: Int(info.index), rows: Int(info.rows), columns: Int(info.columns), siemens: siemens)
+            }
+            print("run \(id): programming \(targets.tiles.count) tile(s) with \(args.algorithm.rawValue), store \(store.path)")
+        } else {
+            id = runID
+            if board is SimulatedBoard {
+                // The simulated board died with the killed process: rebuild its state exactly.
+                try ProgrammingJob.replay(journal, onto: board, settle: settle)
+                print("run \(id): resuming on a fresh simulated board (seed \(args.seed)) after replaying \(journal.filter { $0.state == .done }.count) completed operations")
+            } else {
+                print("run \(id): resuming after \(journal.count) logged operations")
+            }
+            try store.finishRun(id, status: .running)
+        }
+
+        let settings = {
+            var s = ProgrammingSettings.standard(
+                tolerance: tol, scheme: scheme, device: device, limits: instrument.limits,
+                adcFullScaleAmperes: Double(identity.adc.readFullScaleAmperes),
+                maxPayloadBytes: Int(identity.maxPayloadBytes), readVolts: args.readVolts)
+            s.maxPulses = args.maxPulses
+            s.settleSeconds = args.settleSeconds
+            return s
+        }()
+        let runner = OperationRunner(board: board, journal: StoreJournal(store: store, runID: id), settle: settle)
+        let job = ProgrammingJob(targets: targets, algorithm: args.algorithm, settings: settings, device: device,
+                                 envelope: PulseEnvelope(limits: instrument.limits), runner: runner, store: store, runID: id)
+        let reports: [TileReport]
+        do {
+            reports = try job.run(resuming: journal)
+        } catch {
+            try? store.finishRun(id, status: .failed, message: "\(error)")
+            throw ValidationError("run \(id) stopped: \(error)\nresume it with: xbar program --resume \(id) --store \(store.path)")
+        }
+        try store.finishRun(id, status: .completed)
+        if let status = try? board.status() {
+            print("board reports \(status.pulsesApplied) cell-pulses applied since power-up")
+        }
+        print(String(format: "tolerance %.3g S, verify reads at %.2f V averaged %d times", settings.toleranceSiemens,
+                     settings.readVolts, settings.verifyAverages))
+        for r in reports {
+            let total = r.pulses.reduce(0, +)
+            print("tile \(r.tile): \(r.count(.converged)) converged, \(r.count(.stuck)) stuck, \(r.count(.outOfPulses)) out of pulses; "
+                  + String(format: "%.2f pulses per cell, %d round trips", Double(total) / Double(max(r.pulses.count, 1)), r.roundTrips))
+        }
+        print("run \(id) completed; shadow map: xbar runs export \(id) --format npy --out shadow.npy --store \(store.path)")
+    }
+}
+
+/// Bias schemes as written on the command line.
+enum BiasSchemeArgument: String, ExpressibleByArgument, CaseIterable {
+    case grounded, half, third
+
+    init(_ scheme: BiasScheme) {
+        switch scheme {
+        case .grounded: self = .grounded
+        case .halfVoltage: self = .half
+        case .thirdVoltage: self = .third
+        }
+    }
+
+    var scheme: BiasScheme {
+        switch self {
+        case .grounded: return .grounded
+        case .half: return .halfVoltage
+        case .third: return .thirdVoltage
+        }
+    }
+}
+
+extension ProgrammingAlgorithmKind: ExpressibleByArgument {}

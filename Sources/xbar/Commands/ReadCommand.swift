@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import XbarBoard
+import XbarInstrument
+import XbarJobs
+import XbarStore
+
+/// `xbar read`: read conductances of a tile or the whole array into a map file.
+struct ReadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "read",
+        abstract: "Read the conductances (siemens) of a tile or of every weight tile into a .npy or .csv map.",
+        discussion: """
+            Without --tile every non-volatile tile is read and the maps are stacked vertically in \
+            tile order (256x64 for the usb-4x64 board), the layout `xbar program --target` takes. \
+            Values are siemens (measured current / read voltage). Each read is logged in the run \
+            store as a run of kind "read".
+
+            Examples:
+              xbar read --board sim --instrument usb-4x64 --out map.npy
+              xbar read --board sim --tile 2 --averages 16 --read-volts 0.3 --out tile2.csv
+            """)
+
+    @OptionGroup var boardOptions: BoardOptions
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(help: "Output map: .npy (float64) or .csv, siemens.")
+    var out: String
+
+    @Option(help: "Read only this tile.")
+    var tile: Int?
+
+    @Option(help: "Reads the board averages per cell (1 up to the instrument's limit).")
+    var averages = 1
+
+    @Option(help: "Read voltage, volts. Default: the instrument's read voltage.")
+    var readVolts: Double?
+
+    func validate() throws {
+        let lower = out.lowercased()
+        guard lower.hasSuffix(".npy") || lower.hasSuffix(".csv") else {
+            throw ValidationError("--out \(out): name a .npy or .csv file")
+        }
+        guard averages >= 1 else { throw ValidationError("--averages must be at least 1") }
+    }
+
+    func run() throws {
+        let store = try storeOptions.open()
+        let (board, instrument) = try boardOptions.openBoard()
+        let identity = try board.identify()
+        let mismatches = instrument.mismatches(with: identity)
+        guard mismatches.isEmpty else { throw BoardError.identityMismatch(mismatches.joined(separator: "; ")) }
+        let volts = readVolts ?? instrument.defaultReadVolts
+        let arguments = ["tile": tile.map(String.init) ?? "all", "averages": String(averages), "read_volts": String(volts), "out": out]
+        let id = try store.startRun(RunDraft(
+            kind: "read", user: RunDraft.currentUser, backend: board is SimulatedBoard ? "simulated (seed \(boardOptions.simulation.seed))" : board.backendDescription,
+            boardModel: identity.model, boardSerial: identity.serialNumber, boardFirmware: identity.firmwareVersion,
+            instrumentName: instrument.name, instrumentVersion: instrument.version, instrumentDigest: instrument.contentDigest,
+            argumentsJSON: String(decoding: try JSONEncoder().encode(arguments), as: UTF8.self)))
+        let reader = ConductanceReader(instrument: instrument,
+                                       runner: OperationRunner(board: board, journal: StoreJournal(store: store, runID: id)))
+        do {
+            let map = try reader.read(tiles: try reader.tiles(tile), readVolts: volts, averages: averages)
+            try map.save(path: out)
+            try store.finishRun(id, status: .completed)
+            let finite = map.siemens.filter(\.isFinite)
+            print(String(format: "run %lld: read %dx%d cells at %.3g V x %d, %.3g...%.3g S, written to %@", id, map.rows, map.columns,
+                         volts, averages, finite.min() ?? .nan, finite.max() ?? .nan, out))
+        } catch {
+            try? store.finishRun(id, status: .failed, message: "\(error)")
+            throw error
+        }
+    }
+}

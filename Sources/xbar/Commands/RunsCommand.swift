@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import XbarJobs
+import XbarStore
+
+/// `xbar runs`: what the run store holds.
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List, show and export runs recorded in the run store.",
+        discussion: """
+            Examples:
+              xbar runs list
+              xbar runs show 3
+              xbar runs export 3 --format npy --out shadow.npy
+            """,
+        subcommands: [List.self, Show.self, Export.self],
+        defaultSubcommand: List.self)
+}
+
+extension RunsCommand {
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List runs, newest first.",
+            discussion: "Example:\n  xbar runs list --store lab.sqlite")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            let store = try storeOptions.open()
+            let runs = try store.runs()
+            if runs.isEmpty {
+                print("no runs in \(store.path)")
+                return
+            }
+            var rows = [["ID", "KIND", "STATUS", "USER", "STARTED (UTC)", "BACKEND", "INSTRUMENT"]]
+            for r in runs {
+                rows.append([String(r.id), r.draft.kind, r.status.rawValue, r.draft.user, timestamp(r.startedAt),
+                             r.draft.backend, r.draft.instrumentName ?? "-"])
+            }
+            printTable(rows)
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show a run: who, board, instrument, arguments, operations and per-cell outcome counts.",
+            discussion: "Example:\n  xbar runs show 3")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @Argument(help: "Run id (see `xbar runs list`).")
+        var runID: Int64
+
+        func run() throws {
+            let store = try storeOptions.open()
+            let r = try store.run(runID)
+            print("run \(r.id): \(r.draft.kind), \(r.status.rawValue)")
+            print("  user        \(r.draft.user)")
+            print("  started     \(timestamp(r.startedAt))" + (r.endedAt.map { ", ended \(timestamp($0))" } ?? ""))
+            print("  backend     \(r.draft.backend)")
+            print("  board       \(r.draft.boardModel ?? "-") serial \(r.draft.boardSerial ?? "-") firmware \(r.draft.boardFirmware ?? "-")")
+            print("  instrument  \(r.draft.instrumentName ?? "-") version \(r.draft.instrumentVersion ?? "-") digest \(r.draft.instrumentDigest ?? "-")")
+            if let c = r.draft.calibrationID { print("  calibration \(c)") }
+            print("  arguments   \(r.draft.argumentsJSON)")
+            if let m = r.message { print("  message     \(m)") }
+            let journal = try store.journal(run: runID)
+            let byState = Dictionary(grouping: journal, by: \.state).mapValues(\.count)
+            print("  operations  \(journal.count) logged: \(byState[.done] ?? 0) done, \(byState[.intent] ?? 0) awaiting a result, \(byState[.inDoubt] ?? 0) in doubt")
+            let pulses = try store.pulseCounts(run: runID)
+            print("  pulses      \(pulses[.done] ?? 0) applied, \((pulses[.intent] ?? 0) + (pulses[.inDoubt] ?? 0)) in doubt")
+            let outcomes = try store.outcomes(run: runID)
+            if !outcomes.isEmpty {
+                for (tile, cells) in Dictionary(grouping: outcomes, by: \.tile).sorted(by: { $0.key < $1.key }) {
+                    let counts = Dictionary(grouping: cells, by: \.outcome).mapValues(\.count)
+                    let mean = Double(cells.reduce(0) { $0 + $1.pulses }) / Double(cells.count)
+                    let summary = CellOutcome.allCases.map { "\(counts[$0.rawValue] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
+                    print("  tile \(tile)      \(cells.count) cells: \(summary); " + String(format: "%.2f pulses per cell", mean))
+                }
+            }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export",
+            abstract: "Export a run's conductance map (the shadow map, or the last full reads) as .npy or .csv, or its per-cell outcomes as CSV.",
+            discussion: """
+                The map is siemens, tiles stacked vertically in tile order. With --cells the CSV has \
+                one line per cell: tile,row,column,target_siemens,final_siemens,outcome,pulses.
+
+                Examples:
+                  xbar runs export 3 --format npy --out shadow.npy
+                  xbar runs export 3 --format csv --cells --out cells.csv
+                """)
+
+        enum Format: String, ExpressibleByArgument, CaseIterable { case csv, npy }
+
+        @OptionGroup var storeOptions: StoreOptions
+        @Argument(help: "Run id (see `xbar runs list`).")
+        var runID: Int64
+        @Option(help: "csv or npy.")
+        var format: Format
+        @Option(help: "Output file.")
+        var out: String
+        @Flag(help: "Export per-cell outcomes (CSV only) instead of the map.")
+        var cells = false
+
+        func validate() throws {
+            if cells && format != .csv { throw ValidationError("--cells exports a CSV table; use --format csv") }
+        }
+
+        func run() throws {
+            let store = try storeOptions.open()
+            _ = try store.run(runID)
+            if cells {
+                let outcomes = try store.outcomes(run: runID)
+                guard !outcomes.isEmpty else { throw ValidationError("run \(runID) has no per-cell outcomes (only program runs do)") }
+                var text = "tile,row,column,target_siemens,final_siemens,outcome,pulses\n"
+                for o in outcomes {
+                    text += "\(o.tile),\(o.row),\(o.column),\(o.targetSiemens),\(o.finalSiemens),\(o.outcome),\(o.pulses)\n"
+                }
+                try text.write(toFile: out, atomically: true, encoding: .utf8)
+                print("wrote \(outcomes.count) cells of run \(runID) to \(out)")
+                return
+            }
+            var tiles: [Int: ConductanceMap] = [:]
+            for (index, t) in try store.shadowMap(run: runID).tiles {
+                tiles[index] = ConductanceMap(rows: t.rows, columns: t.columns, siemens: t.siemens)
+            }
+            if tiles.isEmpty {
+                for entry in try store.journal(run: runID) where entry.state == .done {
+                    if case let .read(tile, nil, rows, columns, _, _) = entry.operation {
+                        tiles[tile] = ConductanceMap(rows: rows, columns: columns, siemens: entry.measuredSiemens)
+                    }
+                }
+            }
+            guard !tiles.isEmpty else { throw ValidationError("run \(runID) has no shadow map and no completed full-tile reads to export") }
+            let map = ConductanceMap.stacked(tiles.keys.sorted().map { tiles[$0]! })
+            switch format {
+            case .npy: try NPYFile.write(map, path: out)
+            case .csv: try ConductanceCSV.write(map, path: out)
+            }
+            print("wrote the \(map.rows)x\(map.columns) map (siemens, tiles \(tiles.keys.sorted().map(String.init).joined(separator: ", "))) of run \(runID) to \(out)")
+        }
+    }
+}
+
+func timestamp(_ date: Date) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+    return f.string(from: date)
+}
+
+func printTable(_ rows: [[String]]) {
+    guard let first = rows.first else { return }
+    let widths = (0..<first.count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+    for row in rows {
+        print(row.enumerated().map { $0.element.padding(toLength: widths[$0.offset] + 2, withPad: " ", startingAt: 0) }.joined())
+    }
+}
