@@ -5,17 +5,17 @@ struct Xbar: ParsableCommand {
         commandName: "xbar",
         abstract: "Program, read, calibrate and run memristor crossbar test boards.",
         subcommands: [
-            // Each subcommand lives in its own file under Commands/.
-            InstrumentsCommand.self,
-            DevicesCommand.self,
-            IdentifyCommand.self,
-            SimCommand.self,
-            PulseCommand.self,
-            CalibrateCommand.self,
-            STMCommand.self,
+            // Each subcommand lives in its own file under Commands/. The lab's jobs come first.
             ProgramCommand.self,
             ReadCommand.self,
+            CalibrateCommand.self,
+            STMCommand.self,
             RunsCommand.self,
+            PulseCommand.self,
+            IdentifyCommand.self,
+            DevicesCommand.self,
+            InstrumentsCommand.self,
+            SimCommand.self,
         ])
 }
 Xbar.main()

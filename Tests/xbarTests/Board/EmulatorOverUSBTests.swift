@@ -26,20 +26,36 @@ struct EmulatorOverUSBTests {
         ] + extra + ["--", "/bin/sh", "-c", commands.joined(separator: " && ")], limit: .seconds(120))
     }
 
-    @Test("IDENTIFY and PULSE reach the emulator through real libusb and an emulated USB device")
-    func identifyAndPulse() throws {
+    @Test("IDENTIFY, PULSE and READ reach the emulator through real libusb and an emulated USB device")
+    func identifyPulseRead() throws {
         let emulator = try BoardEmulatorProcess(instrument: "usb-4x64")
         let board = ["--board", "usb:1209:58BA:XB0042", "--instrument", "usb-4x64"]
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xbar-usb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let map = folder.appendingPathComponent("tile1.npy").path
         guard let run = try runThroughUSB([
             ["identify"] + board,
             ["pulse"] + board + ["--tile", "1", "--cells", "row:2", "--volts", "2.0", "--width", "1e-6"],
             ["pulse"] + board + ["--tile", "1", "--cells", "2,7", "--volts=-2.2", "--width", "1e-6"],
+            ["read"] + board + ["--tile", "1", "--averages", "8", "--out", map, "--store", folder.appendingPathComponent("lab.sqlite").path],
         ], emulator: emulator) else { return }
         #expect(run.status == 0, "\(run.standardOutput)\n\(run.standardError)")
         #expect(run.standardOutput.contains("board          usb:1209:58BA:XB0042"))
         #expect(run.standardOutput.contains("instrument     matches usb-4x64"))
         #expect(run.standardOutput.contains("applied 64 cell-pulses of 2.0 V"))
         #expect(run.standardOutput.contains("applied 1 cell-pulses of -2.2 V"))
+        #expect(run.standardOutput.contains("read 64x64 cells"))
+        // The SET row (2 V is 1 V of overdrive, about 15 % of the range per pulse) must read well
+        // above the untouched rows, which sit at their Gmin of 1-2 uS; NumPy reads the map.
+        let check = try runChild("/usr/bin/env", ["python3", "-c", """
+            import sys, numpy as np
+            m = np.load(sys.argv[1])
+            others = np.median(np.delete(m, 2, axis=0))
+            print(m.shape, np.median(m[2]), others)
+            sys.exit(0 if m.shape == (64, 64) and np.median(m[2]) > 3 * others else 1)
+            """, map])
+        #expect(check.status == 0, "\(check.standardOutput) \(check.standardError)")
         let (status, log) = emulator.stop()
         #expect(status == 0)
         // Three sessions: each opens with STATUS and IDENTIFY; two pulses ran once each.
