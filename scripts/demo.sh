@@ -1,6 +1,66 @@
 #!/usr/bin/env bash
-# The main job on the simulated board.
+# The main job on the simulated board, the way a lab runs it on hardware: the board emulator
+# runs as its own process behind a pseudo-terminal (a real serial device), and every step talks
+# to it through the serial transport and wire protocol v1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(swift build -c release --show-bin-path)
-"$bin/xbar" --help
+xbar() { "$bin/xbar" "$@"; }
+step() { printf '\n==> %s\n' "$*"; }
+
+work=$(mktemp -d /tmp/xbarlab-demo.XXXXXX)
+store="$work/lab.sqlite"
+board="serial:$work/board"
+instrument=usb-4x64
+
+step "Board types in instruments/"
+xbar instruments
+
+step "Start the simulated $instrument board behind a pseudo-terminal ($work/board)"
+"$bin/xbar" sim --instrument "$instrument" --pty --link "$work/board" --seed 2026 >"$work/sim.out" 2>"$work/sim.err" &
+sim=$!
+cleanup() {
+    kill "$sim" 2>/dev/null || true
+    wait "$sim" 2>/dev/null || true
+    cat "$work/sim.err"
+    rm -rf "$work"
+}
+trap cleanup EXIT
+for _ in $(seq 100); do [ -e "$work/board" ] && break; sleep 0.05; done
+
+step "Who is on the line"
+xbar identify --board "$board" --instrument "$instrument"
+
+model=examples/event_digits_event_ssm_int8.safetensors
+data=examples/event_digits_test.safetensors
+if xbar help infer >/dev/null 2>&1; then
+    step "Map the event-digits SSM's weights onto the tiles as conductance targets"
+    xbar infer map --model "$model" --instrument "$instrument" --out "$work/weights.npy"
+    target="$work/weights.npy"
+else
+    step "Write a random conductance target for tile 0 (model mapping is not in this build)"
+    python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.random.default_rng(1).uniform(5e-6, 60e-6, (64, 64)))" "$work/target.npy"
+    target="$work/target.npy"
+fi
+
+step "Write-verify the targets (adaptive algorithm), every batch logged in $store"
+xbar program --board "$board" --instrument "$instrument" --target "$target" --store "$store"
+
+step "The run store"
+xbar runs list --store "$store"
+xbar runs show 1 --store "$store"
+xbar runs export 1 --format npy --out "$work/shadow.npy" --store "$store"
+
+step "Read the array back"
+xbar read --board "$board" --instrument "$instrument" --tile 0 --averages 16 --out "$work/tile0.npy" --store "$store"
+
+if xbar help infer >/dev/null 2>&1; then
+    step "Chip-in-loop inference on the programmed board vs the digital reference"
+    xbar infer run --model "$model" --data "$data" --board "$board" --instrument "$instrument" --limit 100
+fi
+
+step "Calibrate the device model from measurements (a small sample)"
+xbar calibrate --board "$board" --instrument "$instrument" --cells 16 --nodes 0:0-31 --out "$work/calibration.json" --store "$store"
+
+step "The calibrated model as the simulated board"
+xbar identify --board sim --instrument "$instrument" --calibration "$work/calibration.json"
