@@ -156,14 +156,13 @@ public final class SimulatedBoard: Board {
         return reply
     }
 
-    /// The IDENTIFY answer, built from the instrument.
+    /// The IDENTIFY answer: what a board of the instrument's type reports, with every optional
+    /// capability, since the simulation implements them all.
     public var identity: BoardIdentity {
-        BoardIdentity(protocolVersion: 1, model: instrument.model, serialNumber: serialNumber,
-                      firmwareVersion: "simulated-1",
-                      capabilities: [.halfVoltageScheme, .thirdVoltageScheme, .mvm, .mvmPulseWidth,
-                                     .readTrain, .play, .pulseBatch],
-                      maxPayloadBytes: UInt32(Self.maxPayloadBytes), replyCacheDepth: UInt16(Self.replyCacheDepth),
-                      adc: instrument.adc, dac: instrument.dac, limits: instrument.limits, tiles: instrument.tiles)
+        var id = instrument.identity(serialNumber: serialNumber, firmwareVersion: "simulated-1")
+        id.capabilities.formUnion([.halfVoltageScheme, .thirdVoltageScheme, .mvm, .mvmPulseWidth,
+                                   .readTrain, .play, .pulseBatch])
+        return id
     }
 
     func status() -> BoardStatus {
