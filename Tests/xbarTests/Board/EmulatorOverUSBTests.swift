@@ -77,3 +77,25 @@ struct EmulatorOverUSBTests {
         #expect(text.lowercased().contains("no device") || text.lowercased().contains("disconnected") || text.contains("not found"), "\(text)")
     }
 }
+
+@Suite("--board auto")
+struct AutomaticBoardTests {
+    @Test("--board auto finds the USB board that matches the instrument's VID and PID")
+    func findsUSBBoard() throws {
+        let emulator = try BoardEmulatorProcess(instrument: "usb-4x64")
+        guard let run = try EmulatorOverUSBTests().runThroughUSB([
+            ["identify", "--board", "auto", "--instrument", "usb-4x64"],
+        ], emulator: emulator) else { return }
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardError.contains("--board auto: found usb:1209:58BA:XB0042"), "\(run.standardError)")
+        #expect(run.standardOutput.contains("board          usb:1209:58BA:XB0042"))
+    }
+
+    @Test("--board auto without a board falls back to the simulated board and says so loudly")
+    func fallsBack() throws {
+        let run = try runChild(try TestPrograms.xbar(), ["identify", "--board", "auto", "--instrument", "usb-4x64"])
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardError.contains("NO usb-4x64 BOARD FOUND; USING THE SIMULATED BOARD"), "\(run.standardError)")
+        #expect(run.standardOutput.contains("board          simulated"))
+    }
+}
