@@ -43,6 +43,13 @@ struct CalibrateCommandTests {
         // Header, then 2 points x 4 nodes x 20 reads, plus the settle reads of the reference node.
         #expect(rows.count >= 1 + 2 * 4 * 20)
         #expect(rows.first?.hasPrefix("tile,row,column,point") == true)
+        // The stm run keeps the same traces in the store, with the calibration it simulated with.
+        let store = try RunStore(path: directory + "/lab.sqlite")
+        let stmRun = try #require(try store.runs().first { $0.draft.kind == "stm" })
+        #expect(try store.traces(run: stmRun.id).reduce(0) { $0 + $1.conductancesSiemens.count } == rows.count - 1)
+        let calibrateRun = try #require(try store.runs().first { $0.draft.kind == "calibrate" })
+        #expect(stmRun.draft.calibrationID != nil)
+        #expect(stmRun.draft.calibrationID == (try store.calibrations(madeBy: calibrateRun.id).first?.id))
 
         let refused = try runChild(xbar, ["stm", "--board", "sim", "--instrument", "serial-32x32", "--calibration", calibration,
                                           "--nodes", "0:0", "--amplitudes", "1.3", "--widths", "1e-6", "--store", directory + "/lab.sqlite"])
