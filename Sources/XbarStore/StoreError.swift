@@ -6,6 +6,8 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     /// A logged operation is not in the state the caller expected.
     case badOperationState(run: Int64, seq: Int, state: String)
+    /// No calibration with this id in the store at `path`.
+    case unknownCalibration(id: Int64, path: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(path): cannot open the run store (\(reason))"
         case let .badOperationState(run, seq, state):
             return "run \(run): operation \(seq) is \(state), not awaiting a result"
+        case let .unknownCalibration(id, path):
+            return "\(path): no calibration \(id) in this store; `xbar runs show RUN` names a run's calibration"
         }
     }
 }

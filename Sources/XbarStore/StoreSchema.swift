@@ -102,6 +102,44 @@ enum StoreSchema {
                 );
                 """)
         }
+        m.registerMigration("v2: STM traces, pulse-response curves, calibration files") { db in
+            try db.execute(sql: """
+                ALTER TABLE calibrations ADD COLUMN instrument_digest TEXT;
+                ALTER TABLE calibrations ADD COLUMN format_version INTEGER;
+                ALTER TABLE calibrations ADD COLUMN run_id INTEGER REFERENCES runs(id);
+                CREATE INDEX calibrations_by_digest ON calibrations(digest);
+                -- One row per board-timed read train; times in nanoseconds of board time.
+                CREATE TABLE stm_traces (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    idx INTEGER NOT NULL,
+                    tile INTEGER NOT NULL,
+                    "row" INTEGER NOT NULL,
+                    "column" INTEGER NOT NULL,
+                    point INTEGER NOT NULL,
+                    repetition INTEGER NOT NULL,
+                    amplitude_volts DOUBLE,
+                    width_seconds DOUBLE,
+                    pulse_count INTEGER NOT NULL,
+                    pulse_end_ns INTEGER,
+                    pulse_times_ns BLOB NOT NULL,
+                    timestamps_ns BLOB NOT NULL,
+                    siemens BLOB NOT NULL,
+                    PRIMARY KEY (run_id, idx)
+                );
+                CREATE TABLE pulse_responses (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    idx INTEGER NOT NULL,
+                    tile INTEGER NOT NULL,
+                    "row" INTEGER NOT NULL,
+                    "column" INTEGER NOT NULL,
+                    polarity TEXT NOT NULL,
+                    amplitude_volts DOUBLE NOT NULL,
+                    width_seconds DOUBLE NOT NULL,
+                    siemens BLOB NOT NULL,
+                    PRIMARY KEY (run_id, idx)
+                );
+                """)
+        }
         return m
     }
 }

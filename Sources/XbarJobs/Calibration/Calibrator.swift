@@ -4,12 +4,11 @@ import XbarDevice
 import XbarInstrument
 import XbarWire
 
-/// Where a calibration's measurements and result are recorded (the run store).
+/// Where a calibration's measurements are recorded (a run of the run store), before fitting,
+/// so a failed fit loses no measurement.
 public protocol CalibrationRecorder {
-    /// Records the STM traces of a run.
-    func record(traces: [STMTrace], runID: String?) throws
-    /// Records a finished calibration and where its file was written.
-    func record(calibration: CalibrationFile, path: String?) throws
+    /// Records everything measured: STM read trains and pulse-response curves.
+    func record(_ measurements: CalibrationMeasurements) throws
 }
 
 /// Calibrates a board's device model: runs a ``CalibrationPlan`` on a ``Board`` and fits
@@ -97,11 +96,13 @@ public struct Calibrator {
                                notMeasured: notMeasured, cells: cells, nodes: nodes, timeConstantGroups: groups, heldOut: held)
     }
 
-    /// Measures, fits and records.
+    /// Measures, records the measurements, and fits them.
+    ///
+    /// - Parameter runID: the run the measurements belong to; the file names it.
     public func calibrate(on board: any Board, recorder: (any CalibrationRecorder)? = nil, runID: String? = nil,
                           progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> (CalibrationFile, CalibrationMeasurements) {
         let measurements = try measure(on: board, progress: progress)
-        try recorder?.record(traces: measurements.stmTraces, runID: runID)
+        try recorder?.record(measurements)
         progress(.fitting, 0, 1)
         let file = try fit(measurements, backend: board.backendDescription, runID: runID)
         progress(.fitting, 1, 1)

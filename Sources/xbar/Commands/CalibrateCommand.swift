@@ -4,6 +4,7 @@ import XbarBoard
 import XbarDevice
 import XbarInstrument
 import XbarJobs
+import XbarStore
 
 /// `xbar calibrate`: measure a board's devices, fit their model, write a calibration file.
 struct CalibrateCommand: ParsableCommand {
@@ -21,6 +22,11 @@ struct CalibrateCommand: ParsableCommand {
             the node's volatile range) is printed and stored. STM time constants are reported per \
             node and in --tau-groups groups (optimal 1-D k-means on log tau).
 
+            The measurements (STM read trains, pulse-response curves) are stored in a run of kind \
+            "calibrate" in the run store, and the written file is registered there with its \
+            content digest; the file names its run (`xbar runs show RUN`, \
+            `xbar runs export RUN --format csv --out traces.csv`).
+
             Units: volts, seconds, siemens. The file is JSON or YAML by the extension of --out; \
             use it with `--board sim --calibration FILE`.
 
@@ -29,6 +35,7 @@ struct CalibrateCommand: ParsableCommand {
             """)
 
     @OptionGroup var board: BoardOptions
+    @OptionGroup var storeOptions: StoreOptions
 
     @Option(help: "Calibration file to write (.json, .yaml or .yml).")
     var out: String
@@ -55,6 +62,7 @@ struct CalibrateCommand: ParsableCommand {
     }
 
     func run() throws {
+        let store = try storeOptions.open()
         let (target, instrument) = try board.openBoard()
         let plan: CalibrationPlan
         do {
@@ -69,22 +77,36 @@ struct CalibrateCommand: ParsableCommand {
             print("plan: \(s.nodes.count) STM nodes on tile \(s.tile), \(s.points.count) sweep points x \(s.repetitions) repetitions, "
                   + "\(s.readCount) reads every \(format(s.intervalSeconds)) s, settle \(format(s.settleSeconds)) s")
         }
+        let id = try store.startRun(try RunDraft.started(kind: "calibrate", board: target, options: board, instrument: instrument,
+                                                         store: store, arguments: [
+                                                             "out": out, "cells": String(cells), "nodes": nodes.map(String.init) ?? "all",
+                                                             "tau_groups": String(tauGroups), "stm_repetitions": String(stmRepetitions)]))
+        print("run \(id): calibrating, store \(store.path)")
         let calibrator = Calibrator(instrument: instrument, plan: plan)
         let started = Date()
         var lastStage = ""
-        let (file, measurements) = try calibrator.calibrate(on: target) { stage, done, total in
-            // One line per stage and at its end; the curves stage reports per condition.
-            if stage.rawValue != lastStage || done == total {
-                lastStage = stage.rawValue
-                print("  \(stage.rawValue): \(done)/\(total)")
+        do {
+            let (file, measurements) = try calibrator.calibrate(on: target, recorder: StoreCalibrationRecorder(store: store, runID: id),
+                                                                runID: String(id)) { stage, done, total in
+                // One line per stage and at its end; the curves stage reports per condition.
+                if stage.rawValue != lastStage || done == total {
+                    lastStage = stage.rawValue
+                    print("  \(stage.rawValue): \(done)/\(total)")
+                }
             }
+            try file.save(path: out)
+            let calibrationID = try store.registerCalibrationFile(path: out, runID: id)
+            if let tracesCSV {
+                try measurements.stmTraces.csv().write(toFile: tracesCSV, atomically: true, encoding: .utf8)
+            }
+            try store.finishRun(id, status: .completed)
+            print(CalibrationReport(file: file).text)
+            print("calibrated in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; wrote \(out), "
+                  + "registered as calibration \(calibrationID) of run \(id)")
+        } catch {
+            try? store.finishRun(id, status: .failed, message: "\(error)")
+            throw error
         }
-        try file.save(path: out)
-        if let tracesCSV {
-            try measurements.stmTraces.csv().write(toFile: tracesCSV, atomically: true, encoding: .utf8)
-        }
-        print(CalibrationReport(file: file).text)
-        print("calibrated in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; wrote \(out)")
     }
 }
 

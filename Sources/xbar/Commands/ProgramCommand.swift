@@ -168,7 +168,8 @@ struct ProgramCommand: ParsableCommand {
                 backend: board is SimulatedBoard ? "simulated (seed \(args.seed))" : board.backendDescription,
                 boardModel: identity.model, boardSerial: identity.serialNumber, boardFirmware: identity.firmwareVersion,
                 instrumentName: instrument.name, instrumentVersion: instrument.version,
-                instrumentDigest: instrument.contentDigest, argumentsJSON: json))
+                instrumentDigest: instrument.contentDigest,
+                calibrationID: try args.calibration.map { try store.registerCalibrationFile(path: $0) }, argumentsJSON: json))
             for (info, siemens) in targets.tiles {
                 try store.saveTargets(run: id, tile: Int(info.index), rows: Int(info.rows), columns: Int(info.columns), siemens: siemens)
             }

@@ -52,11 +52,8 @@ struct ReadCommand: ParsableCommand {
         guard mismatches.isEmpty else { throw BoardError.identityMismatch(mismatches.joined(separator: "; ")) }
         let volts = readVolts ?? instrument.defaultReadVolts
         let arguments = ["tile": tile.map(String.init) ?? "all", "averages": String(averages), "read_volts": String(volts), "out": out]
-        let id = try store.startRun(RunDraft(
-            kind: "read", user: RunDraft.currentUser, backend: board is SimulatedBoard ? "simulated (seed \(boardOptions.simulation.seed))" : board.backendDescription,
-            boardModel: identity.model, boardSerial: identity.serialNumber, boardFirmware: identity.firmwareVersion,
-            instrumentName: instrument.name, instrumentVersion: instrument.version, instrumentDigest: instrument.contentDigest,
-            argumentsJSON: String(decoding: try JSONEncoder().encode(arguments), as: UTF8.self)))
+        let id = try store.startRun(try RunDraft.started(kind: "read", board: board, options: boardOptions, instrument: instrument,
+                                                         store: store, arguments: arguments))
         let reader = ConductanceReader(instrument: instrument,
                                        runner: OperationRunner(board: board, journal: StoreJournal(store: store, runID: id)))
         do {

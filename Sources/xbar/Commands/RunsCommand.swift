@@ -60,7 +60,10 @@ extension RunsCommand {
             print("  backend     \(r.draft.backend)")
             print("  board       \(r.draft.boardModel ?? "-") serial \(r.draft.boardSerial ?? "-") firmware \(r.draft.boardFirmware ?? "-")")
             print("  instrument  \(r.draft.instrumentName ?? "-") version \(r.draft.instrumentVersion ?? "-") digest \(r.draft.instrumentDigest ?? "-")")
-            if let c = r.draft.calibrationID { print("  calibration \(c)") }
+            if let c = r.draft.calibrationID {
+                let used = try? store.calibration(c)
+                print("  calibration \(c)" + (used.map { ": \($0.path ?? "(no path)") digest \($0.contentDigest.prefix(16))" } ?? ""))
+            }
             print("  arguments   \(r.draft.argumentsJSON)")
             if let m = r.message { print("  message     \(m)") }
             let journal = try store.journal(run: runID)
@@ -68,6 +71,30 @@ extension RunsCommand {
             print("  operations  \(journal.count) logged: \(byState[.done] ?? 0) done, \(byState[.intent] ?? 0) awaiting a result, \(byState[.inDoubt] ?? 0) in doubt")
             let pulses = try store.pulseCounts(run: runID)
             print("  pulses      \(pulses[.done] ?? 0) applied, \((pulses[.intent] ?? 0) + (pulses[.inDoubt] ?? 0)) in doubt")
+            let traces = try store.traces(run: runID)
+            if !traces.isEmpty {
+                let nodes = Set(traces.map { [$0.tile, $0.row, $0.column] }).count
+                let points = Set(traces.filter { $0.point >= 0 }.map(\.point)).count
+                let reads = traces.reduce(0) { $0 + $1.conductancesSiemens.count }
+                print("  STM traces  \(traces.count) read trains of \(nodes) nodes, \(points) sweep points, \(reads) reads")
+            }
+            let curves = try store.pulseResponses(run: runID)
+            if !curves.isEmpty {
+                let cells = Set(curves.map { [$0.tile, $0.row, $0.column] }).count
+                let byPolarity = Dictionary(grouping: curves, by: \.polarity)
+                let conditions = byPolarity.keys.sorted().map { polarity in
+                    let list = byPolarity[polarity]!
+                    let amplitudes = Set(list.map { "\(format($0.amplitudeVolts)) V x \(format($0.widthSeconds)) s" }).count
+                    return "\(list.count) \(polarity) at \(amplitudes) conditions"
+                }.joined(separator: ", ")
+                let pulses = curves.reduce(0) { $0 + max(0, $1.conductancesSiemens.count - 1) }
+                print("  curves      \(curves.count) pulse-response curves of \(cells) cells (\(conditions)), \(pulses) pulses")
+            }
+            for c in try store.calibrations(madeBy: runID) {
+                print("  made        calibration \(c.id): \(c.path ?? "(no path)"), format \(c.formatVersion.map(String.init) ?? "-"), "
+                      + "created \(timestamp(c.createdAt)), digest \(c.contentDigest.prefix(16)), "
+                      + "instrument \(c.instrumentName) digest \(c.instrumentDigest.map { String($0.prefix(16)) } ?? "-")")
+            }
             let outcomes = try store.outcomes(run: runID)
             if !outcomes.isEmpty {
                 for (tile, cells) in Dictionary(grouping: outcomes, by: \.tile).sorted(by: { $0.key < $1.key }) {
@@ -86,11 +113,14 @@ extension RunsCommand {
             abstract: "Export a run's conductance map (the shadow map, or the last full reads) as .npy or .csv, or its per-cell outcomes as CSV.",
             discussion: """
                 The map is siemens, tiles stacked vertically in tile order. With --cells the CSV has \
-                one line per cell: tile,row,column,target_siemens,final_siemens,outcome,pulses.
+                one line per cell: tile,row,column,target_siemens,final_siemens,outcome,pulses. For \
+                an stm or calibrate run, --format csv writes its STM traces, one line per read \
+                (board time in nanoseconds, seconds after the pulse, conductance in siemens).
 
                 Examples:
                   xbar runs export 3 --format npy --out shadow.npy
                   xbar runs export 3 --format csv --cells --out cells.csv
+                  xbar runs export 4 --format csv --out traces.csv
                 """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable { case csv, npy }
@@ -111,7 +141,14 @@ extension RunsCommand {
 
         func run() throws {
             let store = try storeOptions.open()
-            _ = try store.run(runID)
+            let record = try store.run(runID)
+            if format == .csv && !cells && ["stm", "calibrate"].contains(record.draft.kind) {
+                let traces = try store.traces(run: runID)
+                guard !traces.isEmpty else { throw ValidationError("run \(runID) (\(record.draft.kind)) stored no STM traces") }
+                try traces.map(STMTrace.init).csv().write(toFile: out, atomically: true, encoding: .utf8)
+                print("wrote \(traces.count) STM traces (\(traces.reduce(0) { $0 + $1.conductancesSiemens.count }) reads) of run \(runID) to \(out)")
+                return
+            }
             if cells {
                 let outcomes = try store.outcomes(run: runID)
                 guard !outcomes.isEmpty else { throw ValidationError("run \(runID) has no per-cell outcomes (only program runs do)") }

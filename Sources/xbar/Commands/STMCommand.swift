@@ -4,6 +4,7 @@ import XbarBoard
 import XbarDevice
 import XbarInstrument
 import XbarJobs
+import XbarStore
 import XbarWire
 
 /// `xbar stm`: pulse-based reading of short-term-memory state nodes.
@@ -18,7 +19,8 @@ struct STMCommand: ParsableCommand {
             selected nodes, then read them --reads times every --interval seconds, timed by the \
             board. Traces carry board timestamps (nanoseconds) and conductances (siemens); \
             --csv writes one row per read. Each node's history is then fitted and its decay time \
-            constant printed.
+            constant printed. The traces are stored in a run of kind "stm" in the run store \
+            (`xbar runs export RUN --format csv --out traces.csv`).
 
             Nodes: ROW:COLUMN items separated by commas, ROW:C1-C2 for a range of columns, \
             ROW1:C1-ROW2:C2 for a block, or all.
@@ -29,6 +31,7 @@ struct STMCommand: ParsableCommand {
             """)
 
     @OptionGroup var board: BoardOptions
+    @OptionGroup var storeOptions: StoreOptions
 
     @Option(help: "State tile (default: the instrument's first STM tile).")
     var tile: UInt8?
@@ -64,6 +67,7 @@ struct STMCommand: ParsableCommand {
     var csv: String?
 
     func run() throws {
+        let store = try storeOptions.open()
         let (target, instrument) = try board.openBoard()
         let device = try board.simulation.deviceParameters(for: instrument)
         guard let info = tile.map({ instrument.tile($0) }) ?? instrument.stateTiles.first else {
@@ -82,9 +86,23 @@ struct STMCommand: ParsableCommand {
                              scheme: instrument.defaultBiasScheme)
         do { try sweep.validate(against: instrument.limits, tile: info) } catch { throw ValidationError("\(error)") }
         let payload = Int(try target.identify().maxPayloadBytes)
-        let traces = try sweep.run(on: target, limits: instrument.limits, tile: info, maxPayloadBytes: payload) { done, total in
-            if done == total || done % max(1, total / 10) == 0 { print("  sweep point \(done)/\(total)") }
+        let id = try store.startRun(try RunDraft.started(
+            kind: "stm", board: target, options: board, instrument: instrument, store: store,
+            arguments: ["tile": String(info.index), "nodes": nodes, "amplitudes": amplitudes, "widths": widths, "reads": String(reads),
+                        "interval": String(interval), "pulses": String(pulses), "repetitions": String(repetitions),
+                        "settle": String(sweep.settleSeconds), "read_volts": String(sweep.readVolts)]))
+        let traces: [STMTrace]
+        do {
+            traces = try sweep.run(on: target, limits: instrument.limits, tile: info, maxPayloadBytes: payload) { done, total in
+                if done == total || done % max(1, total / 10) == 0 { print("  sweep point \(done)/\(total)") }
+            }
+            try store.saveTraces(run: id, traces.map(\.record))
+            try store.finishRun(id, status: .completed)
+        } catch {
+            try? store.finishRun(id, status: .failed, message: "\(error)")
+            throw error
         }
+        print("run \(id): stored \(traces.count) traces in \(store.path)")
         if let csv {
             try traces.csv().write(toFile: csv, atomically: true, encoding: .utf8)
             print("wrote \(traces.count) traces to \(csv)")

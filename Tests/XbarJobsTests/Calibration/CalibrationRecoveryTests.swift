@@ -118,6 +118,11 @@ struct CalibrationRecoveryTests {
         // Step-fraction spreads come from per-cell fits whose own error is close to the device
         // spread, so removing it leaves a noisy difference: over the draws tried they landed
         // between -36 % and +8 % of the truth. Within 50 % is what holds; 20 % does not yet.
+        // On this draw the per-cell step fractions are off by 21 % (SET) and 17 % (RESET) RMS
+        // against a 23-24 % device spread, the fit's own sigmas claim about 15 %, and the
+        // estimate lands at -36 % (SET) and +8 % (RESET). Twice as many pulses per curve does
+        // not shrink the per-cell error (the switching-law fit's normalised RMS rises from 1.2
+        // to 1.8: the rates misfit the law, the data volume is not what limits it).
         #expect(relativeError(nv.setStepFraction.spread, sampleSpread(set)) < 0.5)
         #expect(relativeError(nv.resetStepFraction.spread, sampleSpread(reset)) < 0.5)
         withKnownIssue("step-fraction and RESET-threshold spreads are not yet reliably within 20 %", isIntermittent: true) {

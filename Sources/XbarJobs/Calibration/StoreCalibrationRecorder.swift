@@ -1,0 +1,49 @@
+import Foundation
+import XbarDevice
+import XbarStore
+
+/// Records a calibration's measurements in a run of the run store: the STM read trains and
+/// the pulse-response curves, so the fit can be redone or checked later.
+public final class StoreCalibrationRecorder: CalibrationRecorder {
+    public let store: RunStore
+    public let runID: Int64
+
+    public init(store: RunStore, runID: Int64) {
+        self.store = store
+        self.runID = runID
+    }
+
+    public func record(_ measurements: CalibrationMeasurements) throws {
+        try store.saveTraces(run: runID, measurements.stmTraces.map(\.record))
+        var curves: [PulseResponseRecord] = []
+        for cell in measurements.nonVolatile {
+            for c in cell.setCurves + cell.resetCurves {
+                curves.append(PulseResponseRecord(tile: Int(cell.tile), row: Int(cell.cell.row), column: Int(cell.cell.column),
+                                                  polarity: c.polarity.rawValue, amplitudeVolts: c.amplitudeVolts,
+                                                  widthSeconds: c.widthSeconds, conductancesSiemens: c.conductancesSiemens))
+            }
+        }
+        try store.savePulseResponses(run: runID, curves)
+    }
+}
+
+extension RunStore {
+    /// Registers the calibration file at `path` (reading and checking it) and returns its id;
+    /// the same content registered before keeps its id.
+    ///
+    /// - Parameter runID: the run that measured it, when known.
+    /// - Throws: ``CalibrationFileError`` when the file is unreadable or not a calibration.
+    public func registerCalibrationFile(path: String, runID: Int64? = nil) throws -> Int64 {
+        let file = try CalibrationFile.load(path: path)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CalibrationFileError.unreadable(path: path, reason: "vanished while reading")
+        }
+        let formatter = ISO8601DateFormatter()
+        let created = formatter.date(from: file.createdAt) ?? Date()
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        return try registerCalibration(path: absolute, contentDigest: SHA256.hex([UInt8](data)),
+                                       content: String(decoding: data, as: UTF8.self), instrumentName: file.instrument.name,
+                                       instrumentDigest: file.instrument.digest, formatVersion: file.formatVersion,
+                                       createdAt: created, runID: runID ?? file.runID.flatMap { Int64($0) })
+    }
+}
