@@ -4,7 +4,7 @@
 # to it through the serial transport and wire protocol v1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=$(swift build -c release --show-bin-path)
+bin=$(swift build -c "${CONFIGURATION:-release}" --show-bin-path)
 xbar() { "$bin/xbar" "$@"; }
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -33,18 +33,20 @@ xbar identify --board "$board" --instrument "$instrument"
 
 model=examples/event_digits_event_ssm_int8.safetensors
 data=examples/event_digits_test.safetensors
-if xbar help infer >/dev/null 2>&1; then
+if xbar --help | grep -q "^  infer "; then
     step "Map the event-digits SSM's weights onto the tiles as conductance targets"
     xbar infer map --model "$model" --instrument "$instrument" --out "$work/weights.npy"
     target="$work/weights.npy"
+    tile=()
 else
     step "Write a random conductance target for tile 0 (model mapping is not in this build)"
     python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.random.default_rng(1).uniform(5e-6, 60e-6, (64, 64)))" "$work/target.npy"
     target="$work/target.npy"
+    tile=(--tile 0)
 fi
 
 step "Write-verify the targets (adaptive algorithm), every batch logged in $store"
-xbar program --board "$board" --instrument "$instrument" --target "$target" --store "$store"
+xbar program --board "$board" --instrument "$instrument" --target "$target" "${tile[@]}" --store "$store"
 
 step "The run store"
 xbar runs list --store "$store"
@@ -54,13 +56,14 @@ xbar runs export 1 --format npy --out "$work/shadow.npy" --store "$store"
 step "Read the array back"
 xbar read --board "$board" --instrument "$instrument" --tile 0 --averages 16 --out "$work/tile0.npy" --store "$store"
 
-if xbar help infer >/dev/null 2>&1; then
+if xbar --help | grep -q "^  infer "; then
     step "Chip-in-loop inference on the programmed board vs the digital reference"
     xbar infer run --model "$model" --data "$data" --board "$board" --instrument "$instrument" --limit 100
 fi
 
 step "Calibrate the device model from measurements (a small sample)"
-xbar calibrate --board "$board" --instrument "$instrument" --cells 16 --nodes 0:0-31 --out "$work/calibration.json" --store "$store"
+xbar calibrate --board "$board" --instrument "$instrument" --cells 16 --nodes 32 --out "$work/calibration.json" --store "$store"
 
-step "The calibrated model as the simulated board"
-xbar identify --board sim --instrument "$instrument" --calibration "$work/calibration.json"
+step "The calibrated model stands in for the board: the same job on the simulated board"
+xbar program --board sim --instrument "$instrument" --calibration "$work/calibration.json" --target "$target" "${tile[@]}" --store "$store"
+xbar runs list --store "$store"

@@ -44,8 +44,13 @@ public struct RunDraft: Sendable, Hashable {
         self.argumentsJSON = argumentsJSON
     }
 
-    /// The login name of whoever runs this process (`$USER`), or "unknown".
-    public static var currentUser: String { ProcessInfo.processInfo.environment["USER"] ?? "unknown" }
+    /// The login name of whoever runs this process (`$USER`, else the account of the user id).
+    public static var currentUser: String {
+        if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return user }
+        // Services and containers often run without USER; the account name is still known.
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid \(getuid())"
+    }
 }
 
 /// A run as stored.
