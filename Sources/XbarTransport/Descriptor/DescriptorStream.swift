@@ -15,9 +15,7 @@ final class DescriptorStream: @unchecked Sendable {
     private let wakeReader: Int32
     private let wakeWriter: Int32
     private let beforeClose: @Sendable (Int32) -> Void
-    private let state = NSCondition()
-    private var closed = false
-    private var operationsInProgress = 0
+    private let gate = OperationGate(closedReason: "the port was closed on this side")
 
     /// Takes ownership of `fd` and makes it non-blocking. `beforeClose` runs once, just before the
     /// descriptor is closed (to drop a lock, remove a link).
@@ -48,20 +46,7 @@ final class DescriptorStream: @unchecked Sendable {
     private func withDescriptor<T>(_ operation: String, _ body: (Int32) throws(TransportError) -> T)
         throws(TransportError) -> T
     {
-        state.lock()
-        if closed {
-            state.unlock()
-            throw .disconnected(operation: operation, reason: "the port was closed on this side", cause: nil)
-        }
-        operationsInProgress += 1
-        state.unlock()
-        defer {
-            state.lock()
-            operationsInProgress -= 1
-            state.broadcast()
-            state.unlock()
-        }
-        return try body(fd)
+        try gate.run(operation) { () throws(TransportError) in try body(fd) }
     }
 
     /// Waits until `fd` is ready for `events`, the deadline passes (returns false), or `close()`
@@ -80,7 +65,7 @@ final class DescriptorStream: @unchecked Sendable {
                 throw .system(.posix(errno, operation))
             }
             if fds[1].revents != 0 {
-                throw .disconnected(operation: operation, reason: "the port was closed on this side", cause: nil)
+                throw gate.closedError(operation)
             }
             if fds[0].revents & Int16(POLLNVAL) != 0 {
                 throw .disconnected(operation: operation, reason: "the descriptor is no longer valid", cause: nil)
@@ -152,16 +137,11 @@ final class DescriptorStream: @unchecked Sendable {
 
     /// Closes the descriptor once no operation uses it; wakes operations waiting in `poll`.
     func close() {
-        state.lock()
-        if closed {
-            state.unlock()
-            return
-        }
-        closed = true
-        var byte: UInt8 = 1
-        _ = Glibc.write(wakeWriter, &byte, 1)
-        while operationsInProgress > 0 { state.wait() }
-        state.unlock()
+        let wakeWriter = self.wakeWriter
+        guard gate.close(waking: {
+            var byte: UInt8 = 1
+            _ = Glibc.write(wakeWriter, &byte, 1)
+        }) else { return }
         beforeClose(fd)
         Glibc.close(fd)
         Glibc.close(wakeReader)

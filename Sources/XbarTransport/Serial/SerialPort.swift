@@ -12,9 +12,7 @@ public final class SerialPort: ByteTransport, @unchecked Sendable {
     public let path: String
     public let configuration: SerialConfiguration
     private let port: OpaquePointer
-    private let state = NSCondition()
-    private var closed = false
-    private var operationsInProgress = 0
+    private let gate = OperationGate(closedReason: "the port was closed on this side")
     private static let waitSlice: Duration = .milliseconds(100)
 
     /// Opens `path` read-write and applies the line settings.
@@ -66,23 +64,10 @@ public final class SerialPort: ByteTransport, @unchecked Sendable {
     public var description: String { "serial port \(path) (libserialport, \(configuration))" }
 
     private func withPort<T>(_ operation: String, _ body: () throws(TransportError) -> T) throws(TransportError) -> T {
-        state.lock()
-        if closed {
-            state.unlock()
-            throw .disconnected(operation: operation, reason: "the port was closed on this side", cause: nil)
-        }
-        operationsInProgress += 1
-        state.unlock()
-        defer {
-            state.lock()
-            operationsInProgress -= 1
-            state.broadcast()
-            state.unlock()
-        }
-        return try body()
+        try gate.run(operation, body)
     }
 
-    private var isClosed: Bool { state.withLock { closed } }
+    private var isClosed: Bool { gate.isClosed }
 
     /// Milliseconds for the next wait: the rest of the deadline, at most one slice, at least 1
     /// (libserialport reads 0 as "wait forever").
@@ -98,7 +83,7 @@ public final class SerialPort: ByteTransport, @unchecked Sendable {
             var written = 0
             while written < bytes.count {
                 if isClosed {
-                    throw .disconnected(operation: operation, reason: "the port was closed on this side", cause: nil)
+                    throw gate.closedError(operation)
                 }
                 let count = bytes.withUnsafeBytes {
                     sp_blocking_write(port, $0.baseAddress! + written, bytes.count - written, nextWait(until: deadline))
@@ -120,7 +105,7 @@ public final class SerialPort: ByteTransport, @unchecked Sendable {
             var buffer = [UInt8](repeating: 0, count: maxBytes)
             while true {
                 if isClosed {
-                    throw .disconnected(operation: operation, reason: "the port was closed on this side", cause: nil)
+                    throw gate.closedError(operation)
                 }
                 let count = buffer.withUnsafeMutableBytes {
                     sp_blocking_read_next(port, $0.baseAddress, maxBytes, nextWait(until: deadline))
@@ -142,14 +127,7 @@ public final class SerialPort: ByteTransport, @unchecked Sendable {
     /// Waits for reads and writes in progress to leave (at most one wait slice), then closes.
     /// The corresponding C functions are `sp_close` and `sp_free_port`.
     public func close() {
-        state.lock()
-        if closed {
-            state.unlock()
-            return
-        }
-        closed = true
-        while operationsInProgress > 0 { state.wait() }
-        state.unlock()
+        guard gate.close() else { return }
         sp_close(port)
         sp_free_port(port)
     }

@@ -14,9 +14,7 @@ public final class USBBulkTransport: ByteTransport, @unchecked Sendable {
     /// Endpoint addresses, e.g. 0x01 (OUT) and 0x81 (IN).
     public let outEndpoint: UInt8
     public let inEndpoint: UInt8
-    private let state = NSCondition()
-    private var closed = false
-    private var operationsInProgress = 0
+    private let gate = OperationGate(closedReason: "the transport was closed on this side")
     /// Bytes received but not yet returned; touched only under `readLock`.
     private var pending: [UInt8] = []
     private let readLock = NSLock()
@@ -68,25 +66,12 @@ public final class USBBulkTransport: ByteTransport, @unchecked Sendable {
     }
 
     private func withDevice<T>(_ operation: String, _ body: () throws(TransportError) -> T) throws(TransportError) -> T {
-        state.lock()
-        if closed {
-            state.unlock()
-            throw .disconnected(operation: operation, reason: "the transport was closed on this side", cause: nil)
-        }
-        operationsInProgress += 1
-        state.unlock()
-        defer {
-            state.lock()
-            operationsInProgress -= 1
-            state.broadcast()
-            state.unlock()
-        }
-        return try body()
+        try gate.run(operation, body)
     }
 
     private func checkOpen(_ operation: String) throws(TransportError) {
-        if state.withLock({ closed }) {
-            throw .disconnected(operation: operation, reason: "the transport was closed on this side", cause: nil)
+        if gate.isClosed {
+            throw gate.closedError(operation)
         }
     }
 
@@ -160,14 +145,7 @@ public final class USBBulkTransport: ByteTransport, @unchecked Sendable {
     /// Waits for transfers in progress to end (at most one wait slice), releases the interface
     /// and closes the device.
     public func close() {
-        state.lock()
-        if closed {
-            state.unlock()
-            return
-        }
-        closed = true
-        while operationsInProgress > 0 { state.wait() }
-        state.unlock()
+        guard gate.close() else { return }
         device.releaseInterface(interfaceNumber)
         device.close()
     }
