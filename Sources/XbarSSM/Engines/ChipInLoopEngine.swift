@@ -20,16 +20,23 @@ public final class ChipInLoopEngine {
     /// Samples sharing one S4D step's batch of MVMs.
     public var samplesPerBatch: Int
     public var decayOnChip: Bool
+    /// Antithetic dither pairs per product (see ``ChipInLoopBackend``).
+    public var ditherPairs: Int
+    /// Pairs whose programming missed, corrected on the host (see ``PairDefects``).
+    public var defects: PairDefects
 
     /// - Throws: `BoardError` when the board cannot identify itself.
     public init(model: SSMModel, map: WeightMap, board: any Board, instrument: Instrument,
-                samplesPerBatch: Int = 16, decayOnChip: Bool = true) throws {
+                samplesPerBatch: Int = 16, decayOnChip: Bool = true, ditherPairs: Int = 4,
+                defects: PairDefects = PairDefects()) throws {
+        self.defects = defects
         self.model = model
         self.map = map
         self.board = board
         self.instrument = instrument
         self.samplesPerBatch = max(1, samplesPerBatch)
         self.decayOnChip = decayOnChip
+        self.ditherPairs = ditherPairs
         maxPayloadBytes = Int(try board.identify().maxPayloadBytes)
     }
 
@@ -40,7 +47,8 @@ public final class ChipInLoopEngine {
     /// - Throws: `BoardError` when an MVM fails (a fault, a timeout, a lost link).
     public func run(_ samples: [EventSample]) throws -> InferenceRun {
         var backend = ChipInLoopBackend(board: board, model: model, map: map, instrument: instrument,
-                                        maxPayloadBytes: maxPayloadBytes, decayOnChip: decayOnChip)
+                                        maxPayloadBytes: maxPayloadBytes, decayOnChip: decayOnChip,
+                                        ditherPairs: ditherPairs, defects: defects)
         let forward = SSMForward(model: model)
         let clock = ContinuousClock()
         let start = clock.now

@@ -9,12 +9,15 @@ public struct TileProgrammingOutcome: Hashable, Sendable {
     public var cellsInTolerance: Int
     /// Pulses applied over the tile.
     public var pulses: Int
+    /// The conductances the programmer verified last, row-major, siemens (empty when unknown).
+    public var measuredSiemens: [Double]
 
-    public init(tile: UInt8, cells: Int, cellsInTolerance: Int, pulses: Int) {
+    public init(tile: UInt8, cells: Int, cellsInTolerance: Int, pulses: Int, measuredSiemens: [Double] = []) {
         self.tile = tile
         self.cells = cells
         self.cellsInTolerance = cellsInTolerance
         self.pulses = pulses
+        self.measuredSiemens = measuredSiemens
     }
 
     /// Fraction of cells in tolerance.

@@ -45,7 +45,7 @@ struct TestWriteVerify: WeightProgrammer {
         }
         g = try board.readConductances(.tile(tile.index), readVolts: readVolts, averages: Int(averages))
         let ok = zip(g, targetSiemens).filter { abs($0 - $1) <= 2 * toleranceSiemens }.count
-        return TileProgrammingOutcome(tile: tile.index, cells: g.count, cellsInTolerance: ok, pulses: pulses)
+        return TileProgrammingOutcome(tile: tile.index, cells: g.count, cellsInTolerance: ok, pulses: pulses, measuredSiemens: g)
     }
 }
 
