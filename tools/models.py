@@ -173,7 +173,7 @@ def _qa(x, name, hw: HW):
 def event_ssm_forward(p, ch, dt, mask, cfg: EventSSMConfig, hw: HW, key, collect=False):
     acts = {}
     E = qweight8(p["embedding"]) if hw.quant else p["embedding"]
-    h = E[ch]
+    h = E[ch] * mask[..., None]  # padded / dropped events carry no input
     keys = jax.random.split(key, 2 * cfg.n_layers + 1)
     for l in range(cfg.n_layers):
         u = h

@@ -8,6 +8,10 @@ struct XbarBench: ParsableCommand {
         abstract: "Measure XbarLab's speed and quality figures (run in release builds).",
         subcommands: [
             // Each benchmark lives in its own file.
+            LinkBenchmark.self,
+            SimulationBenchmark.self,
+            AllBenchmarks.self,
+            CalibrationBenchmark.self,
         ])
 }
 XbarBench.main()

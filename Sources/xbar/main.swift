@@ -10,6 +10,9 @@ struct Xbar: ParsableCommand {
             DevicesCommand.self,
             IdentifyCommand.self,
             SimCommand.self,
+            PulseCommand.self,
+            CalibrateCommand.self,
+            STMCommand.self,
         ])
 }
 Xbar.main()

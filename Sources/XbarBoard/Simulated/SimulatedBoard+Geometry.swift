@@ -32,6 +32,11 @@ extension SimulatedBoard {
         }
     }
 
+    /// Refuses with the electrical-limit fault found for the request, if any.
+    func pass(_ limits: BoardFault?) throws {
+        if let limits { throw BoardError.fault(limits) }
+    }
+
     /// Refuses a reply that would not fit in one frame.
     func checkReplySize(_ bytes: Int, _ what: String) throws {
         guard bytes <= Self.maxPayloadBytes else {

@@ -7,7 +7,7 @@ extension SimulatedBoard {
     ///
     /// The per-cell read noises of a column are independent Gaussians, so their sum is one
     /// Gaussian of variance `sigma^2 * sum_i (G_ij * V_i)^2`: one normal number per column.
-    func multiply(_ m: MatrixVectorProduct) throws -> Reply {
+    func multiply(_ m: MatrixVectorProduct, limits: BoardFault?) throws -> Reply {
         let tile = try tile(m.tile)
         guard case .nonVolatile(let info, let array) = tile else {
             throw badArgument("MVM needs a non-volatile tile; tile \(m.tile) holds STM nodes")
@@ -20,7 +20,8 @@ extension SimulatedBoard {
             throw badArgument("MVM carries \(m.inputs.count) inputs, not a positive multiple of the input length \(rows)")
         }
         let vectors = m.inputs.count / rows
-        try checkReplySize(16 + 4 * vectors * columns, "MVM of \(vectors) vectors")
+        try checkReplySize(10 + 4 * vectors * columns, "MVM of \(vectors) vectors")
+        try pass(limits)
         if m.encoding == .voltage {
             let fullScale = instrument.dac.fullScaleVolts
             if let k = m.inputs.firstIndex(where: { abs($0) > fullScale }) {

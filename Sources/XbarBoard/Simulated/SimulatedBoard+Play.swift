@@ -3,6 +3,7 @@ import XbarWire
 
 /// A program being uploaded or uploaded in full.
 struct LoadedProgram {
+    var id: UInt16
     var chunkCount: UInt16
     var chunksReceived: UInt16
     var actions: [PlayAction]
@@ -22,17 +23,19 @@ struct ProgramRun {
 }
 
 extension SimulatedBoard {
-    func playLoad(_ l: PlayLoad) throws -> Reply {
+    /// PLAY_LOAD: chunk 0 starts a new upload, replacing the program the board held and its
+    /// results; every further chunk must be the next one of the same program.
+    func playLoad(_ l: PlayLoad, limits: BoardFault?) throws -> Reply {
         guard l.programID != 0 else { throw badArgument("program ID 0 is reserved for \"no program\"") }
         guard l.chunkCount > 0, l.chunkIndex < l.chunkCount else {
             throw badArgument("program \(l.programID): chunk \(l.chunkIndex) of \(l.chunkCount) does not exist")
         }
-        var program: LoadedProgram
+        var upload: LoadedProgram
         if l.chunkIndex == 0 {
-            program = LoadedProgram(chunkCount: l.chunkCount, chunksReceived: 0, actions: [])
+            upload = LoadedProgram(id: l.programID, chunkCount: l.chunkCount, chunksReceived: 0, actions: [])
         } else {
-            guard let loaded = programs[l.programID] else {
-                throw badArgument("program \(l.programID): chunk \(l.chunkIndex) arrived before chunk 0")
+            guard let loaded = program, loaded.id == l.programID, !loaded.isComplete else {
+                throw badArgument("program \(l.programID): chunk \(l.chunkIndex) arrived without chunks 0...\(l.chunkIndex - 1) before it")
             }
             guard loaded.chunkCount == l.chunkCount else {
                 throw badArgument("program \(l.programID): chunk count \(l.chunkCount) differs from the \(loaded.chunkCount) announced")
@@ -40,15 +43,9 @@ extension SimulatedBoard {
             guard loaded.chunksReceived == l.chunkIndex else {
                 throw badArgument("program \(l.programID): expected chunk \(loaded.chunksReceived), got chunk \(l.chunkIndex); chunks load in order")
             }
-            program = loaded
+            upload = loaded
         }
-        let total = program.actions.count + l.actions.count
-        if total > Int(instrument.limits.maxProgramActions) {
-            throw BoardError.fault(BoardFault(code: .outOfLimits, limit: .programLength, value: Float(total),
-                                              limitValue: Float(instrument.limits.maxProgramActions),
-                                              message: "program \(l.programID) of \(total) actions above the limit"))
-        }
-        var previous = program.actions.last?.offsetNanoseconds ?? 0
+        var previous = upload.actions.last?.offsetNanoseconds ?? 0
         for (k, a) in l.actions.enumerated() {
             let tile = try tile(a.tile)
             try check(a.cell, in: tile.info, "program \(l.programID) chunk \(l.chunkIndex) action \(k)")
@@ -57,16 +54,23 @@ extension SimulatedBoard {
             }
             previous = a.offsetNanoseconds
         }
+        let total = upload.actions.count + l.actions.count
+        if total > Int(instrument.limits.maxProgramActions) {
+            throw BoardError.fault(BoardFault(code: .outOfLimits, limit: .programLength, value: Float(total),
+                                              limitValue: Float(instrument.limits.maxProgramActions),
+                                              message: "program \(l.programID) of \(total) actions above the limit"))
+        }
+        try pass(limits)
         clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
-        program.actions += l.actions
-        program.chunksReceived += 1
-        programs[l.programID] = program
-        lastProgramID = l.programID
-        return .playLoaded(programID: l.programID, chunksReceived: program.chunksReceived)
+        if l.chunkIndex == 0 { run = nil }
+        upload.actions += l.actions
+        upload.chunksReceived += 1
+        program = upload
+        return .playLoaded(programID: l.programID, chunksReceived: upload.chunksReceived)
     }
 
     func playStart(_ id: UInt16) throws -> Reply {
-        guard let program = programs[id] else { throw badArgument("program \(id) is not loaded") }
+        guard let program, program.id == id else { throw badArgument("program \(id) is not loaded") }
         guard program.isComplete else {
             throw badArgument("program \(id) is incomplete: \(program.chunksReceived) of \(program.chunkCount) chunks loaded")
         }
@@ -75,7 +79,6 @@ extension SimulatedBoard {
         let reads = program.actions.reduce(0) { n, a in if case .read = a.operation { return n + 1 } else { return n } }
         run = ProgramRun(programID: id, actions: program.actions, startNanoseconds: start)
         run!.results.reserveCapacity(reads)
-        lastProgramID = id
         let started = PlayStarted(programID: id, actionCount: UInt32(program.actions.count), resultCount: UInt32(reads),
                                   startNanoseconds: clock.boardNanoseconds,
                                   durationNanoseconds: program.actions.last?.offsetNanoseconds ?? 0)
@@ -85,7 +88,7 @@ extension SimulatedBoard {
 
     func playFetch(_ f: PlayFetch) throws -> Reply {
         guard let run, run.programID == f.programID else {
-            throw badArgument("program \(f.programID) has not been started since the last RESET")
+            throw badArgument("program \(f.programID) has no results: it has not been started since it was loaded or since the last RESET")
         }
         let available = run.results.count
         guard Int(f.firstResult) <= available else {

@@ -2,9 +2,10 @@ import XbarDevice
 import XbarWire
 
 extension SimulatedBoard {
-    func pulse(_ p: PulseCells) throws -> Reply {
+    func pulse(_ p: PulseCells, limits: BoardFault?) throws -> Reply {
         let tile = try tile(p.cells.tile)
         let selected = try cells(p.cells, of: tile)
+        try pass(limits)
         clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
         let v = Double(p.amplitudeVolts), w = Double(p.widthSeconds)
         let width = w.wholeNanoseconds, gap = timing.pulseGapSeconds.wholeNanoseconds
@@ -20,13 +21,14 @@ extension SimulatedBoard {
                                     complianceHits: UInt32(hits), verifyAmperes: []))
     }
 
-    func pulseBatch(_ b: PulseBatch) throws -> Reply {
+    func pulseBatch(_ b: PulseBatch, limits: BoardFault?) throws -> Reply {
         let tile = try tile(b.tile)
         let info = tile.info
         for (k, p) in b.pulses.enumerated() { try check(p.cell, in: info, "pulse \(k) of the batch") }
         if b.verify != nil {
-            try checkReplySize(24 + 4 * b.pulses.count, "PULSE_BATCH verify of \(b.pulses.count) cells")
+            try checkReplySize(18 + 4 * b.pulses.count, "PULSE_BATCH verify of \(b.pulses.count) cells")
         }
+        try pass(limits)
         clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
         let gap = timing.pulseGapSeconds.wholeNanoseconds
         var hits = 0

@@ -2,10 +2,11 @@ import XbarDevice
 import XbarWire
 
 extension SimulatedBoard {
-    func read(_ r: ReadCells) throws -> Reply {
+    func read(_ r: ReadCells, limits: BoardFault?) throws -> Reply {
         let tile = try tile(r.cells.tile)
         let selected = try cells(r.cells, of: tile)
-        try checkReplySize(16 + 4 * selected.count, "READ of \(selected.count) cells")
+        try checkReplySize(10 + 4 * selected.count, "READ of \(selected.count) cells")
+        try pass(limits)
         clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
         refresh(tile)
         var amperes: [Float] = []
@@ -16,11 +17,16 @@ extension SimulatedBoard {
         return .currents(Currents(boardTimeNanoseconds: clock.boardNanoseconds, amperes: amperes))
     }
 
-    func readTrain(_ t: ReadTrain) throws -> Reply {
+    func readTrain(_ t: ReadTrain, limits: BoardFault?) throws -> Reply {
         let tile = try tile(t.cells.tile)
         let selected = try cells(t.cells, of: tile)
         let count = Int(t.readCount)
-        try checkReplySize(16 + count * (8 + 4 * selected.count), "READ_TRAIN of \(count) reads of \(selected.count) cells")
+        let values = count * selected.count
+        guard values <= Int(UInt16.max) else {
+            throw badArgument("READ_TRAIN of \(count) reads of \(selected.count) cells gives \(values) currents, more than one reply carries (65535)")
+        }
+        try checkReplySize(4 + 8 * count + 4 * values, "READ_TRAIN of \(count) reads of \(selected.count) cells")
+        try pass(limits)
         clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
         if let p = t.pulse {
             // The train's pulse drives every selected cell at once.

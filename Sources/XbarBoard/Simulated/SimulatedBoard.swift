@@ -29,8 +29,9 @@ public final class SimulatedBoard: Board {
     public static let maxPayloadBytes = 65536
     /// Replies kept for retried requests (by a server exposing this board).
     public static let replyCacheDepth = 32
-    /// Most PLAY results one PLAY_FETCH returns: 16 bytes each within the largest payload.
-    public static let maxPlayResultsPerFetch = (maxPayloadBytes - 16) / 16
+    /// Most PLAY results one PLAY_FETCH returns: 16 bytes each after a 9-byte header, within
+    /// the largest payload.
+    public static let maxPlayResultsPerFetch = (maxPayloadBytes - 9) / 16
 
     public let instrument: Instrument
     /// The device model in use: the instrument's defaults or the override given at creation.
@@ -49,15 +50,18 @@ public final class SimulatedBoard: Board {
     /// ADC conversions that saturated at full scale, since creation. Simulation only.
     public internal(set) var adcSaturations: UInt64 = 0
 
-    var clock: BoardClock
+    // The board is driven by one thread at a time and never holds two accesses to these, so
+    // their exclusivity is not checked at run time (the checks would dominate the pulse loop).
+    @exclusivity(unchecked) var clock: BoardClock
     var tiles: [SimulatedTile?]
     /// Cycle-to-cycle noise of pulses.
-    var pulseNoise: Xoshiro256StarStar
+    @exclusivity(unchecked) var pulseNoise: Xoshiro256StarStar
     /// Read noise of reads and MVMs, kept apart so that reading does not change how pulses land.
-    var readNoise: Xoshiro256StarStar
-    var programs: [UInt16: LoadedProgram] = [:]
+    @exclusivity(unchecked) var readNoise: Xoshiro256StarStar
+    /// The one program the board holds (a new upload replaces it).
+    var program: LoadedProgram?
+    /// The started program and its results.
     var run: ProgramRun?
-    var lastProgramID: UInt16 = 0
     let readConverter: UnipolarQuantizer
     let mvmConverter: BipolarQuantizer
     let inputConverter: BipolarQuantizer
@@ -123,17 +127,19 @@ public final class SimulatedBoard: Board {
                 throw BoardError.fault(BoardFault(code: .busy, message: "program \(run.programID) is running; wait for it or ABORT"))
             }
         }
-        if let fault = instrument.limits.check(request) { throw BoardError.fault(fault) }
+        // Geometry is checked before the electrical limits (the protocol's order); each
+        // operation refuses with `limits` after its geometry checks and before changing anything.
+        let limits = instrument.limits.check(request)
         let reply: Reply
         switch request {
         case .identify: reply = .identity(identity)
         case .status: reply = .status(status())
-        case .read(let r): reply = try read(r)
-        case .pulse(let p): reply = try pulse(p)
-        case .pulseBatch(let b): reply = try pulseBatch(b)
-        case .mvm(let m): reply = try multiply(m)
-        case .readTrain(let t): reply = try readTrain(t)
-        case .playLoad(let l): reply = try playLoad(l)
+        case .read(let r): reply = try read(r, limits: limits)
+        case .pulse(let p): reply = try pulse(p, limits: limits)
+        case .pulseBatch(let b): reply = try pulseBatch(b, limits: limits)
+        case .mvm(let m): reply = try multiply(m, limits: limits)
+        case .readTrain(let t): reply = try readTrain(t, limits: limits)
+        case .playLoad(let l): reply = try playLoad(l, limits: limits)
         case .playStart(let id): reply = try playStart(id)
         case .playFetch(let f): reply = try playFetch(f)
         case .abort:
@@ -141,9 +147,8 @@ public final class SimulatedBoard: Board {
             if run != nil { run!.finished = true }
             reply = .done
         case .reset:
-            programs = [:]
+            program = nil
             run = nil
-            lastProgramID = 0
             clock.restart()
             reply = .done
         }
@@ -165,7 +170,7 @@ public final class SimulatedBoard: Board {
         clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
         let playing = run.map { !$0.finished } ?? false
         return BoardStatus(state: playing ? .playing : .idle, boardTimeNanoseconds: clock.boardNanoseconds,
-                           pulsesApplied: pulsesApplied, programID: run?.programID ?? lastProgramID)
+                           pulsesApplied: pulsesApplied, programID: run?.programID ?? program?.id ?? 0)
     }
 }
 

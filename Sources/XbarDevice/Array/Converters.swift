@@ -19,7 +19,7 @@ public struct UnipolarQuantizer: Hashable, Sendable {
     public func convert(_ x: Double) -> (value: Double, saturated: Bool) {
         if x >= fullScale { return (fullScale, x > fullScale) }
         if x <= 0 { return (0, false) }
-        return ((x / step).rounded() * step, false)
+        return (Double(Int64(x / step + 0.5)) * step, false)
     }
 }
 
@@ -44,6 +44,8 @@ public struct BipolarQuantizer: Hashable, Sendable {
     public func convert(_ x: Double) -> (value: Double, saturated: Bool) {
         if x >= fullScale { return (fullScale, x > fullScale) }
         if x <= -fullScale { return (-fullScale, x < -fullScale) }
-        return ((x / step).rounded() * step, false)
+        // Round half away from zero by truncation (no libm call); |x / step| < 2^51 here.
+        let q = x / step
+        return (Double(Int64(q + (q < 0 ? -0.5 : 0.5))) * step, false)
     }
 }

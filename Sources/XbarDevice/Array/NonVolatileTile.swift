@@ -16,17 +16,20 @@ public final class NonVolatileTile {
     /// Each cell's drawn parameters, row-major.
     public let draws: [NonVolatileCellDraw]
     /// Conductance of every cell as of the last refresh, siemens, row-major.
-    public private(set) var conductances: [Double]
+    // Exclusivity of the per-cell arrays is not checked at run time: a tile is used by one
+    // thread and its methods never hold two accesses to one array, and the checks cost more
+    // than the physics in the pulse loop.
+    @exclusivity(unchecked) public private(set) var conductances: [Double]
 
     private let keys: [UInt64]
-    private var squaredConductances: [Double]
-    private var programmedSiemens: [Double]
-    private var relaxationOffset: [Double]
-    private var programmedAt: [Double]
-    private var relaxationStep: [Int32]
-    private var nextRelaxation: [Double]
-    private var programCount: [UInt32]
-    private var earliestRelaxation = Double.infinity
+    @exclusivity(unchecked) private var squaredConductances: [Double]
+    @exclusivity(unchecked) private var programmedSiemens: [Double]
+    @exclusivity(unchecked) private var relaxationOffset: [Double]
+    @exclusivity(unchecked) private var programmedAt: [Double]
+    @exclusivity(unchecked) private var relaxationStep: [Int32]
+    @exclusivity(unchecked) private var nextRelaxation: [Double]
+    @exclusivity(unchecked) private var programCount: [UInt32]
+    @exclusivity(unchecked) private var earliestRelaxation = Double.infinity
     private let minimumSetThreshold: Double
     private let minimumResetThreshold: Double
 
@@ -127,18 +130,41 @@ public final class NonVolatileTile {
     public func accumulateColumnCurrents(voltages: UnsafeBufferPointer<Double>,
                                          currents: UnsafeMutableBufferPointer<Double>,
                                          squares: UnsafeMutableBufferPointer<Double>) {
-        let columns = self.columns
-        conductances.withUnsafeBufferPointer { g in
-            squaredConductances.withUnsafeBufferPointer { g2 in
-                for i in 0..<rows {
-                    let v = voltages[i]
-                    if v == 0 { continue }
-                    let v2 = v * v
-                    let base = i * columns
-                    for j in 0..<columns {
-                        currents[j] += v * g[base + j]
-                        squares[j] += v2 * g2[base + j]
+        precondition(voltages.count >= rows && currents.count >= columns && squares.count >= columns,
+                     "column currents need \(rows) voltages and room for \(columns) columns")
+        let rows = self.rows, columns = self.columns
+        let stride = columns * MemoryLayout<Double>.stride
+        conductances.withUnsafeBytes { g in
+            squaredConductances.withUnsafeBytes { g2 in
+                // Eight columns at a time held in registers over all rows: each conductance is
+                // loaded once and the loop runs on SIMD lanes.
+                var j = 0
+                while j + 8 <= columns {
+                    var current = SIMD8<Double>(repeating: 0), square = SIMD8<Double>(repeating: 0)
+                    var offset = j * MemoryLayout<Double>.stride
+                    for i in 0..<rows {
+                        let v = voltages[i]
+                        current += v * g.loadUnaligned(fromByteOffset: offset, as: SIMD8<Double>.self)
+                        square += (v * v) * g2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Double>.self)
+                        offset += stride
                     }
+                    for k in 0..<8 {
+                        currents[j + k] += current[k]
+                        squares[j + k] += square[k]
+                    }
+                    j += 8
+                }
+                let gd = g.bindMemory(to: Double.self), g2d = g2.bindMemory(to: Double.self)
+                while j < columns {
+                    var current = 0.0, square = 0.0
+                    for i in 0..<rows {
+                        let v = voltages[i]
+                        current += v * gd[i * columns + j]
+                        square += v * v * g2d[i * columns + j]
+                    }
+                    currents[j] += current
+                    squares[j] += square
+                    j += 1
                 }
             }
         }

@@ -66,29 +66,27 @@ public struct NonVolatileCellDraw: Hashable, Sendable, Codable {
     ///
     /// Returns nil, drawing nothing, when the pulse is at or below the threshold of its polarity
     /// or the cell is stuck: such a pulse changes nothing at all. Compliance is not applied here.
-    @inlinable
     public func conductanceAfterPulse(from g: Double, amplitudeVolts v: Double, widthSeconds w: Double,
                                       parameters p: NonVolatileCellParameters,
                                       generator: inout Xoshiro256StarStar) -> Double? {
         guard stuck == .none else { return nil }
         if v > 0 {
-            let s = SwitchingDrive.strength(amplitudeVolts: v, thresholdVolts: setThresholdVolts, widthSeconds: w,
-                                            overdriveScaleVolts: p.overdriveScaleVolts,
-                                            referenceWidthSeconds: p.referenceWidthSeconds,
-                                            widthExponent: p.widthExponent)
+            let s = strength(thresholdVolts: setThresholdVolts, p)(amplitudeVolts: v, widthSeconds: w)
             guard s > 0 else { return nil }
             let noise = max(0, 1 + p.cycleToCycleSpread * generator.nextNormal())
             let step = setStepFraction * s * (gMaxSiemens - g) * noise
             return min(max(g + step, gMinSiemens), gMaxSiemens)
         } else {
-            let s = SwitchingDrive.strength(amplitudeVolts: v, thresholdVolts: resetThresholdVolts, widthSeconds: w,
-                                            overdriveScaleVolts: p.overdriveScaleVolts,
-                                            referenceWidthSeconds: p.referenceWidthSeconds,
-                                            widthExponent: p.widthExponent)
+            let s = strength(thresholdVolts: resetThresholdVolts, p)(amplitudeVolts: v, widthSeconds: w)
             guard s > 0 else { return nil }
             let noise = max(0, 1 + p.cycleToCycleSpread * generator.nextNormal())
             let step = resetStepFraction * s * (g - gMinSiemens) * noise
             return min(max(g - step, gMinSiemens), gMaxSiemens)
         }
+    }
+
+    private func strength(thresholdVolts: Double, _ p: NonVolatileCellParameters) -> SwitchingStrength {
+        SwitchingStrength(thresholdVolts: thresholdVolts, overdriveScaleVolts: p.overdriveScaleVolts,
+                          referenceWidthSeconds: p.referenceWidthSeconds, widthExponent: p.widthExponent)
     }
 }

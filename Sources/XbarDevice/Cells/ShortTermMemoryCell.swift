@@ -88,10 +88,9 @@ public struct ShortTermMemoryCell: Hashable, Sendable {
                                maximumConductanceSiemens: Double = .infinity,
                                generator: inout Xoshiro256StarStar) -> Bool {
         guard v > 0 else { return false }
-        let s = SwitchingDrive.strength(amplitudeVolts: v, thresholdVolts: drawn.thresholdVolts, widthSeconds: w,
-                                        overdriveScaleVolts: p.overdriveScaleVolts,
-                                        referenceWidthSeconds: p.referenceWidthSeconds,
-                                        widthExponent: p.widthExponent)
+        let s = SwitchingStrength(thresholdVolts: drawn.thresholdVolts, overdriveScaleVolts: p.overdriveScaleVolts,
+                                  referenceWidthSeconds: p.referenceWidthSeconds,
+                                  widthExponent: p.widthExponent)(amplitudeVolts: v, widthSeconds: w)
         guard s > 0 else { return false }
         decay(to: t)
         let g = fastSiemens + slowSiemens

@@ -37,30 +37,36 @@ public struct DecayFit: Sendable {
         // Starting point from the data: base from the quietest reads, fractions from the first
         // read after each pulse.
         let base = max(lo, 1e-12)
+        let ceiling = max(guess.ceilingSiemens, 1.2 * (hi - base))
+        // A burst of n pulses from rest reaches `C (1 - (1 - k)^n)`: invert that per burst.
         var firstAfter = [[Double]](repeating: [], count: conditions)
-        var pending: (condition: Int, time: Double)?
+        var pending: (condition: Int, time: Double, count: Int)?
         for e in history.events {
             switch e {
-            case let .pulse(t, c): pending = (c, t)
+            case let .pulse(t, c): pending = (c, t, (pending?.condition == c ? pending!.count : 0) + 1)
             case let .read(t, g, _):
                 if let p = pending {
-                    firstAfter[p.condition].append((g - base) * exp((t - p.time) / guess.tauSeconds))
+                    let reached = min(max((g - base) * exp((t - p.time) / guess.tauSeconds) / ceiling, 0), 0.95)
+                    firstAfter[p.condition].append(1 - pow(1 - reached, 1 / Double(p.count)))
                     pending = nil
                 }
             }
         }
-        let ceiling = max(guess.ceilingSiemens, 1.2 * (hi - base))
         let fractions = (0..<conditions).map { c -> Double in
             let list = firstAfter[c]
             let mean = list.isEmpty ? 0 : list.reduce(0, +) / Double(list.count)
-            return min(max(mean / ceiling, 1e-4), 0.9)
+            return min(max(mean, 1e-4), 0.9)
         }
+        // Time constants stay within a factor of ten of the guess, and the slow one above three
+        // fast ones: otherwise the two components can swap roles or one can collapse onto the
+        // read interval, fitting noise.
+        let tauBound = ParameterBound.interval(lower: guess.tauSeconds / 10, upper: guess.tauSeconds * 10)
         var initial = [base / unit, ceiling / unit, guess.tauSeconds, max(guess.readFraction, 1e-6)] + fractions
-        var bounds: [ParameterBound] = [.positive, .positive, .positive, .interval(lower: 0, upper: 0.5)]
+        var bounds: [ParameterBound] = [.positive, .positive, tauBound, .interval(lower: 0, upper: 0.5)]
             + fractions.map { _ in .interval(lower: 0, upper: 1) }
         if withSlow {
-            initial += [guess.slowTauSeconds, min(max(guess.slowFraction, 0.01), 0.9)]
-            bounds += [.positive, .interval(lower: 0, upper: 1)]
+            initial += [guess.slowTauSeconds, min(max(guess.slowFraction, 0.01), 0.5)]
+            bounds += [.interval(lower: 3 * guess.tauSeconds, upper: 10 * guess.slowTauSeconds), .interval(lower: 0, upper: 0.6)]
         }
         func law(_ p: [Double]) -> DecayLaw {
             DecayLaw(baseSiemens: p[0] * unit, ceilingSiemens: p[1] * unit, tauSeconds: p[2],

@@ -12,13 +12,29 @@ public struct PopulationEstimate: Hashable, Sendable, Codable {
     public var spreadUncertainty: Double
     /// Devices that contributed (finite value and uncertainty).
     public var count: Int
+    /// Devices left out as outliers: more than five median absolute deviations from the
+    /// median, or an uncertainty more than ten times the median one.
+    public var rejected: Int
 
     public var distributed: DistributedParameter { DistributedParameter(mean, spread: relativeSpread) }
 
     /// Estimates from per-device values and their one-sigma fit uncertainties.
     /// Devices with a non-finite value or uncertainty are left out; returns nil when fewer than two remain.
     public init?(values: [Double], uncertainties: [Double]) {
-        let pairs = zip(values, uncertainties).filter { $0.0.isFinite && $0.1.isFinite }
+        var pairs = zip(values, uncertainties).filter { $0.0.isFinite && $0.1.isFinite }
+        guard pairs.count >= 2 else { return nil }
+        // A failed device fit lands far from the rest; five median absolute deviations (about
+        // 3.4 sigma of a normal population) separate it from honest scatter.
+        // Likewise a fit whose uncertainty is far above the typical one says little and would
+        // swamp the correction for fit error.
+        let typicalSigma = pairs.map(\.1).sorted()[pairs.count / 2]
+        if typicalSigma > 0 { pairs = pairs.filter { $0.1 <= 10 * typicalSigma } }
+        let sorted = pairs.map(\.0).sorted()
+        let median = sorted[sorted.count / 2]
+        let mad = pairs.map { abs($0.0 - median) }.sorted()[pairs.count / 2]
+        let before = zip(values, uncertainties).filter { $0.0.isFinite && $0.1.isFinite }.count
+        if mad > 0 { pairs = pairs.filter { abs($0.0 - median) <= 5 * mad } }
+        rejected = before - pairs.count
         guard pairs.count >= 2 else { return nil }
         let n = Double(pairs.count)
         let mean = pairs.reduce(0) { $0 + $1.0 } / n

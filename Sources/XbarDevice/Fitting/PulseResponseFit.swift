@@ -15,14 +15,22 @@ public struct PulseResponseFit: Sendable {
     public var rateUncertainties: [Double]
     /// RMS of the one-step residuals, siemens.
     public var rmsStepResidualSiemens: Double
-    /// Residuals of every step, per curve, siemens (for cycle-to-cycle estimates).
+    /// Residuals of every step, per curve, siemens (for cycle-to-cycle estimates); NaN for a
+    /// step left out of the fit.
     public var stepResiduals: [[Double]]
     public var converged: Bool
 
     /// Fits curves of one cell, all of one polarity.
     ///
     /// - Throws: ``LeastSquaresError`` when the curves hold fewer steps than parameters.
-    public static func fit(_ curves: [PulseResponseCurve], fitter: LevenbergMarquardt = LevenbergMarquardt()) throws(LeastSquaresError) -> PulseResponseFit {
+    /// - Parameter resolutionSiemens: one converter step as conductance; steps starting or
+    ///   ending within `floorSteps` steps of zero are left out, as rounding there is
+    ///   deterministic (the read noise is smaller than a step) and biases the regression.
+    /// - Parameter fixedBoundSiemens: the bound when it is known better than the curves can
+    ///   tell (a bound near zero that the converter cannot resolve); fitted when nil.
+    public static func fit(_ curves: [PulseResponseCurve], resolutionSiemens: Double = 0, floorSteps: Double = 4,
+                           fixedBoundSiemens: Double? = nil,
+                           fitter: LevenbergMarquardt = LevenbergMarquardt()) throws(LeastSquaresError) -> PulseResponseFit {
         precondition(!curves.isEmpty && Set(curves.map(\.polarity)).count == 1, "curves of one polarity")
         let polarity = curves[0].polarity
         let sign = polarity == .set ? 1.0 : -1.0
@@ -34,10 +42,12 @@ public struct PulseResponseFit: Sendable {
         var rows: [(curve: Int, g: Double, step: Double)] = []
         for (k, c) in curves.enumerated() {
             let g = c.conductancesSiemens.map { $0 / unit }
-            for n in 0..<max(0, g.count - 1) { rows.append((k, g[n], g[n + 1] - g[n])) }
+            let floor = floorSteps * resolutionSiemens / unit
+            for n in 0..<max(0, g.count - 1) where g[n] > floor && g[n + 1] > floor { rows.append((k, g[n], g[n + 1] - g[n])) }
         }
         let m = rows.count
-        let boundGuess = polarity == .set ? hi / unit + 0.05 : max(lo / unit - 0.05, 1e-6)
+        let fixed = fixedBoundSiemens.map { $0 / unit }
+        let boundGuess = fixed ?? (polarity == .set ? hi / unit + 0.05 : max(lo / unit - 0.05, 1e-6))
         let rateGuesses = curves.indices.map { k -> Double in
             let mine = rows.filter { $0.curve == k }
             let distance = mine.reduce(0) { $0 + abs(boundGuess - $1.g) }
@@ -45,13 +55,20 @@ public struct PulseResponseFit: Sendable {
             return min(max(moved / max(distance, 1e-9), 1e-4), 0.9)
         }
         let initial = [boundGuess] + rateGuesses
-        let bounds: [ParameterBound] = [.positive] + curves.map { _ in .interval(lower: 0, upper: 1) }
+        // Rates may come out slightly negative: a curve below a cell's threshold must scatter
+        // around zero, not sit on a bound, or the population fit reads a bias into it.
+        let bounds: [ParameterBound] = [.positive] + curves.map { _ in .interval(lower: -0.5, upper: 1) }
         let n = initial.count
+        // A fixed bound keeps its slot, pinned by a stiff extra residual.
+        let pin = fixed == nil ? 0 : 1
         let result = try fitter.fit(
-            initial: initial, bounds: bounds, residualCount: m,
-            residuals: { p in rows.map { $0.step - p[1 + $0.curve] * (p[0] - $0.g) } },
+            initial: initial, bounds: bounds, residualCount: m + pin,
+            residuals: { p in
+                rows.map { $0.step - p[1 + $0.curve] * (p[0] - $0.g) } + (fixed.map { [($0 - p[0]) * 1e6] } ?? [])
+            },
             jacobian: { p in
-                var j = [Double](repeating: 0, count: m * n)
+                var j = [Double](repeating: 0, count: (m + pin) * n)
+                if pin == 1 { j[m * n] = -1e6 }
                 for (i, row) in rows.enumerated() {
                     j[i * n] = -p[1 + row.curve]
                     j[i * n + 1 + row.curve] = -(p[0] - row.g)
@@ -60,10 +77,20 @@ public struct PulseResponseFit: Sendable {
             })
         var stepResiduals = curves.map { _ in [Double]() }
         for (i, row) in rows.enumerated() { stepResiduals[row.curve].append(result.residuals[i] * unit) }
+        let residuals = Array(result.residuals.prefix(m))
+        // Rows left out still need a slot so residuals stay aligned with the curve's steps.
+        for (k, c) in curves.enumerated() {
+            let floor = floorSteps * resolutionSiemens
+            let g = c.conductancesSiemens
+            var aligned: [Double] = []
+            var next = stepResiduals[k].makeIterator()
+            for n in 0..<max(0, g.count - 1) { aligned.append(g[n] > floor && g[n + 1] > floor ? next.next() ?? .nan : .nan) }
+            stepResiduals[k] = aligned
+        }
         return PulseResponseFit(
-            polarity: polarity, boundSiemens: result.parameters[0] * unit, boundUncertainty: result.uncertainties[0] * unit,
+            polarity: polarity, boundSiemens: result.parameters[0] * unit, boundUncertainty: fixed == nil ? result.uncertainties[0] * unit : 0,
             rates: Array(result.parameters.dropFirst()), rateUncertainties: Array(result.uncertainties.dropFirst()),
-            rmsStepResidualSiemens: result.rmsResidual * unit, stepResiduals: stepResiduals, converged: result.converged)
+            rmsStepResidualSiemens: (residuals.reduce(0) { $0 + $1 * $1 } / Double(max(1, m))).squareRoot() * unit, stepResiduals: stepResiduals, converged: result.converged)
     }
 }
 

@@ -52,14 +52,24 @@ public struct SwitchingLawFit: Sendable {
     ///   - thresholdGuesses: starting threshold per device (the guess's threshold when nil).
     ///   - stepFractionGuess: starting step fraction.
     ///   - fitWidthExponent: false keeps the guess's exponent (all rates at one width).
+    ///   - fitOverdriveScale: false keeps the guess's overdrive scale (known from another population).
     ///   - maxThresholdVolts: upper bound of a threshold, volts.
     /// - Throws: ``LeastSquaresError`` when there are fewer rates than parameters.
     public static func fit(_ observations: [[RateObservation]], guess: SwitchingStrength, thresholdGuesses: [Double]? = nil,
                            stepFractionGuess: Double,
-                           fitWidthExponent: Bool = true, maxThresholdVolts: Double,
+                           fitWidthExponent: Bool = true, fitOverdriveScale: Bool = true, maxThresholdVolts: Double,
                            fitter: LevenbergMarquardt = LevenbergMarquardt()) throws(LeastSquaresError) -> SwitchingLawFit {
+        // A rate measured on a curve that did not move at all (below threshold, converter steps
+        // coarser than the noise) can claim an uncertainty near zero; no rate is trusted to
+        // better than a quarter of the typical one.
+        let sigmas = observations.joined().map(\.uncertainty).filter { $0.isFinite && $0 > 0 }.sorted()
+        let floor = sigmas.isEmpty ? 0 : 0.25 * sigmas[sigmas.count / 2]
         let rows: [(device: Int, obs: RateObservation)] = observations.enumerated().flatMap { c, list in
-            list.filter { $0.uncertainty.isFinite && $0.uncertainty > 0 }.map { (c, $0) }
+            list.filter { $0.uncertainty.isFinite && $0.uncertainty > 0 }.map {
+                var o = $0
+                o.uncertainty = max(o.uncertainty, floor)
+                return (c, o)
+            }
         }
         let devices = observations.count
         let n = 2 + 2 * devices
@@ -69,7 +79,8 @@ public struct SwitchingLawFit: Sendable {
         for c in 0..<devices {
             // A device's threshold cannot lie above its weakest effective pulse: start below it.
             let thresholdGuess = thresholdGuesses?[c] ?? guess.thresholdVolts
-            let lowest = observations[c].filter { $0.rate > 0 }.map(\.amplitudeVolts).min() ?? thresholdGuess
+            let typical = (observations[c].map(\.rate).max() ?? 0) * 0.05
+            let lowest = observations[c].filter { $0.rate > typical }.map(\.amplitudeVolts).min() ?? thresholdGuess
             let th = min(thresholdGuess, lowest - 0.05 * guess.overdriveScaleVolts)
             let s = SwitchingStrength(thresholdVolts: th, overdriveScaleVolts: guess.overdriveScaleVolts,
                                       referenceWidthSeconds: guess.referenceWidthSeconds, widthExponent: guess.widthExponent)
@@ -87,18 +98,20 @@ public struct SwitchingLawFit: Sendable {
                               referenceWidthSeconds: guess.referenceWidthSeconds, widthExponent: fitWidthExponent ? p[1] : guess.widthExponent)
         }
         let result = try fitter.fit(
-            initial: initial, bounds: bounds, residualCount: m + (fitWidthExponent ? 0 : 1),
+            initial: initial, bounds: bounds, residualCount: m + (fitWidthExponent ? 0 : 1) + (fitOverdriveScale ? 0 : 1),
             residuals: { p in
                 var r = rows.map { row -> Double in
                     let s = law(p, row.device)(amplitudeVolts: row.obs.amplitudeVolts, widthSeconds: row.obs.widthSeconds)
                     return (row.obs.rate - p[2 + 2 * row.device] * s) / row.obs.uncertainty
                 }
-                // A fixed exponent still occupies a parameter slot: pin it with a stiff residual.
+                // A fixed exponent or scale still occupies a parameter slot: pin it with a stiff residual.
                 if !fitWidthExponent { r.append((p[1] - guess.widthExponent) * 1e6) }
+                if !fitOverdriveScale { r.append((p[0] - guess.overdriveScaleVolts) * 1e6) }
                 return r
             },
             jacobian: { p in
-                var j = [Double](repeating: 0, count: (m + (fitWidthExponent ? 0 : 1)) * n)
+                let pins = (fitWidthExponent ? 0 : 1) + (fitOverdriveScale ? 0 : 1)
+                var j = [Double](repeating: 0, count: (m + pins) * n)
                 for (i, row) in rows.enumerated() {
                     let c = row.device
                     let s = law(p, c)
@@ -112,11 +125,12 @@ public struct SwitchingLawFit: Sendable {
                     j[i * n + 3 + 2 * c] = w * a * d.threshold
                 }
                 if !fitWidthExponent { j[m * n + 1] = 1e6 }
+                if !fitOverdriveScale { j[(m + (fitWidthExponent ? 0 : 1)) * n] = 1e6 }
                 return j
             })
         let p = result.parameters, u = result.uncertainties
         return SwitchingLawFit(
-            overdriveScaleVolts: p[0], overdriveScaleUncertainty: u[0],
+            overdriveScaleVolts: fitOverdriveScale ? p[0] : guess.overdriveScaleVolts, overdriveScaleUncertainty: fitOverdriveScale ? u[0] : 0,
             widthExponent: fitWidthExponent ? p[1] : guess.widthExponent, widthExponentUncertainty: fitWidthExponent ? u[1] : 0,
             referenceWidthSeconds: guess.referenceWidthSeconds,
             devices: (0..<devices).map { c in

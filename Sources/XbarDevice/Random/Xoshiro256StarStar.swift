@@ -24,6 +24,14 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
         hasSpareNormal = false
     }
 
+    /// A generator with this exact state (not all zero), as in the reference description.
+    public init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        precondition(state != (0, 0, 0, 0), "xoshiro256** state must not be all zero")
+        (s0, s1, s2, s3) = state
+        spareNormal = 0
+        hasSpareNormal = false
+    }
+
     @inlinable
     public mutating func next() -> UInt64 {
         let result = rotateLeft(s1 &* 5, 7) &* 9
@@ -43,18 +51,24 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
         (Double(next() >> 11) + 0.5) * 0x1p-53
     }
 
-    /// A standard normal number (mean 0, standard deviation 1), by the Box-Muller transform.
+    /// A standard normal number (mean 0, standard deviation 1), by Marsaglia's polar method
+    /// (normals in pairs, no trigonometric functions).
     @inlinable
     public mutating func nextNormal() -> Double {
         if hasSpareNormal {
             hasSpareNormal = false
             return spareNormal
         }
-        let radius = (-2 * log(nextOpenUnit())).squareRoot()
-        let angle = 2 * Double.pi * nextOpenUnit()
-        spareNormal = radius * sin(angle)
-        hasSpareNormal = true
-        return radius * cos(angle)
+        while true {
+            let u = Double(Int64(bitPattern: next()) >> 11) * 0x1p-52
+            let v = Double(Int64(bitPattern: next()) >> 11) * 0x1p-52
+            let s = u * u + v * v
+            if s >= 1 || s == 0 { continue }
+            let factor = (-2 * log(s) / s).squareRoot()
+            spareNormal = v * factor
+            hasSpareNormal = true
+            return u * factor
+        }
     }
 }
 

@@ -22,6 +22,11 @@ public struct CalibrationPlan: Hashable, Sendable {
         public var prepareReset: PulseCondition
         /// Repeated reads per cell for read noise.
         public var noiseReads: Int
+        /// Reads the board averages per verify read of a curve. The one-step fit regresses each
+        /// step on the measured conductance before it; read noise in that regressor biases
+        /// the step fraction up by `sigma^2 / var(G)` (errors in variables), and averaging
+        /// divides `sigma^2` by this count.
+        public var verifyAverages: Int
         public var readVolts: Double
         public var scheme: BiasScheme
     }
@@ -74,24 +79,29 @@ public struct CalibrationPlan: Hashable, Sendable {
             let nv = instrument.device.nonVolatile
             let w0 = width(nv.referenceWidthSeconds)
             let w1 = width(w0 * 4) != w0 ? width(w0 * 4) : width(w0 / 4)
-            // Five overdrives from 0.4 to 1.7 scales. A SET pulse's current is limited by the
-            // compliance: above `compliance / gMax` the conductance cannot reach `gMax` and the
-            // soft bound would be misread, so SET stops where a cell three spreads above the mean
-            // `gMax` would hit it.
+            // Overdrives from 0.4 to at most 1.7 scales at the reference width, and near the
+            // threshold (0.15 and 0.35 scales, plus 0.4 again) at a long width, where the
+            // response is still measurable and its onset pins each cell's threshold apart from
+            // its step fraction (at higher overdrive the two trade off against each other).
+            // A SET pulse's current is limited by the compliance: above `compliance / gMax` the
+            // conductance cannot reach `gMax` and the soft bound would be misread, so SET stops
+            // where a cell three spreads above the mean `gMax` would hit it.
+            let wLong = [w0 * 10, w0 * 4, w1].first { width($0) == $0 && $0 > w0 } ?? w1
             func conditions(threshold: Double, sign: Double, highest: Double) -> [PulseCondition] {
-                let top = min(1.7, highest)
-                var list = (0..<5).map { PulseCondition(amplitudeVolts: threshold + (0.4 + Double($0) * (top - 0.4) / 4) * nv.overdriveScaleVolts, widthSeconds: w0) }
-                list.append(PulseCondition(amplitudeVolts: list[1].amplitudeVolts, widthSeconds: w1))
+                let top = min(1.1, highest)
+                let x = [0.4, 0.4 + (top - 0.4) / 3, 0.4 + 2 * (top - 0.4) / 3, top]
+                var list = x.map { PulseCondition(amplitudeVolts: threshold + $0 * nv.overdriveScaleVolts, widthSeconds: w0) }
+                list += [0.15, 0.35, 0.4].map { PulseCondition(amplitudeVolts: threshold + $0 * nv.overdriveScaleVolts, widthSeconds: wLong) }
                 return list.filter { allowed($0, sign: sign) }
             }
             let highestG = nv.gMaxSiemens.mean * (1 + 3 * nv.gMaxSiemens.spread)
             let complianceVolts = Double(limits.complianceAmperes) / highestG
             let set = conditions(threshold: nv.setThresholdVolts.mean, sign: 1,
                                  highest: (complianceVolts - nv.setThresholdVolts.mean) / nv.overdriveScaleVolts)
-            let reset = conditions(threshold: nv.resetThresholdVolts.mean, sign: -1, highest: 1.7)
+            let reset = conditions(threshold: nv.resetThresholdVolts.mean, sign: -1, highest: 1.1)
             let pairs = min(set.count, reset.count)
-            guard pairs >= 4 else {
-                throw PlanningError(description: "\(instrument.name): only \(pairs) pulse amplitudes between the default thresholds and the limits; calibration needs 4")
+            guard pairs >= 5 else {
+                throw PlanningError(description: "\(instrument.name): only \(pairs) pulse amplitudes between the default thresholds and the limits; calibration needs 5")
             }
             func strength(_ c: PulseCondition, _ threshold: Double) -> Double {
                 SwitchingStrength(thresholdVolts: threshold, overdriveScaleVolts: nv.overdriveScaleVolts,
@@ -100,6 +110,8 @@ public struct CalibrationPlan: Hashable, Sendable {
             }
             let slowest = min(nv.setStepFraction.mean * strength(set[0], nv.setThresholdVolts.mean),
                               nv.resetStepFraction.mean * strength(reset[0], nv.resetThresholdVolts.mean))
+            // (the near-threshold curves are allowed to move less: a cell that does not move at
+            // all there says as much about its threshold)
             // Long enough for the slowest curve to cover 40 % of the way to its bound.
             let length = pulsesPerCurve ?? min(60, max(20, Int((log(0.6) / log(1 - max(slowest, 1e-3))).rounded(.up))))
             let strongestSet = set[..<pairs].max { strength($0, nv.setThresholdVolts.mean) < strength($1, nv.setThresholdVolts.mean) }!
@@ -109,8 +121,9 @@ public struct CalibrationPlan: Hashable, Sendable {
             let prepare = min(80, max(10, Int((log(0.03) / log(1 - min(max(fastest, 1e-3), 0.9))).rounded(.up))))
             nonVolatile = NonVolatile(
                 cells: Self.spread(sampleCells, over: weightTiles), setConditions: Array(set[..<pairs]),
-                resetConditions: Array(reset[..<pairs]), heldOutCondition: 2, pulsesPerCurve: length,
+                resetConditions: Array(reset[..<pairs]), heldOutCondition: 1, pulsesPerCurve: length,
                 preparePulses: prepare, prepareSet: strongestSet, prepareReset: strongestReset, noiseReads: noiseReads,
+                verifyAverages: min(16, Int(limits.maxReadAverages)),
                 readVolts: instrument.defaultReadVolts, scheme: instrument.defaultBiasScheme)
         }
 
@@ -123,11 +136,13 @@ public struct CalibrationPlan: Hashable, Sendable {
             let th = p.thresholdVolts.mean, ov = p.overdriveScaleVolts
             var conditions = [0.6, 1.0, 1.4].map { PulseCondition(amplitudeVolts: th + $0 * ov, widthSeconds: w0) }
             conditions.append(PulseCondition(amplitudeVolts: th + 1.0 * ov, widthSeconds: w1))
+            // Near the threshold at the long width: the onset separates threshold from increment.
+            conditions.append(PulseCondition(amplitudeVolts: th + 0.25 * ov, widthSeconds: w1))
             conditions = conditions.filter { allowed($0, sign: 1) }
-            guard conditions.count >= 3 else {
-                throw PlanningError(description: "\(instrument.name): fewer than 3 STM pulse amplitudes fit the limits")
+            guard conditions.count >= 4 else {
+                throw PlanningError(description: "\(instrument.name): fewer than 4 STM pulse conditions fit the limits")
             }
-            // Each condition as a burst long enough to reach about 40 % of the ceiling (a single
+            // Each condition as a burst long enough to reach about half the ceiling (a single
             // pulse moves the state by a few percent, little more than one converter step); the
             // strongest also as a four times longer burst, near saturation: two depths at one
             // condition are what separate the ceiling from the increment fraction.
@@ -137,22 +152,25 @@ public struct CalibrationPlan: Hashable, Sendable {
                 let k = p.incrementFraction.mean * strength(amplitudeVolts: c.amplitudeVolts, widthSeconds: c.widthSeconds)
                 return min(100, max(2, Int((log(1 - level) / log(1 - min(max(k, 1e-3), 0.9))).rounded(.up))))
             }
-            var points = conditions.map { STMSweep.Point(amplitudeVolts: $0.amplitudeVolts, widthSeconds: $0.widthSeconds, pulseCount: burst($0, reaching: 0.4)) }
+            var points = conditions.map { STMSweep.Point(amplitudeVolts: $0.amplitudeVolts, widthSeconds: $0.widthSeconds, pulseCount: burst($0, reaching: 0.5)) }
             let strongest = conditions.max { strength(amplitudeVolts: $0.amplitudeVolts, widthSeconds: $0.widthSeconds) < strength(amplitudeVolts: $1.amplitudeVolts, widthSeconds: $1.widthSeconds) }!
             points.append(STMSweep.Point(amplitudeVolts: strongest.amplitudeVolts, widthSeconds: strongest.widthSeconds,
-                                         pulseCount: 4 * burst(strongest, reaching: 0.4)))
+                                         pulseCount: 4 * burst(strongest, reaching: 0.5)))
             // Slowest likely node: three spreads above the mean time constant.
             let slowestTau = max(p.tauSeconds.mean * (1 + 3 * p.tauSeconds.spread),
                                  p.slowFraction > 0 ? p.slowTauSeconds.mean * (1 + 3 * p.slowTauSeconds.spread) : 0)
             let traceSpan = 5 * p.tauSeconds.mean * (1 + 2 * p.tauSeconds.spread)
             let count = min(stateNodes ?? tile.cellCount, tile.cellCount)
+            // STM nodes are read at the highest read voltage the limits allow: the read current,
+            // and so the converter's resolution of the volatile part, scales with it, while the
+            // read disturbance of the device model does not depend on it.
             // With a slow component, a tail train follows it over three slow time constants, and
             // the settle only has to finish what the tail left.
             let tailReads = p.slowFraction > 0 ? 20 : 0
             let tailInterval = p.slowFraction > 0 ? 3 * p.slowTauSeconds.mean / Double(tailReads) : 0
             stm = STMSweep(tile: tile.index, nodes: Self.spread(count, over: [tile])[tile.index] ?? [], points: points,
                            repetitions: stmRepetitions, readCount: min(stmReadCount, Int(limits.maxReadTrainLength)),
-                           intervalSeconds: traceSpan / Double(stmReadCount), readVolts: instrument.stmReadVolts,
+                           intervalSeconds: traceSpan / Double(stmReadCount), readVolts: Double(limits.maxReadVolts),
                            settleSeconds: (p.slowFraction > 0 ? 4 : 6) * slowestTau, restReadCount: min(noiseReads, Int(limits.maxReadTrainLength)),
                            scheme: instrument.defaultBiasScheme, tailReadCount: tailReads, tailIntervalSeconds: tailInterval)
         }

@@ -20,6 +20,7 @@ struct NonVolatileAnalysis {
         let defaultRange = defaults.gMaxSiemens.mean - defaults.gMinSiemens.mean
         var cells: [CellFitSummary] = []
         var stuckMin = 0, stuckMax = 0
+        let quantum = Double(instrument.adc.readFullScaleAmperes) / (pow(2, Double(instrument.adc.bits)) - 1) / plan.readVolts
 
         // Stage 1: per cell and polarity.
         struct CellFit { var index: Int; var set: PulseResponseFit; var reset: PulseResponseFit; var setCurves: [PulseResponseCurve]; var resetCurves: [PulseResponseCurve] }
@@ -39,7 +40,15 @@ struct NonVolatileAnalysis {
             let setCurves = m.setCurves.enumerated().filter { $0.offset != held }.map(\.element)
             let resetCurves = m.resetCurves.enumerated().filter { $0.offset != held }.map(\.element)
             do {
-                let set = try PulseResponseFit.fit(setCurves), reset = try PulseResponseFit.fit(resetCurves)
+                let set = try PulseResponseFit.fit(setCurves, resolutionSiemens: quantum)
+                // The lower bound sits within a few converter steps of zero, where reads are
+                // rounded rather than noisy: take it from the conductances the strong RESET
+                // preparation left before each SET curve instead of extrapolating RESET curves to it.
+                let floors = m.setCurves.compactMap(\.conductancesSiemens.first).sorted()
+                // Its rounding error (up to half a step) matters less the farther a step is
+                // from it: only steps above twelve converter steps are used.
+                let reset = try PulseResponseFit.fit(resetCurves, resolutionSiemens: quantum, floorSteps: 12,
+                                                     fixedBoundSiemens: max(floors[floors.count / 2], quantum / 2))
                 fits.append(CellFit(index: cells.count, set: set, reset: reset, setCurves: setCurves, resetCurves: resetCurves))
             } catch {
                 summary.status = "not-converged"
@@ -50,7 +59,9 @@ struct NonVolatileAnalysis {
             throw CalibrationError.tooFewDevices(kind: "non-volatile cells", fitted: fits.count, needed: 2)
         }
 
-        // Stage 2: one switching law, SET devices then RESET devices.
+        // Stage 2: the switching law. The overdrive scale and width exponent, shared by both
+        // polarities, come from the SET curves: RESET curves end near the lower bound, which the
+        // converter barely resolves, and bias a joint fit. RESET devices are then fitted with them.
         func observations(_ fit: PulseResponseFit, _ curves: [PulseResponseCurve]) -> [RateObservation] {
             curves.indices.map { RateObservation(amplitudeVolts: curves[$0].amplitudeVolts, widthSeconds: curves[$0].widthSeconds,
                                                  rate: fit.rates[$0], uncertainty: fit.rateUncertainties[$0]) }
@@ -58,16 +69,20 @@ struct NonVolatileAnalysis {
         let guess = SwitchingStrength(thresholdVolts: defaults.setThresholdVolts.mean, overdriveScaleVolts: defaults.overdriveScaleVolts,
                                       referenceWidthSeconds: defaults.referenceWidthSeconds, widthExponent: defaults.widthExponent)
         let widths = Set(plan.setConditions.enumerated().filter { $0.offset != held }.map(\.element.widthSeconds))
-        let law = try SwitchingLawFit.fit(
-            fits.map { observations($0.set, $0.setCurves) } + fits.map { observations($0.reset, $0.resetCurves) },
-            guess: guess,
-            thresholdGuesses: fits.map { _ in defaults.setThresholdVolts.mean } + fits.map { _ in defaults.resetThresholdVolts.mean },
-            stepFractionGuess: defaults.setStepFraction.mean, fitWidthExponent: widths.count > 1,
-            maxThresholdVolts: Double(max(instrument.limits.maxSetVolts, instrument.limits.maxResetVolts)))
+        let maxThreshold = Double(max(instrument.limits.maxSetVolts, instrument.limits.maxResetVolts))
+        let setLaw = try SwitchingLawFit.fit(
+            fits.map { observations($0.set, $0.setCurves) }, guess: guess, stepFractionGuess: defaults.setStepFraction.mean,
+            fitWidthExponent: widths.count > 1, maxThresholdVolts: maxThreshold)
+        var resetGuess = setLaw.strength(device: 0)
+        resetGuess.thresholdVolts = defaults.resetThresholdVolts.mean
+        let resetLaw = try SwitchingLawFit.fit(
+            fits.map { observations($0.reset, $0.resetCurves) }, guess: resetGuess, stepFractionGuess: defaults.resetStepFraction.mean,
+            fitWidthExponent: false, fitOverdriveScale: false, maxThresholdVolts: maxThreshold)
+        var law = setLaw
+        law.devices += resetLaw.devices
         let c = fits.count
 
         // Read noise at the upper bound, then cycle-to-cycle spread from the one-step residuals.
-        let quantum = Double(instrument.adc.readFullScaleAmperes) / (pow(2, Double(instrument.adc.bits)) - 1) / plan.readVolts
         let okCells = Set(fits.map(\.index))
         let readNoise = ReadNoiseEstimate(reads: measured.indices.filter { okCells.contains($0) }.map { measured[$0].noiseReads },
                                           quantumSiemens: quantum)
@@ -82,7 +97,9 @@ struct NonVolatileAnalysis {
                         // Only steps large against read noise say anything about step noise.
                         guard abs(step) > 2 * sigmaRead * g[n] else { continue }
                         let r = fit.stepResiduals[k][n]
-                        excess += r * r - sigmaRead * sigmaRead * (g[n] * g[n] + g[n + 1] * g[n + 1]) - quantum * quantum / 6
+                        guard r.isFinite else { continue }
+                        // Verify reads are averages: their noise variance is divided by the count.
+                        excess += r * r - (sigmaRead * sigmaRead * (g[n] * g[n] + g[n + 1] * g[n + 1]) + quantum * quantum / 6) / Double(plan.verifyAverages)
                         predictedSquares += step * step
                     }
                 }
@@ -134,7 +151,8 @@ struct NonVolatileAnalysis {
         }
         let sampled = Double(measured.count)
         var p = defaults
-        p.gMinSiemens = population("gMinSiemens", fits.map(\.reset.boundSiemens), fits.map(\.reset.boundUncertainty), fallback: defaults.gMinSiemens)
+        // Each lower bound is known to a converter step (uniform rounding: q / sqrt(12)).
+        p.gMinSiemens = population("gMinSiemens", fits.map(\.reset.boundSiemens), fits.map { _ in quantum / 12.0.squareRoot() }, fallback: defaults.gMinSiemens)
         p.gMaxSiemens = population("gMaxSiemens", fits.map(\.set.boundSiemens), fits.map(\.set.boundUncertainty), fallback: defaults.gMaxSiemens)
         p.setStepFraction = population("setStepFraction", law.devices[0..<c].map(\.stepFraction), law.devices[0..<c].map(\.stepFractionUncertainty), fallback: defaults.setStepFraction)
         p.setThresholdVolts = population("setThresholdVolts", law.devices[0..<c].map(\.thresholdVolts), law.devices[0..<c].map(\.thresholdUncertainty), fallback: defaults.setThresholdVolts)

@@ -42,7 +42,7 @@ extension CalibrationPlan.NonVolatile {
                 for start in stride(from: 0, to: pulses.count, by: perBatch) {
                     _ = try board.pulseBatch(PulseBatch(tile: tile, scheme: scheme, verify: nil, pulses: Array(pulses[start..<min(start + perBatch, pulses.count)])))
                 }
-                return try board.readConductances(set, readVolts: readVolts)
+                return try board.readConductances(set, readVolts: readVolts, averages: verifyAverages)
             }
             func curve(_ c: PulseCondition, sign: Double, from start: [Double]) throws -> [[Double]] {
                 var g = start.map { [$0] }
@@ -50,7 +50,7 @@ extension CalibrationPlan.NonVolatile {
                     let pulses = list.map { CellPulse(cell: $0, amplitudeVolts: Float(sign * c.amplitudeVolts), widthSeconds: Float(c.widthSeconds)) }
                     var verified: [Float] = []
                     for s in stride(from: 0, to: pulses.count, by: perBatch) {
-                        let receipt = try board.pulseBatch(PulseBatch(tile: tile, scheme: scheme, verify: VerifyRead(readVolts: Float(readVolts)),
+                        let receipt = try board.pulseBatch(PulseBatch(tile: tile, scheme: scheme, verify: VerifyRead(readVolts: Float(readVolts), averages: UInt16(verifyAverages)),
                                                                       pulses: Array(pulses[s..<min(s + perBatch, pulses.count)])))
                         verified += receipt.verifyAmperes
                     }

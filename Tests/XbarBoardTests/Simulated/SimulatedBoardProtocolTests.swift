@@ -74,18 +74,31 @@ struct SimulatedBoardProtocolTests {
         let unknown = refusal(board, .read(ReadCells(cells: .tile(9), readVolts: 0.2)))
         #expect(unknown?.code == .badArgument)
         #expect(unknown?.message.contains("tile 9") == true)
-        #expect(refusal(board, .read(ReadCells(cells: .cell(tile: 3, CellIndex(row: 0, column: 16)), readVolts: 0.1)))?.code == .badArgument)
+        #expect(refusal(board, .read(ReadCells(cells: .cell(tile: 4, CellIndex(row: 4, column: 0)), readVolts: 0.1)))?.code == .badArgument)
         #expect(refusal(board, .pulse(PulseCells(cells: .row(tile: 0, row: 64), amplitudeVolts: 2, widthSeconds: 1e-6, scheme: .grounded)))?.code == .badArgument)
         let mask = CellMask(rows: 32, columns: 64)
         #expect(refusal(board, .pulse(PulseCells(cells: .mask(tile: 0, mask), amplitudeVolts: 2, widthSeconds: 1e-6, scheme: .grounded)))?.code == .badArgument)
         #expect(board.pulsesApplied == 0)
     }
 
+    @Test("geometry is checked before the electrical limits: a bad cell with a bad voltage is refused as badArgument")
+    func geometryBeforeLimits() throws {
+        let board = SimulatedBoard(instrument: instrument, seed: 1)
+        let both = refusal(board, .pulse(PulseCells(cells: .cell(tile: 0, CellIndex(row: 99, column: 0)), amplitudeVolts: 9,
+                                                    widthSeconds: 1e-6, scheme: .grounded)))
+        #expect(both?.code == .badArgument)
+        let tooMany = refusal(board, .read(ReadCells(cells: .list(tile: 0, [CellIndex](repeating: CellIndex(row: 0, column: 0), count: 16382)),
+                                                     readVolts: 0.2)))
+        // 16 382 currents would take 10 + 4 * 16 382 = 65 538 bytes, two more than a payload.
+        #expect(tooMany?.code == .badArgument)
+        _ = try board.read(.list(tile: 0, [CellIndex](repeating: CellIndex(row: 0, column: 0), count: 16381)), readVolts: 0.2)
+    }
+
     @Test("MVM is refused on STM tiles and when the input length is not the tile's row count")
     func mvmGeometryRefused() throws {
         let board = SimulatedBoard(instrument: instrument, seed: 1)
-        let onStates = refusal(board, .mvm(MatrixVectorProduct(tile: 3, encoding: .voltage, readVolts: 0, inputLength: 16,
-                                                               inputs: [Float](repeating: 0.1, count: 16))))
+        let onStates = refusal(board, .mvm(MatrixVectorProduct(tile: TestInstrument.states, encoding: .voltage, readVolts: 0, inputLength: 4,
+                                                               inputs: [Float](repeating: 0.1, count: 4))))
         #expect(onStates?.code == .badArgument)
         let short = refusal(board, .mvm(MatrixVectorProduct(tile: 0, encoding: .voltage, readVolts: 0, inputLength: 32,
                                                             inputs: [Float](repeating: 0.1, count: 64))))
@@ -98,10 +111,10 @@ struct SimulatedBoardProtocolTests {
     @Test("a PULSE on STM nodes is carried out and raises their conductance")
     func pulseOnStateNodes() throws {
         let board = SimulatedBoard(instrument: instrument, seed: 1)
-        let before = board.trueConductance(tile: 3, row: 0, column: 0)
-        let receipt = try board.pulse(.cell(tile: 3, CellIndex(row: 0, column: 0)), amplitudeVolts: 1.5, widthSeconds: 1e-6, scheme: .grounded)
+        let before = board.trueConductance(tile: TestInstrument.states, row: 0, column: 0)
+        let receipt = try board.pulse(.cell(tile: TestInstrument.states, CellIndex(row: 0, column: 0)), amplitudeVolts: 1.5, widthSeconds: 1e-6, scheme: .grounded)
         #expect(receipt.appliedCount == 1)
-        #expect(board.trueConductance(tile: 3, row: 0, column: 0) > before)
+        #expect(board.trueConductance(tile: TestInstrument.states, row: 0, column: 0) > before)
     }
 
     @Test("READ returns one current per cell in order, near G*V within read noise and one ADC step")
@@ -112,9 +125,10 @@ struct SimulatedBoardProtocolTests {
         let currents = try board.read(.row(tile: 0, row: 7), readVolts: 0.2).amperes
         #expect(currents.count == 64)
         let step = Double(instrument.adc.readFullScaleAmperes) / 255
+        let sigma = instrument.device.nonVolatile.readNoiseSpread
         for (g, i) in zip(truth, currents) {
-            // 5 sigma of 1 % read noise plus one ADC step (rounding is half a step).
-            #expect(abs(Double(i) - g * 0.2) <= 5 * 0.01 * g * 0.2 + step)
+            // 5 sigma of the read noise (1.5 % as shipped) plus one ADC step (rounding is half a step).
+            #expect(abs(Double(i) - g * 0.2) <= 5 * sigma * g * 0.2 + step)
         }
     }
 

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import XbarBoard
+import XbarDevice
+import XbarInstrument
+import XbarJobs
+
+/// `xbar-bench calibrate`: how long a calibration takes and how well its model predicts what it
+/// did not see, for every shipped instrument, on its simulated board.
+struct CalibrationBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Time a full calibration of each shipped instrument's simulated board and print its held-out errors.",
+        discussion: """
+            For each instrument file: a simulated board (seeded; its per-cell draws hidden from \
+            the calibration), the default plan of `xbar calibrate` (64 cells, all STM nodes), \
+            then measuring and fitting times (seconds), held-out RMS errors (relative to range), \
+            and recovery against the board's drawn parameters: STM time constants per node, \
+            step fractions and read noise.
+
+            Example:
+              swift run -c release xbar-bench calibrate
+            """)
+
+    @Option(name: .customLong("instruments-dir"), help: "Folder of instrument files (default: ./instruments or above the executable).")
+    var instrumentsDirectory: String?
+
+    @Option(help: "Seed of the simulated boards.")
+    var seed: UInt64 = 11
+
+    func run() throws {
+        let catalog = try InstrumentCatalog.locate(explicitDirectory: instrumentsDirectory)
+        for name in catalog.names() {
+            let instrument = try catalog.resolve(name)
+            let board = SimulatedBoard(instrument: instrument, seed: seed)
+            let plan = try CalibrationPlan(instrument: instrument)
+            let calibrator = Calibrator(instrument: instrument, plan: plan)
+            let t0 = Date()
+            let measured = try calibrator.measure(on: board)
+            let t1 = Date()
+            let file = try calibrator.fit(measured, backend: board.backendDescription)
+            let t2 = Date()
+            print("\(name): \(file.cells.count) cells, \(file.nodes.count) STM nodes")
+            print(String(format: "  measure %.2f s, fit %.2f s, total %.2f s (board time %.1f s)",
+                         t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), t2.timeIntervalSince(t0),
+                         Double(board.boardTimeNanoseconds) * 1e-9))
+            print(String(format: "  held-out RMS: pulse-response %.2f %% of range (%d curves), STM traces %.2f %% of range (%d traces)",
+                         100 * (file.heldOut.nonVolatileRelativeRMS ?? .nan), file.heldOut.nonVolatileCurves,
+                         100 * (file.heldOut.stmRelativeRMS ?? .nan), file.heldOut.stmTraces))
+            var tauErrors: [Double] = []
+            for node in file.nodes {
+                let drawn = board.cellParameters(tile: node.tile, row: Int(node.row), column: Int(node.column)).shortTermMemory!
+                tauErrors.append(abs(node.tauSeconds / drawn.tauSeconds - 1))
+            }
+            tauErrors.sort()
+            if !tauErrors.isEmpty {
+                print(String(format: "  STM tau per node: median error %.2f %%, 95th percentile %.2f %%, worst %.2f %%",
+                             100 * tauErrors[tauErrors.count / 2], 100 * tauErrors[Int(Double(tauErrors.count - 1) * 0.95)], 100 * tauErrors.last!))
+            }
+            var set: [Double] = [], reset: [Double] = []
+            for cell in file.cells where cell.status == "ok" {
+                let d = board.cellParameters(tile: cell.tile, row: Int(cell.row), column: Int(cell.column)).nonVolatile!
+                set.append(d.setStepFraction)
+                reset.append(d.resetStepFraction)
+            }
+            func mean(_ x: [Double]) -> Double { x.reduce(0, +) / Double(max(1, x.count)) }
+            let nv = file.device.nonVolatile
+            print(String(format: "  step fraction mean: SET %.2f %%, RESET %.2f %% off the sampled cells' drawn mean; read noise %.2f %% off",
+                         100 * (nv.setStepFraction.mean / mean(set) - 1), 100 * (nv.resetStepFraction.mean / mean(reset) - 1),
+                         100 * (nv.readNoiseSpread / instrument.device.nonVolatile.readNoiseSpread - 1)))
+            print("  time-constant groups: " + file.timeConstantGroups.map { String(format: "%.4g s x %d", $0.centerSeconds, $0.nodeCount) }.joined(separator: ", "))
+        }
+    }
+}

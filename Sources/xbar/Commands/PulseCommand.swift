@@ -1,0 +1,44 @@
+import ArgumentParser
+import XbarBoard
+import XbarWire
+
+struct PulseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pulse",
+        abstract: "Apply one pulse to selected cells.",
+        discussion: """
+            Positive amplitudes SET (raise conductance), negative ones RESET (write them as --volts=-1.8). The pulse is checked \
+            against the instrument's limits before it is sent and refused, never clamped, when \
+            outside them. Units: volts and seconds.
+
+            Examples:
+              xbar pulse --board sim --instrument usb-4x64 --tile 0 --cells 3,5 --volts 2.0 --width 1e-6
+              xbar pulse --board serial:/dev/ttyUSB0 --instrument serial-32x32 --cells row:4 --volts=-1.8 --width 5e-7 --scheme half-voltage
+            """)
+
+    @OptionGroup var boardOptions: BoardOptions
+    @OptionGroup var selection: CellSelection
+
+    @Option(help: "Pulse amplitude, volts (negative to RESET).")
+    var volts: Double
+
+    @Option(help: "Pulse width, seconds.")
+    var width: Double
+
+    @Option(help: "Bias scheme: grounded, half-voltage or third-voltage (default: the instrument's).")
+    var scheme: String?
+
+    func run() throws {
+        let (board, instrument) = try boardOptions.openBoard()
+        let bias: BiasScheme
+        switch scheme {
+        case nil: bias = instrument.defaultBiasScheme
+        case "grounded": bias = .grounded
+        case "half-voltage": bias = .halfVoltage
+        case "third-voltage": bias = .thirdVoltage
+        case let other?: throw ValidationError("--scheme \(other): expected grounded, half-voltage or third-voltage")
+        }
+        let receipt = try board.pulse(try selection.cellSet(), amplitudeVolts: volts, widthSeconds: width, scheme: bias)
+        print("applied \(receipt.appliedCount) cell-pulses of \(volts) V, \(width) s on \(board.backendDescription) (board time \(Double(receipt.boardTimeNanoseconds) * 1e-9) s, compliance hits \(receipt.complianceHits))")
+    }
+}

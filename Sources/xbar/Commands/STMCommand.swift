@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import XbarBoard
+import XbarDevice
+import XbarInstrument
+import XbarJobs
+import XbarWire
+
+/// `xbar stm`: pulse-based reading of short-term-memory state nodes.
+struct STMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stm",
+        abstract: "Sweep pulse amplitudes and widths over STM nodes and capture board-timed read trains.",
+        discussion: """
+            For every amplitude (volts) and width (seconds), and every repetition: wait on the \
+            board's clock for the volatile state to decay (--settle seconds, default six of the \
+            slowest expected time constants), apply the pulse (or --pulses back to back) to all \
+            selected nodes, then read them --reads times every --interval seconds, timed by the \
+            board. Traces carry board timestamps (nanoseconds) and conductances (siemens); \
+            --csv writes one row per read. Each node's history is then fitted and its decay time \
+            constant printed.
+
+            Nodes: ROW:COLUMN items separated by commas, ROW:C1-C2 for a range of columns, \
+            ROW1:C1-ROW2:C2 for a block, or all.
+
+            Example:
+              xbar stm --board sim --instrument usb-4x64 --nodes 0:0-0:7 --amplitudes 1.2,1.4,1.6 \\
+                --widths 1e-6,1e-5 --reads 50 --interval 1e-3 --csv traces.csv
+            """)
+
+    @OptionGroup var board: BoardOptions
+
+    @Option(help: "State tile (default: the instrument's first STM tile).")
+    var tile: UInt8?
+
+    @Option(help: "Nodes: ROW:COLUMN[,ROW:COLUMN...], ROW:C1-C2, ROW1:C1-ROW2:C2, or all.")
+    var nodes: String
+
+    @Option(help: "Pulse amplitudes, volts, comma-separated.")
+    var amplitudes: String
+
+    @Option(help: "Pulse widths, seconds, comma-separated.")
+    var widths: String
+
+    @Option(help: "Reads per train.")
+    var reads: Int = 50
+
+    @Option(help: "Time between reads, seconds.")
+    var interval: Double = 1e-3
+
+    @Option(help: "Pulses applied back to back at each sweep point.")
+    var pulses: Int = 1
+
+    @Option(help: "Repetitions of the whole sweep.")
+    var repetitions: Int = 1
+
+    @Option(help: "Wait before each sweep point, seconds (default: 6 x the slowest expected time constant).")
+    var settle: Double?
+
+    @Option(name: .customLong("read-volts"), help: "Read voltage, volts (default: the instrument's STM read voltage).")
+    var readVolts: Double?
+
+    @Option(help: "Write the traces as CSV to this file.")
+    var csv: String?
+
+    func run() throws {
+        let (target, instrument) = try board.openBoard()
+        let device = try board.simulation.deviceParameters(for: instrument)
+        guard let info = tile.map({ instrument.tile($0) }) ?? instrument.stateTiles.first else {
+            throw ValidationError("--tile: instrument \(instrument.name) has no STM state tile\(tile.map { " \($0)" } ?? "")")
+        }
+        let selected = try Self.parseNodes(nodes, rows: info.rows, columns: info.columns)
+        let amplitudeList = try Self.parseNumbers(amplitudes, option: "--amplitudes")
+        let widthList = try Self.parseNumbers(widths, option: "--widths")
+        let model = (device ?? instrument.device).shortTermMemory
+        let slowest = max(model.tauSeconds.mean * (1 + 3 * model.tauSeconds.spread),
+                          model.slowFraction > 0 ? model.slowTauSeconds.mean * (1 + 3 * model.slowTauSeconds.spread) : 0)
+        let sweep = STMSweep(tile: info.index, nodes: selected,
+                             points: STMSweep.grid(amplitudesVolts: amplitudeList, widthsSeconds: widthList, pulseCount: pulses),
+                             repetitions: repetitions, readCount: reads, intervalSeconds: interval,
+                             readVolts: readVolts ?? instrument.stmReadVolts, settleSeconds: settle ?? 6 * slowest,
+                             scheme: instrument.defaultBiasScheme)
+        do { try sweep.validate(against: instrument.limits, tile: info) } catch { throw ValidationError("\(error)") }
+        let payload = Int(try target.identify().maxPayloadBytes)
+        let traces = try sweep.run(on: target, limits: instrument.limits, tile: info, maxPayloadBytes: payload) { done, total in
+            if done == total || done % max(1, total / 10) == 0 { print("  sweep point \(done)/\(total)") }
+        }
+        if let csv {
+            try traces.csv().write(toFile: csv, atomically: true, encoding: .utf8)
+            print("wrote \(traces.count) traces to \(csv)")
+        }
+        // Peak increment per sweep point, then each node's fitted time constant.
+        for (i, point) in sweep.points.enumerated() {
+            let first = traces.filter { $0.point == i }.compactMap { $0.conductancesSiemens.first }
+            let mean = first.isEmpty ? 0 : first.reduce(0, +) / Double(first.count)
+            print(String(format: "point %d: %.3g V, %.3g s x %d: mean first read %.4g S", i, point.amplitudeVolts, point.widthSeconds, point.pulseCount, mean))
+        }
+        let guess = DecayLaw(baseSiemens: model.baseSiemens.mean, ceilingSiemens: model.ceilingSiemens.mean, tauSeconds: model.tauSeconds.mean,
+                             slowTauSeconds: model.slowTauSeconds.mean, slowFraction: model.slowFraction, pulseFractions: [],
+                             readFraction: model.incrementFraction.mean * model.readDisturbFraction)
+        var taus: [Double] = []
+        for node in selected {
+            let history = DecayHistory(traces: traces.filter { $0.node == node })
+            guard let fit = try? DecayFit.fit(history, guess: guess) else {
+                print("node \(node.row):\(node.column): could not be fitted (too few reads after pulses above threshold)")
+                continue
+            }
+            taus.append(fit.law.tauSeconds)
+            print(String(format: "node %d:%d: tau %.4g ± %.2g s", node.row, node.column, fit.law.tauSeconds, fit.tauUncertainty))
+        }
+        for (i, group) in TimeConstantGroup.cluster(taus, count: min(4, taus.count)).enumerated() {
+            print(String(format: "group %d: tau %.4g s (%.4g to %.4g s), %d nodes", i, group.centerSeconds, group.minSeconds, group.maxSeconds, group.members.count))
+        }
+    }
+
+    static func parseNumbers(_ text: String, option: String) throws -> [Double] {
+        try text.split(separator: ",").map {
+            guard let v = Double($0.trimmingCharacters(in: .whitespaces)), v.isFinite, v > 0 else {
+                throw ValidationError("\(option) \(text): \"\($0)\" is not a positive number")
+            }
+            return v
+        }
+    }
+
+    static func parseNodes(_ text: String, rows: UInt16, columns: UInt16) throws -> [CellIndex] {
+        if text == "all" {
+            return (0..<rows).flatMap { r in (0..<columns).map { CellIndex(row: r, column: $0) } }
+        }
+        var out: [CellIndex] = []
+        func bad(_ item: Substring) -> ValidationError {
+            ValidationError("--nodes \(text): \"\(item)\" is not ROW:COLUMN, ROW:C1-C2 or ROW1:C1-ROW2:C2")
+        }
+        func cell(_ part: Substring) -> (Int, Int)? {
+            let rc = part.split(separator: ":")
+            guard rc.count == 2, let r = Int(rc[0]), let c = Int(rc[1]) else { return nil }
+            return (r, c)
+        }
+        for item in text.split(separator: ",") {
+            let ends = item.split(separator: "-")
+            guard ends.count == 1 || ends.count == 2, let first = cell(ends[0]) else { throw bad(item) }
+            var last = first
+            if ends.count == 2 {
+                if let c = Int(ends[1]) { last = (first.0, c) } else if let rc = cell(ends[1]) { last = rc } else { throw bad(item) }
+            }
+            guard first.0 <= last.0, first.1 <= last.1 else { throw bad(item) }
+            guard last.0 < Int(rows), last.1 < Int(columns) else {
+                throw ValidationError("--nodes \(text): \"\(item)\" is outside the \(rows)x\(columns) state tile")
+            }
+            for r in first.0...last.0 { for c in first.1...last.1 { out.append(CellIndex(row: UInt16(r), column: UInt16(c))) } }
+        }
+        return out
+    }
+}
