@@ -12,6 +12,7 @@ struct XbarBench: ParsableCommand {
             SimulationBenchmark.self,
             AllBenchmarks.self,
             CalibrationBenchmark.self,
+            InferenceBenchmark.self,
         ])
 }
 XbarBench.main()

@@ -10,6 +10,7 @@ struct Xbar: ParsableCommand {
             DevicesCommand.self,
             IdentifyCommand.self,
             SimCommand.self,
+            InferCommand.self,
             PulseCommand.self,
             CalibrateCommand.self,
             STMCommand.self,
