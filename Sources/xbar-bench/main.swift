@@ -10,9 +10,10 @@ struct XbarBench: ParsableCommand {
             // Each benchmark lives in its own file.
             LinkBenchmark.self,
             SimulationBenchmark.self,
-            AllBenchmarks.self,
             CalibrationBenchmark.self,
             ProgrammingBenchmark.self,
+            InferenceBenchmark.self,
+            AllBenchmarks.self,
         ])
 }
 XbarBench.main()

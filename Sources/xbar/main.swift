@@ -8,6 +8,7 @@ struct Xbar: ParsableCommand {
             // Each subcommand lives in its own file under Commands/. The lab's jobs come first.
             ProgramCommand.self,
             ReadCommand.self,
+            InferCommand.self,
             CalibrateCommand.self,
             STMCommand.self,
             RunsCommand.self,

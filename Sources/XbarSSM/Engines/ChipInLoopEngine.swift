@@ -1,0 +1,69 @@
+import XbarBoard
+import XbarInstrument
+import XbarWire
+
+/// Runs a model with the crossbar in the loop: every matrix product (B, C, the readout, and an
+/// S4D's decay `A`) on the weight tiles of a programmed board, nonlinearities, residuals,
+/// pooling and the event SSM's state recursion on the host.
+///
+/// The event SSM is run block by block over a sample's events, each product a batch of MVM
+/// requests; the S4D is clocked, one batch of products per step across the samples of a batch.
+/// The board must hold ``WeightMap``'s targets (see ``WeightProgramming``).
+///
+/// Simplified: the event SSM's states are decayed digitally with the model's decay constants
+/// (see ``ChipInLoopBackend``), not held on the STM nodes.
+public final class ChipInLoopEngine {
+    public let model: SSMModel
+    public let map: WeightMap
+    public let board: any Board
+    public let instrument: Instrument
+    /// Samples sharing one S4D step's batch of MVMs.
+    public var samplesPerBatch: Int
+    public var decayOnChip: Bool
+    /// Antithetic dither pairs per product (see ``ChipInLoopBackend``).
+    public var ditherPairs: Int
+    /// Pairs whose programming missed, corrected on the host (see ``PairDefects``).
+    public var defects: PairDefects
+
+    /// - Throws: `BoardError` when the board cannot identify itself.
+    public init(model: SSMModel, map: WeightMap, board: any Board, instrument: Instrument,
+                samplesPerBatch: Int = 16, decayOnChip: Bool = true, ditherPairs: Int = 4,
+                defects: PairDefects = PairDefects()) throws {
+        self.defects = defects
+        self.model = model
+        self.map = map
+        self.board = board
+        self.instrument = instrument
+        self.samplesPerBatch = max(1, samplesPerBatch)
+        self.decayOnChip = decayOnChip
+        self.ditherPairs = ditherPairs
+        maxPayloadBytes = Int(try board.identify().maxPayloadBytes)
+    }
+
+    let maxPayloadBytes: Int
+
+    /// Runs the samples.
+    ///
+    /// - Throws: `BoardError` when an MVM fails (a fault, a timeout, a lost link).
+    public func run(_ samples: [EventSample]) throws -> InferenceRun {
+        var backend = ChipInLoopBackend(board: board, model: model, map: map, instrument: instrument,
+                                        maxPayloadBytes: maxPayloadBytes, decayOnChip: decayOnChip,
+                                        ditherPairs: ditherPairs, defects: defects)
+        let forward = SSMForward(model: model)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var logits: [[Double]] = []
+        // The event SSM batches over a sample's events already; the S4D batches over samples.
+        let batch = model.architecture == .s4d ? samplesPerBatch : 1
+        var i = 0
+        while i < samples.count {
+            let part = Array(samples[i..<min(i + batch, samples.count)])
+            logits += try forward.logits(part, backend: &backend)
+            i += batch
+        }
+        let elapsed = start.duration(to: clock.now)
+        return InferenceRun(logits: logits, labels: samples.map(\.label), backend: backend.backendDescription,
+                            eventCount: samples.reduce(0) { $0 + $1.events.count }, wallSeconds: elapsed.seconds,
+                            mvmRequests: backend.requestCount, mvmVectors: backend.vectorCount)
+    }
+}

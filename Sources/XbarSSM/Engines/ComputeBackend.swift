@@ -1,0 +1,62 @@
+/// Where the matrix products and state updates of a forward pass happen: digitally in float64
+/// (``DigitalBackend``) or on a board (``ChipInLoopBackend``).
+///
+/// The forward pass (``SSMForward``) is the same for both; it hands the backend whole
+/// batches (every event of a layer, every sample of a step), so a board backend can carry
+/// many vectors in one request.
+public protocol ComputeBackend {
+    /// `W @ x` for every vector, with `W` the model's matrix named as in the placements
+    /// (`layers.L.B`, `layers.L.A`, `layers.L.C`, `readout.W`).
+    ///
+    /// - Parameter inputRange: for quantised models, the range of the activation quantiser the
+    ///   inputs went through (every input is a multiple of `inputRange / 127`); nil for float inputs.
+    mutating func products(of matrix: String, inputs: [[Double]], inputRange: Double?) throws -> [[Double]]
+
+    /// Event SSM states of one block over one sample: `x_k = exp(-(t_k - t_{k-1}) / tau) x_{k-1} + v_k`,
+    /// with `t_{-1} = 0`, `x_{-1} = 0`. Returns `x_k` for every event.
+    mutating func eventStates(layer: Int, timesSeconds: [Double], increments: [[Double]], tauSeconds: [Double]) throws -> [[Double]]
+
+    /// Whether an S4D's diagonal decay `a * x` is multiplied on the chip (`layers.L.A`) rather
+    /// than digitally.
+    var multipliesDecayOnChip: Bool { get }
+
+    /// Where results come from, for run records ("digital reference", "simulated", "serial:...").
+    var backendDescription: String { get }
+}
+
+extension ComputeBackend {
+    /// The exact digital recursion, in the reference's order of operations.
+    public static func digitalEventStates(timesSeconds: [Double], increments: [[Double]], tauSeconds: [Double]) -> [[Double]] {
+        var x = [Double](repeating: 0, count: tauSeconds.count)
+        var out: [[Double]] = []
+        out.reserveCapacity(timesSeconds.count)
+        var previous = 0.0
+        for (k, t) in timesSeconds.enumerated() {
+            let dt = t - previous
+            previous = t
+            let v = increments[k]
+            for i in 0..<x.count { x[i] = SSMModel.decay(dt, tauSeconds[i]) * x[i] + v[i] }
+            out.append(x)
+        }
+        return out
+    }
+}
+
+/// Everything in float64 on the host: the digital reference.
+public struct DigitalBackend: ComputeBackend {
+    public let model: SSMModel
+
+    public init(model: SSMModel) { self.model = model }
+
+    public func products(of matrix: String, inputs: [[Double]], inputRange: Double?) throws -> [[Double]] {
+        guard let W = model.matrix(named: matrix) else { preconditionFailure("the forward pass asked for an unknown matrix \(matrix)") }
+        return inputs.map { W.times($0) }
+    }
+
+    public func eventStates(layer: Int, timesSeconds: [Double], increments: [[Double]], tauSeconds: [Double]) throws -> [[Double]] {
+        Self.digitalEventStates(timesSeconds: timesSeconds, increments: increments, tauSeconds: tauSeconds)
+    }
+
+    public var multipliesDecayOnChip: Bool { false }
+    public var backendDescription: String { "digital reference (float64)" }
+}

@@ -1,0 +1,31 @@
+/// The outcome of running a model over samples.
+public struct InferenceRun: Sendable {
+    /// `[samples][classes]`.
+    public var logits: [[Double]]
+    public var labels: [Int]
+    /// Where the results come from ("digital reference (float64)", "simulated", "serial:...").
+    public var backend: String
+    /// Events the samples held.
+    public var eventCount: Int
+    /// Host wall time of the run, seconds.
+    public var wallSeconds: Double
+    /// MVM requests and vectors sent to a board (0 for the digital reference).
+    public var mvmRequests: Int
+    public var mvmVectors: Int
+
+    /// The class with the largest logit, per sample (the first on ties, like NumPy's argmax).
+    public var predictions: [Int] {
+        logits.map { l in l.indices.reduce(0) { l[$1] > l[$0] ? $1 : $0 } }
+    }
+
+    /// Fraction of samples classified correctly.
+    public var accuracy: Double {
+        guard !labels.isEmpty else { return 0 }
+        return Double(zip(predictions, labels).filter { $0 == $1 }.count) / Double(labels.count)
+    }
+
+    /// Events processed per second of wall time.
+    public var eventsPerSecond: Double { wallSeconds > 0 ? Double(eventCount) / wallSeconds : 0 }
+    /// Wall time per event, seconds.
+    public var secondsPerEvent: Double { eventCount > 0 ? wallSeconds / Double(eventCount) : 0 }
+}

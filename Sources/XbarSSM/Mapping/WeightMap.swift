@@ -1,0 +1,121 @@
+import XbarInstrument
+import XbarWire
+
+/// The target conductances that put a model's matrices on the weight tiles, and the scale
+/// that turns column-pair currents back into weight products.
+///
+/// A signed weight `w` of matrix `W` is a differential pair on the columns of its output:
+/// `G+ = low + k max(w, 0)` on the even column, `G- = low + k max(-w, 0)` on the odd one,
+/// with `k = (high - low) / max|W|` siemens per unit weight, so `G+ - G- = k w` and the
+/// largest weight spans the whole programmable range. Keeping the unused cell of a pair at
+/// `low` (rather than centring both) keeps column currents small, which keeps them inside
+/// the ADC's range. Unused cells are at `low` too: the lowest conductance a write-verify job
+/// accepts as a target (every cell of a tile is programmed, so "off" must be reachable).
+///
+/// With row voltages `V_i = s x_i` the pair currents give `(I+ - I-) / (k s) = sum_i w_i x_i`.
+public struct WeightMap: Sendable {
+    /// One weight tile's targets.
+    public struct TileTargets: Sendable {
+        public var tile: TileInfo
+        /// Row-major, siemens.
+        public var siemens: [Double]
+    }
+
+    /// Targets of every weight tile, in instrument order.
+    public let tiles: [TileTargets]
+    /// Siemens per unit weight, by matrix name.
+    public let siemensPerUnitWeight: [String: Double]
+    public let placements: [TilePlacement]
+    /// Target bounds, siemens.
+    public let lowSiemens: Double
+    public let highSiemens: Double
+
+    /// Maps a model onto an instrument's weight tiles.
+    ///
+    /// - Parameters:
+    ///   - lowSiemens, highSiemens: the programmable target range (a write-verify job's accepted
+    ///     targets; see ``programmableRange(of:)``).
+    /// - Throws: ``SSMModelError`` when a placement names a tile the instrument lacks or that
+    ///   holds STM nodes, or does not fit the tile.
+    public init(model: SSMModel, instrument: Instrument, lowSiemens: Double, highSiemens: Double) throws(SSMModelError) {
+        precondition(lowSiemens > 0 && highSiemens > lowSiemens, "the programmable range must be positive and non-empty")
+        let weightTiles = instrument.weightTiles
+        var targets = weightTiles.map { TileTargets(tile: $0, siemens: [Double](repeating: lowSiemens, count: $0.cellCount)) }
+        var scales: [String: Double] = [:]
+        for p in model.placements {
+            guard let W = model.matrix(named: p.matrix) else {
+                throw SSMModelError(file: model.file, key: "__metadata__.tile_map", problem: "places unknown matrix \(p.matrix)")
+            }
+            guard let t = targets.firstIndex(where: { Int($0.tile.index) == p.tile }) else {
+                throw SSMModelError(file: model.file, key: "__metadata__.tile_map",
+                                    problem: "places \(p.matrix) on tile \(p.tile), which is not a weight tile of \(instrument.name) (weight tiles: \(weightTiles.map { String($0.index) }.joined(separator: ", ")))")
+            }
+            let info = targets[t].tile
+            guard p.rowOffset + p.rows <= Int(info.rows), 2 * (p.colPairOffset + p.outputs) <= Int(info.columns) else {
+                throw SSMModelError(file: model.file, key: "__metadata__.tile_map",
+                                    problem: "\(p.matrix) on tile \(p.tile) does not fit its \(info.rows)x\(info.columns) cells")
+            }
+            let k = scales[p.matrix] ?? ((highSiemens - lowSiemens) / max(W.maxMagnitude, .leastNormalMagnitude))
+            scales[p.matrix] = k
+            let columns = Int(info.columns)
+            for i in 0..<p.rows {
+                let row = p.rowOffset + i
+                for j in 0..<p.outputs {
+                    let w = W[j, p.inputOffset + i]
+                    let plus = 2 * (p.colPairOffset + j)
+                    targets[t].siemens[row * columns + plus] = lowSiemens + k * max(w, 0)
+                    targets[t].siemens[row * columns + plus + 1] = lowSiemens + k * max(-w, 0)
+                }
+            }
+        }
+        self.tiles = targets
+        self.siemensPerUnitWeight = scales
+        self.placements = model.placements
+        self.lowSiemens = lowSiemens
+        self.highSiemens = highSiemens
+    }
+
+    /// Maps with the instrument's default device model's programmable range.
+    public init(model: SSMModel, instrument: Instrument) throws(SSMModelError) {
+        let r = Self.programmableRange(of: instrument)
+        try self.init(model: model, instrument: instrument, lowSiemens: r.low, highSiemens: r.high)
+    }
+
+    /// The targets a write-verify job accepts for this instrument's cells: three device-to-device
+    /// standard deviations inside the mean bounds, so a cell's own bounds almost never exclude
+    /// a target.
+    public static func programmableRange(of instrument: Instrument) -> (low: Double, high: Double) {
+        let nv = instrument.device.nonVolatile
+        return (nv.gMinSiemens.mean * (1 + 3 * nv.gMinSiemens.spread), nv.gMaxSiemens.mean * (1 - 3 * nv.gMaxSiemens.spread))
+    }
+
+    /// All weight tiles stacked vertically (tile 0's rows first), the layout `xbar program --target`
+    /// takes: `(rows, columns, row-major siemens)`.
+    public var stacked: (rows: Int, columns: Int, siemens: [Double]) {
+        let columns = tiles.map { Int($0.tile.columns) }.max() ?? 0
+        let rows = tiles.reduce(0) { $0 + Int($1.tile.rows) }
+        return (rows, columns, tiles.flatMap(\.siemens))
+    }
+
+    /// `W @ x` as the tile would compute it with exactly its target conductances and no
+    /// converters: the mapping's own round trip, for checking it.
+    public func idealProducts(of matrix: String, input x: [Double]) -> [Double] {
+        guard let k = siemensPerUnitWeight[matrix] else { preconditionFailure("\(matrix) is not mapped") }
+        var out: [Double] = []
+        for p in placements where p.matrix == matrix {
+            guard let t = tiles.first(where: { Int($0.tile.index) == p.tile }) else { continue }
+            let columns = Int(t.tile.columns)
+            if out.isEmpty { out = [Double](repeating: 0, count: p.outputs) }
+            for j in 0..<p.outputs {
+                var plus = 0.0, minus = 0.0
+                for i in 0..<p.rows {
+                    let row = (p.rowOffset + i) * columns + 2 * (p.colPairOffset + j)
+                    plus += t.siemens[row] * x[p.inputOffset + i]
+                    minus += t.siemens[row + 1] * x[p.inputOffset + i]
+                }
+                out[j] += (plus - minus) / k
+            }
+        }
+        return out
+    }
+}

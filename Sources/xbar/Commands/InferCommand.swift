@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import XbarBoard
+import XbarInstrument
+import XbarSSM
+
+struct InferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infer",
+        abstract: "Classify an event data set with a state-space model, digitally and with the crossbar in the loop.",
+        discussion: """
+            Runs the digital reference (float64) and, with --engine chip or both, the chip-in-loop \
+            engine: every matrix product of the model (B, C, the readout, an S4D's decay) as \
+            batched MVM requests on the board's weight tiles, at the placements the model file \
+            gives. Prints the accuracy of each on the same samples, the agreement between them, \
+            events per second and wall time per event (seconds), and which backend produced each \
+            result.
+
+            The tiles must hold the model's weights. A simulated board lives only inside one \
+            process, so with --board sim add --program: the weights are mapped to target \
+            conductances (siemens, differential pairs along columns) and write-verified first, and \
+            the programming yield is printed. --map-out writes the targets as a 256x64 .npy \
+            (tiles stacked) for `xbar program --target`.
+
+            Example:
+              xbar infer --model examples/event_digits_event_ssm_int8.safetensors \\
+                --data examples/event_digits_test.safetensors --board sim --instrument usb-4x64 \\
+                --engine both --program --limit 50
+            """)
+
+    @Option(help: ArgumentHelp("Model file (safetensors) from examples/ or exported the same way.", valueName: "path"))
+    var model: String
+
+    @Option(help: ArgumentHelp("Event data set file (safetensors, xbarlab-events-1).", valueName: "path"))
+    var data: String
+
+    @OptionGroup var boardOptions: BoardOptions
+
+    enum Engine: String, ExpressibleByArgument, CaseIterable { case reference, chip, both }
+
+    @Option(help: "reference (digital only), chip (crossbar in the loop) or both.")
+    var engine: Engine = .both
+
+    @Option(help: "Use only the first N samples of the data set.")
+    var limit: Int?
+
+    @Flag(help: "Map the weights and write-verify them onto the board before inference (needed with --board sim).")
+    var program = false
+
+    @Option(help: ArgumentHelp("Write the target conductance map (siemens, 256x64 float64 .npy) here.", valueName: "path"))
+    var mapOut: String?
+
+    @Option(help: "Antithetic dither pairs per product against the ADC's resolution (0: one plain conversion).")
+    var ditherPairs: Int = 4
+
+    @Option(help: "Pairs whose verified G+ - G- misses its target by more than this many siemens are corrected on the host.")
+    var defectThresholdSiemens: Double = 3e-6
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+        if ditherPairs < 0 { throw ValidationError("--dither-pairs must be 0 or more, got \(ditherPairs)") }
+    }
+
+    func run() throws {
+        let model = try SSMModel(contentsOf: self.model)
+        let dataset = try EventDataset(contentsOf: data)
+        guard dataset.classNames == model.classNames else {
+            throw ValidationError("\(data): classes \(dataset.classNames) differ from the model's \(model.classNames) (\(self.model))")
+        }
+        let samples = Array(dataset.samples.prefix(limit ?? dataset.count))
+        let events = samples.reduce(0) { $0 + $1.events.count }
+        let kind = model.isQuantised ? "8-bit activations" : "float"
+        print("model: \(self.model) (\(model.architecture.rawValue), \(model.layers.count) layers, \(kind))")
+        print("data:  \(data): \(samples.count) of \(dataset.count) samples, \(events) events")
+
+        var reference: InferenceRun?
+        if engine != .chip {
+            let run = ReferenceEngine(model: model).run(samples)
+            reference = run
+            report("reference", run)
+        }
+        guard engine != .reference else { return }
+
+        let (board, instrument) = try boardOptions.openBoard()
+        let map = try WeightMap(model: model, instrument: instrument)
+        if let mapOut {
+            let stacked = map.stacked
+            try Data(NPYWriter.encode(rows: stacked.rows, columns: stacked.columns, values: stacked.siemens))
+                .write(to: URL(fileURLWithPath: mapOut))
+            print("targets: \(mapOut) (\(stacked.rows)x\(stacked.columns) siemens, \(map.lowSiemens)...\(map.highSiemens) S)")
+        }
+        var defects = PairDefects()
+        if program {
+            let outcomes = try WeightProgramming.program(map, on: board, with: try InferCommand.programmer(instrument: instrument))
+            for o in outcomes {
+                print(String(format: "programmed tile %d: %.2f %% of %d cells in tolerance, %d pulses", Int(o.tile), 100 * o.yield, o.cells, o.pulses))
+            }
+            let measured = Dictionary(uniqueKeysWithValues: outcomes.filter { !$0.measuredSiemens.isEmpty }.map { ($0.tile, $0.measuredSiemens) })
+            defects = PairDefects(map: map, measured: measured, thresholdSiemens: defectThresholdSiemens)
+            print("pairs corrected on the host (missed by > \(defectThresholdSiemens) S): \(defects.count)")
+        } else if board is SimulatedBoard {
+            throw ValidationError("a simulated board starts unprogrammed and lives only inside this process: add --program")
+        }
+        let chip = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument,
+                                        ditherPairs: ditherPairs, defects: defects).run(samples)
+        report("chip-in-loop", chip)
+        print("  MVM requests \(chip.mvmRequests), vectors \(chip.mvmVectors)")
+        if let reference {
+            let agree = zip(reference.predictions, chip.predictions).filter { $0 == $1 }.count
+            print(String(format: "agreement with the reference: %.1f %% (%d of %d); accuracy difference %.1f points",
+                         100 * Double(agree) / Double(samples.count), agree, samples.count, 100 * (chip.accuracy - reference.accuracy)))
+        }
+    }
+
+    private func report(_ name: String, _ run: InferenceRun) {
+        let correct = zip(run.predictions, run.labels).filter { $0 == $1 }.count
+        print("\(name): " + String(format: "accuracy %.2f %% (%d of %d), %.0f events/s, %.2f us per event",
+                                          100 * run.accuracy, correct, run.labels.count, run.eventsPerSecond, 1e6 * run.secondsPerEvent)
+              + " [backend: \(run.backend)]")
+    }
+}
+
+extension InferCommand {
+    /// How `--program` reaches the targets on a simulated board.
+    static func programmer(instrument: Instrument) throws -> any WeightProgrammer {
+        FileHandle.standardError.write(Data("xbar infer: programming the simulated board directly (targets set, then verified by reading): no write-verify, no programming error\n".utf8))
+        return DirectSimulatedProgrammer()
+    }
+}
