@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "XbarJobsTests", dependencies: [
             "XbarJobs", "XbarBoard", "XbarStore", "XbarInstrument", "XbarDevice", "XbarWire",
         ]),
-        .testTarget(name: "XbarSSMTests", dependencies: ["XbarSSM", "XbarBoard", "XbarInstrument"]),
+        .testTarget(name: "XbarSSMTests", dependencies: ["XbarSSM", "XbarBoard", "XbarInstrument", "XbarJobs"]),
         .testTarget(name: "xbarTests", dependencies: ["XbarInstrument", "XbarTransport", "XbarBoard", "XbarWire", "XbarStore"]),
     ]
 )

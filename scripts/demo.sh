@@ -31,19 +31,13 @@ for _ in $(seq 100); do [ -e "$work/board" ] && break; sleep 0.05; done
 step "Who is on the line"
 xbar identify --board "$board" --instrument "$instrument"
 
-model=examples/event_digits_event_ssm_int8.safetensors
+model=examples/event_digits_s4d_ternary.safetensors
 data=examples/event_digits_test.safetensors
-if xbar --help | grep -q "^  infer "; then
-    step "Map the event-digits SSM's weights onto the tiles as conductance targets"
-    xbar infer map --model "$model" --instrument "$instrument" --out "$work/weights.npy"
-    target="$work/weights.npy"
-    tile=()
-else
-    step "Write a random conductance target for tile 0 (model mapping is not in this build)"
-    python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.random.default_rng(1).uniform(5e-6, 60e-6, (64, 64)))" "$work/target.npy"
-    target="$work/target.npy"
-    tile=(--tile 0)
-fi
+
+step "The event-digits S4D (ternary weights) in the digital reference; its weights as conductance targets"
+xbar infer --engine reference --model "$model" --data "$data" --instrument "$instrument" --limit 50 --map-out "$work/weights.npy"
+target="$work/weights.npy"
+tile=()
 
 step "Write-verify the targets (adaptive algorithm), every batch logged in $store"
 xbar program --board "$board" --instrument "$instrument" --target "$target" "${tile[@]}" --store "$store"
@@ -56,10 +50,8 @@ xbar runs export 1 --format npy --out "$work/shadow.npy" --store "$store"
 step "Read the array back"
 xbar read --board "$board" --instrument "$instrument" --tile 0 --averages 16 --out "$work/tile0.npy" --store "$store"
 
-if xbar --help | grep -q "^  infer "; then
-    step "Chip-in-loop inference on the programmed board vs the digital reference"
-    xbar infer run --model "$model" --data "$data" --board "$board" --instrument "$instrument" --limit 100
-fi
+step "Chip-in-loop inference on the programmed board (matrix products on its tiles), against the reference"
+xbar infer --engine both --model "$model" --data "$data" --board "$board" --instrument "$instrument" --limit 50
 
 step "Calibrate the device model from measurements (a small sample)"
 xbar calibrate --board "$board" --instrument "$instrument" --cells 16 --nodes 32 --out "$work/calibration.json" --store "$store"

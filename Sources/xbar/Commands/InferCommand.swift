@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import XbarBoard
 import XbarInstrument
+import XbarJobs
 import XbarSSM
+import XbarDevice
 
 struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -79,19 +81,21 @@ struct InferCommand: ParsableCommand {
             reference = run
             report("reference", run)
         }
+        if let mapOut {
+            // The targets need only the instrument, so `--engine reference --map-out` writes them
+            // without a board, ready for `xbar program --target`.
+            let map = try WeightMap(model: model, instrument: try boardOptions.simulation.loadInstrument())
+            let stacked = map.stacked
+            try NPYFile.write(ConductanceMap(rows: stacked.rows, columns: stacked.columns, siemens: stacked.siemens), path: mapOut)
+            print("targets: \(mapOut) (\(stacked.rows)x\(stacked.columns) siemens, \(map.lowSiemens)...\(map.highSiemens) S)")
+        }
         guard engine != .reference else { return }
 
         let (board, instrument) = try boardOptions.openBoard()
         let map = try WeightMap(model: model, instrument: instrument)
-        if let mapOut {
-            let stacked = map.stacked
-            try Data(NPYWriter.encode(rows: stacked.rows, columns: stacked.columns, values: stacked.siemens))
-                .write(to: URL(fileURLWithPath: mapOut))
-            print("targets: \(mapOut) (\(stacked.rows)x\(stacked.columns) siemens, \(map.lowSiemens)...\(map.highSiemens) S)")
-        }
         var defects = PairDefects()
         if program {
-            let outcomes = try WeightProgramming.program(map, on: board, with: try InferCommand.programmer(instrument: instrument))
+            let outcomes = try WeightProgramming.program(map, on: board, with: InferCommand.programmer(instrument: instrument, calibration: try boardOptions.simulation.deviceParameters(for: instrument)))
             for o in outcomes {
                 print(String(format: "programmed tile %d: %.2f %% of %d cells in tolerance, %d pulses", Int(o.tile), 100 * o.yield, o.cells, o.pulses))
             }
@@ -121,9 +125,9 @@ struct InferCommand: ParsableCommand {
 }
 
 extension InferCommand {
-    /// How `--program` reaches the targets on a simulated board.
-    static func programmer(instrument: Instrument) throws -> any WeightProgrammer {
-        FileHandle.standardError.write(Data("xbar infer: programming the simulated board directly (targets set, then verified by reading): no write-verify, no programming error\n".utf8))
-        return DirectSimulatedProgrammer()
+    /// How `--program` reaches the targets: the lab's write-verify job, planned with the
+    /// calibrated device model when a calibration is given.
+    static func programmer(instrument: Instrument, calibration device: DeviceParameters?) -> any WeightProgrammer {
+        WriteVerifyWeightProgrammer(instrument: instrument, device: device?.nonVolatile)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import XbarInstrument
+import XbarJobs
 @testable import XbarSSM
 
 @Suite("weight-to-conductance mapping")
@@ -42,7 +43,7 @@ struct WeightMapTests {
         let stacked = map.stacked
         #expect(stacked.rows == 256 && stacked.columns == 64)
         let path = try Python.temporaryFolder().appendingPathComponent("map.npy").path
-        try Data(NPYWriter.encode(rows: stacked.rows, columns: stacked.columns, values: stacked.siemens)).write(to: URL(fileURLWithPath: path))
+        try NPYFile.write(ConductanceMap(rows: stacked.rows, columns: stacked.columns, siemens: stacked.siemens), path: path)
         let out = try Python.run("""
             import sys, numpy as np
             a = np.load(sys.argv[1])

@@ -1,0 +1,42 @@
+import XbarBoard
+import XbarDevice
+import XbarInstrument
+import XbarJobs
+import XbarWire
+
+/// The lab's write-verify job as the programmer of a model's weights: the same algorithms,
+/// batching and per-cell outcomes as `xbar program`.
+public struct WriteVerifyWeightProgrammer: WeightProgrammer {
+    public var instrument: Instrument
+    /// The device model the algorithm plans with: a calibration's, or the instrument's defaults.
+    public var device: NonVolatileCellParameters
+    public var algorithm: ProgrammingAlgorithmKind
+    public var tolerance: Tolerance
+    /// The job's journal: the run store's for a recorded run, or one that keeps nothing.
+    public var journal: any OperationJournal
+
+    public init(instrument: Instrument, device: NonVolatileCellParameters? = nil,
+                algorithm: ProgrammingAlgorithmKind = .adaptive, tolerance: Tolerance = .percentOfRange(1),
+                journal: any OperationJournal = DiscardingJournal()) {
+        self.instrument = instrument
+        self.device = device ?? instrument.device.nonVolatile
+        self.algorithm = algorithm
+        self.tolerance = tolerance
+        self.journal = journal
+    }
+
+    public func program(tile: TileInfo, targetSiemens: [Double], on board: any Board) throws -> TileProgrammingOutcome {
+        let settings = ProgrammingSettings.standard(
+            tolerance: tolerance, scheme: instrument.defaultBiasScheme, device: device, limits: instrument.limits,
+            adcFullScaleAmperes: Double(instrument.adc.readFullScaleAmperes), maxPayloadBytes: Int(Instrument.maxPayloadBytes))
+        let job = ProgrammingJob(targets: ProgrammingTargets(tiles: [(tile, targetSiemens)]), algorithm: algorithm,
+                                 settings: settings, device: device, envelope: PulseEnvelope(limits: instrument.limits),
+                                 runner: OperationRunner(board: board, journal: journal))
+        guard let report = try job.run().first else {
+            return TileProgrammingOutcome(tile: tile.index, cells: 0, cellsInTolerance: 0, pulses: 0)
+        }
+        return TileProgrammingOutcome(tile: tile.index, cells: report.outcomes.count,
+                                      cellsInTolerance: report.count(.converged), pulses: report.pulses.reduce(0, +),
+                                      measuredSiemens: report.verifiedSiemens)
+    }
+}
