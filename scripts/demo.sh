@@ -37,10 +37,9 @@ data=examples/event_digits_test.safetensors
 step "The event-digits S4D (ternary weights) in the digital reference; its weights as conductance targets"
 xbar infer --engine reference --model "$model" --data "$data" --instrument "$instrument" --limit 50 --map-out "$work/weights.npy"
 target="$work/weights.npy"
-tile=()
 
 step "Write-verify the targets (adaptive algorithm), every batch logged in $store"
-xbar program --board "$board" --instrument "$instrument" --target "$target" "${tile[@]}" --store "$store"
+xbar program --board "$board" --instrument "$instrument" --target "$target" --store "$store"
 
 step "The run store"
 xbar runs list --store "$store"
@@ -57,5 +56,6 @@ step "Calibrate the device model from measurements (a small sample)"
 xbar calibrate --board "$board" --instrument "$instrument" --cells 16 --nodes 32 --out "$work/calibration.json" --store "$store"
 
 step "The calibrated model stands in for the board: the same job on the simulated board"
-xbar program --board sim --instrument "$instrument" --calibration "$work/calibration.json" --target "$target" "${tile[@]}" --store "$store"
+python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.random.default_rng(1).uniform(5e-6, 60e-6, (64, 64)))" "$work/tile-target.npy"
+xbar program --board sim --instrument "$instrument" --calibration "$work/calibration.json" --target "$work/tile-target.npy" --tile 0 --store "$store"
 xbar runs list --store "$store"

@@ -104,6 +104,19 @@ struct InferCommand: ParsableCommand {
             print("pairs corrected on the host (missed by > \(defectThresholdSiemens) S): \(defects.count)")
         } else if board is SimulatedBoard {
             throw ValidationError("a simulated board starts unprogrammed and lives only inside this process: add --program")
+        } else {
+            // Programmed earlier (xbar program --target from --map-out): read what the tiles hold
+            // now, so pairs with a stuck or drifted cell are corrected on the host.
+            let settings = ProgrammingSettings.standard(
+                tolerance: .percentOfRange(1), scheme: instrument.defaultBiasScheme, device: instrument.device.nonVolatile,
+                limits: instrument.limits, adcFullScaleAmperes: Double(instrument.adc.readFullScaleAmperes),
+                maxPayloadBytes: Int(Instrument.maxPayloadBytes))
+            var measured: [UInt8: [Double]] = [:]
+            for tile in Set(map.placements.map { UInt8($0.tile) }).sorted() {
+                measured[tile] = try board.readConductances(.tile(tile), readVolts: settings.readVolts, averages: settings.verifyAverages)
+            }
+            defects = PairDefects(map: map, measured: measured, thresholdSiemens: defectThresholdSiemens)
+            print("read back tiles \(measured.keys.sorted().map(String.init).joined(separator: ", ")); pairs corrected on the host (missed by > \(defectThresholdSiemens) S): \(defects.count)")
         }
         let chip = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument,
                                         ditherPairs: ditherPairs, defects: defects).run(samples)
