@@ -26,9 +26,7 @@ public struct WriteVerifyWeightProgrammer: WeightProgrammer {
     }
 
     public func program(tile: TileInfo, targetSiemens: [Double], on board: any Board) throws -> TileProgrammingOutcome {
-        let settings = ProgrammingSettings.standard(
-            tolerance: tolerance, scheme: instrument.defaultBiasScheme, device: device, limits: instrument.limits,
-            adcFullScaleAmperes: Double(instrument.adc.readFullScaleAmperes), maxPayloadBytes: Int(Instrument.maxPayloadBytes))
+        let settings = ProgrammingSettings.standard(for: instrument, device: device, tolerance: tolerance)
         let job = ProgrammingJob(targets: ProgrammingTargets(tiles: [(tile, targetSiemens)]), algorithm: algorithm,
                                  settings: settings, device: device, envelope: PulseEnvelope(limits: instrument.limits),
                                  runner: OperationRunner(board: board, journal: journal))

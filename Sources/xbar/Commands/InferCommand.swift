@@ -107,10 +107,7 @@ struct InferCommand: ParsableCommand {
         } else {
             // Programmed earlier (xbar program --target from --map-out): read what the tiles hold
             // now, so pairs with a stuck or drifted cell are corrected on the host.
-            let settings = ProgrammingSettings.standard(
-                tolerance: .percentOfRange(1), scheme: instrument.defaultBiasScheme, device: instrument.device.nonVolatile,
-                limits: instrument.limits, adcFullScaleAmperes: Double(instrument.adc.readFullScaleAmperes),
-                maxPayloadBytes: Int(Instrument.maxPayloadBytes))
+            let settings = ProgrammingSettings.standard(for: instrument)
             var measured: [UInt8: [Double]] = [:]
             for tile in Set(map.placements.map { UInt8($0.tile) }).sorted() {
                 measured[tile] = try board.readConductances(.tile(tile), readVolts: settings.readVolts, averages: settings.verifyAverages)
