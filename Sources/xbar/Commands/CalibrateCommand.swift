@@ -56,14 +56,15 @@ struct CalibrateCommand: ParsableCommand {
     var tracesCSV: String?
 
     func validate() throws {
+        try board.simulation.requireInstrument()
         guard cells >= 0 else { throw ValidationError("--cells \(cells): expected 0 or more cells") }
         guard tauGroups >= 1 else { throw ValidationError("--tau-groups \(tauGroups): expected at least 1 group") }
         guard stmRepetitions >= 1 else { throw ValidationError("--stm-repetitions \(stmRepetitions): expected at least 1") }
     }
 
     func run() throws {
-        let store = try storeOptions.open()
         let (target, instrument) = try board.openBoard()
+        let store = try storeOptions.open()
         let plan: CalibrationPlan
         do {
             plan = try CalibrationPlan(instrument: instrument, sampleCells: cells, stateNodes: nodes,

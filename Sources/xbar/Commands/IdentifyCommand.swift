@@ -19,6 +19,10 @@ struct IdentifyCommand: ParsableCommand {
 
     @OptionGroup var boardOptions: BoardOptions
 
+    func validate() throws {
+        try boardOptions.simulation.requireInstrument()
+    }
+
     func run() throws {
         let (board, instrument) = try boardOptions.openBoard()
         let id = try board.identify()

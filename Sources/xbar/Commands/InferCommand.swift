@@ -61,6 +61,8 @@ struct InferCommand: ParsableCommand {
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         if ditherPairs < 0 { throw ValidationError("--dither-pairs must be 0 or more, got \(ditherPairs)") }
+        // All but the digital reference alone needs the instrument: refuse before the reference runs.
+        if engine != .reference || mapOut != nil { try boardOptions.simulation.requireInstrument() }
     }
 
     func run() throws {

@@ -29,20 +29,11 @@ struct ProgramCommand: ParsableCommand {
 
             Examples:
               xbar program --board sim --instrument usb-4x64 --target weights.npy --tile 0
-              xbar program --board sim --target array.csv --tolerance 1% --algorithm ispp
+              xbar program --board sim --instrument usb-4x64 --target array.csv --tolerance 1% --algorithm ispp
               xbar program --resume 12
             """)
 
-    // The board options of `BoardOptions`, spelled out here because a resumed run takes
-    // them from the store, so none can be required.
-    @Option(help: ArgumentHelp("The board: sim, serial:PATH, usb:VID:PID[:SERIAL] (hexadecimal), or auto.", valueName: "address"))
-    var board = "sim"
-    @Option(help: ArgumentHelp("Board type: a name from instruments/ (e.g. usb-4x64) or a path to an instrument file.", valueName: "name|path"))
-    var instrument: String?
-    @Option(help: ArgumentHelp("Calibration file: its fitted device model guides the adaptive algorithm (and the simulated board).", valueName: "path"))
-    var calibration: String?
-    @Option(help: "Seed of the simulated board's device-to-device and cycle-to-cycle randomness.")
-    var seed: UInt64 = 1
+    @OptionGroup var boardOptions: BoardOptions
     @OptionGroup var storeOptions: StoreOptions
 
     @Option(help: "Target conductance map, siemens: .npy or .csv (one tile, or all weight tiles stacked vertically).")
@@ -86,62 +77,75 @@ struct ProgramCommand: ParsableCommand {
         var biasScheme: String
         var readVolts: Double?
         var settleSeconds: Double
+
+        /// `options` reaching the board, instrument, calibration and seed recorded here.
+        func boardOptions(from options: BoardOptions) -> BoardOptions {
+            var recorded = options
+            recorded.board = board
+            recorded.simulation.instrument = instrument
+            recorded.simulation.calibration = calibration
+            recorded.simulation.seed = seed
+            return recorded
+        }
     }
 
     func validate() throws {
-        if resume == nil && target == nil {
-            throw ValidationError("give --target FILE (a .npy or .csv map in siemens), or --resume RUN")
-        }
-        if resume == nil && instrument == nil {
-            throw ValidationError("give --instrument NAME|PATH (e.g. usb-4x64)")
-        }
         if resume != nil && target != nil {
             throw ValidationError("--resume continues a run with its own targets; leave out --target")
+        }
+        if resume == nil {
+            // A new run needs --target and --instrument; a resumed one takes both from the store.
+            _ = try newRunArguments()
         }
         guard maxPulses > 0 else { throw ValidationError("--max-pulses must be at least 1") }
         guard settleSeconds >= 0, settleSeconds.isFinite else { throw ValidationError("--settle-seconds must be 0 or more") }
     }
 
-    func run() throws {
+    /// A run continued with `--resume`: what it recorded when it started, and what it logged since.
+    private struct ResumedRun {
+        var id: Int64
+        var store: RunStore
+        var arguments: Arguments
+        var journal: [JournalEntry]
+    }
+
+    private func resumedRun(_ id: Int64) throws -> ResumedRun {
         let store = try storeOptions.open()
-        var args: Arguments
-        var journal: [JournalEntry] = []
-        let runID: Int64
-        if let resume {
-            let record = try store.run(resume)
-            guard record.draft.kind == "program" else {
-                throw ValidationError("run \(resume) is a \(record.draft.kind) run, not a program run")
-            }
-            guard record.status != .completed else {
-                throw ValidationError("run \(resume) has completed; nothing to resume (see `xbar runs show \(resume)`)")
-            }
-            args = try JSONDecoder().decode(Arguments.self, from: Data(record.draft.argumentsJSON.utf8))
-            journal = try store.journal(run: resume)
-            runID = resume
-        } else {
-            args = Arguments(board: board, seed: seed, instrument: instrument!, calibration: calibration,
-                             target: target!, tile: tile, tolerance: tolerance, algorithm: algorithm, maxPulses: maxPulses,
-                             biasScheme: "", readVolts: readVolts, settleSeconds: settleSeconds)
-            runID = 0
+        let record = try store.run(id)
+        guard record.draft.kind == "program" else {
+            throw ValidationError("run \(id) is a \(record.draft.kind) run, not a program run")
         }
-        var optionArguments = ["--board", args.board, "--instrument", args.instrument, "--seed", String(args.seed)]
-        if let c = args.calibration { optionArguments += ["--calibration", c] }
-        let options = try BoardOptions.parse(optionArguments)
+        guard record.status != .completed else {
+            throw ValidationError("run \(id) has completed; nothing to resume (see `xbar runs show \(id)`)")
+        }
+        let arguments = try JSONDecoder().decode(Arguments.self, from: Data(record.draft.argumentsJSON.utf8))
+        return ResumedRun(id: id, store: store, arguments: arguments, journal: try store.journal(run: id))
+    }
+
+    private func newRunArguments() throws -> Arguments {
+        guard let target else { throw ValidationError("give --target FILE (a .npy or .csv map in siemens), or --resume RUN") }
+        let simulation = boardOptions.simulation
+        return Arguments(board: boardOptions.board, seed: simulation.seed, instrument: try simulation.requireInstrument(),
+                         calibration: simulation.calibration, target: target, tile: tile, tolerance: tolerance,
+                         algorithm: algorithm, maxPulses: maxPulses, biasScheme: biasScheme?.rawValue ?? "",
+                         readVolts: readVolts, settleSeconds: settleSeconds)
+    }
+
+    func run() throws {
+        let resumed = try resume.map(resumedRun)
+        var args = try resumed?.arguments ?? newRunArguments()
+        // A resumed run reaches the board it started on, whatever this command line says.
+        let options = args.boardOptions(from: boardOptions)
         let instrument = try options.simulation.loadInstrument()
         let device = (try options.simulation.deviceParameters(for: instrument) ?? instrument.device).nonVolatile
         let range = ProgrammableRange(device: device)
         let tol = try Tolerance(parsing: args.tolerance)
-        let scheme: BiasScheme
-        if resume != nil {
-            scheme = BiasSchemeArgument(rawValue: args.biasScheme)?.scheme ?? instrument.defaultBiasScheme
-        } else {
-            scheme = biasScheme?.scheme ?? instrument.defaultBiasScheme
-            args.biasScheme = BiasSchemeArgument(scheme).rawValue
-        }
+        let scheme = BiasSchemeArgument(rawValue: args.biasScheme)?.scheme ?? instrument.defaultBiasScheme
+        args.biasScheme = BiasSchemeArgument(scheme).rawValue
 
         let targets: ProgrammingTargets
-        if resume != nil {
-            let stored = try store.targets(run: runID)
+        if let resumed {
+            let stored = try resumed.store.targets(run: resumed.id)
             targets = ProgrammingTargets(tiles: stored.keys.sorted().compactMap { t in
                 instrument.tile(UInt8(t)).map { ($0, stored[t]!.siemens) }
             })
@@ -150,32 +154,18 @@ struct ProgramCommand: ParsableCommand {
             targets = try ProgrammingTargets(map: map, path: args.target, instrument: instrument, tile: args.tile, range: range)
         }
 
+        // Opened once the arguments are known good, so a refused command leaves no new store behind.
+        let store = try resumed?.store ?? storeOptions.open()
         let board = try options.openBoard().board
         let identity = try board.identify()
-        let mismatches = instrument.mismatches(with: identity)
-        guard mismatches.isEmpty else {
-            throw BoardError.identityMismatch(mismatches.joined(separator: "; "))
-        }
         let settle: (Double) throws -> Void = { seconds in
             if let sim = board as? SimulatedBoard { sim.advanceTime(seconds: seconds) } else { Thread.sleep(forTimeInterval: seconds) }
         }
 
         let id: Int64
-        if resume == nil {
-            let json = String(decoding: try JSONEncoder().encode(args), as: UTF8.self)
-            id = try store.startRun(RunDraft(
-                kind: "program", user: RunDraft.currentUser,
-                backend: board is SimulatedBoard ? "simulated (seed \(args.seed))" : board.backendDescription,
-                boardModel: identity.model, boardSerial: identity.serialNumber, boardFirmware: identity.firmwareVersion,
-                instrumentName: instrument.name, instrumentVersion: instrument.version,
-                instrumentDigest: instrument.contentDigest,
-                calibrationID: try args.calibration.map { try store.registerCalibrationFile(path: $0) }, argumentsJSON: json))
-            for (info, siemens) in targets.tiles {
-                try store.saveTargets(run: id, tile: Int(info.index), rows: Int(info.rows), columns: Int(info.columns), siemens: siemens)
-            }
-            print("run \(id): programming \(targets.tiles.count) tile(s) with \(args.algorithm.rawValue), store \(store.path)")
-        } else {
-            id = runID
+        let journal = resumed?.journal ?? []
+        if let resumed {
+            id = resumed.id
             if board is SimulatedBoard {
                 // The simulated board died with the killed process: rebuild its state exactly.
                 try ProgrammingJob.replay(journal, onto: board, settle: settle)
@@ -184,6 +174,14 @@ struct ProgramCommand: ParsableCommand {
                 print("run \(id): resuming after \(journal.count) logged operations")
             }
             try store.finishRun(id, status: .running)
+        } else {
+            let json = String(decoding: try JSONEncoder().encode(args), as: UTF8.self)
+            id = try store.startRun(try RunDraft.started(kind: "program", board: board, identity: identity, options: options,
+                                                         instrument: instrument, store: store, argumentsJSON: json))
+            for (info, siemens) in targets.tiles {
+                try store.saveTargets(run: id, tile: Int(info.index), rows: Int(info.rows), columns: Int(info.columns), siemens: siemens)
+            }
+            print("run \(id): programming \(targets.tiles.count) tile(s) with \(args.algorithm.rawValue), store \(store.path)")
         }
 
         let settings = {

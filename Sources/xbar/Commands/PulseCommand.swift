@@ -28,6 +28,10 @@ struct PulseCommand: ParsableCommand {
     @Option(help: "Bias scheme: grounded, half-voltage or third-voltage (default: the instrument's).")
     var scheme: String?
 
+    func validate() throws {
+        try boardOptions.simulation.requireInstrument()
+    }
+
     func run() throws {
         let (board, instrument) = try boardOptions.openBoard()
         let bias: BiasScheme

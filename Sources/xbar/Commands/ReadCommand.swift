@@ -37,6 +37,7 @@ struct ReadCommand: ParsableCommand {
     var readVolts: Double?
 
     func validate() throws {
+        try boardOptions.simulation.requireInstrument()
         let lower = out.lowercased()
         guard lower.hasSuffix(".npy") || lower.hasSuffix(".csv") else {
             throw ValidationError("--out \(out): name a .npy or .csv file")
@@ -45,11 +46,8 @@ struct ReadCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try storeOptions.open()
         let (board, instrument) = try boardOptions.openBoard()
-        let identity = try board.identify()
-        let mismatches = instrument.mismatches(with: identity)
-        guard mismatches.isEmpty else { throw BoardError.identityMismatch(mismatches.joined(separator: "; ")) }
+        let store = try storeOptions.open()
         let volts = readVolts ?? instrument.defaultReadVolts
         let arguments = ["tile": tile.map(String.init) ?? "all", "averages": String(averages), "read_volts": String(volts), "out": out]
         let id = try store.startRun(try RunDraft.started(kind: "read", board: board, options: boardOptions, instrument: instrument,

@@ -66,9 +66,13 @@ struct STMCommand: ParsableCommand {
     @Option(help: "Write the traces as CSV to this file.")
     var csv: String?
 
+    func validate() throws {
+        try board.simulation.requireInstrument()
+    }
+
     func run() throws {
-        let store = try storeOptions.open()
         let (target, instrument) = try board.openBoard()
+        let store = try storeOptions.open()
         let device = try board.simulation.deviceParameters(for: instrument)
         guard let info = tile.map({ instrument.tile($0) }) ?? instrument.stateTiles.first else {
             throw ValidationError("--tile: instrument \(instrument.name) has no STM state tile\(tile.map { " \($0)" } ?? "")")

@@ -35,6 +35,10 @@ struct SimCommand: ParsableCommand {
     @Flag(help: "Pace board time with wall-clock time instead of the virtual clock.")
     var realTime = false
 
+    func validate() throws {
+        try simulation.requireInstrument()
+    }
+
     func run() throws {
         guard pty else {
             throw ValidationError("xbar sim serves on a pseudo-terminal: add --pty")

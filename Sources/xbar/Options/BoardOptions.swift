@@ -7,20 +7,35 @@ import XbarJobs
 
 /// Which instrument, and what the simulated board runs on: shared by every command that may
 /// simulate a board.
+///
+/// `--instrument` is optional here because `xbar program --resume RUN` takes it from the run.
+/// ``requireInstrument()`` is the one place its absence is reported: a command that needs it
+/// calls that from its `validate()`, so the message comes with the command's own usage line.
 struct SimulationOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Board type: a name from instruments/ (e.g. usb-4x64) or a path to an instrument file.",
+    @Option(help: ArgumentHelp("Board type: a name from instruments/ (e.g. usb-4x64) or a path to an instrument file. Required wherever a board is reached or simulated, except by program --resume, which takes the run's.",
                                valueName: "name|path"))
-    var instrument: String
+    var instrument: String?
 
-    @Option(help: ArgumentHelp("Calibration file whose fitted device model the simulated board uses instead of the instrument's defaults.",
+    @Option(help: ArgumentHelp("Calibration file: its fitted device model replaces the instrument's defaults in the simulated board and wherever the command plans with the model (e.g. program's adaptive algorithm).",
                                valueName: "path"))
     var calibration: String?
 
     @Option(help: "Seed of the simulated board's device-to-device and cycle-to-cycle randomness.")
     var seed: UInt64 = 1
 
+    /// The name or path given with `--instrument`.
+    ///
+    /// - Throws: `ValidationError` naming `--instrument`, with an example, when it was not given.
+    @discardableResult
+    func requireInstrument() throws -> String {
+        guard let instrument else {
+            throw ValidationError("missing --instrument NAME|PATH: the board type, a name from instruments/ (see `xbar instruments`) or a path to an instrument file; e.g. --instrument usb-4x64")
+        }
+        return instrument
+    }
+
     func loadInstrument() throws -> Instrument {
-        try InstrumentCatalog.locate().resolve(instrument)
+        try InstrumentCatalog.locate().resolve(try requireInstrument())
     }
 
     /// The device model: the calibration's when one is given, else the instrument's defaults.
@@ -46,6 +61,9 @@ struct BoardOptions: ParsableArguments {
     @OptionGroup var simulation: SimulationOptions
 
     /// Opens the board and checks it against the instrument.
+    ///
+    /// - Throws: `ValidationError` when `--instrument` is missing, and the errors of loading the
+    ///   instrument and the calibration and of reaching the board.
     func openBoard() throws -> (board: any Board, instrument: Instrument) {
         let address = try BoardAddress(parsing: board)
         let instrument = try simulation.loadInstrument()

@@ -3,25 +3,34 @@ import XbarBoard
 import XbarInstrument
 import XbarJobs
 import XbarStore
+import XbarWire
 
 extension RunDraft {
     /// The draft of a run on `board`: who, which board (its identity), which instrument, and
     /// the calibration given with `--calibration` (registered in `store` if it is not yet).
+    /// `arguments` are recorded with the board options added.
     static func started(kind: String, board: any Board, options: BoardOptions, instrument: Instrument, store: RunStore,
                         arguments: [String: String]) throws -> RunDraft {
-        let identity = try board.identify()
         var all = arguments
         all["board"] = options.board
         all["instrument"] = options.simulation.instrument
         if let c = options.simulation.calibration { all["calibration"] = c }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        return RunDraft(
+        return try started(kind: kind, board: board, identity: board.identify(), options: options, instrument: instrument,
+                           store: store, argumentsJSON: String(decoding: try encoder.encode(all), as: UTF8.self))
+    }
+
+    /// The draft of a run whose arguments the command records itself (as JSON), for a board
+    /// whose `identity` it has already asked for.
+    static func started(kind: String, board: any Board, identity: BoardIdentity, options: BoardOptions, instrument: Instrument,
+                        store: RunStore, argumentsJSON: String) throws -> RunDraft {
+        RunDraft(
             kind: kind, user: RunDraft.currentUser,
             backend: board is SimulatedBoard ? "simulated (seed \(options.simulation.seed))" : board.backendDescription,
             boardModel: identity.model, boardSerial: identity.serialNumber, boardFirmware: identity.firmwareVersion,
             instrumentName: instrument.name, instrumentVersion: instrument.version, instrumentDigest: instrument.contentDigest,
             calibrationID: try options.simulation.calibration.map { try store.registerCalibrationFile(path: $0) },
-            argumentsJSON: String(decoding: try encoder.encode(all), as: UTF8.self))
+            argumentsJSON: argumentsJSON)
     }
 }
