@@ -4,7 +4,7 @@ import Testing
 /// `xbar instruments` run as a separate process, the way a user runs it.
 @Suite("xbar instruments")
 struct InstrumentsCommandTests {
-    static let instruments = XbarExecutable.packageRoot.appendingPathComponent("instruments").path
+    static let instruments = XbarExecutable.instrumentsFolder
     static let fixtures = XbarExecutable.packageRoot.appendingPathComponent("Tests/XbarInstrumentTests/Fixtures").path
 
     @Test("check on a shipped file prints OK and exits 0")

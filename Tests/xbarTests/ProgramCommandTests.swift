@@ -2,81 +2,11 @@ import Foundation
 import Testing
 import XbarStore
 
-/// Runs the `xbar` executable built next to the tests, with the repository's instruments.
-struct XbarTool {
-    static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-    static var executable: URL? {
-        for configuration in ["debug", "release"] {
-            let url = packageRoot.appendingPathComponent(".build/\(configuration)/xbar")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return nil
-    }
-
-    let folder: URL
-
-    init() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("xbar-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    func cleanup() { try? FileManager.default.removeItem(at: folder) }
-
-    func process(_ arguments: [String]) throws -> (Process, Pipe) {
-        guard let exe = Self.executable else {
-            throw CLIError("the xbar executable is not built; run `swift build` first")
-        }
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = arguments
-        p.currentDirectoryURL = folder
-        var env = ProcessInfo.processInfo.environment
-        env["XBAR_INSTRUMENTS"] = Self.packageRoot.appendingPathComponent("instruments").path
-        env["XBAR_STORE"] = folder.appendingPathComponent("lab.sqlite").path
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        return (p, out)
-    }
-
-    /// Runs to the end; returns the exit status and everything printed.
-    @discardableResult
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let (p, out) = try process(arguments)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    func python(_ script: String) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script]
-        p.currentDirectoryURL = folder
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-}
-
-struct CLIError: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
-}
-
 @Suite("xbar program, read and runs", .serialized)
 struct ProgramCommandTests {
     /// A 64x64 target map uniform in the usb-4x64 programmable range (1.95-70 uS), saved by NumPy.
-    func writeTargets(_ tool: XbarTool) throws {
-        let r = try tool.python("""
+    func writeTargets(_ lab: LabFolder) throws {
+        let r = try lab.python("""
             import numpy
             rng = numpy.random.default_rng(1)
             numpy.save('t.npy', rng.uniform(2.5e-6, 65e-6, (64, 64)))
@@ -85,14 +15,14 @@ struct ProgramCommandTests {
             numpy.save('shape.npy', rng.uniform(2.5e-6, 65e-6, (60, 64)))
             open('corrupt.npy', 'wb').write(b'\\x93NUMPY\\x01\\x00' + b'x' * 20)
             """)
-        #expect(r.status == 0, "python3 with numpy writes the targets: \(r.output)")
+        #expect(r.status == 0, "python3 with numpy writes the targets: \(r)")
     }
 
     @Test("bad targets and unknown runs are refused with messages naming the file, cell and value")
     func badInputs() throws {
-        let tool = try XbarTool()
-        defer { tool.cleanup() }
-        try writeTargets(tool)
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        try writeTargets(lab)
         let cases: [(String, String)] = [
             ("nan.npy", "nan.npy: row 5, column 9: target nan S is not a number"),
             ("high.npy", "high.npy: row 10, column 2: target 0.001 S is outside the programmable range"),
@@ -100,46 +30,61 @@ struct ProgramCommandTests {
             ("corrupt.npy", "corrupt.npy: not a valid .npy file"),
         ]
         for (file, message) in cases {
-            let r = try tool.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", file, "--tile", "0"])
+            let r = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", file, "--tile", "0"])
             #expect(r.status != 0)
-            #expect(r.output.contains(message), "\(file): \(r.output)")
+            #expect(r.standardError.contains(message), "\(file): \(r)")
         }
-        let whole = try tool.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "t.npy"])
-        #expect(whole.status != 0 && whole.output.contains("--tile N"), "\(whole.output)")
-        let unknown = try tool.run(["runs", "show", "77"])
-        #expect(unknown.status != 0 && unknown.output.contains("no run 77"), "\(unknown.output)")
-        let resume = try tool.run(["program", "--resume", "77"])
-        #expect(resume.status != 0 && resume.output.contains("no run 77"), "\(resume.output)")
+        let whole = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "t.npy"])
+        #expect(whole.status != 0 && whole.standardError.contains("--tile N"), "\(whole)")
+        let unknown = try lab.run(["runs", "show", "77"])
+        #expect(unknown.status != 0 && unknown.standardError.contains("no run 77"), "\(unknown)")
+        let resume = try lab.run(["program", "--resume", "77"])
+        #expect(resume.status != 0 && resume.standardError.contains("no run 77"), "\(resume)")
+    }
+
+    @Test("without --instrument, a new program run, read and identify refuse naming --instrument with an example, and make no store")
+    func missingInstrument() throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        try writeTargets(lab)
+        let commands = [
+            ["program", "--board", "sim", "--target", "t.npy", "--tile", "0"],
+            ["read", "--board", "sim", "--out", "map.npy"],
+            ["identify", "--board", "sim"],
+        ]
+        for arguments in commands {
+            let r = try lab.run(arguments)
+            #expect(r.status != 0, "\(r)")
+            #expect(r.standardError.contains("missing --instrument NAME|PATH"), "\(r)")
+            #expect(r.standardError.contains("e.g. --instrument usb-4x64"), "\(r)")
+            // Refused while parsing, so the command's own usage follows, not the top level's.
+            #expect(r.standardError.contains("Usage: xbar \(arguments[0])"), "\(r)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: lab.storePath), "a refused command leaves no run store behind")
     }
 
     @Test("a program run killed with SIGKILL mid-run resumes without repeating a pulse and ends like an uninterrupted run")
     func killAndResume() throws {
-        let tool = try XbarTool()
-        defer { tool.cleanup() }
-        try writeTargets(tool)
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        try writeTargets(lab)
         let arguments = ["program", "--board", "sim", "--instrument", "usb-4x64", "--seed", "5", "--target", "t.npy", "--tile", "0", "--algorithm", "ispp"]
-        let store = try RunStore(path: tool.folder.appendingPathComponent("lab.sqlite").path)
+        let store = try RunStore(path: lab.storePath)
 
-        let (child, out) = try tool.process(arguments)
         // Kill once some batches are logged: the run id is 1 in a fresh store.
         var killedAt = 0
-        let deadline = Date().addingTimeInterval(120)
-        while child.isRunning && Date() < deadline {
-            if let counts = try? store.operationCounts(run: 1), counts.logged >= 12 {
-                kill(child.processIdentifier, SIGKILL)
-                killedAt = counts.logged
-                break
-            }
-            usleep(2_000)
+        let killed = try lab.run(arguments, limit: .seconds(120)) {
+            guard let counts = try? store.operationCounts(run: 1), counts.logged >= 12 else { return false }
+            killedAt = counts.logged
+            return true
         }
-        child.waitUntilExit()
-        _ = out.fileHandleForReading.readDataToEndOfFile()
-        #expect(killedAt >= 12, "the run was killed after at least 12 logged operations")
-        #expect(child.terminationReason == .uncaughtSignal)
+        #expect(killed.killed && killedAt >= 12, "the run was killed after at least 12 logged operations: \(killed)")
         #expect(try store.run(1).status == .running)
 
-        let resumed = try tool.run(["program", "--resume", "1"])
-        #expect(resumed.status == 0, "\(resumed.output)")
+        // No --instrument, --board or --seed: the resumed run takes them from the store.
+        let resumed = try lab.run(["program", "--resume", "1"])
+        #expect(resumed.status == 0, "\(resumed)")
+        #expect(resumed.standardOutput.contains("resuming on a fresh simulated board (seed 5)"), "\(resumed)")
         let journal = try store.journal(run: 1)
         #expect(journal.allSatisfy { $0.state != .intent }, "no operation is left awaiting a result")
         for doubtful in journal where doubtful.state == .inDoubt {
@@ -151,10 +96,10 @@ struct ProgramCommandTests {
         // The resumed simulated board was rebuilt by replaying the completed operations; its
         // pulse counter is exactly the pulses the ledger records as done: none twice.
         let done = try store.pulseCounts(run: 1)[.done] ?? 0
-        #expect(resumed.output.contains("board reports \(done) cell-pulses applied"), "\(resumed.output)")
+        #expect(resumed.standardOutput.contains("board reports \(done) cell-pulses applied"), "\(resumed)")
 
-        let reference = try tool.run(arguments)
-        #expect(reference.status == 0, "\(reference.output)")
+        let reference = try lab.run(arguments)
+        #expect(reference.status == 0, "\(reference)")
         let a = try store.outcomes(run: 1), b = try store.outcomes(run: 2)
         #expect(a.count == 4096 && b.count == 4096)
         #expect(a.map(\.outcome) == b.map(\.outcome), "same outcome for every cell as the uninterrupted run")
@@ -163,23 +108,23 @@ struct ProgramCommandTests {
 
     @Test("runs list, show and export work on a finished run, and NumPy loads the exported map")
     func runsAndExport() throws {
-        let tool = try XbarTool()
-        defer { tool.cleanup() }
-        try writeTargets(tool)
-        let program = try tool.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "t.npy", "--tile", "0", "--tolerance", "1%"])
-        #expect(program.status == 0, "\(program.output)")
-        let list = try tool.run(["runs", "list"])
-        #expect(list.output.contains("program") && list.output.contains("completed"), "\(list.output)")
-        let show = try tool.run(["runs", "show", "1"])
-        #expect(show.output.contains("converged") && show.output.contains("usb-4x64"), "\(show.output)")
-        #expect(try tool.run(["runs", "export", "1", "--format", "npy", "--out", "shadow.npy"]).status == 0)
-        #expect(try tool.run(["runs", "export", "1", "--format", "csv", "--out", "shadow.csv"]).status == 0)
-        #expect(try tool.run(["runs", "export", "1", "--format", "csv", "--cells", "--out", "cells.csv"]).status == 0)
-        let read = try tool.run(["read", "--board", "sim", "--instrument", "usb-4x64", "--out", "array.npy", "--averages", "4"])
-        #expect(read.status == 0, "\(read.output)")
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        try writeTargets(lab)
+        let program = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "t.npy", "--tile", "0", "--tolerance", "1%"])
+        #expect(program.status == 0, "\(program)")
+        let list = try lab.run(["runs", "list"])
+        #expect(list.standardOutput.contains("program") && list.standardOutput.contains("completed"), "\(list)")
+        let show = try lab.run(["runs", "show", "1"])
+        #expect(show.standardOutput.contains("converged") && show.standardOutput.contains("usb-4x64"), "\(show)")
+        #expect(try lab.run(["runs", "export", "1", "--format", "npy", "--out", "shadow.npy"]).status == 0)
+        #expect(try lab.run(["runs", "export", "1", "--format", "csv", "--out", "shadow.csv"]).status == 0)
+        #expect(try lab.run(["runs", "export", "1", "--format", "csv", "--cells", "--out", "cells.csv"]).status == 0)
+        let read = try lab.run(["read", "--board", "sim", "--instrument", "usb-4x64", "--out", "array.npy", "--averages", "4"])
+        #expect(read.status == 0, "\(read)")
         // The shadow map is within 1 % of the range (0.985 uS) of the targets for converged
         // cells, and stuck cells are few (0.5 % of cells are stuck in the instrument's model).
-        let check = try tool.python("""
+        let check = try lab.python("""
             import numpy, csv
             s = numpy.load('shadow.npy'); t = numpy.load('t.npy'); c = numpy.loadtxt('shadow.csv', delimiter=',')
             assert s.shape == (64, 64) and s.dtype == numpy.float64, (s.shape, s.dtype)
@@ -191,6 +136,6 @@ struct ProgramCommandTests {
             a = numpy.load('array.npy'); assert a.shape == (256, 64), a.shape
             print('ok')
             """)
-        #expect(check.status == 0 && check.output.contains("ok"), "\(check.output)")
+        #expect(check.status == 0 && check.standardOutput.contains("ok"), "\(check)")
     }
 }

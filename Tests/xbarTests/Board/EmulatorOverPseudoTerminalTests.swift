@@ -7,7 +7,7 @@ import XbarWire
 
 @Suite("the board emulator over a pseudo-terminal")
 struct EmulatorOverPseudoTerminalTests {
-    let instrument = try! InstrumentCatalog(directory: XbarExecutable.packageRoot.appendingPathComponent("instruments").path).resolve("usb-4x64")
+    let instrument = try! InstrumentCatalog(directory: XbarExecutable.instrumentsFolder).resolve("usb-4x64")
 
     func connect(_ emulator: BoardEmulatorProcess, policy: RemoteBoard.RetryPolicy = .init()) throws -> RemoteBoard {
         let transport = try SerialTransport.open(path: emulator.devicePath, configuration: SerialConfiguration(baudRate: 921_600))

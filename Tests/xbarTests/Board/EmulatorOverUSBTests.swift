@@ -9,21 +9,12 @@ struct EmulatorOverUSBTests {
     /// Runs `xbar ARGS` as a child of the USB emulator; nil (after saying why) when the emulator
     /// cannot run here and this is not CI.
     func runThroughUSB(_ scripts: [[String]], emulator: BoardEmulatorProcess, extra: [String] = []) throws -> ChildRun? {
-        if let reason = TestPrograms.usbEmulatorUnavailableReason {
-            if TestPrograms.runsInCI {
-                Issue.record("the USB emulator cannot run: \(reason)")
-            } else {
-                print("SKIPPED the board emulator over emulated USB: \(reason)")
-            }
-            return nil
-        }
+        guard USBEmulator.isAvailable(for: "the board emulator over emulated USB") else { return nil }
         // One child per harness run: a shell running the xbar commands in order.
-        let xbar = try TestPrograms.xbar()
+        let xbar = try XbarExecutable.path()
         let commands = scripts.map { ([xbar] + $0).map { "'\($0)'" }.joined(separator: " ") }
-        return try runChild(TestPrograms.systemPython, [
-            TestPrograms.usbEmulator, "--vid", "0x1209", "--pid", "0x58BA", "--serial", "XB0042",
-            "--out-ep", "0x01", "--in-ep", "0x81", "--board", emulator.devicePath,
-        ] + extra + ["--", "/bin/sh", "-c", commands.joined(separator: " && ")], limit: .seconds(120))
+        return try USBEmulator.run(board: emulator.devicePath, serialNumber: "XB0042", options: extra,
+                                   child: ["/bin/sh", "-c", commands.joined(separator: " && ")], limit: .seconds(120))
     }
 
     @Test("IDENTIFY, PULSE and READ reach the emulator through real libusb and an emulated USB device")
@@ -93,7 +84,7 @@ struct AutomaticBoardTests {
 
     @Test("--board auto without a board falls back to the simulated board and says so loudly")
     func fallsBack() throws {
-        let run = try runChild(try TestPrograms.xbar(), ["identify", "--board", "auto", "--instrument", "usb-4x64"])
+        let run = try XbarExecutable.run(["identify", "--board", "auto", "--instrument", "usb-4x64"])
         #expect(run.status == 0, "\(run.standardError)")
         #expect(run.standardError.contains("NO usb-4x64 BOARD FOUND; USING THE SIMULATED BOARD"), "\(run.standardError)")
         #expect(run.standardOutput.contains("board          simulated"))

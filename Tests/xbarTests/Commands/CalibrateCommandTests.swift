@@ -6,18 +6,15 @@ import XbarStore
 struct CalibrateCommandTests {
     @Test("a calibration made over a pseudo-terminal runs the simulated board with --calibration, and another instrument refuses it")
     func calibrateOverPseudoTerminalThenSimulate() throws {
-        let xbar = try XbarExecutable.url().path
         let emulator = try BoardEmulatorProcess(instrument: "usb-4x64", extraArguments: ["--seed", "5"])
         defer { _ = emulator.stop() }
-        let directory = NSTemporaryDirectory() + "xbar-calibrate-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let calibration = directory + "/cal.json"
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        let calibration = lab.path("cal.json")
 
         // A small sample keeps the serial run short; the recovery itself is checked in-process.
-        let calibrate = try runChild(xbar, ["calibrate", "--board", "serial:\(emulator.devicePath)", "--instrument", "usb-4x64",
-                                            "--cells", "8", "--nodes", "8", "--out", calibration,
-                                            "--store", directory + "/lab.sqlite"], limit: .seconds(300))
+        let calibrate = try lab.run(["calibrate", "--board", "serial:\(emulator.devicePath)", "--instrument", "usb-4x64",
+                                     "--cells", "8", "--nodes", "8", "--out", calibration, "--store", lab.storePath])
         #expect(calibrate.status == 0, "\(calibrate.standardError)")
         #expect(calibrate.standardOutput.contains("STM time constants"), "\(calibrate.standardOutput)")
         #expect(calibrate.standardOutput.contains("held-out errors"))
@@ -33,10 +30,10 @@ struct CalibrateCommandTests {
         #expect((heldOut["nonVolatileRelativeRMS"] as? Double ?? 1) < 0.1, "\(heldOut)")
         #expect((heldOut["stmRelativeRMS"] as? Double ?? 1) < 0.1, "\(heldOut)")
 
-        let csv = directory + "/traces.csv"
-        let stm = try runChild(xbar, ["stm", "--board", "sim", "--instrument", "usb-4x64", "--calibration", calibration,
-                                      "--nodes", "0:0-0:3", "--amplitudes", "1.3,1.5", "--widths", "1e-6", "--pulses", "10",
-                                      "--reads", "20", "--interval", "2e-3", "--csv", csv, "--store", directory + "/lab.sqlite"])
+        let csv = lab.path("traces.csv")
+        let stm = try lab.run(["stm", "--board", "sim", "--instrument", "usb-4x64", "--calibration", calibration,
+                               "--nodes", "0:0-0:3", "--amplitudes", "1.3,1.5", "--widths", "1e-6", "--pulses", "10",
+                               "--reads", "20", "--interval", "2e-3", "--csv", csv, "--store", lab.storePath])
         #expect(stm.status == 0, "\(stm.standardError)")
         #expect(stm.standardOutput.contains("node 0:3: tau"), "\(stm.standardOutput)")
         let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
@@ -44,15 +41,15 @@ struct CalibrateCommandTests {
         #expect(rows.count >= 1 + 2 * 4 * 20)
         #expect(rows.first?.hasPrefix("tile,row,column,point") == true)
         // The stm run keeps the same traces in the store, with the calibration it simulated with.
-        let store = try RunStore(path: directory + "/lab.sqlite")
+        let store = try RunStore(path: lab.storePath)
         let stmRun = try #require(try store.runs().first { $0.draft.kind == "stm" })
         #expect(try store.traces(run: stmRun.id).reduce(0) { $0 + $1.conductancesSiemens.count } == rows.count - 1)
         let calibrateRun = try #require(try store.runs().first { $0.draft.kind == "calibrate" })
         #expect(stmRun.draft.calibrationID != nil)
         #expect(stmRun.draft.calibrationID == (try store.calibrations(madeBy: calibrateRun.id).first?.id))
 
-        let refused = try runChild(xbar, ["stm", "--board", "sim", "--instrument", "serial-32x32", "--calibration", calibration,
-                                          "--nodes", "0:0", "--amplitudes", "1.3", "--widths", "1e-6", "--store", directory + "/lab.sqlite"])
+        let refused = try lab.run(["stm", "--board", "sim", "--instrument", "serial-32x32", "--calibration", calibration,
+                                   "--nodes", "0:0", "--amplitudes", "1.3", "--widths", "1e-6", "--store", lab.storePath])
         #expect(refused.status != 0)
         #expect(refused.standardError.contains("made for instrument \"usb-4x64\""), "\(refused.standardError)")
     }
@@ -61,18 +58,17 @@ struct CalibrateCommandTests {
     func calibrateThenProgramWithCalibration() throws {
         let emulator = try BoardEmulatorProcess(instrument: "usb-4x64", extraArguments: ["--seed", "11"])
         defer { _ = emulator.stop() }
-        let tool = try XbarTool()
-        defer { tool.cleanup() }
-        let storePath = tool.folder.appendingPathComponent("lab.sqlite").path
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
 
         // 8 cells and 4 nodes with one STM repetition keep the serial run to seconds.
-        let calibrate = try tool.run(["calibrate", "--board", "serial:\(emulator.devicePath)", "--instrument", "usb-4x64",
+        let calibrate = try lab.run(["calibrate", "--board", "serial:\(emulator.devicePath)", "--instrument", "usb-4x64",
                                       "--cells", "8", "--nodes", "4", "--stm-repetitions", "1", "--tau-groups", "2",
                                       "--out", "cal.json"])
-        #expect(calibrate.status == 0, "\(calibrate.output)")
+        #expect(calibrate.status == 0, "\(calibrate)")
 
         // The store on disk holds the calibrate run, its measurements and the registered file.
-        let store = try RunStore(path: storePath)
+        let store = try RunStore(path: lab.storePath)
         let runs = try store.runs()
         let calibrateRun = try #require(runs.first { $0.draft.kind == "calibrate" })
         #expect(calibrateRun.status == .completed)
@@ -87,36 +83,36 @@ struct CalibrateCommandTests {
         let made = try store.calibrations(madeBy: calibrateRun.id)
         #expect(made.count == 1)
         let calibration = try #require(made.first)
-        #expect(calibration.path == tool.folder.appendingPathComponent("cal.json").standardizedFileURL.path)
+        #expect(calibration.path == URL(fileURLWithPath: lab.path("cal.json")).standardizedFileURL.path)
         #expect(calibration.instrumentName == "usb-4x64")
         #expect(calibration.formatVersion == 1)
         #expect(calibration.contentDigest.count == 64)
-        let data = try #require(FileManager.default.contents(atPath: tool.folder.appendingPathComponent("cal.json").path))
+        let data = try #require(FileManager.default.contents(atPath: lab.path("cal.json")))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(json["runID"] as? String == String(calibrateRun.id), "the file names the run it came from")
 
-        let show = try tool.run(["runs", "show", String(calibrateRun.id)])
-        #expect(show.status == 0, "\(show.output)")
-        #expect(show.output.contains("STM traces  \(traces.count) read trains of 4 nodes"), "\(show.output)")
-        #expect(show.output.contains("\(curves.count) pulse-response curves of 8 cells"), "\(show.output)")
-        #expect(show.output.contains("made        calibration \(calibration.id)"), "\(show.output)")
+        let show = try lab.run(["runs", "show", String(calibrateRun.id)])
+        #expect(show.status == 0, "\(show)")
+        #expect(show.standardOutput.contains("STM traces  \(traces.count) read trains of 4 nodes"), "\(show)")
+        #expect(show.standardOutput.contains("\(curves.count) pulse-response curves of 8 cells"), "\(show)")
+        #expect(show.standardOutput.contains("made        calibration \(calibration.id)"), "\(show)")
 
-        let export = try tool.run(["runs", "export", String(calibrateRun.id), "--format", "csv", "--out", "traces.csv"])
-        #expect(export.status == 0, "\(export.output)")
-        let rows = try String(contentsOf: tool.folder.appendingPathComponent("traces.csv"), encoding: .utf8).split(separator: "\n")
+        let export = try lab.run(["runs", "export", String(calibrateRun.id), "--format", "csv", "--out", "traces.csv"])
+        #expect(export.status == 0, "\(export)")
+        let rows = try String(contentsOfFile: lab.path("traces.csv"), encoding: .utf8).split(separator: "\n")
         #expect(rows.first?.hasPrefix("tile,row,column,point") == true)
         #expect(rows.count == 1 + traces.reduce(0) { $0 + $1.conductancesSiemens.count }, "one CSV line per stored read")
 
         // A small random target, programmed on the simulated board with the calibrated model.
-        let target = try tool.python("""
+        let target = try lab.python("""
             import numpy
             rng = numpy.random.default_rng(3)
             numpy.save('t.npy', rng.uniform(10e-6, 50e-6, (64, 64)))
             """)
-        try #require(target.status == 0, "numpy could not write the target: \(target.output)")
-        let program = try tool.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--calibration", "cal.json",
+        try #require(target.status == 0, "numpy could not write the target: \(target)")
+        let program = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--calibration", "cal.json",
                                     "--target", "t.npy", "--tile", "0"])
-        #expect(program.status == 0, "\(program.output)")
+        #expect(program.status == 0, "\(program)")
         let programRun = try #require(try store.runs().first { $0.draft.kind == "program" })
         #expect(programRun.draft.calibrationID == calibration.id, "the run records the calibration it used")
         let outcomes = try store.outcomes(run: programRun.id)
@@ -125,13 +121,13 @@ struct CalibrateCommandTests {
         // within the pulse budget (5 % leaves room for cells whose own bounds exclude a target).
         let converged = outcomes.filter { $0.outcome == "converged" }.count
         #expect(Double(converged) >= 0.95 * Double(outcomes.count), "\(converged) of \(outcomes.count) converged")
-        let programShow = try tool.run(["runs", "show", String(programRun.id)])
-        #expect(programShow.output.contains("calibration \(calibration.id): \(calibration.path ?? "")"), "\(programShow.output)")
+        let programShow = try lab.run(["runs", "show", String(programRun.id)])
+        #expect(programShow.standardOutput.contains("calibration \(calibration.id): \(calibration.path ?? "")"), "\(programShow)")
 
         // The same file given again is the same calibration, not a second registration.
-        let read = try tool.run(["read", "--board", "sim", "--instrument", "usb-4x64", "--calibration", "cal.json",
+        let read = try lab.run(["read", "--board", "sim", "--instrument", "usb-4x64", "--calibration", "cal.json",
                                  "--tile", "0", "--out", "map.npy"])
-        #expect(read.status == 0, "\(read.output)")
+        #expect(read.status == 0, "\(read)")
         #expect(try store.runs().first { $0.draft.kind == "read" }?.draft.calibrationID == calibration.id)
     }
 }

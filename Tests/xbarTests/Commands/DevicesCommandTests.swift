@@ -13,29 +13,15 @@ struct DevicesCommandTests {
     /// Runs `xbar ARGUMENTS` as the child of the USB emulator, with the emulator's bulk pipe
     /// connected to `board`.
     func underUSBEmulator(board: EchoBoard, emulatorOptions: [String] = [], _ arguments: [String]) throws -> ChildRun {
-        try underUSBEmulator(board: board, emulatorOptions: emulatorOptions, child: [try TestPrograms.xbar()] + arguments)
+        try underUSBEmulator(board: board, emulatorOptions: emulatorOptions, child: [try XbarExecutable.path()] + arguments)
     }
 
     /// Runs the program `child` inside the emulated machine.
     func underUSBEmulator(board: EchoBoard, emulatorOptions: [String] = [], child: [String]) throws -> ChildRun {
-        try runChild(TestPrograms.systemPython, [
-            TestPrograms.usbEmulator, "--vid", "0x1209", "--pid", "0x58BA", "--serial", serialNumber,
-            "--out-ep", "0x01", "--in-ep", "0x81", "--board", board.path,
-        ] + emulatorOptions + ["--"] + child, limit: .seconds(60))
+        try USBEmulator.run(board: board.path, serialNumber: serialNumber, options: emulatorOptions, child: child, limit: .seconds(60))
     }
 
-    /// Fails (in CI) or says why the USB tests cannot run; returns false when they must not.
-    func usbEmulatorReady() -> Bool {
-        if let reason = TestPrograms.usbEmulatorUnavailableReason {
-            if TestPrograms.runsInCI {
-                Issue.record("USB emulator unavailable in CI: \(reason)")
-            } else {
-                print("SKIPPED USB test: \(reason)")
-            }
-            return false
-        }
-        return true
-    }
+    func usbEmulatorReady() -> Bool { USBEmulator.isAvailable(for: "xbar devices over emulated USB") }
 
     @Test("an emulated USB board is listed with its VID:PID, serial number and strings, and marked with the instrument file it matches")
     func enumeration() throws {
@@ -43,7 +29,7 @@ struct DevicesCommandTests {
         let board = try EchoBoard()
         defer { board.stop() }
         let run = try underUSBEmulator(board: board, [
-            "devices", "--json", "--instruments-dir", TestPrograms.instrumentsFolder, "--match", "\(vendorProduct)=extra",
+            "devices", "--json", "--instruments-dir", XbarExecutable.instrumentsFolder, "--match", "\(vendorProduct)=extra",
         ])
         #expect(run.status == 0, "stderr: \(run.standardError)")
 
@@ -121,7 +107,7 @@ struct DevicesCommandTests {
         guard usbEmulatorReady() else { return }
         let board = try EchoBoard()
         defer { board.stop() }
-        let xbar = try TestPrograms.xbar()
+        let xbar = try XbarExecutable.path()
         // Both programs run inside the same emulated machine: the first keeps the interface
         // claimed for 3 s, the second tries to claim it meanwhile.
         let script = """
@@ -144,7 +130,7 @@ struct DevicesCommandTests {
 
     @Test("a USB board that is not plugged in is reported as not found, naming the VID:PID")
     func missingUSBDevice() throws {
-        let run = try runChild(try TestPrograms.xbar(), ["devices", "loopback", "--usb", "1209:0001"], limit: .seconds(30))
+        let run = try XbarExecutable.run(["devices", "loopback", "--usb", "1209:0001"], limit: .seconds(30))
         #expect(run.status == 1)
         #expect(run.standardError.contains("USB device 1209:0001 not found"), "stderr: \(run.standardError)")
     }
@@ -153,7 +139,7 @@ struct DevicesCommandTests {
     func serialLoopback() throws {
         let board = try EchoBoard()
         defer { board.stop() }
-        let run = try runChild(try TestPrograms.xbar(), [
+        let run = try XbarExecutable.run([
             "devices", "loopback", "--serial", board.path, "--bytes", "65536", "--block", "1024",
         ], limit: .seconds(30))
         #expect(run.status == 0, "stderr: \(run.standardError)")
@@ -163,7 +149,7 @@ struct DevicesCommandTests {
 
     @Test("the table lists serial ports and USB devices under their headings")
     func table() throws {
-        let run = try runChild(try TestPrograms.xbar(), ["devices"], limit: .seconds(30))
+        let run = try XbarExecutable.run(["devices"], limit: .seconds(30))
         #expect(run.status == 0, "stderr: \(run.standardError)")
         #expect(run.standardOutput.hasPrefix("Serial ports:\n"))
         #expect(run.standardOutput.contains("\nUSB devices:\n"))

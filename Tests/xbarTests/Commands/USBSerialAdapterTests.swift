@@ -44,18 +44,14 @@ struct USBSerialAdapterTests {
 
     @Test("an FTDI adapter is listed with its VID:PID, serial number and manufacturer, and marked for the instrument file whose adapter it is")
     func adapterListed() throws {
-        if let reason = TestPrograms.usbEmulatorUnavailableReason {
-            if TestPrograms.runsInCI { Issue.record("umockdev unavailable in CI: \(reason)") }
-            else { print("SKIPPED USB serial adapter test: \(reason)") }
-            return
-        }
+        guard USBEmulator.isAvailable(for: "xbar devices with an emulated USB serial adapter") else { return }
         let script = FileManager.default.temporaryDirectory
             .appendingPathComponent("xbar-usb-serial-adapter-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).py").path
         try Self.adapterScript.write(toFile: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: script) }
-        let run = try runChild(TestPrograms.systemPython, [
+        let run = try runChild(USBEmulator.systemPython, [
             script, "0403", "6001", "A12345", "--",
-            try TestPrograms.xbar(), "devices", "--json", "--instruments-dir", TestPrograms.instrumentsFolder,
+            try XbarExecutable.path(), "devices", "--json", "--instruments-dir", XbarExecutable.instrumentsFolder,
         ], limit: .seconds(60))
         #expect(run.status == 0, "stderr: \(run.standardError)")
 
