@@ -4,9 +4,11 @@ import Glibc
 
 /// A real serial port (a UART, a USB serial adapter) opened and driven through libserialport.
 ///
-/// Reads and writes wait in slices of at most `waitSlice`, so `close()` from another thread
-/// takes effect within one slice; libserialport offers no way to wake a blocked call.
-/// Opening takes an exclusive `flock` on the device so a second opener gets `.inUse`.
+/// Reads and writes wait in slices of at most `waitSlice` (100 ms), so `close()` from another
+/// thread takes effect within one slice; libserialport offers no way to wake a blocked call. A
+/// hung-up line (an unplugged adapter) is reported as `.disconnected` within one slice too.
+/// Opening takes an exclusive `flock` on the device so a second opener gets `.inUse`, and the
+/// descriptor is closed on exec, so a program started meanwhile cannot keep the port.
 public final class SerialPort: ByteTransport, @unchecked Sendable {
     /// The path the port was opened with.
     public let path: String

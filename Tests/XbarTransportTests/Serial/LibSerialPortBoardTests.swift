@@ -152,3 +152,17 @@ struct LibSerialPortBoardTests {
         #expect(text.contains("serial:\(line.portName)") && text.contains("disconnected"), "\(text)")
     }
 }
+
+@Suite("the modem-line emulation stays in the test program")
+struct ModemLineEmulationScopeTests {
+    @Test("the shipped xbar carries no modem-line emulation; this test program does")
+    func onlyInTests() throws {
+        guard EmulatorProcess.isAvailable(for: "modem-line emulation scope"),
+              let xbar = EmulatorProcess.executable else { return }
+        let marker = Data("xbar_modem_lines_attach".utf8)
+        let testProgram = try Data(contentsOf: URL(fileURLWithPath: "/proc/self/exe"))
+        #expect(testProgram.range(of: marker) != nil, "the search must find the emulation where it is")
+        let shipped = try Data(contentsOf: URL(fileURLWithPath: xbar))
+        #expect(shipped.range(of: marker) == nil, "\(xbar) links the test-only modem-line emulation")
+    }
+}

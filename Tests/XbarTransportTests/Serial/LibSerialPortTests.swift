@@ -23,10 +23,20 @@ struct LibSerialPortTests {
         }
     }
 
-    @Test("libserialport opens the port, reads and keeps its modem lines, and leaves the line raw at 115200 8N1")
+    @Test("libserialport opens a line left cooked at 9600 baud 2 stop bits, reads and keeps its modem lines, and leaves it raw at 115200 8N1")
     func opensRaw8N1() throws {
-        guard let (line, port) = try open("libserialport opens 8N1") else { return }
+        guard LibSerialPortLine.isAvailable(for: "libserialport opens 8N1") else { return }
+        let line = try LibSerialPortLine()
         defer { line.close() }
+        // As a terminal is when nobody configured it: line editing, echo, signals, CR/NL mapping.
+        try line.presetLine { t in
+            t.c_lflag |= tcflag_t(ICANON | ECHO | ISIG | IEXTEN)
+            t.c_iflag |= tcflag_t(ICRNL | IXON | IXOFF)
+            t.c_oflag |= tcflag_t(OPOST)
+            t.c_cflag |= tcflag_t(CSTOPB)
+            cfsetspeed(&t, speed_t(B9600))
+        }
+        let port = try SerialPort(path: line.portName, configuration: settings)
         defer { port.close() }
 
         #expect(port.description.contains("libserialport"))
