@@ -77,7 +77,12 @@ let package = Package(
         .testTarget(name: "XbarWireTests", dependencies: [
             "XbarWire", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
-        .testTarget(name: "XbarTransportTests", dependencies: ["XbarTransport"]),
+        // Test support: the modem lines and line speed of pseudo-terminals serving as serial ports.
+        .target(name: "CSerialLine", path: "Tests/CSerialLine",
+                linkerSettings: [.linkedLibrary("dl")]),
+        .testTarget(name: "XbarTransportTests", dependencies: [
+            "XbarTransport", "CSerialLine", "XbarBoard", "XbarInstrument", "XbarWire",
+        ]),
         .testTarget(name: "XbarDeviceTests", dependencies: ["XbarDevice"]),
         .testTarget(name: "XbarInstrumentTests", dependencies: ["XbarInstrument"], exclude: ["Fixtures"]),
         .testTarget(name: "XbarBoardTests", dependencies: [

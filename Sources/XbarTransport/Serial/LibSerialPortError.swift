@@ -2,18 +2,20 @@ import CLibSerialPort
 import Glibc
 
 extension LibraryError {
-    /// The error a libserialport call returned. For `SP_ERR_FAIL` the message is the operating
-    /// system's (`sp_last_error_message`) with the `errno` name.
+    /// The error a libserialport call returned. For `SP_ERR_FAIL` (the operating system refused)
+    /// the code and name are the `errno` (e.g. 5, "EIO") and the message is the system's, so a
+    /// caller reads the cause as for any other system call; the other results keep their
+    /// `sp_return` value and name.
     static func libserialport(_ result: sp_return, _ operation: String) -> LibraryError {
         switch result {
         case SP_ERR_FAIL:
             let osCode = sp_last_error_code()
-            var message = errnoName(osCode)
+            var message = String(cString: strerror(osCode))
             if let text = sp_last_error_message() {
-                message = String(cString: text).trimmingCharacters(in: [" ", "\n", "\r"]) + " (\(errnoName(osCode)))"
+                message = String(cString: text).trimmingCharacters(in: [" ", "\n", "\r"])
                 sp_free_error_message(text)
             }
-            return LibraryError(library: .libserialport, code: result.rawValue, name: "SP_ERR_FAIL",
+            return LibraryError(library: .libserialport, code: osCode, name: errnoName(osCode),
                                 message: message, operation: operation)
         case SP_ERR_ARG:
             return LibraryError(library: .libserialport, code: result.rawValue, name: "SP_ERR_ARG",

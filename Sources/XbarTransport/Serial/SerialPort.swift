@@ -4,24 +4,29 @@ import Glibc
 
 /// A real serial port (a UART, a USB serial adapter) opened and driven through libserialport.
 ///
-/// Reads and writes wait in slices of at most `waitSlice`, so `close()` from another thread
-/// takes effect within one slice; libserialport offers no way to wake a blocked call.
-/// Opening takes an exclusive `flock` on the device so a second opener gets `.inUse`.
+/// Reads and writes wait in slices of at most `waitSlice` (100 ms), so `close()` from another
+/// thread takes effect within one slice; libserialport offers no way to wake a blocked call. A
+/// hung-up line (an unplugged adapter) is reported as `.disconnected` within one slice too.
+/// Opening takes an exclusive `flock` on the device so a second opener gets `.inUse`, and the
+/// descriptor is closed on exec, so a program started meanwhile cannot keep the port.
 public final class SerialPort: ByteTransport, @unchecked Sendable {
     /// The path the port was opened with.
     public let path: String
     public let configuration: SerialConfiguration
     private let port: OpaquePointer
+    /// libserialport's descriptor, valid until `close()`; polled to tell a hang-up from silence.
+    private let descriptor: Int32
     private let gate = OperationGate(closedReason: "the port was closed on this side")
     private static let waitSlice: Duration = .milliseconds(100)
 
-    /// Opens `path` read-write and applies the line settings.
+    /// Opens `path` read-write and applies the line settings, then reads them back.
     ///
     /// - Throws: `.notFound` when libserialport does not know the port (pseudo-terminals are not
     ///   known to it; use `SerialTransport.open`); `.inUse` when another open file holds it;
-    ///   `.invalidConfiguration` when the driver refuses a setting; `.system` otherwise.
+    ///   `.invalidConfiguration` naming the setting when the driver refuses it or applies
+    ///   something else; `.system` otherwise.
     /// The corresponding C functions are `sp_get_port_by_name`, `sp_open`, `sp_set_baudrate`,
-    /// `sp_set_bits`, `sp_set_parity`, `sp_set_stopbits`, `sp_set_flowcontrol`.
+    /// `sp_set_bits`, `sp_set_parity`, `sp_set_stopbits`, `sp_set_flowcontrol`, `sp_get_config`.
     public init(path: String, configuration: SerialConfiguration) throws(TransportError) {
         try configuration.validate(for: path)
         var found: OpaquePointer?
@@ -41,13 +46,19 @@ public final class SerialPort: ByteTransport, @unchecked Sendable {
             }
             throw error
         }
+        var handle: Int32 = -1
         do throws(TransportError) {
-            var handle: Int32 = -1
-            if sp_get_port_handle(port, &handle) == SP_OK, handle >= 0,
-               flock(handle, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK {
+            let found = sp_get_port_handle(port, &handle)
+            guard found == SP_OK, handle >= 0 else {
+                throw .system(.libserialport(found, "find the descriptor of \(path)"))
+            }
+            // libserialport opens without O_CLOEXEC: a program started meanwhile would inherit
+            // the port, and with it the lock, and could hold both after this process exits.
+            _ = fcntl(handle, F_SETFD, fcntl(handle, F_GETFD) | FD_CLOEXEC)
+            if flock(handle, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK {
                 throw .inUse(path: path, holder: PortHolder.holding(path))
             }
-            try apply(configuration, to: port, path: path)
+            try applyLineSettings(configuration, to: port, descriptor: handle, path: path)
             _ = sp_flush(port, SP_BUF_BOTH)
         } catch {
             sp_close(port)
@@ -57,6 +68,7 @@ public final class SerialPort: ByteTransport, @unchecked Sendable {
         self.path = path
         self.configuration = configuration
         self.port = port
+        self.descriptor = handle
     }
 
     deinit { close() }
@@ -76,9 +88,18 @@ public final class SerialPort: ByteTransport, @unchecked Sendable {
         return UInt32(max(1, min(deadline.millisecondsFromNow, slice)))
     }
 
+    /// True when the line was hung up: the adapter was unplugged, or the far end of a
+    /// pseudo-terminal closed. Such a line reads end of file for ever after.
+    private var isHungUp: Bool {
+        var state = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&state, 1, 0) == 1 else { return false }
+        return state.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+    }
+
     /// The corresponding C function is `sp_blocking_write`.
     public func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant) throws(TransportError) {
         let operation = "write to \(path)"
+        let allowed = ContinuousClock.now.duration(to: deadline)
         try withPort(operation) { () throws(TransportError) in
             var written = 0
             while written < bytes.count {
@@ -91,7 +112,7 @@ public final class SerialPort: ByteTransport, @unchecked Sendable {
                 if count.rawValue < 0 { throw .libserialport(count, operation) }
                 written += Int(count.rawValue)
                 if written < bytes.count && ContinuousClock.now >= deadline {
-                    throw .timedOut(operation: operation, transferred: written)
+                    throw .timedOut(operation: "\(operation) within \(waitDescription(allowed))", transferred: written)
                 }
             }
         }
@@ -101,24 +122,28 @@ public final class SerialPort: ByteTransport, @unchecked Sendable {
     public func read(upTo maxBytes: Int, deadline: ContinuousClock.Instant) throws(TransportError) -> [UInt8] {
         precondition(maxBytes > 0, "read(upTo:) needs room for at least one byte")
         let operation = "read from \(path)"
+        let allowed = ContinuousClock.now.duration(to: deadline)
         return try withPort(operation) { () throws(TransportError) -> [UInt8] in
             var buffer = [UInt8](repeating: 0, count: maxBytes)
             while true {
                 if isClosed {
                     throw gate.closedError(operation)
                 }
+                // A hung-up line reads end of file at once (what was still queued is gone), which
+                // sp_blocking_read_next takes for "nothing yet" and retries, spinning, until its
+                // timeout. So look first.
+                if isHungUp {
+                    throw .disconnected(operation: operation, reason: "hang-up", cause: nil)
+                }
                 let count = buffer.withUnsafeMutableBytes {
                     sp_blocking_read_next(port, $0.baseAddress, maxBytes, nextWait(until: deadline))
                 }
                 if count.rawValue < 0 { throw .libserialport(count, operation) }
                 if count.rawValue > 0 { return Array(buffer[..<Int(count.rawValue)]) }
-                // Nothing came: an unplugged adapter hangs up without an error from the read.
-                var handle: Int32 = -1
-                if sp_get_port_handle(port, &handle) == SP_OK, pollReportsHangUp(handle) {
-                    throw .disconnected(operation: operation, reason: "hang-up", cause: nil)
-                }
-                if ContinuousClock.now >= deadline {
-                    throw .timedOut(operation: operation, transferred: 0)
+                // Nothing came: silence until the deadline, or a hang-up during the wait (the next
+                // turn reports it, even when the deadline has passed meanwhile).
+                if ContinuousClock.now >= deadline && !isHungUp {
+                    throw .timedOut(operation: "\(operation) within \(waitDescription(allowed))", transferred: 0)
                 }
             }
         }
@@ -133,28 +158,10 @@ public final class SerialPort: ByteTransport, @unchecked Sendable {
     }
 }
 
-private func apply(_ configuration: SerialConfiguration, to port: OpaquePointer, path: String) throws(TransportError) {
-    func check(_ result: sp_return, _ setting: String) throws(TransportError) {
-        guard result == SP_OK else {
-            if result == SP_ERR_ARG || result == SP_ERR_SUPP {
-                throw .invalidConfiguration(what: "\(path): \(setting)", reason: "refused by the port driver")
-            }
-            throw .system(.libserialport(result, "set \(setting) on \(path)"))
-        }
-    }
-    try check(sp_set_baudrate(port, Int32(configuration.baudRate)), "baud rate \(configuration.baudRate)")
-    try check(sp_set_bits(port, Int32(configuration.dataBits)), "\(configuration.dataBits) data bits")
-    let parity: sp_parity = switch configuration.parity {
-    case .none: SP_PARITY_NONE
-    case .odd: SP_PARITY_ODD
-    case .even: SP_PARITY_EVEN
-    }
-    try check(sp_set_parity(port, parity), "parity \(configuration.parity.rawValue)")
-    try check(sp_set_stopbits(port, Int32(configuration.stopBits)), "\(configuration.stopBits) stop bits")
-    let flow: sp_flowcontrol = switch configuration.flowControl {
-    case .none: SP_FLOWCONTROL_NONE
-    case .rtscts: SP_FLOWCONTROL_RTSCTS
-    case .xonxoff: SP_FLOWCONTROL_XONXOFF
-    }
-    try check(sp_set_flowcontrol(port, flow), "flow control \(configuration.flowControl.rawValue)")
+/// "200 ms", "1.5 s": how long an operation was allowed, for its timeout message.
+private func waitDescription(_ duration: Duration) -> String {
+    let (seconds, attoseconds) = duration.components
+    let total = max(0, Double(seconds) + Double(attoseconds) * 1e-18)
+    if total < 1 { return "\(Int((total * 1000).rounded())) ms" }
+    return "\((total * 1000).rounded() / 1000) s"
 }
