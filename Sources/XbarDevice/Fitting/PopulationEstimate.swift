@@ -1,7 +1,7 @@
 /// The device-to-device distribution of a parameter estimated from per-device fits.
 ///
 /// The scatter of fitted values is the true device-to-device spread plus each fit's own error;
-/// the method of moments removes the latter: `spread^2 = var(x) - mean(sigma_i^2)`.
+/// maximum likelihood separates the two, weighting each device by `1 / (spread^2 + sigma_i^2)`.
 public struct PopulationEstimate: Hashable, Sendable, Codable {
     public var mean: Double
     /// Relative device-to-device spread (standard deviation over mean), after removing fit error.
@@ -37,13 +37,31 @@ public struct PopulationEstimate: Hashable, Sendable, Codable {
         rejected = before - pairs.count
         guard pairs.count >= 2 else { return nil }
         let n = Double(pairs.count)
-        let mean = pairs.reduce(0) { $0 + $1.0 } / n
-        let variance = pairs.reduce(0) { $0 + ($1.0 - mean) * ($1.0 - mean) } / (n - 1)
-        let fitVariance = pairs.reduce(0) { $0 + $1.1 * $1.1 } / n
-        let deviceVariance = max(0, variance - fitVariance)
+        let plainMean = pairs.reduce(0) { $0 + $1.0 } / n
+        let variance = pairs.reduce(0) { $0 + ($1.0 - plainMean) * ($1.0 - plainMean) } / (n - 1)
+        // Maximum likelihood for values drawn from a population of variance tau^2, each seen
+        // through its own fit error: weights 1 / (tau^2 + sigma_i^2). Unlike subtracting the
+        // mean fit variance from the scatter, a few poorly determined devices neither swamp the
+        // correction nor the scatter. Fixed-point iteration from the method of moments.
+        var tau2 = max(0, variance - pairs.reduce(0) { $0 + $1.1 * $1.1 } / n)
+        var mean = plainMean
+        for _ in 0..<200 {
+            let weights = pairs.map { 1 / max(tau2 + $0.1 * $0.1, 1e-300) }
+            let total = weights.reduce(0, +)
+            mean = zip(pairs, weights).reduce(0) { $0 + $1.0.0 * $1.1 } / total
+            var numerator = 0.0, denominator = 0.0
+            for (pair, w) in zip(pairs, weights) {
+                numerator += w * w * ((pair.0 - mean) * (pair.0 - mean) * n / (n - 1) - pair.1 * pair.1)
+                denominator += w * w
+            }
+            let next = max(0, numerator / denominator)
+            if abs(next - tau2) <= 1e-12 * max(next, 1e-300) { tau2 = next; break }
+            tau2 = next
+        }
         self.mean = mean
-        self.relativeSpread = mean != 0 ? deviceVariance.squareRoot() / abs(mean) : 0
-        self.meanUncertainty = (variance / n).squareRoot()
+        self.relativeSpread = mean != 0 ? tau2.squareRoot() / abs(mean) : 0
+        let weights = pairs.map { 1 / max(tau2 + $0.1 * $0.1, 1e-300) }
+        self.meanUncertainty = 1 / weights.reduce(0, +).squareRoot()
         // sd of a sample standard deviation ~ sigma / sqrt(2 (n - 1)).
         self.spreadUncertainty = mean != 0 ? (variance.squareRoot() / (2 * (n - 1)).squareRoot()) / abs(mean) : 0
         self.count = pairs.count

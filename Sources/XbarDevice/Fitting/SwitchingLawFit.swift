@@ -128,7 +128,15 @@ public struct SwitchingLawFit: Sendable {
                 if !fitOverdriveScale { j[(m + (fitWidthExponent ? 0 : 1)) * n] = 1e6 }
                 return j
             })
-        let p = result.parameters, u = result.uncertainties
+        // The fitter scales uncertainties by the residual variance, which a few devices far
+        // off the law (a threshold beyond the measured amplitudes, a heavy-tailed step) can
+        // double for everyone; the typical device's scatter is the robust one, 1.4826 times
+        // the median absolute normalised residual.
+        let rateResiduals = result.residuals.prefix(m).map(abs).sorted()
+        let robustScale = rateResiduals.isEmpty ? 1 : 1.4826 * rateResiduals[rateResiduals.count / 2]
+        let overall = result.residualVariance.squareRoot()
+        let factor = overall > 0 && robustScale > 0 ? min(1, robustScale / overall) : 1
+        let p = result.parameters, u = result.uncertainties.map { $0 * factor }
         return SwitchingLawFit(
             overdriveScaleVolts: fitOverdriveScale ? p[0] : guess.overdriveScaleVolts, overdriveScaleUncertainty: fitOverdriveScale ? u[0] : 0,
             widthExponent: fitWidthExponent ? p[1] : guess.widthExponent, widthExponentUncertainty: fitWidthExponent ? u[1] : 0,

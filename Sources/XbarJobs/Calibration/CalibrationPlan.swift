@@ -10,7 +10,8 @@ public struct CalibrationPlan: Hashable, Sendable {
     public struct NonVolatile: Hashable, Sendable {
         /// Sampled cells per weight tile.
         public var cells: [UInt8: [CellIndex]]
-        /// SET and RESET pulse conditions (amplitude magnitudes), paired by index.
+        /// SET and RESET pulse conditions (amplitude magnitudes), paired by index; RESET may
+        /// have more (strong short pulses), measured after the pairs.
         public var setConditions: [PulseCondition]
         public var resetConditions: [PulseCondition]
         /// Index of the condition pair whose curves are held out of the fit.
@@ -53,10 +54,11 @@ public struct CalibrationPlan: Hashable, Sendable {
     /// A plan derived from an instrument's default device model and limits.
     ///
     /// Amplitudes sit at multiples of the default overdrive scale above the default threshold
-    /// (0.4 to at most 1.1 at the reference width, so the slowest curve still moves and the
-    /// fastest stays near a 10 % step; SET below the compliance limit; 0.15 to 0.4 at a longer
-    /// width, where the onset separates threshold from step fraction); curve lengths follow from the default step fractions. Amplitudes above the
-    /// instrument's limits are left out, never clamped.
+    /// (seven from 0.4 to at most 1.1 at the reference width, so the slowest curve still moves
+    /// and the fastest stays near a 10 % step; SET below the compliance limit; four from 0.1 to
+    /// 0.4 at a longer width, where the onset separates threshold from step fraction); curve
+    /// lengths follow from the default step fractions. Amplitudes above the instrument's
+    /// limits are left out, never clamped.
     ///
     /// - Parameters:
     ///   - sampleCells: non-volatile cells to measure, spread evenly over the weight tiles.
@@ -80,9 +82,13 @@ public struct CalibrationPlan: Hashable, Sendable {
             let w0 = width(nv.referenceWidthSeconds)
             let w1 = width(w0 * 4) != w0 ? width(w0 * 4) : width(w0 / 4)
             // Overdrives from 0.4 to at most 1.1 scales at the reference width, and near the
-            // threshold (0.15 and 0.35 scales, plus 0.4 again) at a long width, where the
-            // response is still measurable and its onset pins each cell's threshold apart from
-            // its step fraction (at higher overdrive the two trade off against each other).
+            // threshold (0.1 to 0.4 scales) at a long width, where the response is still
+            // measurable and its onset pins each cell's threshold apart from its step fraction
+            // (at higher overdrive the two trade off against each other). The overdrive scale is
+            // shared by all cells but each cell brings its own threshold and step fraction: with
+            // few amplitudes per cell those two absorb the curvature that measures the scale,
+            // and its estimate scatters by about 5 % (and the step fractions by 1.5 times that);
+            // seven plus four amplitudes bring it to about 2 %.
             // A SET pulse's current is limited by the compliance: above `compliance / gMax` the
             // conductance cannot reach `gMax` and the soft bound would be misread, so SET stops
             // where a cell three spreads above the mean `gMax` would hit it.
@@ -90,9 +96,9 @@ public struct CalibrationPlan: Hashable, Sendable {
             func conditions(threshold: Double, sign: Double, highest: Double) -> [PulseCondition] {
                 let top = min(1.1, highest)
                 let low = min(0.4, top / 2)
-                let x = [low, low + (top - low) / 3, low + 2 * (top - low) / 3, top]
+                let x = (0..<7).map { low + Double($0) * (top - low) / 6 }
                 var list = x.map { PulseCondition(amplitudeVolts: threshold + $0 * nv.overdriveScaleVolts, widthSeconds: w0) }
-                list += [0.15, 0.35, 0.4].map { PulseCondition(amplitudeVolts: threshold + $0 * nv.overdriveScaleVolts, widthSeconds: wLong) }
+                list += [0.1, 0.2, 0.3, 0.4].map { PulseCondition(amplitudeVolts: threshold + $0 * nv.overdriveScaleVolts, widthSeconds: wLong) }
                 return list.filter { allowed($0, sign: sign) }
             }
             let highestG = nv.gMaxSiemens.mean * (1 + 3 * nv.gMaxSiemens.spread)
@@ -101,6 +107,14 @@ public struct CalibrationPlan: Hashable, Sendable {
                                  highest: (complianceVolts - nv.setThresholdVolts.mean) / nv.overdriveScaleVolts)
             let reset = conditions(threshold: nv.resetThresholdVolts.mean, sign: -1, highest: 1.1)
             let pairs = min(set.count, reset.count)
+            // RESET also at high overdrive (1.4 to 2 scales) with short pulses that keep its
+            // steps small: far above threshold a rate's growth with amplitude is set by the
+            // overdrive scale alone, whatever the cell's threshold, and that pins the shared
+            // scale (SET cannot go there: compliance caps it).
+            let wShort = [w0 / 10, w0 / 4].map(width).first { $0 < w0 } ?? w0
+            let strongReset = [1.4, 1.7, 2.0].map {
+                PulseCondition(amplitudeVolts: nv.resetThresholdVolts.mean + $0 * nv.overdriveScaleVolts, widthSeconds: wShort)
+            }.filter { wShort < w0 && allowed($0, sign: -1) }
             guard pairs >= 5 else {
                 throw PlanningError(description: "\(instrument.name): only \(pairs) pulse amplitudes between the default thresholds and the limits; calibration needs 5")
             }
@@ -115,15 +129,32 @@ public struct CalibrationPlan: Hashable, Sendable {
             // all there says as much about its threshold)
             // Long enough for the slowest curve to cover 40 % of the way to its bound.
             let length = pulsesPerCurve ?? min(60, max(20, Int((log(0.6) / log(1 - max(slowest, 1e-3))).rounded(.up))))
-            let strongestSet = set[..<pairs].max { strength($0, nv.setThresholdVolts.mean) < strength($1, nv.setThresholdVolts.mean) }!
-            let strongestReset = reset[..<pairs].max { strength($0, nv.resetThresholdVolts.mean) < strength($1, nv.resetThresholdVolts.mean) }!
-            let fastest = min(nv.setStepFraction.mean * strength(strongestSet, nv.setThresholdVolts.mean),
-                              nv.resetStepFraction.mean * strength(strongestReset, nv.resetThresholdVolts.mean))
-            let prepare = min(80, max(10, Int((log(0.03) / log(1 - min(max(fastest, 1e-3), 0.9))).rounded(.up))))
+            // Preparation drives every cell to its bound before a curve; the level it reaches
+            // is where the analysis takes the bound from (a curve covers at most about 90 % of
+            // the way and cannot pin the bound by extrapolation: a few percent of error in it
+            // passes straight into the cell's step fraction). So each polarity's preparation is
+            // its strongest amplitude at the longest width the limits allow, repeated until a
+            // slow cell (two spreads above the mean threshold, one below the mean step
+            // fraction) is within 0.3 % of the range of its bound.
+            func strongest(_ list: [PulseCondition], sign: Double, threshold: Double) -> PulseCondition {
+                let top = list.max { $0.amplitudeVolts < $1.amplitudeVolts }!
+                let longest = [w0 * 10, w0 * 4, w1, w0].map { PulseCondition(amplitudeVolts: top.amplitudeVolts, widthSeconds: width($0)) }
+                    .filter { allowed($0, sign: sign) }
+                return longest.max { strength($0, threshold) < strength($1, threshold) } ?? top
+            }
+            let prepareSet = strongest(Array(set[..<pairs]), sign: 1, threshold: nv.setThresholdVolts.mean)
+            let prepareReset = strongest(Array(reset[..<pairs]), sign: -1, threshold: nv.resetThresholdVolts.mean)
+            func slowRate(_ c: PulseCondition, threshold: DistributedParameter, stepFraction: DistributedParameter) -> Double {
+                stepFraction.mean * (1 - stepFraction.spread)
+                    * strength(c, threshold.mean * (1 + 2 * threshold.spread))
+            }
+            let slowestPrepare = min(slowRate(prepareSet, threshold: nv.setThresholdVolts, stepFraction: nv.setStepFraction),
+                                     slowRate(prepareReset, threshold: nv.resetThresholdVolts, stepFraction: nv.resetStepFraction))
+            let prepare = min(200, max(10, Int((log(0.003) / log(1 - min(max(slowestPrepare, 1e-3), 0.9))).rounded(.up))))
             nonVolatile = NonVolatile(
                 cells: Self.spread(sampleCells, over: weightTiles), setConditions: Array(set[..<pairs]),
-                resetConditions: Array(reset[..<pairs]), heldOutCondition: 1, pulsesPerCurve: length,
-                preparePulses: prepare, prepareSet: strongestSet, prepareReset: strongestReset, noiseReads: noiseReads,
+                resetConditions: Array(reset[..<pairs]) + strongReset, heldOutCondition: 1, pulsesPerCurve: length,
+                preparePulses: prepare, prepareSet: prepareSet, prepareReset: prepareReset, noiseReads: noiseReads,
                 verifyAverages: min(16, Int(limits.maxReadAverages)),
                 readVolts: instrument.defaultReadVolts, scheme: instrument.defaultBiasScheme)
         }

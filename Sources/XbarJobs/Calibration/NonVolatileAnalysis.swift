@@ -23,7 +23,7 @@ struct NonVolatileAnalysis {
         let quantum = Double(instrument.adc.readFullScaleAmperes) / (pow(2, Double(instrument.adc.bits)) - 1) / plan.readVolts
 
         // Stage 1: per cell and polarity.
-        struct CellFit { var index: Int; var set: PulseResponseFit; var reset: PulseResponseFit; var setCurves: [PulseResponseCurve]; var resetCurves: [PulseResponseCurve] }
+        struct CellFit { var index: Int; var gMaxUncertainty: Double; var set: PulseResponseFit; var reset: PulseResponseFit; var setCurves: [PulseResponseCurve]; var resetCurves: [PulseResponseCurve] }
         var fits: [CellFit] = []
         for m in measured {
             let all = (m.setCurves + m.resetCurves).flatMap(\.conductancesSiemens)
@@ -40,16 +40,20 @@ struct NonVolatileAnalysis {
             let setCurves = m.setCurves.enumerated().filter { $0.offset != held }.map(\.element)
             let resetCurves = m.resetCurves.enumerated().filter { $0.offset != held }.map(\.element)
             do {
-                let set = try PulseResponseFit.fit(setCurves, resolutionSiemens: quantum)
-                // The lower bound sits within a few converter steps of zero, where reads are
-                // rounded rather than noisy: take it from the conductances the strong RESET
-                // preparation left before each SET curve instead of extrapolating RESET curves to it.
+                // Both bounds come from the levels the strong preparations left before each
+                // curve of the other polarity (the plan drives cells to within a fraction of a
+                // percent of their bounds), not from extrapolating curves towards them: no curve
+                // gets close enough to its bound to pin it, and the lower bound sits within a
+                // few converter steps of zero, where reads are rounded rather than noisy.
+                let ceilings = m.resetCurves.compactMap(\.conductancesSiemens.first).sorted()
                 let floors = m.setCurves.compactMap(\.conductancesSiemens.first).sorted()
+                let set = try PulseResponseFit.fit(setCurves, resolutionSiemens: quantum,
+                                                   fixedBoundSiemens: ceilings[ceilings.count / 2])
                 // Its rounding error (up to half a step) matters less the farther a step is
                 // from it: only steps above twelve converter steps are used.
                 let reset = try PulseResponseFit.fit(resetCurves, resolutionSiemens: quantum, floorSteps: 12,
                                                      fixedBoundSiemens: max(floors[floors.count / 2], quantum / 2))
-                fits.append(CellFit(index: cells.count, set: set, reset: reset, setCurves: setCurves, resetCurves: resetCurves))
+                fits.append(CellFit(index: cells.count, gMaxUncertainty: Self.medianUncertainty(ceilings), set: set, reset: reset, setCurves: setCurves, resetCurves: resetCurves))
             } catch {
                 summary.status = "not-converged"
             }
@@ -59,44 +63,27 @@ struct NonVolatileAnalysis {
             throw CalibrationError.tooFewDevices(kind: "non-volatile cells", fitted: fits.count, needed: 2)
         }
 
-        // Stage 2: the switching law. The overdrive scale and width exponent are shared by both
-        // polarities and come from one of them: SET, whose curves stay clear of the lower bound
-        // the converter barely resolves (RESET curves end there and bias a joint fit), unless a
-        // compliance limit squeezed SET into less than half the overdrive span of RESET. The
-        // other polarity's devices are then fitted with them.
+        // Stage 2: the switching law, both polarities in one fit: each device (cell and
+        // polarity) has its own step fraction and threshold, the overdrive scale and width
+        // exponent are shared. With per-device thresholds free, the scale is measured only by
+        // the curvature of each device's rates over its few amplitudes; SET alone leaves it
+        // about 5 % uncertain (and the step fractions 1.5 times that), both polarities halve
+        // the variance. RESET rates come from steps clear of the converter's floor (stage 1).
         func observations(_ fit: PulseResponseFit, _ curves: [PulseResponseCurve]) -> [RateObservation] {
             curves.indices.map { RateObservation(amplitudeVolts: curves[$0].amplitudeVolts, widthSeconds: curves[$0].widthSeconds,
                                                  rate: fit.rates[$0], uncertainty: fit.rateUncertainties[$0]) }
         }
-        func span(_ conditions: [PulseCondition]) -> Double {
-            let v = conditions.map(\.amplitudeVolts)
-            return (v.max() ?? 0) - (v.min() ?? 0)
-        }
-        let widths = Set(plan.setConditions.enumerated().filter { $0.offset != held }.map(\.element.widthSeconds))
+        let widths = Set([plan.setConditions, plan.resetConditions].flatMap { list in
+            list.indices.filter { $0 != held }.map { list[$0].widthSeconds }
+        })
         let maxThreshold = Double(max(instrument.limits.maxSetVolts, instrument.limits.maxResetVolts))
-        let fromSet = span(plan.setConditions) >= 0.5 * span(plan.resetConditions)
-        let setObservations = fits.map { observations($0.set, $0.setCurves) }
-        let resetObservations = fits.map { observations($0.reset, $0.resetCurves) }
-        let first = SwitchingStrength(
-            thresholdVolts: fromSet ? defaults.setThresholdVolts.mean : defaults.resetThresholdVolts.mean,
-            overdriveScaleVolts: defaults.overdriveScaleVolts, referenceWidthSeconds: defaults.referenceWidthSeconds,
-            widthExponent: defaults.widthExponent)
-        let sourceLaw = try SwitchingLawFit.fit(
-            fromSet ? setObservations : resetObservations, guess: first,
-            stepFractionGuess: fromSet ? defaults.setStepFraction.mean : defaults.resetStepFraction.mean,
+        let law = try SwitchingLawFit.fit(
+            fits.map { observations($0.set, $0.setCurves) } + fits.map { observations($0.reset, $0.resetCurves) },
+            guess: SwitchingStrength(thresholdVolts: defaults.setThresholdVolts.mean, overdriveScaleVolts: defaults.overdriveScaleVolts,
+                                     referenceWidthSeconds: defaults.referenceWidthSeconds, widthExponent: defaults.widthExponent),
+            thresholdGuesses: fits.map { _ in defaults.setThresholdVolts.mean } + fits.map { _ in defaults.resetThresholdVolts.mean },
+            stepFractionGuess: (defaults.setStepFraction.mean + defaults.resetStepFraction.mean) / 2,
             fitWidthExponent: widths.count > 1, maxThresholdVolts: maxThreshold)
-        var second = sourceLaw.strength(device: 0)
-        second.thresholdVolts = fromSet ? defaults.resetThresholdVolts.mean : defaults.setThresholdVolts.mean
-        let otherLaw = try SwitchingLawFit.fit(
-            fromSet ? resetObservations : setObservations, guess: second,
-            stepFractionGuess: fromSet ? defaults.resetStepFraction.mean : defaults.setStepFraction.mean,
-            fitWidthExponent: false, fitOverdriveScale: false, maxThresholdVolts: maxThreshold)
-        var law = fromSet ? sourceLaw : otherLaw
-        law.overdriveScaleVolts = sourceLaw.overdriveScaleVolts
-        law.overdriveScaleUncertainty = sourceLaw.overdriveScaleUncertainty
-        law.widthExponent = sourceLaw.widthExponent
-        law.widthExponentUncertainty = sourceLaw.widthExponentUncertainty
-        law.devices += fromSet ? otherLaw.devices : sourceLaw.devices
         let c = fits.count
 
         // Read noise at the upper bound, then cycle-to-cycle spread from the one-step residuals.
@@ -170,7 +157,7 @@ struct NonVolatileAnalysis {
         var p = defaults
         // Each lower bound is known to a converter step (uniform rounding: q / sqrt(12)).
         p.gMinSiemens = population("gMinSiemens", fits.map(\.reset.boundSiemens), fits.map { _ in quantum / 12.0.squareRoot() }, fallback: defaults.gMinSiemens)
-        p.gMaxSiemens = population("gMaxSiemens", fits.map(\.set.boundSiemens), fits.map(\.set.boundUncertainty), fallback: defaults.gMaxSiemens)
+        p.gMaxSiemens = population("gMaxSiemens", fits.map(\.set.boundSiemens), fits.map(\.gMaxUncertainty), fallback: defaults.gMaxSiemens)
         p.setStepFraction = population("setStepFraction", law.devices[0..<c].map(\.stepFraction), law.devices[0..<c].map(\.stepFractionUncertainty), fallback: defaults.setStepFraction)
         p.setThresholdVolts = population("setThresholdVolts", law.devices[0..<c].map(\.thresholdVolts), law.devices[0..<c].map(\.thresholdUncertainty), fallback: defaults.setThresholdVolts)
         p.resetStepFraction = population("resetStepFraction", law.devices[c...].map(\.stepFraction), law.devices[c...].map(\.stepFractionUncertainty), fallback: defaults.resetStepFraction)
@@ -198,6 +185,17 @@ struct NonVolatileAnalysis {
         let heldSet = plan.setConditions[held], heldReset = plan.resetConditions[held]
         self.heldOutDescription = String(format: "SET curves at %.3g V and RESET curves at %.3g V, %.3g s pulses",
                                          heldSet.amplitudeVolts, heldReset.amplitudeVolts, heldSet.widthSeconds)
+    }
+}
+
+extension NonVolatileAnalysis {
+    /// One-sigma uncertainty of the median of `values`: `sqrt(pi / 2)` times that of their mean.
+    static func medianUncertainty(_ values: [Double]) -> Double {
+        let n = Double(values.count)
+        guard n > 1 else { return .infinity }
+        let mean = values.reduce(0, +) / n
+        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
+        return (Double.pi / 2).squareRoot() * (variance / n).squareRoot()
     }
 }
 

@@ -15,7 +15,7 @@ public struct NonVolatileCellMeasurement: Hashable, Sendable, Codable {
 }
 
 extension CalibrationPlan.NonVolatile {
-    /// Measures every sampled cell: for each condition pair, prepare at the lower bound, a SET
+    /// Measures every sampled cell: for each condition, prepare at the lower bound, a SET
     /// curve, prepare at the upper bound, a RESET curve (one pulse per cell per round trip,
     /// verified by the batch's own read); then repeated reads at the upper bound.
     ///
@@ -24,7 +24,7 @@ extension CalibrationPlan.NonVolatile {
                         progress: (Int, Int) -> Void = { _, _ in }) throws -> [NonVolatileCellMeasurement] {
         var out: [NonVolatileCellMeasurement] = []
         let tiles = cells.keys.sorted()
-        let total = tiles.count * setConditions.count
+        let total = tiles.count * max(setConditions.count, resetConditions.count)
         var done = 0
         for tile in tiles {
             let list = cells[tile]!
@@ -59,17 +59,22 @@ extension CalibrationPlan.NonVolatile {
                 return g
             }
 
-            for (index, setCondition) in setConditions.enumerated() {
-                let resetCondition = resetConditions[index]
-                let low = try prepare(prepareReset, sign: -1)
-                for (k, g) in try curve(setCondition, sign: 1, from: low).enumerated() {
-                    setCurves[k].append(PulseResponseCurve(polarity: .set, amplitudeVolts: setCondition.amplitudeVolts,
-                                                           widthSeconds: setCondition.widthSeconds, conductancesSiemens: g))
+            for index in 0..<max(setConditions.count, resetConditions.count) {
+                if index < setConditions.count {
+                    let setCondition = setConditions[index]
+                    let low = try prepare(prepareReset, sign: -1)
+                    for (k, g) in try curve(setCondition, sign: 1, from: low).enumerated() {
+                        setCurves[k].append(PulseResponseCurve(polarity: .set, amplitudeVolts: setCondition.amplitudeVolts,
+                                                               widthSeconds: setCondition.widthSeconds, conductancesSiemens: g))
+                    }
                 }
-                let high = try prepare(prepareSet, sign: 1)
-                for (k, g) in try curve(resetCondition, sign: -1, from: high).enumerated() {
-                    resetCurves[k].append(PulseResponseCurve(polarity: .reset, amplitudeVolts: resetCondition.amplitudeVolts,
-                                                             widthSeconds: resetCondition.widthSeconds, conductancesSiemens: g))
+                if index < resetConditions.count {
+                    let resetCondition = resetConditions[index]
+                    let high = try prepare(prepareSet, sign: 1)
+                    for (k, g) in try curve(resetCondition, sign: -1, from: high).enumerated() {
+                        resetCurves[k].append(PulseResponseCurve(polarity: .reset, amplitudeVolts: resetCondition.amplitudeVolts,
+                                                                 widthSeconds: resetCondition.widthSeconds, conductancesSiemens: g))
+                    }
                 }
                 done += 1
                 progress(done, total)
