@@ -31,7 +31,7 @@ struct ShortTermMemoryAnalysis {
 
         var fits: [(node: CellIndex, fit: DecayFit)] = []
         var heldTraces = 0
-        var noiseSum = 0.0, noiseDoF = 0
+        var noiseSum = 0.0, noiseDoF = 0, restLevelSum = 0.0, restTrains = 0
         for node in sweep.nodes {
             guard let list = byNode[node] else { continue }
             // A held-out repetition: its main train and its tail, predicted but not fitted.
@@ -51,6 +51,8 @@ struct ShortTermMemoryAnalysis {
                 let ss = zip(x, g).reduce(0) { $0 + pow($1.1 - my - slope * ($1.0 - mx), 2) }
                 noiseSum += max(0, ss - (n - 2) * quantum * quantum / 12) / (my * my)
                 noiseDoF += g.count - 2
+                restLevelSum += my
+                restTrains += 1
             }
         }
         guard fits.count >= 2 else { throw CalibrationError.tooFewDevices(kind: "STM nodes", fitted: fits.count, needed: 2) }
@@ -113,14 +115,22 @@ struct ShortTermMemoryAnalysis {
             uncertainties["shortTermMemory.widthExponent"] = law.widthExponentUncertainty
         }
         p.readDisturbFraction = zip(fits, law.devices).reduce(0) { $0 + $1.0.fit.law.readFraction / $1.1.stepFraction } / Double(fits.count)
+        // Noise well under a converter step does not dither the reads: they round to the same
+        // value and their scatter says nothing about the noise. Then it is not measured.
+        var readNoiseResolved = false
         if noiseDoF > 0 {
-            p.readNoiseSpread = (noiseSum / Double(noiseDoF)).squareRoot()
-            uncertainties["shortTermMemory.readNoiseSpread"] = p.readNoiseSpread / (2 * Double(noiseDoF)).squareRoot()
+            let estimate = (noiseSum / Double(noiseDoF)).squareRoot()
+            if estimate * restLevelSum / Double(restTrains) >= quantum / 2 {
+                p.readNoiseSpread = estimate
+                uncertainties["shortTermMemory.readNoiseSpread"] = estimate / (2 * Double(noiseDoF)).squareRoot()
+                readNoiseResolved = true
+            }
         }
 
         self.parameters = p
         self.uncertainties = uncertainties
         self.notMeasured = ["shortTermMemory.cycleToCycleSpread", "shortTermMemory.referenceWidthSeconds"]
+            + (readNoiseResolved ? [] : ["shortTermMemory.readNoiseSpread"])
             + (defaults.slowFraction > 0 ? [] : ["shortTermMemory.slowTauSeconds", "shortTermMemory.slowFraction"])
         self.nodes = nodes
         self.groups = clusters.map {
