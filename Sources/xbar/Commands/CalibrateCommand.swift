@@ -72,7 +72,8 @@ struct CalibrateCommand: ParsableCommand {
         } catch { throw ValidationError("\(error)") }
         if let nv = plan.nonVolatile {
             print("plan: \(nv.cells.values.reduce(0) { $0 + $1.count }) cells on tiles \(nv.cells.keys.sorted().map(String.init).joined(separator: ",")), "
-                  + "\(nv.setConditions.count) conditions x \(nv.pulsesPerCurve) pulses up and down, \(nv.noiseReads) noise reads")
+                  + "\(nv.setConditions.count) SET and \(nv.resetConditions.count) RESET conditions x \(nv.pulsesPerCurve) pulses, "
+                  + "\(nv.preparePulses) preparation pulses before each, \(nv.noiseReads) noise reads")
         }
         if let s = plan.shortTermMemory {
             print("plan: \(s.nodes.count) STM nodes on tile \(s.tile), \(s.points.count) sweep points x \(s.repetitions) repetitions, "
