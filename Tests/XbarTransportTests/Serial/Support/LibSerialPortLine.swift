@@ -102,47 +102,47 @@ final class LibSerialPortLine {
 
     /// The line settings the host applied, read from a second descriptor on the slave.
     func lineSettings() throws -> termios {
-        let fd = open(slavePath, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw LineFailure(description: "cannot open \(slavePath): \(String(cString: strerror(errno)))")
-        }
-        defer { Glibc.close(fd) }
-        var settings = termios()
-        guard tcgetattr(fd, &settings) == 0 else {
-            throw LineFailure(description: "cannot read the settings of \(slavePath): \(String(cString: strerror(errno)))")
-        }
-        return settings
+        try withSlave { fd in try Self.settings(of: fd, slavePath) }
     }
 
     /// The input and output speeds the host set, in bits per second, as the kernel holds them.
     func lineSpeeds() throws -> (input: Int, output: Int) {
-        let fd = open(slavePath, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw LineFailure(description: "cannot open \(slavePath): \(String(cString: strerror(errno)))")
+        try withSlave { fd in
+            var input: UInt32 = 0, output: UInt32 = 0
+            guard xbar_line_speeds(fd, &input, &output) == 0 else {
+                throw LineFailure(description: "cannot read the speed of \(slavePath): \(String(cString: strerror(errno)))")
+            }
+            return (Int(input), Int(output))
         }
-        defer { Glibc.close(fd) }
-        var input: UInt32 = 0, output: UInt32 = 0
-        guard xbar_line_speeds(fd, &input, &output) == 0 else {
-            throw LineFailure(description: "cannot read the speed of \(slavePath): \(String(cString: strerror(errno)))")
-        }
-        return (Int(input), Int(output))
     }
 
     /// Changes the line settings as another program would have left them before the host opens it.
     func presetLine(_ change: (inout termios) -> Void) throws {
+        try withSlave { fd in
+            var settings = try Self.settings(of: fd, slavePath)
+            change(&settings)
+            guard tcsetattr(fd, TCSANOW, &settings) == 0 else {
+                throw LineFailure(description: "cannot set the settings of \(slavePath): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Runs `body` with a second descriptor on the slave, closed afterwards.
+    private func withSlave<T>(_ body: (Int32) throws -> T) throws -> T {
         let fd = open(slavePath, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             throw LineFailure(description: "cannot open \(slavePath): \(String(cString: strerror(errno)))")
         }
         defer { Glibc.close(fd) }
+        return try body(fd)
+    }
+
+    private static func settings(of fd: Int32, _ path: String) throws -> termios {
         var settings = termios()
         guard tcgetattr(fd, &settings) == 0 else {
-            throw LineFailure(description: "cannot read the settings of \(slavePath): \(String(cString: strerror(errno)))")
+            throw LineFailure(description: "cannot read the settings of \(path): \(String(cString: strerror(errno)))")
         }
-        change(&settings)
-        guard tcsetattr(fd, TCSANOW, &settings) == 0 else {
-            throw LineFailure(description: "cannot set the settings of \(slavePath): \(String(cString: strerror(errno)))")
-        }
+        return settings
     }
 
     private static func temporaryLinkPath() -> String {
