@@ -33,6 +33,9 @@ struct InferenceBenchmark: ParsableCommand {
     @Option(help: "Antithetic dither pairs per product.")
     var ditherPairs: Int = 4
 
+    @Flag(help: "Print, per matrix, the chip's product error against the exact product and its converter use.")
+    var diagnose = false
+
     @Option(help: "Seed of the simulated board.")
     var seed: UInt64 = 1
 
@@ -72,14 +75,27 @@ struct InferenceBenchmark: ParsableCommand {
             let measured = Dictionary(uniqueKeysWithValues: outcomes.map { ($0.tile, $0.measuredSiemens) })
             let defects = PairDefects(map: map, measured: measured, thresholdSiemens: 3e-6)
             let before = board.boardTimeNanoseconds
-            let chip = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument,
-                                            ditherPairs: ditherPairs, defects: defects).run(subset)
+            let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument,
+                                              ditherPairs: ditherPairs, defects: defects)
+            engine.recordsStatistics = diagnose
+            let chip = try engine.run(subset)
+            if diagnose { printStatistics(chip, model: model) }
             line("chip-in-loop, subset", chip)
             let boardSeconds = Double(board.boardTimeNanoseconds - before) * 1e-9
             let agree = zip(reference.predictions, chip.predictions).filter { $0 == $1 }.count
             print(String(format: "  chip: %d MVM requests, %d vectors, %.3f s board time (%.2f us per event); %d pairs corrected; agreement %d/%d",
                          chip.mvmRequests, chip.mvmVectors, boardSeconds, 1e6 * boardSeconds / Double(max(chip.eventCount, 1)),
                          defects.count, agree, subset.count))
+        }
+    }
+
+    private func printStatistics(_ run: InferenceRun, model: SSMModel) {
+        print("    matrix        vectors  rel.err  max|Wx|   ADC rms/max steps  sat.     signal rms steps  DAC rms/max of FS")
+        for (name, s) in run.productStatistics.sorted(by: { $0.key < $1.key }) {
+            let outputs = model.matrix(named: name)?.rows ?? 0
+            print("    " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %8d  %6.3f  %8.3g  %8.2f / %6.1f  %7.5f  %8.2f          %5.3f / %5.3f",
+                         s.vectors, s.relativeError, s.largestExact, s.rmsCurrentSteps, s.largestCurrentSteps,
+                         s.saturationFraction, s.rmsSignalSteps(outputs: outputs), s.rmsInputOfFullScale, s.largestInputOfFullScale))
         }
     }
 

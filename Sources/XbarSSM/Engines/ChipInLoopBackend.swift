@@ -49,6 +49,14 @@ public struct ChipInLoopBackend: ComputeBackend {
     public private(set) var requestCount = 0
     /// Vectors multiplied so far.
     public private(set) var vectorCount = 0
+    /// Whether to compare every product with the exact one and record converter use (costs
+    /// an exact product per vector on the host).
+    public var recordsStatistics = false
+    /// What ``recordsStatistics`` gathered, by matrix name.
+    public private(set) var statistics: [String: ProductStatistics] = [:]
+    let adcFullScaleAmperes: Double
+    let adcStepAmperes: Double
+    let dacFullScaleVolts: Double
 
     public var backendDescription: String { board.backendDescription }
 
@@ -70,6 +78,9 @@ public struct ChipInLoopBackend: ComputeBackend {
         ditherVolts = fullScale * self.ditherFraction
         inputFullScaleVolts = fullScale - ditherVolts
         dither = Xoshiro256StarStar(seed: seed)
+        adcFullScaleAmperes = Double(instrument.adc.mvmFullScaleAmperes)
+        adcStepAmperes = adcFullScaleAmperes / Double((1 << (Int(instrument.adc.bits) - 1)) - 1)
+        dacFullScaleVolts = Double(instrument.dac.fullScaleVolts)
         let rows = map.tiles.map { Int($0.tile.rows) }.max() ?? 64
         let columns = map.tiles.map { Int($0.tile.columns) }.max() ?? 64
         vectorsPerRequest = max(1, min((maxPayloadBytes - 32) / (4 * rows), (maxPayloadBytes - 16) / (4 * columns)))
@@ -81,6 +92,8 @@ public struct ChipInLoopBackend: ComputeBackend {
             preconditionFailure("\(matrix) has no placement; the model file's validation guarantees one")
         }
         var out: [[Double]] = []
+        var stats = ProductStatistics()
+        var signalScales = [Double](repeating: 0, count: inputs.count)
         for p in map.placements where p.matrix == matrix {
             guard let tile = map.tiles.first(where: { Int($0.tile.index) == p.tile })?.tile else { continue }
             let rows = Int(tile.rows), columns = Int(tile.columns)
@@ -134,6 +147,24 @@ public struct ChipInLoopBackend: ComputeBackend {
                                                                  inputLength: UInt16(rows), inputs: volts)).amperes
                 requestCount += 1
                 vectorCount += (end - start) * copies
+                if recordsStatistics {
+                    for (n, a) in currents.enumerated() where n % columns >= 2 * p.colPairOffset && n % columns < 2 * (p.colPairOffset + p.outputs) {
+                        let steps = abs(Double(a)) / adcStepAmperes
+                        stats.conversions += 1
+                        if abs(Double(a)) >= adcFullScaleAmperes * (1 - 1e-6) { stats.saturatedConversions += 1 }
+                        stats.currentSquaresInSteps += steps * steps
+                        stats.largestCurrentSteps = max(stats.largestCurrentSteps, steps)
+                    }
+                    for v in start..<end {
+                        signalScales[v] = scales[v] / signalScale
+                        for i in 0..<p.rows where inputs[v][p.inputOffset + i] != 0 {
+                            let f = abs(inputs[v][p.inputOffset + i] * scales[v] / signalScale) / dacFullScaleVolts
+                            stats.drivenRows += 1
+                            stats.inputSquaresOfFullScale += f * f
+                            stats.largestInputOfFullScale = max(stats.largestInputOfFullScale, f)
+                        }
+                    }
+                }
                 for v in start..<end where scales[v] > 0 {
                     for j in 0..<p.outputs {
                         var difference = 0.0
@@ -148,6 +179,21 @@ public struct ChipInLoopBackend: ComputeBackend {
             }
         }
         defects.correct(&out, matrix: matrix, inputs: inputs)
+        if recordsStatistics, let W = model.matrix(named: matrix) {
+            for (v, x) in inputs.enumerated() {
+                let exact = W.times(x)
+                stats.vectors += 1
+                for j in exact.indices {
+                    let e = out[v][j] - exact[j]
+                    stats.exactSquares += exact[j] * exact[j]
+                    stats.errorSquares += e * e
+                    stats.largestExact = max(stats.largestExact, abs(exact[j]))
+                    let signal = k * signalScales[v] * exact[j] / adcStepAmperes
+                    stats.signalSquaresInSteps += signal * signal
+                }
+            }
+            statistics[matrix, default: ProductStatistics()].merge(stats)
+        }
         return out
     }
 

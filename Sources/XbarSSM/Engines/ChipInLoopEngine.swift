@@ -24,6 +24,8 @@ public final class ChipInLoopEngine {
     public var ditherPairs: Int
     /// Pairs whose programming missed, corrected on the host (see ``PairDefects``).
     public var defects: PairDefects
+    /// Compare every chip product with the exact one and record converter use (see ``ProductStatistics``).
+    public var recordsStatistics = false
 
     /// - Throws: `BoardError` when the board cannot identify itself.
     public init(model: SSMModel, map: WeightMap, board: any Board, instrument: Instrument,
@@ -49,6 +51,7 @@ public final class ChipInLoopEngine {
         var backend = ChipInLoopBackend(board: board, model: model, map: map, instrument: instrument,
                                         maxPayloadBytes: maxPayloadBytes, decayOnChip: decayOnChip,
                                         ditherPairs: ditherPairs, defects: defects)
+        backend.recordsStatistics = recordsStatistics
         let forward = SSMForward(model: model)
         let clock = ContinuousClock()
         let start = clock.now
@@ -64,6 +67,7 @@ public final class ChipInLoopEngine {
         let elapsed = start.duration(to: clock.now)
         return InferenceRun(logits: logits, labels: samples.map(\.label), backend: backend.backendDescription,
                             eventCount: samples.reduce(0) { $0 + $1.events.count }, wallSeconds: elapsed.seconds,
-                            mvmRequests: backend.requestCount, mvmVectors: backend.vectorCount)
+                            mvmRequests: backend.requestCount, mvmVectors: backend.vectorCount,
+                            productStatistics: backend.statistics)
     }
 }
