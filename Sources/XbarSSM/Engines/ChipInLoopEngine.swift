@@ -20,8 +20,11 @@ public final class ChipInLoopEngine {
     /// Samples sharing one S4D step's batch of MVMs.
     public var samplesPerBatch: Int
     public var decayOnChip: Bool
-    /// Antithetic dither pairs per product (see ``ChipInLoopBackend``).
-    public var ditherPairs: Int
+    /// How rows are driven and columns read (see ``ReadoutSettings``).
+    public var settings: ReadoutSettings
+    /// Column gains and offsets measured on this board (see ``ReadoutProbe``); nil to use the
+    /// ADC's currents as they come.
+    public var calibration: ReadoutCalibration?
     /// Pairs whose programming missed, corrected on the host (see ``PairDefects``).
     public var defects: PairDefects
     /// Compare every chip product with the exact one and record converter use (see ``ProductStatistics``).
@@ -29,8 +32,8 @@ public final class ChipInLoopEngine {
 
     /// - Throws: `BoardError` when the board cannot identify itself.
     public init(model: SSMModel, map: WeightMap, board: any Board, instrument: Instrument,
-                samplesPerBatch: Int = 16, decayOnChip: Bool = true, ditherPairs: Int = 4,
-                defects: PairDefects = PairDefects()) throws {
+                samplesPerBatch: Int = 16, decayOnChip: Bool = true, settings: ReadoutSettings = .ranged,
+                calibration: ReadoutCalibration? = nil, defects: PairDefects = PairDefects()) throws {
         self.defects = defects
         self.model = model
         self.map = map
@@ -38,7 +41,8 @@ public final class ChipInLoopEngine {
         self.instrument = instrument
         self.samplesPerBatch = max(1, samplesPerBatch)
         self.decayOnChip = decayOnChip
-        self.ditherPairs = ditherPairs
+        self.settings = settings
+        self.calibration = calibration
         maxPayloadBytes = Int(try board.identify().maxPayloadBytes)
     }
 
@@ -49,8 +53,8 @@ public final class ChipInLoopEngine {
     /// - Throws: `BoardError` when an MVM fails (a fault, a timeout, a lost link).
     public func run(_ samples: [EventSample]) throws -> InferenceRun {
         var backend = ChipInLoopBackend(board: board, model: model, map: map, instrument: instrument,
-                                        maxPayloadBytes: maxPayloadBytes, decayOnChip: decayOnChip,
-                                        ditherPairs: ditherPairs, defects: defects)
+                                        maxPayloadBytes: maxPayloadBytes, settings: settings, calibration: calibration,
+                                        decayOnChip: decayOnChip, defects: defects)
         backend.recordsStatistics = recordsStatistics
         let forward = SSMForward(model: model)
         let clock = ContinuousClock()
@@ -68,6 +72,7 @@ public final class ChipInLoopEngine {
         return InferenceRun(logits: logits, labels: samples.map(\.label), backend: backend.backendDescription,
                             eventCount: samples.reduce(0) { $0 + $1.events.count }, wallSeconds: elapsed.seconds,
                             mvmRequests: backend.requestCount, mvmVectors: backend.vectorCount,
+                            saturatedConversions: backend.saturatedConversions, remeasuredVectors: backend.remeasuredVectors,
                             productStatistics: backend.statistics)
     }
 }

@@ -89,6 +89,26 @@ public struct WeightMap: Sendable {
         return (nv.gMinSiemens.mean * (1 + 3 * nv.gMinSiemens.spread), nv.gMaxSiemens.mean * (1 - 3 * nv.gMaxSiemens.spread))
     }
 
+    /// What the host believes the tiles hold, from a read-back: a cell read within
+    /// `toleranceSiemens` of its target is taken at its target, any other at its reading.
+    ///
+    /// Reads of small conductances carry a bias of up to half the read ADC's step (about
+    /// 0.2 uS at the verify voltage of `usb-4x64`) that averaging does not remove when the
+    /// read noise is smaller than the step, while a write-verified cell is within tolerance of
+    /// its target with errors of both signs: for a whole column the target is the better
+    /// belief, except for cells that missed (stuck, out of pulses), whose reading is all there is.
+    ///
+    /// - Parameter readBack: conductances per tile index, row-major, siemens; tiles missing
+    ///   from it are believed to hold their targets.
+    public func believedConductances(readBack: [UInt8: [Double]], toleranceSiemens: Double) -> [UInt8: [Double]] {
+        var out: [UInt8: [Double]] = [:]
+        for t in tiles {
+            guard let read = readBack[t.tile.index], read.count == t.siemens.count else { continue }
+            out[t.tile.index] = zip(read, t.siemens).map { abs($0 - $1) <= toleranceSiemens ? $1 : $0 }
+        }
+        return out
+    }
+
     /// All weight tiles stacked vertically (tile 0's rows first), the layout `xbar program --target`
     /// takes: `(rows, columns, row-major siemens)`.
     public var stacked: (rows: Int, columns: Int, siemens: [Double]) {

@@ -116,7 +116,9 @@ struct InferCommand: ParsableCommand {
             print("read back tiles \(measured.keys.sorted().map(String.init).joined(separator: ", ")); pairs corrected on the host (missed by > \(defectThresholdSiemens) S): \(defects.count)")
         }
         let chip = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument,
-                                        ditherPairs: ditherPairs, defects: defects).run(samples)
+                                        settings: ReadoutSettings(inputScaling: .perVector, ditherPairs: ditherPairs,
+                                                                  diagonalDitherPairs: 4 * ditherPairs),
+                                        defects: defects).run(samples)
         report("chip-in-loop", chip)
         print("  MVM requests \(chip.mvmRequests), vectors \(chip.mvmVectors)")
         if let reference {

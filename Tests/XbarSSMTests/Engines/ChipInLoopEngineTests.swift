@@ -39,7 +39,7 @@ struct ChipInLoopEngineTests {
             let defects = PairDefects(map: map, measured: Dictionary(uniqueKeysWithValues: outcomes.map { ($0.tile, $0.measuredSiemens) }),
                                       thresholdSiemens: 3e-6)
             let chip = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument,
-                                            ditherPairs: 4, defects: defects).run(subset)
+                                            settings: .activationRange, defects: defects).run(subset)
             print("\(stem): reference \(reference.accuracy), chip \(chip.accuracy), yield \(yield), \(chip.mvmRequests) MVM requests")
             #expect(chip.backend == "simulated")
             #expect(chip.mvmRequests > 0 && chip.mvmVectors >= chip.mvmRequests)
