@@ -66,6 +66,9 @@ struct InferenceBenchmark: ParsableCommand {
     @Flag(help: "Print, per matrix, the chip's product error against the exact product and its converter use.")
     var diagnose = false
 
+    @Option(help: "Seconds the simulated board waits between programming and inference (cells relax meanwhile), for both runs.")
+    var settleSeconds: Double = 0
+
     @Option(help: "Seed of the simulated board.")
     var seed: UInt64 = 1
 
@@ -128,8 +131,11 @@ struct InferenceBenchmark: ParsableCommand {
     private func chipRun(_ model: SSMModel, _ instrument: Instrument, _ subset: [EventSample], _ reference: InferenceRun,
                          label: String, settings: ReadoutSettings, calibrate: Bool) throws -> InferenceRun {
         let board = SimulatedBoard(instrument: instrument, seed: seed)
-        let map = try WeightMap(model: model, instrument: instrument)
+        // The earlier method mapped each matrix with one scale; the calibrated one maps each output to the whole range.
+        let map = try WeightMap(model: model, instrument: instrument, scaling: calibrate ? .perOutput : .perMatrix)
         let outcomes = try WeightProgramming.program(map, on: board, with: DirectSimulatedProgrammer())
+        // The host waiting between programming and inference: the cells relax meanwhile.
+        board.advanceTime(seconds: settleSeconds)
         // The earlier method believes the programmer's verify read; the calibrated one reads the
         // tiles back with saturated cells read again at a lower voltage.
         let measured = calibrate && !noReadback

@@ -10,7 +10,7 @@ import XbarWire
 /// voltages and how often each is converted is set by ``ReadoutSettings``; column-pair
 /// currents come back through the ADC, are corrected with the ``ReadoutCalibration`` when one
 /// is given (`I = (I_measured - offset) / gain` per column), and are turned into weight
-/// products with the map's scale: `(I+ - I-) / (k s)` for `s` volts per unit input.
+/// products with the map's scales: `(I+ - I-) / (k_j s)` for `s` volts per unit input.
 ///
 /// The ADC's step (1/127 of a full scale meant for whole columns) is comparable to the
 /// product a 32-row slab produces, so one conversion loses most of a product's resolution.
@@ -177,7 +177,7 @@ public struct ChipInLoopBackend: ComputeBackend {
                     stats.exactSquares += exact[j] * exact[j]
                     stats.errorSquares += e * e
                     stats.largestExact = max(stats.largestExact, abs(exact[j]))
-                    let signal = k * voltsPerUnit[v] * exact[j] / adcStepAmperes
+                    let signal = k[j] * voltsPerUnit[v] * exact[j] / adcStepAmperes
                     stats.signalSquaresInSteps += signal * signal
                 }
             }
@@ -195,7 +195,7 @@ public struct ChipInLoopBackend: ComputeBackend {
         var retries: Int
     }
 
-    private mutating func multiply(_ slab: Slab, k: Double, inputs: [[Double]], inputRange: Double?,
+    private mutating func multiply(_ slab: Slab, k: [Double], inputs: [[Double]], inputRange: Double?,
                                    into out: inout [[Double]], voltsPerUnit: inout [Double], stats: inout ProductStatistics) throws {
         let p = slab.placement
         let rows = slab.rows, columns = slab.columns, width = 2 * p.outputs, first = 2 * p.colPairOffset
@@ -326,7 +326,7 @@ public struct ChipInLoopBackend: ComputeBackend {
                         difference += iPlus - iMinus
                     }
                     let unit = perRow ? abs(x[p.inputOffset + j]) : 1
-                    out[job.vector][j] += difference / Double(copies) / (k * job.scale) * unit
+                    out[job.vector][j] += difference / Double(copies) / (k[j] * job.scale) * unit
                 }
                 if perRow { defects.correctRowScaled(&out[job.vector], matrix: p.matrix, input: x) }
             }

@@ -43,7 +43,7 @@ public struct PairDefects: Sendable {
                     let plus = (p.rowOffset + i) * columns + 2 * (p.colPairOffset + j)
                     let error = (g[plus] - t.siemens[plus]) - (g[plus + 1] - t.siemens[plus + 1])
                     if abs(error) > thresholdSiemens {
-                        out[p.matrix, default: []].append(Defect(input: p.inputOffset + i, output: j, weightError: error / k))
+                        out[p.matrix, default: []].append(Defect(input: p.inputOffset + i, output: j, weightError: error / k[j]))
                     }
                 }
             }
