@@ -95,7 +95,7 @@ public struct ChipInLoopBackend: ComputeBackend {
     ///   - decayOnChip: multiply an S4D's diagonal decay on its tile (when placed) instead of digitally.
     public init(board: any Board, model: SSMModel, map: WeightMap, instrument: Instrument,
                 maxPayloadBytes: Int, settings: ReadoutSettings = .ranged, calibration: ReadoutCalibration? = nil,
-                decayOnChip: Bool = true, seed: UInt64 = 1, defects: PairDefects = PairDefects()) {
+                decayOnChip: Bool = false, seed: UInt64 = 1, defects: PairDefects = PairDefects()) {
         self.defects = defects
         self.board = board
         self.model = model
