@@ -51,8 +51,11 @@ struct InferenceBenchmark: ParsableCommand {
     @Option(help: "Antithetic dither pairs per product of a diagonal matrix (an S4D's decay) in the calibrated readout.")
     var diagonalDitherPairs: Int = ReadoutSettings.ranged.diagonalDitherPairs
 
-    @Option(help: "Probe vectors per tile of the readout calibration.")
+    @Option(help: "Probe vectors per tile of the readout calibration (0: no readout calibration, ranging alone).")
     var probes: Int = 1024
+
+    @Flag(help: "Program with the lab's write-verify job instead of setting the targets directly (programming error is then in).")
+    var writeVerify = false
 
     @Flag(help: "Print, per matrix, the chip's product error against the exact product and its converter use.")
     var diagnose = false
@@ -72,7 +75,7 @@ struct InferenceBenchmark: ParsableCommand {
     func validate() throws {
         if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
         if ditherPairs < 0 || diagonalDitherPairs < 0 { throw ValidationError("dither pairs must be 0 or more") }
-        if probes < 4 { throw ValidationError("--probes must be at least 4, got \(probes)") }
+        if probes != 0 && probes < 4 { throw ValidationError("--probes must be 0 or at least 4, got \(probes)") }
     }
 
     private struct Row {
@@ -130,7 +133,8 @@ struct InferenceBenchmark: ParsableCommand {
         let board = SimulatedBoard(instrument: instrument, seed: seed)
         // The earlier method mapped each matrix with one scale; the calibrated one maps each output to the whole range.
         let map = try WeightMap(model: model, instrument: instrument, scaling: calibrate ? .perOutput : .perMatrix)
-        let outcomes = try WeightProgramming.program(map, on: board, with: DirectSimulatedProgrammer())
+        let programmer: any WeightProgrammer = writeVerify ? WriteVerifyWeightProgrammer(instrument: instrument) : DirectSimulatedProgrammer()
+        let outcomes = try WeightProgramming.program(map, on: board, with: programmer)
         // The host waiting between programming and inference: the cells relax meanwhile.
         board.advanceTime(seconds: settleSeconds)
         // The earlier method believes the programmer's verify read; the calibrated one reads the
@@ -140,7 +144,7 @@ struct InferenceBenchmark: ParsableCommand {
             : Dictionary(uniqueKeysWithValues: outcomes.map { ($0.tile, $0.measuredSiemens) })
         let defects = PairDefects(map: map, measured: measured, thresholdSiemens: 3e-6)
         var calibration: ReadoutCalibration?
-        if calibrate {
+        if calibrate && probes > 0 {
             let clock = ContinuousClock()
             let start = clock.now
             let c = try ReadoutProbe(probeVectors: probes).measure(on: board, map: map, instrument: instrument, believedSiemens: measured)
