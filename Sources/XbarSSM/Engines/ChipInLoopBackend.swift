@@ -77,8 +77,8 @@ public struct ChipInLoopBackend: ComputeBackend {
         var columns: Int
         /// Tile rows outside the slab (dither goes there when there are any).
         var ditherRows: [Int]
-        /// Target conductances of the slab's columns, `[row][output pair column]` flattened as
-        /// `i * (2 outputs) + column - first column`.
+        /// Target conductances of the slab's rows and columns, row-major over the slab:
+        /// `siemens[i * 2 outputs + c]` for slab row `i` and the slab's column `c`.
         var siemens: [Double]
         /// Per slab column: target conductance summed over the slab's rows, and over the dither rows.
         var slabSums: [Double]
@@ -143,7 +143,8 @@ public struct ChipInLoopBackend: ComputeBackend {
                 }
             }
         }
-        let measured = calibration?.tile(t.tile.index)
+        // A calibration of another geometry cannot describe these columns; it is left out.
+        let measured = calibration?.tile(t.tile.index).flatMap { $0.gains.count == columns && $0.offsetsAmperes.count == columns ? $0 : nil }
         let gains = (0..<width).map { c in measured.map { $0.gains[first + c] } ?? 1 }
         let offsets = (0..<width).map { c in measured.map { $0.offsetsAmperes[first + c] } ?? 0 }
         var diagonal = false
