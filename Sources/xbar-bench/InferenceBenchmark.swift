@@ -119,7 +119,7 @@ struct InferenceBenchmark: ParsableCommand {
                                          settings: calibratedSettings, calibrate: true, decayOnChip: false)
             // An S4D's decay is multiplied on the host by the calibrated readout; this shows what keeping it on the chip costs.
             let decayOnChip = model.placements.contains { $0.matrix.hasSuffix(".A") }
-                ? try chipRun(model, instrument, subset, reference, label: "chip, cal., decay on chip",
+                ? try chipRun(model, instrument, subset, reference, label: "chip, decay on chip",
                               settings: calibratedSettings, calibrate: true, decayOnChip: true)
                 : nil
             rows.append(Row(name: name, reference: reference, uncorrected: uncorrected, calibrated: calibrated, decayOnChip: decayOnChip))
