@@ -5,20 +5,35 @@ import XbarInstrument
 import XbarSSM
 
 /// Events per second and wall time per event of the digital reference and of chip-in-loop
-/// inference on the simulated board, and the accuracy of each on the same samples.
+/// inference on the simulated board, and the accuracy of each on the same samples: the earlier
+/// readout and the calibrated one side by side, so the gain is visible in one run.
 struct InferenceBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infer",
-        abstract: "Measure inference events/s and latency per event, digital reference vs chip-in-loop on the simulated board.",
+        abstract: "Measure inference accuracy, events/s and latency per event: reference vs chip-in-loop, uncorrected vs calibrated readout.",
         discussion: """
-            For each model: the digital reference (float64) on the whole test split, then the \
-            reference and the chip-in-loop engine on the first --samples test samples, on a \
-            simulated usb-4x64 board whose tiles are set to the mapped targets directly and \
-            verified by reading (no write-verify: programming error is left out, stuck cells and \
-            read noise are in). Prints accuracy, events per second and microseconds per event \
-            (host wall time, one thread), MVM requests and vectors, and the simulated board time.
+            For each model: the digital reference (float64) on the whole test split, then on the \
+            first --samples test samples the reference and the chip-in-loop engine on fresh \
+            simulated usb-4x64 boards of the same seed, whose tiles are set to the mapped targets \
+            directly and verified by reading (no write-verify: programming error is left out; \
+            stuck cells, read noise and, with --settle-seconds, relaxation are in):
+              uncorrected: the earlier method. One weight scale per matrix; a quantised \
+                activation's range at the DAC's full scale, float vectors' largest magnitude at \
+                full scale; 4 dither pairs; pairs corrected from the programmer's verify read; \
+                an S4D's decay on the chip.
+              calibrated: one weight scale per output; the tiles read back (saturated reads \
+                read again at a lower voltage) and a readout calibration measured with probe \
+                vectors (per-column gain and offset); every vector's largest magnitude at full \
+                scale within 80 % of the ADC's range, saturated vectors measured again, all-zero \
+                vectors skipped; 4 dither pairs; an S4D's decay on the host.
+              calibrated, decay on chip (S4D only): the same with the decay on the chip, its \
+                diagonal rows each at full scale, 16 dither pairs.
+            Prints accuracy, events per second and microseconds per event (host wall time, one \
+            thread), MVM requests and vectors, the simulated board time, ADC saturations, and \
+            a summary table. --diagnose adds, per matrix, the product error against the exact \
+            product and the converters' range use.
 
-            Example: swift run -c release xbar-bench infer --samples 50
+            Example: swift build -c release --product xbar-bench && .build/release/xbar-bench infer --samples 50
             """)
 
     @Option(help: "Model files (default: every *_event_ssm_*.safetensors and *_s4d_*.safetensors in examples/).")
@@ -30,8 +45,23 @@ struct InferenceBenchmark: ParsableCommand {
     @Option(help: "Test samples run on the simulated board (the first N of the split).")
     var samples: Int = 50
 
-    @Option(help: "Antithetic dither pairs per product.")
-    var ditherPairs: Int = 4
+    @Option(help: "Antithetic dither pairs per product of the calibrated readout.")
+    var ditherPairs: Int = ReadoutSettings.ranged.ditherPairs
+
+    @Option(help: "Antithetic dither pairs per product of a diagonal matrix (an S4D's decay) in the calibrated readout.")
+    var diagonalDitherPairs: Int = ReadoutSettings.ranged.diagonalDitherPairs
+
+    @Option(help: "Probe vectors per tile of the readout calibration (0: no readout calibration, ranging alone).")
+    var probes: Int = 1024
+
+    @Flag(help: "Program with the lab's write-verify job instead of setting the targets directly (programming error is then in).")
+    var writeVerify = false
+
+    @Flag(help: "Print, per matrix, the chip's product error against the exact product and its converter use.")
+    var diagnose = false
+
+    @Option(help: "Seconds the simulated board waits between programming and inference (cells relax meanwhile), for both runs.")
+    var settleSeconds: Double = 0
 
     @Option(help: "Seed of the simulated board.")
     var seed: UInt64 = 1
@@ -42,6 +72,20 @@ struct InferenceBenchmark: ParsableCommand {
     @Option(help: "Folder of instrument files (default: $XBAR_INSTRUMENTS, ./instruments, or beside the executable).")
     var instrumentsDir: String?
 
+    func validate() throws {
+        if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
+        if ditherPairs < 0 || diagonalDitherPairs < 0 { throw ValidationError("dither pairs must be 0 or more") }
+        if probes != 0 && probes < 4 { throw ValidationError("--probes must be 0 or at least 4, got \(probes)") }
+    }
+
+    private struct Row {
+        var name: String
+        var reference: InferenceRun
+        var uncorrected: InferenceRun
+        var calibrated: InferenceRun
+        var decayOnChip: InferenceRun?
+    }
+
     func run() throws {
         let instrument = try InstrumentCatalog.resolve(self.instrument, instrumentsDirectory: instrumentsDir)
         var models = model
@@ -51,7 +95,10 @@ struct InferenceBenchmark: ParsableCommand {
                 .sorted().map { "\(examples)/\($0)" }
         }
         guard !models.isEmpty else { throw ValidationError("no model files given and none found in \(examples)/") }
-        print("instrument \(instrument.name), simulated board seed \(seed), \(samples) samples on the chip, dither pairs \(ditherPairs)")
+        let calibratedSettings = ReadoutSettings(inputScaling: .perVector, ditherPairs: ditherPairs,
+                                                 diagonalDitherPairs: diagonalDitherPairs)
+        print("instrument \(instrument.name), simulated board seed \(seed), \(samples) samples on the chip")
+        var rows: [Row] = []
         for path in models {
             let model = try SSMModel(contentsOf: path)
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -66,20 +113,93 @@ struct InferenceBenchmark: ParsableCommand {
             let reference = ReferenceEngine(model: model).run(subset)
             line("reference, subset", reference)
 
-            let board = SimulatedBoard(instrument: instrument, seed: seed)
-            let map = try WeightMap(model: model, instrument: instrument)
-            let outcomes = try WeightProgramming.program(map, on: board, with: DirectSimulatedProgrammer())
-            let measured = Dictionary(uniqueKeysWithValues: outcomes.map { ($0.tile, $0.measuredSiemens) })
-            let defects = PairDefects(map: map, measured: measured, thresholdSiemens: 3e-6)
-            let before = board.boardTimeNanoseconds
-            let chip = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument,
-                                            ditherPairs: ditherPairs, defects: defects).run(subset)
-            line("chip-in-loop, subset", chip)
-            let boardSeconds = Double(board.boardTimeNanoseconds - before) * 1e-9
-            let agree = zip(reference.predictions, chip.predictions).filter { $0 == $1 }.count
-            print(String(format: "  chip: %d MVM requests, %d vectors, %.3f s board time (%.2f us per event); %d pairs corrected; agreement %d/%d",
-                         chip.mvmRequests, chip.mvmVectors, boardSeconds, 1e6 * boardSeconds / Double(max(chip.eventCount, 1)),
-                         defects.count, agree, subset.count))
+            let uncorrected = try chipRun(model, instrument, subset, reference, label: "chip, uncorrected",
+                                          settings: .activationRange, calibrate: false, decayOnChip: true)
+            let calibrated = try chipRun(model, instrument, subset, reference, label: "chip, calibrated",
+                                         settings: calibratedSettings, calibrate: true, decayOnChip: false)
+            // An S4D's decay is multiplied on the host by the calibrated readout; this shows what keeping it on the chip costs.
+            let decayOnChip = model.placements.contains { $0.matrix.hasSuffix(".A") }
+                ? try chipRun(model, instrument, subset, reference, label: "chip, decay on chip",
+                              settings: calibratedSettings, calibrate: true, decayOnChip: true)
+                : nil
+            rows.append(Row(name: name, reference: reference, uncorrected: uncorrected, calibrated: calibrated, decayOnChip: decayOnChip))
+        }
+        summary(rows)
+    }
+
+    /// One chip-in-loop run on a fresh simulated board of the benchmark's seed.
+    private func chipRun(_ model: SSMModel, _ instrument: Instrument, _ subset: [EventSample], _ reference: InferenceRun,
+                         label: String, settings: ReadoutSettings, calibrate: Bool, decayOnChip: Bool) throws -> InferenceRun {
+        let board = SimulatedBoard(instrument: instrument, seed: seed)
+        // The earlier method mapped each matrix with one scale; the calibrated one maps each output to the whole range.
+        let map = try WeightMap(model: model, instrument: instrument, scaling: calibrate ? .perOutput : .perMatrix)
+        let programmer: any WeightProgrammer = writeVerify ? WriteVerifyWeightProgrammer(instrument: instrument) : DirectSimulatedProgrammer()
+        let outcomes = try WeightProgramming.program(map, on: board, with: programmer)
+        // The host waiting between programming and inference: the cells relax meanwhile.
+        board.advanceTime(seconds: settleSeconds)
+        // The earlier method believes the programmer's verify read; the calibrated one reads the
+        // tiles back with saturated cells read again at a lower voltage.
+        let measured = calibrate
+            ? map.believedConductances(readBack: try TileReadback(instrument: instrument).read(map, on: board), toleranceSiemens: 3e-6)
+            : Dictionary(uniqueKeysWithValues: outcomes.map { ($0.tile, $0.measuredSiemens) })
+        let defects = PairDefects(map: map, measured: measured, thresholdSiemens: 3e-6)
+        var calibration: ReadoutCalibration?
+        if calibrate && probes > 0 {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let c = try ReadoutProbe(probeVectors: probes).measure(on: board, map: map, instrument: instrument, believedSiemens: measured)
+            let elapsed = start.duration(to: clock.now).components
+            let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+            let gains = c.tiles.flatMap(\.gains), offsets = c.tiles.flatMap(\.offsetsAmperes)
+            print(String(format: "  readout calibration: %d tiles x %d probes in %.3f s; gains %.4f...%.4f, offsets %.2f...%.2f uA",
+                         c.tiles.count, probes, seconds, gains.min() ?? 0, gains.max() ?? 0,
+                         1e6 * (offsets.min() ?? 0), 1e6 * (offsets.max() ?? 0)))
+            calibration = c
+            if diagnose {
+                for t in c.tiles {
+                    print("    tile \(t.tile) gains " + t.gains.map { String(format: "%.3f", $0) }.joined(separator: " "))
+                    print("    tile \(t.tile) residual uA " + t.residualAmperes.map { String(format: "%.2f", 1e6 * $0) }.joined(separator: " "))
+                }
+            }
+        }
+        let before = board.boardTimeNanoseconds
+        if diagnose { print(String(format: "    board time before inference %.3f s", Double(before) * 1e-9)) }
+        let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument,
+                                          decayOnChip: decayOnChip,
+                                          settings: settings, calibration: calibration, defects: defects)
+        engine.recordsStatistics = diagnose
+        let chip = try engine.run(subset)
+        line(label, chip)
+        if diagnose { printStatistics(chip, model: model) }
+        let boardSeconds = Double(board.boardTimeNanoseconds - before) * 1e-9
+        let agree = zip(reference.predictions, chip.predictions).filter { $0 == $1 }.count
+        print(String(format: "    %d MVM requests, %d vectors, %.3f s board time (%.2f us per event); %d pairs corrected; %d saturated conversions, %d vectors remeasured; agreement with reference %d/%d",
+                     chip.mvmRequests, chip.mvmVectors, boardSeconds, 1e6 * boardSeconds / Double(max(chip.eventCount, 1)),
+                     defects.count, chip.saturatedConversions, chip.remeasuredVectors, agree, subset.count))
+        return chip
+    }
+
+    private func summary(_ rows: [Row]) {
+        print("\n| model | reference | chip (uncorrected) | chip (calibrated readout) | events/s uncorrected | events/s calibrated | calibrated, decay on chip |")
+        print("|---|---|---|---|---|---|---|")
+        for r in rows {
+            let onChip = r.decayOnChip.map { String(format: "%.0f %%", 100 * $0.accuracy) } ?? "-"
+            print("| \(r.name) " + String(format: "| %.0f %% | %.0f %% | %.0f %% | %.0f | %.0f |",
+                         100 * r.reference.accuracy, 100 * r.uncorrected.accuracy, 100 * r.calibrated.accuracy,
+                         r.uncorrected.eventsPerSecond, r.calibrated.eventsPerSecond) + " \(onChip) |")
+        }
+        print("(\(rows.first?.reference.labels.count ?? 0) samples per model; uncorrected: the earlier readout, decay on chip; "
+              + "calibrated: ranged inputs, per-output mapping, read-back and readout calibration, decay on the host)")
+    }
+
+    private func printStatistics(_ run: InferenceRun, model: SSMModel) {
+        print("    matrix        vectors  rel.err  max|Wx|   ADC rms/max steps  saturated  signal rms steps  DAC rms/max of FS")
+        for (name, s) in run.productStatistics.sorted(by: { $0.key < $1.key }) {
+            let outputs = model.matrix(named: name)?.rows ?? 0
+            print("    " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                  + String(format: " %8d  %6.3f  %8.3g  %8.2f / %6.1f  %9.5f  %8.2f          %5.3f / %5.3f",
+                           s.vectors, s.relativeError, s.largestExact, s.rmsCurrentSteps, s.largestCurrentSteps,
+                           s.saturationFraction, s.rmsSignalSteps(outputs: outputs), s.rmsInputOfFullScale, s.largestInputOfFullScale))
         }
     }
 

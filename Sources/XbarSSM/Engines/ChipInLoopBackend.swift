@@ -6,19 +6,27 @@ import XbarWire
 /// Matrix products on a board's programmed weight tiles.
 ///
 /// Each product is a batch of MVM requests (as many vectors per request as the board's payload
-/// allows) driving only the rows of the matrix's slab, 0 V elsewhere. Inputs become row
-/// voltages through the DAC's range: inputs of a quantised activation of range `r` map `r` to
-/// the DAC's full scale, so every quantiser level is a DAC level; float inputs are scaled per
-/// vector so their largest magnitude reaches full scale. Column-pair currents come back through
-/// the ADC and are turned into weight products with the map's scale.
+/// allows) driving only the rows of the matrix's slab with the signal. How inputs become row
+/// voltages and how often each is converted is set by ``ReadoutSettings``; column-pair
+/// currents come back through the ADC, are corrected with the ``ReadoutCalibration`` when one
+/// is given (`I = (I_measured - offset) / gain` per column), and are turned into weight
+/// products with the map's scales: `(I+ - I-) / (k_j s)` for `s` volts per unit input.
 ///
 /// The ADC's step (1/127 of a full scale meant for whole columns) is comparable to the
 /// product a 32-row slab produces, so one conversion loses most of a product's resolution.
-/// With ``ditherPairs`` `P > 0` each vector is multiplied `2P` times, as `x + d` and `x - d`
-/// for `P` random dither vectors `d` (each entry up to ``ditherFraction`` of full scale, the
-/// signal scaled down by as much to keep within it): the analog sums of each pair average to
-/// the product exactly, while their conversion errors, decorrelated by the dither, average
-/// down. It costs `2P` vectors per product.
+/// With `P > 0` dither pairs each vector is multiplied `2P` times, as `x + d` and `x - d`
+/// for `P` random dither vectors `d`: the analog sums of each pair average to the product
+/// exactly, while their conversion errors, decorrelated by the dither, average down. Dither
+/// drives the tile's other rows when the slab leaves some (their cells add a current that
+/// each pair cancels exactly, and the signal keeps the full scale); otherwise it shares the
+/// slab's rows (each entry up to ``ReadoutSettings/ditherFraction`` of full scale, the signal
+/// scaled down by as much). It costs `2P` vectors per product.
+///
+/// Column currents are planned from the map's target conductances: when a vector's largest
+/// possible column current (signal and dither) would pass ``ReadoutSettings/adcHeadroom`` of
+/// the ADC's full scale, the vector is scaled down to fit. A conversion that still reads full
+/// scale (the wire reports no saturation flag, so a full-scale code counts as saturated) has
+/// its vector measured again at half the scale, up to ``ReadoutSettings/saturationRetries`` times.
 ///
 /// States of the event SSM are updated digitally here, with the model's decay constants:
 /// the instrument's STM nodes decay with their own time constant (one population, 20 ms
@@ -29,126 +37,301 @@ public struct ChipInLoopBackend: ComputeBackend {
     public let board: any Board
     public let model: SSMModel
     public let map: WeightMap
-    /// Row voltage that represents a full-scale input, volts.
-    public let inputFullScaleVolts: Double
-    /// Vectors per MVM request.
-    public let vectorsPerRequest: Int
-    let ditherVolts: Double
-    /// Whether an S4D's decay `A x` is multiplied on the chip (its placement exists).
-    public let multipliesDecayOnChip: Bool
-
-    /// Antithetic dither pairs per product (0: one plain conversion).
-    public let ditherPairs: Int
-    /// Largest dither per row, as a fraction of full scale.
-    public let ditherFraction: Double
-    var dither: Xoshiro256StarStar
+    public let settings: ReadoutSettings
+    public let calibration: ReadoutCalibration?
     /// Pairs whose programming missed, corrected on the host.
     public let defects: PairDefects
+    /// DAC full scale within the MVM voltage limit, volts.
+    public let fullScaleVolts: Double
+    /// Vectors per MVM request.
+    public let vectorsPerRequest: Int
+    /// Whether an S4D's decay `A x` is multiplied on the chip (its placement exists).
+    public let multipliesDecayOnChip: Bool
 
     /// MVM requests sent so far.
     public private(set) var requestCount = 0
     /// Vectors multiplied so far.
     public private(set) var vectorCount = 0
+    /// Conversions that read the ADC's full scale so far.
+    public private(set) var saturatedConversions = 0
+    /// Vectors measured again after a saturated conversion.
+    public private(set) var remeasuredVectors = 0
+    /// Whether to compare every product with the exact one and record converter use (costs
+    /// an exact product per vector on the host).
+    public var recordsStatistics = false
+    /// What ``recordsStatistics`` gathered, by matrix name.
+    public private(set) var statistics: [String: ProductStatistics] = [:]
 
     public var backendDescription: String { board.backendDescription }
+
+    var dither: Xoshiro256StarStar
+    let adcFullScaleAmperes: Double
+    let adcStepAmperes: Double
+    let slabs: [String: [Slab]]
+
+    /// One placement with what the products need of its tile, worked out once.
+    struct Slab {
+        var placement: TilePlacement
+        var tile: UInt8
+        var rows: Int
+        var columns: Int
+        /// Tile rows outside the slab (dither goes there when there are any).
+        var ditherRows: [Int]
+        /// Target conductances of the slab's rows and columns, row-major over the slab:
+        /// `siemens[i * 2 outputs + c]` for slab row `i` and the slab's column `c`.
+        var siemens: [Double]
+        /// Per slab column: target conductance summed over the slab's rows, and over the dither rows.
+        var slabSums: [Double]
+        var ditherSums: [Double]
+        /// Per slab column: readout gain and offset (1 and 0 without a calibration).
+        var gains: [Double]
+        var offsets: [Double]
+        /// Whether the slab is a whole diagonal matrix: output `j` depends on input `j` alone.
+        var isDiagonal: Bool
+    }
 
     /// - Parameters:
     ///   - maxPayloadBytes: the board's largest frame payload (from IDENTIFY).
     ///   - decayOnChip: multiply an S4D's diagonal decay on its tile (when placed) instead of digitally.
     public init(board: any Board, model: SSMModel, map: WeightMap, instrument: Instrument,
-                maxPayloadBytes: Int, decayOnChip: Bool = true, ditherPairs: Int = 0,
-                ditherFraction: Double = 0.25, seed: UInt64 = 1, defects: PairDefects = PairDefects()) {
+                maxPayloadBytes: Int, settings: ReadoutSettings = .ranged, calibration: ReadoutCalibration? = nil,
+                decayOnChip: Bool = false, seed: UInt64 = 1, defects: PairDefects = PairDefects()) {
         self.defects = defects
         self.board = board
         self.model = model
         self.map = map
+        self.settings = settings
+        self.calibration = calibration
         // Just inside the DAC's full scale and the MVM voltage limit, so that rounding in single
         // precision never asks for more than the board allows.
-        let fullScale = Double(min(instrument.dac.fullScaleVolts, instrument.limits.maxMVMVolts)) * (1 - 1e-6)
-        self.ditherPairs = max(0, ditherPairs)
-        self.ditherFraction = self.ditherPairs > 0 ? ditherFraction : 0
-        ditherVolts = fullScale * self.ditherFraction
-        inputFullScaleVolts = fullScale - ditherVolts
+        fullScaleVolts = Double(min(instrument.dac.fullScaleVolts, instrument.limits.maxMVMVolts)) * (1 - 1e-6)
         dither = Xoshiro256StarStar(seed: seed)
+        adcFullScaleAmperes = Double(instrument.adc.mvmFullScaleAmperes)
+        adcStepAmperes = adcFullScaleAmperes / Double((1 << (Int(instrument.adc.bits) - 1)) - 1)
         let rows = map.tiles.map { Int($0.tile.rows) }.max() ?? 64
         let columns = map.tiles.map { Int($0.tile.columns) }.max() ?? 64
-        vectorsPerRequest = max(1, min((maxPayloadBytes - 32) / (4 * rows), (maxPayloadBytes - 16) / (4 * columns)))
+        vectorsPerRequest = Self.vectorsPerRequest(rows: rows, columns: columns, maxPayloadBytes: maxPayloadBytes)
         multipliesDecayOnChip = decayOnChip && model.placements.contains { $0.matrix.hasSuffix(".A") }
+        var slabs: [String: [Slab]] = [:]
+        for p in map.placements {
+            guard let t = map.tiles.first(where: { Int($0.tile.index) == p.tile }) else { continue }
+            slabs[p.matrix, default: []].append(Self.slab(p, t, calibration: calibration, model: model))
+        }
+        self.slabs = slabs
+    }
+
+    /// Vectors one MVM request can carry within a payload: the request's inputs and the reply's
+    /// currents, four bytes each, after their headers.
+    public static func vectorsPerRequest(rows: Int, columns: Int, maxPayloadBytes: Int) -> Int {
+        max(1, min((maxPayloadBytes - 32) / (4 * rows), (maxPayloadBytes - 16) / (4 * columns)))
+    }
+
+    private static func slab(_ p: TilePlacement, _ t: WeightMap.TileTargets, calibration: ReadoutCalibration?, model: SSMModel) -> Slab {
+        let rows = Int(t.tile.rows), columns = Int(t.tile.columns)
+        let first = 2 * p.colPairOffset, width = 2 * p.outputs
+        var siemens = [Double](repeating: 0, count: p.rows * width)
+        var slabSums = [Double](repeating: 0, count: width)
+        var ditherSums = [Double](repeating: 0, count: width)
+        for r in 0..<rows {
+            for c in 0..<width {
+                let g = t.siemens[r * columns + first + c]
+                if p.physicalRows.contains(r) {
+                    siemens[(r - p.rowOffset) * width + c] = g
+                    slabSums[c] += g
+                } else {
+                    ditherSums[c] += g
+                }
+            }
+        }
+        // A calibration of another geometry cannot describe these columns; it is left out.
+        let measured = calibration?.tile(t.tile.index).flatMap { $0.gains.count == columns && $0.offsetsAmperes.count == columns ? $0 : nil }
+        let gains = (0..<width).map { c in measured.map { $0.gains[first + c] } ?? 1 }
+        let offsets = (0..<width).map { c in measured.map { $0.offsetsAmperes[first + c] } ?? 0 }
+        var diagonal = false
+        if let W = model.matrix(named: p.matrix), W.rows == W.columns, p.inputOffset == 0, p.rows == W.columns, p.outputs == W.rows {
+            diagonal = (0..<W.rows).allSatisfy { r in (0..<W.columns).allSatisfy { c in r == c || W[r, c] == 0 } }
+        }
+        return Slab(placement: p, tile: t.tile.index, rows: rows, columns: columns,
+                    ditherRows: (0..<rows).filter { !p.physicalRows.contains($0) }, siemens: siemens,
+                    slabSums: slabSums, ditherSums: ditherSums, gains: gains, offsets: offsets, isDiagonal: diagonal)
     }
 
     public mutating func products(of matrix: String, inputs: [[Double]], inputRange: Double?) throws -> [[Double]] {
-        guard let k = map.siemensPerUnitWeight[matrix] else {
+        guard let k = map.siemensPerUnitWeight[matrix], let slabs = slabs[matrix], let outputs = slabs.first?.placement.outputs else {
             preconditionFailure("\(matrix) has no placement; the model file's validation guarantees one")
         }
-        var out: [[Double]] = []
-        for p in map.placements where p.matrix == matrix {
-            guard let tile = map.tiles.first(where: { Int($0.tile.index) == p.tile })?.tile else { continue }
-            let rows = Int(tile.rows), columns = Int(tile.columns)
-            // Volts per unit input, per vector.
-            let scales = inputs.map { x -> Double in
-                if let r = inputRange { return inputFullScaleVolts / r }
-                var m = 0.0
-                for i in p.inputs { m = max(m, abs(x[i])) }
-                return m > 0 ? inputFullScaleVolts / m : 0
+        var out = [[Double]](repeating: [Double](repeating: 0, count: outputs), count: inputs.count)
+        var stats = ProductStatistics()
+        var voltsPerUnit = [Double](repeating: 0, count: inputs.count)
+        for slab in slabs {
+            try multiply(slab, k: k, inputs: inputs, inputRange: inputRange, into: &out, voltsPerUnit: &voltsPerUnit, stats: &stats)
+        }
+        if !(slabs.count == 1 && slabs[0].isDiagonal && settings.inputScaling == .perVector && settings.rowScaledDiagonals) {
+            defects.correct(&out, matrix: matrix, inputs: inputs)
+        }
+        if recordsStatistics, let W = model.matrix(named: matrix) {
+            for (v, x) in inputs.enumerated() {
+                let exact = W.times(x)
+                stats.vectors += 1
+                for j in exact.indices {
+                    let e = out[v][j] - exact[j]
+                    stats.exactSquares += exact[j] * exact[j]
+                    stats.errorSquares += e * e
+                    stats.largestExact = max(stats.largestExact, abs(exact[j]))
+                    let signal = k[j] * voltsPerUnit[v] * exact[j] / adcStepAmperes
+                    stats.signalSquaresInSteps += signal * signal
+                }
             }
-            if out.isEmpty { out = [[Double]](repeating: [Double](repeating: 0, count: p.outputs), count: inputs.count) }
-            let copies = max(1, 2 * ditherPairs)
-            let perRequest = max(1, vectorsPerRequest / copies)
-            var start = 0
-            while start < inputs.count {
-                let end = min(start + perRequest, inputs.count)
-                var volts = [Float](repeating: 0, count: (end - start) * copies * rows)
-                // Dither drives the tile's other rows when the slab leaves some (their cells add a
-                // current that each pair cancels exactly, and the signal keeps the full scale);
-                // otherwise it shares the slab's rows.
-                let ditherRows = (0..<rows).filter { !p.physicalRows.contains($0) }
-                let inSlab = ditherRows.isEmpty
-                let signalScale = inSlab ? 1.0 : inputFullScaleVolts / (inputFullScaleVolts + ditherVolts)
-                for v in start..<end {
-                    for pair in 0..<max(1, ditherPairs) {
-                        let plus = ((v - start) * copies + 2 * pair) * rows
+            statistics[matrix, default: ProductStatistics()].merge(stats)
+        }
+        return out
+    }
+
+    /// One vector waiting to be multiplied: its volts per unit input (per unit of the input's sign
+    /// when each row is driven at its own full scale) and its dither amplitude, volts.
+    private struct Pending {
+        var vector: Int
+        var scale: Double
+        var ditherVolts: Double
+        var retries: Int
+    }
+
+    private mutating func multiply(_ slab: Slab, k: [Double], inputs: [[Double]], inputRange: Double?,
+                                   into out: inout [[Double]], voltsPerUnit: inout [Double], stats: inout ProductStatistics) throws {
+        let p = slab.placement
+        let rows = slab.rows, columns = slab.columns, width = 2 * p.outputs, first = 2 * p.colPairOffset
+        let pairs = slab.isDiagonal ? settings.diagonalDitherPairs : settings.ditherPairs
+        let copies = max(1, 2 * pairs)
+        let inSlab = slab.ditherRows.isEmpty
+        // In-slab dither shares the rows' range with the signal; dither on other rows spans the whole range.
+        let ditherVolts = pairs == 0 ? 0 : (inSlab ? fullScaleVolts * settings.ditherFraction : fullScaleVolts)
+        let signalFullScale = inSlab ? fullScaleVolts - ditherVolts : fullScaleVolts
+        let budget = settings.adcHeadroom * adcFullScaleAmperes
+        let ditherSums = inSlab ? slab.slabSums : slab.ditherSums
+        // A diagonal's output j sees row j alone, so each row can take the whole DAC range: the
+        // row carries the input's sign at full scale and the output is rescaled by |x_j|.
+        let perRow = slab.isDiagonal && settings.inputScaling == .perVector && settings.rowScaledDiagonals
+
+        var pending: [Pending] = []
+        pending.reserveCapacity(inputs.count)
+        for (v, x) in inputs.enumerated() {
+            var largest = 0.0
+            for i in p.inputs { largest = max(largest, abs(x[i])) }
+            if perRow && largest > 0 { largest = 1 }
+            var scale: Double
+            switch settings.inputScaling {
+            case .activationRange: scale = inputRange.map { signalFullScale / $0 } ?? (largest > 0 ? signalFullScale / largest : 0)
+            case .perVector: scale = largest > 0 ? signalFullScale / largest : 0
+            }
+            // An all-zero vector has a zero product: the earlier method still sends it (for its dither).
+            if scale == 0 && settings.inputScaling == .perVector { continue }
+            var shrink = 1.0
+            if settings.adcHeadroom < 1 {
+                // A bound from the largest input first; the exact per-row bound only when that one fails.
+                var worst = 0.0
+                for c in 0..<width { worst = max(worst, scale * largest * slab.slabSums[c] + ditherVolts * ditherSums[c]) }
+                if worst > budget {
+                    worst = 0
+                    for c in 0..<width {
+                        var signal = 0.0
                         for i in 0..<p.rows {
-                            let signal = inputs[v][p.inputOffset + i] * scales[v] / signalScale
-                            if ditherPairs == 0 {
-                                volts[plus + p.rowOffset + i] = Float(signal)
-                            } else if inSlab {
-                                let d = ditherVolts * (2 * dither.nextOpenUnit() - 1)
-                                volts[plus + p.rowOffset + i] = Float(signal + d)
-                                volts[plus + rows + p.rowOffset + i] = Float(signal - d)
-                            } else {
-                                volts[plus + p.rowOffset + i] = Float(signal)
-                                volts[plus + rows + p.rowOffset + i] = Float(signal)
-                            }
+                            let u = perRow ? (x[p.inputOffset + i] == 0 ? 0 : 1) : abs(x[p.inputOffset + i])
+                            signal += slab.siemens[i * width + c] * u
                         }
-                        if ditherPairs > 0 && !inSlab {
-                            let full = inputFullScaleVolts + ditherVolts
-                            for r in ditherRows {
-                                let d = full * (2 * dither.nextOpenUnit() - 1)
-                                volts[plus + r] = Float(d)
-                                volts[plus + rows + r] = Float(-d)
-                            }
+                        worst = max(worst, scale * signal + ditherVolts * ditherSums[c])
+                    }
+                    if worst > budget { shrink = budget / worst }
+                }
+            }
+            pending.append(Pending(vector: v, scale: scale * shrink, ditherVolts: ditherVolts * shrink, retries: 0))
+        }
+
+        let perRequest = max(1, vectorsPerRequest / copies)
+        var next = 0
+        while next < pending.count {
+            let batch = Array(pending[next..<min(next + perRequest, pending.count)])
+            next += batch.count
+            var volts = [Float](repeating: 0, count: batch.count * copies * rows)
+            for (b, job) in batch.enumerated() {
+                let x = inputs[job.vector]
+                for pair in 0..<max(1, pairs) {
+                    let plus = (b * copies + 2 * pair) * rows
+                    for i in 0..<p.rows {
+                        let u = x[p.inputOffset + i]
+                        let signal = perRow ? (u == 0 ? 0 : (u > 0 ? job.scale : -job.scale)) : u * job.scale
+                        if pairs == 0 {
+                            volts[plus + p.rowOffset + i] = Float(signal)
+                        } else if inSlab {
+                            let d = job.ditherVolts * (2 * dither.nextOpenUnit() - 1)
+                            volts[plus + p.rowOffset + i] = Float(signal + d)
+                            volts[plus + rows + p.rowOffset + i] = Float(signal - d)
+                        } else {
+                            volts[plus + p.rowOffset + i] = Float(signal)
+                            volts[plus + rows + p.rowOffset + i] = Float(signal)
+                        }
+                    }
+                    if pairs > 0 && !inSlab {
+                        for r in slab.ditherRows {
+                            let d = job.ditherVolts * (2 * dither.nextOpenUnit() - 1)
+                            volts[plus + r] = Float(d)
+                            volts[plus + rows + r] = Float(-d)
                         }
                     }
                 }
-                let currents = try board.mvm(MatrixVectorProduct(tile: tile.index, encoding: .voltage, readVolts: 0,
-                                                                 inputLength: UInt16(rows), inputs: volts)).amperes
-                requestCount += 1
-                vectorCount += (end - start) * copies
-                for v in start..<end where scales[v] > 0 {
-                    for j in 0..<p.outputs {
-                        var difference = 0.0
-                        for c in 0..<copies {
-                            let plus = ((v - start) * copies + c) * columns + 2 * (p.colPairOffset + j)
-                            difference += Double(currents[plus] - currents[plus + 1])
-                        }
-                        out[v][j] += difference / Double(copies) / (k * scales[v] / signalScale)
+            }
+            let currents = try board.mvm(MatrixVectorProduct(tile: slab.tile, encoding: .voltage, readVolts: 0,
+                                                             inputLength: UInt16(rows), inputs: volts)).amperes
+            requestCount += 1
+            vectorCount += batch.count * copies
+            for (b, job) in batch.enumerated() {
+                var saturated = 0
+                for n in (b * copies * columns)..<((b + 1) * copies * columns) {
+                    let c = n % columns - first
+                    guard c >= 0 && c < width else { continue }
+                    let a = abs(Double(currents[n]))
+                    if a >= adcFullScaleAmperes * (1 - 1e-6) { saturated += 1 }
+                    if recordsStatistics {
+                        let steps = a / adcStepAmperes
+                        stats.conversions += 1
+                        stats.currentSquaresInSteps += steps * steps
+                        stats.largestCurrentSteps = max(stats.largestCurrentSteps, steps)
                     }
                 }
-                start = end
+                saturatedConversions += saturated
+                stats.saturatedConversions += saturated
+                if saturated > 0 && job.retries < settings.saturationRetries {
+                    remeasuredVectors += 1
+                    pending.append(Pending(vector: job.vector, scale: job.scale / 2, ditherVolts: job.ditherVolts / 2,
+                                           retries: job.retries + 1))
+                    continue
+                }
+                guard job.scale > 0 else { continue }
+                let x = inputs[job.vector]
+                if recordsStatistics {
+                    var largest = 0.0
+                    for i in p.inputs { largest = max(largest, abs(x[i])) }
+                    voltsPerUnit[job.vector] = perRow ? job.scale / largest : job.scale
+                    for i in 0..<p.rows where x[p.inputOffset + i] != 0 {
+                        let f = perRow ? job.scale / fullScaleVolts : abs(x[p.inputOffset + i] * job.scale) / fullScaleVolts
+                        stats.drivenRows += 1
+                        stats.inputSquaresOfFullScale += f * f
+                        stats.largestInputOfFullScale = max(stats.largestInputOfFullScale, f)
+                    }
+                }
+                for j in 0..<p.outputs {
+                    var difference = 0.0
+                    for c in 0..<copies {
+                        let plus = (b * copies + c) * columns + first + 2 * j
+                        let iPlus = (Double(currents[plus]) - slab.offsets[2 * j]) / slab.gains[2 * j]
+                        let iMinus = (Double(currents[plus + 1]) - slab.offsets[2 * j + 1]) / slab.gains[2 * j + 1]
+                        difference += iPlus - iMinus
+                    }
+                    let unit = perRow ? abs(x[p.inputOffset + j]) : 1
+                    out[job.vector][j] += difference / Double(copies) / (k[j] * job.scale) * unit
+                }
+                if perRow { defects.correctRowScaled(&out[job.vector], matrix: p.matrix, input: x) }
             }
         }
-        defects.correct(&out, matrix: matrix, inputs: inputs)
-        return out
     }
 
     public func eventStates(layer: Int, timesSeconds: [Double], increments: [[Double]], tauSeconds: [Double]) throws -> [[Double]] {

@@ -12,6 +12,12 @@ public struct InferenceRun: Sendable {
     /// MVM requests and vectors sent to a board (0 for the digital reference).
     public var mvmRequests: Int
     public var mvmVectors: Int
+    /// Conversions that read the ADC's full scale, and vectors measured again because of them.
+    public var saturatedConversions = 0
+    public var remeasuredVectors = 0
+    /// Chip products compared with exact ones, by matrix name (empty unless the engine was asked
+    /// to record them).
+    public var productStatistics: [String: ProductStatistics] = [:]
 
     /// The class with the largest logit, per sample (the first on ties, like NumPy's argmax).
     public var predictions: [Int] {

@@ -43,7 +43,7 @@ public struct PairDefects: Sendable {
                     let plus = (p.rowOffset + i) * columns + 2 * (p.colPairOffset + j)
                     let error = (g[plus] - t.siemens[plus]) - (g[plus + 1] - t.siemens[plus + 1])
                     if abs(error) > thresholdSiemens {
-                        out[p.matrix, default: []].append(Defect(input: p.inputOffset + i, output: j, weightError: error / k))
+                        out[p.matrix, default: []].append(Defect(input: p.inputOffset + i, output: j, weightError: error / k[j]))
                     }
                 }
             }
@@ -57,6 +57,16 @@ public struct PairDefects: Sendable {
         guard let list = byMatrix[matrix] else { return }
         for v in 0..<products.count {
             for d in list { products[v][d.output] -= d.weightError * x[v][d.input] }
+        }
+    }
+
+    /// Removes the defects' contribution from one product of a diagonal `matrix` whose rows
+    /// were each driven at their own full scale: row `i` carried `sign(x_i)`, and output `j`
+    /// was rescaled by `|x_j|`, so a defect at `(i, j)` added `dw sign(x_i) |x_j|`.
+    func correctRowScaled(_ product: inout [Double], matrix: String, input x: [Double]) {
+        guard let list = byMatrix[matrix] else { return }
+        for d in list where x[d.input] != 0 {
+            product[d.output] -= d.weightError * (x[d.input] > 0 ? 1 : -1) * abs(x[d.output])
         }
     }
 }

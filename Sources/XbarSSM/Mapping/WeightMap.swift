@@ -4,16 +4,29 @@ import XbarWire
 /// The target conductances that put a model's matrices on the weight tiles, and the scale
 /// that turns column-pair currents back into weight products.
 ///
-/// A signed weight `w` of matrix `W` is a differential pair on the columns of its output:
-/// `G+ = low + k max(w, 0)` on the even column, `G- = low + k max(-w, 0)` on the odd one,
-/// with `k = (high - low) / max|W|` siemens per unit weight, so `G+ - G- = k w` and the
-/// largest weight spans the whole programmable range. Keeping the unused cell of a pair at
+/// A signed weight `w` of matrix `W` is a differential pair on the columns of its output `j`:
+/// `G+ = low + k_j max(w, 0)` on the even column, `G- = low + k_j max(-w, 0)` on the odd one,
+/// so `G+ - G- = k_j w`. With ``Scaling/perOutput`` `k_j = (high - low) / max_i |W_ji|`: every
+/// output's largest weight spans the whole programmable range, so an output whose weights are
+/// small still draws column currents the ADC resolves (the outputs of the shipped models have
+/// largest weights at 0.55 to 0.8 of their matrix's on average, down to a third). With
+/// ``Scaling/perMatrix`` one `k = (high - low) / max|W|` serves the whole matrix.
+///
+/// Keeping the unused cell of a pair at
 /// `low` (rather than centring both) keeps column currents small, which keeps them inside
 /// the ADC's range. Unused cells are at `low` too: the lowest conductance a write-verify job
 /// accepts as a target (every cell of a tile is programmed, so "off" must be reachable).
 ///
-/// With row voltages `V_i = s x_i` the pair currents give `(I+ - I-) / (k s) = sum_i w_i x_i`.
+/// With row voltages `V_i = s x_i` the pair currents give `(I+ - I-) / (k_j s) = sum_i w_ji x_i`.
 public struct WeightMap: Sendable {
+    /// How weights become conductance differences.
+    public enum Scaling: String, Hashable, Sendable, CaseIterable {
+        /// One scale per matrix: its largest weight spans the range.
+        case perMatrix = "per-matrix"
+        /// One scale per output (column pair): each output's largest weight spans the range.
+        case perOutput = "per-output"
+    }
+
     /// One weight tile's targets.
     public struct TileTargets: Sendable {
         public var tile: TileInfo
@@ -23,8 +36,9 @@ public struct WeightMap: Sendable {
 
     /// Targets of every weight tile, in instrument order.
     public let tiles: [TileTargets]
-    /// Siemens per unit weight, by matrix name.
-    public let siemensPerUnitWeight: [String: Double]
+    /// Siemens per unit weight of each output, by matrix name.
+    public let siemensPerUnitWeight: [String: [Double]]
+    public let scaling: Scaling
     public let placements: [TilePlacement]
     /// Target bounds, siemens.
     public let lowSiemens: Double
@@ -37,11 +51,13 @@ public struct WeightMap: Sendable {
     ///     targets; see ``programmableRange(of:)``).
     /// - Throws: ``SSMModelError`` when a placement names a tile the instrument lacks or that
     ///   holds STM nodes, or does not fit the tile.
-    public init(model: SSMModel, instrument: Instrument, lowSiemens: Double, highSiemens: Double) throws(SSMModelError) {
+    ///   - scaling: one scale per matrix or per output.
+    public init(model: SSMModel, instrument: Instrument, lowSiemens: Double, highSiemens: Double,
+                scaling: Scaling = .perOutput) throws(SSMModelError) {
         precondition(lowSiemens > 0 && highSiemens > lowSiemens, "the programmable range must be positive and non-empty")
         let weightTiles = instrument.weightTiles
         var targets = weightTiles.map { TileTargets(tile: $0, siemens: [Double](repeating: lowSiemens, count: $0.cellCount)) }
-        var scales: [String: Double] = [:]
+        var scales: [String: [Double]] = [:]
         for p in model.placements {
             guard let W = model.matrix(named: p.matrix) else {
                 throw SSMModelError(file: model.file, key: "__metadata__.tile_map", problem: "places unknown matrix \(p.matrix)")
@@ -55,7 +71,7 @@ public struct WeightMap: Sendable {
                 throw SSMModelError(file: model.file, key: "__metadata__.tile_map",
                                     problem: "\(p.matrix) on tile \(p.tile) does not fit its \(info.rows)x\(info.columns) cells")
             }
-            let k = scales[p.matrix] ?? ((highSiemens - lowSiemens) / max(W.maxMagnitude, .leastNormalMagnitude))
+            let k = scales[p.matrix] ?? Self.scales(of: W, range: highSiemens - lowSiemens, scaling: scaling)
             scales[p.matrix] = k
             let columns = Int(info.columns)
             for i in 0..<p.rows {
@@ -63,22 +79,39 @@ public struct WeightMap: Sendable {
                 for j in 0..<p.outputs {
                     let w = W[j, p.inputOffset + i]
                     let plus = 2 * (p.colPairOffset + j)
-                    targets[t].siemens[row * columns + plus] = lowSiemens + k * max(w, 0)
-                    targets[t].siemens[row * columns + plus + 1] = lowSiemens + k * max(-w, 0)
+                    targets[t].siemens[row * columns + plus] = lowSiemens + k[j] * max(w, 0)
+                    targets[t].siemens[row * columns + plus + 1] = lowSiemens + k[j] * max(-w, 0)
                 }
             }
         }
         self.tiles = targets
         self.siemensPerUnitWeight = scales
+        self.scaling = scaling
         self.placements = model.placements
         self.lowSiemens = lowSiemens
         self.highSiemens = highSiemens
     }
 
     /// Maps with the instrument's default device model's programmable range.
-    public init(model: SSMModel, instrument: Instrument) throws(SSMModelError) {
+    public init(model: SSMModel, instrument: Instrument, scaling: Scaling = .perOutput) throws(SSMModelError) {
         let r = Self.programmableRange(of: instrument)
-        try self.init(model: model, instrument: instrument, lowSiemens: r.low, highSiemens: r.high)
+        try self.init(model: model, instrument: instrument, lowSiemens: r.low, highSiemens: r.high, scaling: scaling)
+    }
+
+    /// Siemens per unit weight of each output of `W`. An output whose weights are all zero takes
+    /// the matrix's scale (its cells all sit at `low` either way).
+    private static func scales(of W: Matrix, range: Double, scaling: Scaling) -> [Double] {
+        let whole = range / max(W.maxMagnitude, .leastNormalMagnitude)
+        switch scaling {
+        case .perMatrix:
+            return [Double](repeating: whole, count: W.rows)
+        case .perOutput:
+            return (0..<W.rows).map { j in
+                var m = 0.0
+                for i in 0..<W.columns { m = max(m, abs(W[j, i])) }
+                return m > 0 ? range / m : whole
+            }
+        }
     }
 
     /// The targets a write-verify job accepts for this instrument's cells: three device-to-device
@@ -87,6 +120,26 @@ public struct WeightMap: Sendable {
     public static func programmableRange(of instrument: Instrument) -> (low: Double, high: Double) {
         let nv = instrument.device.nonVolatile
         return (nv.gMinSiemens.mean * (1 + 3 * nv.gMinSiemens.spread), nv.gMaxSiemens.mean * (1 - 3 * nv.gMaxSiemens.spread))
+    }
+
+    /// What the host believes the tiles hold, from a read-back: a cell read within
+    /// `toleranceSiemens` of its target is taken at its target, any other at its reading.
+    ///
+    /// Reads of small conductances carry a bias of up to half the read ADC's step (about
+    /// 0.2 uS at the verify voltage of `usb-4x64`) that averaging does not remove when the
+    /// read noise is smaller than the step, while a write-verified cell is within tolerance of
+    /// its target with errors of both signs: for a whole column the target is the better
+    /// belief, except for cells that missed (stuck, out of pulses), whose reading is all there is.
+    ///
+    /// - Parameter readBack: conductances per tile index, row-major, siemens; tiles missing
+    ///   from it are believed to hold their targets.
+    public func believedConductances(readBack: [UInt8: [Double]], toleranceSiemens: Double) -> [UInt8: [Double]] {
+        var out: [UInt8: [Double]] = [:]
+        for t in tiles {
+            guard let read = readBack[t.tile.index], read.count == t.siemens.count else { continue }
+            out[t.tile.index] = zip(read, t.siemens).map { abs($0 - $1) <= toleranceSiemens ? $1 : $0 }
+        }
+        return out
     }
 
     /// All weight tiles stacked vertically (tile 0's rows first), the layout `xbar program --target`
@@ -113,7 +166,7 @@ public struct WeightMap: Sendable {
                     plus += t.siemens[row] * x[p.inputOffset + i]
                     minus += t.siemens[row + 1] * x[p.inputOffset + i]
                 }
-                out[j] += (plus - minus) / k
+                out[j] += (plus - minus) / k[j]
             }
         }
         return out

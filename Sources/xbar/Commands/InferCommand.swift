@@ -12,11 +12,19 @@ struct InferCommand: ParsableCommand {
         abstract: "Classify an event data set with a state-space model, digitally and with the crossbar in the loop.",
         discussion: """
             Runs the digital reference (float64) and, with --engine chip or both, the chip-in-loop \
-            engine: every matrix product of the model (B, C, the readout, an S4D's decay) as \
-            batched MVM requests on the board's weight tiles, at the placements the model file \
-            gives. Prints the accuracy of each on the same samples, the agreement between them, \
-            events per second and wall time per event (seconds), and which backend produced each \
-            result.
+            engine: the model's matrix products (B, C, the readout; an S4D's decay with \
+            --decay-on-chip) as batched MVM requests on the board's weight tiles, at the placements \
+            the model file gives. Prints the accuracy of each on the same samples, the agreement \
+            between them, events per second and wall time per event (seconds), and which backend \
+            produced each result.
+
+            With --readout calibrated (the default) the tiles are read back first (pairs that \
+            missed their targets are corrected on the host) and each column's readout gain and \
+            offset are measured with probe vectors (amperes; --save-readout-calibration keeps \
+            them as JSON, --readout-calibration reuses them on the same board); every input \
+            vector is scaled so its largest entry reaches the DAC's full scale while the column \
+            currents stay within 80 % of the ADC's, and a vector whose conversion still reads full \
+            scale is measured again at half the scale.
 
             The tiles must hold the model's weights. A simulated board lives only inside one \
             process, so with --board sim add --program: the weights are mapped to target \
@@ -55,6 +63,23 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Antithetic dither pairs per product against the ADC's resolution (0: one plain conversion).")
     var ditherPairs: Int = 4
 
+    enum Readout: String, ExpressibleByArgument, CaseIterable { case calibrated, uncorrected }
+
+    @Option(help: ArgumentHelp("calibrated: read the tiles back, measure each column's gain and offset with probe vectors, scale every vector to the DAC's range within the ADC's; uncorrected: the earlier readout (activation ranges at full scale, no calibration).", valueName: "mode"))
+    var readout: Readout = .calibrated
+
+    @Option(help: ArgumentHelp("Use this readout calibration (JSON, from --save-readout-calibration on the same board) instead of measuring one.", valueName: "path"))
+    var readoutCalibration: String?
+
+    @Option(help: ArgumentHelp("Write the readout calibration measured in this run here (JSON).", valueName: "path"))
+    var saveReadoutCalibration: String?
+
+    @Option(help: ArgumentHelp("per-output (each column pair's largest weight spans the conductance range) or per-matrix (one scale per matrix). Must match how the board was programmed.", valueName: "scaling"))
+    var weightScaling: WeightMap.Scaling = .perOutput
+
+    @Flag(help: "Multiply an S4D's diagonal decay on its tile (default: on the host; one cell per column is below the ADC's resolution and drifts into the recurrence).")
+    var decayOnChip = false
+
     @Option(help: "Pairs whose verified G+ - G- misses its target by more than this many siemens are corrected on the host.")
     var defectThresholdSiemens: Double = 3e-6
 
@@ -63,6 +88,9 @@ struct InferCommand: ParsableCommand {
         if ditherPairs < 0 { throw ValidationError("--dither-pairs must be 0 or more, got \(ditherPairs)") }
         // All but the digital reference alone needs the instrument: refuse before the reference runs.
         if engine != .reference || mapOut != nil { try boardOptions.simulation.requireInstrument() }
+        if readout == .uncorrected && (readoutCalibration != nil || saveReadoutCalibration != nil) {
+            throw ValidationError("--readout-calibration and --save-readout-calibration need --readout calibrated")
+        }
     }
 
     func run() throws {
@@ -86,7 +114,7 @@ struct InferCommand: ParsableCommand {
         if let mapOut {
             // The targets need only the instrument, so `--engine reference --map-out` writes them
             // without a board, ready for `xbar program --target`.
-            let map = try WeightMap(model: model, instrument: try boardOptions.simulation.loadInstrument())
+            let map = try WeightMap(model: model, instrument: try boardOptions.simulation.loadInstrument(), scaling: weightScaling)
             let stacked = map.stacked
             try NPYFile.write(ConductanceMap(rows: stacked.rows, columns: stacked.columns, siemens: stacked.siemens), path: mapOut)
             print("targets: \(mapOut) (\(stacked.rows)x\(stacked.columns) siemens, \(map.lowSiemens)...\(map.highSiemens) S)")
@@ -94,33 +122,57 @@ struct InferCommand: ParsableCommand {
         guard engine != .reference else { return }
 
         let (board, instrument) = try boardOptions.openBoard()
-        let map = try WeightMap(model: model, instrument: instrument)
+        let map = try WeightMap(model: model, instrument: instrument, scaling: weightScaling)
         var defects = PairDefects()
+        var believed: [UInt8: [Double]] = [:]
         if program {
             let outcomes = try WeightProgramming.program(map, on: board, with: InferCommand.programmer(instrument: instrument, calibration: try boardOptions.simulation.deviceParameters(for: instrument)))
             for o in outcomes {
                 print(String(format: "programmed tile %d: %.2f %% of %d cells in tolerance, %d pulses", Int(o.tile), 100 * o.yield, o.cells, o.pulses))
             }
             let measured = Dictionary(uniqueKeysWithValues: outcomes.filter { !$0.measuredSiemens.isEmpty }.map { ($0.tile, $0.measuredSiemens) })
-            defects = PairDefects(map: map, measured: measured, thresholdSiemens: defectThresholdSiemens)
-            print("pairs corrected on the host (missed by > \(defectThresholdSiemens) S): \(defects.count)")
+            believed = measured
         } else if board is SimulatedBoard {
             throw ValidationError("a simulated board starts unprogrammed and lives only inside this process: add --program")
-        } else {
-            // Programmed earlier (xbar program --target from --map-out): read what the tiles hold
-            // now, so pairs with a stuck or drifted cell are corrected on the host.
-            let settings = ProgrammingSettings.standard(for: instrument)
-            var measured: [UInt8: [Double]] = [:]
-            for tile in Set(map.placements.map { UInt8($0.tile) }).sorted() {
-                measured[tile] = try board.readConductances(.tile(tile), readVolts: settings.readVolts, averages: settings.verifyAverages)
-            }
-            defects = PairDefects(map: map, measured: measured, thresholdSiemens: defectThresholdSiemens)
-            print("read back tiles \(measured.keys.sorted().map(String.init).joined(separator: ", ")); pairs corrected on the host (missed by > \(defectThresholdSiemens) S): \(defects.count)")
         }
-        let chip = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument,
-                                        ditherPairs: ditherPairs, defects: defects).run(samples)
+        if readout == .calibrated || !program {
+            // What the tiles hold now (programmed earlier with xbar program --target from --map-out,
+            // or just now), with cells stuck near their maximum read again at a lower voltage.
+            let read = try TileReadback(instrument: instrument).read(map, on: board)
+            believed = map.believedConductances(readBack: read, toleranceSiemens: defectThresholdSiemens)
+            print("read back tiles \(read.keys.sorted().map(String.init).joined(separator: ", "))")
+        }
+        defects = PairDefects(map: map, measured: believed, thresholdSiemens: defectThresholdSiemens)
+        print("pairs corrected on the host (missed by > \(defectThresholdSiemens) S): \(defects.count)")
+
+        var calibration: ReadoutCalibration?
+        if readout == .calibrated {
+            if let path = readoutCalibration {
+                let loaded = try ReadoutCalibration(contentsOf: path)
+                let serial = try board.identify().serialNumber
+                guard loaded.boardSerial == serial, loaded.instrument == instrument.name else {
+                    throw ValidationError("\(path): measured on board \(loaded.boardSerial) (\(loaded.instrument)), this is \(serial) (\(instrument.name)); measure anew without --readout-calibration")
+                }
+                calibration = loaded
+                print("readout calibration: \(path) (measured \(loaded.measuredAt))")
+            } else {
+                let measured = try ReadoutProbe().measure(on: board, map: map, instrument: instrument, believedSiemens: believed)
+                let corrected = measured.tiles.reduce(0) { $0 + zip($1.gains, $1.offsetsAmperes).filter { $0 != 1 || $1 != 0 }.count }
+                print("readout calibration: \(measured.probeVectors) probe vectors per tile; \(corrected) of \(measured.tiles.reduce(0) { $0 + $1.gains.count }) columns with a gain or offset told apart from none")
+                if let path = saveReadoutCalibration {
+                    try measured.write(to: path)
+                    print("readout calibration written to \(path)")
+                }
+                calibration = measured
+            }
+        }
+        let settings = readout == .calibrated
+            ? ReadoutSettings(inputScaling: .perVector, ditherPairs: ditherPairs, diagonalDitherPairs: 4 * ditherPairs)
+            : ReadoutSettings(inputScaling: .activationRange, ditherPairs: ditherPairs, adcHeadroom: 1, saturationRetries: 0)
+        let chip = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, decayOnChip: decayOnChip,
+                                        settings: settings, calibration: calibration, defects: defects).run(samples)
         report("chip-in-loop", chip)
-        print("  MVM requests \(chip.mvmRequests), vectors \(chip.mvmVectors)")
+        print("  MVM requests \(chip.mvmRequests), vectors \(chip.mvmVectors); ADC conversions at full scale \(chip.saturatedConversions), vectors measured again \(chip.remeasuredVectors)")
         if let reference {
             let agree = zip(reference.predictions, chip.predictions).filter { $0 == $1 }.count
             print(String(format: "agreement with the reference: %.1f %% (%d of %d); accuracy difference %.1f points",
@@ -135,6 +187,8 @@ struct InferCommand: ParsableCommand {
               + " [backend: \(run.backend)]")
     }
 }
+
+extension WeightMap.Scaling: ExpressibleByArgument {}
 
 extension InferCommand {
     /// How `--program` reaches the targets: the lab's write-verify job, planned with the

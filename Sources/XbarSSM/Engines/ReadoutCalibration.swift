@@ -1,0 +1,83 @@
+import Foundation
+
+/// The measured gain and offset of every column's readout (transimpedance stage and ADC) on a
+/// board's weight tiles, so that the host can undo them: `I = (I_measured - offset) / gain`.
+///
+/// Measured on the board with probe vectors (see ``ReadoutProbe``) against the currents the
+/// host expects from the conductances it believes the tile holds, so a gain also absorbs a
+/// column's average programming error. It belongs to one board and one programming of its
+/// tiles; the file records which (``boardSerial``, ``instrument``) and can be kept with a
+/// run and loaded again instead of measuring anew.
+public struct ReadoutCalibration: Codable, Hashable, Sendable {
+    /// One tile's columns.
+    public struct Tile: Codable, Hashable, Sendable {
+        public var tile: UInt8
+        /// Measured over expected current, per column.
+        public var gains: [Double]
+        /// Current read with none expected, per column, amperes.
+        public var offsetsAmperes: [Double]
+        /// Root-mean-square residual of the fit, per column, amperes.
+        public var residualAmperes: [Double]
+
+        public init(tile: UInt8, gains: [Double], offsetsAmperes: [Double], residualAmperes: [Double]) {
+            self.tile = tile
+            self.gains = gains
+            self.offsetsAmperes = offsetsAmperes
+            self.residualAmperes = residualAmperes
+        }
+    }
+
+    public static let formatName = "xbarlab-readout-calibration-1"
+
+    public var format: String
+    public var instrument: String
+    public var boardSerial: String
+    /// When it was measured (ISO 8601).
+    public var measuredAt: String
+    /// Probe vectors per tile.
+    public var probeVectors: Int
+    public var tiles: [Tile]
+
+    public init(instrument: String, boardSerial: String, measuredAt: Date = Date(), probeVectors: Int, tiles: [Tile]) {
+        format = Self.formatName
+        self.instrument = instrument
+        self.boardSerial = boardSerial
+        self.measuredAt = ISO8601DateFormatter().string(from: measuredAt)
+        self.probeVectors = probeVectors
+        self.tiles = tiles
+    }
+
+    /// The columns of a tile, or nil when the tile was not measured.
+    public func tile(_ index: UInt8) -> Tile? { tiles.first { $0.tile == index } }
+
+    /// Writes the calibration as JSON.
+    ///
+    /// - Throws: file system errors.
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Reads a calibration written by ``write(to:)``.
+    ///
+    /// - Throws: ``SSMModelError`` naming the file when it cannot be read, is not JSON of this
+    ///   format, or has columns of mismatched counts.
+    public init(contentsOf path: String) throws {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw SSMModelError(file: path, problem: "cannot be read: \(error.localizedDescription)")
+        }
+        let decoded: ReadoutCalibration
+        do { decoded = try JSONDecoder().decode(ReadoutCalibration.self, from: data) } catch {
+            throw SSMModelError(file: path, problem: "is not a readout calibration (JSON, format \(Self.formatName)): \(error)")
+        }
+        guard decoded.format == Self.formatName else {
+            throw SSMModelError(file: path, key: "format", problem: "is \(decoded.format), expected \(Self.formatName)")
+        }
+        for t in decoded.tiles where t.gains.count != t.offsetsAmperes.count || t.gains.contains(where: { !($0 > 0) }) {
+            throw SSMModelError(file: path, key: "tiles[\(t.tile)]", problem: "needs one positive gain and one offset per column")
+        }
+        self = decoded
+    }
+}
