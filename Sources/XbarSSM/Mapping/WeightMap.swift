@@ -79,8 +79,10 @@ public struct WeightMap: Sendable {
                 for j in 0..<p.outputs {
                     let w = W[j, p.inputOffset + i]
                     let plus = 2 * (p.colPairOffset + j)
-                    targets[t].siemens[row * columns + plus] = lowSiemens + k[j] * max(w, 0)
-                    targets[t].siemens[row * columns + plus + 1] = lowSiemens + k[j] * max(-w, 0)
+                    // `k` maps the output's largest weight onto the range exactly; the min only
+                    // takes back the last bit rounding can add above its top.
+                    targets[t].siemens[row * columns + plus] = min(lowSiemens + k[j] * max(w, 0), highSiemens)
+                    targets[t].siemens[row * columns + plus + 1] = min(lowSiemens + k[j] * max(-w, 0), highSiemens)
                 }
             }
         }
