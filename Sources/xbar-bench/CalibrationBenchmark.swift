@@ -63,17 +63,13 @@ struct CalibrationBenchmark: ParsableCommand {
                 set.append(d.setStepFraction)
                 reset.append(d.resetStepFraction)
             }
-            func mean(_ x: [Double]) -> Double { x.reduce(0, +) / Double(max(1, x.count)) }
+            let drawnSet = SampleMoments(set), drawnReset = SampleMoments(reset)
             let nv = file.device.nonVolatile
             print(String(format: "  step fraction mean: SET %.2f %%, RESET %.2f %% off the sampled cells' drawn mean; read noise %.2f %% off",
-                         100 * (nv.setStepFraction.mean / mean(set) - 1), 100 * (nv.resetStepFraction.mean / mean(reset) - 1),
+                         100 * (nv.setStepFraction.mean / drawnSet.mean - 1), 100 * (nv.resetStepFraction.mean / drawnReset.mean - 1),
                          100 * (nv.readNoiseSpread / instrument.device.nonVolatile.readNoiseSpread - 1)))
-            func spread(_ x: [Double]) -> Double {
-                let m = mean(x)
-                return (x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(max(1, x.count - 1))).squareRoot() / m
-            }
             print(String(format: "  step fraction spread: SET %.1f %% vs %.1f %% drawn, RESET %.1f %% vs %.1f %% drawn; overdrive scale %.2f %% off",
-                         100 * nv.setStepFraction.spread, 100 * spread(set), 100 * nv.resetStepFraction.spread, 100 * spread(reset),
+                         100 * nv.setStepFraction.spread, 100 * drawnSet.relativeSpread, 100 * nv.resetStepFraction.spread, 100 * drawnReset.relativeSpread,
                          100 * (nv.overdriveScaleVolts / instrument.device.nonVolatile.overdriveScaleVolts - 1)))
             print("  time-constant groups: " + file.timeConstantGroups.map { String(format: "%.4g s x %d", $0.centerSeconds, $0.nodeCount) }.joined(separator: ", "))
         }

@@ -37,14 +37,14 @@ public struct PopulationEstimate: Hashable, Sendable, Codable {
         rejected = before - pairs.count
         guard pairs.count >= 2 else { return nil }
         let n = Double(pairs.count)
-        let plainMean = pairs.reduce(0) { $0 + $1.0 } / n
-        let variance = pairs.reduce(0) { $0 + ($1.0 - plainMean) * ($1.0 - plainMean) } / (n - 1)
+        let sample = SampleMoments(pairs.map(\.0))
+        let variance = sample.variance
         // Maximum likelihood for values drawn from a population of variance tau^2, each seen
         // through its own fit error: weights 1 / (tau^2 + sigma_i^2). Unlike subtracting the
         // mean fit variance from the scatter, a few poorly determined devices neither swamp the
         // correction nor the scatter. Fixed-point iteration from the method of moments.
         var tau2 = max(0, variance - pairs.reduce(0) { $0 + $1.1 * $1.1 } / n)
-        var mean = plainMean
+        var mean = sample.mean
         for _ in 0..<200 {
             let weights = pairs.map { 1 / max(tau2 + $0.1 * $0.1, 1e-300) }
             let total = weights.reduce(0, +)

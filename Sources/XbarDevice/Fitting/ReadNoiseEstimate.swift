@@ -17,12 +17,10 @@ public struct ReadNoiseEstimate: Hashable, Sendable, Codable {
     public init?(reads: [[Double]], quantumSiemens: Double) {
         var sum = 0.0, dof = 0
         for list in reads where list.count >= 2 {
-            let n = Double(list.count)
-            let mean = list.reduce(0, +) / n
-            guard mean > 0 else { continue }
-            let variance = list.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
-            let device = max(0, variance - quantumSiemens * quantumSiemens / 12)
-            sum += device / (mean * mean) * (n - 1)
+            let sample = SampleMoments(list)
+            guard sample.mean > 0 else { continue }
+            let device = max(0, sample.variance - quantumSiemens * quantumSiemens / 12)
+            sum += device / (sample.mean * sample.mean) * Double(list.count - 1)
             dof += list.count - 1
         }
         guard dof > 0 else { return nil }

@@ -58,12 +58,10 @@ extension TimeConstantGroup {
         return bounds.reversed().map { i, j in
             let members = Array(order[i...j])
             let values = members.map { taus[$0] }
-            let mean = values.reduce(0, +) / Double(values.count)
-            let sd = values.count > 1
-                ? (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot() : 0
+            let sample = SampleMoments(values)
             return TimeConstantGroup(centerSeconds: exp(x[i...j].reduce(0, +) / Double(j - i + 1)),
                                      minSeconds: values.min()!, maxSeconds: values.max()!,
-                                     relativeSpread: sd / mean, members: members)
+                                     relativeSpread: sample.standardDeviation / sample.mean, members: members)
         }
     }
 }

@@ -53,7 +53,7 @@ struct NonVolatileAnalysis {
                 // from it: only steps above twelve converter steps are used.
                 let reset = try PulseResponseFit.fit(resetCurves, resolutionSiemens: quantum, floorSteps: 12,
                                                      fixedBoundSiemens: max(floors[floors.count / 2], quantum / 2))
-                fits.append(CellFit(index: cells.count, gMaxUncertainty: Self.medianUncertainty(ceilings), set: set, reset: reset, setCurves: setCurves, resetCurves: resetCurves))
+                fits.append(CellFit(index: cells.count, gMaxUncertainty: SampleMoments(ceilings).medianUncertainty, set: set, reset: reset, setCurves: setCurves, resetCurves: resetCurves))
             } catch {
                 summary.status = "not-converged"
             }
@@ -185,17 +185,6 @@ struct NonVolatileAnalysis {
         let heldSet = plan.setConditions[held], heldReset = plan.resetConditions[held]
         self.heldOutDescription = String(format: "SET curves at %.3g V and RESET curves at %.3g V, %.3g s pulses",
                                          heldSet.amplitudeVolts, heldReset.amplitudeVolts, heldSet.widthSeconds)
-    }
-}
-
-extension NonVolatileAnalysis {
-    /// One-sigma uncertainty of the median of `values`: `sqrt(pi / 2)` times that of their mean.
-    static func medianUncertainty(_ values: [Double]) -> Double {
-        let n = Double(values.count)
-        guard n > 1 else { return .infinity }
-        let mean = values.reduce(0, +) / n
-        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
-        return (Double.pi / 2).squareRoot() * (variance / n).squareRoot()
     }
 }
 

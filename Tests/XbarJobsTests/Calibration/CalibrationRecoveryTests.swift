@@ -45,12 +45,9 @@ func perturbed(_ d: DeviceParameters, seed: UInt64) -> DeviceParameters {
 
 func relativeError(_ fitted: Double, _ truth: Double) -> Double { abs(fitted - truth) / abs(truth) }
 
-func sampleSpread(_ values: [Double]) -> Double {
-    let n = Double(values.count), m = values.reduce(0, +) / n
-    return (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1)).squareRoot() / m
-}
+func sampleSpread(_ values: [Double]) -> Double { SampleMoments(values).relativeSpread }
 
-func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
+func mean(_ values: [Double]) -> Double { SampleMoments(values).mean }
 
 @Suite("Calibration against a simulated board with hidden parameters", .serialized)
 struct CalibrationRecoveryTests {
