@@ -38,21 +38,20 @@ public struct EventDataset: Sendable {
 
     /// Reads and validates a data set file.
     ///
-    /// - Throws: ``SSMModelError`` naming the file and tensor when a tensor is missing or of the
+    /// - Throws: ``SSMFileError`` naming the file and tensor when a tensor is missing or of the
     ///   wrong length, offsets are not increasing, times are not sorted within a sample, a channel
     ///   or label is out of range, or a polarity is not +1 or -1.
-    public init(contentsOf path: String) throws(SSMModelError) {
-        let f: SafeTensorsFile
-        do { f = try SafeTensorsFile(contentsOf: path) } catch { throw SSMModelError(error) }
-        func fail(_ key: String?, _ problem: String) -> SSMModelError { SSMModelError(file: path, key: key, problem: problem) }
+    public init(contentsOf path: String) throws(SSMFileError) {
+        let f = try SafeTensorsFile(contentsOf: path)
+        func fail(_ key: String?, _ problem: String) -> SSMFileError { SSMFileError(file: path, key: key, problem: problem) }
         guard f.metadata["format"] == Self.format else {
             throw fail("__metadata__.format", "is \(f.metadata["format"].map { "\"\($0)\"" } ?? "missing"); expected \"\(Self.format)\" (an event data set)")
         }
         let reader = ModelFileReader(f)
         let names = try reader.strings("class_names")
         let channels = try reader.int("num_channels", atLeast: 1)
-        func load(_ key: String) throws(SSMModelError) -> [Double] {
-            do { return try f.doubles(key) } catch { throw SSMModelError(error) }
+        func load(_ key: String) throws(SSMFileError) -> [Double] {
+            return try f.doubles(key)
         }
         let times = try load("events_time_seconds")
         let chans = try load("events_channel")

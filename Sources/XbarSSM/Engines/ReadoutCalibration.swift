@@ -61,22 +61,22 @@ public struct ReadoutCalibration: Codable, Hashable, Sendable {
 
     /// Reads a calibration written by ``write(to:)``.
     ///
-    /// - Throws: ``SSMModelError`` naming the file when it cannot be read, is not JSON of this
+    /// - Throws: ``SSMFileError`` naming the file when it cannot be read, is not JSON of this
     ///   format, or has columns of mismatched counts.
     public init(contentsOf path: String) throws {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw SSMModelError(file: path, problem: "cannot be read: \(error.localizedDescription)")
+            throw SSMFileError(file: path, problem: "cannot be read: \(error.localizedDescription)")
         }
         let decoded: ReadoutCalibration
         do { decoded = try JSONDecoder().decode(ReadoutCalibration.self, from: data) } catch {
-            throw SSMModelError(file: path, problem: "is not a readout calibration (JSON, format \(Self.formatName)): \(error)")
+            throw SSMFileError(file: path, problem: "is not a readout calibration (JSON, format \(Self.formatName)): \(error)")
         }
         guard decoded.format == Self.formatName else {
-            throw SSMModelError(file: path, key: "format", problem: "is \(decoded.format), expected \(Self.formatName)")
+            throw SSMFileError(file: path, key: "format", problem: "is \(decoded.format), expected \(Self.formatName)")
         }
         for t in decoded.tiles where t.gains.count != t.offsetsAmperes.count || t.gains.contains(where: { !($0 > 0) }) {
-            throw SSMModelError(file: path, key: "tiles[\(t.tile)]", problem: "needs one positive gain and one offset per column")
+            throw SSMFileError(file: path, key: "tiles[\(t.tile)]", problem: "needs one positive gain and one offset per column")
         }
         self = decoded
     }

@@ -18,7 +18,7 @@ public struct TensorInfo: Hashable, Sendable {
 /// Reading validates everything before trusting it: the header length against the file size,
 /// the JSON, every dtype, that each tensor's byte size equals its shape times its element width,
 /// and that the tensors tile the data section exactly, without overlaps or holes. A truncated
-/// or lying file is a ``SafeTensorsError`` naming the file and the tensor, never a crash.
+/// or lying file is a ``SSMFileError`` naming the file and the tensor, never a crash.
 public struct SafeTensorsFile: Sendable {
     /// Largest header accepted, bytes; larger claims are refused before anything is allocated.
     public static let maxHeaderBytes = 100 * 1024 * 1024
@@ -32,19 +32,19 @@ public struct SafeTensorsFile: Sendable {
 
     /// Reads and validates a file.
     ///
-    /// - Throws: ``SafeTensorsError`` when the file cannot be read or is not a valid safetensors file.
-    public init(contentsOf path: String) throws(SafeTensorsError) {
+    /// - Throws: ``SSMFileError`` when the file cannot be read or is not a valid safetensors file.
+    public init(contentsOf path: String) throws(SSMFileError) {
         guard let d = FileManager.default.contents(atPath: path) else {
-            throw SafeTensorsError(file: path, problem: "cannot read the file (missing or unreadable)")
+            throw SSMFileError(file: path, problem: "cannot read the file (missing or unreadable)")
         }
         try self.init(bytes: [UInt8](d), file: path)
     }
 
     /// Parses the bytes of a safetensors file held in memory.
-    public init(bytes: [UInt8], file: String = "<memory>") throws(SafeTensorsError) {
+    public init(bytes: [UInt8], file: String = "<memory>") throws(SSMFileError) {
         self.file = file
-        func fail(_ problem: String, key: String? = nil) -> SafeTensorsError {
-            SafeTensorsError(file: file, key: key, problem: problem)
+        func fail(_ problem: String, key: String? = nil) -> SSMFileError {
+            SSMFileError(file: file, key: key, problem: problem)
         }
         guard bytes.count >= 8 else {
             throw fail("file is \(bytes.count) bytes, shorter than the 8-byte header length")
@@ -125,15 +125,15 @@ public struct SafeTensorsFile: Sendable {
     }
 
     /// The tensor with this name.
-    public func info(_ name: String) throws(SafeTensorsError) -> TensorInfo {
+    public func info(_ name: String) throws(SSMFileError) -> TensorInfo {
         guard let t = tensors[name] else {
-            throw SafeTensorsError(file: file, key: name, problem: "no such tensor (the file has: \(tensors.keys.sorted().joined(separator: ", ")))")
+            throw SSMFileError(file: file, key: name, problem: "no such tensor (the file has: \(tensors.keys.sorted().joined(separator: ", ")))")
         }
         return t
     }
 
     /// A tensor's elements as doubles, row-major, from any numeric dtype.
-    public func doubles(_ name: String) throws(SafeTensorsError) -> [Double] {
+    public func doubles(_ name: String) throws(SSMFileError) -> [Double] {
         let t = try info(name)
         return data.withUnsafeBufferPointer { buffer in
             let raw = UnsafeRawBufferPointer(buffer).dropFirst(t.dataRange.lowerBound)
@@ -142,19 +142,19 @@ public struct SafeTensorsFile: Sendable {
     }
 
     /// A tensor's elements as integers, row-major; refuses floating-point tensors.
-    public func integers(_ name: String) throws(SafeTensorsError) -> [Int] {
+    public func integers(_ name: String) throws(SSMFileError) -> [Int] {
         let t = try info(name)
         guard !t.dtype.isFloatingPoint else {
-            throw SafeTensorsError(file: file, key: name, problem: "is \(t.dtype.rawValue), expected an integer tensor")
+            throw SSMFileError(file: file, key: name, problem: "is \(t.dtype.rawValue), expected an integer tensor")
         }
         return try doubles(name).map { Int($0) }
     }
 
     /// A metadata value parsed as JSON, or nil when absent.
-    public func metadataJSON(_ key: String) throws(SafeTensorsError) -> Any? {
+    public func metadataJSON(_ key: String) throws(SSMFileError) -> Any? {
         guard let s = metadata[key] else { return nil }
         do { return try JSONSerialization.jsonObject(with: Data(s.utf8), options: [.fragmentsAllowed]) } catch {
-            throw SafeTensorsError(file: file, key: "__metadata__.\(key)", problem: "is not valid JSON")
+            throw SSMFileError(file: file, key: "__metadata__.\(key)", problem: "is not valid JSON")
         }
     }
 

@@ -49,26 +49,26 @@ public struct WeightMap: Sendable {
     /// - Parameters:
     ///   - lowSiemens, highSiemens: the programmable target range (a write-verify job's accepted
     ///     targets; see ``programmableRange(of:)``).
-    /// - Throws: ``SSMModelError`` when a placement names a tile the instrument lacks or that
+    /// - Throws: ``SSMFileError`` when a placement names a tile the instrument lacks or that
     ///   holds STM nodes, or does not fit the tile.
     ///   - scaling: one scale per matrix or per output.
     public init(model: SSMModel, instrument: Instrument, lowSiemens: Double, highSiemens: Double,
-                scaling: Scaling = .perOutput) throws(SSMModelError) {
+                scaling: Scaling = .perOutput) throws(SSMFileError) {
         precondition(lowSiemens > 0 && highSiemens > lowSiemens, "the programmable range must be positive and non-empty")
         let weightTiles = instrument.weightTiles
         var targets = weightTiles.map { TileTargets(tile: $0, siemens: [Double](repeating: lowSiemens, count: $0.cellCount)) }
         var scales: [String: [Double]] = [:]
         for p in model.placements {
             guard let W = model.matrix(named: p.matrix) else {
-                throw SSMModelError(file: model.file, key: "__metadata__.tile_map", problem: "places unknown matrix \(p.matrix)")
+                throw SSMFileError(file: model.file, key: "__metadata__.tile_map", problem: "places unknown matrix \(p.matrix)")
             }
             guard let t = targets.firstIndex(where: { Int($0.tile.index) == p.tile }) else {
-                throw SSMModelError(file: model.file, key: "__metadata__.tile_map",
+                throw SSMFileError(file: model.file, key: "__metadata__.tile_map",
                                     problem: "places \(p.matrix) on tile \(p.tile), which is not a weight tile of \(instrument.name) (weight tiles: \(weightTiles.map { String($0.index) }.joined(separator: ", ")))")
             }
             let info = targets[t].tile
             guard p.rowOffset + p.rows <= Int(info.rows), 2 * (p.colPairOffset + p.outputs) <= Int(info.columns) else {
-                throw SSMModelError(file: model.file, key: "__metadata__.tile_map",
+                throw SSMFileError(file: model.file, key: "__metadata__.tile_map",
                                     problem: "\(p.matrix) on tile \(p.tile) does not fit its \(info.rows)x\(info.columns) cells")
             }
             let k = scales[p.matrix] ?? Self.scales(of: W, range: highSiemens - lowSiemens, scaling: scaling)
@@ -95,7 +95,7 @@ public struct WeightMap: Sendable {
     }
 
     /// Maps with the instrument's default device model's programmable range.
-    public init(model: SSMModel, instrument: Instrument, scaling: Scaling = .perOutput) throws(SSMModelError) {
+    public init(model: SSMModel, instrument: Instrument, scaling: Scaling = .perOutput) throws(SSMFileError) {
         let r = Self.programmableRange(of: instrument)
         try self.init(model: model, instrument: instrument, lowSiemens: r.low, highSiemens: r.high, scaling: scaling)
     }

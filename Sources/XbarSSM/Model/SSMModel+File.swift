@@ -23,15 +23,14 @@ extension SSMModel {
     /// matrix placed whole, each input on exactly one row, slabs inside their tile and not
     /// overlapping each other.
     ///
-    /// - Throws: ``SSMModelError`` naming the file and the tensor or metadata key at fault.
-    public init(contentsOf path: String, geometry: TileGeometry = .usb4x64) throws(SSMModelError) {
-        let f: SafeTensorsFile
-        do { f = try SafeTensorsFile(contentsOf: path) } catch { throw SSMModelError(error) }
+    /// - Throws: ``SSMFileError`` naming the file and the tensor or metadata key at fault.
+    public init(contentsOf path: String, geometry: TileGeometry = .usb4x64) throws(SSMFileError) {
+        let f = try SafeTensorsFile(contentsOf: path)
         try self.init(file: f, geometry: geometry)
     }
 
     /// Validates a model held in a parsed safetensors file.
-    public init(file f: SafeTensorsFile, geometry: TileGeometry = .usb4x64) throws(SSMModelError) {
+    public init(file f: SafeTensorsFile, geometry: TileGeometry = .usb4x64) throws(SSMFileError) {
         let reader = ModelFileReader(f)
         let archName = try reader.string("architecture")
         guard let arch = Architecture(rawValue: archName) else {
@@ -151,7 +150,7 @@ extension SSMModel {
 
     /// Every chip matrix placed whole, each input on exactly one row, slabs inside their tile,
     /// no cell claimed twice.
-    private func checkPlacements(geometry: TileGeometry, reader: ModelFileReader) throws(SSMModelError) {
+    private func checkPlacements(geometry: TileGeometry, reader: ModelFileReader) throws(SSMFileError) {
         var names = ["readout.W"]
         for l in 0..<layers.count {
             names += architecture == .eventSSM ? ["layers.\(l).B", "layers.\(l).C"] : ["layers.\(l).B", "layers.\(l).A", "layers.\(l).C"]
@@ -202,35 +201,35 @@ struct ModelFileReader {
     let f: SafeTensorsFile
     init(_ f: SafeTensorsFile) { self.f = f }
 
-    func metaError(_ key: String, _ problem: String) -> SSMModelError {
-        SSMModelError(file: f.file, key: "__metadata__.\(key)", problem: problem)
+    func metaError(_ key: String, _ problem: String) -> SSMFileError {
+        SSMFileError(file: f.file, key: "__metadata__.\(key)", problem: problem)
     }
-    func tensorError(_ key: String, _ problem: String) -> SSMModelError {
-        SSMModelError(file: f.file, key: key, problem: problem)
+    func tensorError(_ key: String, _ problem: String) -> SSMFileError {
+        SSMFileError(file: f.file, key: key, problem: problem)
     }
 
-    func string(_ key: String) throws(SSMModelError) -> String {
+    func string(_ key: String) throws(SSMFileError) -> String {
         guard let s = f.metadata[key] else { throw metaError(key, "is missing") }
         return s
     }
-    func json(_ key: String) throws(SSMModelError) -> Any? {
-        do { return try f.metadataJSON(key) } catch { throw SSMModelError(error) }
+    func json(_ key: String) throws(SSMFileError) -> Any? {
+        return try f.metadataJSON(key)
     }
-    func int(_ key: String, atLeast low: Int) throws(SSMModelError) -> Int {
+    func int(_ key: String, atLeast low: Int) throws(SSMFileError) -> Int {
         let s = try string(key)
         guard let v = Int(s), v >= low else { throw metaError(key, "is \"\(s)\"; expected an integer of at least \(low)") }
         return v
     }
-    func double(_ key: String, positive: Bool) throws(SSMModelError) -> Double {
+    func double(_ key: String, positive: Bool) throws(SSMFileError) -> Double {
         let s = try string(key)
         guard let v = Double(s), v.isFinite, !positive || v > 0 else { throw metaError(key, "is \"\(s)\"; expected a positive number") }
         return v
     }
-    func strings(_ key: String) throws(SSMModelError) -> [String] {
+    func strings(_ key: String) throws(SSMFileError) -> [String] {
         guard let v = try json(key) as? [String] else { throw metaError(key, "is missing or not a JSON list of strings") }
         return v
     }
-    func tensor(_ key: String, shape: [Int]) throws(SSMModelError) -> [Double] {
+    func tensor(_ key: String, shape: [Int]) throws(SSMFileError) -> [Double] {
         guard let info = f.tensors[key] else {
             throw tensorError(key, "tensor is missing (the file has: \(f.tensors.keys.sorted().joined(separator: ", ")))")
         }
@@ -239,18 +238,18 @@ struct ModelFileReader {
             throw tensorError(key, "has shape \(info.shape); expected \(shape)")
         }
         let values: [Double]
-        do { values = try f.doubles(key) } catch { throw SSMModelError(error) }
+        values = try f.doubles(key)
         if let k = values.firstIndex(where: { !$0.isFinite }) { throw tensorError(key, "element \(k) is \(values[k]); expected finite numbers") }
         return values
     }
-    func matrix(_ key: String, rows: Int, columns: Int) throws(SSMModelError) -> Matrix {
+    func matrix(_ key: String, rows: Int, columns: Int) throws(SSMFileError) -> Matrix {
         Matrix(rows: rows, columns: columns, values: try tensor(key, shape: [rows, columns]))
     }
-    func vector(_ key: String, count: Int) throws(SSMModelError) -> [Double] {
+    func vector(_ key: String, count: Int) throws(SSMFileError) -> [Double] {
         try tensor(key, shape: [count])
     }
 
-    func placements() throws(SSMModelError) -> [TilePlacement] {
+    func placements() throws(SSMFileError) -> [TilePlacement] {
         guard let map = try json("tile_map") as? [String: Any] else { throw metaError("tile_map", "is missing or not a JSON object") }
         if let o = map["pair_orientation"] as? String, o != "columns" {
             throw metaError("tile_map", "pair_orientation is \"\(o)\"; only differential pairs along columns are supported")
@@ -260,7 +259,7 @@ struct ModelFileReader {
         }
         var out: [TilePlacement] = []
         for (k, p) in list.enumerated() {
-            func int(_ name: String) throws(SSMModelError) -> Int {
+            func int(_ name: String) throws(SSMFileError) -> Int {
                 guard let n = p[name] as? NSNumber, n.doubleValue == Double(n.intValue) else {
                     throw metaError("tile_map", "placement \(k): \(name) must be an integer")
                 }

@@ -121,7 +121,7 @@ struct ReadoutCalibrationTests {
         #expect {
             try ReadoutCalibration(contentsOf: other)
         } throws: { error in
-            (error as? SSMModelError)?.file == other
+            (error as? SSMFileError)?.file == other
         }
     }
 }

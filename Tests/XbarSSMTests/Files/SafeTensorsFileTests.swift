@@ -16,7 +16,7 @@ private func writeWithPython(_ script: String, name: String) throws -> String {
     p.waitUntilExit()
     let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     guard p.terminationStatus == 0 else {
-        throw SafeTensorsError(file: path, problem: "python3 with numpy and safetensors failed (install: python3 -m pip install -r tools/requirements-test.txt): \(message)")
+        throw SSMFileError(file: path, problem: "python3 with numpy and safetensors failed (install: python3 -m pip install -r tools/requirements-test.txt): \(message)")
     }
     return path
 }
@@ -50,8 +50,8 @@ struct SafeTensorsFileTests {
         #expect(try f.integers("q") == [-128, 0, 127])
         #expect(try f.integers("o") == [0, 1, 2, 3])
         #expect(try f.integers("b") == [1, 0, 1])
-        #expect(throws: SafeTensorsError.self) { try f.integers("w") }
-        #expect(throws: SafeTensorsError.self) { try f.doubles("missing") }
+        #expect(throws: SSMFileError.self) { try f.integers("w") }
+        #expect(throws: SSMFileError.self) { try f.doubles("missing") }
     }
 
     @Test("a file truncated at any length is an error naming the file, never a crash")
@@ -64,7 +64,7 @@ struct SafeTensorsFileTests {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         _ = try SafeTensorsFile(bytes: bytes, file: path)
         for n in 0..<bytes.count {
-            let error = #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(bytes: Array(bytes[0..<n]), file: "cut.safetensors") }
+            let error = #expect(throws: SSMFileError.self) { try SafeTensorsFile(bytes: Array(bytes[0..<n]), file: "cut.safetensors") }
             #expect(error?.file == "cut.safetensors")
         }
     }
@@ -91,13 +91,13 @@ struct SafeTensorsFileTests {
             (#"{"__metadata__":{"k":3}}"#, 0, "__metadata__.k", "strings"),
         ]
         for (header, n, key, phrase) in cases {
-            let error = #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(bytes: file(header, dataBytes: n)) }
+            let error = #expect(throws: SSMFileError.self) { try SafeTensorsFile(bytes: file(header, dataBytes: n)) }
             #expect(error?.key == key, "\(header)")
             #expect(error?.problem.contains(phrase) == true, "\(header): \(error?.problem ?? "")")
         }
         var huge = file("{}", dataBytes: 0)
         huge.replaceSubrange(0..<8, with: [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
-        let error = #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(bytes: huge) }
+        let error = #expect(throws: SSMFileError.self) { try SafeTensorsFile(bytes: huge) }
         #expect(error?.problem.contains("limit") == true)
     }
 }

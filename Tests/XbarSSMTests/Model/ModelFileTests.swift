@@ -37,7 +37,7 @@ struct ModelFileTests {
     func missingTensor() throws {
         let stem = try #require(try Examples.modelsWithReferenceLogits().first)
         let path = try brokenCopy(of: stem, "del t['layers.1.C']")
-        let error = #expect(throws: SSMModelError.self) { try SSMModel(contentsOf: path) }
+        let error = #expect(throws: SSMFileError.self) { try SSMModel(contentsOf: path) }
         #expect(error?.file == path)
         #expect(error?.key == "layers.1.C")
         #expect(error?.problem.contains("missing") == true)
@@ -47,7 +47,7 @@ struct ModelFileTests {
     func wrongShape() throws {
         let stem = try #require(try Examples.modelsWithReferenceLogits().first)
         let path = try brokenCopy(of: stem, "t['layers.0.B'] = t['layers.0.B'][:, :-1].copy()")
-        let error = #expect(throws: SSMModelError.self) { try SSMModel(contentsOf: path) }
+        let error = #expect(throws: SSMFileError.self) { try SSMModel(contentsOf: path) }
         #expect(error?.key == "layers.0.B")
         #expect(error?.problem.contains("expected") == true)
     }
@@ -63,7 +63,7 @@ struct ModelFileTests {
         ]
         for (edit, phrase) in cases {
             let path = try brokenCopy(of: stem, edit)
-            let error = #expect(throws: SSMModelError.self, "\(edit)") { try SSMModel(contentsOf: path) }
+            let error = #expect(throws: SSMFileError.self, "\(edit)") { try SSMModel(contentsOf: path) }
             #expect(error?.key == "__metadata__.tile_map", "\(edit): \(String(describing: error))")
             #expect(error?.description.contains(phrase) == true, "\(edit): \(String(describing: error))")
         }
@@ -73,7 +73,7 @@ struct ModelFileTests {
     func decayDisagrees() throws {
         let stem = try #require(try Examples.modelsWithReferenceLogits().first)
         let path = try brokenCopy(of: stem, "t['layers.0.tau_seconds'] = t['layers.0.tau_seconds'] * 2")
-        let error = #expect(throws: SSMModelError.self) { try SSMModel(contentsOf: path) }
+        let error = #expect(throws: SSMFileError.self) { try SSMModel(contentsOf: path) }
         #expect(error?.key == "layers.0.tau_seconds")
     }
 
@@ -81,7 +81,7 @@ struct ModelFileTests {
     func unknownArchitecture() throws {
         let stem = try #require(try Examples.modelsWithReferenceLogits().first)
         let path = try brokenCopy(of: stem, "m['architecture'] = 'mamba'")
-        let error = #expect(throws: SSMModelError.self) { try SSMModel(contentsOf: path) }
+        let error = #expect(throws: SSMFileError.self) { try SSMModel(contentsOf: path) }
         #expect(error?.key == "__metadata__.architecture")
         #expect(error?.problem.contains("event_ssm") == true)
     }

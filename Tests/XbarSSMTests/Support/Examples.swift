@@ -25,7 +25,7 @@ enum Examples {
     /// The test split a model was evaluated on.
     static func testData(of model: SSMModel) throws -> EventDataset {
         guard let name = model.testDataFile else {
-            throw SSMModelError(file: model.file, key: "__metadata__.test_data", problem: "is missing")
+            throw SSMFileError(file: model.file, key: "__metadata__.test_data", problem: "is missing")
         }
         return try EventDataset(contentsOf: path(name))
     }
@@ -50,7 +50,7 @@ enum Python {
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
-            throw SSMModelError(file: "python3", problem: "the script failed (needs numpy and safetensors: python3 -m pip install -r tools/requirements-test.txt): \(message)")
+            throw SSMFileError(file: "python3", problem: "the script failed (needs numpy and safetensors: python3 -m pip install -r tools/requirements-test.txt): \(message)")
         }
         return output
     }
