@@ -218,25 +218,4 @@ struct ProgramCommand: ParsableCommand {
     }
 }
 
-/// Bias schemes as written on the command line.
-enum BiasSchemeArgument: String, ExpressibleByArgument, CaseIterable {
-    case grounded, half, third
-
-    init(_ scheme: BiasScheme) {
-        switch scheme {
-        case .grounded: self = .grounded
-        case .halfVoltage: self = .half
-        case .thirdVoltage: self = .third
-        }
-    }
-
-    var scheme: BiasScheme {
-        switch self {
-        case .grounded: return .grounded
-        case .half: return .halfVoltage
-        case .third: return .thirdVoltage
-        }
-    }
-}
-
 extension ProgrammingAlgorithmKind: ExpressibleByArgument {}

@@ -26,7 +26,7 @@ struct PulseCommand: ParsableCommand {
     var width: Double
 
     @Option(help: "Bias scheme: grounded, half-voltage or third-voltage (default: the instrument's).")
-    var scheme: String?
+    var scheme: BiasSchemeArgument?
 
     func validate() throws {
         try boardOptions.simulation.requireInstrument()
@@ -34,14 +34,7 @@ struct PulseCommand: ParsableCommand {
 
     func run() throws {
         let (board, instrument) = try boardOptions.openBoard()
-        let bias: BiasScheme
-        switch scheme {
-        case nil: bias = instrument.defaultBiasScheme
-        case "grounded": bias = .grounded
-        case "half-voltage": bias = .halfVoltage
-        case "third-voltage": bias = .thirdVoltage
-        case let other?: throw ValidationError("--scheme \(other): expected grounded, half-voltage or third-voltage")
-        }
+        let bias = scheme?.scheme ?? instrument.defaultBiasScheme
         let receipt = try board.pulse(try selection.cellSet(), amplitudeVolts: volts, widthSeconds: width, scheme: bias)
         print("applied \(receipt.appliedCount) cell-pulses of \(volts) V, \(width) s on \(board.backendDescription) (board time \(Double(receipt.boardTimeNanoseconds) * 1e-9) s, compliance hits \(receipt.complianceHits))")
     }
