@@ -15,8 +15,8 @@ public struct STMNodeModel: Sendable {
     /// whose fit did not converge or that the calibration did not measure.
     public let draws: [ShortTermMemoryCellDraw]
     /// The increment law's shared constants (overdrive scale, width law, read disturb, slow
-    /// fraction), from the calibration.
-    public let law: ShortTermMemoryCellParameters
+    /// fraction) of every node, from the calibration: its device class's, else the board's.
+    public let laws: [ShortTermMemoryCellParameters]
     /// SHA-256 of the calibration file (hex), to match against a model's.
     public let calibrationSHA256: String
 
@@ -28,16 +28,19 @@ public struct STMNodeModel: Sendable {
             throw .calibrationMismatch("the calibration was made on \(calibration.instrument.name), the board is \(instrument.name)")
         }
         self.tile = tile
-        law = calibration.device.shortTermMemory
+        let law = calibration.device.shortTermMemory
         let mean = ShortTermMemoryCellDraw(
             baseSiemens: law.baseSiemens.mean, ceilingSiemens: law.ceilingSiemens.mean, tauSeconds: law.tauSeconds.mean,
             slowTauSeconds: law.slowTauSeconds.mean, incrementFraction: law.incrementFraction.mean,
             thresholdVolts: law.thresholdVolts.mean)
         let columns = Int(tile.columns)
         var draws = [ShortTermMemoryCellDraw](repeating: mean, count: Int(tile.rows) * columns)
-        for n in calibration.nodes where n.tile == tile.index && n.converged {
+        var laws = [ShortTermMemoryCellParameters](repeating: law, count: draws.count)
+        for n in calibration.nodes where n.tile == tile.index {
             let index = Int(n.row) * columns + Int(n.column)
             guard index < draws.count else { continue }
+            laws[index] = calibration.device.shortTermMemory(deviceClass: n.deviceClass) ?? law
+            guard n.converged else { continue }
             draws[index] = ShortTermMemoryCellDraw(
                 baseSiemens: n.baseSiemens, ceilingSiemens: n.ceilingSiemens, tauSeconds: n.tauSeconds,
                 slowTauSeconds: n.slowTauSeconds ?? mean.slowTauSeconds,
@@ -45,6 +48,7 @@ public struct STMNodeModel: Sendable {
                 thresholdVolts: n.thresholdVolts ?? mean.thresholdVolts)
         }
         self.draws = draws
+        self.laws = laws
         self.calibrationSHA256 = calibrationSHA256
     }
 
@@ -56,9 +60,9 @@ public struct STMNodeModel: Sendable {
     /// Number of nodes on the tile.
     public var nodeCount: Int { draws.count }
 
-    /// The law without cycle-to-cycle and read noise: what the host predicts a node does.
-    var noiselessLaw: ShortTermMemoryCellParameters {
-        var p = law
+    /// Node `n`'s law without cycle-to-cycle and read noise: what the host predicts it does.
+    func noiselessLaw(_ n: Int) -> ShortTermMemoryCellParameters {
+        var p = laws[n]
         p.cycleToCycleSpread = 0
         p.readNoiseSpread = 0
         return p

@@ -113,7 +113,7 @@ public final class STMStatePlayer {
         self.nodes = nodes
         self.instrument = instrument
         self.readVolts = min(readVolts, limit)
-        self.pulseWidthSeconds = pulseWidthSeconds ?? max(Double(instrument.limits.minPulseWidthSeconds), nodes.law.referenceWidthSeconds)
+        self.pulseWidthSeconds = pulseWidthSeconds ?? max(Double(instrument.limits.minPulseWidthSeconds), nodes.laws.first?.referenceWidthSeconds ?? 1e-6)
         maxPayloadBytes = Int(try board.identify().maxPayloadBytes)
         let levels = Double((1 << Int(instrument.adc.bits)) - 1)
         readStepSiemens = Double(instrument.adc.readFullScaleAmperes) / levels / self.readVolts
@@ -144,7 +144,7 @@ public final class STMStatePlayer {
     private func play(pairs: [Int], sigma: [Double], times: [Double], increments: [[Double]]) throws -> [[Double]] {
         try rest(pairs)
         let n = sigma.count
-        let law = nodes.noiselessLaw
+        let laws = pairs.map(nodes.noiselessLaw)
         var quiet = Xoshiro256StarStar(seed: 0)
         var predicted = pairs.map { ShortTermMemoryCell(drawn: nodes.draws[$0]) }
         let tileIndex = nodes.tile.index
@@ -160,7 +160,7 @@ public final class STMStatePlayer {
             for j in readOrder {
                 actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(pairs[j]),
                                           operation: .read(readVolts: Float(readVolts))))
-                _ = predicted[j].read(readVolts: readVolts, at: t, parameters: law, generator: &quiet)
+                _ = predicted[j].read(readVolts: readVolts, at: t, parameters: laws[j], generator: &quiet)
             }
         }
         for _ in 0..<baselineReads { read(at: 0, seconds: 0) }
@@ -180,6 +180,7 @@ public final class STMStatePlayer {
                     statistics.incrementsSkipped += 1
                     continue
                 }
+                let law = laws[j]
                 let strength = SwitchingStrength(thresholdVolts: draw.thresholdVolts, overdriveScaleVolts: law.overdriveScaleVolts,
                                                  referenceWidthSeconds: law.referenceWidthSeconds, widthExponent: law.widthExponent)
                 var pulses = 0
