@@ -173,7 +173,7 @@ public final class SimulatedBoard: Board {
     public var identity: BoardIdentity {
         var id = instrument.identity(serialNumber: serialNumber, firmwareVersion: "simulated-1")
         id.capabilities.formUnion([.halfVoltageScheme, .thirdVoltageScheme, .mvm, .mvmPulseWidth,
-                                   .readTrain, .play, .pulseBatch])
+                                   .readTrain, .play, .pulseBatch, .simultaneousNodeActions])
         return id
     }
 

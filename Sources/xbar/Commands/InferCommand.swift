@@ -83,6 +83,14 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Pairs whose verified G+ - G- misses its target by more than this many siemens are corrected on the host.")
     var defectThresholdSiemens: Double = 3e-6
 
+    enum StatePlace: String, ExpressibleByArgument, CaseIterable { case stm, host }
+
+    @Option(help: ArgumentHelp("Where an event SSM's states live: stm (on the board's STM nodes, their decay the state transition; the default for models trained for the board) or host (decayed on the host).", valueName: "place"))
+    var state: StatePlace?
+
+    @Option(help: ArgumentHelp("The calibration of the board's STM nodes the model was trained with (default: the file the model names, beside the model; its SHA-256 must match).", valueName: "path"))
+    var nodeCalibration: String?
+
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         if ditherPairs < 0 { throw ValidationError("--dither-pairs must be 0 or more, got \(ditherPairs)") }
@@ -169,15 +177,63 @@ struct InferCommand: ParsableCommand {
         let settings = readout == .calibrated
             ? ReadoutSettings(inputScaling: .perVector, ditherPairs: ditherPairs, diagonalDitherPairs: 4 * ditherPairs)
             : ReadoutSettings(inputScaling: .activationRange, ditherPairs: ditherPairs, adcHeadroom: 1, saturationRetries: 0)
-        let chip = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, decayOnChip: decayOnChip,
-                                        settings: settings, calibration: calibration, defects: defects).run(samples)
+        let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, decayOnChip: decayOnChip,
+                                          settings: settings, calibration: calibration, defects: defects)
+        engine.statePlayer = try statePlayer(model: model, board: board, instrument: instrument)
+        let chip = try engine.run(samples)
         report("chip-in-loop", chip)
         print("  MVM requests \(chip.mvmRequests), vectors \(chip.mvmVectors); ADC conversions at full scale \(chip.saturatedConversions), vectors measured again \(chip.remeasuredVectors)")
+        if let stm = chip.stateNodes {
+            let events = Double(max(stm.events, 1))
+            print(String(format: "  states on STM nodes: %d programs, %.1f pulses and %.1f reads per event, %d increments cut short, %d too small to pulse",
+                         stm.programs, Double(stm.pulses) / events, Double(stm.reads) / events, stm.incrementsCutShort, stm.incrementsSkipped))
+            print(String(format: "  board time: %.3f s of programs for %.3f s of samples (%.4f s per sample), largest read delay %.1f us, %.3f s of rest; %.1f kB uploaded",
+                         stm.programBoardSeconds, stm.sampleSeconds, stm.programBoardSeconds / Double(max(stm.programs, 1)),
+                         1e6 * stm.largestReadDelaySeconds, stm.restBoardSeconds, Double(stm.uploadedBytes) / 1000))
+        }
+        let a = chip.arithmetic
+        print(String(format: "  arithmetic: %.3g multiply-accumulates on the array; host %.3g operations (%.2f %%): state decays %d, readout corrections %d, output scaling %d, pair corrections %d, pulse planning %d, state decoding %d",
+                     Double(a.arrayMultiplyAccumulates), Double(a.hostOperations), 100 * a.hostShare, a.stateDecays,
+                     a.readoutCorrections, a.outputScaling, a.pairCorrections, a.pulsePlanning, a.stateDecoding))
         if let reference {
             let agree = zip(reference.predictions, chip.predictions).filter { $0 == $1 }.count
             print(String(format: "agreement with the reference: %.1f %% (%d of %d); accuracy difference %.1f points",
                          100 * Double(agree) / Double(samples.count), agree, samples.count, 100 * (chip.accuracy - reference.accuracy)))
         }
+    }
+
+    /// The STM state player when the states go on the nodes; nil when they decay on the host.
+    private func statePlayer(model: SSMModel, board: any Board, instrument: Instrument) throws -> STMStatePlayer? {
+        guard model.architecture == .eventSSM else {
+            if state == .stm { throw ValidationError("--state stm holds an event SSM's states; \(self.model) is an S4D") }
+            return nil
+        }
+        let place = state ?? (model.boardBinding != nil && !instrument.stateTiles.isEmpty ? .stm : .host)
+        guard place == .stm else {
+            print("states: decayed on the host with the model's decay constants")
+            return nil
+        }
+        guard let binding = model.boardBinding else {
+            throw ValidationError("\(self.model) was not trained for a board's STM nodes (no node time constants or scales); train one with `python3 -m tools.board_training --calibration CAL --task TASK`, or use --state host")
+        }
+        guard binding.instrument == instrument.name else {
+            throw ValidationError("\(self.model) was trained for \(binding.instrument)'s STM nodes, the board is \(instrument.name)")
+        }
+        let path = nodeCalibration ?? binding.calibrationFile.map {
+            URL(fileURLWithPath: self.model).deletingLastPathComponent().appendingPathComponent($0).path
+        }
+        guard let path else { throw ValidationError("\(self.model) names no calibration file; give --node-calibration") }
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("\(path): cannot read the node calibration")
+        }
+        let digest = SHA256.hex([UInt8](bytes))
+        guard digest == binding.calibrationSHA256 else {
+            throw ValidationError("\(path) is not the calibration \(self.model) was trained with (SHA-256 \(digest.prefix(12))..., the model's \(binding.calibrationSHA256.prefix(12))...)")
+        }
+        let calibration = try CalibrationFile.load(path: path)
+        let nodes = try STMNodeModel(calibration: calibration, calibrationSHA256: digest, instrument: instrument)
+        print("states: on STM nodes of tile \(nodes.tile.index), calibrated by \(path), read at \(binding.stmReadVolts) V")
+        return try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, readVolts: binding.stmReadVolts)
     }
 
     private func report(_ name: String, _ run: InferenceRun) {

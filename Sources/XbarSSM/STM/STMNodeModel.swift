@@ -1,0 +1,83 @@
+import XbarDevice
+import XbarInstrument
+import XbarJobs
+import XbarWire
+
+/// What the host knows of the STM nodes that hold a model's states: where each node is, its
+/// calibrated parameters, and the increment law the calibration fitted.
+///
+/// A node is addressed as the model files do: node `n` of the instrument's STM tile is row
+/// `n / columns`, column `n % columns`.
+public struct STMNodeModel: Sendable {
+    /// The STM tile the nodes are on.
+    public let tile: TileInfo
+    /// Calibrated parameters of every node of the tile, row-major; population means for nodes
+    /// whose fit did not converge or that the calibration did not measure.
+    public let draws: [ShortTermMemoryCellDraw]
+    /// The increment law's shared constants (overdrive scale, width law, read disturb, slow
+    /// fraction), from the calibration.
+    public let law: ShortTermMemoryCellParameters
+    /// SHA-256 of the calibration file (hex), to match against a model's.
+    public let calibrationSHA256: String
+
+    /// - Throws: ``STMStateError`` when the instrument has no STM tile or the calibration was
+    ///   made on another instrument.
+    public init(calibration: CalibrationFile, calibrationSHA256: String, instrument: Instrument) throws(STMStateError) {
+        guard let tile = instrument.stateTiles.first else { throw .noStateTile(instrument: instrument.name) }
+        guard calibration.instrument.name == instrument.name else {
+            throw .calibrationMismatch("the calibration was made on \(calibration.instrument.name), the board is \(instrument.name)")
+        }
+        self.tile = tile
+        law = calibration.device.shortTermMemory
+        let mean = ShortTermMemoryCellDraw(
+            baseSiemens: law.baseSiemens.mean, ceilingSiemens: law.ceilingSiemens.mean, tauSeconds: law.tauSeconds.mean,
+            slowTauSeconds: law.slowTauSeconds.mean, incrementFraction: law.incrementFraction.mean,
+            thresholdVolts: law.thresholdVolts.mean)
+        let columns = Int(tile.columns)
+        var draws = [ShortTermMemoryCellDraw](repeating: mean, count: Int(tile.rows) * columns)
+        for n in calibration.nodes where n.tile == tile.index && n.converged {
+            let index = Int(n.row) * columns + Int(n.column)
+            guard index < draws.count else { continue }
+            draws[index] = ShortTermMemoryCellDraw(
+                baseSiemens: n.baseSiemens, ceilingSiemens: n.ceilingSiemens, tauSeconds: n.tauSeconds,
+                slowTauSeconds: n.slowTauSeconds ?? mean.slowTauSeconds,
+                incrementFraction: n.incrementFraction ?? mean.incrementFraction,
+                thresholdVolts: n.thresholdVolts ?? mean.thresholdVolts)
+        }
+        self.draws = draws
+        self.calibrationSHA256 = calibrationSHA256
+    }
+
+    /// The cell address of node `n`.
+    public func cell(_ n: Int) -> CellIndex {
+        CellIndex(row: UInt16(n / Int(tile.columns)), column: UInt16(n % Int(tile.columns)))
+    }
+
+    /// Number of nodes on the tile.
+    public var nodeCount: Int { draws.count }
+
+    /// The law without cycle-to-cycle and read noise: what the host predicts a node does.
+    var noiselessLaw: ShortTermMemoryCellParameters {
+        var p = law
+        p.cycleToCycleSpread = 0
+        p.readNoiseSpread = 0
+        return p
+    }
+}
+
+/// Why the state cannot be held on the STM nodes.
+public enum STMStateError: Error, Hashable, Sendable, CustomStringConvertible {
+    case noStateTile(instrument: String)
+    case calibrationMismatch(String)
+    case modelNotBound(String)
+    case readOutOfRange(String)
+
+    public var description: String {
+        switch self {
+        case .noStateTile(let i): return "instrument \(i) has no short-term-memory tile to hold states on"
+        case .calibrationMismatch(let m): return "calibration does not fit: \(m)"
+        case .modelNotBound(let m): return "the model cannot hold its states on STM nodes: \(m)"
+        case .readOutOfRange(let m): return "STM read refused: \(m)"
+        }
+    }
+}
