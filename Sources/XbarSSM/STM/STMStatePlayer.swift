@@ -144,7 +144,8 @@ public final class STMStatePlayer {
     private func play(pairs: [Int], sigma: [Double], times: [Double], increments: [[Double]]) throws -> [[Double]] {
         try rest(pairs)
         let n = sigma.count
-        let law = nodes.noiselessLaw
+        // Each node follows its own population's law (its device class's on a board of several).
+        let laws = pairs.map { nodes.noiselessLaw(ofNode: $0) }
         var quiet = Xoshiro256StarStar(seed: 0)
         var predicted = pairs.map { ShortTermMemoryCell(drawn: nodes.draws[$0]) }
         let tileIndex = nodes.tile.index
@@ -160,7 +161,7 @@ public final class STMStatePlayer {
             for j in readOrder {
                 actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(pairs[j]),
                                           operation: .read(readVolts: Float(readVolts))))
-                _ = predicted[j].read(readVolts: readVolts, at: t, parameters: law, generator: &quiet)
+                _ = predicted[j].read(readVolts: readVolts, at: t, parameters: laws[j], generator: &quiet)
             }
         }
         for _ in 0..<baselineReads { read(at: 0, seconds: 0) }
@@ -180,6 +181,7 @@ public final class STMStatePlayer {
                     statistics.incrementsSkipped += 1
                     continue
                 }
+                let law = laws[j]
                 let strength = SwitchingStrength(thresholdVolts: draw.thresholdVolts, overdriveScaleVolts: law.overdriveScaleVolts,
                                                  referenceWidthSeconds: law.referenceWidthSeconds, widthExponent: law.widthExponent)
                 var pulses = 0
