@@ -11,44 +11,47 @@ import XbarWire
 public struct STMNodeModel: Sendable {
     /// The STM tile the nodes are on.
     public let tile: TileInfo
-    /// Calibrated parameters of every node of the tile, row-major; population means for nodes
-    /// whose fit did not converge or that the calibration did not measure.
+    /// Calibrated parameters of every node of the tile, row-major; population means (of the
+    /// node's device class) for nodes whose fit did not converge or that the calibration did
+    /// not measure.
     public let draws: [ShortTermMemoryCellDraw]
     /// The increment law's shared constants (overdrive scale, width law, read disturb, slow
-    /// fraction) of every node, from the calibration: its device class's, else the board's.
-    public let laws: [ShortTermMemoryCellParameters]
+    /// fraction) of the default STM population, from the calibration.
+    public let law: ShortTermMemoryCellParameters
+    /// The law of each row's population: its device class's on a board of several classes,
+    /// else `law`.
+    public let rowLaws: [ShortTermMemoryCellParameters]
     /// SHA-256 of the calibration file (hex), to match against a model's.
     public let calibrationSHA256: String
 
-    /// - Throws: ``STMStateError`` when the instrument has no STM tile or the calibration was
-    ///   made on another instrument.
+    /// - Throws: ``STMStateError`` when the instrument has no STM tile, the calibration was
+    ///   made on another instrument or lacks a device class the tile's rows use.
     public init(calibration: CalibrationFile, calibrationSHA256: String, instrument: Instrument) throws(STMStateError) {
         guard let tile = instrument.stateTiles.first else { throw .noStateTile(instrument: instrument.name) }
         guard calibration.instrument.name == instrument.name else {
             throw .calibrationMismatch("the calibration was made on \(calibration.instrument.name), the board is \(instrument.name)")
         }
         self.tile = tile
-        let law = calibration.device.shortTermMemory
-        let mean = ShortTermMemoryCellDraw(
-            baseSiemens: law.baseSiemens.mean, ceilingSiemens: law.ceilingSiemens.mean, tauSeconds: law.tauSeconds.mean,
-            slowTauSeconds: law.slowTauSeconds.mean, incrementFraction: law.incrementFraction.mean,
-            thresholdVolts: law.thresholdVolts.mean)
-        let columns = Int(tile.columns)
-        var draws = [ShortTermMemoryCellDraw](repeating: mean, count: Int(tile.rows) * columns)
-        var laws = [ShortTermMemoryCellParameters](repeating: law, count: draws.count)
-        for n in calibration.nodes where n.tile == tile.index {
-            let index = Int(n.row) * columns + Int(n.column)
-            guard index < draws.count else { continue }
-            laws[index] = calibration.device.shortTermMemory(deviceClass: n.deviceClass) ?? law
-            guard n.converged else { continue }
-            draws[index] = ShortTermMemoryCellDraw(
-                baseSiemens: n.baseSiemens, ceilingSiemens: n.ceilingSiemens, tauSeconds: n.tauSeconds,
-                slowTauSeconds: n.slowTauSeconds ?? mean.slowTauSeconds,
-                incrementFraction: n.incrementFraction ?? mean.incrementFraction,
-                thresholdVolts: n.thresholdVolts ?? mean.thresholdVolts)
+        law = calibration.device.shortTermMemory
+        var rowLaws: [ShortTermMemoryCellParameters] = []
+        for row in 0..<Int(tile.rows) {
+            guard let p = instrument.stmParameters(tile: tile.index, row: row, in: calibration.device) else {
+                throw .calibrationMismatch("it has no STM device class \(instrument.stmDeviceClass(tile: tile.index, row: row) ?? ""), which row \(row) uses")
+            }
+            rowLaws.append(p)
+        }
+        self.rowLaws = rowLaws
+        var draws: [ShortTermMemoryCellDraw] = []
+        for n in 0..<tile.cellCount {
+            let node: StateNodeModel
+            do { node = try calibration.stateNode(n, of: instrument, tile: tile.index) } catch {
+                throw .calibrationMismatch(error.description)
+            }
+            draws.append(ShortTermMemoryCellDraw(
+                baseSiemens: node.baseSiemens, ceilingSiemens: node.ceilingSiemens, tauSeconds: node.tauSeconds,
+                slowTauSeconds: node.slowTauSeconds, incrementFraction: node.incrementFraction, thresholdVolts: node.thresholdVolts))
         }
         self.draws = draws
-        self.laws = laws
         self.calibrationSHA256 = calibrationSHA256
     }
 
@@ -60,9 +63,10 @@ public struct STMNodeModel: Sendable {
     /// Number of nodes on the tile.
     public var nodeCount: Int { draws.count }
 
-    /// Node `n`'s law without cycle-to-cycle and read noise: what the host predicts it does.
-    func noiselessLaw(_ n: Int) -> ShortTermMemoryCellParameters {
-        var p = laws[n]
+    /// Node `n`'s law (its row's population) without cycle-to-cycle and read noise: what the
+    /// host predicts the node does.
+    func noiselessLaw(ofNode n: Int) -> ShortTermMemoryCellParameters {
+        var p = rowLaws[n / Int(tile.columns)]
         p.cycleToCycleSpread = 0
         p.readNoiseSpread = 0
         return p

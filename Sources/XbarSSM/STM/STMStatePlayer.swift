@@ -113,7 +113,7 @@ public final class STMStatePlayer {
         self.nodes = nodes
         self.instrument = instrument
         self.readVolts = min(readVolts, limit)
-        self.pulseWidthSeconds = pulseWidthSeconds ?? max(Double(instrument.limits.minPulseWidthSeconds), nodes.laws.first?.referenceWidthSeconds ?? 1e-6)
+        self.pulseWidthSeconds = pulseWidthSeconds ?? max(Double(instrument.limits.minPulseWidthSeconds), nodes.law.referenceWidthSeconds)
         maxPayloadBytes = Int(try board.identify().maxPayloadBytes)
         let levels = Double((1 << Int(instrument.adc.bits)) - 1)
         readStepSiemens = Double(instrument.adc.readFullScaleAmperes) / levels / self.readVolts
@@ -144,7 +144,8 @@ public final class STMStatePlayer {
     private func play(pairs: [Int], sigma: [Double], times: [Double], increments: [[Double]]) throws -> [[Double]] {
         try rest(pairs)
         let n = sigma.count
-        let laws = pairs.map(nodes.noiselessLaw)
+        // Each node follows its own population's law (its device class's on a board of several).
+        let laws = pairs.map { nodes.noiselessLaw(ofNode: $0) }
         var quiet = Xoshiro256StarStar(seed: 0)
         var predicted = pairs.map { ShortTermMemoryCell(drawn: nodes.draws[$0]) }
         let tileIndex = nodes.tile.index
