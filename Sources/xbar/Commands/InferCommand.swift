@@ -94,6 +94,9 @@ struct InferCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where an event SSM's states live: stm (on the board's STM nodes, their decay the state transition; the default for models trained for the board) or host (decayed on the host).", valueName: "place"))
     var state: StatePlace?
 
+    @Flag(help: "With the states on STM nodes, compare every state read with the ideal recursion at the nodes' calibrated time constants and print the RMS difference (a host-side diagnostic).")
+    var compareStates = false
+
     @Option(help: ArgumentHelp("The calibration of the board's STM nodes the model was trained with (default: the file the model names, beside the model; its SHA-256 must match).", valueName: "path"))
     var nodeCalibration: String?
 
@@ -195,6 +198,7 @@ struct InferCommand: ParsableCommand {
         let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, decayOnChip: decayOnChip,
                                           settings: settings, calibration: calibration, defects: defects)
         engine.statePlayer = try statePlayer(model: model, board: board, instrument: instrument)
+        engine.statePlayer?.comparesStates = compareStates
         if let stream {
             try runStream(source: stream, model: model, dataset: dataset, samples: samples) { try engine.run([$0]) }
             return
@@ -209,6 +213,9 @@ struct InferCommand: ParsableCommand {
             print(String(format: "  board time: %.3f s of programs for %.3f s of samples (%.4f s per sample), largest read delay %.1f us, %.3f s of rest; %.1f kB uploaded",
                          stm.programBoardSeconds, stm.sampleSeconds, stm.programBoardSeconds / Double(max(stm.programs, 1)),
                          1e6 * stm.largestReadDelaySeconds, stm.restBoardSeconds, Double(stm.uploadedBytes) / 1000))
+            if let e = stm.relativeStateError {
+                print(String(format: "  states read from the nodes vs the ideal recursion at their calibrated time constants: %.1f %% rms", 100 * e))
+            }
         }
         let a = chip.arithmetic
         print(String(format: "  arithmetic: %.3g multiply-accumulates on the array; host %.3g operations (%.2f %%): state decays %d, readout corrections %d, output scaling %d, pair corrections %d, pulse planning %d, state decoding %d",
