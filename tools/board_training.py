@@ -49,6 +49,7 @@ from .models import HW, EventSSMConfig, _mvm, gelu, linear_scan, round_ste, trai
 from safetensors.numpy import load_file
 
 SEED = 0
+BASELINE_READS = 4  # the STM engine's baseline reads of every node before a sample
 LEN_CAP = {"event_digits": 640, "spoken_digits": 768}
 DROPOUT = {"event_digits": 0.2, "spoken_digits": 0.0}
 
@@ -170,11 +171,16 @@ def stm_states(v, dt, nodes, sigma, board: BoardNodes, noisy: bool, key):
         reads = jnp.ones_like(inc) * per_read
         g = g + (1 - phi) * node_scan(dt, reads, nodes["tau"][:, j]) + phi * node_scan(dt, reads, nodes["slow_tau"][:, j])
         G = nodes["base"][:, j] + g
+        baseline = nodes["base"][:, j]
         if noisy:
+            kr, kb = jax.random.split(kr)
             G = G * (1 + board.read_noise * jax.random.normal(kr, G.shape))
             q = board.read_step_siemens
             G = round_ste(G / q) * q
-        parts.append((G - nodes["base"][:, j]) / sigma)
+            # The engine's baseline: the mean of BASELINE_READS converted reads at rest.
+            reads = baseline * (1 + board.read_noise * jax.random.normal(kb, (BASELINE_READS,) + G.shape[:1] + G.shape[2:]))
+            baseline = jnp.mean(jnp.round(reads / q) * q, axis=0)[:, None, :]
+        parts.append((G - baseline) / sigma)
     return parts[0] - parts[1]
 
 

@@ -348,7 +348,11 @@ public struct ChipInLoopBackend: ComputeBackend {
             guard let pairs = block.stmNodes, let sigma = block.stmSiemensPerUnit else {
                 throw STMStateError.modelNotBound("block \(layer) lists no STM nodes and scales")
             }
-            return try player.states(pairs: pairs, siemensPerUnit: sigma, timesSeconds: timesSeconds, increments: increments)
+            let states = try player.states(pairs: pairs, siemensPerUnit: sigma, timesSeconds: timesSeconds, increments: increments)
+            if player.comparesStates {
+                player.record(states: states, ideal: model.idealStates(layer: layer, timesSeconds: timesSeconds, increments: increments))
+            }
+            return states
         }
         hostArithmetic.stateDecays += timesSeconds.count * model.stateCount
         return model.idealStates(layer: layer, timesSeconds: timesSeconds, increments: increments)

@@ -26,6 +26,17 @@ public struct STMNodeModel: Sendable {
 
     /// - Throws: ``STMStateError`` when the instrument has no STM tile, the calibration was
     ///   made on another instrument or lacks a device class the tile's rows use.
+    /// A node model from known parameters (a simulated board's drawn ones, for measuring what
+    /// calibration error costs).
+    init(tile: TileInfo, draws: [ShortTermMemoryCellDraw], law: ShortTermMemoryCellParameters,
+         rowLaws: [ShortTermMemoryCellParameters], calibrationSHA256: String) {
+        self.tile = tile
+        self.draws = draws
+        self.law = law
+        self.rowLaws = rowLaws
+        self.calibrationSHA256 = calibrationSHA256
+    }
+
     public init(calibration: CalibrationFile, calibrationSHA256: String, instrument: Instrument) throws(STMStateError) {
         guard let tile = instrument.stateTiles.first else { throw .noStateTile(instrument: instrument.name) }
         guard calibration.instrument.name == instrument.name else {

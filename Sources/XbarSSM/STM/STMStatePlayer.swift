@@ -69,6 +69,16 @@ public final class STMStatePlayer {
         /// Host operations: pulse planning (law inversion, prediction) and decoding reads into states.
         public var planningOperations = 0
         public var decodingOperations = 0
+        /// With ``STMStatePlayer/comparesStates``: squared differences between the states read and
+        /// the ideal recursion at the nodes' calibrated time constants, and squares of the latter.
+        public var stateErrorSquares = 0.0
+        public var idealStateSquares = 0.0
+
+        /// RMS difference of the states read from the ideal recursion, relative to the ideal
+        /// states' RMS; nil when nothing was compared.
+        public var relativeStateError: Double? {
+            idealStateSquares > 0 ? (stateErrorSquares / idealStateSquares).squareRoot() : nil
+        }
 
         /// What happened between `earlier` and these figures (largest values kept as they are).
         public func since(_ earlier: Statistics) -> Statistics {
@@ -86,11 +96,24 @@ public final class STMStatePlayer {
             d.uploadedBytes -= earlier.uploadedBytes
             d.planningOperations -= earlier.planningOperations
             d.decodingOperations -= earlier.decodingOperations
+            d.stateErrorSquares -= earlier.stateErrorSquares
+            d.idealStateSquares -= earlier.idealStateSquares
             return d
         }
     }
 
     public private(set) var statistics = Statistics()
+    /// Compare every state read with the ideal recursion (a diagnostic computed on the host,
+    /// outside the inference's arithmetic; see ``Statistics/relativeStateError``).
+    public var comparesStates = false
+
+    /// Adds a comparison of states read with the ideal ones.
+    func record(states: [[Double]], ideal: [[Double]]) {
+        for (x, y) in zip(states.joined(), ideal.joined()) {
+            statistics.stateErrorSquares += (x - y) * (x - y)
+            statistics.idealStateSquares += y * y
+        }
+    }
 
     private let maxPayloadBytes: Int
     private let readStepSiemens: Double

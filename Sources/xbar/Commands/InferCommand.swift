@@ -83,10 +83,19 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Pairs whose verified G+ - G- misses its target by more than this many siemens are corrected on the host.")
     var defectThresholdSiemens: Double = 3e-6
 
+    @Option(help: ArgumentHelp("Classify a stream instead of whole samples: a data set file replayed at its own timestamps (its samples one window apart), or - for event lines `SECONDS CHANNEL [POLARITY]` on standard input. Prints a decision per window and its latency after the window's last event.", valueName: "source"))
+    var stream: String?
+
+    @Option(help: ArgumentHelp("Length of a stream window, seconds (default: the longest sample of --data, else 0.3 s).", valueName: "seconds"))
+    var windowSeconds: Double?
+
     enum StatePlace: String, ExpressibleByArgument, CaseIterable { case stm, host }
 
     @Option(help: ArgumentHelp("Where an event SSM's states live: stm (on the board's STM nodes, their decay the state transition; the default for models trained for the board) or host (decayed on the host).", valueName: "place"))
     var state: StatePlace?
+
+    @Flag(help: "With the states on STM nodes, compare every state read with the ideal recursion at the nodes' calibrated time constants and print the RMS difference (a host-side diagnostic).")
+    var compareStates = false
 
     @Option(help: ArgumentHelp("The calibration of the board's STM nodes the model was trained with (default: the file the model names, beside the model; its SHA-256 must match).", valueName: "path"))
     var nodeCalibration: String?
@@ -96,6 +105,9 @@ struct InferCommand: ParsableCommand {
         if ditherPairs < 0 { throw ValidationError("--dither-pairs must be 0 or more, got \(ditherPairs)") }
         // All but the digital reference alone needs the instrument: refuse before the reference runs.
         if engine != .reference || mapOut != nil { try boardOptions.simulation.requireInstrument() }
+        if let windowSeconds, !(windowSeconds > 0 && windowSeconds.isFinite) {
+            throw ValidationError("--window-seconds must be a positive number of seconds, got \(windowSeconds)")
+        }
         if readout == .uncorrected && (readoutCalibration != nil || saveReadoutCalibration != nil) {
             throw ValidationError("--readout-calibration and --save-readout-calibration need --readout calibrated")
         }
@@ -114,7 +126,7 @@ struct InferCommand: ParsableCommand {
         print("data:  \(data): \(samples.count) of \(dataset.count) samples, \(events) events")
 
         var reference: InferenceRun?
-        if engine != .chip {
+        if engine != .chip && stream == nil {
             let run = ReferenceEngine(model: model).run(samples)
             reference = run
             report("reference", run)
@@ -127,7 +139,13 @@ struct InferCommand: ParsableCommand {
             try NPYFile.write(ConductanceMap(rows: stacked.rows, columns: stacked.columns, siemens: stacked.siemens), path: mapOut)
             print("targets: \(mapOut) (\(stacked.rows)x\(stacked.columns) siemens, \(map.lowSiemens)...\(map.highSiemens) S)")
         }
-        guard engine != .reference else { return }
+        guard engine != .reference else {
+            if let stream {
+                let reference = ReferenceEngine(model: model)
+                try runStream(source: stream, model: model, dataset: dataset, samples: samples) { reference.run([$0]) }
+            }
+            return
+        }
 
         let (board, instrument) = try boardOptions.openBoard()
         let map = try WeightMap(model: model, instrument: instrument, scaling: weightScaling)
@@ -180,6 +198,11 @@ struct InferCommand: ParsableCommand {
         let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, decayOnChip: decayOnChip,
                                           settings: settings, calibration: calibration, defects: defects)
         engine.statePlayer = try statePlayer(model: model, board: board, instrument: instrument)
+        engine.statePlayer?.comparesStates = compareStates
+        if let stream {
+            try runStream(source: stream, model: model, dataset: dataset, samples: samples) { try engine.run([$0]) }
+            return
+        }
         let chip = try engine.run(samples)
         report("chip-in-loop", chip)
         print("  MVM requests \(chip.mvmRequests), vectors \(chip.mvmVectors); ADC conversions at full scale \(chip.saturatedConversions), vectors measured again \(chip.remeasuredVectors)")
@@ -190,6 +213,9 @@ struct InferCommand: ParsableCommand {
             print(String(format: "  board time: %.3f s of programs for %.3f s of samples (%.4f s per sample), largest read delay %.1f us, %.3f s of rest; %.1f kB uploaded",
                          stm.programBoardSeconds, stm.sampleSeconds, stm.programBoardSeconds / Double(max(stm.programs, 1)),
                          1e6 * stm.largestReadDelaySeconds, stm.restBoardSeconds, Double(stm.uploadedBytes) / 1000))
+            if let e = stm.relativeStateError {
+                print(String(format: "  states read from the nodes vs the ideal recursion at their calibrated time constants: %.1f %% rms", 100 * e))
+            }
         }
         let a = chip.arithmetic
         print(String(format: "  arithmetic: %.3g multiply-accumulates on the array; host %.3g operations (%.2f %%): state decays %d, readout corrections %d, output scaling %d, pair corrections %d, pulse planning %d, state decoding %d",
@@ -216,22 +242,8 @@ struct InferCommand: ParsableCommand {
         guard let binding = model.boardBinding else {
             throw ValidationError("\(self.model) was not trained for a board's STM nodes (no node time constants or scales); train one with `python3 -m tools.board_training --calibration CAL --task TASK`, or use --state host")
         }
-        guard binding.instrument == instrument.name else {
-            throw ValidationError("\(self.model) was trained for \(binding.instrument)'s STM nodes, the board is \(instrument.name)")
-        }
-        let path = nodeCalibration ?? binding.calibrationFile.map {
-            URL(fileURLWithPath: self.model).deletingLastPathComponent().appendingPathComponent($0).path
-        }
-        guard let path else { throw ValidationError("\(self.model) names no calibration file; give --node-calibration") }
-        guard let bytes = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("\(path): cannot read the node calibration")
-        }
-        let digest = SHA256.hex([UInt8](bytes))
-        guard digest == binding.calibrationSHA256 else {
-            throw ValidationError("\(path) is not the calibration \(self.model) was trained with (SHA-256 \(digest.prefix(12))..., the model's \(binding.calibrationSHA256.prefix(12))...)")
-        }
-        let calibration = try CalibrationFile.load(path: path)
-        let nodes = try STMNodeModel(calibration: calibration, calibrationSHA256: digest, instrument: instrument)
+        let nodes = try STMNodeModel.forModel(model, modelPath: self.model, instrument: instrument, path: nodeCalibration)
+        let path = nodeCalibration ?? binding.calibrationFile ?? "?"
         print("states: on STM nodes of tile \(nodes.tile.index), calibrated by \(path), read at \(binding.stmReadVolts) V")
         return try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, readVolts: binding.stmReadVolts)
     }
