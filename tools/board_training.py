@@ -68,6 +68,8 @@ class BoardNodes:
         self.read_disturb = float(stm["readDisturbFraction"])
         self.slow_default = float(stm["slowFraction"])
         self.read_volts = read_volts
+        self.pulses_per_increment = 4
+        self.node_gain_spread = 0.1
         bits, full = instrument["adc_bits"], instrument["read_full_scale_amperes"]
         self.read_step_siemens = full / (2 ** bits - 1) / read_volts
         nodes = {}
@@ -163,7 +165,12 @@ def stm_states(v, dt, nodes, sigma, board: BoardNodes, noisy: bool, key):
     for j, (sign, kc, kr) in enumerate(((1.0, k1, k3), (-1.0, k2, k4))):
         inc = jax.nn.relu(sign * v) * sigma  # siemens wanted on this node
         if noisy:
-            inc = inc * jnp.maximum(0.0, 1.0 + board.c2c * jax.random.normal(kc, inc.shape))
+            kc, kg = jax.random.split(kc)
+            # K pulses of a K-th each: their cycle-to-cycle noise averages down by sqrt(K).
+            spread = board.c2c / math.sqrt(board.pulses_per_increment)
+            inc = inc * jnp.maximum(0.0, 1.0 + spread * jax.random.normal(kc, inc.shape))
+            # What the calibration gets wrong about a node's increment law: a gain per node.
+            inc = inc * (1.0 + board.node_gain_spread * jax.random.normal(kg, inc.shape[-1:]))
         phi = nodes["slow_fraction"][:, j]
         g = (1 - phi) * node_scan(dt, inc, nodes["tau"][:, j]) + phi * node_scan(dt, inc, nodes["slow_tau"][:, j])
         # Read disturb: every event reads every node once.
@@ -270,6 +277,13 @@ def main(argv=None):
     ap.add_argument("--read-volts", type=float, help="STM read voltage (default: the instrument's max_read_volts)")
     ap.add_argument("--out", help="model file to write")
     ap.add_argument("--train-limit", type=int, help="train on the first N samples only (for tests)")
+    ap.add_argument("--pulses-per-increment", type=int, default=4,
+                    help="pulses the engine splits each increment into (noise averages down by their square root)")
+    ap.add_argument("--node-gain-spread", type=float, default=0.1,
+                    help="relative error of a node's increment law the training is made robust to")
+    ap.add_argument("--fill", type=float, default=0.6,
+                    help="fraction of a node's ceiling the 99.9th percentile of its accumulation reaches")
+    ap.add_argument("--init", help="start from this model file's weights (default: the task's float event SSM)")
     args = ap.parse_args(argv)
 
     cal_path = Path(args.calibration)
@@ -283,6 +297,8 @@ def main(argv=None):
         raise SystemExit(f"--read-volts {read_volts} V is above {inst_path}: limits.max_read_volts "
                          f"{facts['max_read_volts']} V")
     board = BoardNodes(cal, facts, read_volts)
+    board.pulses_per_increment = args.pulses_per_increment
+    board.node_gain_spread = args.node_gain_spread
     out = Path(args.out) if args.out else EXAMPLES / f"{args.task}_event_ssm_{inst_name}.safetensors"
 
     t0 = time.time()
@@ -290,6 +306,9 @@ def main(argv=None):
     if args.train_limit:
         tr = tr.subset(np.arange(min(args.train_limit, len(tr))))
     params, meta, float_path = load_float_model(args.task)
+    if args.init:
+        init = load_file(args.init)
+        params = {k: jnp.asarray(init[k], jnp.float32) for k in params}
     blocks = json.loads(meta["blocks"])
     cfg = EventSSMConfig(n_in=int(meta["n_inputs"]), n_classes=int(meta["n_classes"]),
                          d=int(meta["d_model"]), n_state=int(meta["n_state"]),
@@ -315,7 +334,7 @@ def main(argv=None):
         a = np.concatenate(peaks[l], axis=0)  # [samples*events*2, n]
         p999 = np.maximum(np.percentile(a, 99.9, axis=0), 1e-6)
         ceiling = np.min(board.arrays(pairs)["ceiling"], axis=1)
-        layers[l]["sigma"] = jnp.asarray(0.5 * ceiling / p999, jnp.float32)
+        layers[l]["sigma"] = jnp.asarray(args.fill * ceiling / p999, jnp.float32)
 
     pad_tr, pad_te = padded(tr, LEN_CAP[args.task]), padded(te, int(np.ceil(np.diff(te.offsets).max() / 128) * 128))
     acc_float_ideal, _ = evaluate(params, te, cfg, layers, board, "ideal", jax.random.PRNGKey(1), pad_te)
@@ -379,10 +398,13 @@ def main(argv=None):
                    calibration_file=cal_path.name,
                    calibration_sha256=hashlib.sha256(cal_bytes).hexdigest(),
                    stm_read_volts=read_volts,
+                   pulses_per_increment=args.pulses_per_increment,
                    state_encoding="increment v of state i: sigma_i * |v| siemens on node stm_nodes[2i] "
                                   "(v > 0) or stm_nodes[2i + 1] (v < 0); state = ((G+ - b+) - (G- - b-)) / sigma_i",
                    trained_from=float_path.name,
                    training=dict(epochs=args.epochs, cycle_to_cycle_spread=board.c2c,
+                                 node_gain_spread=args.node_gain_spread, fill_of_ceiling=args.fill,
+                                 initial_weights=Path(args.init).name if args.init else float_path.name,
                                  read_noise_spread=board.read_noise,
                                  read_disturb_fraction=board.read_disturb,
                                  read_step_siemens=board.read_step_siemens)),

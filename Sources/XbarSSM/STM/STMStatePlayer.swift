@@ -42,8 +42,12 @@ public final class STMStatePlayer {
     public let pulseWidthSeconds: Double
     /// Baseline reads of every node at the start of a program.
     public var baselineReads = 4
-    /// Pulses one increment may take at most.
-    public var maxPulsesPerIncrement = 4
+    /// Pulses each increment is split into: their cycle-to-cycle noise averages down by the
+    /// square root (a board-trained model's own number, which its training assumed).
+    public var pulsesPerIncrement = 1
+    /// Pulses one increment may take at most (more than ``pulsesPerIncrement`` when the largest
+    /// allowed amplitude does not reach the increment).
+    public var maxPulsesPerIncrement = 8
     /// Time from a program's start to a sample's time zero, seconds (room for the baseline reads).
     public var leadInSeconds = 100e-6
     /// Increments below this fraction of a node's ceiling are not pulsed.
@@ -202,37 +206,43 @@ public final class STMStatePlayer {
             let t = leadInSeconds + max(0, t0)
             let offset = UInt64((t * 1e9).rounded())
             eventOffsets.append(offset)
+            // Every increment is split into `pulsesPerIncrement` pulses of equal planned size,
+            // played in rounds (one pulse per node and round, so a round runs at once); extra
+            // rounds, up to `maxPulsesPerIncrement` in all, finish what the largest amplitude left.
+            var wanted = [Double](repeating: 0, count: n)
+            var target = [Int](repeating: 0, count: n)
             for i in 0..<n {
                 let v = increments[k][i]
                 guard v != 0, v.isFinite else { continue }
                 let j = v > 0 ? 2 * i : 2 * i + 1
-                let draw = nodes.draws[pairs[j]]
-                var wanted = abs(v) * sigma[i]
-                if wanted < smallestIncrementOfCeiling * draw.ceilingSiemens {
+                let amount = abs(v) * sigma[i]
+                if amount < smallestIncrementOfCeiling * nodes.draws[pairs[j]].ceilingSiemens {
                     statistics.incrementsSkipped += 1
                     continue
                 }
-                let law = laws[j]
-                let strength = SwitchingStrength(thresholdVolts: draw.thresholdVolts, overdriveScaleVolts: law.overdriveScaleVolts,
-                                                 referenceWidthSeconds: law.referenceWidthSeconds, widthExponent: law.widthExponent)
-                var pulses = 0
-                while wanted > 0 && pulses < maxPulsesPerIncrement {
+                wanted[i] = amount
+                target[i] = j
+            }
+            let rounds = max(pulsesPerIncrement, maxPulsesPerIncrement)
+            for round in 0..<rounds {
+                for i in 0..<n where wanted[i] > 1e-6 * sigma[i] {
+                    let j = target[i], draw = nodes.draws[pairs[j]], law = laws[j]
+                    let portion = round < pulsesPerIncrement ? wanted[i] / Double(pulsesPerIncrement - round) : wanted[i]
                     let g = predicted[j].volatileConductance(at: t)
                     let room = draw.ceilingSiemens - g
-                    guard room > 0 else { break }
-                    let s = wanted / (draw.incrementFraction * room)
+                    guard room > 0 else { continue }
+                    let strength = SwitchingStrength(thresholdVolts: draw.thresholdVolts, overdriveScaleVolts: law.overdriveScaleVolts,
+                                                     referenceWidthSeconds: law.referenceWidthSeconds, widthExponent: law.widthExponent)
+                    let s = portion / (draw.incrementFraction * room)
                     let volts = min(strength.amplitudeVolts(forStrength: s, widthSeconds: pulseWidthSeconds), vMax)
-                    let before = predicted[j].volatileConductance(at: t)
                     predicted[j].pulse(amplitudeVolts: volts, widthSeconds: pulseWidthSeconds, at: t, parameters: law, generator: &quiet)
-                    wanted -= predicted[j].volatileConductance(at: t) - before
+                    wanted[i] -= predicted[j].volatileConductance(at: t) - g
                     actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(pairs[j]),
                                               operation: .pulse(amplitudeVolts: Float(volts), widthSeconds: width)))
-                    pulses += 1
                     planning += Self.operationsPerPlannedPulse
-                    if wanted <= 1e-6 * sigma[i] { wanted = 0 }
                 }
-                if wanted > 0 { statistics.incrementsCutShort += 1 }
             }
+            for i in 0..<n where wanted[i] > 1e-6 * sigma[i] { statistics.incrementsCutShort += 1 }
             read(at: offset, seconds: t)
         }
 
