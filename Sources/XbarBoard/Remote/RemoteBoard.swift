@@ -48,7 +48,7 @@ public final class RemoteBoard: Board {
     ///   (model, geometry, protocol version, limits); ``BoardError/timeout(operation:seconds:attempts:)``
     ///   when it does not answer.
     public init(transport: any ByteTransport, instrument: Instrument, description: String,
-                policy: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "xbar.remote-board")) throws {
+                policy: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "xbar.remote-board")) throws(BoardError) {
         self.transport = transport
         self.instrument = instrument
         self.backendDescription = description
@@ -76,19 +76,20 @@ public final class RemoteBoard: Board {
         self.identity = id
     }
 
-    public func perform(_ request: Request) throws -> Reply {
+    public func perform(_ request: Request) throws(BoardError) -> Reply {
         if let fault = instrument.limits.check(request) { throw BoardError.fault(fault) }
         let reply = try exchange(request)
         if case .fault(let fault) = reply { throw BoardError.fault(fault) }
         return reply
     }
 
-    private func exchange(_ request: Request) throws -> Reply {
+    private func exchange(_ request: Request) throws(BoardError) -> Reply {
         let sequence = nextSequence
         // IDENTIFY and STATUS bypass the board's cache and do not consume a number.
         if request != .identify && request != .status { nextSequence &+= 1 }
         let wait = policy.replyTimeoutSeconds + Self.expectedDurationSeconds(request) + modelledWireSeconds(request)
         var lastProblem = "no reply"
+        var damagedAttempts = 0
         for attempt in 0..<policy.attempts {
             let frame = WireCodec.encode(request, sequence: sequence, flags: attempt == 0 ? [] : .retry)
             if attempt > 0 {
@@ -98,7 +99,7 @@ public final class RemoteBoard: Board {
             do {
                 try transport.write(frame, timeoutSeconds: wait)
             } catch {
-                throw BoardError.transport("\(backendDescription): sending \(request.opcode.name): \(error)")
+                throw .transport(board: backendDescription, operation: "sending \(request.opcode.name)", error)
             }
             bytesSent += frame.count
             switch try awaitReply(sequence: sequence, expectedReply: Self.replyOpcode(request), timeoutSeconds: wait) {
@@ -106,6 +107,14 @@ public final class RemoteBoard: Board {
                 // The board saw a damaged frame: nothing ran; send it again.
                 roundTrips += 1
                 lastProblem = "board reported \(fault.code): \(fault.message)"
+                damagedAttempts += 1
+            case .reply(.fault(let fault)) where fault.code == .badCRC:
+                // The last attempt arrived damaged too: the request never ran, and the link,
+                // not the request, is at fault. (A version or opcode the board does not know
+                // is its answer to the request, returned as the FAULT it is.)
+                roundTrips += 1
+                throw .damagedFrames(operation: "\(request.opcode.name) on \(backendDescription)", fault: fault,
+                                     attempts: damagedAttempts + 1)
             case .reply(let reply):
                 roundTrips += 1
                 return reply
@@ -113,8 +122,8 @@ public final class RemoteBoard: Board {
                 lastProblem = p
             }
         }
-        throw BoardError.timeout(operation: "\(request.opcode.name) on \(backendDescription) (\(lastProblem))",
-                                 seconds: wait, attempts: policy.attempts)
+        throw .timeout(operation: "\(request.opcode.name) on \(backendDescription) (\(lastProblem))",
+                       seconds: wait, attempts: policy.attempts)
     }
 
     private enum Outcome { case reply(Reply), problem(String) }
@@ -122,7 +131,7 @@ public final class RemoteBoard: Board {
     /// FAULT codes a board sends for a frame it could not read; the request did not run.
     static let frameLevelCodes: Set<FaultCode> = [.badCRC, .badVersion, .unknownOpcode]
 
-    private func awaitReply(sequence: UInt16, expectedReply: Opcode, timeoutSeconds: Double) throws -> Outcome {
+    private func awaitReply(sequence: UInt16, expectedReply: Opcode, timeoutSeconds: Double) throws(BoardError) -> Outcome {
         let deadline = ContinuousClock.now.advanced(by: .seconds(timeoutSeconds))
         while true {
             while let next = receiver.next() {
@@ -151,7 +160,7 @@ public final class RemoteBoard: Board {
             } catch where error.isTimeout {
                 continue
             } catch {
-                throw BoardError.transport("\(backendDescription): waiting for a reply: \(error)")
+                throw .transport(board: backendDescription, operation: "waiting for a reply (sequence \(sequence))", error)
             }
         }
     }

@@ -31,7 +31,11 @@ extension RunStore {
     /// Registers the calibration file at `path` (reading and checking it) and returns its id;
     /// the same content registered before keeps its id.
     ///
-    /// - Parameter runID: the run that measured it, when known.
+    /// A calibration file works with any store: the run id written in it names a run of the
+    /// store it was made in, which this store may not have (or may hold another run under), so
+    /// it is never taken as a link here.
+    ///
+    /// - Parameter runID: the run of this store that measured it, when this store recorded it.
     /// - Throws: ``CalibrationFileError`` when the file is unreadable or not a calibration.
     public func registerCalibrationFile(path: String, runID: Int64? = nil) throws -> Int64 {
         let file = try CalibrationFile.load(path: path)
@@ -44,6 +48,6 @@ extension RunStore {
         return try registerCalibration(path: absolute, contentDigest: SHA256.hex([UInt8](data)),
                                        content: String(decoding: data, as: UTF8.self), instrumentName: file.instrument.name,
                                        instrumentDigest: file.instrument.digest, formatVersion: file.formatVersion,
-                                       createdAt: created, runID: runID ?? file.runID.flatMap { Int64($0) })
+                                       createdAt: created, runID: runID)
     }
 }
