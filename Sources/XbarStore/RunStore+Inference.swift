@@ -43,23 +43,26 @@ extension RunStore {
         }
     }
 
-    /// The newest run that saved a shadow map of the board with this model and serial number
-    /// (a programming run of that chip), or nil.
+    /// The newest completed run that saved a shadow map of the board with this model and serial
+    /// number (a programming run of that chip), or nil. A run that stopped part-way is left out:
+    /// its map may cover some tiles only.
     public func newestProgrammingRun(boardModel: String, boardSerial: String) throws -> Int64? {
         try pool.read { db in
             try Int64.fetchOne(db, sql: """
                 SELECT s.run_id FROM shadow_maps s JOIN runs r ON r.id = s.run_id
-                WHERE r.board_model = ? AND r.board_serial = ? ORDER BY s.saved_at DESC, s.run_id DESC LIMIT 1
+                WHERE r.board_model = ? AND r.board_serial = ? AND r.status = 'completed'
+                ORDER BY s.saved_at DESC, s.run_id DESC LIMIT 1
                 """, arguments: [boardModel, boardSerial])
         }
     }
 
-    /// The newest run that saved a shadow map of a board of this instrument, or nil.
+    /// The newest completed run that saved a shadow map of a board of this instrument, or nil.
     public func newestProgrammingRun(instrumentName: String) throws -> Int64? {
         try pool.read { db in
             try Int64.fetchOne(db, sql: """
                 SELECT s.run_id FROM shadow_maps s JOIN runs r ON r.id = s.run_id
-                WHERE r.instrument_name = ? ORDER BY s.saved_at DESC, s.run_id DESC LIMIT 1
+                WHERE r.instrument_name = ? AND r.status = 'completed'
+                ORDER BY s.saved_at DESC, s.run_id DESC LIMIT 1
                 """, arguments: [instrumentName])
         }
     }

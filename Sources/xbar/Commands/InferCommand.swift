@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import XbarBoard
+import XbarDevice
 import XbarInstrument
 import XbarJobs
 import XbarSSM
-import XbarDevice
+import XbarStore
 
 struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,6 +19,26 @@ struct InferCommand: ParsableCommand {
             between them, events per second and wall time per event (seconds), and which backend \
             produced each result.
 
+            A chip run is recorded in the run store (kind "infer": the model's and data set's \
+            SHA-256, board, calibration, readout settings): samples are computed in chunks of \
+            --chunk-size and each chunk's predictions, labels, logits and backend are stored in \
+            one transaction as it completes. `xbar infer --resume RUN` finishes a killed run \
+            without computing a recorded sample again (refused when the model or data file \
+            changed); `xbar runs show RUN` prints its accuracy, confusion matrix and backend \
+            counts, `xbar runs export RUN --format csv --samples` its per-sample table.
+
+            Fallback: when the board is lost mid-run (disconnected, silent after every retry), \
+            the run continues from the chunk in flight on the chip's digital twin (--fallback \
+            twin): a simulated board holding the conductances the chip's newest programming run \
+            verified, with the calibrated device model (--calibration, else the newest calibration \
+            of the instrument in the store). The twin is prepared like the chip: the same weight \
+            map, its tiles read back and its readout calibration measured on the twin itself (its \
+            periphery is the model's, not the chip's, so the chip's correction would not fit). \
+            Twin is the default when a calibration and a programming run of the chip exist. A \
+            refused request (a limit) is never a lost board: it ends the run. --board twin:RUN \
+            runs on the twin of programming run RUN from the start; --board auto uses a \
+            discovered board, else the twin of the newest programming run, else refuses.
+
             With --readout calibrated (the default) the tiles are read back first (pairs that \
             missed their targets are corrected on the host) and each column's readout gain and \
             offset are measured with probe vectors (amperes; --save-readout-calibration keeps \
@@ -28,23 +49,28 @@ struct InferCommand: ParsableCommand {
 
             The tiles must hold the model's weights. A simulated board lives only inside one \
             process, so with --board sim add --program: the weights are mapped to target \
-            conductances (siemens, differential pairs along columns) and write-verified first, and \
-            the programming yield is printed. --map-out writes the targets as a 256x64 .npy \
+            conductances (siemens, differential pairs along columns) and write-verified first \
+            (recorded as a program run, whose shadow map a twin is built from), and the \
+            programming yield is printed. --map-out writes the targets as a 256x64 .npy \
             (tiles stacked) for `xbar program --target`.
 
-            Example:
+            Examples:
               xbar infer --model examples/event_digits_event_ssm_int8.safetensors \\
                 --data examples/event_digits_test.safetensors --board sim --instrument usb-4x64 \\
                 --engine both --program --limit 50
+              xbar infer --model m.safetensors --data d.safetensors --board serial:/dev/ttyUSB0 \\
+                --instrument usb-4x64 --calibration cal.json --fallback twin
+              xbar infer --resume 7
             """)
 
     @Option(help: ArgumentHelp("Model file (safetensors) from examples/ or exported the same way.", valueName: "path"))
-    var model: String
+    var model: String?
 
     @Option(help: ArgumentHelp("Event data set file (safetensors, xbarlab-events-1).", valueName: "path"))
-    var data: String
+    var data: String?
 
     @OptionGroup var boardOptions: BoardOptions
+    @OptionGroup var storeOptions: StoreOptions
 
     enum Engine: String, ExpressibleByArgument, CaseIterable { case reference, chip, both }
 
@@ -63,10 +89,8 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Antithetic dither pairs per product against the ADC's resolution (0: one plain conversion).")
     var ditherPairs: Int = 4
 
-    enum Readout: String, ExpressibleByArgument, CaseIterable { case calibrated, uncorrected }
-
     @Option(help: ArgumentHelp("calibrated: read the tiles back, measure each column's gain and offset with probe vectors, scale every vector to the DAC's range within the ADC's; uncorrected: the earlier readout (activation ranges at full scale, no calibration).", valueName: "mode"))
-    var readout: Readout = .calibrated
+    var readout: ChipPreparation.Readout = .calibrated
 
     @Option(help: ArgumentHelp("Use this readout calibration (JSON, from --save-readout-calibration on the same board) instead of measuring one.", valueName: "path"))
     var readoutCalibration: String?
@@ -83,9 +107,30 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Pairs whose verified G+ - G- misses its target by more than this many siemens are corrected on the host.")
     var defectThresholdSiemens: Double = 3e-6
 
+    enum Fallback: String, ExpressibleByArgument, CaseIterable, Codable { case twin, none }
+
+    @Option(help: ArgumentHelp("What a lost board hands over to: twin (the chip's digital twin) or none (the run stops, resumable). Default: twin when a calibration and a programming run of the chip exist.", valueName: "twin|none"))
+    var fallback: Fallback?
+
+    @Option(help: "Samples computed and stored per transaction.")
+    var chunkSize: Int = 4
+
+    @Option(help: ArgumentHelp("Finish the inference run with this id: its recorded samples are kept, the others computed.", valueName: "run"))
+    var resume: Int64?
+
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         if ditherPairs < 0 { throw ValidationError("--dither-pairs must be 0 or more, got \(ditherPairs)") }
+        if chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize)") }
+        if resume != nil {
+            if model != nil || data != nil || limit != nil {
+                throw ValidationError("--resume finishes a run with its own model, data and samples; leave out --model, --data and --limit")
+            }
+            return
+        }
+        guard model != nil, data != nil else {
+            throw ValidationError("give --model FILE and --data FILE (safetensors; see examples/), or --resume RUN")
+        }
         // All but the digital reference alone needs the instrument: refuse before the reference runs.
         if engine != .reference || mapOut != nil { try boardOptions.simulation.requireInstrument() }
         if readout == .uncorrected && (readoutCalibration != nil || saveReadoutCalibration != nil) {
@@ -94,16 +139,21 @@ struct InferCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try SSMModel(contentsOf: self.model)
-        let dataset = try EventDataset(contentsOf: data)
+        if let resume {
+            try InferenceSession.resume(resume, store: try storeOptions.open(), command: self)
+            return
+        }
+        guard let modelPath = model, let dataPath = data else { return }
+        let model = try SSMModel(contentsOf: modelPath)
+        let dataset = try EventDataset(contentsOf: dataPath)
         guard dataset.classNames == model.classNames else {
-            throw ValidationError("\(data): classes \(dataset.classNames) differ from the model's \(model.classNames) (\(self.model))")
+            throw ValidationError("\(dataPath): classes \(dataset.classNames) differ from the model's \(model.classNames) (\(modelPath))")
         }
         let samples = Array(dataset.samples.prefix(limit ?? dataset.count))
         let events = samples.reduce(0) { $0 + $1.events.count }
         let kind = model.isQuantised ? "8-bit activations" : "float"
-        print("model: \(self.model) (\(model.architecture.rawValue), \(model.layers.count) layers, \(kind))")
-        print("data:  \(data): \(samples.count) of \(dataset.count) samples, \(events) events")
+        print("model: \(modelPath) (\(model.architecture.rawValue), \(model.layers.count) layers, \(kind))")
+        print("data:  \(dataPath): \(samples.count) of \(dataset.count) samples, \(events) events")
 
         var reference: InferenceRun?
         if engine != .chip {
@@ -121,66 +171,20 @@ struct InferCommand: ParsableCommand {
         }
         guard engine != .reference else { return }
 
-        let (board, instrument) = try boardOptions.openBoard()
-        let map = try WeightMap(model: model, instrument: instrument, scaling: weightScaling)
-        var defects = PairDefects()
-        var believed: [UInt8: [Double]] = [:]
-        if program {
-            let outcomes = try WeightProgramming.program(map, on: board, with: InferCommand.programmer(instrument: instrument, calibration: try boardOptions.simulation.deviceParameters(for: instrument)))
-            for o in outcomes {
-                print(String(format: "programmed tile %d: %.2f %% of %d cells in tolerance, %d pulses", Int(o.tile), 100 * o.yield, o.cells, o.pulses))
-            }
-            let measured = Dictionary(uniqueKeysWithValues: outcomes.filter { !$0.measuredSiemens.isEmpty }.map { ($0.tile, $0.measuredSiemens) })
-            believed = measured
-        } else if board is SimulatedBoard {
-            throw ValidationError("a simulated board starts unprogrammed and lives only inside this process: add --program")
-        }
-        if readout == .calibrated || !program {
-            // What the tiles hold now (programmed earlier with xbar program --target from --map-out,
-            // or just now), with cells stuck near their maximum read again at a lower voltage.
-            let read = try TileReadback(instrument: instrument).read(map, on: board)
-            believed = map.believedConductances(readBack: read, toleranceSiemens: defectThresholdSiemens)
-            print("read back tiles \(read.keys.sorted().map(String.init).joined(separator: ", "))")
-        }
-        defects = PairDefects(map: map, measured: believed, thresholdSiemens: defectThresholdSiemens)
-        print("pairs corrected on the host (missed by > \(defectThresholdSiemens) S): \(defects.count)")
-
-        var calibration: ReadoutCalibration?
-        if readout == .calibrated {
-            if let path = readoutCalibration {
-                let loaded = try ReadoutCalibration(contentsOf: path)
-                let serial = try board.identify().serialNumber
-                guard loaded.boardSerial == serial, loaded.instrument == instrument.name else {
-                    throw ValidationError("\(path): measured on board \(loaded.boardSerial) (\(loaded.instrument)), this is \(serial) (\(instrument.name)); measure anew without --readout-calibration")
-                }
-                calibration = loaded
-                print("readout calibration: \(path) (measured \(loaded.measuredAt))")
-            } else {
-                let measured = try ReadoutProbe().measure(on: board, map: map, instrument: instrument, believedSiemens: believed)
-                let corrected = measured.tiles.reduce(0) { $0 + zip($1.gains, $1.offsetsAmperes).filter { $0 != 1 || $1 != 0 }.count }
-                print("readout calibration: \(measured.probeVectors) probe vectors per tile; \(corrected) of \(measured.tiles.reduce(0) { $0 + $1.gains.count }) columns with a gain or offset told apart from none")
-                if let path = saveReadoutCalibration {
-                    try measured.write(to: path)
-                    print("readout calibration written to \(path)")
-                }
-                calibration = measured
-            }
-        }
-        let settings = readout == .calibrated
-            ? ReadoutSettings(inputScaling: .perVector, ditherPairs: ditherPairs, diagonalDitherPairs: 4 * ditherPairs)
-            : ReadoutSettings(inputScaling: .activationRange, ditherPairs: ditherPairs, adcHeadroom: 1, saturationRetries: 0)
-        let chip = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, decayOnChip: decayOnChip,
-                                        settings: settings, calibration: calibration, defects: defects).run(samples)
-        report("chip-in-loop", chip)
-        print("  MVM requests \(chip.mvmRequests), vectors \(chip.mvmVectors); ADC conversions at full scale \(chip.saturatedConversions), vectors measured again \(chip.remeasuredVectors)")
-        if let reference {
-            let agree = zip(reference.predictions, chip.predictions).filter { $0 == $1 }.count
-            print(String(format: "agreement with the reference: %.1f %% (%d of %d); accuracy difference %.1f points",
-                         100 * Double(agree) / Double(samples.count), agree, samples.count, 100 * (chip.accuracy - reference.accuracy)))
-        }
+        let simulation = boardOptions.simulation
+        let arguments = InferArguments(
+            model: absolute(modelPath), modelDigest: try FileDigest.sha256(path: modelPath),
+            data: absolute(dataPath), dataDigest: try FileDigest.sha256(path: dataPath),
+            classNames: model.classNames, sampleCount: samples.count, board: boardOptions.board,
+            instrument: try simulation.requireInstrument(), calibration: simulation.calibration.map(absolute),
+            seed: simulation.seed, program: program, readout: readout, ditherPairs: ditherPairs, decayOnChip: decayOnChip,
+            defectThresholdSiemens: defectThresholdSiemens, weightScaling: weightScaling.rawValue,
+            readoutCalibration: readoutCalibration.map(absolute), fallback: fallback?.rawValue ?? "", chunkSize: chunkSize)
+        try InferenceSession.start(arguments, model: model, samples: samples, reference: reference,
+                                   store: try storeOptions.open(), command: self)
     }
 
-    private func report(_ name: String, _ run: InferenceRun) {
+    func report(_ name: String, _ run: InferenceRun) {
         let correct = zip(run.predictions, run.labels).filter { $0 == $1 }.count
         print("\(name): " + String(format: "accuracy %.2f %% (%d of %d), %.0f events/s, %.2f us per event",
                                           100 * run.accuracy, correct, run.labels.count, run.eventsPerSecond, 1e6 * run.secondsPerEvent)
@@ -188,12 +192,10 @@ struct InferCommand: ParsableCommand {
     }
 }
 
-extension WeightMap.Scaling: ExpressibleByArgument {}
-
-extension InferCommand {
-    /// How `--program` reaches the targets: the lab's write-verify job, planned with the
-    /// calibrated device model when a calibration is given.
-    static func programmer(instrument: Instrument, calibration device: DeviceParameters?) -> any WeightProgrammer {
-        WriteVerifyWeightProgrammer(instrument: instrument, device: device?.nonVolatile)
-    }
+/// An absolute path, so that a resumed run finds its files from any folder.
+func absolute(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.path
 }
+
+extension WeightMap.Scaling: ExpressibleByArgument {}
+extension ChipPreparation.Readout: ExpressibleByArgument {}

@@ -4,6 +4,7 @@ import XbarBoard
 import XbarDevice
 import XbarInstrument
 import XbarJobs
+import XbarStore
 
 /// Which instrument, and what the simulated board runs on: shared by every command that may
 /// simulate a board.
@@ -54,7 +55,7 @@ struct SimulationOptions: ParsableArguments {
 
 /// `--board`, `--instrument`, `--calibration`, `--seed`: how a command reaches its board.
 struct BoardOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The board: sim, serial:PATH, usb:VID:PID[:SERIAL] (hexadecimal), or auto (a discovered board, else the simulated one).",
+    @Option(help: ArgumentHelp("The board: sim, serial:PATH, usb:VID:PID[:SERIAL] (hexadecimal), twin:RUN (the digital twin of programming run RUN; infer only), or auto (a discovered board, else a stand-in).",
                                valueName: "address"))
     var board: String = "sim"
 
@@ -62,16 +63,38 @@ struct BoardOptions: ParsableArguments {
 
     /// Opens the board and checks it against the instrument.
     ///
+    /// - Parameter store: where `twin:RUN` (and `auto`, when it finds no board) find the chip's
+    ///   records; without it `twin:RUN` is refused and `auto` stands in with the simulated board.
     /// - Throws: `ValidationError` when `--instrument` is missing, and the errors of loading the
-    ///   instrument and the calibration and of reaching the board.
-    func openBoard() throws -> (board: any Board, instrument: Instrument) {
+    ///   instrument and the calibration, of reaching the board, and of building a twin.
+    func openBoard(store: RunStore? = nil) throws -> (board: any Board, instrument: Instrument) {
         let address = try BoardAddress(parsing: board)
         let instrument = try simulation.loadInstrument()
+        let twin = store.map { store in
+            { (run: Int64?) throws -> any Board in try self.twin(of: run, instrument: instrument, store: store) }
+        }
         let opened = try BoardConnector.open(
             address, instrument: instrument,
             simulatedParameters: try simulation.deviceParameters(for: instrument),
-            seed: simulation.seed,
-            announce: { FileHandle.standardError.write(Data("xbar: \($0)\n".utf8)) })
+            seed: simulation.seed, twin: twin, announce: announce)
         return (opened, instrument)
+    }
+
+    /// The twin of programming run `run`, or of the newest programming run of the instrument.
+    ///
+    /// - Throws: ``TwinError`` when there is no such run or it has no shadow map; calibration errors.
+    func twin(of run: Int64?, instrument: Instrument, store: RunStore) throws -> DigitalTwin {
+        guard let id = try run ?? store.newestProgrammingRun(instrumentName: instrument.name) else {
+            throw TwinError.noProgrammingRun(what: "a \(instrument.name) board", store: store.path)
+        }
+        let (recipe, warnings) = try TwinRecipe.load(store: store, programmingRun: id, instrument: instrument,
+                                                     calibrationPath: simulation.calibration)
+        for w in warnings { announce("warning: \(w)") }
+        return try recipe.build(seed: simulation.seed)
+    }
+
+    /// Tells people on standard error.
+    func announce(_ text: String) {
+        FileHandle.standardError.write(Data("xbar: \(text)\n".utf8))
     }
 }

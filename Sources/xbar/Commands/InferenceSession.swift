@@ -1,0 +1,242 @@
+import ArgumentParser
+import Foundation
+import XbarBoard
+import XbarInstrument
+import XbarJobs
+import XbarSSM
+import XbarStore
+import XbarWire
+
+/// A chip inference run of `xbar infer`, new or resumed: board, preparation, the job that
+/// computes and records the samples, the fallback to the twin, and the summary.
+struct InferenceSession {
+    var arguments: InferArguments
+    var runID: Int64?
+    var model: SSMModel
+    var samples: [EventSample]
+    var reference: InferenceRun?
+    var store: RunStore
+    var command: InferCommand
+
+    /// Starts a new run.
+    static func start(_ arguments: InferArguments, model: SSMModel, samples: [EventSample], reference: InferenceRun?,
+                      store: RunStore, command: InferCommand) throws {
+        try InferenceSession(arguments: arguments, runID: nil, model: model, samples: samples, reference: reference,
+                             store: store, command: command).execute()
+    }
+
+    /// Finishes run `id`, refusing when its model or data file changed since it started.
+    static func resume(_ id: Int64, store: RunStore, command: InferCommand) throws {
+        let record = try store.run(id)
+        guard record.draft.kind == "infer" else {
+            throw ValidationError("run \(id) is a \(record.draft.kind) run, not an infer run")
+        }
+        guard record.status != .completed else {
+            throw ValidationError("run \(id) has completed; nothing to resume (see `xbar runs show \(id)`)")
+        }
+        let arguments = try InferArguments.decode(record.draft.argumentsJSON)
+        for (what, path, digest) in [("model", arguments.model, arguments.modelDigest), ("data", arguments.data, arguments.dataDigest)] {
+            guard try FileDigest.sha256(path: path) == digest else {
+                throw ValidationError("run \(id): the \(what) file \(path) changed since the run started (SHA-256 differs); resuming would mix results of two files: start a new run")
+            }
+        }
+        let model = try SSMModel(contentsOf: arguments.model)
+        let dataset = try EventDataset(contentsOf: arguments.data)
+        let samples = Array(dataset.samples.prefix(arguments.sampleCount))
+        try InferenceSession(arguments: arguments, runID: id, model: model, samples: samples, reference: nil,
+                             store: store, command: command).execute()
+    }
+
+    /// The board options the run records.
+    var boardOptions: BoardOptions {
+        var options = command.boardOptions
+        options.board = arguments.board
+        options.simulation.instrument = arguments.instrument
+        options.simulation.calibration = arguments.calibration
+        options.simulation.seed = arguments.seed
+        return options
+    }
+
+    var preparation: ChipPreparation {
+        ChipPreparation(readout: arguments.readout, ditherPairs: arguments.ditherPairs, decayOnChip: arguments.decayOnChip,
+                        defectThresholdSiemens: arguments.defectThresholdSiemens)
+    }
+
+    func execute() throws {
+        var arguments = self.arguments
+        let options = boardOptions
+        let instrument = try options.simulation.loadInstrument()
+        guard let scaling = WeightMap.Scaling(rawValue: arguments.weightScaling) else {
+            throw ValidationError("run records weight scaling \"\(arguments.weightScaling)\", which this xbar does not know")
+        }
+        let map = try WeightMap(model: model, instrument: instrument, scaling: scaling)
+        let resumed = runID != nil
+
+        // The board. A resumed run whose board is gone goes straight to the twin when it may.
+        var board: (any Board)?
+        do {
+            board = try options.openBoard(store: store).board
+        } catch let error as BoardError where resumed && arguments.fallback == InferCommand.Fallback.twin.rawValue {
+            options.announce("BOARD \(arguments.board) CANNOT BE REACHED (\(error)); the run continues on the twin")
+        }
+        let identity = try board?.identify()
+
+        if !resumed {
+            guard let identity, let board else { return }
+            arguments.fallback = try decideFallback(board: board, identity: identity, instrument: instrument).rawValue
+        }
+        let id: Int64
+        if let runID {
+            id = runID
+            try store.finishRun(id, status: .running)
+        } else {
+            guard let board, let identity else { return }
+            id = try store.startRun(try RunDraft.started(kind: "infer", board: board, identity: identity, options: options,
+                                                         instrument: instrument, store: store, argumentsJSON: try arguments.encoded()))
+        }
+        let recorded = try store.inferenceSamples(run: id)
+        let all = samples.enumerated().map { InferenceJob.IndexedSample(index: $0.offset, sample: $0.element) }
+        let pending = InferenceJob.pending(of: all, recorded: recorded)
+        print("run \(id): \(resumed ? "resuming" : "inference"), \(recorded.count) of \(all.count) samples recorded, \(pending.count) to compute; store \(store.path)")
+        print("fallback: \(arguments.fallback)")
+
+        do {
+            var classifier: (any SampleClassifier)?
+            var lostBeforeStart: BoardError?
+            if let board, let identity {
+                do {
+                    var believed: [UInt8: [Double]] = [:]
+                    if arguments.program && (!resumed || board is SimulatedBoard) {
+                        believed = try programWeights(map, on: board, identity: identity, instrument: instrument, options: options, inferRun: id)
+                    } else if board is SimulatedBoard {
+                        throw ValidationError("a simulated board starts unprogrammed and lives only inside this process: add --program")
+                    }
+                    classifier = try prepareChip(board, identity: identity, map: map, instrument: instrument, believed: believed)
+                } catch let error as BoardError where error.isBoardLost && arguments.fallback == InferCommand.Fallback.twin.rawValue {
+                    lostBeforeStart = error
+                }
+            }
+            let standIn: InferenceJob.StandIn? = arguments.fallback == InferCommand.Fallback.twin.rawValue
+                ? { try self.prepareTwin(map: map, instrument: instrument, chip: identity, options: options) } : nil
+            if classifier == nil {
+                guard let standIn else { throw ValidationError("no board to run on and no fallback") }
+                options.announce("BOARD LOST BEFORE THE FIRST SAMPLE\(lostBeforeStart.map { " (\($0))" } ?? ""): COMPUTING EVERY SAMPLE ON THE TWIN")
+                classifier = try standIn()
+            }
+            let job = InferenceJob(store: store, runID: id, classifier: classifier!, standIn: standIn,
+                                   chunkSize: arguments.chunkSize, announce: { options.announce($0) })
+            do {
+                try job.run(pending)
+            } catch {
+                try? store.finishRun(id, status: .failed, message: "\(error)")
+                throw ValidationError("run \(id) stopped: \(error)\nresume it with: xbar infer --resume \(id) --store \(store.path)")
+            }
+            let note = job.fellBackAt.map { "board lost at sample \($0) (\(job.boardLoss.map { "\($0)" } ?? "")); later samples computed on the twin" }
+            try store.finishRun(id, status: .completed, message: note)
+            try summarise(id, computed: job.computedCount)
+        }
+    }
+
+    /// `--fallback` as given, or its default: the twin when the chip has a programming run
+    /// (or is programmed now) and a calibration is known; none on a simulated board or a twin.
+    private func decideFallback(board: any Board, identity: BoardIdentity, instrument: Instrument) throws -> InferCommand.Fallback {
+        let standsIn = board is SimulatedBoard || board is DigitalTwin
+        let programmed = try arguments.program || store.newestProgrammingRun(boardModel: identity.model, boardSerial: identity.serialNumber) != nil
+        if let given = command.fallback {
+            if given == .twin && !programmed && !standsIn {
+                throw ValidationError("--fallback twin: the store \(store.path) has no programming run of \(identity.model) \(identity.serialNumber); program it with `xbar program` or add --program")
+            }
+            return standsIn ? .none : given
+        }
+        let calibrated = try arguments.calibration != nil || store.newestCalibration(instrumentName: instrument.name) != nil
+        return !standsIn && programmed && calibrated ? .twin : .none
+    }
+
+    /// Write-verifies the map's tiles, recorded as a program run (outcomes and shadow map, from
+    /// which the chip's twin is built); returns the verified conductances.
+    private func programWeights(_ map: WeightMap, on board: any Board, identity: BoardIdentity, instrument: Instrument,
+                                options: BoardOptions, inferRun: Int64) throws -> [UInt8: [Double]] {
+        let used = Set(map.placements.map(\.tile))
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: ["programmedFor": "infer run \(inferRun)", "model": arguments.model],
+                                                                options: .sortedKeys), as: UTF8.self)
+        let programRun = try store.startRun(try RunDraft.started(kind: "program", board: board, identity: identity, options: options,
+                                                                 instrument: instrument, store: store, argumentsJSON: json))
+        for t in map.tiles where used.contains(Int(t.tile.index)) {
+            try store.saveTargets(run: programRun, tile: Int(t.tile.index), rows: Int(t.tile.rows), columns: Int(t.tile.columns), siemens: t.siemens)
+        }
+        let device = try options.simulation.deviceParameters(for: instrument)
+        let programmer = WriteVerifyWeightProgrammer(instrument: instrument, device: device?.nonVolatile,
+                                                     journal: StoreJournal(store: store, runID: programRun), store: store, runID: programRun)
+        let outcomes: [TileProgrammingOutcome]
+        do {
+            outcomes = try WeightProgramming.program(map, on: board, with: programmer)
+        } catch {
+            try? store.finishRun(programRun, status: .failed, message: "\(error)")
+            throw error
+        }
+        try store.finishRun(programRun, status: .completed)
+        for o in outcomes {
+            print(String(format: "programmed tile %d: %.2f %% of %d cells in tolerance, %d pulses (program run %lld)",
+                         Int(o.tile), 100 * o.yield, o.cells, o.pulses, programRun))
+        }
+        return Dictionary(uniqueKeysWithValues: outcomes.filter { !$0.measuredSiemens.isEmpty }.map { ($0.tile, $0.measuredSiemens) })
+    }
+
+    private func prepareChip(_ board: any Board, identity: BoardIdentity, map: WeightMap, instrument: Instrument,
+                             believed: [UInt8: [Double]]) throws -> ChipInLoopEngine {
+        var given: ReadoutCalibration?
+        if let path = arguments.readoutCalibration, arguments.readout == .calibrated {
+            let loaded = try ReadoutCalibration(contentsOf: path)
+            guard loaded.boardSerial == identity.serialNumber, loaded.instrument == instrument.name else {
+                throw ValidationError("\(path): measured on board \(loaded.boardSerial) (\(loaded.instrument)), this is \(identity.serialNumber) (\(instrument.name)); measure anew without --readout-calibration")
+            }
+            given = loaded
+            print("readout calibration: \(path) (measured \(loaded.measuredAt))")
+        }
+        let prepared = try preparation.prepare(board: board, model: model, map: map, instrument: instrument, believed: believed,
+                                               calibration: given, log: { print($0) })
+        if prepared.measuredCalibration, let path = command.saveReadoutCalibration, let calibration = prepared.calibration {
+            try calibration.write(to: path)
+            print("readout calibration written to \(path)")
+        }
+        return prepared.engine
+    }
+
+    /// The chip's twin, prepared like the chip: its tiles read back and its readout calibration
+    /// measured on the twin itself (the chip's would correct a periphery the twin does not have).
+    private func prepareTwin(map: WeightMap, instrument: Instrument, chip: BoardIdentity?, options: BoardOptions) throws -> ChipInLoopEngine {
+        let run: Int64?
+        if let chip {
+            run = try store.newestProgrammingRun(boardModel: chip.model, boardSerial: chip.serialNumber)
+            guard run != nil else {
+                throw TwinError.noProgrammingRun(what: "\(chip.model) \(chip.serialNumber)", store: store.path)
+            }
+        } else {
+            run = nil
+        }
+        let twin = try options.twin(of: run, instrument: instrument, store: store)
+        options.announce("TWIN: \(twin.backendDescription)")
+        return try preparation.prepare(board: twin, model: model, map: map, instrument: instrument,
+                                       log: { options.announce("twin: \($0)") }).engine
+    }
+
+    /// Accuracy and backends of the whole run, from what the store recorded.
+    private func summarise(_ id: Int64, computed: Int) throws {
+        let records = try store.inferenceSamples(run: id)
+        let correct = records.filter { $0.prediction == $0.label }.count
+        print("computed \(computed) samples in this process; \(records.count - computed) were recorded before")
+        print("chip-in-loop: " + String(format: "accuracy %.2f %% (%d of %d)", 100 * Double(correct) / Double(max(records.count, 1)),
+                                         correct, records.count))
+        for (backend, count) in Dictionary(grouping: records, by: \.backend).mapValues(\.count).sorted(by: { $0.key < $1.key }) {
+            print("  backend \(backend): \(count) samples")
+        }
+        if let reference {
+            let predictions = Dictionary(uniqueKeysWithValues: records.map { ($0.sample, $0.prediction) })
+            let agree = reference.predictions.enumerated().filter { predictions[$0.offset] == $0.element }.count
+            print(String(format: "agreement with the reference: %.1f %% (%d of %d); accuracy difference %.1f points",
+                         100 * Double(agree) / Double(records.count), agree, records.count,
+                         100 * (Double(correct) / Double(max(records.count, 1)) - reference.accuracy)))
+        }
+        print("run \(id) completed: xbar runs show \(id) --store \(store.path)")
+    }
+}
