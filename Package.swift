@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "XbarBoardTests", dependencies: [
             "XbarBoard", "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
         ]),
-        .testTarget(name: "XbarStoreTests", dependencies: ["XbarStore"]),
+        .testTarget(name: "XbarStoreTests", dependencies: ["XbarStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "XbarJobsTests", dependencies: [
             "XbarJobs", "XbarBoard", "XbarStore", "XbarInstrument", "XbarDevice", "XbarWire",
         ]),

@@ -43,7 +43,7 @@ public enum BoardConnector {
             }
             if let twin {
                 let board = try twin(nil)
-                announce("--board auto: NO \(instrument.name) BOARD FOUND; USING \(board.backendDescription.uppercased()). Results are simulated.")
+                announce("--board auto: NO \(instrument.name) BOARD FOUND; USING THE CHIP'S DIGITAL TWIN: \(board.backendDescription). Results are simulated.")
                 return board
             }
             let model = simulatedParameters == nil ? "the instrument's default device model" : "the calibrated device model"
