@@ -21,7 +21,8 @@ import XbarWire
 ///
 /// What it leaves out: relaxation since the verify (its direction is unknown; the twin predicts
 /// the expected conductance, the recorded one), and cells the records do not cover (they stay
-/// at a drawn `gMin`, unprogrammed).
+/// at a drawn `gMin`, unprogrammed). A cell whose verify read sat at the read converter's full
+/// scale (a cell stuck high, above the range) is held at that reading, a floor of its true value.
 public final class DigitalTwin: Board {
     /// A tile as the chip's records give it.
     public struct RecordedTile: Sendable, Hashable {
