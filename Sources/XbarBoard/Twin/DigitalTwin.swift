@@ -57,7 +57,9 @@ public final class DigitalTwin: Board {
         model.nonVolatile.stuckAtMinRate = 0
         model.nonVolatile.stuckAtMaxRate = 0
         model.nonVolatile.relaxationSpreadPerDecade = 0
-        board = SimulatedBoard(instrument: instrument, parameters: model, seed: seed, serialNumber: "twin-\(chipSerial)")
+        // Mixed, so that a twin never shares its random streams with a simulated chip of the same seed.
+        board = SimulatedBoard(instrument: instrument, parameters: model, seed: SplitMix64.mix(seed ^ 0x7E1A_0000_0000_0003),
+                               serialNumber: "twin-\(chipSerial)")
         backendDescription = description
         for (index, tile) in tiles.sorted(by: { $0.key < $1.key }) {
             try board.adoptRecordedTile(index, siemens: tile.siemens, stuck: tile.stuck)
