@@ -82,7 +82,12 @@ struct InferenceSession {
         let identity = try board?.identify()
 
         if !resumed {
-            guard let identity, let board else { return }
+            guard let identity, let board else {
+                throw ValidationError("\(arguments.board): no board to start the run on")
+            }
+            if board is SimulatedBoard && !arguments.program {
+                throw ValidationError("a simulated board starts unprogrammed and lives only inside this process: add --program")
+            }
             arguments.fallback = try decideFallback(board: board, identity: identity, instrument: instrument).rawValue
         }
         let id: Int64
@@ -90,7 +95,7 @@ struct InferenceSession {
             id = runID
             try store.finishRun(id, status: .running)
         } else {
-            guard let board, let identity else { return }
+            guard let board, let identity else { throw ValidationError("\(arguments.board): no board to start the run on") }
             id = try store.startRun(try RunDraft.started(kind: "infer", board: board, identity: identity, options: options,
                                                          instrument: instrument, store: store, argumentsJSON: try arguments.encoded()))
         }
@@ -100,41 +105,41 @@ struct InferenceSession {
         print("run \(id): \(resumed ? "resuming" : "inference"), \(recorded.count) of \(all.count) samples recorded, \(pending.count) to compute; store \(store.path)")
         print("fallback: \(arguments.fallback)")
 
+        let twinFallback = arguments.fallback == InferCommand.Fallback.twin.rawValue
+        let job: InferenceJob
         do {
             var classifier: (any SampleClassifier)?
             var lostBeforeStart: BoardError?
             if let board, let identity {
                 do {
                     var believed: [UInt8: [Double]] = [:]
+                    // A resumed physical board still holds its weights; a simulated one died with its process.
                     if arguments.program && (!resumed || board is SimulatedBoard) {
                         believed = try programWeights(map, on: board, identity: identity, instrument: instrument, options: options, inferRun: id)
-                    } else if board is SimulatedBoard {
-                        throw ValidationError("a simulated board starts unprogrammed and lives only inside this process: add --program")
                     }
                     classifier = try prepareChip(board, identity: identity, map: map, instrument: instrument, believed: believed)
-                } catch let error as BoardError where error.isBoardLost && arguments.fallback == InferCommand.Fallback.twin.rawValue {
+                } catch let error as BoardError where error.isBoardLost && twinFallback {
                     lostBeforeStart = error
                 }
             }
-            let standIn: InferenceJob.StandIn? = arguments.fallback == InferCommand.Fallback.twin.rawValue
+            let standIn: InferenceJob.StandIn? = twinFallback
                 ? { try self.prepareTwin(map: map, instrument: instrument, chip: identity, options: options) } : nil
             if classifier == nil {
                 guard let standIn else { throw ValidationError("no board to run on and no fallback") }
                 options.announce("BOARD LOST BEFORE THE FIRST SAMPLE\(lostBeforeStart.map { " (\($0))" } ?? ""): COMPUTING EVERY SAMPLE ON THE TWIN")
                 classifier = try standIn()
             }
-            let job = InferenceJob(store: store, runID: id, classifier: classifier!, standIn: standIn,
-                                   chunkSize: arguments.chunkSize, announce: { options.announce($0) })
-            do {
-                try job.run(pending)
-            } catch {
-                try? store.finishRun(id, status: .failed, message: "\(error)")
-                throw ValidationError("run \(id) stopped: \(error)\nresume it with: xbar infer --resume \(id) --store \(store.path)")
-            }
-            let note = job.fellBackAt.map { "board lost at sample \($0) (\(job.boardLoss.map { "\($0)" } ?? "")); later samples computed on the twin" }
-            try store.finishRun(id, status: .completed, message: note)
-            try summarise(id, computed: job.computedCount)
+            job = InferenceJob(store: store, runID: id, classifier: classifier!, standIn: standIn,
+                               chunkSize: arguments.chunkSize, announce: { options.announce($0) })
+            try job.run(pending)
+        } catch {
+            // Whatever stopped it, the samples recorded so far stay, and the run can be finished.
+            try? store.finishRun(id, status: .failed, message: "\(error)")
+            throw ValidationError("run \(id) stopped: \(error)\nresume it with: xbar infer --resume \(id) --store \(store.path)")
         }
+        let note = job.fellBackAt.map { "board lost at sample \($0) (\(job.boardLoss.map { "\($0)" } ?? "")); later samples computed on the twin" }
+        try store.finishRun(id, status: .completed, message: note)
+        try summarise(id, computed: job.computedCount)
     }
 
     /// `--fallback` as given, or its default: the twin when the chip has a programming run
