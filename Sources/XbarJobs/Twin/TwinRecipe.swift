@@ -120,6 +120,29 @@ public struct TwinRecipe: Sendable {
     }
 }
 
+extension TwinRecipe {
+    /// Checks that programming run `run` wrote `targets` (siemens, row-major, by tile) into
+    /// those tiles: a twin prepared for a weight map must hold that map, not what an earlier
+    /// programming of the chip left.
+    ///
+    /// - Throws: ``TwinError/otherTargets(run:tile:reason:)`` naming the first tile that differs.
+    public static func checkTargets(store: RunStore, programmingRun run: Int64, targets: [UInt8: [Double]],
+                                    toleranceSiemens: Double = 1e-9) throws {
+        let written = try store.targets(run: run)
+        for (tile, siemens) in targets.sorted(by: { $0.key < $1.key }) {
+            guard let w = written[Int(tile)] else {
+                throw TwinError.otherTargets(run: run, tile: Int(tile), reason: "it did not program this tile")
+            }
+            guard w.siemens.count == siemens.count else {
+                throw TwinError.otherTargets(run: run, tile: Int(tile), reason: "it programmed \(w.siemens.count) cells, the map has \(siemens.count)")
+            }
+            if let i = siemens.indices.first(where: { abs(siemens[$0] - w.siemens[$0]) > toleranceSiemens }) {
+                throw TwinError.otherTargets(run: run, tile: Int(tile), reason: "cell \(i) was programmed to \(w.siemens[i]) S, the map wants \(siemens[i]) S")
+            }
+        }
+    }
+}
+
 /// Why a twin cannot be built from a run.
 public enum TwinError: Error, Hashable, Sendable, CustomStringConvertible {
     case noShadowMap(run: Int64, kind: String)
@@ -127,6 +150,8 @@ public enum TwinError: Error, Hashable, Sendable, CustomStringConvertible {
     case geometry(run: Int64, tile: Int, rows: Int, columns: Int, instrument: String)
     /// No programming run of the chip (or of the instrument) in the store.
     case noProgrammingRun(what: String, store: String)
+    /// The run programmed other targets than the weights the twin is asked to hold.
+    case otherTargets(run: Int64, tile: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -138,6 +163,8 @@ public enum TwinError: Error, Hashable, Sendable, CustomStringConvertible {
             return "run \(run) recorded tile \(tile) as \(rows)x\(columns), which instrument \(instrument) does not have"
         case let .noProgrammingRun(what, store):
             return "no programming run of \(what) in \(store): program the chip first (`xbar program`, or `xbar infer --program`)"
+        case let .otherTargets(run, tile, reason):
+            return "programming run \(run), the chip's newest, did not write these weights on tile \(tile) (\(reason)): its twin would hold other weights; program the model's map (`xbar infer --program`, or `xbar program --target` with `--map-out`)"
         }
     }
 }

@@ -88,7 +88,7 @@ struct InferenceSession {
             if board is SimulatedBoard && !arguments.program {
                 throw ValidationError("a simulated board starts unprogrammed and lives only inside this process: add --program")
             }
-            arguments.fallback = try decideFallback(board: board, identity: identity, instrument: instrument).rawValue
+            arguments.fallback = try decideFallback(board: board, identity: identity, instrument: instrument, map: map).rawValue
         }
         let id: Int64
         if let runID {
@@ -106,6 +106,10 @@ struct InferenceSession {
         print("fallback: \(arguments.fallback)")
 
         let twinFallback = arguments.fallback == InferCommand.Fallback.twin.rawValue
+        // The chip the twin stands in for: the board answering now, else the one the run recorded.
+        let recordedBoard = try store.run(id).draft
+        let chip = (model: identity?.model ?? recordedBoard.boardModel ?? instrument.model,
+                    serial: identity?.serialNumber ?? recordedBoard.boardSerial ?? "")
         let job: InferenceJob
         do {
             var classifier: (any SampleClassifier)?
@@ -123,7 +127,7 @@ struct InferenceSession {
                 }
             }
             let standIn: InferenceJob.StandIn? = twinFallback
-                ? { try self.prepareTwin(map: map, instrument: instrument, chip: identity, options: options) } : nil
+                ? { try self.prepareTwin(map: map, instrument: instrument, chip: chip, options: options) } : nil
             if classifier == nil {
                 guard let standIn else { throw ValidationError("no board to run on and no fallback") }
                 options.announce("BOARD LOST BEFORE THE FIRST SAMPLE\(lostBeforeStart.map { " (\($0))" } ?? ""): COMPUTING EVERY SAMPLE ON THE TWIN")
@@ -142,19 +146,40 @@ struct InferenceSession {
         try summarise(id, computed: job.computedCount)
     }
 
-    /// `--fallback` as given, or its default: the twin when the chip has a programming run
-    /// (or is programmed now) and a calibration is known; none on a simulated board or a twin.
-    private func decideFallback(board: any Board, identity: BoardIdentity, instrument: Instrument) throws -> InferCommand.Fallback {
+    /// `--fallback` as given, or its default: the twin when the chip's newest programming run
+    /// wrote this map (or the chip is programmed now) and a calibration is known; none on a
+    /// simulated board or a twin.
+    private func decideFallback(board: any Board, identity: BoardIdentity, instrument: Instrument, map: WeightMap) throws -> InferCommand.Fallback {
         let standsIn = board is SimulatedBoard || board is DigitalTwin
-        let programmed = try arguments.program || store.newestProgrammingRun(boardModel: identity.model, boardSerial: identity.serialNumber) != nil
+        var problem: String?
+        if !arguments.program {
+            do {
+                _ = try programmingRun(of: (identity.model, identity.serialNumber), holding: map)
+            } catch {
+                problem = "\(error)"
+            }
+        }
         if let given = command.fallback {
-            if given == .twin && !programmed && !standsIn {
-                throw ValidationError("--fallback twin: the store \(store.path) has no programming run of \(identity.model) \(identity.serialNumber); program it with `xbar program` or add --program")
+            if given == .twin && !standsIn, let problem {
+                throw ValidationError("--fallback twin: \(problem)")
             }
             return standsIn ? .none : given
         }
         let calibrated = try arguments.calibration != nil || store.newestCalibration(instrumentName: instrument.name) != nil
-        return !standsIn && programmed && calibrated ? .twin : .none
+        return !standsIn && problem == nil && calibrated ? .twin : .none
+    }
+
+    /// The chip's newest completed programming run, checked to have written `map`'s targets.
+    ///
+    /// - Throws: ``TwinError`` when there is none, or when it wrote other targets.
+    private func programmingRun(of chip: (model: String, serial: String), holding map: WeightMap) throws -> Int64 {
+        guard let run = try store.newestProgrammingRun(boardModel: chip.model, boardSerial: chip.serial) else {
+            throw TwinError.noProgrammingRun(what: "\(chip.model) \(chip.serial)", store: store.path)
+        }
+        let used = Set(map.placements.map(\.tile))
+        let targets = Dictionary(uniqueKeysWithValues: map.tiles.filter { used.contains(Int($0.tile.index)) }.map { ($0.tile.index, $0.siemens) })
+        try TwinRecipe.checkTargets(store: store, programmingRun: run, targets: targets)
+        return run
     }
 
     /// Write-verifies the map's tiles, recorded as a program run (outcomes and shadow map, from
@@ -209,16 +234,9 @@ struct InferenceSession {
 
     /// The chip's twin, prepared like the chip: its tiles read back and its readout calibration
     /// measured on the twin itself (the chip's would correct a periphery the twin does not have).
-    private func prepareTwin(map: WeightMap, instrument: Instrument, chip: BoardIdentity?, options: BoardOptions) throws -> ChipInLoopEngine {
-        let run: Int64?
-        if let chip {
-            run = try store.newestProgrammingRun(boardModel: chip.model, boardSerial: chip.serialNumber)
-            guard run != nil else {
-                throw TwinError.noProgrammingRun(what: "\(chip.model) \(chip.serialNumber)", store: store.path)
-            }
-        } else {
-            run = nil
-        }
+    private func prepareTwin(map: WeightMap, instrument: Instrument, chip: (model: String, serial: String),
+                             options: BoardOptions) throws -> ChipInLoopEngine {
+        let run = try programmingRun(of: chip, holding: map)
         let twin = try options.twin(of: run, instrument: instrument, store: store)
         options.announce("TWIN: \(twin.backendDescription)")
         return try preparation.prepare(board: twin, model: model, map: map, instrument: instrument,

@@ -67,10 +67,13 @@ extension RunsCommand {
             print("  arguments   \(r.draft.argumentsJSON)")
             if let m = r.message { print("  message     \(m)") }
             let journal = try store.journal(run: runID)
-            let byState = Dictionary(grouping: journal, by: \.state).mapValues(\.count)
-            print("  operations  \(journal.count) logged: \(byState[.done] ?? 0) done, \(byState[.intent] ?? 0) awaiting a result, \(byState[.inDoubt] ?? 0) in doubt")
-            let pulses = try store.pulseCounts(run: runID)
-            print("  pulses      \(pulses[.done] ?? 0) applied, \((pulses[.intent] ?? 0) + (pulses[.inDoubt] ?? 0)) in doubt")
+            // An inference run sends no journalled operations (its programming is a run of its own).
+            if r.draft.kind != "infer" || !journal.isEmpty {
+                let byState = Dictionary(grouping: journal, by: \.state).mapValues(\.count)
+                print("  operations  \(journal.count) logged: \(byState[.done] ?? 0) done, \(byState[.intent] ?? 0) awaiting a result, \(byState[.inDoubt] ?? 0) in doubt")
+                let pulses = try store.pulseCounts(run: runID)
+                print("  pulses      \(pulses[.done] ?? 0) applied, \((pulses[.intent] ?? 0) + (pulses[.inDoubt] ?? 0)) in doubt")
+            }
             let traces = try store.traces(run: runID)
             if !traces.isEmpty {
                 let nodes = Set(traces.map { [$0.tile, $0.row, $0.column] }).count
