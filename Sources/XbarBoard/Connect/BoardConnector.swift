@@ -11,6 +11,8 @@ public enum BoardConnector {
     ///   - simulatedParameters: the device model of a simulated board (a calibration); the
     ///     instrument's defaults when nil.
     ///   - seed: the simulated board's seed.
+    ///   - policy: how long a remote board waits for replies and how often it tries; on a serial
+    ///     line without a speed of its own, the line's baud rate is used for the wire time.
     ///   - twin: builds the digital twin of a programming run (nil: the newest one of this
     ///     instrument); the run store that holds what it needs is a layer above this one. Without
     ///     it, `twin:RUN` is refused and `auto` stands in with a plain simulated board.
@@ -81,8 +83,11 @@ public enum BoardConnector {
         } catch {
             throw BoardError.transport(board: "serial:\(path)", operation: "opening the port", error)
         }
+        // A serial line's bytes take time: waits grow with what the line and the reply cost.
+        var timed = policy
+        if timed.bitsPerSecond == nil { timed.bitsPerSecond = Double(configuration.baudRate) }
         do {
-            return try RemoteBoard(transport: transport, instrument: instrument, description: "serial:\(path)", policy: policy)
+            return try RemoteBoard(transport: transport, instrument: instrument, description: "serial:\(path)", policy: timed)
         } catch {
             transport.close()
             throw error

@@ -61,6 +61,21 @@ struct BoardOptions: ParsableArguments {
 
     @OptionGroup var simulation: SimulationOptions
 
+    @Option(help: ArgumentHelp("Wait for a board's reply beyond the operation's own duration and, on a serial line, the wire time of the request and its largest reply at the line's baud rate; seconds.", valueName: "seconds"))
+    var replyTimeout: Double = 1.0
+
+    @Option(help: "Sends of one request to a board before it counts as lost (the first one included).")
+    var attempts: Int = 4
+
+    /// How a remote board waits and retries.
+    ///
+    /// - Throws: `ValidationError` naming the option that is out of range.
+    func retryPolicy() throws -> RemoteBoard.RetryPolicy {
+        guard replyTimeout > 0, replyTimeout.isFinite else { throw ValidationError("--reply-timeout must be a positive number of seconds, got \(replyTimeout)") }
+        guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1, got \(attempts)") }
+        return RemoteBoard.RetryPolicy(replyTimeoutSeconds: replyTimeout, attempts: attempts)
+    }
+
     /// Opens the board and checks it against the instrument.
     ///
     /// - Parameter store: where `twin:RUN` (and `auto`, when it finds no board) find the chip's
@@ -76,7 +91,7 @@ struct BoardOptions: ParsableArguments {
         let opened = try BoardConnector.open(
             address, instrument: instrument,
             simulatedParameters: try simulation.deviceParameters(for: instrument),
-            seed: simulation.seed, twin: twin, announce: announce)
+            seed: simulation.seed, policy: try retryPolicy(), twin: twin, announce: announce)
         return (opened, instrument)
     }
 

@@ -95,7 +95,7 @@ struct InferCommandTests {
             let onChip = samples.filter { $0.backend == board }
             let onTwin = samples.filter { $0.backend.hasPrefix("twin of run") }
             #expect(onChip.count + onTwin.count == Self.sampleCount, "every sample names the chip or the twin")
-            #expect(!onTwin.isEmpty && onChip.count >= 4, "trial \(trial): \(onChip.count) on the chip, \(onTwin.count) on the twin")
+            #expect(!onTwin.isEmpty && onChip.count >= 4, "trial \(trial): \(onChip.count) on the chip, \(onTwin.count) on the twin\n\(run)")
             // The twin took over from the chunk in flight: every chip sample precedes every twin sample,
             // and the chip computed no sample after the kill beyond the chunk it had finished.
             #expect((onChip.map(\.sample).max() ?? -1) < (onTwin.map(\.sample).min() ?? Self.sampleCount))
