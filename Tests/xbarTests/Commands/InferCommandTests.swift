@@ -16,7 +16,10 @@ struct InferCommandTests {
         return ["infer", "--engine", "chip", "--board", board, "--instrument", "usb-4x64",
                 "--model", examples.appendingPathComponent("event_digits_s4d_ternary.safetensors").path,
                 "--data", examples.appendingPathComponent("event_digits_test.safetensors").path,
-                "--limit", String(Self.sampleCount), "--dither-pairs", "0", "--program", "--store", lab.storePath] + extra
+                "--limit", String(Self.sampleCount), "--dither-pairs", "0", "--program", "--store", lab.storePath,
+                // A killed emulator is noticed at once (its terminal hangs up); the margin only
+                // keeps a debug-built emulator on a busy machine from counting as lost.
+                "--reply-timeout", "5"] + extra
     }
 
     /// A calibration made in another store, by a calibrate run whose id means nothing here.
