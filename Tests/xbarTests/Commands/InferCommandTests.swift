@@ -170,6 +170,37 @@ struct InferCommandTests {
         #expect(try store.run(1).status == .completed)
     }
 
+    @Test("--board auto with no board attached runs on the twin of the newest programming run, announced; with none it refuses")
+    func automaticBoard() throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        var arguments = inferArguments(board: "auto", lab: lab)
+        arguments[arguments.firstIndex(of: "--limit")! + 1] = "8"
+        arguments.removeAll { $0 == "--program" }
+        let refused = try lab.run(arguments)
+        #expect(refused.status != 0)
+        #expect(refused.standardError.contains("no programming run of a usb-4x64 board"), "\(refused)")
+
+        // A programming run: the simulated board programmed by infer --program.
+        var program = inferArguments(board: "sim", lab: lab)
+        program[program.firstIndex(of: "--limit")! + 1] = "4"
+        let programmed = try lab.run(program, limit: .seconds(240))
+        try #require(programmed.status == 0, "\(programmed)")
+        let store = try RunStore(path: lab.storePath)
+        let programRun = try #require(try store.runs().first { $0.draft.kind == "program" })
+
+        let auto = try lab.run(arguments, limit: .seconds(240))
+        #expect(auto.status == 0, "\(auto)")
+        #expect(auto.standardError.contains("--board auto: NO usb-4x64 BOARD FOUND; USING THE CHIP'S DIGITAL TWIN: twin of run \(programRun.id)"),
+                "\(auto.standardError)")
+        let run = try #require(try store.runs().first { $0.draft.kind == "infer" })
+        let samples = try store.inferenceSamples(run: run.id)
+        #expect(samples.count == 8)
+        #expect(samples.allSatisfy { $0.backend.hasPrefix("twin of run \(programRun.id) (xbar-usb-4x64 SIM-0001, UNCALIBRATED") },
+                "\(samples.map(\.backend))")
+        #expect(auto.standardError.contains("NO CALIBRATION OF usb-4x64"), "the uncalibrated twin is announced loudly")
+    }
+
     @Test("a calibration file made in another store works with this one: program and infer register it without its run")
     func calibrationFromElsewhere() throws {
         let lab = try LabFolder()
