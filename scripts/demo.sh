@@ -59,3 +59,11 @@ step "The calibrated model stands in for the board: the same job on the simulate
 python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.random.default_rng(1).uniform(5e-6, 60e-6, (64, 64)))" "$work/tile-target.npy"
 xbar program --board sim --instrument "$instrument" --calibration "$work/calibration.json" --target "$work/tile-target.npy" --tile 0 --store "$store"
 xbar runs list --store "$store"
+
+step "Co-design: the event-digit SSM trained for usb-4x64-multitau's STM nodes (3/10/30/90 ms classes), its states held on the nodes"
+"$bin/xbar" sim --instrument usb-4x64-multitau --pty --link "$work/stm-board" --seed 1 >"$work/sim2.out" 2>"$work/sim2.err" &
+sim2=$!
+trap 'kill "$sim2" 2>/dev/null || true; wait "$sim2" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 100); do [ -e "$work/stm-board" ] && break; sleep 0.05; done
+xbar infer --engine both --program --board "serial:$work/stm-board" --instrument usb-4x64-multitau \
+    --model examples/event_digits_event_ssm_usb-4x64-multitau.safetensors --data "$data" --limit 20 --compare-states

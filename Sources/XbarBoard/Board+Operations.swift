@@ -55,6 +55,28 @@ extension Board {
         return d
     }
 
+    /// Uploads one chunk of a timed program; returns how many chunks the board holds.
+    @discardableResult
+    public func playLoad(_ chunk: PlayLoad) throws(BoardError) -> UInt16 {
+        let reply = try perform(.playLoad(chunk))
+        guard case let .playLoaded(id, received) = reply, id == chunk.programID else { throw unexpected("PLAY_LOAD", reply) }
+        return received
+    }
+
+    /// Starts a loaded program; the reply gives its board start time and result count.
+    public func playStart(programID: UInt16) throws(BoardError) -> PlayStarted {
+        let reply = try perform(.playStart(programID: programID))
+        guard case .playStarted(let s) = reply else { throw unexpected("PLAY_START", reply) }
+        return s
+    }
+
+    /// Fetches results of a started program from `firstResult` on (possibly none yet).
+    public func playFetch(_ fetch: PlayFetch) throws(BoardError) -> PlayData {
+        let reply = try perform(.playFetch(fetch))
+        guard case .playData(let d) = reply else { throw unexpected("PLAY_FETCH", reply) }
+        return d
+    }
+
     public func abort() throws(BoardError) {
         let reply = try perform(.abort)
         guard case .done = reply else { throw unexpected("ABORT", reply) }

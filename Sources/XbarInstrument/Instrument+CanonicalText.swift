@@ -43,7 +43,8 @@ extension Instrument {
         }
         line(0, "tiles:")
         for t in tiles {
-            line(1, "- {index: \(t.index), kind: \(Self.name(of: t.kind)), rows: \(t.rows), columns: \(t.columns)}")
+            let classes = stmRowDeviceClasses[t.index].map { ", row_device_classes: [\($0.joined(separator: ", "))]" } ?? ""
+            line(1, "- {index: \(t.index), kind: \(Self.name(of: t.kind)), rows: \(t.rows), columns: \(t.columns)\(classes)}")
         }
         line(0, "limits:")
         line(1, "max_set_volts: \(limits.maxSetVolts)")
@@ -84,21 +85,32 @@ extension Instrument {
         line(2, "stuck_at_min_rate: \(nv.stuckAtMinRate)")
         line(2, "stuck_at_max_rate: \(nv.stuckAtMaxRate)")
         line(2, "relaxation_spread_per_decade: \(nv.relaxationSpreadPerDecade)")
-        let stm = device.shortTermMemory
+        // Every class is written with every key: the canonical form does not depend on which
+        // keys a file chose to inherit.
+        func shortTermMemory(_ stm: ShortTermMemoryCellParameters, indent: Int) {
+            line(indent, "base_siemens: \(distributed(stm.baseSiemens))")
+            line(indent, "ceiling_siemens: \(distributed(stm.ceilingSiemens))")
+            line(indent, "tau_seconds: \(distributed(stm.tauSeconds))")
+            line(indent, "slow_tau_seconds: \(distributed(stm.slowTauSeconds))")
+            line(indent, "slow_fraction: \(stm.slowFraction)")
+            line(indent, "increment_fraction: \(distributed(stm.incrementFraction))")
+            line(indent, "threshold_volts: \(distributed(stm.thresholdVolts))")
+            line(indent, "overdrive_scale_volts: \(stm.overdriveScaleVolts)")
+            line(indent, "reference_width_seconds: \(stm.referenceWidthSeconds)")
+            line(indent, "width_exponent: \(stm.widthExponent)")
+            line(indent, "cycle_to_cycle_spread: \(stm.cycleToCycleSpread)")
+            line(indent, "read_noise_spread: \(stm.readNoiseSpread)")
+            line(indent, "read_disturb_fraction: \(stm.readDisturbFraction)")
+        }
         line(1, "short_term_memory:")
-        line(2, "base_siemens: \(distributed(stm.baseSiemens))")
-        line(2, "ceiling_siemens: \(distributed(stm.ceilingSiemens))")
-        line(2, "tau_seconds: \(distributed(stm.tauSeconds))")
-        line(2, "slow_tau_seconds: \(distributed(stm.slowTauSeconds))")
-        line(2, "slow_fraction: \(stm.slowFraction)")
-        line(2, "increment_fraction: \(distributed(stm.incrementFraction))")
-        line(2, "threshold_volts: \(distributed(stm.thresholdVolts))")
-        line(2, "overdrive_scale_volts: \(stm.overdriveScaleVolts)")
-        line(2, "reference_width_seconds: \(stm.referenceWidthSeconds)")
-        line(2, "width_exponent: \(stm.widthExponent)")
-        line(2, "cycle_to_cycle_spread: \(stm.cycleToCycleSpread)")
-        line(2, "read_noise_spread: \(stm.readNoiseSpread)")
-        line(2, "read_disturb_fraction: \(stm.readDisturbFraction)")
+        shortTermMemory(device.shortTermMemory, indent: 2)
+        if !device.shortTermMemoryClasses.isEmpty {
+            line(1, "short_term_memory_classes:")
+            for (name, stm) in device.shortTermMemoryClasses.sorted(by: { $0.key < $1.key }) {
+                line(2, "\(name):")
+                shortTermMemory(stm, indent: 3)
+            }
+        }
         return out
     }
 

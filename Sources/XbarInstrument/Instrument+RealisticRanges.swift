@@ -46,12 +46,15 @@ extension Instrument {
               0.01...0.03, "relaxation within a day, as a fraction of the range,", scale: 100, unit: " %")
         check("read_volts", defaultReadVolts, 0.1...0.5, "non-volatile read voltage", unit: " V")
 
-        let stm = device.shortTermMemory
-        let stmPath = "device.short_term_memory."
-        check(stmPath + "tau_seconds", stm.tauSeconds.mean, 1e-3...100e-3, "STM time constant", scale: 1e3, unit: " ms")
-        check(stmPath + "tau_seconds.spread", stm.tauSeconds.spread, 0.1...0.3, "STM time constant device-to-device spread", scale: 100, unit: " %")
-        check(stmPath + "increment_fraction", stm.incrementFraction.mean, 0.01...0.1,
-              "STM increment per reference pulse, as a fraction of the ceiling,", scale: 100, unit: " %")
+        // Every STM population, the default and each device class, on its own.
+        let populations = [("device.short_term_memory.", device.shortTermMemory)]
+            + device.shortTermMemoryClasses.sorted { $0.key < $1.key }.map { ("device.short_term_memory_classes.\($0.key).", $0.value) }
+        for (stmPath, stm) in populations {
+            check(stmPath + "tau_seconds", stm.tauSeconds.mean, 1e-3...100e-3, "STM time constant", scale: 1e3, unit: " ms")
+            check(stmPath + "tau_seconds.spread", stm.tauSeconds.spread, 0.1...0.3, "STM time constant device-to-device spread", scale: 100, unit: " %")
+            check(stmPath + "increment_fraction", stm.incrementFraction.mean, 0.01...0.1,
+                  "STM increment per reference pulse, as a fraction of the ceiling,", scale: 100, unit: " %")
+        }
 
         if tiles.contains(where: { $0.kind == .nonVolatilePassive }) && defaultBiasScheme == .grounded {
             warnings.append(InstrumentProblem(

@@ -27,11 +27,15 @@ public struct Instrument: Hashable, Sendable {
     public var stmReadVolts: Double
     /// Default device model of the simulated twin.
     public var device: DeviceParameters
+    /// The STM device class of every row of an STM tile, by tile index (`row_device_classes`
+    /// in the file), each name a key of `device.shortTermMemoryClasses`. Tiles not listed hold
+    /// nodes of the default STM population.
+    public var stmRowDeviceClasses: [UInt8: [String]]
 
     public init(name: String, model: String, description: String, path: String?, version: String,
                 transport: InstrumentTransport, tiles: [TileInfo], limits: ElectricalLimits,
                 adc: ADCInfo, dac: DACInfo, defaultBiasScheme: BiasScheme, defaultReadVolts: Double,
-                stmReadVolts: Double, device: DeviceParameters) {
+                stmReadVolts: Double, device: DeviceParameters, stmRowDeviceClasses: [UInt8: [String]] = [:]) {
         self.name = name
         self.model = model
         self.description = description
@@ -46,6 +50,7 @@ public struct Instrument: Hashable, Sendable {
         self.defaultReadVolts = defaultReadVolts
         self.stmReadVolts = stmReadVolts
         self.device = device
+        self.stmRowDeviceClasses = stmRowDeviceClasses
     }
 }
 
@@ -115,4 +120,32 @@ extension Instrument {
 
     /// Tiles of STM state nodes.
     public var stateTiles: [TileInfo] { tiles.filter { $0.kind == .shortTermMemory } }
+
+    /// The device class of the STM nodes of a tile's row, nil for the default population (or a
+    /// tile or row without a class).
+    public func stmDeviceClass(tile: UInt8, row: Int) -> String? {
+        guard let names = stmRowDeviceClasses[tile], names.indices.contains(row) else { return nil }
+        return names[row]
+    }
+
+    /// The STM device classes a tile's rows use, in row order, each once; `[nil]` for a tile of
+    /// the default population.
+    public func stmDeviceClasses(tile: UInt8) -> [String?] {
+        guard let names = stmRowDeviceClasses[tile] else { return [nil] }
+        var seen: [String?] = []
+        for name in names where !seen.contains(name) { seen.append(name) }
+        return seen
+    }
+
+    /// The population the STM nodes of a tile's row draw from in `device` (the instrument's
+    /// defaults when nil); nil when the row's class is missing from `device`.
+    public func stmParameters(tile: UInt8, row: Int, in device: DeviceParameters? = nil) -> ShortTermMemoryCellParameters? {
+        (device ?? self.device).shortTermMemory(deviceClass: stmDeviceClass(tile: tile, row: row))
+    }
+
+    /// The STM device classes the rows use that `device` has no parameters for, sorted: a
+    /// device model (e.g. a calibration) lacking them cannot drive this board type.
+    public func stmDeviceClassesMissing(from device: DeviceParameters) -> [String] {
+        Set(stmRowDeviceClasses.values.joined()).filter { device.shortTermMemoryClasses[$0] == nil }.sorted()
+    }
 }

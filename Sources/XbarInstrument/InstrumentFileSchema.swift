@@ -27,7 +27,8 @@ struct InstrumentFileSchema {
         let description = top.string("description", required: false) ?? ""
         let version = top.string("version")
         let transport = top.section("transport").flatMap(readTransport)
-        let tiles = top.list("tiles").flatMap { readTiles($0, at: top.path("tiles"), node: top.value("tiles", required: false)) }
+        let tileListing = top.list("tiles").flatMap { readTiles($0, at: top.path("tiles"), node: top.value("tiles", required: false)) }
+        let tiles = tileListing?.tiles
         let limits = top.section("limits").flatMap(readLimits)
         let adc = top.section("adc").flatMap(readADC)
         let dac = top.section("dac").flatMap(readDAC)
@@ -50,13 +51,19 @@ struct InstrumentFileSchema {
         if let device, let stmReadVolts, stmReadVolts >= device.shortTermMemory.thresholdVolts.mean {
             log.report("stm_read_volts", "\(stmReadVolts) V is not below device.short_term_memory.threshold_volts (\(device.shortTermMemory.thresholdVolts.mean) V), so reads would potentiate the state nodes", at: top.value("stm_read_volts", required: false))
         }
+        if let device, let stmReadVolts {
+            for (className, p) in device.shortTermMemoryClasses.sorted(by: { $0.key < $1.key }) where stmReadVolts >= p.thresholdVolts.mean {
+                log.report("stm_read_volts", "\(stmReadVolts) V is not below device.short_term_memory_classes.\(className).threshold_volts (\(p.thresholdVolts.mean) V), so reads would potentiate the state nodes of that class", at: top.value("stm_read_volts", required: false))
+            }
+        }
+        let rowClasses = device.flatMap { d in tileListing.flatMap { checkRowClasses($0.rowClasses, declared: d.shortTermMemoryClasses) } }
 
         guard let name, let model, let version, let transport, let tiles, let limits, let adc, let dac,
-              let bias, let readVolts, let stmReadVolts, let device else { return nil }
+              let bias, let readVolts, let stmReadVolts, let device, let rowClasses else { return nil }
         return Instrument(name: name, model: model, description: description, path: nil, version: version,
                           transport: transport, tiles: tiles, limits: limits, adc: adc, dac: dac,
                           defaultBiasScheme: bias, defaultReadVolts: readVolts, stmReadVolts: stmReadVolts,
-                          device: device)
+                          device: device, stmRowDeviceClasses: rowClasses)
     }
 
     private func readName(_ top: InstrumentFileSection) -> String? {
@@ -124,12 +131,20 @@ struct InstrumentFileSchema {
 
     // MARK: Geometry
 
-    private func readTiles(_ nodes: [Node], at keyPath: String, node: Node?) -> [TileInfo]? {
+    /// The tiles and, for STM tiles that name them, their rows' device classes (checked
+    /// against the declared classes once the device section is read).
+    struct TileListing {
+        var tiles: [TileInfo]
+        var rowClasses: [RowClassList]
+    }
+
+    private func readTiles(_ nodes: [Node], at keyPath: String, node: Node?) -> TileListing? {
         if nodes.isEmpty {
             log.report(keyPath, "the board needs at least one tile", at: node)
             return nil
         }
         var tiles: [TileInfo] = []
+        var rowClasses: [RowClassList] = []
         var firstUse: [Int: Int] = [:]
         var failed = false
         for (i, tileNode) in nodes.enumerated() {
@@ -139,7 +154,21 @@ struct InstrumentFileSchema {
             let kind = s.choice("kind", Self.tileKinds)
             let rows = s.integer("rows", in: 1...1024)
             let columns = s.integer("columns", in: 1...1024)
+            let classList = s.value("row_device_classes", required: false).map { readRowClassList($0, at: s.path("row_device_classes")) }
             s.finish()
+            if let classList {
+                if let kind, kind != .shortTermMemory {
+                    log.report(s.path("row_device_classes"), "device classes are for short_term_memory tiles; this tile is \(Self.tileKinds.first { $0.1 == kind }!.0); remove the key", at: s.value("row_device_classes", required: false))
+                    failed = true
+                } else if let list = classList, let rows, list.names.count != rows {
+                    log.report(s.path("row_device_classes"), "lists \(list.names.count) classes for \(rows) rows; give one class per row", at: s.value("row_device_classes", required: false))
+                    failed = true
+                } else if let list = classList, let index {
+                    rowClasses.append(RowClassList(tile: UInt8(index), names: list.names, nodes: list.nodes, keyPath: s.path("row_device_classes")))
+                } else {
+                    failed = true
+                }
+            }
             if let index {
                 if let earlier = firstUse[index] {
                     log.report(s.path("index"), "tile index \(index) is already used by \(keyPath)[\(earlier)]; tile indices must be unique", at: s.value("index", required: false))
@@ -151,7 +180,7 @@ struct InstrumentFileSchema {
             guard let index, let kind, let rows, let columns else { failed = true; continue }
             tiles.append(TileInfo(index: UInt8(index), kind: kind, rows: UInt16(rows), columns: UInt16(columns)))
         }
-        return failed ? nil : tiles
+        return failed ? nil : TileListing(tiles: tiles, rowClasses: rowClasses)
     }
 
     // MARK: Electrical
@@ -204,8 +233,10 @@ struct InstrumentFileSchema {
         defer { s.finish() }
         let nv = s.section("non_volatile").flatMap { readNonVolatile($0, limits: limits) }
         let stm = s.section("short_term_memory").flatMap { readShortTermMemory($0, limits: limits) }
+        let classes = s.section("short_term_memory_classes", required: false).map { readClasses($0, inheriting: stm, limits: limits) }
         guard let nv, let stm else { return nil }
-        return DeviceParameters(nonVolatile: nv, shortTermMemory: stm)
+        if let classes, classes == nil { return nil }
+        return DeviceParameters(nonVolatile: nv, shortTermMemory: stm, shortTermMemoryClasses: (classes ?? [:]) ?? [:])
     }
 
     private func readNonVolatile(_ s: InstrumentFileSection, limits: ElectricalLimits?) -> NonVolatileCellParameters? {
@@ -248,27 +279,33 @@ struct InstrumentFileSchema {
             stuckAtMaxRate: stuckMax, relaxationSpreadPerDecade: relaxation)
     }
 
-    private func readShortTermMemory(_ s: InstrumentFileSection, limits: ElectricalLimits?) -> ShortTermMemoryCellParameters? {
+    /// The default STM population (every key required), or a device class that overrides
+    /// `inherited` key by key (every key optional). A class whose default could not be read
+    /// still has its own keys checked, and gives nil.
+    func readShortTermMemory(_ s: InstrumentFileSection, limits: ElectricalLimits?, inheriting inherited: ShortTermMemoryCellParameters? = nil,
+                             isClass: Bool = false) -> ShortTermMemoryCellParameters? {
         defer { s.finish() }
-        let base = s.distributed("base_siemens", .nonNegative)
-        let ceiling = s.distributed("ceiling_siemens", .positive)
-        let tau = s.distributed("tau_seconds", .positive)
-        let slowTau = s.distributed("slow_tau_seconds", .positive)
-        let slowFraction = s.number("slow_fraction", .unitInterval)
-        let increment = s.distributed("increment_fraction", .positiveFraction)
-        let threshold = s.distributed("threshold_volts", .positive)
-        let overdrive = s.number("overdrive_scale_volts", .positive)
-        let referenceWidth = s.number("reference_width_seconds", .positive)
-        let widthExponent = s.number("width_exponent", .positiveFraction)
-        let c2c = s.number("cycle_to_cycle_spread", .nonNegative)
-        let readNoise = s.number("read_noise_spread", .nonNegative)
-        let readDisturb = s.number("read_disturb_fraction", .unitInterval)
+        let required = !isClass
+        let base = s.distributed("base_siemens", .nonNegative, required: required) ?? inherited?.baseSiemens
+        let ceiling = s.distributed("ceiling_siemens", .positive, required: required) ?? inherited?.ceilingSiemens
+        let tau = s.distributed("tau_seconds", .positive, required: required) ?? inherited?.tauSeconds
+        let slowTau = s.distributed("slow_tau_seconds", .positive, required: required) ?? inherited?.slowTauSeconds
+        let slowFraction = s.number("slow_fraction", .unitInterval, required: required) ?? inherited?.slowFraction
+        let increment = s.distributed("increment_fraction", .positiveFraction, required: required) ?? inherited?.incrementFraction
+        let threshold = s.distributed("threshold_volts", .positive, required: required) ?? inherited?.thresholdVolts
+        let overdrive = s.number("overdrive_scale_volts", .positive, required: required) ?? inherited?.overdriveScaleVolts
+        let referenceWidth = s.number("reference_width_seconds", .positive, required: required) ?? inherited?.referenceWidthSeconds
+        let widthExponent = s.number("width_exponent", .positiveFraction, required: required) ?? inherited?.widthExponent
+        let c2c = s.number("cycle_to_cycle_spread", .nonNegative, required: required) ?? inherited?.cycleToCycleSpread
+        let readNoise = s.number("read_noise_spread", .nonNegative, required: required) ?? inherited?.readNoiseSpread
+        let readDisturb = s.number("read_disturb_fraction", .unitInterval, required: required) ?? inherited?.readDisturbFraction
 
         if let tau, let slowTau, let slowFraction, slowFraction > 0, slowTau.mean <= tau.mean {
-            log.report(s.path("slow_tau_seconds"), "\(slowTau.mean) s must be above tau_seconds (\(tau.mean) s) when slow_fraction is above 0; set slow_fraction to 0 to disable the slow component", at: s.value("slow_tau_seconds", required: false))
+            let inheritedNote = isClass && !s.has("slow_tau_seconds") ? " (inherited from device.short_term_memory; set the class's own)" : ""
+            log.report(s.path("slow_tau_seconds"), "\(slowTau.mean) s\(inheritedNote) must be above tau_seconds (\(tau.mean) s) when slow_fraction is above 0; set slow_fraction to 0 to disable the slow component", at: s.value("slow_tau_seconds", required: false) ?? s.node)
         }
         if let limits, let threshold, threshold.mean >= Double(limits.maxSetVolts) {
-            log.report(s.path("threshold_volts"), "\(threshold.mean) V is not below limits.max_set_volts (\(limits.maxSetVolts) V), so no allowed pulse could potentiate a state node", at: s.value("threshold_volts", required: false))
+            log.report(s.path("threshold_volts"), "\(threshold.mean) V is not below limits.max_set_volts (\(limits.maxSetVolts) V), so no allowed pulse could potentiate a state node", at: s.value("threshold_volts", required: false) ?? s.node)
         }
         guard let base, let ceiling, let tau, let slowTau, let slowFraction, let increment, let threshold,
               let overdrive, let referenceWidth, let widthExponent, let c2c, let readNoise, let readDisturb else { return nil }

@@ -81,6 +81,9 @@ final class InstrumentFileSection {
         switch key {
         case "transport", "limits", "adc", "dac", "device", "non_volatile", "short_term_memory":
             return "a section of keys; see instruments/usb-4x64.yaml"
+        case "short_term_memory_classes":
+            return "named STM device classes, each a section of short_term_memory keys; see instruments/usb-4x64-multitau.yaml"
+        case "row_device_classes": return "a list of STM device class names, one per row"
         case "tiles": return "a list of {index, kind, rows, columns}"
         case "bias_scheme": return "grounded, half_voltage or third_voltage"
         case "model": return "text, the model string boards of this type report in IDENTIFY"
@@ -93,6 +96,10 @@ final class InstrumentFileSection {
     }
 
     func has(_ key: String) -> Bool { entries.contains { $0.key == key } }
+
+    /// The keys of this mapping in file order, with their key nodes (for mappings whose keys
+    /// are names the file chooses, such as STM device classes).
+    var keys: [(key: String, node: Node)] { entries.map { ($0.key, $0.keyNode) } }
 
     /// Reports every key that was never asked for.
     func finish() {
@@ -204,8 +211,8 @@ final class InstrumentFileSection {
 
     /// A device parameter: a plain number (no device-to-device spread) or `{mean: x, spread: s}`.
     /// `rules` apply to the mean; the spread must be 0 or more.
-    func distributed(_ key: String, _ rules: NumberRule...) -> DistributedParameter? {
-        guard let node = value(key) else { return nil }
+    func distributed(_ key: String, _ rules: NumberRule..., required: Bool = true) -> DistributedParameter? {
+        guard let node = value(key, required: required) else { return nil }
         if case .mapping = node {
             guard let inner = Self.open(node, at: path(key), log: log) else { return nil }
             let mean = inner.numberNode("mean", rules)

@@ -14,6 +14,7 @@ struct XbarBench: ParsableCommand {
             ProgrammingBenchmark.self,
             InferenceBenchmark.self,
             TwinBenchmark.self,
+            STMInferenceBenchmark.self,
             AllBenchmarks.self,
         ])
 }

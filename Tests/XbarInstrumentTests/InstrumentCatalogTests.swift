@@ -80,7 +80,7 @@ struct InstrumentCatalogTests {
         let fixture = RepositoryFiles.fixture("unrealistic")
         #expect(try catalog.path(of: fixture) == fixture)
         let error = #expect(throws: InstrumentFileError.self) { try catalog.path(of: "usb-4x46") }
-        #expect(error?.description == "usb-4x46: no instrument named \"usb-4x46\" in \(catalog.directory); did you mean usb-4x64? (known: serial-32x32, usb-4x64)")
+        #expect(error?.description == "usb-4x46: no instrument named \"usb-4x46\" in \(catalog.directory); did you mean usb-4x64? (known: serial-32x32, usb-4x64-multitau, usb-4x64)")
     }
 
     @Test("loading the whole folder reports each file's result")

@@ -27,7 +27,7 @@ struct InstrumentIdentityTests {
         #expect(serial.capabilities.isSuperset(of: [.halfVoltageScheme, .thirdVoltageScheme]))
     }
 
-    @Test("a board that reports what its file says has no mismatches", arguments: ["usb-4x64", "serial-32x32"])
+    @Test("a board that reports what its file says has no mismatches", arguments: ["usb-4x64", "serial-32x32", "usb-4x64-multitau"])
     func roundTrip(name: String) throws {
         let instrument = try Instrument.load(path: RepositoryFiles.shipped(name))
         #expect(instrument.mismatches(with: instrument.identity(serialNumber: "A", firmwareVersion: "1")) == [])

@@ -6,7 +6,7 @@ import XbarWire
 
 @Suite("shipped instrument files")
 struct ShippedInstrumentTests {
-    static let shippedNames = ["serial-32x32", "usb-4x64"]
+    static let shippedNames = ["serial-32x32", "usb-4x64-multitau", "usb-4x64"]
 
     @Test("the instruments folder holds exactly the shipped files")
     func folderContents() {

@@ -104,6 +104,11 @@ extension SimulatedBoard {
 
     /// Carries out the running program's actions due up to physics time `limit` (nanoseconds),
     /// each at its offset (or as soon as the previous action has ended).
+    ///
+    /// STM nodes have a driver and a sense amplifier each, so a run of actions of one kind at one
+    /// offset on an STM tile happens at once: pulses on distinct nodes together (the run lasts
+    /// its longest width), reads of one tile row in one conversion time (their results share a
+    /// timestamp). Non-volatile tiles share their lines, so their actions stay one after another.
     func runProgram(until limit: UInt64) {
         guard var current = run, !current.finished else { return }
         run = nil
@@ -116,23 +121,55 @@ extension SimulatedBoard {
             clock.advance(to: due)
             // Geometry was checked at load time and RESET drops programs, so the tile exists.
             guard let tile = tiles[Int(a.tile)] else { break }
+            let together = simultaneousRun(from: current.next, in: current.actions, tile: tile)
             switch a.operation {
-            case let .pulse(volts, width):
-                let w = Double(width)
-                clock.advance(by: w.wholeNanoseconds)
-                complianceHits += UInt64(applyPulse(tile, a.cell, volts: Double(volts), width: w,
-                                                    scheme: instrument.defaultBiasScheme))
-                pulsesApplied += 1
-            case let .read(volts):
+            case .pulse:
+                var longest = 0.0
+                for k in together {
+                    guard case let .pulse(volts, width) = current.actions[k].operation else { continue }
+                    let w = Double(width)
+                    longest = max(longest, w)
+                    complianceHits += UInt64(applyPulse(tile, current.actions[k].cell, volts: Double(volts), width: w,
+                                                        scheme: instrument.defaultBiasScheme))
+                    pulsesApplied += 1
+                }
+                clock.advance(by: longest.wholeNanoseconds)
+            case .read:
                 refresh(tile)
                 let stamp = clock.boardNanoseconds
-                let amperes = Float(sense(tile, a.cell, volts: Double(volts)))
-                current.results.append(PlayResult(actionIndex: UInt32(current.next), timestampNanoseconds: stamp,
-                                                  amperes: amperes))
+                for k in together {
+                    guard case let .read(volts) = current.actions[k].operation else { continue }
+                    let amperes = Float(sense(tile, current.actions[k].cell, volts: Double(volts)))
+                    current.results.append(PlayResult(actionIndex: UInt32(k), timestampNanoseconds: stamp,
+                                                      amperes: amperes))
+                }
                 clock.advance(by: readTime)
             }
-            current.next += 1
+            current.next = together.upperBound
         }
         current.finished = true
+    }
+
+    /// The actions from `start` on that happen at once with it: on an STM tile, the following
+    /// actions of the same kind at the same offset on the same tile (reads: of the same row) on
+    /// cells not yet in the run; otherwise `start` alone.
+    private func simultaneousRun(from start: Int, in actions: [PlayAction], tile: SimulatedTile) -> Range<Int> {
+        guard case .shortTermMemory = tile else { return start..<(start + 1) }
+        let first = actions[start]
+        let isPulse: Bool
+        if case .pulse = first.operation { isPulse = true } else { isPulse = false }
+        var cells: Set<CellIndex> = [first.cell]
+        var end = start + 1
+        while end < actions.count {
+            let b = actions[end]
+            guard b.offsetNanoseconds == first.offsetNanoseconds, b.tile == first.tile, !cells.contains(b.cell) else { break }
+            switch b.operation {
+            case .pulse: guard isPulse else { return start..<end }
+            case .read: guard !isPulse, b.cell.row == first.cell.row else { return start..<end }
+            }
+            cells.insert(b.cell)
+            end += 1
+        }
+        return start..<end
     }
 }

@@ -68,8 +68,13 @@ public final class SimulatedBoard: Board {
 
     /// Creates a board from an instrument.
     ///
+    /// STM nodes draw from their row's device class (``Instrument/stmRowDeviceClasses``), or
+    /// from the default STM population when their row has none.
+    ///
     /// - Parameters:
     ///   - parameters: device parameters overriding the instrument's defaults (a calibration).
+    ///     They must hold every STM device class the instrument's rows use
+    ///     (``Instrument/stmDeviceClassesMissing(from:)`` is empty; a precondition).
     ///   - seed: seeds every random draw: device-to-device, cycle-to-cycle, read noise.
     ///   - pacing: `.virtual` (default) or `.realTime`.
     ///   - timing: durations of the parts of an operation.
@@ -101,8 +106,15 @@ public final class SimulatedBoard: Board {
                     rows: Int(info.rows), columns: Int(info.columns), parameters: device.nonVolatile,
                     isolatesUnselectedCells: info.kind == .nonVolatile1T1R, cellKey: key))
             case .shortTermMemory:
+                // Each row draws from its device class (the default population when it has none).
+                let rowParameters = (0..<Int(info.rows)).map { row in
+                    guard let p = instrument.stmParameters(tile: index, row: row, in: device) else {
+                        preconditionFailure("the device model has no STM device class \(instrument.stmDeviceClass(tile: index, row: row) ?? "") for tile \(index) row \(row)")
+                    }
+                    return p
+                }
                 tiles[Int(index)] = .shortTermMemory(info, ShortTermMemoryTile(
-                    rows: Int(info.rows), columns: Int(info.columns), parameters: device.shortTermMemory, cellKey: key))
+                    columns: Int(info.columns), rowParameters: rowParameters, cellKey: key))
             }
         }
         self.tiles = tiles
@@ -173,7 +185,7 @@ public final class SimulatedBoard: Board {
     public var identity: BoardIdentity {
         var id = instrument.identity(serialNumber: serialNumber, firmwareVersion: "simulated-1")
         id.capabilities.formUnion([.halfVoltageScheme, .thirdVoltageScheme, .mvm, .mvmPulseWidth,
-                                   .readTrain, .play, .pulseBatch])
+                                   .readTrain, .play, .pulseBatch, .simultaneousNodeActions])
         return id
     }
 

@@ -25,6 +25,16 @@ public struct SwitchingStrength: Hashable, Sendable {
             * pow(widthSeconds / referenceWidthSeconds, widthExponent)
     }
 
+    /// The amplitude, volts (positive), at which a pulse of `widthSeconds` has strength `s`: the
+    /// inverse of ``callAsFunction(amplitudeVolts:widthSeconds:)`` above threshold.
+    ///
+    /// - Precondition: `s > 0` and `widthSeconds > 0`.
+    public func amplitudeVolts(forStrength s: Double, widthSeconds: Double) -> Double {
+        precondition(s > 0 && widthSeconds > 0, "a pulse strength and width must be positive")
+        let widthFactor = pow(widthSeconds / referenceWidthSeconds, widthExponent)
+        return thresholdVolts + overdriveScaleVolts * Foundation.log1p(s * (M_E - 1) / widthFactor)
+    }
+
     /// Partial derivatives of `s` with respect to threshold, overdrive scale and width exponent.
     func gradient(amplitudeVolts: Double, widthSeconds: Double) -> (threshold: Double, overdriveScale: Double, widthExponent: Double) {
         let overdrive = abs(amplitudeVolts) - thresholdVolts

@@ -10,6 +10,8 @@ public enum CalibrationFileError: Error, Hashable, Sendable, CustomStringConvert
     case unsupportedVersion(path: String, found: Int, supported: Int)
     case unknownFormat(path: String)
     case otherInstrument(path: String, calibratedFor: String, requested: String)
+    /// The instrument's STM rows use device classes the calibration has no parameters for.
+    case missingDeviceClasses(path: String, classes: [String])
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum CalibrationFileError: Error, Hashable, Sendable, CustomStringConvert
         case .unknownFormat(let p): return "\(p): unknown calibration file type: name it .json, .yaml or .yml"
         case let .otherInstrument(p, c, r):
             return "\(p): this calibration was made for instrument \"\(c)\", not \"\(r)\": choose a calibration of \"\(r)\" or recalibrate"
+        case let .missingDeviceClasses(p, classes):
+            return "\(p): device.shortTermMemoryClasses has no \(classes.joined(separator: ", ")), which the instrument's STM rows use: recalibrate with this instrument"
         }
     }
 }
@@ -120,11 +124,15 @@ extension CalibrationFile {
     /// Checks that this calibration belongs to `instrument`.
     ///
     /// - Returns: warnings (the instrument file changed since calibrating) for the user.
-    /// - Throws: ``CalibrationFileError/otherInstrument(path:calibratedFor:requested:)``.
+    /// - Throws: ``CalibrationFileError/otherInstrument(path:calibratedFor:requested:)``;
+    ///   ``CalibrationFileError/missingDeviceClasses(path:classes:)`` when the instrument's
+    ///   STM rows use a device class the file has no parameters for.
     public func check(for instrument: Instrument, path: String) throws(CalibrationFileError) -> [String] {
         guard self.instrument.name == instrument.name else {
             throw .otherInstrument(path: path, calibratedFor: self.instrument.name, requested: instrument.name)
         }
+        let missing = instrument.stmDeviceClassesMissing(from: device)
+        guard missing.isEmpty else { throw .missingDeviceClasses(path: path, classes: missing) }
         let current = InstrumentReference(instrument)
         var warnings: [String] = []
         if current.digest != self.instrument.digest {

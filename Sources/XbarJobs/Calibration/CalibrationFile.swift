@@ -112,6 +112,9 @@ public struct NodeFitSummary: Hashable, Sendable, Codable {
     public var group: Int
     /// RMS error of the predicted held-out reads, as a fraction of the held-out reads' volatile range.
     public var heldOutRelativeRMS: Double?
+    /// The node's STM device class, nil for the default population (absent in files of boards
+    /// without classes).
+    public var deviceClass: String?
 }
 
 /// One group of STM time constants.

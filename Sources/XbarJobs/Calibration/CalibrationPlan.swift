@@ -32,14 +32,30 @@ public struct CalibrationPlan: Hashable, Sendable {
         public var scheme: BiasScheme
     }
 
+    /// The STM measurement of one device population: the sampled nodes of one device class
+    /// (or of the default population) on the state tile, with pulses, read-train timing and
+    /// settle times derived from that population's own defaults.
+    public struct ShortTermMemoryPart: Hashable, Sendable {
+        /// The device class measured, nil for nodes of the default population.
+        public var deviceClass: String?
+        public var sweep: STMSweep
+
+        public init(deviceClass: String?, sweep: STMSweep) {
+            self.deviceClass = deviceClass
+            self.sweep = sweep
+        }
+    }
+
     public var nonVolatile: NonVolatile?
-    public var shortTermMemory: STMSweep?
+    /// One part per STM population on the state tile (one on a board without device classes),
+    /// measured and fitted one after the other.
+    public var shortTermMemory: [ShortTermMemoryPart]
     /// The repetition of every STM sweep point held out of the fit.
     public var heldOutRepetition: Int
     /// Groups the STM time constants are split into.
     public var timeConstantGroups: Int
 
-    public init(nonVolatile: NonVolatile?, shortTermMemory: STMSweep?, heldOutRepetition: Int, timeConstantGroups: Int) {
+    public init(nonVolatile: NonVolatile?, shortTermMemory: [ShortTermMemoryPart], heldOutRepetition: Int, timeConstantGroups: Int) {
         self.nonVolatile = nonVolatile
         self.shortTermMemory = shortTermMemory
         self.heldOutRepetition = heldOutRepetition
@@ -60,12 +76,21 @@ public struct CalibrationPlan: Hashable, Sendable {
     /// lengths follow from the default step fractions. Amplitudes above the instrument's
     /// limits are left out, never clamped.
     ///
+    /// The STM nodes of the first state tile are measured one population at a time: on a
+    /// board whose rows are several device classes, each class has its own part, timed for its
+    /// own time constants (a 3 ms node is read every half millisecond, a 90 ms node every
+    /// fifteen).
+    ///
     /// - Parameters:
     ///   - sampleCells: non-volatile cells to measure, spread evenly over the weight tiles.
-    ///   - stateNodes: STM nodes to measure (all when nil), spread over the first state tile.
+    ///   - stateNodes: STM nodes to measure (all when nil), spread over the first state tile; on
+    ///     a tile of several device classes shared equally between them, at least two each
+    ///     (the fewest a population is fitted from).
+    ///   - timeConstantGroups: groups the STM time constants are split into; by default the
+    ///     number of device classes on the state tile when it has several, else 4.
     /// - Throws: ``PlanningError`` when fewer than four amplitudes fit the limits.
     public init(instrument: Instrument, sampleCells: Int = 64, stateNodes: Int? = nil, pulsesPerCurve: Int? = nil,
-                stmRepetitions: Int = 3, stmReadCount: Int = 40, noiseReads: Int = 30, timeConstantGroups: Int = 4) throws {
+                stmRepetitions: Int = 3, stmReadCount: Int = 40, noiseReads: Int = 30, timeConstantGroups: Int? = nil) throws {
         let limits = instrument.limits
         func allowed(_ c: PulseCondition, sign: Double) -> Bool {
             limits.checkPulse(amplitudeVolts: Float(sign * c.amplitudeVolts), widthSeconds: Float(c.widthSeconds)) == nil
@@ -159,55 +184,112 @@ public struct CalibrationPlan: Hashable, Sendable {
                 readVolts: instrument.defaultReadVolts, scheme: instrument.defaultBiasScheme)
         }
 
-        // STM part.
-        var stm: STMSweep?
-        if let tile = instrument.stateTiles.first {
-            let p = instrument.device.shortTermMemory
-            let w0 = width(p.referenceWidthSeconds)
-            let w1 = width(w0 * 4) != w0 ? width(w0 * 4) : width(w0 / 4)
-            let th = p.thresholdVolts.mean, ov = p.overdriveScaleVolts
-            var conditions = [0.6, 1.0, 1.4].map { PulseCondition(amplitudeVolts: th + $0 * ov, widthSeconds: w0) }
-            conditions.append(PulseCondition(amplitudeVolts: th + 1.0 * ov, widthSeconds: w1))
-            // Near the threshold at the long width: the onset separates threshold from increment.
-            conditions.append(PulseCondition(amplitudeVolts: th + 0.25 * ov, widthSeconds: w1))
-            conditions = conditions.filter { allowed($0, sign: 1) }
-            guard conditions.count >= 4 else {
-                throw PlanningError(description: "\(instrument.name): fewer than 4 STM pulse conditions fit the limits")
-            }
-            // Each condition as a burst long enough to reach about half the ceiling (a single
-            // pulse moves the state by a few percent, little more than one converter step); the
-            // strongest also as a four times longer burst, near saturation: two depths at one
-            // condition are what separate the ceiling from the increment fraction.
-            let strength = SwitchingStrength(thresholdVolts: th, overdriveScaleVolts: ov,
-                                             referenceWidthSeconds: p.referenceWidthSeconds, widthExponent: p.widthExponent)
-            func burst(_ c: PulseCondition, reaching level: Double) -> Int {
-                let k = p.incrementFraction.mean * strength(amplitudeVolts: c.amplitudeVolts, widthSeconds: c.widthSeconds)
-                return min(100, max(2, Int((log(1 - level) / log(1 - min(max(k, 1e-3), 0.9))).rounded(.up))))
-            }
-            var points = conditions.map { STMSweep.Point(amplitudeVolts: $0.amplitudeVolts, widthSeconds: $0.widthSeconds, pulseCount: burst($0, reaching: 0.5)) }
-            let strongest = conditions.max { strength(amplitudeVolts: $0.amplitudeVolts, widthSeconds: $0.widthSeconds) < strength(amplitudeVolts: $1.amplitudeVolts, widthSeconds: $1.widthSeconds) }!
-            points.append(STMSweep.Point(amplitudeVolts: strongest.amplitudeVolts, widthSeconds: strongest.widthSeconds,
-                                         pulseCount: 4 * burst(strongest, reaching: 0.5)))
-            // Slowest likely node: three spreads above the mean time constant.
-            let slowestTau = max(p.tauSeconds.mean * (1 + 3 * p.tauSeconds.spread),
-                                 p.slowFraction > 0 ? p.slowTauSeconds.mean * (1 + 3 * p.slowTauSeconds.spread) : 0)
-            let traceSpan = 5 * p.tauSeconds.mean * (1 + 2 * p.tauSeconds.spread)
+        // STM part: one sweep per population on the first state tile.
+        var parts: [ShortTermMemoryPart] = []
+        let stateTile = instrument.stateTiles.first
+        if let tile = stateTile {
             let count = min(stateNodes ?? tile.cellCount, tile.cellCount)
-            // STM nodes are read at the highest read voltage the limits allow: the read current,
-            // and so the converter's resolution of the volatile part, scales with it, while the
-            // read disturbance of the device model does not depend on it.
-            // With a slow component, a tail train follows it over three slow time constants, and
-            // the settle only has to finish what the tail left.
-            let tailReads = p.slowFraction > 0 ? 20 : 0
-            let tailInterval = p.slowFraction > 0 ? 3 * p.slowTauSeconds.mean / Double(tailReads) : 0
-            stm = STMSweep(tile: tile.index, nodes: Self.spread(count, over: [tile])[tile.index] ?? [], points: points,
-                           repetitions: stmRepetitions, readCount: min(stmReadCount, Int(limits.maxReadTrainLength)),
-                           intervalSeconds: traceSpan / Double(stmReadCount), readVolts: Double(limits.maxReadVolts),
-                           settleSeconds: (p.slowFraction > 0 ? 4 : 6) * slowestTau, restReadCount: min(noiseReads, Int(limits.maxReadTrainLength)),
-                           scheme: instrument.defaultBiasScheme, tailReadCount: tailReads, tailIntervalSeconds: tailInterval)
+            for (deviceClass, nodes) in Self.stateNodes(count, on: tile, of: instrument) where !nodes.isEmpty {
+                guard let p = instrument.device.shortTermMemory(deviceClass: deviceClass) else { continue }
+                let sweep = try Self.stmSweep(for: p, named: deviceClass, tile: tile, nodes: nodes, instrument: instrument,
+                                              repetitions: stmRepetitions, readCount: stmReadCount, restReadCount: noiseReads)
+                parts.append(ShortTermMemoryPart(deviceClass: deviceClass, sweep: sweep))
+            }
         }
-        self.init(nonVolatile: nonVolatile, shortTermMemory: stm, heldOutRepetition: stmRepetitions >= 3 ? 1 : -1,
-                  timeConstantGroups: timeConstantGroups)
+        let classCount = stateTile.map { instrument.stmDeviceClasses(tile: $0.index).count } ?? 1
+        self.init(nonVolatile: nonVolatile, shortTermMemory: parts, heldOutRepetition: stmRepetitions >= 3 ? 1 : -1,
+                  timeConstantGroups: timeConstantGroups ?? (classCount > 1 ? classCount : 4))
+    }
+
+    /// The sampled STM nodes of a tile by population: on a tile of one population the nodes
+    /// ``spread(_:over:)`` picks; on a tile of device classes an equal share of `count` per
+    /// class (at least two), spread over the class's rows.
+    static func stateNodes(_ count: Int, on tile: TileInfo, of instrument: Instrument) -> [(String?, [CellIndex])] {
+        let classes = instrument.stmDeviceClasses(tile: tile.index)
+        guard count > 0 else { return [] }
+        guard classes.count > 1 || classes.first! != nil else {
+            return [(nil, spread(count, over: [tile])[tile.index] ?? [])]
+        }
+        let columns = Int(tile.columns)
+        return classes.enumerated().map { i, deviceClass in
+            let rows = (0..<Int(tile.rows)).filter { instrument.stmDeviceClass(tile: tile.index, row: $0) == deviceClass }
+            let available = rows.count * columns
+            let share = min(available, max(2, count / classes.count + (i < count % classes.count ? 1 : 0)))
+            let step = Double(available) / Double(share)
+            var cells: Set<CellIndex> = []
+            for k in 0..<share {
+                let linear = Int(Double(k) * step + step / 2) % available
+                let row = rows[linear / columns]
+                // Skew the column by the row so a grid sample does not sit in a few columns.
+                let column = (linear % columns + (linear / columns) * 7) % columns
+                cells.insert(CellIndex(row: UInt16(row), column: UInt16(column)))
+            }
+            return (deviceClass, cells.sorted { ($0.row, $0.column) < ($1.row, $1.column) })
+        }
+    }
+
+    /// The sweep of one STM population, from its default parameters and the limits.
+    ///
+    /// Pulse conditions sit at multiples of the overdrive scale above the threshold; each is a
+    /// burst reaching about half the ceiling, the strongest also a four times longer one. The
+    /// read train spans five time constants of a slow node in `readCount` reads, so its
+    /// interval follows the population's time constant; bursts are split into groups of nodes
+    /// short against the fastest node's decay; a tail train follows the slow component.
+    static func stmSweep(for p: ShortTermMemoryCellParameters, named deviceClass: String?, tile: TileInfo, nodes: [CellIndex],
+                         instrument: Instrument, repetitions: Int, readCount stmReadCount: Int, restReadCount noiseReads: Int) throws -> STMSweep {
+        let limits = instrument.limits
+        func allowed(_ c: PulseCondition) -> Bool {
+            limits.checkPulse(amplitudeVolts: Float(c.amplitudeVolts), widthSeconds: Float(c.widthSeconds)) == nil
+        }
+        func width(_ w: Double) -> Double {
+            min(max(w, Double(limits.minPulseWidthSeconds)), Double(limits.maxPulseWidthSeconds))
+        }
+        let population = deviceClass.map { "STM device class \($0)" } ?? "STM nodes"
+        let w0 = width(p.referenceWidthSeconds)
+        let w1 = width(w0 * 4) != w0 ? width(w0 * 4) : width(w0 / 4)
+        let th = p.thresholdVolts.mean, ov = p.overdriveScaleVolts
+        var conditions = [0.6, 1.0, 1.4].map { PulseCondition(amplitudeVolts: th + $0 * ov, widthSeconds: w0) }
+        conditions.append(PulseCondition(amplitudeVolts: th + 1.0 * ov, widthSeconds: w1))
+        // Near the threshold at the long width: the onset separates threshold from increment.
+        conditions.append(PulseCondition(amplitudeVolts: th + 0.25 * ov, widthSeconds: w1))
+        conditions = conditions.filter(allowed)
+        guard conditions.count >= 4 else {
+            throw PlanningError(description: "\(instrument.name): fewer than 4 pulse conditions for the \(population) fit the limits")
+        }
+        // Each condition as a burst long enough to reach about half the ceiling (a single
+        // pulse moves the state by a few percent, little more than one converter step); the
+        // strongest also as a four times longer burst, near saturation: two depths at one
+        // condition are what separate the ceiling from the increment fraction.
+        let strength = SwitchingStrength(thresholdVolts: th, overdriveScaleVolts: ov,
+                                         referenceWidthSeconds: p.referenceWidthSeconds, widthExponent: p.widthExponent)
+        func burst(_ c: PulseCondition, reaching level: Double) -> Int {
+            let k = p.incrementFraction.mean * strength(amplitudeVolts: c.amplitudeVolts, widthSeconds: c.widthSeconds)
+            return min(100, max(2, Int((log(1 - level) / log(1 - min(max(k, 1e-3), 0.9))).rounded(.up))))
+        }
+        var points = conditions.map { STMSweep.Point(amplitudeVolts: $0.amplitudeVolts, widthSeconds: $0.widthSeconds, pulseCount: burst($0, reaching: 0.5)) }
+        let strongest = conditions.max { strength(amplitudeVolts: $0.amplitudeVolts, widthSeconds: $0.widthSeconds) < strength(amplitudeVolts: $1.amplitudeVolts, widthSeconds: $1.widthSeconds) }!
+        points.append(STMSweep.Point(amplitudeVolts: strongest.amplitudeVolts, widthSeconds: strongest.widthSeconds,
+                                     pulseCount: 4 * burst(strongest, reaching: 0.5)))
+        // Slowest likely node: three spreads above the mean time constant.
+        let slowestTau = max(p.tauSeconds.mean * (1 + 3 * p.tauSeconds.spread),
+                             p.slowFraction > 0 ? p.slowTauSeconds.mean * (1 + 3 * p.slowTauSeconds.spread) : 0)
+        let traceSpan = 5 * p.tauSeconds.mean * (1 + 2 * p.tauSeconds.spread)
+        // A burst lasts at most a tenth of the fastest likely node's time constant (two spreads
+        // below the mean), so the decay during it stays a small correction the fit models.
+        let fastestTau = p.tauSeconds.mean * max(0.2, 1 - 2 * p.tauSeconds.spread)
+        // STM nodes are read at the highest read voltage the limits allow: the read current,
+        // and so the converter's resolution of the volatile part, scales with it, while the
+        // read disturbance of the device model does not depend on it.
+        // With a slow component, a tail train follows it over three slow time constants, and
+        // the settle only has to finish what the tail left.
+        let tailReads = p.slowFraction > 0 ? 20 : 0
+        let tailInterval = p.slowFraction > 0 ? 3 * p.slowTauSeconds.mean / Double(tailReads) : 0
+        return STMSweep(tile: tile.index, nodes: nodes, points: points,
+                        repetitions: repetitions, readCount: min(stmReadCount, Int(limits.maxReadTrainLength)),
+                        intervalSeconds: traceSpan / Double(stmReadCount), readVolts: Double(limits.maxReadVolts),
+                        settleSeconds: (p.slowFraction > 0 ? 4 : 6) * slowestTau, restReadCount: min(noiseReads, Int(limits.maxReadTrainLength)),
+                        scheme: instrument.defaultBiasScheme, tailReadCount: tailReads, tailIntervalSeconds: tailInterval,
+                        maxBurstSeconds: fastestTau / 10)
     }
 
     /// `count` cells spread evenly over tiles: an equal share per tile on a regular grid with

@@ -16,13 +16,13 @@ public struct CalibrationReport {
             let s = value.spread > 0 || file.uncertainties["\(path).spread"] != nil
                 ? String(format: "   d2d spread %.1f %%", 100 * value.spread) + (file.uncertainties["\(path).spread"].map { String(format: " ± %.1f", 100 * $0) } ?? "")
                 : ""
-            lines.append("  \(path.padding(toLength: 40, withPad: " ", startingAt: 0)) \(g(value.mean))\(u)\(s)")
+            lines.append("  \(path.padding(toLength: max(40, path.count), withPad: " ", startingAt: 0)) \(g(value.mean))\(u)\(s)")
         }
         func scalar(_ path: String, _ value: Double) {
             let u = file.uncertainties[path].map { " ± \(g($0))" } ?? (file.notMeasured.contains(path) ? "   (instrument default)" : "")
-            lines.append("  \(path.padding(toLength: 40, withPad: " ", startingAt: 0)) \(g(value))\(u)")
+            lines.append("  \(path.padding(toLength: max(40, path.count), withPad: " ", startingAt: 0)) \(g(value))\(u)")
         }
-        let nv = file.device.nonVolatile, stm = file.device.shortTermMemory
+        let nv = file.device.nonVolatile
         if !file.cells.isEmpty {
             let stuck = file.cells.filter { $0.status.hasPrefix("stuck") }.count
             lines.append("non-volatile cells: \(file.cells.count) measured, \(stuck) stuck")
@@ -41,19 +41,29 @@ public struct CalibrationReport {
         }
         if !file.nodes.isEmpty {
             lines.append("STM nodes: \(file.nodes.count) fitted")
-            row("shortTermMemory.baseSiemens", stm.baseSiemens)
-            row("shortTermMemory.ceilingSiemens", stm.ceilingSiemens)
-            row("shortTermMemory.tauSeconds", stm.tauSeconds)
-            if stm.slowFraction > 0 {
-                row("shortTermMemory.slowTauSeconds", stm.slowTauSeconds)
-                scalar("shortTermMemory.slowFraction", stm.slowFraction)
+            // Each population measured: the default one and every device class, in node order.
+            var populations: [String?] = []
+            for node in file.nodes where !populations.contains(node.deviceClass) { populations.append(node.deviceClass) }
+            for deviceClass in populations {
+                guard let stm = file.device.shortTermMemory(deviceClass: deviceClass) else { continue }
+                let prefix = deviceClass.map { "shortTermMemoryClasses.\($0)" } ?? "shortTermMemory"
+                if let deviceClass {
+                    lines.append("STM device class \(deviceClass): \(file.nodes.filter { $0.deviceClass == deviceClass }.count) nodes")
+                }
+                row("\(prefix).baseSiemens", stm.baseSiemens)
+                row("\(prefix).ceilingSiemens", stm.ceilingSiemens)
+                row("\(prefix).tauSeconds", stm.tauSeconds)
+                if stm.slowFraction > 0 {
+                    row("\(prefix).slowTauSeconds", stm.slowTauSeconds)
+                    scalar("\(prefix).slowFraction", stm.slowFraction)
+                }
+                row("\(prefix).incrementFraction", stm.incrementFraction)
+                row("\(prefix).thresholdVolts", stm.thresholdVolts)
+                scalar("\(prefix).overdriveScaleVolts", stm.overdriveScaleVolts)
+                scalar("\(prefix).widthExponent", stm.widthExponent)
+                scalar("\(prefix).readNoiseSpread", stm.readNoiseSpread)
+                scalar("\(prefix).readDisturbFraction", stm.readDisturbFraction)
             }
-            row("shortTermMemory.incrementFraction", stm.incrementFraction)
-            row("shortTermMemory.thresholdVolts", stm.thresholdVolts)
-            scalar("shortTermMemory.overdriveScaleVolts", stm.overdriveScaleVolts)
-            scalar("shortTermMemory.widthExponent", stm.widthExponent)
-            scalar("shortTermMemory.readNoiseSpread", stm.readNoiseSpread)
-            scalar("shortTermMemory.readDisturbFraction", stm.readDisturbFraction)
             lines.append("STM time constants per node (tile:row:column tau, seconds):")
             let perNode = file.nodes.map { String(format: "%d:%d:%d %.4g", $0.tile, $0.row, $0.column, $0.tauSeconds) }
             for start in stride(from: 0, to: perNode.count, by: 6) {
@@ -61,8 +71,12 @@ public struct CalibrationReport {
             }
             lines.append("STM time constants (\(file.timeConstantGroups.count) groups, fastest first):")
             for (i, group) in file.timeConstantGroups.enumerated() {
+                // Which device classes the group's nodes belong to, on boards that have classes.
+                var members: [String: Int] = [:]
+                for node in file.nodes where node.group == i { if let c = node.deviceClass { members[c, default: 0] += 1 } }
+                let classes = members.isEmpty ? "" : " (" + members.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
                 lines.append(String(format: "  group %d: tau %.4g s (%.4g to %.4g s, spread %.1f %%), %d nodes",
-                                    i, group.centerSeconds, group.minSeconds, group.maxSeconds, 100 * group.relativeSpread, group.nodeCount))
+                                    i, group.centerSeconds, group.minSeconds, group.maxSeconds, 100 * group.relativeSpread, group.nodeCount) + classes)
             }
         }
         lines.append("held-out errors (RMS, relative to range):")

@@ -43,10 +43,15 @@ public struct Calibrator {
         if let p = plan.nonVolatile {
             nv = try p.measure(on: board, maxPayloadBytes: payload) { progress(.nonVolatileCurves, $0, $1) }
         }
-        if let s = plan.shortTermMemory {
-            traces = try s.run(on: board, limits: instrument.limits, tile: instrument.tile(s.tile), maxPayloadBytes: payload) {
-                progress(.stmTraces, $0, $1)
+        // One population after another; progress counts the sweep points of all of them.
+        let total = plan.shortTermMemory.reduce(0) { $0 + $1.sweep.repetitions * $1.sweep.points.count }
+        var before = 0
+        for part in plan.shortTermMemory {
+            let s = part.sweep
+            traces += try s.run(on: board, limits: instrument.limits, tile: instrument.tile(s.tile), maxPayloadBytes: payload) {
+                done, _ in progress(.stmTraces, before + done, total)
             }
+            before += s.repetitions * s.points.count
         }
         return CalibrationMeasurements(nonVolatile: nv, stmTraces: traces)
     }
@@ -75,20 +80,16 @@ public struct Calibrator {
         } else {
             notMeasured.append("nonVolatile")
         }
-        if let s = plan.shortTermMemory, !measurements.stmTraces.isEmpty {
-            let a = try ShortTermMemoryAnalysis(measurements.stmTraces, sweep: s, heldOutRepetition: plan.heldOutRepetition,
-                                                groupCount: plan.timeConstantGroups, instrument: instrument)
-            device.shortTermMemory = a.parameters
-            uncertainties.merge(a.uncertainties) { $1 }
-            notMeasured += a.notMeasured
-            nodes = a.nodes
-            groups = a.groups
-            held.stmRelativeRMS = a.heldOutRelativeRMS
-            held.stmTraces = a.heldOutTraces
-            held.stmHeldOut = a.heldOutDescription
-        } else {
-            notMeasured.append("shortTermMemory")
-        }
+        let stm = try ShortTermMemoryPopulations(measurements.stmTraces, plan: plan, instrument: instrument)
+        device.shortTermMemory = stm.device.shortTermMemory
+        device.shortTermMemoryClasses = stm.device.shortTermMemoryClasses
+        uncertainties.merge(stm.uncertainties) { $1 }
+        notMeasured += stm.notMeasured
+        nodes = stm.nodes
+        groups = stm.groups
+        held.stmRelativeRMS = stm.heldOutRelativeRMS
+        held.stmTraces = stm.heldOutTraces
+        held.stmHeldOut = stm.heldOutDescription
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         return CalibrationFile(createdAt: formatter.string(from: createdAt), instrument: InstrumentReference(instrument),

@@ -3,22 +3,29 @@ import XbarDevice
 import XbarInstrument
 import XbarWire
 
-/// Fits the STM part of a calibration: each node's whole measured history (decay, pulse
-/// increments, saturation, read disturbance) with a held-out repetition predicted but not
-/// fitted; then the pulse strength law across nodes, populations, read noise, and the
-/// grouping of time constants.
+/// Fits one STM population of a calibration (the default one, or one device class): each
+/// node's whole measured history (decay, pulse increments, saturation, read disturbance) with
+/// a held-out repetition predicted but not fitted; then the pulse strength law across the
+/// population's nodes, its device-to-device distributions and read noise. Time constants are
+/// grouped across populations by the caller; the nodes' `group` is left at 0.
 struct ShortTermMemoryAnalysis {
     var parameters: ShortTermMemoryCellParameters
     var uncertainties: [String: Double]
     var notMeasured: [String]
     var nodes: [NodeFitSummary]
-    var groups: [TimeConstantGroupSummary]
     var heldOutRelativeRMS: Double?
+    /// Held-out reads behind `heldOutRelativeRMS`.
+    var heldOutReadCount: Int
     var heldOutTraces: Int
     var heldOutDescription: String
 
-    init(_ traces: [STMTrace], sweep: STMSweep, heldOutRepetition: Int, groupCount: Int, instrument: Instrument) throws {
-        let defaults = instrument.device.shortTermMemory
+    /// - Parameters:
+    ///   - defaults: the population's defaults: starting guesses, and the values kept for what
+    ///     is not measured.
+    ///   - keyPrefix: the population's path in uncertainties and `notMeasured`, e.g.
+    ///     `shortTermMemory` or `shortTermMemoryClasses.wox_3ms`.
+    init(_ traces: [STMTrace], sweep: STMSweep, heldOutRepetition: Int, defaults: ShortTermMemoryCellParameters,
+         deviceClass: String?, keyPrefix: String, instrument: Instrument) throws {
         let conditions = Array(Set(sweep.points.map { PulseCondition(amplitudeVolts: $0.amplitudeVolts, widthSeconds: $0.widthSeconds) }))
             .sorted { ($0.widthSeconds, $0.amplitudeVolts) < ($1.widthSeconds, $1.amplitudeVolts) }
         var byNode: [CellIndex: [STMTrace]] = [:]
@@ -55,7 +62,9 @@ struct ShortTermMemoryAnalysis {
                 restTrains += 1
             }
         }
-        guard fits.count >= 2 else { throw CalibrationError.tooFewDevices(kind: "STM nodes", fitted: fits.count, needed: 2) }
+        guard fits.count >= 2 else {
+            throw CalibrationError.tooFewDevices(kind: deviceClass.map { "STM nodes of device class \($0)" } ?? "STM nodes", fitted: fits.count, needed: 2)
+        }
 
         // Strength law across nodes: per-pulse fraction k = incrementFraction * s(V, w).
         let law = try SwitchingLawFit.fit(
@@ -66,15 +75,11 @@ struct ShortTermMemoryAnalysis {
             stepFractionGuess: defaults.incrementFraction.mean, fitWidthExponent: Set(conditions.map(\.widthSeconds)).count > 1,
             maxThresholdVolts: Double(instrument.limits.maxSetVolts))
 
-        let clusters = TimeConstantGroup.cluster(fits.map(\.fit.law.tauSeconds), count: groupCount)
-        var groupOf = [Int](repeating: 0, count: fits.count)
-        for (g, cluster) in clusters.enumerated() { for m in cluster.members { groupOf[m] = g } }
-
         var uncertainties: [String: Double] = [:]
         func population(_ name: String, _ values: [Double], _ sigmas: [Double], fallback: DistributedParameter) -> DistributedParameter {
             guard let p = PopulationEstimate(values: values, uncertainties: sigmas) else { return fallback }
-            uncertainties["shortTermMemory.\(name).mean"] = p.meanUncertainty
-            uncertainties["shortTermMemory.\(name).spread"] = p.spreadUncertainty
+            uncertainties["\(keyPrefix).\(name).mean"] = p.meanUncertainty
+            uncertainties["\(keyPrefix).\(name).spread"] = p.spreadUncertainty
             return p.distributed
         }
         var heldSquares = 0.0, heldCount = 0
@@ -93,7 +98,7 @@ struct ShortTermMemoryAnalysis {
                 tauSeconds: l.tauSeconds, tauUncertainty: f.fit.tauUncertainty,
                 slowTauSeconds: l.slowFraction > 0 ? l.slowTauSeconds : nil, slowFraction: l.slowFraction > 0 ? l.slowFraction : nil,
                 baseSiemens: l.baseSiemens, ceilingSiemens: l.ceilingSiemens, incrementFraction: law.devices[k].stepFraction,
-                thresholdVolts: law.devices[k].thresholdVolts, group: groupOf[k], heldOutRelativeRMS: relative))
+                thresholdVolts: law.devices[k].thresholdVolts, group: 0, heldOutRelativeRMS: relative, deviceClass: deviceClass))
         }
 
         var p = defaults
@@ -109,10 +114,10 @@ struct ShortTermMemoryAnalysis {
         p.incrementFraction = population("incrementFraction", law.devices.map(\.stepFraction), law.devices.map(\.stepFractionUncertainty), fallback: defaults.incrementFraction)
         p.thresholdVolts = population("thresholdVolts", law.devices.map(\.thresholdVolts), law.devices.map(\.thresholdUncertainty), fallback: defaults.thresholdVolts)
         p.overdriveScaleVolts = law.overdriveScaleVolts
-        uncertainties["shortTermMemory.overdriveScaleVolts"] = law.overdriveScaleUncertainty
+        uncertainties["\(keyPrefix).overdriveScaleVolts"] = law.overdriveScaleUncertainty
         if Set(conditions.map(\.widthSeconds)).count > 1 {
             p.widthExponent = law.widthExponent
-            uncertainties["shortTermMemory.widthExponent"] = law.widthExponentUncertainty
+            uncertainties["\(keyPrefix).widthExponent"] = law.widthExponentUncertainty
         }
         p.readDisturbFraction = zip(fits, law.devices).reduce(0) { $0 + $1.0.fit.law.readFraction / $1.1.stepFraction } / Double(fits.count)
         // Noise well under a converter step does not dither the reads: they round to the same
@@ -122,22 +127,19 @@ struct ShortTermMemoryAnalysis {
             let estimate = (noiseSum / Double(noiseDoF)).squareRoot()
             if estimate * restLevelSum / Double(restTrains) >= quantum / 2 {
                 p.readNoiseSpread = estimate
-                uncertainties["shortTermMemory.readNoiseSpread"] = estimate / (2 * Double(noiseDoF)).squareRoot()
+                uncertainties["\(keyPrefix).readNoiseSpread"] = estimate / (2 * Double(noiseDoF)).squareRoot()
                 readNoiseResolved = true
             }
         }
 
         self.parameters = p
         self.uncertainties = uncertainties
-        self.notMeasured = ["shortTermMemory.cycleToCycleSpread", "shortTermMemory.referenceWidthSeconds"]
-            + (readNoiseResolved ? [] : ["shortTermMemory.readNoiseSpread"])
-            + (defaults.slowFraction > 0 ? [] : ["shortTermMemory.slowTauSeconds", "shortTermMemory.slowFraction"])
+        self.notMeasured = ["\(keyPrefix).cycleToCycleSpread", "\(keyPrefix).referenceWidthSeconds"]
+            + (readNoiseResolved ? [] : ["\(keyPrefix).readNoiseSpread"])
+            + (defaults.slowFraction > 0 ? [] : ["\(keyPrefix).slowTauSeconds", "\(keyPrefix).slowFraction"])
         self.nodes = nodes
-        self.groups = clusters.map {
-            TimeConstantGroupSummary(centerSeconds: $0.centerSeconds, minSeconds: $0.minSeconds, maxSeconds: $0.maxSeconds,
-                                     relativeSpread: $0.relativeSpread, nodeCount: $0.members.count)
-        }
         self.heldOutRelativeRMS = heldCount > 0 ? (heldSquares / Double(heldCount)).squareRoot() : nil
+        self.heldOutReadCount = heldCount
         self.heldOutTraces = heldTraces
         self.heldOutDescription = heldOutRepetition >= 0
             ? "repetition \(heldOutRepetition + 1) of \(sweep.repetitions) of every STM sweep point" : "none"

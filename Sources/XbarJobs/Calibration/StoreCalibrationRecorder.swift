@@ -31,11 +31,9 @@ extension RunStore {
     /// Registers the calibration file at `path` (reading and checking it) and returns its id;
     /// the same content registered before keeps its id.
     ///
-    /// A calibration file works with any store: the run id written in it names a run of the
-    /// store it was made in, which this store may not have (or may hold another run under), so
-    /// it is never taken as a link here.
-    ///
-    /// - Parameter runID: the run of this store that measured it, when this store recorded it.
+    /// - Parameter runID: the run of this store that measured it, when known. The run the file
+    ///   names is not taken instead: it is a run of the store the file was made with, which
+    ///   may be another one (a shipped calibration), where that number means nothing.
     /// - Throws: ``CalibrationFileError`` when the file is unreadable or not a calibration.
     public func registerCalibrationFile(path: String, runID: Int64? = nil) throws -> Int64 {
         let file = try CalibrationFile.load(path: path)

@@ -37,10 +37,16 @@ public struct STMSweep: Hashable, Sendable {
     /// follows a slow decay component that the main train is too short to see.
     public var tailReadCount: Int
     public var tailIntervalSeconds: Double
+    /// Longest a burst's pulse batch may last, seconds (counted as pulse widths), or nil for
+    /// no limit: the nodes of a point are then pulsed and read in smaller groups, so that a
+    /// burst stays short against the decay of fast nodes.
+    public var maxBurstSeconds: Double?
 
     public init(tile: UInt8, nodes: [CellIndex], points: [Point], repetitions: Int = 1, readCount: Int,
                 intervalSeconds: Double, readVolts: Double, settleSeconds: Double, restReadCount: Int = 0,
-                scheme: BiasScheme = .grounded, tailReadCount: Int = 0, tailIntervalSeconds: Double = 0) {
+                scheme: BiasScheme = .grounded, tailReadCount: Int = 0, tailIntervalSeconds: Double = 0,
+                maxBurstSeconds: Double? = nil) {
+        self.maxBurstSeconds = maxBurstSeconds
         self.scheme = scheme
         self.tailReadCount = tailReadCount
         self.tailIntervalSeconds = tailIntervalSeconds
@@ -86,6 +92,9 @@ public struct STMSweep: Hashable, Sendable {
         guard !nodes.isEmpty else { throw .noNodes }
         for n in nodes where n.row >= info.rows || n.column >= info.columns {
             throw .nodeOutside(n, rows: info.rows, columns: info.columns)
+        }
+        guard maxBurstSeconds.map({ $0 > 0 }) ?? true else {
+            throw .badArgument("the longest burst must be a positive number of seconds")
         }
         guard tailReadCount == 0 || tailIntervalSeconds > 0 else {
             throw .badArgument("the tail read train needs a positive interval")
@@ -160,7 +169,10 @@ public struct STMSweep: Hashable, Sendable {
                 try settle(repetition: repetition)
                 // A burst goes out as one pulse batch per chunk of nodes, so its pulses stay
                 // microseconds apart; 16 bytes per cell-pulse bounds its encoded size.
-                let burstPerNode = point.pulseCount > 1 ? max(1, (maxPayloadBytes - 64) / (16 * point.pulseCount)) : perNode
+                var burstPerNode = point.pulseCount > 1 ? max(1, (maxPayloadBytes - 64) / (16 * point.pulseCount)) : perNode
+                if let maxBurstSeconds, point.pulseCount > 1 {
+                    burstPerNode = min(burstPerNode, max(1, Int(maxBurstSeconds / (Double(point.pulseCount) * point.widthSeconds))))
+                }
                 for cells in chunks(min(perNode, burstPerNode)) {
                     let data: ReadTrainData
                     let pulseEnd: UInt64

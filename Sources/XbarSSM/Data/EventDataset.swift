@@ -18,6 +18,11 @@ public struct EventSample: Hashable, Sendable {
     /// Sorted by time.
     public var events: [Event]
     public var label: Int
+
+    public init(events: [Event], label: Int) {
+        self.events = events
+        self.label = label
+    }
 }
 
 /// An event data set file (`xbarlab-events-1`): samples of time-sorted events and their labels.

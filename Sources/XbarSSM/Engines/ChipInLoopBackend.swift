@@ -61,6 +61,10 @@ public struct ChipInLoopBackend: ComputeBackend {
     public var recordsStatistics = false
     /// What ``recordsStatistics`` gathered, by matrix name.
     public private(set) var statistics: [String: ProductStatistics] = [:]
+    /// Holds event SSM states on the board's STM nodes when set; otherwise states decay on the host.
+    public var statePlayer: STMStatePlayer?
+    /// Multiply-accumulates the crossbar did and arithmetic the host did inside the inference.
+    public private(set) var hostArithmetic = HostArithmetic()
 
     public var backendDescription: String { board.backendDescription }
 
@@ -168,7 +172,9 @@ public struct ChipInLoopBackend: ComputeBackend {
         }
         if !(slabs.count == 1 && slabs[0].isDiagonal && settings.inputScaling == .perVector && settings.rowScaledDiagonals) {
             defects.correct(&out, matrix: matrix, inputs: inputs)
+            hostArithmetic.pairCorrections += (defects.byMatrix[matrix]?.count ?? 0) * inputs.count
         }
+        hostArithmetic.outputScaling += inputs.count * outputs * slabs.count
         if recordsStatistics, let W = model.matrix(named: matrix) {
             for (v, x) in inputs.enumerated() {
                 let exact = W.times(x)
@@ -283,6 +289,8 @@ public struct ChipInLoopBackend: ComputeBackend {
                                                              inputLength: UInt16(rows), inputs: volts)).amperes
             requestCount += 1
             vectorCount += batch.count * copies
+            hostArithmetic.arrayMultiplyAccumulates += batch.count * copies * p.rows * width
+            hostArithmetic.readoutCorrections += batch.count * copies * width * 2
             for (b, job) in batch.enumerated() {
                 var saturated = 0
                 for n in (b * copies * columns)..<((b + 1) * copies * columns) {
@@ -334,7 +342,19 @@ public struct ChipInLoopBackend: ComputeBackend {
         }
     }
 
-    public func eventStates(layer: Int, timesSeconds: [Double], increments: [[Double]], tauSeconds: [Double]) throws -> [[Double]] {
-        Self.digitalEventStates(timesSeconds: timesSeconds, increments: increments, tauSeconds: tauSeconds)
+    public mutating func eventStates(layer: Int, timesSeconds: [Double], increments: [[Double]], tauSeconds: [Double]) throws -> [[Double]] {
+        if let player = statePlayer {
+            let block = model.layers[layer]
+            guard let pairs = block.stmNodes, let sigma = block.stmSiemensPerUnit else {
+                throw STMStateError.modelNotBound("block \(layer) lists no STM nodes and scales")
+            }
+            let states = try player.states(pairs: pairs, siemensPerUnit: sigma, timesSeconds: timesSeconds, increments: increments)
+            if player.comparesStates {
+                player.record(states: states, ideal: model.idealStates(layer: layer, timesSeconds: timesSeconds, increments: increments))
+            }
+            return states
+        }
+        hostArithmetic.stateDecays += timesSeconds.count * model.stateCount
+        return model.idealStates(layer: layer, timesSeconds: timesSeconds, increments: increments)
     }
 }

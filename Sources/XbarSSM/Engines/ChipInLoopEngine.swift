@@ -10,8 +10,9 @@ import XbarWire
 /// requests; the S4D is clocked, one batch of products per step across the samples of a batch.
 /// The board must hold ``WeightMap``'s targets (see ``WeightProgramming``).
 ///
-/// Simplified: the event SSM's states are decayed digitally with the model's decay constants
-/// (see ``ChipInLoopBackend``), not held on the STM nodes.
+/// An event SSM's states are held on the board's STM nodes with a ``statePlayer`` (models
+/// trained for the board), else decayed on the host with the model's decay constants; either
+/// way the run reports where its arithmetic happened (``HostArithmetic``).
 public final class ChipInLoopEngine {
     public let model: SSMModel
     public let map: WeightMap
@@ -37,6 +38,9 @@ public final class ChipInLoopEngine {
     public var defects: PairDefects
     /// Compare every chip product with the exact one and record converter use (see ``ProductStatistics``).
     public var recordsStatistics = false
+    /// Holds an event SSM's states on the board's STM nodes (see ``STMStatePlayer``); nil to
+    /// decay them on the host.
+    public var statePlayer: STMStatePlayer?
 
     /// - Throws: `BoardError` when the board cannot identify itself.
     public init(model: SSMModel, map: WeightMap, board: any Board, instrument: Instrument,
@@ -64,6 +68,8 @@ public final class ChipInLoopEngine {
                                         maxPayloadBytes: maxPayloadBytes, settings: settings, calibration: calibration,
                                         decayOnChip: decayOnChip, defects: defects)
         backend.recordsStatistics = recordsStatistics
+        backend.statePlayer = statePlayer
+        let stmBefore = statePlayer?.statistics
         let forward = SSMForward(model: model)
         let clock = ContinuousClock()
         let start = clock.now
@@ -77,10 +83,21 @@ public final class ChipInLoopEngine {
             i += batch
         }
         let elapsed = start.duration(to: clock.now)
-        return InferenceRun(logits: logits, labels: samples.map(\.label), backend: backend.backendDescription,
+        var arithmetic = backend.hostArithmetic
+        var stm: STMStatePlayer.Statistics?
+        if let player = statePlayer, let before = stmBefore {
+            let now = player.statistics
+            stm = now.since(before)
+            arithmetic.pulsePlanning += now.planningOperations - before.planningOperations
+            arithmetic.stateDecoding += now.decodingOperations - before.decodingOperations
+        }
+        var result = InferenceRun(logits: logits, labels: samples.map(\.label), backend: backend.backendDescription,
                             eventCount: samples.reduce(0) { $0 + $1.events.count }, wallSeconds: elapsed.seconds,
                             mvmRequests: backend.requestCount, mvmVectors: backend.vectorCount,
                             saturatedConversions: backend.saturatedConversions, remeasuredVectors: backend.remeasuredVectors,
                             productStatistics: backend.statistics)
+        result.arithmetic = arithmetic
+        result.stateNodes = stm
+        return result
     }
 }

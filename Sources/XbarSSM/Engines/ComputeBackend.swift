@@ -24,6 +24,36 @@ public protocol ComputeBackend {
     var backendDescription: String { get }
 }
 
+extension SSMModel {
+    /// The exact digital recursion of block `layer` over one sample: the model's decay constants,
+    /// or, for a model trained for a board, each state's `+` and `-` parts (positive and negative
+    /// increments) decaying ideally at the calibrated time constants of their nodes.
+    public func idealStates(layer: Int, timesSeconds: [Double], increments: [[Double]]) -> [[Double]] {
+        let block = layers[layer]
+        guard let nodeTaus = block.stmNodeTauSeconds else {
+            return DigitalBackend.digitalEventStates(timesSeconds: timesSeconds, increments: increments, tauSeconds: block.tauSeconds)
+        }
+        let n = block.tauSeconds.count
+        var plus = [Double](repeating: 0, count: n), minus = plus
+        var out: [[Double]] = []
+        out.reserveCapacity(timesSeconds.count)
+        var previous = 0.0
+        for (k, t) in timesSeconds.enumerated() {
+            let dt = t - previous
+            previous = t
+            let v = increments[k]
+            var x = [Double](repeating: 0, count: n)
+            for i in 0..<n {
+                plus[i] = Self.decay(dt, nodeTaus[2 * i]) * plus[i] + max(v[i], 0)
+                minus[i] = Self.decay(dt, nodeTaus[2 * i + 1]) * minus[i] + max(-v[i], 0)
+                x[i] = plus[i] - minus[i]
+            }
+            out.append(x)
+        }
+        return out
+    }
+}
+
 extension ComputeBackend {
     /// The exact digital recursion, in the reference's order of operations.
     public static func digitalEventStates(timesSeconds: [Double], increments: [[Double]], tauSeconds: [Double]) -> [[Double]] {
@@ -54,7 +84,7 @@ public struct DigitalBackend: ComputeBackend {
     }
 
     public func eventStates(layer: Int, timesSeconds: [Double], increments: [[Double]], tauSeconds: [Double]) throws -> [[Double]] {
-        Self.digitalEventStates(timesSeconds: timesSeconds, increments: increments, tauSeconds: tauSeconds)
+        model.idealStates(layer: layer, timesSeconds: timesSeconds, increments: increments)
     }
 
     public var multipliesDecayOnChip: Bool { false }

@@ -18,6 +18,10 @@ public struct InferenceRun: Sendable {
     /// Chip products compared with exact ones, by matrix name (empty unless the engine was asked
     /// to record them).
     public var productStatistics: [String: ProductStatistics] = [:]
+    /// Where the arithmetic happened (zero for the digital reference).
+    public var arithmetic = HostArithmetic()
+    /// What holding the states on STM nodes took, when they were.
+    public var stateNodes: STMStatePlayer.Statistics?
 
     /// The class with the largest logit, per sample (the first on ties, like NumPy's argmax).
     public var predictions: [Int] {

@@ -101,7 +101,22 @@ extension SSMModel {
                 }
                 nodes = ints
             }
-            layers.append(Layer(B: B, C: C, D: D, tauSeconds: tau, stmNodes: nodes))
+            var layer = Layer(B: B, C: C, D: D, tauSeconds: tau, stmNodes: nodes)
+            if let list = blocks[l]["stm_node_tau_seconds"] {
+                guard nodes != nil, let taus = (list as? [NSNumber])?.map(\.doubleValue), taus.count == 2 * n,
+                      taus.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                    throw reader.metaError("blocks", "block \(l) stm_node_tau_seconds must give \(2 * n) positive seconds, one per node of stm_nodes")
+                }
+                layer.stmNodeTauSeconds = taus
+            }
+            if let list = blocks[l]["stm_siemens_per_unit"] {
+                guard nodes != nil, let scales = (list as? [NSNumber])?.map(\.doubleValue), scales.count == n,
+                      scales.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                    throw reader.metaError("blocks", "block \(l) stm_siemens_per_unit must give \(n) positive siemens per unit of state, one per state")
+                }
+                layer.stmSiemensPerUnit = scales
+            }
+            layers.append(layer)
         }
         if let all = layers.compactMap(\.stmNodes).nilIfEmpty {
             let flat = all.flatMap { $0 }
@@ -138,13 +153,27 @@ extension SSMModel {
         }
 
         let placements = try reader.placements()
-        let model = SSMModel(file: f.file, architecture: arch, layers: layers, embedding: embedding, readoutWeights: W,
+        var boardBinding: BoardBinding?
+        if f.metadata["board"] != nil {
+            guard let entry = try reader.json("board") as? [String: Any], let instrument = entry["instrument"] as? String,
+                  let digest = entry["calibration_sha256"] as? String,
+                  let volts = (entry["stm_read_volts"] as? NSNumber)?.doubleValue, volts > 0, volts.isFinite else {
+                throw reader.metaError("board", "needs instrument, calibration_sha256 and a positive stm_read_volts")
+            }
+            guard layers.allSatisfy({ $0.stmNodes != nil && $0.stmNodeTauSeconds != nil && $0.stmSiemensPerUnit != nil }) else {
+                throw reader.metaError("blocks", "a model trained for a board gives every block stm_nodes, stm_node_tau_seconds and stm_siemens_per_unit")
+            }
+            boardBinding = BoardBinding(instrument: instrument, calibrationSHA256: digest,
+                                        calibrationFile: entry["calibration_file"] as? String, stmReadVolts: volts)
+        }
+        var model = SSMModel(file: f.file, architecture: arch, layers: layers, embedding: embedding, readoutWeights: W,
                              readoutBias: b, classNames: classNames, inputCount: inputs, modelWidth: d, stateCount: n,
                              activationRanges: ranges, timeStepSeconds: dt, stepCount: steps, inputMode: mode,
                              placements: placements,
                              reportedTestAccuracy: f.metadata["test_accuracy"].flatMap(Double.init),
                              testDataFile: f.metadata["test_data"])
         try model.checkPlacements(geometry: geometry, reader: reader)
+        model.boardBinding = boardBinding
         self = model
     }
 

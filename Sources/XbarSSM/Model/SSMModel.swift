@@ -32,8 +32,36 @@ public struct SSMModel: Sendable {
         public var D: [Double]
         /// Decay constant of every state, seconds.
         public var tauSeconds: [Double]
-        /// The STM nodes holding this block's signed states as pairs, when the file assigns them.
+        /// The STM nodes holding this block's signed states as pairs, when the file assigns them:
+        /// state `i` on `stmNodes[2i]` (its positive part) and `stmNodes[2i + 1]` (its negative part).
         public var stmNodes: [Int]?
+        /// Calibrated time constant of each node of ``stmNodes``, seconds (models trained for a board).
+        public var stmNodeTauSeconds: [Double]?
+        /// Siemens of node conductance per unit of state, per state (models trained for a board).
+        public var stmSiemensPerUnit: [Double]?
+
+        public init(B: Matrix, C: Matrix, D: [Double], tauSeconds: [Double], stmNodes: [Int]? = nil,
+                    stmNodeTauSeconds: [Double]? = nil, stmSiemensPerUnit: [Double]? = nil) {
+            self.B = B
+            self.C = C
+            self.D = D
+            self.tauSeconds = tauSeconds
+            self.stmNodes = stmNodes
+            self.stmNodeTauSeconds = stmNodeTauSeconds
+            self.stmSiemensPerUnit = stmSiemensPerUnit
+        }
+    }
+
+    /// The board a model was trained for: its STM nodes' calibration and how they are read.
+    public struct BoardBinding: Hashable, Sendable {
+        /// Instrument name the calibration was made on.
+        public var instrument: String
+        /// SHA-256 (hex) of the calibration file the model was trained with.
+        public var calibrationSHA256: String
+        /// That file's name, for people.
+        public var calibrationFile: String?
+        /// Read voltage of the STM nodes the training assumed, volts.
+        public var stmReadVolts: Double
     }
 
     public let file: String
@@ -64,6 +92,9 @@ public struct SSMModel: Sendable {
     public let reportedTestAccuracy: Double?
     /// The data set file the model was tested on, relative to the model file's folder.
     public let testDataFile: String?
+    /// The board the model was trained for, when it was (its states then live on the listed
+    /// STM nodes, and its digital reference decays each node at its calibrated time constant).
+    public internal(set) var boardBinding: BoardBinding?
 
     /// Whether activations go through the 8-bit quantiser.
     public var isQuantised: Bool { activationRanges != nil }

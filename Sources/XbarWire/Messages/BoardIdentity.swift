@@ -66,6 +66,9 @@ public struct Capabilities: OptionSet, Hashable, Sendable {
     public static let readTrain = Capabilities(rawValue: 1 << 4)
     public static let play = Capabilities(rawValue: 1 << 5)
     public static let pulseBatch = Capabilities(rawValue: 1 << 6)
+    /// PLAY actions of one kind at one offset on an STM tile happen at once (pulses on distinct
+    /// nodes; reads of one row in one conversion), see the specification's PLAY section.
+    public static let simultaneousNodeActions = Capabilities(rawValue: 1 << 7)
 }
 
 /// The IDENTIFY reply: who the board is and what it can do.

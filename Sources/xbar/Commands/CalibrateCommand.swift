@@ -20,7 +20,10 @@ struct CalibrateCommand: ParsableCommand {
             their device-to-device distributions. One amplitude's curves and one repetition of the \
             STM sweep are held out and predicted; their RMS error (relative to the cell's range, or \
             the node's volatile range) is printed and stored. STM time constants are reported per \
-            node and in --tau-groups groups (optimal 1-D k-means on log tau).
+            node and in --tau-groups groups (optimal 1-D k-means on log tau). On a board whose STM \
+            rows are several device classes, each class is measured with read trains timed for its \
+            own time constants and fitted as its own population (written under \
+            device.shortTermMemoryClasses), and the time constants fall into one group per class.
 
             The measurements (STM read trains, pulse-response curves) are stored in a run of kind \
             "calibrate" in the run store, and the written file is registered there with its \
@@ -32,6 +35,7 @@ struct CalibrateCommand: ParsableCommand {
 
             Example:
               xbar calibrate --board sim --instrument usb-4x64 --seed 7 --out cal.yaml
+              xbar calibrate --board sim --instrument usb-4x64-multitau --seed 1 --out multitau.json
             """)
 
     @OptionGroup var board: BoardOptions
@@ -46,8 +50,8 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "STM nodes to measure (default: all of the first state tile).")
     var nodes: Int?
 
-    @Option(name: .customLong("tau-groups"), help: "Groups to split the STM time constants into.")
-    var tauGroups: Int = 4
+    @Option(name: .customLong("tau-groups"), help: "Groups to split the STM time constants into (default: the number of STM device classes when the state tile has several, else 4).")
+    var tauGroups: Int?
 
     @Option(name: .customLong("stm-repetitions"), help: "Repetitions of the STM sweep (one is held out when 3 or more).")
     var stmRepetitions: Int = 3
@@ -58,7 +62,7 @@ struct CalibrateCommand: ParsableCommand {
     func validate() throws {
         try board.simulation.requireInstrument()
         guard cells >= 0 else { throw ValidationError("--cells \(cells): expected 0 or more cells") }
-        guard tauGroups >= 1 else { throw ValidationError("--tau-groups \(tauGroups): expected at least 1 group") }
+        if let tauGroups, tauGroups < 1 { throw ValidationError("--tau-groups \(tauGroups): expected at least 1 group") }
         guard stmRepetitions >= 1 else { throw ValidationError("--stm-repetitions \(stmRepetitions): expected at least 1") }
     }
 
@@ -75,14 +79,16 @@ struct CalibrateCommand: ParsableCommand {
                   + "\(nv.setConditions.count) SET and \(nv.resetConditions.count) RESET conditions x \(nv.pulsesPerCurve) pulses, "
                   + "\(nv.preparePulses) preparation pulses before each, \(nv.noiseReads) noise reads")
         }
-        if let s = plan.shortTermMemory {
-            print("plan: \(s.nodes.count) STM nodes on tile \(s.tile), \(s.points.count) sweep points x \(s.repetitions) repetitions, "
+        for part in plan.shortTermMemory {
+            let s = part.sweep
+            print("plan: \(s.nodes.count) STM nodes\(part.deviceClass.map { " of device class \($0)" } ?? "") on tile \(s.tile), "
+                  + "\(s.points.count) sweep points x \(s.repetitions) repetitions, "
                   + "\(s.readCount) reads every \(format(s.intervalSeconds)) s, settle \(format(s.settleSeconds)) s")
         }
         let id = try store.startRun(try RunDraft.started(kind: "calibrate", board: target, options: board, instrument: instrument,
                                                          store: store, arguments: [
                                                              "out": out, "cells": String(cells), "nodes": nodes.map(String.init) ?? "all",
-                                                             "tau_groups": String(tauGroups), "stm_repetitions": String(stmRepetitions)]))
+                                                             "tau_groups": String(plan.timeConstantGroups), "stm_repetitions": String(stmRepetitions)]))
         print("run \(id): calibrating, store \(store.path)")
         let calibrator = Calibrator(instrument: instrument, plan: plan)
         let started = Date()

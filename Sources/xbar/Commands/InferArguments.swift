@@ -27,6 +27,9 @@ struct InferArguments: Codable {
     /// "twin" or "none", as decided when the run started.
     var fallback: String
     var chunkSize: Int
+    /// Where an event SSM's states live (nil: the model's default).
+    var state: InferCommand.StatePlace?
+    var nodeCalibration: String?
 
     static func decode(_ json: String) throws -> InferArguments {
         try JSONDecoder().decode(InferArguments.self, from: Data(json.utf8))

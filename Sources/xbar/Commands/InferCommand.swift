@@ -118,11 +118,32 @@ struct InferCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Finish the inference run with this id: its recorded samples are kept, the others computed.", valueName: "run"))
     var resume: Int64?
 
+    @Option(help: ArgumentHelp("Classify a stream instead of whole samples: a data set file replayed at its own timestamps (its samples one window apart), or - for event lines `SECONDS CHANNEL [POLARITY]` on standard input. Prints a decision per window and its latency after the window's last event (not recorded as a run).", valueName: "source"))
+    var stream: String?
+
+    @Option(help: ArgumentHelp("Length of a stream window, seconds (default: the longest sample of --data, else 0.3 s).", valueName: "seconds"))
+    var windowSeconds: Double?
+
+    enum StatePlace: String, ExpressibleByArgument, CaseIterable, Codable { case stm, host }
+
+    @Option(help: ArgumentHelp("Where an event SSM's states live: stm (on the board's STM nodes, their decay the state transition; the default for models trained for the board) or host (decayed on the host).", valueName: "place"))
+    var state: StatePlace?
+
+    @Flag(help: "With the states on STM nodes, compare every state read with the ideal recursion at the nodes' calibrated time constants and print the RMS difference (a host-side diagnostic).")
+    var compareStates = false
+
+    @Option(help: ArgumentHelp("The calibration of the board's STM nodes the model was trained with (default: the file the model names, beside the model; its SHA-256 must match).", valueName: "path"))
+    var nodeCalibration: String?
+
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         if ditherPairs < 0 { throw ValidationError("--dither-pairs must be 0 or more, got \(ditherPairs)") }
         if chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize)") }
+        if let windowSeconds, !(windowSeconds > 0 && windowSeconds.isFinite) {
+            throw ValidationError("--window-seconds must be a positive number of seconds, got \(windowSeconds)")
+        }
         if resume != nil {
+            if stream != nil { throw ValidationError("--resume finishes a recorded run; a --stream is not recorded") }
             if model != nil || data != nil || limit != nil {
                 throw ValidationError("--resume finishes a run with its own model, data and samples; leave out --model, --data and --limit")
             }
@@ -156,7 +177,7 @@ struct InferCommand: ParsableCommand {
         print("data:  \(dataPath): \(samples.count) of \(dataset.count) samples, \(events) events")
 
         var reference: InferenceRun?
-        if engine != .chip {
+        if engine != .chip && stream == nil {
             let run = ReferenceEngine(model: model).run(samples)
             reference = run
             report("reference", run)
@@ -169,7 +190,17 @@ struct InferCommand: ParsableCommand {
             try NPYFile.write(ConductanceMap(rows: stacked.rows, columns: stacked.columns, siemens: stacked.siemens), path: mapOut)
             print("targets: \(mapOut) (\(stacked.rows)x\(stacked.columns) siemens, \(map.lowSiemens)...\(map.highSiemens) S)")
         }
-        guard engine != .reference else { return }
+        guard engine != .reference else {
+            if let stream {
+                let reference = ReferenceEngine(model: model)
+                try runStream(source: stream, model: model, dataset: dataset, samples: samples) { reference.run([$0]) }
+            }
+            return
+        }
+        if let stream {
+            try runStreamOnChip(stream, model: model, modelPath: modelPath, dataset: dataset, samples: samples)
+            return
+        }
 
         let simulation = boardOptions.simulation
         let arguments = InferArguments(
@@ -179,7 +210,8 @@ struct InferCommand: ParsableCommand {
             instrument: try simulation.requireInstrument(), calibration: simulation.calibration.map(absolute),
             seed: simulation.seed, program: program, readout: readout, ditherPairs: ditherPairs, decayOnChip: decayOnChip,
             defectThresholdSiemens: defectThresholdSiemens, weightScaling: weightScaling.rawValue,
-            readoutCalibration: readoutCalibration.map(absolute), fallback: fallback?.rawValue ?? "", chunkSize: chunkSize)
+            readoutCalibration: readoutCalibration.map(absolute), fallback: fallback?.rawValue ?? "", chunkSize: chunkSize,
+            state: state, nodeCalibration: nodeCalibration.map(absolute))
         try InferenceSession.start(arguments, model: model, samples: samples, reference: reference,
                                    store: try storeOptions.open(), command: self)
     }
@@ -189,6 +221,55 @@ struct InferCommand: ParsableCommand {
         print("\(name): " + String(format: "accuracy %.2f %% (%d of %d), %.0f events/s, %.2f us per event",
                                           100 * run.accuracy, correct, run.labels.count, run.eventsPerSecond, 1e6 * run.secondsPerEvent)
               + " [backend: \(run.backend)]")
+    }
+}
+
+extension InferCommand {
+    /// A stream on the chip, window by window as the events arrive (not recorded as a run).
+    private func runStreamOnChip(_ stream: String, model: SSMModel, modelPath: String, dataset: EventDataset,
+                                 samples: [EventSample]) throws {
+        let (board, instrument) = try boardOptions.openBoard()
+        let map = try WeightMap(model: model, instrument: instrument, scaling: weightScaling)
+        var believed: [UInt8: [Double]] = [:]
+        if program {
+            let device = try boardOptions.simulation.deviceParameters(for: instrument)
+            let outcomes = try WeightProgramming.program(map, on: board, with: WriteVerifyWeightProgrammer(instrument: instrument, device: device?.nonVolatile))
+            for o in outcomes {
+                print(String(format: "programmed tile %d: %.2f %% of %d cells in tolerance, %d pulses", Int(o.tile), 100 * o.yield, o.cells, o.pulses))
+            }
+            believed = Dictionary(uniqueKeysWithValues: outcomes.filter { !$0.measuredSiemens.isEmpty }.map { ($0.tile, $0.measuredSiemens) })
+        } else if board is SimulatedBoard {
+            throw ValidationError("a simulated board starts unprogrammed and lives only inside this process: add --program")
+        }
+        let preparation = ChipPreparation(readout: readout, ditherPairs: ditherPairs, decayOnChip: decayOnChip,
+                                          defectThresholdSiemens: defectThresholdSiemens)
+        let engine = try preparation.prepare(board: board, model: model, map: map, instrument: instrument, believed: believed,
+                                             log: { print($0) }).engine
+        engine.statePlayer = try Self.statePlayer(model: model, modelPath: modelPath, place: state, nodeCalibration: nodeCalibration,
+                                                  board: board, instrument: instrument)
+        engine.statePlayer?.comparesStates = compareStates
+        try runStream(source: stream, model: model, dataset: dataset, samples: samples) { try engine.run([$0]) }
+    }
+
+    /// The STM state player when an event SSM's states go on the nodes; nil when they decay on the host.
+    static func statePlayer(model: SSMModel, modelPath: String, place requested: StatePlace?, nodeCalibration: String?,
+                            board: any Board, instrument: Instrument) throws -> STMStatePlayer? {
+        guard model.architecture == .eventSSM else {
+            if requested == .stm { throw ValidationError("--state stm holds an event SSM's states; \(modelPath) is an S4D") }
+            return nil
+        }
+        let place = requested ?? (model.boardBinding != nil && !instrument.stateTiles.isEmpty ? .stm : .host)
+        guard place == .stm else {
+            print("states: decayed on the host with the model's decay constants")
+            return nil
+        }
+        guard let binding = model.boardBinding else {
+            throw ValidationError("\(modelPath) was not trained for a board's STM nodes (no node time constants or scales); train one with `python3 -m tools.board_training --calibration CAL --task TASK`, or use --state host")
+        }
+        let nodes = try STMNodeModel.forModel(model, modelPath: modelPath, instrument: instrument, path: nodeCalibration)
+        let path = nodeCalibration ?? binding.calibrationFile ?? "?"
+        print("states: on STM nodes of tile \(nodes.tile.index), calibrated by \(path), read at \(binding.stmReadVolts) V")
+        return try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, readVolts: binding.stmReadVolts)
     }
 }
 

@@ -225,6 +225,7 @@ struct InferenceSession {
         }
         let prepared = try preparation.prepare(board: board, model: model, map: map, instrument: instrument, believed: believed,
                                                calibration: given, log: { print($0) })
+        try placeStates(prepared.engine, board: board, instrument: instrument)
         if prepared.measuredCalibration, let path = command.saveReadoutCalibration, let calibration = prepared.calibration {
             try calibration.write(to: path)
             print("readout calibration written to \(path)")
@@ -239,8 +240,18 @@ struct InferenceSession {
         let run = try programmingRun(of: chip, holding: map)
         let twin = try options.twin(of: run, instrument: instrument, store: store)
         options.announce("TWIN: \(twin.backendDescription)")
-        return try preparation.prepare(board: twin, model: model, map: map, instrument: instrument,
-                                       log: { options.announce("twin: \($0)") }).engine
+        let engine = try preparation.prepare(board: twin, model: model, map: map, instrument: instrument,
+                                             log: { options.announce("twin: \($0)") }).engine
+        try placeStates(engine, board: twin, instrument: instrument)
+        return engine
+    }
+
+    /// Puts an event SSM's states on the board's STM nodes when the run asks for it (or the
+    /// model was trained for them), as on the chip so on its twin.
+    private func placeStates(_ engine: ChipInLoopEngine, board: any Board, instrument: Instrument) throws {
+        engine.statePlayer = try InferCommand.statePlayer(model: model, modelPath: arguments.model, place: arguments.state,
+                                                          nodeCalibration: arguments.nodeCalibration, board: board, instrument: instrument)
+        engine.statePlayer?.comparesStates = command.compareStates
     }
 
     /// Accuracy and backends of the whole run, from what the store recorded.

@@ -61,7 +61,7 @@ extension InstrumentsCommand {
                 switch entry.result {
                 case .success(let instrument):
                     rows.append([instrument.name, instrument.model, Self.describe(instrument.transport),
-                                 Self.describe(instrument.tiles), entry.path])
+                                 Self.describe(instrument), entry.path])
                 case .failure(let error):
                     invalid += 1
                     let stem = URL(fileURLWithPath: entry.path).deletingPathExtension().lastPathComponent
@@ -86,6 +86,12 @@ extension InstrumentsCommand {
                 let parity = s.parity == .none ? "N" : s.parity == .odd ? "O" : "E"
                 return "serial \(s.baudRate) \(s.dataBits)\(parity)\(s.stopBits)"
             }
+        }
+
+        /// The tiles, and how many STM device classes the board has when it has several.
+        static func describe(_ instrument: Instrument) -> String {
+            let classes = instrument.device.shortTermMemoryClasses.count
+            return describe(instrument.tiles) + (classes > 0 ? " (\(classes) stm device classes)" : "")
         }
 
         /// `4 x 64x64 1t1r + 4x64 stm`: tiles of equal shape and kind grouped.
@@ -139,6 +145,7 @@ extension InstrumentsCommand {
                     let path = try InstrumentCatalog.path(of: file, instrumentsDirectory: folder.instrumentsDirectory)
                     let instrument = try Instrument.load(path: path)
                     print("\(path): OK (\(instrument.name), model \(instrument.model), version \(instrument.version), digest \(instrument.contentDigest))")
+                    for line in Self.deviceClassLines(instrument) { print("\(path): \(line)") }
                     let warnings = instrument.realismWarnings
                     for warning in warnings {
                         print("\(path): warning: \(warning)")
@@ -151,6 +158,24 @@ extension InstrumentsCommand {
                 }
             }
             if failed { throw ExitCode(1) }
+        }
+
+        /// One line per STM device class: the rows that use it and its population.
+        static func deviceClassLines(_ instrument: Instrument) -> [String] {
+            // In the order the rows use them, then any class no row uses.
+            var names = instrument.stateTiles.flatMap { instrument.stmDeviceClasses(tile: $0.index).compactMap { $0 } }
+            names += instrument.device.shortTermMemoryClasses.keys.sorted().filter { !names.contains($0) }
+            return names.map { name in
+                let p = instrument.device.shortTermMemoryClasses[name]!
+                let rows = instrument.stmRowDeviceClasses.keys.sorted().compactMap { tile -> String? in
+                    let list = instrument.stmRowDeviceClasses[tile]!.indices.filter { instrument.stmRowDeviceClasses[tile]![$0] == name }
+                    return list.isEmpty ? nil : "tile \(tile) row\(list.count > 1 ? "s" : "") \(list.map(String.init).joined(separator: ","))"
+                }
+                return String(format: "STM device class %@: tau %.4g ms (spread %.0f %%), slow tau %.4g s, base %.3g uS, ceiling %.3g uS, increment %.3g %% of the ceiling, threshold %.3g V; %@",
+                              name, p.tauSeconds.mean * 1e3, p.tauSeconds.spread * 100, p.slowTauSeconds.mean,
+                              p.baseSiemens.mean * 1e6, p.ceilingSiemens.mean * 1e6, p.incrementFraction.mean * 100,
+                              p.thresholdVolts.mean, rows.isEmpty ? "used by no row" : rows.joined(separator: "; "))
+            }
         }
     }
 }

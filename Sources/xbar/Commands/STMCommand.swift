@@ -15,11 +15,11 @@ struct STMCommand: ParsableCommand {
         discussion: """
             For every amplitude (volts) and width (seconds), and every repetition: wait on the \
             board's clock for the volatile state to decay (--settle seconds, default six of the \
-            slowest expected time constants), apply the pulse (or --pulses back to back) to all \
+            slowest expected time constants of the selected nodes' device classes), apply the pulse (or --pulses back to back) to all \
             selected nodes, then read them --reads times every --interval seconds, timed by the \
             board. Traces carry board timestamps (nanoseconds) and conductances (siemens); \
             --csv writes one row per read. Each node's history is then fitted and its decay time \
-            constant printed. The traces are stored in a run of kind "stm" in the run store \
+            constant printed (each fit starts from the node's own device class). The traces are stored in a run of kind "stm" in the run store \
             (`xbar runs export RUN --format csv --out traces.csv`).
 
             Nodes: ROW:COLUMN items separated by commas, ROW:C1-C2 for a range of columns, \
@@ -80,9 +80,19 @@ struct STMCommand: ParsableCommand {
         let selected = try Self.parseNodes(nodes, rows: info.rows, columns: info.columns)
         let amplitudeList = try Self.parseNumbers(amplitudes, option: "--amplitudes")
         let widthList = try Self.parseNumbers(widths, option: "--widths")
-        let model = (device ?? instrument.device).shortTermMemory
-        let slowest = max(model.tauSeconds.mean * (1 + 3 * model.tauSeconds.spread),
-                          model.slowFraction > 0 ? model.slowTauSeconds.mean * (1 + 3 * model.slowTauSeconds.spread) : 0)
+        // Each node's population: its row's device class, or the default one.
+        let deviceModel = device ?? instrument.device
+        var populations: [UInt16: ShortTermMemoryCellParameters] = [:]
+        for row in Set(selected.map(\.row)) {
+            guard let p = instrument.stmParameters(tile: info.index, row: Int(row), in: deviceModel) else {
+                throw ValidationError("--calibration: the device model has no STM device class \(instrument.stmDeviceClass(tile: info.index, row: Int(row)) ?? "") for row \(row)")
+            }
+            populations[row] = p
+        }
+        let slowest = populations.values.map { model in
+            max(model.tauSeconds.mean * (1 + 3 * model.tauSeconds.spread),
+                model.slowFraction > 0 ? model.slowTauSeconds.mean * (1 + 3 * model.slowTauSeconds.spread) : 0)
+        }.max() ?? 0
         let sweep = STMSweep(tile: info.index, nodes: selected,
                              points: STMSweep.grid(amplitudesVolts: amplitudeList, widthsSeconds: widthList, pulseCount: pulses),
                              repetitions: repetitions, readCount: reads, intervalSeconds: interval,
@@ -117,20 +127,25 @@ struct STMCommand: ParsableCommand {
             let mean = first.isEmpty ? 0 : first.reduce(0, +) / Double(first.count)
             print(String(format: "point %d: %.3g V, %.3g s x %d: mean first read %.4g S", i, point.amplitudeVolts, point.widthSeconds, point.pulseCount, mean))
         }
-        let guess = DecayLaw(baseSiemens: model.baseSiemens.mean, ceilingSiemens: model.ceilingSiemens.mean, tauSeconds: model.tauSeconds.mean,
-                             slowTauSeconds: model.slowTauSeconds.mean, slowFraction: model.slowFraction, pulseFractions: [],
-                             readFraction: model.incrementFraction.mean * model.readDisturbFraction)
         var taus: [Double] = []
         for node in selected {
+            // Each node's fit starts from its own population's values.
+            let model = populations[node.row]!
+            let guess = DecayLaw(baseSiemens: model.baseSiemens.mean, ceilingSiemens: model.ceilingSiemens.mean, tauSeconds: model.tauSeconds.mean,
+                                 slowTauSeconds: model.slowTauSeconds.mean, slowFraction: model.slowFraction, pulseFractions: [],
+                                 readFraction: model.incrementFraction.mean * model.readDisturbFraction)
             let history = DecayHistory(traces: traces.filter { $0.node == node })
             guard let fit = try? DecayFit.fit(history, guess: guess) else {
                 print("node \(node.row):\(node.column): could not be fitted (too few reads after pulses above threshold)")
                 continue
             }
             taus.append(fit.law.tauSeconds)
-            print(String(format: "node %d:%d: tau %.4g ± %.2g s", node.row, node.column, fit.law.tauSeconds, fit.tauUncertainty))
+            let deviceClass = instrument.stmDeviceClass(tile: info.index, row: Int(node.row)).map { " (\($0))" } ?? ""
+            print(String(format: "node %d:%d: tau %.4g ± %.2g s", node.row, node.column, fit.law.tauSeconds, fit.tauUncertainty) + deviceClass)
         }
-        for (i, group) in TimeConstantGroup.cluster(taus, count: min(4, taus.count)).enumerated() {
+        // One group per device class among the selected nodes when they are of several, else four.
+        let classCount = Set(selected.map { instrument.stmDeviceClass(tile: info.index, row: Int($0.row)) }).count
+        for (i, group) in TimeConstantGroup.cluster(taus, count: min(classCount > 1 ? classCount : 4, taus.count)).enumerated() {
             print(String(format: "group %d: tau %.4g s (%.4g to %.4g s), %d nodes", i, group.centerSeconds, group.minSeconds, group.maxSeconds, group.members.count))
         }
     }

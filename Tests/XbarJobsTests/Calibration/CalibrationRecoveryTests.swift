@@ -100,7 +100,7 @@ struct CalibrationRecoveryTests {
         let truth = perturbed(instrument.device, seed: seed)
         let board = SimulatedBoard(instrument: instrument, parameters: truth, seed: seed &+ 100)
         var plan = try CalibrationPlan(instrument: instrument, sampleCells: 64, stateNodes: 0)
-        plan.shortTermMemory = nil
+        plan.shortTermMemory = []
         let (file, _) = try Calibrator(instrument: instrument, plan: plan).calibrate(on: board)
         let nv = file.device.nonVolatile
         var drawn: [NonVolatileCellDraw] = []

@@ -15,6 +15,19 @@ struct InstrumentsCommandTests {
         #expect(run.standardError == "", "\(run)")
     }
 
+    @Test("check on the multi-time-constant board prints one line per STM device class, in row order")
+    func checkDeviceClasses() throws {
+        let run = try XbarExecutable.run(["instruments", "check", "instruments/usb-4x64-multitau.yaml"])
+        #expect(run.status == 0, "\(run)")
+        let lines = run.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines.count == 5, "\(run)")
+        #expect(lines[0].hasPrefix("instruments/usb-4x64-multitau.yaml: OK (usb-4x64-multitau, model xbar-usb-4x64-multitau,"), "\(run)")
+        #expect(lines[1].hasPrefix("instruments/usb-4x64-multitau.yaml: STM device class wox_3ms: tau 3 ms (spread 18 %)"), "\(run)")
+        #expect(lines[1].hasSuffix("; tile 4 row 0"), "\(run)")
+        #expect(lines[4].hasPrefix("instruments/usb-4x64-multitau.yaml: STM device class wox_90ms: tau 90 ms (spread 15 %)"), "\(run)")
+        #expect(lines[4].hasSuffix("; tile 4 row 3"), "\(run)")
+    }
+
     @Test("check on a broken file names file, key path and problem, and exits 1")
     func checkBroken() throws {
         let broken = "\(Self.fixtures)/bad-number.yaml"
@@ -57,11 +70,14 @@ struct InstrumentsCommandTests {
         let run = try XbarExecutable.run(["instruments", "--instruments-dir", Self.instruments])
         #expect(run.status == 0, "\(run)")
         let lines = run.standardOutput.split(separator: "\n").map(String.init)
-        #expect(lines.count == 3, "\(run)")
+        #expect(lines.count == 4, "\(run)")
         #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true) == ["NAME", "MODEL", "TRANSPORT", "GEOMETRY", "FILE"])
         let usb = try #require(lines.first { $0.hasPrefix("usb-4x64 ") })
         #expect(usb.contains("xbar-usb-4x64") && usb.contains("usb 1209:58BA") && usb.contains("4 x 64x64 1t1r + 4x64 stm")
                 && usb.hasSuffix("\(Self.instruments)/usb-4x64.yaml"), "\(usb)")
+        let multitau = try #require(lines.first { $0.hasPrefix("usb-4x64-multitau ") })
+        #expect(multitau.contains("xbar-usb-4x64-multitau") && multitau.contains("usb 1209:58BB")
+                && multitau.contains("4 x 64x64 1t1r + 4x64 stm (4 stm device classes)"), "\(multitau)")
         let serial = try #require(lines.first { $0.hasPrefix("serial-32x32 ") })
         #expect(serial.contains("serial 921600 8N1") && serial.contains("32x32 passive + 1x32 stm"), "\(serial)")
     }

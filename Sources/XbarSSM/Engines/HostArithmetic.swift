@@ -1,0 +1,37 @@
+/// Where the arithmetic of a chip-in-loop inference happened: multiply-accumulates done by the
+/// crossbar, and every kind of arithmetic the host did inside the inference, so that no host
+/// number passes for the chip's.
+///
+/// Counts are operations (a multiply-accumulate, or one addition or multiplication); the
+/// embedding lookup, nonlinearities, residuals, pooling and the readout bias are the model's
+/// digital parts and are not counted here.
+public struct HostArithmetic: Sendable, Hashable {
+    /// Multiply-accumulates of products on the weight tiles (signal and dither rows driven).
+    public var arrayMultiplyAccumulates = 0
+    /// State decays `x <- a x + v` computed on the host, one per state and event (zero when the
+    /// states live on STM nodes, whose decay is physics).
+    public var stateDecays = 0
+    /// Column readout corrections (gain and offset) per converted column.
+    public var readoutCorrections = 0
+    /// Turning column-pair currents into outputs (difference, scale, slab sums), per output.
+    public var outputScaling = 0
+    /// Host corrections of weight pairs that missed their targets, per pair and vector.
+    public var pairCorrections = 0
+    /// Planning STM pulses from the calibrated law (prediction and inversion), per pulse.
+    public var pulsePlanning = 0
+    /// Turning STM node reads into states (baseline subtraction and scaling).
+    public var stateDecoding = 0
+
+    public init() {}
+
+    /// Everything the host did, operations.
+    public var hostOperations: Int {
+        stateDecays + readoutCorrections + outputScaling + pairCorrections + pulsePlanning + stateDecoding
+    }
+
+    /// The host's share of all operations, 0...1.
+    public var hostShare: Double {
+        let all = Double(hostOperations + arrayMultiplyAccumulates)
+        return all > 0 ? Double(hostOperations) / all : 0
+    }
+}

@@ -1,0 +1,316 @@
+import Foundation
+import XbarBoard
+import XbarDevice
+import XbarInstrument
+import XbarJobs
+import XbarWire
+
+/// Holds an event SSM block's states on STM nodes: one timed program per sample and block.
+///
+/// For a sample, the block's increments `v_k = B u_k` (products on the weight tiles) are known
+/// for every event before the program starts, so the whole pulse schedule is planned at once
+/// and played by the board's clock at the events' own times: at each event, every state with a
+/// non-zero increment gets a pulse on its `+` node (`v > 0`) or `-` node (`v < 0`) meant to
+/// raise that node's conductance by `sigma |v|` siemens, and then every node of the block is
+/// read. Between events the nodes decay by their own physics: the state transition costs the
+/// host nothing.
+///
+/// Pulse amplitudes come from the calibrated increment law: the host predicts each node's
+/// volatile conductance along the schedule (the calibrated node decaying and saturating towards
+/// its ceiling, read disturb included, no noise) and inverts the switching strength for the
+/// increment wanted, splitting it over up to ``maxPulsesPerIncrement`` pulses when one pulse at
+/// the largest allowed amplitude is not enough. Each program starts with
+/// ``baselineReads`` reads of every node at rest; a state is read back as
+/// `((G+ - b+) - (G- - b-)) / sigma` with `G = I / V_read` and `b` the node's mean baseline.
+/// Before a program the nodes are left to rest (a board-timed wait) until the predicted
+/// residual of their last program is below a quarter of a read step; the baseline reads
+/// measure what is left.
+///
+/// Host arithmetic (pulse planning and decoding) is counted in ``work``.
+public final class STMStatePlayer {
+    public let board: any Board
+    public let nodes: STMNodeModel
+    public let instrument: Instrument
+    /// Read voltage of the nodes, volts.
+    public let readVolts: Double
+    /// Width of every state pulse, seconds.
+    public let pulseWidthSeconds: Double
+    /// Baseline reads of every node at the start of a program.
+    public var baselineReads = 4
+    /// Pulses one increment may take at most.
+    public var maxPulsesPerIncrement = 4
+    /// Time from a program's start to a sample's time zero, seconds (room for the baseline reads).
+    public var leadInSeconds = 100e-6
+    /// Increments below this fraction of a node's ceiling are not pulsed.
+    public var smallestIncrementOfCeiling = 1e-4
+
+    /// What the player did, for reports.
+    public struct Statistics: Sendable {
+        public var programs = 0
+        public var events = 0
+        public var pulses = 0
+        public var reads = 0
+        /// Increments the law could not deliver within the pulse budget (node near its ceiling).
+        public var incrementsCutShort = 0
+        /// Increments too small to pulse.
+        public var incrementsSkipped = 0
+        /// Board time the programs took, and the samples' own durations (lead-in included), seconds.
+        public var programBoardSeconds = 0.0
+        public var sampleSeconds = 0.0
+        /// Board-timed rest between programs, seconds.
+        public var restBoardSeconds = 0.0
+        /// Largest delay of an event's reads after the event's scheduled time, seconds.
+        public var largestReadDelaySeconds = 0.0
+        /// Largest baseline above a node's calibrated base conductance, siemens (what rest left).
+        public var largestBaselineResidualSiemens = 0.0
+        /// Requests and uploaded action bytes.
+        public var requests = 0
+        public var uploadedBytes = 0
+        /// Host operations: pulse planning (law inversion, prediction) and decoding reads into states.
+        public var planningOperations = 0
+        public var decodingOperations = 0
+        /// With ``STMStatePlayer/comparesStates``: squared differences between the states read and
+        /// the ideal recursion at the nodes' calibrated time constants, and squares of the latter.
+        public var stateErrorSquares = 0.0
+        public var idealStateSquares = 0.0
+
+        /// RMS difference of the states read from the ideal recursion, relative to the ideal
+        /// states' RMS; nil when nothing was compared.
+        public var relativeStateError: Double? {
+            idealStateSquares > 0 ? (stateErrorSquares / idealStateSquares).squareRoot() : nil
+        }
+
+        /// What happened between `earlier` and these figures (largest values kept as they are).
+        public func since(_ earlier: Statistics) -> Statistics {
+            var d = self
+            d.programs -= earlier.programs
+            d.events -= earlier.events
+            d.pulses -= earlier.pulses
+            d.reads -= earlier.reads
+            d.incrementsCutShort -= earlier.incrementsCutShort
+            d.incrementsSkipped -= earlier.incrementsSkipped
+            d.programBoardSeconds -= earlier.programBoardSeconds
+            d.sampleSeconds -= earlier.sampleSeconds
+            d.restBoardSeconds -= earlier.restBoardSeconds
+            d.requests -= earlier.requests
+            d.uploadedBytes -= earlier.uploadedBytes
+            d.planningOperations -= earlier.planningOperations
+            d.decodingOperations -= earlier.decodingOperations
+            d.stateErrorSquares -= earlier.stateErrorSquares
+            d.idealStateSquares -= earlier.idealStateSquares
+            return d
+        }
+    }
+
+    public private(set) var statistics = Statistics()
+    /// Compare every state read with the ideal recursion (a diagnostic computed on the host,
+    /// outside the inference's arithmetic; see ``Statistics/relativeStateError``).
+    public var comparesStates = false
+
+    /// Adds a comparison of states read with the ideal ones.
+    func record(states: [[Double]], ideal: [[Double]]) {
+        for (x, y) in zip(states.joined(), ideal.joined()) {
+            statistics.stateErrorSquares += (x - y) * (x - y)
+            statistics.idealStateSquares += y * y
+        }
+    }
+
+    private let maxPayloadBytes: Int
+    private let readStepSiemens: Double
+    private var nextProgramID: UInt16 = 1
+    /// Per node: board time (ns) after which it is at rest, from its last program's prediction.
+    private var restUntilNanoseconds: [Int: UInt64] = [:]
+
+    /// - Parameters:
+    ///   - readVolts: the nodes' read voltage (a board-trained model's own; else the instrument's
+    ///     `stm_read_volts`).
+    /// - Throws: ``STMStateError/readOutOfRange`` when `readVolts` passes the instrument's read limit;
+    ///   ``BoardError`` when the board cannot identify itself.
+    public init(board: any Board, nodes: STMNodeModel, instrument: Instrument, readVolts: Double,
+                pulseWidthSeconds: Double? = nil) throws {
+        let limit = Double(instrument.limits.maxReadVolts)
+        guard readVolts > 0, readVolts <= limit * (1 + 1e-6) else {
+            throw STMStateError.readOutOfRange("\(readVolts) V is outside (0, limits.max_read_volts = \(limit) V] of \(instrument.name)")
+        }
+        self.board = board
+        self.nodes = nodes
+        self.instrument = instrument
+        self.readVolts = min(readVolts, limit)
+        self.pulseWidthSeconds = pulseWidthSeconds ?? max(Double(instrument.limits.minPulseWidthSeconds), nodes.law.referenceWidthSeconds)
+        maxPayloadBytes = Int(try board.identify().maxPayloadBytes)
+        let levels = Double((1 << Int(instrument.adc.bits)) - 1)
+        readStepSiemens = Double(instrument.adc.readFullScaleAmperes) / levels / self.readVolts
+    }
+
+    /// The largest pulse amplitude the limits allow at the state pulse width, volts.
+    var largestAmplitudeVolts: Double {
+        let limits = instrument.limits
+        let energyBound = Double(limits.maxPulseEnergyJoules) / (Double(limits.complianceAmperes) * pulseWidthSeconds)
+        return min(Double(limits.maxSetVolts), energyBound) * (1 - 1e-6)
+    }
+
+    /// States of one block over one sample, read from the nodes: `x_k` for every event.
+    ///
+    /// - Parameters:
+    ///   - pairs: the block's nodes, `[+, -]` per state (a model file's `stm_nodes`).
+    ///   - siemensPerUnit: `sigma` per state.
+    /// - Throws: ``BoardError`` from the program or the rest; ``STMStateError`` when a node is not on the tile.
+    public func states(pairs: [Int], siemensPerUnit: [Double], timesSeconds: [Double], increments: [[Double]]) throws -> [[Double]] {
+        let n = siemensPerUnit.count
+        precondition(pairs.count == 2 * n && increments.count == timesSeconds.count)
+        if let outside = pairs.first(where: { $0 < 0 || $0 >= nodes.nodeCount }) {
+            throw STMStateError.modelNotBound("node \(outside) is not on tile \(nodes.tile.index) (\(nodes.nodeCount) nodes)")
+        }
+        return try play(pairs: pairs, sigma: siemensPerUnit, times: timesSeconds, increments: increments)
+    }
+
+    private func play(pairs: [Int], sigma: [Double], times: [Double], increments: [[Double]]) throws -> [[Double]] {
+        try rest(pairs)
+        let n = sigma.count
+        // Each node follows its own population's law (its device class's on a board of several).
+        let laws = pairs.map { nodes.noiselessLaw(ofNode: $0) }
+        var quiet = Xoshiro256StarStar(seed: 0)
+        var predicted = pairs.map { ShortTermMemoryCell(drawn: nodes.draws[$0]) }
+        let tileIndex = nodes.tile.index
+        // Reads grouped by row, so that a board reading a row at once does so.
+        let readOrder = (0..<pairs.count).sorted { (pairs[$0], $0) < (pairs[$1], $1) }
+        let width = Float(pulseWidthSeconds)
+        let vMax = largestAmplitudeVolts
+        var actions: [PlayAction] = []
+        actions.reserveCapacity(pairs.count * (baselineReads + times.count) + n * times.count)
+        var planning = 0
+
+        func read(at offset: UInt64, seconds t: Double) {
+            for j in readOrder {
+                actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(pairs[j]),
+                                          operation: .read(readVolts: Float(readVolts))))
+                _ = predicted[j].read(readVolts: readVolts, at: t, parameters: laws[j], generator: &quiet)
+            }
+        }
+        for _ in 0..<baselineReads { read(at: 0, seconds: 0) }
+        var eventOffsets: [UInt64] = []
+        eventOffsets.reserveCapacity(times.count)
+        for (k, t0) in times.enumerated() {
+            let t = leadInSeconds + max(0, t0)
+            let offset = UInt64((t * 1e9).rounded())
+            eventOffsets.append(offset)
+            for i in 0..<n {
+                let v = increments[k][i]
+                guard v != 0, v.isFinite else { continue }
+                let j = v > 0 ? 2 * i : 2 * i + 1
+                let draw = nodes.draws[pairs[j]]
+                var wanted = abs(v) * sigma[i]
+                if wanted < smallestIncrementOfCeiling * draw.ceilingSiemens {
+                    statistics.incrementsSkipped += 1
+                    continue
+                }
+                let law = laws[j]
+                let strength = SwitchingStrength(thresholdVolts: draw.thresholdVolts, overdriveScaleVolts: law.overdriveScaleVolts,
+                                                 referenceWidthSeconds: law.referenceWidthSeconds, widthExponent: law.widthExponent)
+                var pulses = 0
+                while wanted > 0 && pulses < maxPulsesPerIncrement {
+                    let g = predicted[j].volatileConductance(at: t)
+                    let room = draw.ceilingSiemens - g
+                    guard room > 0 else { break }
+                    let s = wanted / (draw.incrementFraction * room)
+                    let volts = min(strength.amplitudeVolts(forStrength: s, widthSeconds: pulseWidthSeconds), vMax)
+                    let before = predicted[j].volatileConductance(at: t)
+                    predicted[j].pulse(amplitudeVolts: volts, widthSeconds: pulseWidthSeconds, at: t, parameters: law, generator: &quiet)
+                    wanted -= predicted[j].volatileConductance(at: t) - before
+                    actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(pairs[j]),
+                                              operation: .pulse(amplitudeVolts: Float(volts), widthSeconds: width)))
+                    pulses += 1
+                    planning += 12
+                    if wanted <= 1e-6 * sigma[i] { wanted = 0 }
+                }
+                if wanted > 0 { statistics.incrementsCutShort += 1 }
+            }
+            read(at: offset, seconds: t)
+        }
+
+        let program = TimedProgram(actions: actions, programID: nextProgramID)
+        nextProgramID = nextProgramID == .max ? 1 : nextProgramID + 1
+        let outcome = try program.play(on: board, maxPayloadBytes: maxPayloadBytes)
+        statistics.programs += 1
+        statistics.events += times.count
+        statistics.requests += outcome.requests
+        statistics.uploadedBytes += outcome.uploadedBytes
+        statistics.planningOperations += planning
+        statistics.pulses += actions.count - outcome.results.count
+        statistics.reads += outcome.results.count
+
+        // Decode: baseline per node, then every event's reads.
+        let m = pairs.count
+        var baseline = [Double](repeating: 0, count: m)
+        var r = 0
+        for _ in 0..<baselineReads {
+            for j in readOrder {
+                baseline[j] += Double(outcome.results[r].amperes) / readVolts / Double(baselineReads)
+                r += 1
+            }
+        }
+        for j in 0..<m {
+            statistics.largestBaselineResidualSiemens = max(statistics.largestBaselineResidualSiemens,
+                                                            baseline[j] - nodes.draws[pairs[j]].baseSiemens)
+        }
+        let start = outcome.started.startNanoseconds
+        var states: [[Double]] = []
+        states.reserveCapacity(times.count)
+        var g = [Double](repeating: 0, count: m)
+        var lastStamp = start
+        for k in 0..<times.count {
+            for j in readOrder {
+                let result = outcome.results[r]
+                g[j] = Double(result.amperes) / readVolts - baseline[j]
+                lastStamp = max(lastStamp, result.timestampNanoseconds)
+                if j == readOrder[0] {
+                    let delay = Double(result.timestampNanoseconds &- start) * 1e-9 - Double(eventOffsets[k]) * 1e-9
+                    statistics.largestReadDelaySeconds = max(statistics.largestReadDelaySeconds, delay)
+                }
+                r += 1
+            }
+            var x = [Double](repeating: 0, count: n)
+            for i in 0..<n {
+                let difference: Double = g[2 * i] - g[2 * i + 1]
+                x[i] = difference / sigma[i]
+            }
+            states.append(x)
+        }
+        let perEvent = 2 * m + 2 * n
+        statistics.decodingOperations += times.count * perEvent + baselineReads * m
+        let duration = leadInSeconds + (times.last ?? 0)
+        statistics.sampleSeconds += duration
+        let readSeconds = 1e-6
+        statistics.programBoardSeconds += Double(lastStamp &- start) * 1e-9 + readSeconds
+
+        // When each node will be at rest again: its predicted residual under a quarter read step.
+        let end = Double(lastStamp &- start) * 1e-9
+        for j in 0..<m {
+            var wait = 0.0
+            let tolerance = readStepSiemens / 4
+            var step = 1e-3
+            while predicted[j].volatileConductance(at: end + wait) > tolerance && wait < 60 {
+                wait += step
+                step *= 1.5
+            }
+            restUntilNanoseconds[pairs[j]] = lastStamp &+ UInt64((wait * 1e9).rounded())
+        }
+        return states
+    }
+
+    /// Waits on the board's clock until every node of `pairs` has rested since its last program.
+    private func rest(_ pairs: [Int]) throws {
+        let due = pairs.compactMap { restUntilNanoseconds[$0] }.max() ?? 0
+        guard due > 0 else { return }
+        let now = try board.status().boardTimeNanoseconds
+        statistics.requests += 1
+        guard due > now else { return }
+        let seconds = Double(due - now) * 1e-9
+        // A board-timed wait on a weight cell, which a read does not change.
+        guard let weightTile = instrument.weightTiles.first else { return }
+        _ = try board.settle(seconds: seconds, referenceCell: .cell(tile: weightTile.index, CellIndex(row: 0, column: 0)),
+                             readVolts: instrument.defaultReadVolts)
+        statistics.requests += 1
+        statistics.restBoardSeconds += seconds
+    }
+}

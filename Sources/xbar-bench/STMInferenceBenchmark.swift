@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import XbarBoard
+import XbarInstrument
+import XbarSSM
+
+/// Event SSM inference with the states on a board's STM nodes, side by side with the digital
+/// references and the engine that decays states on the host, on one simulated board.
+struct STMInferenceBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stm",
+        abstract: "Measure event SSM inference with the states on the STM nodes against the references and host decay.",
+        discussion: """
+            For each task, on the first --samples test samples:
+              float reference: the task's original float event SSM, digital (float64).
+              board-trained reference: the model trained for the board's nodes, digital, each node \
+                decaying ideally at its calibrated time constant.
+              STM engine: the board-trained model on a simulated board of the instrument and seed \
+                the shipped node calibration was measured on, its weights write-verified by the \
+                lab's programming job, tiles read back, readout calibrated with probe vectors; \
+                every block's states held on its STM nodes by one timed program per sample.
+              host decay: the same board and model, states decayed on the host at the nodes' \
+                calibrated time constants (the engine before states lived on the nodes).
+            Prints accuracy, pulses and reads per event, board time per sample against the \
+            samples' own duration, host events per second, and where the arithmetic happened.
+
+            Example: swift build -c release --product xbar-bench && .build/release/xbar-bench stm --samples 100
+            """)
+
+    @Option(help: "Tasks (model files examples/<task>_event_ssm_float.safetensors and <task>_event_ssm_<instrument>.safetensors).")
+    var tasks: [String] = ["event_digits", "spoken_digits"]
+
+    @Option(help: "Folder of the example models and data sets.")
+    var examples: String = "examples"
+
+    @Option(help: "Test samples run on the simulated board (the first N of the split).")
+    var samples: Int = 100
+
+    @Option(help: "Seed of the simulated board (the shipped node calibration was measured on seed 1).")
+    var seed: UInt64 = 1
+
+    @Option(help: "Instrument name or file.")
+    var instrument: String = "usb-4x64-multitau"
+
+    @Option(help: "Folder of instrument files (default: $XBAR_INSTRUMENTS, ./instruments, or beside the executable).")
+    var instrumentsDir: String?
+
+    @Option(help: "Antithetic dither pairs per product of the calibrated readout.")
+    var ditherPairs: Int = ReadoutSettings.ranged.ditherPairs
+
+    func validate() throws {
+        if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
+    }
+
+    private struct Row {
+        var task: String
+        var float: InferenceRun
+        var trained: InferenceRun
+        var stm: InferenceRun
+        var host: InferenceRun
+    }
+
+    func run() throws {
+        let instrument = try InstrumentCatalog.resolve(self.instrument, instrumentsDirectory: instrumentsDir)
+        print("instrument \(instrument.name), simulated board seed \(seed), \(samples) samples per task")
+        var rows: [Row] = []
+        for task in tasks {
+            let floatPath = "\(examples)/\(task)_event_ssm_float.safetensors"
+            let trainedPath = "\(examples)/\(task)_event_ssm_\(instrument.name).safetensors"
+            let floatModel = try SSMModel(contentsOf: floatPath)
+            let model = try SSMModel(contentsOf: trainedPath)
+            guard let dataName = model.testDataFile else { throw ValidationError("\(trainedPath): names no test_data") }
+            let data = try EventDataset(contentsOf: "\(examples)/\(dataName)")
+            let subset = Array(data.samples.prefix(samples))
+            print("\n\(task): \(subset.count) samples, \(subset.reduce(0) { $0 + $1.events.count }) events")
+            let float = ReferenceEngine(model: floatModel).run(subset)
+            line("float reference", float)
+            let trained = ReferenceEngine(model: model).run(subset)
+            line("board-trained reference", trained)
+
+            let board = SimulatedBoard(instrument: instrument, seed: seed)
+            let map = try WeightMap(model: model, instrument: instrument)
+            let outcomes = try WeightProgramming.program(map, on: board, with: WriteVerifyWeightProgrammer(instrument: instrument))
+            let cells = outcomes.reduce(0) { $0 + $1.cells }, inTolerance = outcomes.reduce(0) { $0 + $1.cellsInTolerance }
+            print(String(format: "  write-verify: %.2f %% of %d cells in tolerance", 100 * Double(inTolerance) / Double(cells), cells))
+            let believed = map.believedConductances(readBack: try TileReadback(instrument: instrument).read(map, on: board), toleranceSiemens: 3e-6)
+            let defects = PairDefects(map: map, measured: believed, thresholdSiemens: 3e-6)
+            let calibration = try ReadoutProbe().measure(on: board, map: map, instrument: instrument, believedSiemens: believed)
+            let settings = ReadoutSettings(inputScaling: .perVector, ditherPairs: ditherPairs, diagonalDitherPairs: 4 * ditherPairs)
+
+            let nodes = try STMNodeModel.forModel(model, modelPath: trainedPath, instrument: instrument)
+            let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, settings: settings,
+                                              calibration: calibration, defects: defects)
+            engine.statePlayer = try STMStatePlayer(board: board, nodes: nodes, instrument: instrument,
+                                                    readVolts: model.boardBinding?.stmReadVolts ?? instrument.stmReadVolts)
+            let stm = try engine.run(subset)
+            line("STM engine", stm)
+            if let s = stm.stateNodes {
+                let events = Double(max(s.events, 1))
+                print(String(format: "    %.1f pulses and %.1f reads per event per block; board time %.4f s per program for %.4f s of sample; largest read delay %.0f us; rest %.2f s per program; %d increments cut short",
+                             Double(s.pulses) / events, Double(s.reads) / events, s.programBoardSeconds / Double(max(s.programs, 1)),
+                             s.sampleSeconds / Double(max(s.programs, 1)), 1e6 * s.largestReadDelaySeconds,
+                             s.restBoardSeconds / Double(max(s.programs, 1)), s.incrementsCutShort))
+            }
+            arithmetic(stm.arithmetic)
+            engine.statePlayer = nil
+            let host = try engine.run(subset)
+            line("host decay", host)
+            arithmetic(host.arithmetic)
+            rows.append(Row(task: task, float: float, trained: trained, stm: stm, host: host))
+        }
+        print("\n| task | float reference | board-trained reference | STM engine | host decay | STM events/s | STM vs trained ref | STM vs float |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r in rows {
+            print("| \(r.task) " + String(format: "| %.1f %% | %.1f %% | %.1f %% | %.1f %% | %.0f | %+.1f | %+.1f |",
+                                         100 * r.float.accuracy, 100 * r.trained.accuracy, 100 * r.stm.accuracy, 100 * r.host.accuracy,
+                                         r.stm.eventsPerSecond, 100 * (r.stm.accuracy - r.trained.accuracy), 100 * (r.stm.accuracy - r.float.accuracy)))
+        }
+    }
+
+    private func arithmetic(_ a: HostArithmetic) {
+        print(String(format: "    arithmetic: %.3g MACs on the array, %.3g host operations (%.2f %%): decays %d, decoding %d, planning %d, readout corrections %d, output scaling %d, pair corrections %d",
+                     Double(a.arrayMultiplyAccumulates), Double(a.hostOperations), 100 * a.hostShare, a.stateDecays, a.stateDecoding,
+                     a.pulsePlanning, a.readoutCorrections, a.outputScaling, a.pairCorrections))
+    }
+
+    private func line(_ label: String, _ run: InferenceRun) {
+        let padded = label.padding(toLength: 24, withPad: " ", startingAt: 0)
+        print("  \(padded)" + String(format: " accuracy %6.2f %% of %4d  %10.0f events/s  %8.2f us/event",
+                                             100 * run.accuracy, run.labels.count, run.eventsPerSecond, 1e6 * run.secondsPerEvent)
+              + "  [\(run.backend)]")
+    }
+}

@@ -1,0 +1,396 @@
+"""Train the event SSM for one board: its states on the board's STM nodes.
+
+    python3 -m tools.board_training --calibration CAL.json --task event_digits \
+        [--epochs 4] [--out examples/event_digits_event_ssm_<instrument>.safetensors]
+
+The calibration file comes from `xbar calibrate`. Starting from the task's float event SSM
+(examples/<task>_event_ssm_float.safetensors), every block's states are assigned to STM node
+pairs whose measured time constant is closest to the state group's decay constant (the
+group's shared constant becomes the centre of the calibrated node group it landed on), and the
+model is fine-tuned with a forward pass that does what the chip does:
+
+- an increment `v = B u` goes to the `+` node of a state when positive and to the `-` node when
+  negative, as `sigma * |v|` siemens, with the calibrated cycle-to-cycle spread of one pulse;
+- each node decays with its own calibrated fast time constant, the calibrated slow fraction of
+  every increment with the node's slow time constant;
+- each read of a node adds the calibrated read disturb (a fraction of a reference pulse's
+  increment) and returns `G (1 + read noise)` through the ADC's read converter at the model's
+  read voltage; the state is `(G+ - b+) / sigma - (G- - b-) / sigma`, `b` the node's baseline;
+- matrix products carry the programming and read noise of the other example models.
+
+The STM engine plans pulse amplitudes from the calibrated increment law, so the saturation
+towards the ceiling is compensated on the board, not learned; `sigma` (siemens per unit of
+state) is chosen per state so that the 99.9th percentile of what a node accumulates reaches
+half of the smaller ceiling of its pair.
+
+The model file records the nodes, their calibrated time constants, `sigma`, the read voltage,
+the calibration's SHA-256 and the instrument; its digital reference (`xbar infer --engine
+reference`) decays each node ideally at its recorded time constant.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .datasets import EXAMPLES, ROOT, get_dataset
+from .eventio import load_events, read_metadata, save_tensors
+from .models import HW, EventSSMConfig, _mvm, gelu, linear_scan, round_ste, train_loop
+from safetensors.numpy import load_file
+
+SEED = 0
+BASELINE_READS = 4  # the STM engine's baseline reads of every node before a sample
+LEN_CAP = {"event_digits": 640, "spoken_digits": 768}
+DROPOUT = {"event_digits": 0.2, "spoken_digits": 0.0}
+
+
+# ----------------------------------------------------------------- the board
+
+
+class BoardNodes:
+    """What the calibration says about the STM nodes and the read path."""
+
+    def __init__(self, cal: dict, instrument: dict, read_volts: float):
+        self.cal = cal
+        stm = cal["device"]["shortTermMemory"]
+        self.c2c = float(stm["cycleToCycleSpread"])
+        self.read_noise = float(stm["readNoiseSpread"])
+        self.read_disturb = float(stm["readDisturbFraction"])
+        self.slow_default = float(stm["slowFraction"])
+        self.read_volts = read_volts
+        bits, full = instrument["adc_bits"], instrument["read_full_scale_amperes"]
+        self.read_step_siemens = full / (2 ** bits - 1) / read_volts
+        nodes = {}
+        columns = instrument["stm_columns"]
+        for n in cal["nodes"]:
+            if not n.get("converged", False):
+                continue
+            idx = int(n["row"]) * columns + int(n["column"])
+            nodes[idx] = n
+        self.nodes = nodes
+        self.groups = cal["timeConstantGroups"]
+
+    def assign(self, group_taus_per_layer, states_per_group):
+        """Node pairs per layer: for each model group the calibrated node group with the
+        closest centre (log scale); pairs made of nodes with adjacent time constants."""
+        used = set()
+        centres = np.array([g["centerSeconds"] for g in self.groups])
+        layers = []
+        for taus in group_taus_per_layer:
+            pairs, group_centres = [], []
+            for tau in taus:
+                order = np.argsort(np.abs(np.log(centres) - math.log(tau)))
+                chosen = None
+                for gi in order:
+                    members = sorted((i for i, n in self.nodes.items()
+                                      if n["group"] == gi and i not in used),
+                                     key=lambda i: self.nodes[i]["tauSeconds"])
+                    if len(members) >= 2 * states_per_group:
+                        chosen = gi, members
+                        break
+                if chosen is None:
+                    raise SystemExit(f"calibration has no node group with {2 * states_per_group} "
+                                     f"free converged nodes for a {tau * 1e3:.1f} ms state group")
+                gi, members = chosen
+                # Take a run of adjacent time constants around the group's median.
+                start = max(0, len(members) // 2 - states_per_group)
+                take = members[start:start + 2 * states_per_group]
+                used.update(take)
+                pairs += [(take[2 * k], take[2 * k + 1]) for k in range(states_per_group)]
+                group_centres.append(float(centres[gi]))
+            layers.append((pairs, group_centres))
+        return layers
+
+    def arrays(self, pairs):
+        """Per-state arrays [n] for the + and - nodes: tau, slow tau, slow fraction, base,
+        ceiling, increment fraction."""
+        def field(k, default=None):
+            out = np.zeros((len(pairs), 2))
+            for s, (p, m) in enumerate(pairs):
+                for j, i in enumerate((p, m)):
+                    v = self.nodes[i].get(k)
+                    out[s, j] = default if v is None else v
+            return out
+        return dict(tau=field("tauSeconds"), slow_tau=field("slowTauSeconds", 0.5),
+                    slow_fraction=field("slowFraction", self.slow_default),
+                    base=field("baseSiemens"), ceiling=field("ceilingSiemens"),
+                    increment=field("incrementFraction", 0.05))
+
+
+def instrument_facts(path: Path) -> dict:
+    """The few instrument values training needs, read from the YAML without a YAML library."""
+    text = path.read_text()
+
+    def number(key):
+        for line in text.splitlines():
+            s = line.split("#")[0].strip()
+            if s.startswith(key + ":"):
+                return float(s.split(":", 1)[1].strip())
+        raise SystemExit(f"{path}: {key} not found")
+
+    columns = None
+    for line in text.splitlines():
+        if "short_term_memory" in line and "kind" in line and "columns" in line:
+            columns = int(line.split("columns:")[1].split(",")[0].split("}")[0])
+    if columns is None:
+        raise SystemExit(f"{path}: no short_term_memory tile found")
+    return dict(adc_bits=int(number("bits")), read_full_scale_amperes=number("read_full_scale_amperes"),
+                max_read_volts=number("max_read_volts"), stm_columns=columns)
+
+
+# ----------------------------------------------------------------- forward pass
+
+
+def node_scan(dt, v, tau):
+    """sum over past increments of v decayed at tau (per state), x_{-1} = 0."""
+    return linear_scan(jnp.exp(-dt[..., None] / tau), v)
+
+
+def stm_states(v, dt, nodes, sigma, board: BoardNodes, noisy: bool, key):
+    """States as read from the node pairs. v [S, L, n]; nodes: dict of [n, 2] arrays."""
+    k1, k2, k3, k4 = jax.random.split(key, 4)
+    parts = []
+    for j, (sign, kc, kr) in enumerate(((1.0, k1, k3), (-1.0, k2, k4))):
+        inc = jax.nn.relu(sign * v) * sigma  # siemens wanted on this node
+        if noisy:
+            inc = inc * jnp.maximum(0.0, 1.0 + board.c2c * jax.random.normal(kc, inc.shape))
+        phi = nodes["slow_fraction"][:, j]
+        g = (1 - phi) * node_scan(dt, inc, nodes["tau"][:, j]) + phi * node_scan(dt, inc, nodes["slow_tau"][:, j])
+        # Read disturb: every event reads every node once.
+        per_read = board.read_disturb * nodes["increment"][:, j] * nodes["ceiling"][:, j]
+        reads = jnp.ones_like(inc) * per_read
+        g = g + (1 - phi) * node_scan(dt, reads, nodes["tau"][:, j]) + phi * node_scan(dt, reads, nodes["slow_tau"][:, j])
+        G = nodes["base"][:, j] + g
+        baseline = nodes["base"][:, j]
+        if noisy:
+            kr, kb = jax.random.split(kr)
+            G = G * (1 + board.read_noise * jax.random.normal(kr, G.shape))
+            q = board.read_step_siemens
+            G = round_ste(G / q) * q
+            # The engine's baseline: the mean of BASELINE_READS converted reads at rest.
+            reads = baseline * (1 + board.read_noise * jax.random.normal(kb, (BASELINE_READS,) + G.shape[:1] + G.shape[2:]))
+            baseline = jnp.mean(jnp.round(reads / q) * q, axis=0)[:, None, :]
+        parts.append((G - baseline) / sigma)
+    return parts[0] - parts[1]
+
+
+def ideal_states(v, dt, nodes):
+    """The digital reference: each node decays ideally at its recorded fast time constant."""
+    xp = node_scan(dt, jax.nn.relu(v), nodes["tau"][:, 0])
+    xm = node_scan(dt, jax.nn.relu(-v), nodes["tau"][:, 1])
+    return xp - xm
+
+
+def forward(p, ch, dt, mask, cfg, layers, board, mode, key):
+    """mode: 'ideal' (reference), 'chip' (STM law and noise), 'accumulated' (x+ and x- per
+    state, for choosing sigma)."""
+    h = p["embedding"][ch] * mask[..., None]
+    keys = jax.random.split(key, 3 * cfg.n_layers + 1)
+    hw = HW(noise=(mode == "chip"))
+    acc = []
+    for l in range(cfg.n_layers):
+        nodes, sigma = layers[l]["nodes"], layers[l]["sigma"]
+        u = h
+        v = _mvm(p[f"layers.{l}.B"], u, hw, keys[3 * l]) * mask[..., None]
+        if mode == "chip":
+            x = stm_states(v, dt, nodes, sigma, board, True, keys[3 * l + 2])
+        else:
+            x = ideal_states(v, dt, nodes)
+        if mode == "accumulated":
+            acc.append((node_scan(dt, jax.nn.relu(v), nodes["tau"][:, 0]),
+                        node_scan(dt, jax.nn.relu(-v), nodes["tau"][:, 1])))
+        y = _mvm(p[f"layers.{l}.C"], x, hw, keys[3 * l + 1]) + p[f"layers.{l}.D"] * u
+        h = u + gelu(y)
+    m = jnp.sum(h * mask[..., None], axis=1) / jnp.maximum(jnp.sum(mask, axis=1, keepdims=True), 1)
+    logits = _mvm(p["readout.W"], m, hw, keys[-1]) + p["readout.b"]
+    return logits, acc
+
+
+# ----------------------------------------------------------------- data
+
+
+def padded(es, length):
+    from .models import pad_events
+    return pad_events(es, length)
+
+
+def batches(es, pad, batch, rng):
+    ch, dt, mask = pad
+    idx = np.arange(len(es)) if rng is None else rng.permutation(len(es))
+    for i in range(0, len(idx), batch):
+        b = idx[i:i + batch]
+        n = len(b)
+        if n < batch:
+            b = np.concatenate([b, np.zeros(batch - n, b.dtype)])
+        m = mask[b].copy()
+        m[n:] = 0
+        yield b[:n], (ch[b], dt[b], m, es.labels[b])
+
+
+def evaluate(params, es, cfg, layers, board, mode, key, pad):
+    fwd = jax.jit(lambda p, c, d, m, k: forward(p, c, d, m, cfg, layers, board, mode, k)[0])
+    logits = np.zeros((len(es), cfg.n_classes))
+    for b, (ch, dt, m, _) in batches(es, pad, 64, None):
+        key, k = jax.random.split(key)
+        logits[b] = np.asarray(fwd(params, ch, dt, m, k))[:len(b)]
+    return float(np.mean(logits.argmax(1) == es.labels)), logits
+
+
+# ----------------------------------------------------------------- main
+
+
+def load_float_model(task):
+    path = EXAMPLES / f"{task}_event_ssm_float.safetensors"
+    t = load_file(str(path))
+    meta = read_metadata(path)
+    p = {k: jnp.asarray(t[k], jnp.float32) for k in ["embedding", "readout.W", "readout.b"]}
+    n_layers = int(meta["n_layers"])
+    for l in range(n_layers):
+        for k in "BCD":
+            p[f"layers.{l}.{k}"] = jnp.asarray(t[f"layers.{l}.{k}"], jnp.float32)
+    return p, meta, path
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--calibration", required=True, help="calibration file from xbar calibrate (JSON)")
+    ap.add_argument("--task", required=True, choices=["event_digits", "spoken_digits"])
+    ap.add_argument("--instrument-file", help="instrument YAML (default instruments/<calibration's instrument>.yaml)")
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--read-volts", type=float, help="STM read voltage (default: the instrument's max_read_volts)")
+    ap.add_argument("--out", help="model file to write")
+    ap.add_argument("--train-limit", type=int, help="train on the first N samples only (for tests)")
+    args = ap.parse_args(argv)
+
+    cal_path = Path(args.calibration)
+    cal_bytes = cal_path.read_bytes()
+    cal = json.loads(cal_bytes)
+    inst_name = cal["instrument"]["name"]
+    inst_path = Path(args.instrument_file) if args.instrument_file else ROOT / "instruments" / f"{inst_name}.yaml"
+    facts = instrument_facts(inst_path)
+    read_volts = args.read_volts or facts["max_read_volts"]
+    if read_volts > facts["max_read_volts"]:
+        raise SystemExit(f"--read-volts {read_volts} V is above {inst_path}: limits.max_read_volts "
+                         f"{facts['max_read_volts']} V")
+    board = BoardNodes(cal, facts, read_volts)
+    out = Path(args.out) if args.out else EXAMPLES / f"{args.task}_event_ssm_{inst_name}.safetensors"
+
+    t0 = time.time()
+    tr, te = get_dataset(args.task)
+    if args.train_limit:
+        tr = tr.subset(np.arange(min(args.train_limit, len(tr))))
+    params, meta, float_path = load_float_model(args.task)
+    blocks = json.loads(meta["blocks"])
+    cfg = EventSSMConfig(n_in=int(meta["n_inputs"]), n_classes=int(meta["n_classes"]),
+                         d=int(meta["d_model"]), n_state=int(meta["n_state"]),
+                         n_layers=int(meta["n_layers"]))
+    per = cfg.n_state // len(blocks[0]["groups"])
+    assignment = board.assign([[g["tau_seconds"] for g in b["groups"]] for b in blocks], per)
+    layers = []
+    for pairs, _ in assignment:
+        nodes = {k: jnp.asarray(v, jnp.float32) for k, v in board.arrays(pairs).items()}
+        layers.append(dict(nodes=nodes, sigma=jnp.ones(cfg.n_state, jnp.float32)))
+
+    # sigma from what the float model's nodes accumulate on a training subset.
+    sub = tr.subset(np.arange(0, len(tr), max(1, len(tr) // 256)))
+    pad_sub = padded(sub, LEN_CAP[args.task])
+    fwd_acc = jax.jit(lambda p, c, d, m, k: forward(p, c, d, m, cfg, layers, board, "accumulated", k)[1])
+    peaks = [[] for _ in range(cfg.n_layers)]
+    for _, (ch, dt, m, _) in batches(sub, pad_sub, 64, None):
+        acc = fwd_acc(params, ch, dt, m, jax.random.PRNGKey(0))
+        for l, (xp, xm) in enumerate(acc):
+            mm = np.asarray(m) > 0
+            peaks[l].append(np.concatenate([np.asarray(xp)[mm], np.asarray(xm)[mm]], axis=0))
+    for l, (pairs, _) in enumerate(assignment):
+        a = np.concatenate(peaks[l], axis=0)  # [samples*events*2, n]
+        p999 = np.maximum(np.percentile(a, 99.9, axis=0), 1e-6)
+        ceiling = np.min(board.arrays(pairs)["ceiling"], axis=1)
+        layers[l]["sigma"] = jnp.asarray(0.5 * ceiling / p999, jnp.float32)
+
+    pad_tr, pad_te = padded(tr, LEN_CAP[args.task]), padded(te, int(np.ceil(np.diff(te.offsets).max() / 128) * 128))
+    acc_float_ideal, _ = evaluate(params, te, cfg, layers, board, "ideal", jax.random.PRNGKey(1), pad_te)
+    acc_float_chip, _ = evaluate(params, te, cfg, layers, board, "chip", jax.random.PRNGKey(2), pad_te)
+    print(f"{args.task}: float model on the board's nodes: reference {acc_float_ideal:.4f}, "
+          f"chip forward {acc_float_chip:.4f} ({time.time() - t0:.0f} s)", flush=True)
+
+    drop = DROPOUT[args.task]
+    batch = 32
+
+    def loss_fn(p, b, key):
+        ch, dt, mask, y = b
+        if drop > 0:
+            key, kd = jax.random.split(key)
+            keep = jax.random.bernoulli(kd, 1.0 - drop, mask.shape).at[:, 0].set(True)
+            mask = mask * keep
+        logits, _ = forward(p, ch, dt, mask, cfg, layers, board, "chip", key)
+        valid = mask.sum(1) > 0
+        lp = jax.nn.log_softmax(logits)
+        nll = -jnp.sum(jnp.take_along_axis(lp, y[:, None], 1)[:, 0] * valid) / valid.sum()
+        return nll, jnp.sum((jnp.argmax(logits, -1) == y) * valid) / valid.sum()
+
+    def batches_fn(rng):
+        if rng is None:
+            return int(np.ceil(len(tr) / batch))
+        return (b for _, b in batches(tr, pad_tr, batch, rng))
+
+    params = train_loop(loss_fn, params, batches_fn, args.epochs, 1e-3, SEED + 11,
+                        log=lambda *a: print(*a, flush=True), label="board")
+    acc_ref, _ = evaluate(params, te, cfg, layers, board, "ideal", jax.random.PRNGKey(1), pad_te)
+    chip_accs = [evaluate(params, te, cfg, layers, board, "chip", jax.random.PRNGKey(100 + r), pad_te)[0]
+                 for r in range(3)]
+    print(f"{args.task}: board-trained reference {acc_ref:.4f}, chip forward "
+          f"{np.mean(chip_accs):.4f} +- {np.std(chip_accs):.4f} ({time.time() - t0:.0f} s)", flush=True)
+
+    # ---- export
+    tensors = {k: np.asarray(v, np.float32) for k, v in params.items()}
+    new_blocks = []
+    for l, (pairs, centres) in enumerate(assignment):
+        arr = board.arrays(pairs)
+        taus = np.repeat(np.asarray(centres), per).astype(np.float32)
+        tensors[f"layers.{l}.tau_seconds"] = taus
+        new_blocks.append(dict(
+            layer=l, kind="event_ssm_block", d_model=cfg.d, n_state=cfg.n_state,
+            groups=[dict(states=[g * per, (g + 1) * per - 1], tau_seconds=float(taus[g * per]))
+                    for g in range(len(centres))],
+            stm_nodes=[int(i) for pr in pairs for i in pr],
+            stm_node_tau_seconds=[float(t) for row in arr["tau"] for t in row],
+            stm_siemens_per_unit=[float(s) for s in np.asarray(layers[l]["sigma"])]))
+    keep = {k: meta[k] for k in ["n_layers", "d_model", "n_state", "n_inputs", "n_classes",
+                                 "recurrence", "input_embedding", "nonlinearity", "tile_map",
+                                 "task", "class_names", "input_channel_layout",
+                                 "input_channel_names", "test_data"]}
+    keep = {k: (json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v) for k, v in keep.items()}
+    meta_out = dict(
+        architecture="event_ssm", **keep, blocks=new_blocks,
+        decay_tau_seconds=[[g["tau_seconds"] for g in b["groups"]] for b in new_blocks],
+        quantisation={"weights": "float32", "activations": "float"},
+        stm=dict(signed_states=cfg.n_state * cfg.n_layers, stm_nodes=2 * cfg.n_state * cfg.n_layers),
+        board=dict(instrument=inst_name, instrument_digest=cal["instrument"]["digest"],
+                   calibration_file=cal_path.name,
+                   calibration_sha256=hashlib.sha256(cal_bytes).hexdigest(),
+                   stm_read_volts=read_volts,
+                   state_encoding="increment v of state i: sigma_i * |v| siemens on node stm_nodes[2i] "
+                                  "(v > 0) or stm_nodes[2i + 1] (v < 0); state = ((G+ - b+) - (G- - b-)) / sigma_i",
+                   trained_from=float_path.name,
+                   training=dict(epochs=args.epochs, cycle_to_cycle_spread=board.c2c,
+                                 read_noise_spread=board.read_noise,
+                                 read_disturb_fraction=board.read_disturb,
+                                 read_step_siemens=board.read_step_siemens)),
+        test_accuracy=acc_ref, test_accuracy_chip_forward=float(np.mean(chip_accs)),
+        test_accuracy_float_model_on_board_nodes=acc_float_ideal, seed=SEED)
+    save_tensors(out, tensors, meta_out)
+    print(f"wrote {out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
