@@ -48,6 +48,8 @@ public final class InferenceJob {
     public private(set) var fellBackAt: Int?
     /// Why it fell back.
     public private(set) var boardLoss: BoardError?
+    /// What each recorded chunk's engine run reported (requests, arithmetic, state nodes), in order.
+    public private(set) var chunkRuns: [InferenceRun] = []
 
     private var classifier: any SampleClassifier
     private var standIn: StandIn?
@@ -101,6 +103,7 @@ public final class InferenceJob {
                 InferenceSampleRecord(sample: s.index, label: s.sample.label, prediction: predictions[k], logits: result.logits[k],
                                       backend: result.backend, completedAt: now)
             })
+            chunkRuns.append(result)
             computedCount += chunk.count
             start += chunk.count
         }

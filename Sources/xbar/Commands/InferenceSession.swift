@@ -144,6 +144,45 @@ struct InferenceSession {
         let note = job.fellBackAt.map { "board lost at sample \($0) (\(job.boardLoss.map { "\($0)" } ?? "")); later samples computed on the twin" }
         try store.finishRun(id, status: .completed, message: note)
         try summarise(id, computed: job.computedCount)
+        printFigures(job.chunkRuns)
+    }
+
+    /// What the engines did over the chunks this process computed: requests, converter use,
+    /// the states on STM nodes, and where the arithmetic happened.
+    private func printFigures(_ runs: [InferenceRun]) {
+        guard !runs.isEmpty else { return }
+        print("  MVM requests \(runs.reduce(0) { $0 + $1.mvmRequests }), vectors \(runs.reduce(0) { $0 + $1.mvmVectors }); "
+              + "ADC conversions at full scale \(runs.reduce(0) { $0 + $1.saturatedConversions }), "
+              + "vectors measured again \(runs.reduce(0) { $0 + $1.remeasuredVectors })")
+        let nodes = runs.compactMap(\.stateNodes)
+        if !nodes.isEmpty {
+            let sum = { (f: (STMStatePlayer.Statistics) -> Int) in nodes.reduce(0) { $0 + f($1) } }
+            let sumSeconds = { (f: (STMStatePlayer.Statistics) -> Double) in nodes.reduce(0.0) { $0 + f($1) } }
+            let events = Double(max(sum(\.events), 1)), programs = sum(\.programs)
+            print(String(format: "  states on STM nodes: %d programs, %.1f pulses and %.1f reads per event, %d increments cut short, %d too small to pulse",
+                         programs, Double(sum(\.pulses)) / events, Double(sum(\.reads)) / events, sum(\.incrementsCutShort), sum(\.incrementsSkipped)))
+            print(String(format: "  board time: %.3f s of programs for %.3f s of samples (%.4f s per sample), largest read delay %.1f us, %.3f s of rest; %.1f kB uploaded",
+                         sumSeconds(\.programBoardSeconds), sumSeconds(\.sampleSeconds), sumSeconds(\.programBoardSeconds) / Double(max(programs, 1)),
+                         1e6 * (nodes.map(\.largestReadDelaySeconds).max() ?? 0), sumSeconds(\.restBoardSeconds), Double(sum(\.uploadedBytes)) / 1000))
+            let ideal = sumSeconds(\.idealStateSquares)
+            if ideal > 0 {
+                print(String(format: "  states read from the nodes vs the ideal recursion at their calibrated time constants: %.1f %% rms",
+                             100 * (sumSeconds(\.stateErrorSquares) / ideal).squareRoot()))
+            }
+        }
+        var a = HostArithmetic()
+        for r in runs {
+            a.arrayMultiplyAccumulates += r.arithmetic.arrayMultiplyAccumulates
+            a.stateDecays += r.arithmetic.stateDecays
+            a.readoutCorrections += r.arithmetic.readoutCorrections
+            a.outputScaling += r.arithmetic.outputScaling
+            a.pairCorrections += r.arithmetic.pairCorrections
+            a.pulsePlanning += r.arithmetic.pulsePlanning
+            a.stateDecoding += r.arithmetic.stateDecoding
+        }
+        print(String(format: "  arithmetic: %.3g multiply-accumulates on the array; host %.3g operations (%.2f %%): state decays %d, readout corrections %d, output scaling %d, pair corrections %d, pulse planning %d, state decoding %d",
+                     Double(a.arrayMultiplyAccumulates), Double(a.hostOperations), 100 * a.hostShare, a.stateDecays,
+                     a.readoutCorrections, a.outputScaling, a.pairCorrections, a.pulsePlanning, a.stateDecoding))
     }
 
     /// `--fallback` as given, or its default: the twin when the chip's newest programming run
