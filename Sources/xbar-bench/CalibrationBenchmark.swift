@@ -16,7 +16,8 @@ struct CalibrationBenchmark: ParsableCommand {
             the calibration), the default plan of `xbar calibrate` (64 cells, all STM nodes), \
             then measuring and fitting times (seconds), held-out RMS errors (relative to range), \
             and recovery against the board's drawn parameters: STM time constants per node, \
-            step fractions and read noise.
+            step fractions and read noise; on boards of several STM device classes, each \
+            class's time constant, spread, ceiling and increment against its nodes' draws.
 
             Example:
               swift run -c release xbar-bench calibrate
@@ -56,6 +57,22 @@ struct CalibrationBenchmark: ParsableCommand {
             if !tauErrors.isEmpty {
                 print(String(format: "  STM tau per node: median error %.2f %%, 95th percentile %.2f %%, worst %.2f %%",
                              100 * tauErrors[tauErrors.count / 2], 100 * tauErrors[Int(Double(tauErrors.count - 1) * 0.95)], 100 * tauErrors.last!))
+            }
+            // Each STM device class against the parameters its measured nodes drew.
+            for name in instrument.stateTiles.flatMap({ instrument.stmDeviceClasses(tile: $0.index).compactMap { $0 } }) {
+                guard let fitted = file.device.shortTermMemoryClasses[name] else { continue }
+                let nodes = file.nodes.filter { $0.deviceClass == name }
+                let drawn = nodes.map { board.cellParameters(tile: $0.tile, row: Int($0.row), column: Int($0.column)).shortTermMemory! }
+                guard !drawn.isEmpty else { continue }
+                let tau = SampleMoments(drawn.map(\.tauSeconds))
+                let worst = zip(nodes, drawn).map { abs($0.tauSeconds / $1.tauSeconds - 1) }.max() ?? .nan
+                let ceiling = SampleMoments(drawn.map(\.ceilingSiemens)), increment = SampleMoments(drawn.map(\.incrementFraction))
+                print(String(format: "  class %@: %d nodes, tau %.4g ms vs %.4g ms drawn (%+.2f %%), spread %.1f %% vs %.1f %%, worst node %.2f %%; "
+                             + "ceiling %.3g uS (%+.1f %%), increment fraction %.4g (%+.1f %%)",
+                             name, nodes.count, 1e3 * fitted.tauSeconds.mean, 1e3 * tau.mean, 100 * (fitted.tauSeconds.mean / tau.mean - 1),
+                             100 * fitted.tauSeconds.spread, 100 * tau.relativeSpread, 100 * worst,
+                             1e6 * fitted.ceilingSiemens.mean, 100 * (fitted.ceilingSiemens.mean / ceiling.mean - 1),
+                             fitted.incrementFraction.mean, 100 * (fitted.incrementFraction.mean / increment.mean - 1)))
             }
             var set: [Double] = [], reset: [Double] = []
             for cell in file.cells where cell.status == "ok" {

@@ -70,6 +70,23 @@ struct CalibrationFileTests {
         #expect(back.device.nonVolatile.setStepFraction == DistributedParameter(0.0437, spread: 0.21))
     }
 
+    @Test("a calibration of a board without STM device classes is written exactly as before classes existed, and such a file loads")
+    func filesWithoutClasses() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = sampleCalibration(instrument: formatTestInstrument())
+        let path = "\(directory)/cal.json"
+        try file.save(path: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        // Neither key of the device classes appears: the text is that of the earlier format.
+        #expect(!text.contains("shortTermMemoryClasses") && !text.contains("deviceClass"))
+        let back = try CalibrationFile.load(path: path)
+        #expect(back == file)
+        #expect(back.device.shortTermMemoryClasses.isEmpty && back.nodes[0].deviceClass == nil)
+        let instrument = formatTestInstrument()
+        #expect(try back.stateNode(1, of: instrument).tauSeconds == 0.021)
+        #expect(try back.stateNode(2, of: instrument).tauSeconds == 0.0213)
+    }
+
     @Test("a wrong value is reported with the file and the full key path")
     func badValueNamesKey() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
