@@ -60,7 +60,7 @@ let package = Package(
         ]),
         // State-space models: model files, mapping onto tiles, reference and chip-in-loop engines.
         .target(name: "XbarSSM", dependencies: [
-            "XbarWire", "XbarDevice", "XbarInstrument", "XbarBoard", "XbarJobs",
+            "XbarWire", "XbarDevice", "XbarInstrument", "XbarBoard", "XbarStore", "XbarJobs",
         ]),
         .executableTarget(name: "xbar", dependencies: [
             "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
@@ -88,11 +88,11 @@ let package = Package(
         .testTarget(name: "XbarBoardTests", dependencies: [
             "XbarBoard", "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
         ]),
-        .testTarget(name: "XbarStoreTests", dependencies: ["XbarStore"]),
+        .testTarget(name: "XbarStoreTests", dependencies: ["XbarStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "XbarJobsTests", dependencies: [
             "XbarJobs", "XbarBoard", "XbarStore", "XbarInstrument", "XbarDevice", "XbarWire",
         ]),
-        .testTarget(name: "XbarSSMTests", dependencies: ["XbarSSM", "XbarBoard", "XbarInstrument", "XbarJobs"]),
+        .testTarget(name: "XbarSSMTests", dependencies: ["XbarSSM", "XbarBoard", "XbarInstrument", "XbarJobs", "XbarStore", "XbarWire"]),
         .testTarget(name: "xbarTests", dependencies: ["XbarInstrument", "XbarTransport", "XbarBoard", "XbarWire", "XbarStore"]),
     ]
 )

@@ -2,33 +2,33 @@ import XbarWire
 
 /// Typed forms of the protocol operations, in SI units. Each sends one request.
 extension Board {
-    public func identify() throws -> BoardIdentity {
+    public func identify() throws(BoardError) -> BoardIdentity {
         let reply = try perform(.identify)
         guard case .identity(let id) = reply else { throw unexpected("IDENTIFY", reply) }
         return id
     }
 
-    public func status() throws -> BoardStatus {
+    public func status() throws(BoardError) -> BoardStatus {
         let reply = try perform(.status)
         guard case .status(let s) = reply else { throw unexpected("STATUS", reply) }
         return s
     }
 
     /// Reads cells; returns currents in amperes in the cell set's order.
-    public func read(_ cells: CellSet, readVolts: Double, averages: Int = 1) throws -> Currents {
+    public func read(_ cells: CellSet, readVolts: Double, averages: Int = 1) throws(BoardError) -> Currents {
         let reply = try perform(.read(ReadCells(cells: cells, readVolts: Float(readVolts), averages: UInt16(clamping: averages))))
         guard case .currents(let c) = reply else { throw unexpected("READ", reply) }
         return c
     }
 
     /// Reads cells and returns their conductances in siemens (current / read voltage).
-    public func readConductances(_ cells: CellSet, readVolts: Double, averages: Int = 1) throws -> [Double] {
+    public func readConductances(_ cells: CellSet, readVolts: Double, averages: Int = 1) throws(BoardError) -> [Double] {
         try read(cells, readVolts: readVolts, averages: averages).amperes.map { Double($0) / readVolts }
     }
 
     /// Applies the same pulse to every selected cell. Volts: positive SETs, negative RESETs.
     @discardableResult
-    public func pulse(_ cells: CellSet, amplitudeVolts: Double, widthSeconds: Double, scheme: BiasScheme) throws -> PulseReceipt {
+    public func pulse(_ cells: CellSet, amplitudeVolts: Double, widthSeconds: Double, scheme: BiasScheme) throws(BoardError) -> PulseReceipt {
         let reply = try perform(.pulse(PulseCells(cells: cells, amplitudeVolts: Float(amplitudeVolts),
                                                   widthSeconds: Float(widthSeconds), scheme: scheme)))
         guard case .pulsed(let r) = reply else { throw unexpected("PULSE", reply) }
@@ -36,20 +36,20 @@ extension Board {
     }
 
     /// Applies per-cell pulses in order and, with `verify`, reads every listed cell afterwards.
-    public func pulseBatch(_ batch: PulseBatch) throws -> PulseReceipt {
+    public func pulseBatch(_ batch: PulseBatch) throws(BoardError) -> PulseReceipt {
         let reply = try perform(.pulseBatch(batch))
         guard case .pulsed(let r) = reply else { throw unexpected("PULSE_BATCH", reply) }
         return r
     }
 
     /// Multiplies vectors by a tile; returns column currents in amperes, vector after vector.
-    public func mvm(_ request: MatrixVectorProduct) throws -> Currents {
+    public func mvm(_ request: MatrixVectorProduct) throws(BoardError) -> Currents {
         let reply = try perform(.mvm(request))
         guard case .currents(let c) = reply else { throw unexpected("MVM", reply) }
         return c
     }
 
-    public func readTrain(_ request: ReadTrain) throws -> ReadTrainData {
+    public func readTrain(_ request: ReadTrain) throws(BoardError) -> ReadTrainData {
         let reply = try perform(.readTrain(request))
         guard case .readTrain(let d) = reply else { throw unexpected("READ_TRAIN", reply) }
         return d
@@ -57,32 +57,32 @@ extension Board {
 
     /// Uploads one chunk of a timed program; returns how many chunks the board holds.
     @discardableResult
-    public func playLoad(_ chunk: PlayLoad) throws -> UInt16 {
+    public func playLoad(_ chunk: PlayLoad) throws(BoardError) -> UInt16 {
         let reply = try perform(.playLoad(chunk))
         guard case let .playLoaded(id, received) = reply, id == chunk.programID else { throw unexpected("PLAY_LOAD", reply) }
         return received
     }
 
     /// Starts a loaded program; the reply gives its board start time and result count.
-    public func playStart(programID: UInt16) throws -> PlayStarted {
+    public func playStart(programID: UInt16) throws(BoardError) -> PlayStarted {
         let reply = try perform(.playStart(programID: programID))
         guard case .playStarted(let s) = reply else { throw unexpected("PLAY_START", reply) }
         return s
     }
 
     /// Fetches results of a started program from `firstResult` on (possibly none yet).
-    public func playFetch(_ fetch: PlayFetch) throws -> PlayData {
+    public func playFetch(_ fetch: PlayFetch) throws(BoardError) -> PlayData {
         let reply = try perform(.playFetch(fetch))
         guard case .playData(let d) = reply else { throw unexpected("PLAY_FETCH", reply) }
         return d
     }
 
-    public func abort() throws {
+    public func abort() throws(BoardError) {
         let reply = try perform(.abort)
         guard case .done = reply else { throw unexpected("ABORT", reply) }
     }
 
-    public func reset() throws {
+    public func reset() throws(BoardError) {
         let reply = try perform(.reset)
         guard case .done = reply else { throw unexpected("RESET", reply) }
     }

@@ -140,6 +140,25 @@ enum StoreSchema {
                 );
                 """)
         }
+        m.registerMigration("v3: inference samples") { db in
+            // Added beside the older tables, none of which changes: a store written before
+            // reads as it did, with no inference runs in it.
+            try db.execute(sql: """
+                -- One row per classified sample of an inference run, written with the rest of its
+                -- chunk in one transaction; the key makes a sample impossible to record twice.
+                CREATE TABLE inference_samples (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    sample INTEGER NOT NULL,
+                    label INTEGER NOT NULL,
+                    prediction INTEGER NOT NULL,
+                    logits BLOB NOT NULL,
+                    backend TEXT NOT NULL,
+                    completed_at DOUBLE NOT NULL,
+                    PRIMARY KEY (run_id, sample)
+                );
+                CREATE INDEX calibrations_by_instrument ON calibrations(instrument_name, created_at);
+                """)
+        }
         return m
     }
 }

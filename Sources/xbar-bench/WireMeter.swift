@@ -14,7 +14,7 @@ final class WireMeter: Board {
 
     var backendDescription: String { inner.backendDescription }
 
-    func perform(_ request: Request) throws -> Reply {
+    func perform(_ request: Request) throws(BoardError) -> Reply {
         sequence &+= 1
         roundTrips += 1
         requestBytes += WireCodec.encode(request, sequence: sequence).count
@@ -22,9 +22,9 @@ final class WireMeter: Board {
             let reply = try inner.perform(request)
             replyBytes += WireCodec.encode(reply, sequence: sequence).count
             return reply
-        } catch BoardError.fault(let fault) {
-            replyBytes += WireCodec.encode(Reply.fault(fault), sequence: sequence).count
-            throw BoardError.fault(fault)
+        } catch {
+            if case .fault(let fault) = error { replyBytes += WireCodec.encode(Reply.fault(fault), sequence: sequence).count }
+            throw error
         }
     }
 

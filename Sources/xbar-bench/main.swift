@@ -13,6 +13,7 @@ struct XbarBench: ParsableCommand {
             CalibrationBenchmark.self,
             ProgrammingBenchmark.self,
             InferenceBenchmark.self,
+            TwinBenchmark.self,
             STMInferenceBenchmark.self,
             AllBenchmarks.self,
         ])

@@ -3,11 +3,14 @@
 /// - `sim`: the simulated board, in process.
 /// - `serial:PATH`: a board (or the emulator) on a serial device, e.g. `serial:/dev/ttyUSB0`.
 /// - `usb:VID:PID[:SERIAL]`: a USB board by hexadecimal vendor and product id, e.g. `usb:1209:58BA`.
-/// - `auto`: a discovered board matching the instrument, else the simulated board (announced).
+/// - `twin:RUN`: the digital twin of the chip a programming run (its id in the run store)
+///   left behind: a simulated board holding the conductances that run verified.
+/// - `auto`: a discovered board matching the instrument, else a stand-in (announced).
 public enum BoardAddress: Hashable, Sendable, CustomStringConvertible {
     case simulated
     case serial(path: String)
     case usb(vendorID: UInt16, productID: UInt16, serialNumber: String?)
+    case twin(programmingRun: Int64)
     case automatic
 
     /// Parses a `--board` value.
@@ -16,6 +19,14 @@ public enum BoardAddress: Hashable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws(BoardAddressError) {
         if text == "sim" || text == "simulated" { self = .simulated; return }
         if text == "auto" { self = .automatic; return }
+        if text.hasPrefix("twin:") {
+            let run = text.dropFirst("twin:".count)
+            guard let id = Int64(run), id > 0 else {
+                throw BoardAddressError(text: text, problem: "twin: needs the id of a programming run in the store, e.g. twin:3 (see xbar runs list)")
+            }
+            self = .twin(programmingRun: id)
+            return
+        }
         if text.hasPrefix("serial:") {
             let path = String(text.dropFirst("serial:".count))
             guard !path.isEmpty else { throw BoardAddressError(text: text, problem: "serial: needs a device path, e.g. serial:/dev/ttyUSB0") }
@@ -40,13 +51,14 @@ public enum BoardAddress: Hashable, Sendable, CustomStringConvertible {
             self = .usb(vendorID: vid, productID: pid, serialNumber: serial)
             return
         }
-        throw BoardAddressError(text: text, problem: "expected sim, auto, serial:PATH or usb:VID:PID[:SERIAL]")
+        throw BoardAddressError(text: text, problem: "expected sim, auto, serial:PATH, usb:VID:PID[:SERIAL] or twin:RUN")
     }
 
     public var description: String {
         switch self {
         case .simulated: return "sim"
         case .automatic: return "auto"
+        case .twin(let run): return "twin:\(run)"
         case .serial(let p): return "serial:\(p)"
         case let .usb(v, p, s):
             let base = "usb:" + String(v, radix: 16, uppercase: true).leftPadded(4) + ":" + String(p, radix: 16, uppercase: true).leftPadded(4)

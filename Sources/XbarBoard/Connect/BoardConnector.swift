@@ -11,12 +11,19 @@ public enum BoardConnector {
     ///   - simulatedParameters: the device model of a simulated board (a calibration); the
     ///     instrument's defaults when nil.
     ///   - seed: the simulated board's seed.
-    ///   - announce: told, for people, when `auto` falls back to the simulated board.
+    ///   - policy: how long a remote board waits for replies and how often it tries; on a serial
+    ///     line without a speed of its own, the line's baud rate is used for the wire time.
+    ///   - twin: builds the digital twin of a programming run (nil: the newest one of this
+    ///     instrument); the run store that holds what it needs is a layer above this one. Without
+    ///     it, `twin:RUN` is refused and `auto` stands in with a plain simulated board.
+    ///   - announce: told, for people, when `auto` stands in for a board it did not find.
     /// - Throws: ``BoardError`` when the link cannot be opened, the board does not answer, or it is
-    ///   not of the instrument's type.
+    ///   not of the instrument's type; what `twin` throws when it cannot build the twin (for
+    ///   `auto`: only when no board was found either).
     public static func open(_ address: BoardAddress, instrument: Instrument,
                             simulatedParameters: DeviceParameters? = nil, seed: UInt64 = 1,
                             policy: RemoteBoard.RetryPolicy = .init(),
+                            twin: ((Int64?) throws -> any Board)? = nil,
                             announce: (String) -> Void = { _ in }) throws -> any Board {
         switch address {
         case .simulated:
@@ -25,11 +32,21 @@ public enum BoardConnector {
             return try openSerial(path: path, instrument: instrument, policy: policy)
         case let .usb(vid, pid, serialNumber):
             return try openUSB(vendorID: vid, productID: pid, serialNumber: serialNumber, instrument: instrument, policy: policy)
+        case .twin(let run):
+            guard let twin else {
+                throw BoardAddressError(text: address.description, problem: "a twin is built from the run store that holds programming run \(run), and this command uses none")
+            }
+            return try twin(run)
         case .automatic:
             if let found = discover(instrument) {
                 announce("--board auto: found \(found) for \(instrument.name)")
                 return try open(found, instrument: instrument, simulatedParameters: simulatedParameters,
-                                seed: seed, policy: policy, announce: announce)
+                                seed: seed, policy: policy, twin: twin, announce: announce)
+            }
+            if let twin {
+                let board = try twin(nil)
+                announce("--board auto: NO \(instrument.name) BOARD FOUND; USING THE CHIP'S DIGITAL TWIN: \(board.backendDescription). Results are simulated.")
+                return board
             }
             let model = simulatedParameters == nil ? "the instrument's default device model" : "the calibrated device model"
             announce("--board auto: NO \(instrument.name) BOARD FOUND; USING THE SIMULATED BOARD with \(model). Results are simulated.")
@@ -52,7 +69,7 @@ public enum BoardConnector {
         }
     }
 
-    static func openSerial(path: String, instrument: Instrument, policy: RemoteBoard.RetryPolicy) throws -> any Board {
+    static func openSerial(path: String, instrument: Instrument, policy: RemoteBoard.RetryPolicy) throws(BoardError) -> any Board {
         var settings = SerialSettings(baudRate: 115_200)
         if case .serial(let s) = instrument.transport { settings = s }
         let configuration = SerialConfiguration(
@@ -64,10 +81,13 @@ public enum BoardConnector {
         do {
             transport = try SerialTransport.open(path: path, configuration: configuration)
         } catch {
-            throw BoardError.transport("serial:\(path): \(error)")
+            throw BoardError.transport(board: "serial:\(path)", operation: "opening the port", error)
         }
+        // A serial line's bytes take time: waits grow with what the line and the reply cost.
+        var timed = policy
+        if timed.bitsPerSecond == nil { timed.bitsPerSecond = Double(configuration.baudRate) }
         do {
-            return try RemoteBoard(transport: transport, instrument: instrument, description: "serial:\(path)", policy: policy)
+            return try RemoteBoard(transport: transport, instrument: instrument, description: "serial:\(path)", policy: timed)
         } catch {
             transport.close()
             throw error
@@ -75,7 +95,7 @@ public enum BoardConnector {
     }
 
     static func openUSB(vendorID: UInt16, productID: UInt16, serialNumber: String?, instrument: Instrument,
-                        policy: RemoteBoard.RetryPolicy) throws -> any Board {
+                        policy: RemoteBoard.RetryPolicy) throws(BoardError) -> any Board {
         guard case .usb(let usb) = instrument.transport else {
             throw BoardError.identityMismatch("instrument \(instrument.name) is a serial board; use --board serial:PATH")
         }
@@ -86,7 +106,7 @@ public enum BoardConnector {
                                              interfaceNumber: usb.interfaceNumber,
                                              outEndpoint: usb.outEndpoint, inEndpoint: usb.inEndpoint)
         } catch {
-            throw BoardError.transport("\(name): \(error)")
+            throw BoardError.transport(board: name, operation: "opening the device", error)
         }
         do {
             return try RemoteBoard(transport: transport, instrument: instrument, description: name, policy: policy)

@@ -27,12 +27,18 @@ public final class RemoteBoard: Board {
     public private(set) var roundTrips = 0
 
     /// How long to wait for a reply and how often to try.
+    ///
+    /// One attempt waits `replyTimeoutSeconds` beyond the operation's own duration on the board
+    /// and, on a line of known speed, beyond the time the request and the largest reply it can
+    /// draw take on the wire (see ``RemoteBoard/replyWaitSeconds(for:frameBytes:)``): a slow
+    /// line or a large reply lengthens the wait by what it costs, no more.
     public struct RetryPolicy: Sendable {
         /// Wait for a reply beyond the operation's own duration and its modelled wire time, seconds.
         public var replyTimeoutSeconds: Double
         /// Sends of one request in all (the first one included).
         public var attempts: Int
-        /// Link speed used to model wire time, bits per second (nil: not modelled).
+        /// Link speed used to model wire time, bits per second (nil: not modelled, a link whose
+        /// bytes take no noticeable time, such as USB).
         public var bitsPerSecond: Double?
 
         public init(replyTimeoutSeconds: Double = 1.0, attempts: Int = 4, bitsPerSecond: Double? = nil) {
@@ -48,7 +54,7 @@ public final class RemoteBoard: Board {
     ///   (model, geometry, protocol version, limits); ``BoardError/timeout(operation:seconds:attempts:)``
     ///   when it does not answer.
     public init(transport: any ByteTransport, instrument: Instrument, description: String,
-                policy: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "xbar.remote-board")) throws {
+                policy: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "xbar.remote-board")) throws(BoardError) {
         self.transport = transport
         self.instrument = instrument
         self.backendDescription = description
@@ -76,21 +82,23 @@ public final class RemoteBoard: Board {
         self.identity = id
     }
 
-    public func perform(_ request: Request) throws -> Reply {
+    public func perform(_ request: Request) throws(BoardError) -> Reply {
         if let fault = instrument.limits.check(request) { throw BoardError.fault(fault) }
         let reply = try exchange(request)
         if case .fault(let fault) = reply { throw BoardError.fault(fault) }
         return reply
     }
 
-    private func exchange(_ request: Request) throws -> Reply {
+    private func exchange(_ request: Request) throws(BoardError) -> Reply {
         let sequence = nextSequence
         // IDENTIFY and STATUS bypass the board's cache and do not consume a number.
         if request != .identify && request != .status { nextSequence &+= 1 }
-        let wait = policy.replyTimeoutSeconds + Self.expectedDurationSeconds(request) + modelledWireSeconds(request)
         var lastProblem = "no reply"
+        var damagedAttempts = 0
+        var wait = policy.replyTimeoutSeconds
         for attempt in 0..<policy.attempts {
             let frame = WireCodec.encode(request, sequence: sequence, flags: attempt == 0 ? [] : .retry)
+            wait = replyWaitSeconds(for: request, frameBytes: frame.count)
             if attempt > 0 {
                 retryCount += 1
                 logger.warning("retrying \(request.opcode.name) seq \(sequence) (attempt \(attempt + 1)): \(lastProblem)")
@@ -98,7 +106,7 @@ public final class RemoteBoard: Board {
             do {
                 try transport.write(frame, timeoutSeconds: wait)
             } catch {
-                throw BoardError.transport("\(backendDescription): sending \(request.opcode.name): \(error)")
+                throw .transport(board: backendDescription, operation: "sending \(request.opcode.name)", error)
             }
             bytesSent += frame.count
             switch try awaitReply(sequence: sequence, expectedReply: Self.replyOpcode(request), timeoutSeconds: wait) {
@@ -106,6 +114,14 @@ public final class RemoteBoard: Board {
                 // The board saw a damaged frame: nothing ran; send it again.
                 roundTrips += 1
                 lastProblem = "board reported \(fault.code): \(fault.message)"
+                damagedAttempts += 1
+            case .reply(.fault(let fault)) where fault.code == .badCRC:
+                // The last attempt arrived damaged too: the request never ran, and the link,
+                // not the request, is at fault. (A version or opcode the board does not know
+                // is its answer to the request, returned as the FAULT it is.)
+                roundTrips += 1
+                throw .damagedFrames(operation: "\(request.opcode.name) on \(backendDescription)", fault: fault,
+                                     attempts: damagedAttempts + 1)
             case .reply(let reply):
                 roundTrips += 1
                 return reply
@@ -113,8 +129,8 @@ public final class RemoteBoard: Board {
                 lastProblem = p
             }
         }
-        throw BoardError.timeout(operation: "\(request.opcode.name) on \(backendDescription) (\(lastProblem))",
-                                 seconds: wait, attempts: policy.attempts)
+        throw .timeout(operation: "\(request.opcode.name) on \(backendDescription) (\(lastProblem))",
+                       seconds: wait, attempts: policy.attempts)
     }
 
     private enum Outcome { case reply(Reply), problem(String) }
@@ -122,7 +138,7 @@ public final class RemoteBoard: Board {
     /// FAULT codes a board sends for a frame it could not read; the request did not run.
     static let frameLevelCodes: Set<FaultCode> = [.badCRC, .badVersion, .unknownOpcode]
 
-    private func awaitReply(sequence: UInt16, expectedReply: Opcode, timeoutSeconds: Double) throws -> Outcome {
+    private func awaitReply(sequence: UInt16, expectedReply: Opcode, timeoutSeconds: Double) throws(BoardError) -> Outcome {
         let deadline = ContinuousClock.now.advanced(by: .seconds(timeoutSeconds))
         while true {
             while let next = receiver.next() {
@@ -151,7 +167,7 @@ public final class RemoteBoard: Board {
             } catch where error.isTimeout {
                 continue
             } catch {
-                throw BoardError.transport("\(backendDescription): waiting for a reply: \(error)")
+                throw .transport(board: backendDescription, operation: "waiting for a reply (sequence \(sequence))", error)
             }
         }
     }
@@ -168,10 +184,38 @@ public final class RemoteBoard: Board {
         }
     }
 
-    private func modelledWireSeconds(_ request: Request) -> Double {
-        guard let bps = policy.bitsPerSecond else { return 0 }
-        // Request out plus the largest reply the protocol allows, 10 bits per byte.
-        return Double(65536 + 2048) * 10 / bps
+    /// How long one attempt of `request` waits for its reply, seconds: the policy's margin, the
+    /// operation's duration on the board, and at the policy's line speed the wire time of the
+    /// request's frame (`frameBytes`) and of the largest reply it can draw, 10 bits per byte.
+    public func replyWaitSeconds(for request: Request, frameBytes: Int) -> Double {
+        let wire = policy.bitsPerSecond.map { Double(frameBytes + largestReplyFrameBytes(request)) * 10 / $0 } ?? 0
+        return policy.replyTimeoutSeconds + Self.expectedDurationSeconds(request) + wire
+    }
+
+    /// The largest frame a reply to `request` can take on this board, bytes: its payload for the
+    /// cells, vectors and reads asked for (within the board's largest payload), stuffing and framing.
+    func largestReplyFrameBytes(_ request: Request) -> Int {
+        // Before IDENTIFY answers, the board's geometry and payload are not known: the protocol's largest.
+        let maxPayload = identity.maxPayloadBytes > 0 ? Int(identity.maxPayloadBytes) : 65536
+        func tile(_ index: UInt8) -> TileInfo? { identity.tiles.first { $0.index == index } }
+        func cellCount(_ set: CellSet) -> Int {
+            guard let t = tile(set.tile) else { return maxPayload / 4 }
+            // A set the tile cannot hold is refused in a short FAULT; the whole tile bounds the rest.
+            return (try? set.cells(rows: Int(t.rows), columns: Int(t.columns)).count) ?? t.cellCount
+        }
+        let payload: Int
+        switch request {
+        case .read(let r): payload = 16 + 4 * cellCount(r.cells)
+        case .mvm(let m): payload = 16 + 4 * m.vectorCount * Int(tile(m.tile)?.columns ?? UInt16(maxPayload / 4))
+        case .readTrain(let t): payload = 32 + Int(t.readCount) * (8 + 4 * cellCount(t.cells))
+        case .pulseBatch(let b): payload = 32 + 4 * b.pulses.count
+        case .playFetch: payload = maxPayload
+        case .identify: payload = 4096
+        case .pulse, .status, .playLoad, .playStart, .abort, .reset: payload = 256
+        }
+        let bounded = min(payload, maxPayload)
+        // COBS adds a byte per 254, the header, CRC and delimiter a few dozen.
+        return bounded + bounded / 254 + 64
     }
 
     /// The reply opcode that answers a request (besides FAULT).

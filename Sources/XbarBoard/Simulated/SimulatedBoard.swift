@@ -126,7 +126,19 @@ public final class SimulatedBoard: Board {
     ///   the limit, `.badArgument` for unknown tiles, cells outside a tile, bad masks, MVMs on
     ///   STM tiles or of the wrong length, bad programs; `.busy` while a real-time program runs.
     ///   A refused request changes nothing.
-    public func perform(_ request: Request) throws -> Reply {
+    public func perform(_ request: Request) throws(BoardError) -> Reply {
+        do {
+            return try carryOut(request)
+        } catch let error as BoardError {
+            throw error
+        } catch {
+            // Every check above throws a BoardError; anything else is the board failing, which
+            // a real board reports as an internal error.
+            throw .fault(BoardFault(code: .internalError, message: "simulated board: \(error)"))
+        }
+    }
+
+    private func carryOut(_ request: Request) throws -> Reply {
         if pacing == .realTime {
             let wall = clock.wallNanoseconds()
             runProgram(until: wall)

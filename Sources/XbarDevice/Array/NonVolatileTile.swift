@@ -13,8 +13,8 @@ public final class NonVolatileTile {
     /// Whether each cell has an access transistor (1T1R) that isolates it while unselected,
     /// so that no bias scheme disturbs it. Passive tiles are disturbed by the scheme.
     public let isolatesUnselectedCells: Bool
-    /// Each cell's drawn parameters, row-major.
-    public let draws: [NonVolatileCellDraw]
+    /// Each cell's drawn parameters, row-major (replaced only by ``adopt(_:draw:siemens:at:)``).
+    public private(set) var draws: [NonVolatileCellDraw]
     /// Conductance of every cell as of the last refresh, siemens, row-major.
     // Exclusivity of the per-cell arrays is not checked at run time: a tile is used by one
     // thread and its methods never hold two accesses to one array, and the checks cost more
@@ -30,8 +30,8 @@ public final class NonVolatileTile {
     @exclusivity(unchecked) private var nextRelaxation: [Double]
     @exclusivity(unchecked) private var programCount: [UInt32]
     @exclusivity(unchecked) private var earliestRelaxation = Double.infinity
-    private let minimumSetThreshold: Double
-    private let minimumResetThreshold: Double
+    private var minimumSetThreshold: Double
+    private var minimumResetThreshold: Double
 
     /// Relaxation advances in steps of this many decades of time since programming.
     public static let relaxationDecadesPerStep = 0.1
@@ -90,6 +90,18 @@ public final class NonVolatileTile {
         guard draws[index].stuck == .none else { return }
         let d = draws[index]
         program(index, to: min(max(siemens, d.gMinSiemens), d.gMaxSiemens), at: t)
+    }
+
+    /// Replaces a cell's drawn parameters with what is known of the cell (a twin of a chip
+    /// takes its bounds and stuck state from the chip's records) and sets its conductance as if
+    /// it had just been programmed there at time `t`, within the new draw's bounds.
+    public func adopt(_ index: Int, draw: NonVolatileCellDraw, siemens: Double, at t: Double) {
+        draws[index] = draw
+        if draw.stuck == .none {
+            minimumSetThreshold = min(minimumSetThreshold, draw.setThresholdVolts)
+            minimumResetThreshold = min(minimumResetThreshold, draw.resetThresholdVolts)
+        }
+        program(index, to: draw.stuckConductance ?? min(max(siemens, draw.gMinSiemens), draw.gMaxSiemens), at: t)
     }
 
     /// Applies one pulse to the cell at (`row`, `column`) at time `t`, and its disturb to the

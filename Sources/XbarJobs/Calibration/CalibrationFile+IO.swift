@@ -66,10 +66,19 @@ extension CalibrationFile {
     ///
     /// - Throws: ``CalibrationFileError`` naming the file and, for bad content, the key.
     public static func load(path: String) throws(CalibrationFileError) -> CalibrationFile {
-        guard let format = format(path) else { throw .unknownFormat(path: path) }
+        guard format(path) != nil else { throw .unknownFormat(path: path) }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
         }
+        return try decode(data, path: path)
+    }
+
+    /// Reads a calibration from the bytes of a file (e.g. the copy a run store keeps), in the
+    /// format the extension of `path` names; `path` also names it in errors.
+    ///
+    /// - Throws: ``CalibrationFileError`` naming `path` and, for bad content, the key.
+    public static func decode(_ data: Data, path: String) throws(CalibrationFileError) -> CalibrationFile {
+        guard let format = format(path) else { throw .unknownFormat(path: path) }
         do {
             // Check the version first: a future format may not decode at all.
             struct Version: Decodable { var formatVersion: Int }

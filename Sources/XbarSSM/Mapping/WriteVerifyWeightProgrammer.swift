@@ -2,6 +2,7 @@ import XbarBoard
 import XbarDevice
 import XbarInstrument
 import XbarJobs
+import XbarStore
 import XbarWire
 
 /// The lab's write-verify job as the programmer of a model's weights: the same algorithms,
@@ -14,22 +15,28 @@ public struct WriteVerifyWeightProgrammer: WeightProgrammer {
     public var tolerance: Tolerance
     /// The job's journal: the run store's for a recorded run, or one that keeps nothing.
     public var journal: any OperationJournal
+    /// Where each tile's outcomes and shadow map go (the run of `journal`), so that the chip's
+    /// twin can be built from them; nil keeps them in memory only.
+    public var store: RunStore?
+    public var runID: Int64?
 
     public init(instrument: Instrument, device: NonVolatileCellParameters? = nil,
                 algorithm: ProgrammingAlgorithmKind = .adaptive, tolerance: Tolerance = .percentOfRange(1),
-                journal: any OperationJournal = DiscardingJournal()) {
+                journal: any OperationJournal = DiscardingJournal(), store: RunStore? = nil, runID: Int64? = nil) {
         self.instrument = instrument
         self.device = device ?? instrument.device.nonVolatile
         self.algorithm = algorithm
         self.tolerance = tolerance
         self.journal = journal
+        self.store = store
+        self.runID = runID
     }
 
     public func program(tile: TileInfo, targetSiemens: [Double], on board: any Board) throws -> TileProgrammingOutcome {
         let settings = ProgrammingSettings.standard(for: instrument, device: device, tolerance: tolerance)
         let job = ProgrammingJob(targets: ProgrammingTargets(tiles: [(tile, targetSiemens)]), algorithm: algorithm,
                                  settings: settings, device: device, envelope: PulseEnvelope(limits: instrument.limits),
-                                 runner: OperationRunner(board: board, journal: journal))
+                                 runner: OperationRunner(board: board, journal: journal), store: store, runID: runID)
         guard let report = try job.run().first else {
             return TileProgrammingOutcome(tile: tile.index, cells: 0, cellsInTolerance: 0, pulses: 0)
         }

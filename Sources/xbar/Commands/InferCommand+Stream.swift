@@ -61,9 +61,9 @@ extension InferCommand {
             if let w = windowing.finish() { try decide(w) }
         } else {
             guard source == data else {
-                throw ValidationError("--stream \(source): give - (standard input) or the --data file (\(data)) to replay it")
+                throw ValidationError("--stream \(source): give - (standard input) or the --data file (\(data ?? "none")) to replay it")
             }
-            print("stream: \(samples.count) samples of \(data) replayed at their own timestamps, one per \(window) s window")
+            print("stream: \(samples.count) samples of \(data ?? "the data set") replayed at their own timestamps, one per \(window) s window")
             for (i, s) in samples.enumerated() {
                 labels[i] = s.label
                 for e in s.events {

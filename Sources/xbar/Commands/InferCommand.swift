@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import XbarBoard
+import XbarDevice
 import XbarInstrument
 import XbarJobs
 import XbarSSM
-import XbarDevice
+import XbarStore
 
 struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,6 +19,26 @@ struct InferCommand: ParsableCommand {
             between them, events per second and wall time per event (seconds), and which backend \
             produced each result.
 
+            A chip run is recorded in the run store (kind "infer": the model's and data set's \
+            SHA-256, board, calibration, readout settings): samples are computed in chunks of \
+            --chunk-size and each chunk's predictions, labels, logits and backend are stored in \
+            one transaction as it completes. `xbar infer --resume RUN` finishes a killed run \
+            without computing a recorded sample again (refused when the model or data file \
+            changed); `xbar runs show RUN` prints its accuracy, confusion matrix and backend \
+            counts, `xbar runs export RUN --format csv --samples` its per-sample table.
+
+            Fallback: when the board is lost mid-run (disconnected, silent after every retry), \
+            the run continues from the chunk in flight on the chip's digital twin (--fallback \
+            twin): a simulated board holding the conductances the chip's newest programming run \
+            verified, with the calibrated device model (--calibration, else the newest calibration \
+            of the instrument in the store). The twin is prepared like the chip: the same weight \
+            map, its tiles read back and its readout calibration measured on the twin itself (its \
+            periphery is the model's, not the chip's, so the chip's correction would not fit). \
+            Twin is the default when a calibration and a programming run of the chip exist. A \
+            refused request (a limit) is never a lost board: it ends the run. --board twin:RUN \
+            runs on the twin of programming run RUN from the start; --board auto uses a \
+            discovered board, else the twin of the newest programming run, else refuses.
+
             With --readout calibrated (the default) the tiles are read back first (pairs that \
             missed their targets are corrected on the host) and each column's readout gain and \
             offset are measured with probe vectors (amperes; --save-readout-calibration keeps \
@@ -28,23 +49,28 @@ struct InferCommand: ParsableCommand {
 
             The tiles must hold the model's weights. A simulated board lives only inside one \
             process, so with --board sim add --program: the weights are mapped to target \
-            conductances (siemens, differential pairs along columns) and write-verified first, and \
-            the programming yield is printed. --map-out writes the targets as a 256x64 .npy \
+            conductances (siemens, differential pairs along columns) and write-verified first \
+            (recorded as a program run, whose shadow map a twin is built from), and the \
+            programming yield is printed. --map-out writes the targets as a 256x64 .npy \
             (tiles stacked) for `xbar program --target`.
 
-            Example:
+            Examples:
               xbar infer --model examples/event_digits_event_ssm_int8.safetensors \\
                 --data examples/event_digits_test.safetensors --board sim --instrument usb-4x64 \\
                 --engine both --program --limit 50
+              xbar infer --model m.safetensors --data d.safetensors --board serial:/dev/ttyUSB0 \\
+                --instrument usb-4x64 --calibration cal.json --fallback twin
+              xbar infer --resume 7
             """)
 
     @Option(help: ArgumentHelp("Model file (safetensors) from examples/ or exported the same way.", valueName: "path"))
-    var model: String
+    var model: String?
 
     @Option(help: ArgumentHelp("Event data set file (safetensors, xbarlab-events-1).", valueName: "path"))
-    var data: String
+    var data: String?
 
     @OptionGroup var boardOptions: BoardOptions
+    @OptionGroup var storeOptions: StoreOptions
 
     enum Engine: String, ExpressibleByArgument, CaseIterable { case reference, chip, both }
 
@@ -63,10 +89,8 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Antithetic dither pairs per product against the ADC's resolution (0: one plain conversion).")
     var ditherPairs: Int = 4
 
-    enum Readout: String, ExpressibleByArgument, CaseIterable { case calibrated, uncorrected }
-
     @Option(help: ArgumentHelp("calibrated: read the tiles back, measure each column's gain and offset with probe vectors, scale every vector to the DAC's range within the ADC's; uncorrected: the earlier readout (activation ranges at full scale, no calibration).", valueName: "mode"))
-    var readout: Readout = .calibrated
+    var readout: ChipPreparation.Readout = .calibrated
 
     @Option(help: ArgumentHelp("Use this readout calibration (JSON, from --save-readout-calibration on the same board) instead of measuring one.", valueName: "path"))
     var readoutCalibration: String?
@@ -83,13 +107,24 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Pairs whose verified G+ - G- misses its target by more than this many siemens are corrected on the host.")
     var defectThresholdSiemens: Double = 3e-6
 
-    @Option(help: ArgumentHelp("Classify a stream instead of whole samples: a data set file replayed at its own timestamps (its samples one window apart), or - for event lines `SECONDS CHANNEL [POLARITY]` on standard input. Prints a decision per window and its latency after the window's last event.", valueName: "source"))
+    enum Fallback: String, ExpressibleByArgument, CaseIterable, Codable { case twin, none }
+
+    @Option(help: ArgumentHelp("What a lost board hands over to: twin (the chip's digital twin) or none (the run stops, resumable). Default: twin when a calibration and a programming run of the chip exist.", valueName: "twin|none"))
+    var fallback: Fallback?
+
+    @Option(help: "Samples computed and stored per transaction.")
+    var chunkSize: Int = 4
+
+    @Option(help: ArgumentHelp("Finish the inference run with this id: its recorded samples are kept, the others computed.", valueName: "run"))
+    var resume: Int64?
+
+    @Option(help: ArgumentHelp("Classify a stream instead of whole samples: a data set file replayed at its own timestamps (its samples one window apart), or - for event lines `SECONDS CHANNEL [POLARITY]` on standard input. Prints a decision per window and its latency after the window's last event (not recorded as a run).", valueName: "source"))
     var stream: String?
 
     @Option(help: ArgumentHelp("Length of a stream window, seconds (default: the longest sample of --data, else 0.3 s).", valueName: "seconds"))
     var windowSeconds: Double?
 
-    enum StatePlace: String, ExpressibleByArgument, CaseIterable { case stm, host }
+    enum StatePlace: String, ExpressibleByArgument, CaseIterable, Codable { case stm, host }
 
     @Option(help: ArgumentHelp("Where an event SSM's states live: stm (on the board's STM nodes, their decay the state transition; the default for models trained for the board) or host (decayed on the host).", valueName: "place"))
     var state: StatePlace?
@@ -103,27 +138,43 @@ struct InferCommand: ParsableCommand {
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         if ditherPairs < 0 { throw ValidationError("--dither-pairs must be 0 or more, got \(ditherPairs)") }
-        // All but the digital reference alone needs the instrument: refuse before the reference runs.
-        if engine != .reference || mapOut != nil { try boardOptions.simulation.requireInstrument() }
+        if chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize)") }
         if let windowSeconds, !(windowSeconds > 0 && windowSeconds.isFinite) {
             throw ValidationError("--window-seconds must be a positive number of seconds, got \(windowSeconds)")
         }
+        if resume != nil {
+            if stream != nil { throw ValidationError("--resume finishes a recorded run; a --stream is not recorded") }
+            if model != nil || data != nil || limit != nil {
+                throw ValidationError("--resume finishes a run with its own model, data and samples; leave out --model, --data and --limit")
+            }
+            return
+        }
+        guard model != nil, data != nil else {
+            throw ValidationError("give --model FILE and --data FILE (safetensors; see examples/), or --resume RUN")
+        }
+        // All but the digital reference alone needs the instrument: refuse before the reference runs.
+        if engine != .reference || mapOut != nil { try boardOptions.simulation.requireInstrument() }
         if readout == .uncorrected && (readoutCalibration != nil || saveReadoutCalibration != nil) {
             throw ValidationError("--readout-calibration and --save-readout-calibration need --readout calibrated")
         }
     }
 
     func run() throws {
-        let model = try SSMModel(contentsOf: self.model)
-        let dataset = try EventDataset(contentsOf: data)
+        if let resume {
+            try InferenceSession.resume(resume, store: try storeOptions.open(), command: self)
+            return
+        }
+        guard let modelPath = model, let dataPath = data else { return }
+        let model = try SSMModel(contentsOf: modelPath)
+        let dataset = try EventDataset(contentsOf: dataPath)
         guard dataset.classNames == model.classNames else {
-            throw ValidationError("\(data): classes \(dataset.classNames) differ from the model's \(model.classNames) (\(self.model))")
+            throw ValidationError("\(dataPath): classes \(dataset.classNames) differ from the model's \(model.classNames) (\(modelPath))")
         }
         let samples = Array(dataset.samples.prefix(limit ?? dataset.count))
         let events = samples.reduce(0) { $0 + $1.events.count }
         let kind = model.isQuantised ? "8-bit activations" : "float"
-        print("model: \(self.model) (\(model.architecture.rawValue), \(model.layers.count) layers, \(kind))")
-        print("data:  \(data): \(samples.count) of \(dataset.count) samples, \(events) events")
+        print("model: \(modelPath) (\(model.architecture.rawValue), \(model.layers.count) layers, \(kind))")
+        print("data:  \(dataPath): \(samples.count) of \(dataset.count) samples, \(events) events")
 
         var reference: InferenceRun?
         if engine != .chip && stream == nil {
@@ -146,109 +197,26 @@ struct InferCommand: ParsableCommand {
             }
             return
         }
-
-        let (board, instrument) = try boardOptions.openBoard()
-        let map = try WeightMap(model: model, instrument: instrument, scaling: weightScaling)
-        var defects = PairDefects()
-        var believed: [UInt8: [Double]] = [:]
-        if program {
-            let outcomes = try WeightProgramming.program(map, on: board, with: InferCommand.programmer(instrument: instrument, calibration: try boardOptions.simulation.deviceParameters(for: instrument)))
-            for o in outcomes {
-                print(String(format: "programmed tile %d: %.2f %% of %d cells in tolerance, %d pulses", Int(o.tile), 100 * o.yield, o.cells, o.pulses))
-            }
-            let measured = Dictionary(uniqueKeysWithValues: outcomes.filter { !$0.measuredSiemens.isEmpty }.map { ($0.tile, $0.measuredSiemens) })
-            believed = measured
-        } else if board is SimulatedBoard {
-            throw ValidationError("a simulated board starts unprogrammed and lives only inside this process: add --program")
-        }
-        if readout == .calibrated || !program {
-            // What the tiles hold now (programmed earlier with xbar program --target from --map-out,
-            // or just now), with cells stuck near their maximum read again at a lower voltage.
-            let read = try TileReadback(instrument: instrument).read(map, on: board)
-            believed = map.believedConductances(readBack: read, toleranceSiemens: defectThresholdSiemens)
-            print("read back tiles \(read.keys.sorted().map(String.init).joined(separator: ", "))")
-        }
-        defects = PairDefects(map: map, measured: believed, thresholdSiemens: defectThresholdSiemens)
-        print("pairs corrected on the host (missed by > \(defectThresholdSiemens) S): \(defects.count)")
-
-        var calibration: ReadoutCalibration?
-        if readout == .calibrated {
-            if let path = readoutCalibration {
-                let loaded = try ReadoutCalibration(contentsOf: path)
-                let serial = try board.identify().serialNumber
-                guard loaded.boardSerial == serial, loaded.instrument == instrument.name else {
-                    throw ValidationError("\(path): measured on board \(loaded.boardSerial) (\(loaded.instrument)), this is \(serial) (\(instrument.name)); measure anew without --readout-calibration")
-                }
-                calibration = loaded
-                print("readout calibration: \(path) (measured \(loaded.measuredAt))")
-            } else {
-                let measured = try ReadoutProbe().measure(on: board, map: map, instrument: instrument, believedSiemens: believed)
-                let corrected = measured.tiles.reduce(0) { $0 + zip($1.gains, $1.offsetsAmperes).filter { $0 != 1 || $1 != 0 }.count }
-                print("readout calibration: \(measured.probeVectors) probe vectors per tile; \(corrected) of \(measured.tiles.reduce(0) { $0 + $1.gains.count }) columns with a gain or offset told apart from none")
-                if let path = saveReadoutCalibration {
-                    try measured.write(to: path)
-                    print("readout calibration written to \(path)")
-                }
-                calibration = measured
-            }
-        }
-        let settings = readout == .calibrated
-            ? ReadoutSettings(inputScaling: .perVector, ditherPairs: ditherPairs, diagonalDitherPairs: 4 * ditherPairs)
-            : ReadoutSettings(inputScaling: .activationRange, ditherPairs: ditherPairs, adcHeadroom: 1, saturationRetries: 0)
-        let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, decayOnChip: decayOnChip,
-                                          settings: settings, calibration: calibration, defects: defects)
-        engine.statePlayer = try statePlayer(model: model, board: board, instrument: instrument)
-        engine.statePlayer?.comparesStates = compareStates
         if let stream {
-            try runStream(source: stream, model: model, dataset: dataset, samples: samples) { try engine.run([$0]) }
+            try runStreamOnChip(stream, model: model, modelPath: modelPath, dataset: dataset, samples: samples)
             return
         }
-        let chip = try engine.run(samples)
-        report("chip-in-loop", chip)
-        print("  MVM requests \(chip.mvmRequests), vectors \(chip.mvmVectors); ADC conversions at full scale \(chip.saturatedConversions), vectors measured again \(chip.remeasuredVectors)")
-        if let stm = chip.stateNodes {
-            let events = Double(max(stm.events, 1))
-            print(String(format: "  states on STM nodes: %d programs, %.1f pulses and %.1f reads per event, %d increments cut short, %d too small to pulse",
-                         stm.programs, Double(stm.pulses) / events, Double(stm.reads) / events, stm.incrementsCutShort, stm.incrementsSkipped))
-            print(String(format: "  board time: %.3f s of programs for %.3f s of samples (%.4f s per sample), largest read delay %.1f us, %.3f s of rest; %.1f kB uploaded",
-                         stm.programBoardSeconds, stm.sampleSeconds, stm.programBoardSeconds / Double(max(stm.programs, 1)),
-                         1e6 * stm.largestReadDelaySeconds, stm.restBoardSeconds, Double(stm.uploadedBytes) / 1000))
-            if let e = stm.relativeStateError {
-                print(String(format: "  states read from the nodes vs the ideal recursion at their calibrated time constants: %.1f %% rms", 100 * e))
-            }
-        }
-        let a = chip.arithmetic
-        print(String(format: "  arithmetic: %.3g multiply-accumulates on the array; host %.3g operations (%.2f %%): state decays %d, readout corrections %d, output scaling %d, pair corrections %d, pulse planning %d, state decoding %d",
-                     Double(a.arrayMultiplyAccumulates), Double(a.hostOperations), 100 * a.hostShare, a.stateDecays,
-                     a.readoutCorrections, a.outputScaling, a.pairCorrections, a.pulsePlanning, a.stateDecoding))
-        if let reference {
-            let agree = zip(reference.predictions, chip.predictions).filter { $0 == $1 }.count
-            print(String(format: "agreement with the reference: %.1f %% (%d of %d); accuracy difference %.1f points",
-                         100 * Double(agree) / Double(samples.count), agree, samples.count, 100 * (chip.accuracy - reference.accuracy)))
-        }
+
+        let simulation = boardOptions.simulation
+        let arguments = InferArguments(
+            model: absolute(modelPath), modelDigest: try FileDigest.sha256(path: modelPath),
+            data: absolute(dataPath), dataDigest: try FileDigest.sha256(path: dataPath),
+            classNames: model.classNames, sampleCount: samples.count, board: boardOptions.board,
+            instrument: try simulation.requireInstrument(), calibration: simulation.calibration.map(absolute),
+            seed: simulation.seed, program: program, readout: readout, ditherPairs: ditherPairs, decayOnChip: decayOnChip,
+            defectThresholdSiemens: defectThresholdSiemens, weightScaling: weightScaling.rawValue,
+            readoutCalibration: readoutCalibration.map(absolute), fallback: fallback?.rawValue ?? "", chunkSize: chunkSize,
+            state: state, nodeCalibration: nodeCalibration.map(absolute))
+        try InferenceSession.start(arguments, model: model, samples: samples, reference: reference,
+                                   store: try storeOptions.open(), command: self)
     }
 
-    /// The STM state player when the states go on the nodes; nil when they decay on the host.
-    private func statePlayer(model: SSMModel, board: any Board, instrument: Instrument) throws -> STMStatePlayer? {
-        guard model.architecture == .eventSSM else {
-            if state == .stm { throw ValidationError("--state stm holds an event SSM's states; \(self.model) is an S4D") }
-            return nil
-        }
-        let place = state ?? (model.boardBinding != nil && !instrument.stateTiles.isEmpty ? .stm : .host)
-        guard place == .stm else {
-            print("states: decayed on the host with the model's decay constants")
-            return nil
-        }
-        guard let binding = model.boardBinding else {
-            throw ValidationError("\(self.model) was not trained for a board's STM nodes (no node time constants or scales); train one with `python3 -m tools.board_training --calibration CAL --task TASK`, or use --state host")
-        }
-        let nodes = try STMNodeModel.forModel(model, modelPath: self.model, instrument: instrument, path: nodeCalibration)
-        let path = nodeCalibration ?? binding.calibrationFile ?? "?"
-        print("states: on STM nodes of tile \(nodes.tile.index), calibrated by \(path), read at \(binding.stmReadVolts) V")
-        return try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, readVolts: binding.stmReadVolts)
-    }
-
-    private func report(_ name: String, _ run: InferenceRun) {
+    func report(_ name: String, _ run: InferenceRun) {
         let correct = zip(run.predictions, run.labels).filter { $0 == $1 }.count
         print("\(name): " + String(format: "accuracy %.2f %% (%d of %d), %.0f events/s, %.2f us per event",
                                           100 * run.accuracy, correct, run.labels.count, run.eventsPerSecond, 1e6 * run.secondsPerEvent)
@@ -256,12 +224,59 @@ struct InferCommand: ParsableCommand {
     }
 }
 
-extension WeightMap.Scaling: ExpressibleByArgument {}
-
 extension InferCommand {
-    /// How `--program` reaches the targets: the lab's write-verify job, planned with the
-    /// calibrated device model when a calibration is given.
-    static func programmer(instrument: Instrument, calibration device: DeviceParameters?) -> any WeightProgrammer {
-        WriteVerifyWeightProgrammer(instrument: instrument, device: device?.nonVolatile)
+    /// A stream on the chip, window by window as the events arrive (not recorded as a run).
+    private func runStreamOnChip(_ stream: String, model: SSMModel, modelPath: String, dataset: EventDataset,
+                                 samples: [EventSample]) throws {
+        let (board, instrument) = try boardOptions.openBoard()
+        let map = try WeightMap(model: model, instrument: instrument, scaling: weightScaling)
+        var believed: [UInt8: [Double]] = [:]
+        if program {
+            let device = try boardOptions.simulation.deviceParameters(for: instrument)
+            let outcomes = try WeightProgramming.program(map, on: board, with: WriteVerifyWeightProgrammer(instrument: instrument, device: device?.nonVolatile))
+            for o in outcomes {
+                print(String(format: "programmed tile %d: %.2f %% of %d cells in tolerance, %d pulses", Int(o.tile), 100 * o.yield, o.cells, o.pulses))
+            }
+            believed = Dictionary(uniqueKeysWithValues: outcomes.filter { !$0.measuredSiemens.isEmpty }.map { ($0.tile, $0.measuredSiemens) })
+        } else if board is SimulatedBoard {
+            throw ValidationError("a simulated board starts unprogrammed and lives only inside this process: add --program")
+        }
+        let preparation = ChipPreparation(readout: readout, ditherPairs: ditherPairs, decayOnChip: decayOnChip,
+                                          defectThresholdSiemens: defectThresholdSiemens)
+        let engine = try preparation.prepare(board: board, model: model, map: map, instrument: instrument, believed: believed,
+                                             log: { print($0) }).engine
+        engine.statePlayer = try Self.statePlayer(model: model, modelPath: modelPath, place: state, nodeCalibration: nodeCalibration,
+                                                  board: board, instrument: instrument)
+        engine.statePlayer?.comparesStates = compareStates
+        try runStream(source: stream, model: model, dataset: dataset, samples: samples) { try engine.run([$0]) }
+    }
+
+    /// The STM state player when an event SSM's states go on the nodes; nil when they decay on the host.
+    static func statePlayer(model: SSMModel, modelPath: String, place requested: StatePlace?, nodeCalibration: String?,
+                            board: any Board, instrument: Instrument) throws -> STMStatePlayer? {
+        guard model.architecture == .eventSSM else {
+            if requested == .stm { throw ValidationError("--state stm holds an event SSM's states; \(modelPath) is an S4D") }
+            return nil
+        }
+        let place = requested ?? (model.boardBinding != nil && !instrument.stateTiles.isEmpty ? .stm : .host)
+        guard place == .stm else {
+            print("states: decayed on the host with the model's decay constants")
+            return nil
+        }
+        guard let binding = model.boardBinding else {
+            throw ValidationError("\(modelPath) was not trained for a board's STM nodes (no node time constants or scales); train one with `python3 -m tools.board_training --calibration CAL --task TASK`, or use --state host")
+        }
+        let nodes = try STMNodeModel.forModel(model, modelPath: modelPath, instrument: instrument, path: nodeCalibration)
+        let path = nodeCalibration ?? binding.calibrationFile ?? "?"
+        print("states: on STM nodes of tile \(nodes.tile.index), calibrated by \(path), read at \(binding.stmReadVolts) V")
+        return try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, readVolts: binding.stmReadVolts)
     }
 }
+
+/// An absolute path, so that a resumed run finds its files from any folder.
+func absolute(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.path
+}
+
+extension WeightMap.Scaling: ExpressibleByArgument {}
+extension ChipPreparation.Readout: ExpressibleByArgument {}

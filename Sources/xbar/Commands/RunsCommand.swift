@@ -44,7 +44,7 @@ extension RunsCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "show", abstract: "Show a run: who, board, instrument, arguments, operations and per-cell outcome counts.",
+            commandName: "show", abstract: "Show a run: who, board, instrument, arguments, operations, per-cell outcome counts; for inference runs accuracy, confusion matrix and backends.",
             discussion: "Example:\n  xbar runs show 3")
 
         @OptionGroup var storeOptions: StoreOptions
@@ -67,10 +67,13 @@ extension RunsCommand {
             print("  arguments   \(r.draft.argumentsJSON)")
             if let m = r.message { print("  message     \(m)") }
             let journal = try store.journal(run: runID)
-            let byState = Dictionary(grouping: journal, by: \.state).mapValues(\.count)
-            print("  operations  \(journal.count) logged: \(byState[.done] ?? 0) done, \(byState[.intent] ?? 0) awaiting a result, \(byState[.inDoubt] ?? 0) in doubt")
-            let pulses = try store.pulseCounts(run: runID)
-            print("  pulses      \(pulses[.done] ?? 0) applied, \((pulses[.intent] ?? 0) + (pulses[.inDoubt] ?? 0)) in doubt")
+            // An inference run sends no journalled operations (its programming is a run of its own).
+            if r.draft.kind != "infer" || !journal.isEmpty {
+                let byState = Dictionary(grouping: journal, by: \.state).mapValues(\.count)
+                print("  operations  \(journal.count) logged: \(byState[.done] ?? 0) done, \(byState[.intent] ?? 0) awaiting a result, \(byState[.inDoubt] ?? 0) in doubt")
+                let pulses = try store.pulseCounts(run: runID)
+                print("  pulses      \(pulses[.done] ?? 0) applied, \((pulses[.intent] ?? 0) + (pulses[.inDoubt] ?? 0)) in doubt")
+            }
             let traces = try store.traces(run: runID)
             if !traces.isEmpty {
                 let nodes = Set(traces.map { [$0.tile, $0.row, $0.column] }).count
@@ -95,6 +98,9 @@ extension RunsCommand {
                       + "created \(timestamp(c.createdAt)), digest \(c.contentDigest.prefix(16)), "
                       + "instrument \(c.instrumentName) digest \(c.instrumentDigest.map { String($0.prefix(16)) } ?? "-")")
             }
+            if r.draft.kind == "infer" {
+                for line in try InferenceRunReport(store: store, run: r).lines { print(line) }
+            }
             let outcomes = try store.outcomes(run: runID)
             if !outcomes.isEmpty {
                 for (tile, cells) in Dictionary(grouping: outcomes, by: \.tile).sorted(by: { $0.key < $1.key }) {
@@ -115,12 +121,15 @@ extension RunsCommand {
                 The map is siemens, tiles stacked vertically in tile order. With --cells the CSV has \
                 one line per cell: tile,row,column,target_siemens,final_siemens,outcome,pulses. For \
                 an stm or calibrate run, --format csv writes its STM traces, one line per read \
-                (board time in nanoseconds, seconds after the pulse, conductance in siemens).
+                (board time in nanoseconds, seconds after the pulse, conductance in siemens). For \
+                an infer run, --format csv writes one line per sample: index in the data set, label, \
+                prediction, whether it is right, the backend that computed it, when, and its logits.
 
                 Examples:
                   xbar runs export 3 --format npy --out shadow.npy
                   xbar runs export 3 --format csv --cells --out cells.csv
                   xbar runs export 4 --format csv --out traces.csv
+                  xbar runs export 7 --format csv --out samples.csv
                 """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable { case csv, npy }
@@ -147,6 +156,15 @@ extension RunsCommand {
                 guard !traces.isEmpty else { throw ValidationError("run \(runID) (\(record.draft.kind)) stored no STM traces") }
                 try traces.map(STMTrace.init).csv().write(toFile: out, atomically: true, encoding: .utf8)
                 print("wrote \(traces.count) STM traces (\(traces.reduce(0) { $0 + $1.conductancesSiemens.count }) reads) of run \(runID) to \(out)")
+                return
+            }
+            if record.draft.kind == "infer" {
+                guard format == .csv, !cells else {
+                    throw ValidationError("run \(runID) is an inference run: its per-sample table exports with --format csv")
+                }
+                let report = try InferenceRunReport(store: store, run: record)
+                try report.csv.write(toFile: out, atomically: true, encoding: .utf8)
+                print("wrote \(report.samples.count) samples of run \(runID) to \(out)")
                 return
             }
             if cells {

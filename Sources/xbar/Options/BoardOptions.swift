@@ -4,6 +4,7 @@ import XbarBoard
 import XbarDevice
 import XbarInstrument
 import XbarJobs
+import XbarStore
 
 /// Which instrument, and what the simulated board runs on: shared by every command that may
 /// simulate a board.
@@ -54,24 +55,61 @@ struct SimulationOptions: ParsableArguments {
 
 /// `--board`, `--instrument`, `--calibration`, `--seed`: how a command reaches its board.
 struct BoardOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The board: sim, serial:PATH, usb:VID:PID[:SERIAL] (hexadecimal), or auto (a discovered board, else the simulated one).",
+    @Option(help: ArgumentHelp("The board: sim, serial:PATH, usb:VID:PID[:SERIAL] (hexadecimal), twin:RUN (the digital twin of programming run RUN; infer only), or auto (a discovered board, else a stand-in).",
                                valueName: "address"))
     var board: String = "sim"
 
     @OptionGroup var simulation: SimulationOptions
 
+    @Option(help: ArgumentHelp("Wait for a board's reply beyond the operation's own duration and, on a serial line, the wire time of the request and its largest reply at the line's baud rate; seconds.", valueName: "seconds"))
+    var replyTimeout: Double = 1.0
+
+    @Option(help: "Sends of one request to a board before it counts as lost (the first one included).")
+    var attempts: Int = 4
+
+    /// How a remote board waits and retries.
+    ///
+    /// - Throws: `ValidationError` naming the option that is out of range.
+    func retryPolicy() throws -> RemoteBoard.RetryPolicy {
+        guard replyTimeout > 0, replyTimeout.isFinite else { throw ValidationError("--reply-timeout must be a positive number of seconds, got \(replyTimeout)") }
+        guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1, got \(attempts)") }
+        return RemoteBoard.RetryPolicy(replyTimeoutSeconds: replyTimeout, attempts: attempts)
+    }
+
     /// Opens the board and checks it against the instrument.
     ///
+    /// - Parameter store: where `twin:RUN` (and `auto`, when it finds no board) find the chip's
+    ///   records; without it `twin:RUN` is refused and `auto` stands in with the simulated board.
     /// - Throws: `ValidationError` when `--instrument` is missing, and the errors of loading the
-    ///   instrument and the calibration and of reaching the board.
-    func openBoard() throws -> (board: any Board, instrument: Instrument) {
+    ///   instrument and the calibration, of reaching the board, and of building a twin.
+    func openBoard(store: RunStore? = nil) throws -> (board: any Board, instrument: Instrument) {
         let address = try BoardAddress(parsing: board)
         let instrument = try simulation.loadInstrument()
+        let twin = store.map { store in
+            { (run: Int64?) throws -> any Board in try self.twin(of: run, instrument: instrument, store: store) }
+        }
         let opened = try BoardConnector.open(
             address, instrument: instrument,
             simulatedParameters: try simulation.deviceParameters(for: instrument),
-            seed: simulation.seed,
-            announce: { FileHandle.standardError.write(Data("xbar: \($0)\n".utf8)) })
+            seed: simulation.seed, policy: try retryPolicy(), twin: twin, announce: announce)
         return (opened, instrument)
+    }
+
+    /// The twin of programming run `run`, or of the newest programming run of the instrument.
+    ///
+    /// - Throws: ``TwinError`` when there is no such run or it has no shadow map; calibration errors.
+    func twin(of run: Int64?, instrument: Instrument, store: RunStore) throws -> DigitalTwin {
+        guard let id = try run ?? store.newestProgrammingRun(instrumentName: instrument.name) else {
+            throw TwinError.noProgrammingRun(what: "a \(instrument.name) board", store: store.path)
+        }
+        let (recipe, warnings) = try TwinRecipe.load(store: store, programmingRun: id, instrument: instrument,
+                                                     calibrationPath: simulation.calibration)
+        for w in warnings { announce("warning: \(w)") }
+        return try recipe.build(seed: simulation.seed)
+    }
+
+    /// Tells people on standard error.
+    func announce(_ text: String) {
+        FileHandle.standardError.write(Data("xbar: \(text)\n".utf8))
     }
 }

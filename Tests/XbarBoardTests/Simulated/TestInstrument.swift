@@ -57,9 +57,7 @@ func refusal(_ board: SimulatedBoard, _ request: Request) -> BoardFault? {
     do {
         _ = try board.perform(request)
         return nil
-    } catch let error as BoardError {
-        return error.fault
     } catch {
-        return nil
+        return error.fault
     }
 }

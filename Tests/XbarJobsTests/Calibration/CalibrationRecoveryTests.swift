@@ -14,33 +14,7 @@ let instrumentsDirectory = URL(fileURLWithPath: #filePath)
 /// A board whose device model is the instrument's defaults perturbed at random (seeded): the
 /// truth a calibration must recover without being told it.
 func perturbed(_ d: DeviceParameters, seed: UInt64) -> DeviceParameters {
-    var state = seed
-    func u() -> Double {  // uniform in [-1, 1)
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return Double(state >> 11) / Double(1 << 53) * 2 - 1
-    }
-    func mean(_ p: DistributedParameter, _ by: Double = 0.15) -> DistributedParameter {
-        DistributedParameter(p.mean * (1 + by * u()), spread: p.spread * (1 + 0.25 * u()))
-    }
-    var t = d
-    t.nonVolatile.gMinSiemens = mean(d.nonVolatile.gMinSiemens)
-    t.nonVolatile.gMaxSiemens = mean(d.nonVolatile.gMaxSiemens, 0.1)
-    t.nonVolatile.setThresholdVolts = mean(d.nonVolatile.setThresholdVolts, 0.08)
-    t.nonVolatile.resetThresholdVolts = mean(d.nonVolatile.resetThresholdVolts, 0.08)
-    t.nonVolatile.setStepFraction = mean(d.nonVolatile.setStepFraction)
-    t.nonVolatile.resetStepFraction = mean(d.nonVolatile.resetStepFraction)
-    t.nonVolatile.overdriveScaleVolts *= 1 + 0.1 * u()
-    t.nonVolatile.widthExponent *= 1 + 0.1 * u()
-    t.nonVolatile.readNoiseSpread *= 1 + 0.2 * u()
-    t.nonVolatile.cycleToCycleSpread *= 1 + 0.2 * u()
-    t.shortTermMemory.baseSiemens = mean(d.shortTermMemory.baseSiemens)
-    t.shortTermMemory.ceilingSiemens = mean(d.shortTermMemory.ceilingSiemens)
-    t.shortTermMemory.tauSeconds = mean(d.shortTermMemory.tauSeconds, 0.2)
-    t.shortTermMemory.slowTauSeconds = mean(d.shortTermMemory.slowTauSeconds, 0.2)
-    t.shortTermMemory.incrementFraction = mean(d.shortTermMemory.incrementFraction)
-    t.shortTermMemory.thresholdVolts = mean(d.shortTermMemory.thresholdVolts, 0.08)
-    t.shortTermMemory.readNoiseSpread *= 1 + 0.2 * u()
-    return t
+    d.hiddenDraw(seed: seed)
 }
 
 func relativeError(_ fitted: Double, _ truth: Double) -> Double { abs(fitted - truth) / abs(truth) }

@@ -4,6 +4,7 @@ import XbarDevice
 import XbarInstrument
 import XbarJobs
 import XbarStore
+import XbarTransport
 import XbarWire
 
 /// Shared set-up of programming tests: a shipped instrument cut down to one small weight tile
@@ -69,10 +70,11 @@ final class DyingLink: Board {
         remaining = requests
     }
     var backendDescription: String { inner.backendDescription }
-    func perform(_ request: Request) throws -> Reply {
+    func perform(_ request: Request) throws(BoardError) -> Reply {
         remaining -= 1
         let reply = try inner.perform(request)
-        if remaining <= 0 { throw BoardError.transport("link lost after the request was applied") }
+        if remaining <= 0 { throw BoardError.transport(board: inner.backendDescription, operation: "waiting for a reply",
+                                                     .disconnected(operation: "read", reason: "link lost after the request was applied", cause: nil)) }
         return reply
     }
 }

@@ -19,7 +19,7 @@ final class ColumnGainErrorBoard: Board {
 
     var backendDescription: String { board.backendDescription }
 
-    func perform(_ request: Request) throws -> Reply {
+    func perform(_ request: Request) throws(BoardError) -> Reply {
         let reply = try board.perform(request)
         guard case .mvm(let m) = request, m.tile == tile, case .currents(var c) = reply else { return reply }
         let columns = c.amperes.count / max(m.vectorCount, 1)

@@ -145,11 +145,13 @@ struct LibSerialPortBoardTests {
         }
         // Not a timeout after 3 x 0.5 s: the closed terminal is noticed on the first try.
         #expect(ContinuousClock.now - start < .seconds(1))
-        guard case .transport(let text)? = error else {
+        guard case .transport(let board, _, let cause)? = error else {
             Issue.record("expected a transport error, got \(String(describing: error))")
             return
         }
-        #expect(text.contains("serial:\(line.portName)") && text.contains("disconnected"), "\(text)")
+        #expect(board == "serial:\(line.portName)")
+        #expect(cause.isDisconnect, "\(cause)")
+        #expect(error?.isBoardLost == true)
     }
 }
 

@@ -54,6 +54,8 @@ struct EmulatorOverPseudoTerminalTests {
         #expect(fault.code == .outOfLimits)
         #expect(fault.limit == .setVolts)
         #expect(fault.description.contains("limits.max_set_volts"))
+        // A refused limit is the request's fault: no job may take it as a lost board.
+        #expect(error?.isBoardLost == false)
         #expect(board.bytesSent == sentBefore)
         #expect(try board.status().pulsesApplied == 0)
     }
@@ -72,7 +74,9 @@ struct EmulatorOverPseudoTerminalTests {
         let elapsed = ContinuousClock.now - started
         // Three attempts of 0.5 s each bound the wait; a closed pseudo-terminal is noticed at once.
         #expect(elapsed < .seconds(2), "took \(elapsed)")
-        let text = String(describing: error ?? .transport(""))
+        let text = error.map(String.init(describing:)) ?? "no error"
         #expect(text.contains("serial:\(emulator.devicePath)"), "\(text)")
+        // What lets a job fall back to a stand-in: the board is gone, not the request refused.
+        #expect(error?.isBoardLost == true, "\(text)")
     }
 }

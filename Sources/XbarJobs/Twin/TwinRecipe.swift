@@ -1,0 +1,170 @@
+import Foundation
+import XbarBoard
+import XbarDevice
+import XbarInstrument
+import XbarStore
+
+/// What the digital twin of a chip is built from: the shadow map and stuck cells one
+/// programming run recorded, and a device model (see ``DigitalTwin`` for what the twin keeps
+/// and what it draws).
+public struct TwinRecipe: Sendable {
+    /// Where the twin's device model comes from.
+    public enum DeviceSource: Sendable, Hashable, CustomStringConvertible {
+        /// A calibration file given by the user.
+        case file(path: String)
+        /// The newest calibration the store holds for the instrument.
+        case stored(id: Int64, path: String?)
+        /// No calibration: the instrument's defaults, a typical chip rather than this one.
+        case instrumentDefaults
+
+        public var description: String {
+            switch self {
+            case .file(let p): return "calibration \(p)"
+            case let .stored(id, p): return "calibration \(id) of the store" + (p.map { " (\($0))" } ?? "")
+            case .instrumentDefaults: return "UNCALIBRATED: the instrument's default device model"
+            }
+        }
+    }
+
+    public var instrument: Instrument
+    public var device: DeviceParameters
+    public var deviceSource: DeviceSource
+    /// The programming run whose records the twin holds.
+    public var programmingRun: Int64
+    public var chipModel: String
+    public var chipSerial: String
+    public var tiles: [UInt8: DigitalTwin.RecordedTile]
+
+    public init(instrument: Instrument, device: DeviceParameters, deviceSource: DeviceSource, programmingRun: Int64,
+                chipModel: String, chipSerial: String, tiles: [UInt8: DigitalTwin.RecordedTile]) {
+        self.instrument = instrument
+        self.device = device
+        self.deviceSource = deviceSource
+        self.programmingRun = programmingRun
+        self.chipModel = chipModel
+        self.chipSerial = chipSerial
+        self.tiles = tiles
+    }
+
+    /// What results from the twin are recorded as coming from.
+    public var backendDescription: String {
+        "twin of run \(programmingRun) (\(chipModel) \(chipSerial), \(deviceSource))"
+    }
+
+    /// Builds the twin; `seed` seeds what it draws.
+    ///
+    /// - Throws: `BoardError.fault` (`.badArgument`) when a recorded tile does not fit the instrument.
+    public func build(seed: UInt64) throws(BoardError) -> DigitalTwin {
+        try DigitalTwin(instrument: instrument, device: device, tiles: tiles, seed: seed, chipSerial: chipSerial,
+                        description: backendDescription)
+    }
+
+    /// Reads the recipe of the twin of `programmingRun` from `store`.
+    ///
+    /// The device model: the calibration file at `calibrationPath` when given; else the newest
+    /// calibration the store holds for the instrument; else the instrument's defaults, with a
+    /// warning saying so in capitals.
+    ///
+    /// - Returns: the recipe and warnings for people.
+    /// - Throws: ``TwinError`` when the run is not a programming run of this instrument with a
+    ///   shadow map; ``CalibrationFileError`` when the calibration is unusable; store errors.
+    public static func load(store: RunStore, programmingRun: Int64, instrument: Instrument,
+                            calibrationPath: String?) throws -> (TwinRecipe, warnings: [String]) {
+        let run = try store.run(programmingRun)
+        guard run.draft.instrumentName == instrument.name else {
+            throw TwinError.otherInstrument(run: programmingRun, recorded: run.draft.instrumentName ?? "none", requested: instrument.name)
+        }
+        let shadow = try store.shadowMap(run: programmingRun)
+        guard !shadow.tiles.isEmpty else { throw TwinError.noShadowMap(run: programmingRun, kind: run.draft.kind) }
+        var stuck: [Int: [Int: StuckState]] = [:]
+        for o in try store.outcomes(run: programmingRun) where o.outcome == CellOutcome.stuck.rawValue {
+            guard let tile = shadow.tiles[o.tile] else { continue }
+            // Stuck low when it could not rise to its target, high when it could not fall.
+            stuck[o.tile, default: [:]][o.row * tile.columns + o.column] = o.finalSiemens < o.targetSiemens ? .atMin : .atMax
+        }
+        var tiles: [UInt8: DigitalTwin.RecordedTile] = [:]
+        for (index, t) in shadow.tiles {
+            guard let info = instrument.tile(UInt8(index)), Int(info.rows) == t.rows, Int(info.columns) == t.columns else {
+                throw TwinError.geometry(run: programmingRun, tile: index, rows: t.rows, columns: t.columns, instrument: instrument.name)
+            }
+            var states = [StuckState](repeating: .none, count: t.rows * t.columns)
+            for (i, s) in stuck[index] ?? [:] { states[i] = s }
+            tiles[UInt8(index)] = DigitalTwin.RecordedTile(siemens: t.siemens, stuck: states)
+        }
+
+        var warnings: [String] = []
+        let device: DeviceParameters
+        let source: DeviceSource
+        if let calibrationPath {
+            let (parameters, w) = try CalibrationFile.deviceParameters(path: calibrationPath, for: instrument)
+            (device, source) = (parameters, .file(path: calibrationPath))
+            warnings += w
+        } else if let record = try store.newestCalibration(instrumentName: instrument.name) {
+            let name = record.path ?? "calibration-\(record.id).json"
+            let file: CalibrationFile
+            if let content = try store.calibrationContent(record.id) {
+                file = try CalibrationFile.decode(Data(content.utf8), path: name)
+            } else {
+                file = try CalibrationFile.load(path: name)
+            }
+            warnings += try file.check(for: instrument, path: name)
+            (device, source) = (file.device, .stored(id: record.id, path: record.path))
+        } else {
+            (device, source) = (instrument.device, .instrumentDefaults)
+            warnings.append("NO CALIBRATION OF \(instrument.name) IN \(store.path) AND NONE GIVEN: the twin of run \(programmingRun) uses the instrument's default device model; its noise and switching are a typical chip's, not this one's (calibrate with `xbar calibrate`, or give --calibration)")
+        }
+        let recipe = TwinRecipe(instrument: instrument, device: device, deviceSource: source, programmingRun: programmingRun,
+                                chipModel: run.draft.boardModel ?? instrument.model, chipSerial: run.draft.boardSerial ?? "unknown",
+                                tiles: tiles)
+        return (recipe, warnings)
+    }
+}
+
+extension TwinRecipe {
+    /// Checks that programming run `run` wrote `targets` (siemens, row-major, by tile) into
+    /// those tiles: a twin prepared for a weight map must hold that map, not what an earlier
+    /// programming of the chip left.
+    ///
+    /// - Throws: ``TwinError/otherTargets(run:tile:reason:)`` naming the first tile that differs.
+    public static func checkTargets(store: RunStore, programmingRun run: Int64, targets: [UInt8: [Double]],
+                                    toleranceSiemens: Double = 1e-9) throws {
+        let written = try store.targets(run: run)
+        for (tile, siemens) in targets.sorted(by: { $0.key < $1.key }) {
+            guard let w = written[Int(tile)] else {
+                throw TwinError.otherTargets(run: run, tile: Int(tile), reason: "it did not program this tile")
+            }
+            guard w.siemens.count == siemens.count else {
+                throw TwinError.otherTargets(run: run, tile: Int(tile), reason: "it programmed \(w.siemens.count) cells, the map has \(siemens.count)")
+            }
+            if let i = siemens.indices.first(where: { abs(siemens[$0] - w.siemens[$0]) > toleranceSiemens }) {
+                throw TwinError.otherTargets(run: run, tile: Int(tile), reason: "cell \(i) was programmed to \(w.siemens[i]) S, the map wants \(siemens[i]) S")
+            }
+        }
+    }
+}
+
+/// Why a twin cannot be built from a run.
+public enum TwinError: Error, Hashable, Sendable, CustomStringConvertible {
+    case noShadowMap(run: Int64, kind: String)
+    case otherInstrument(run: Int64, recorded: String, requested: String)
+    case geometry(run: Int64, tile: Int, rows: Int, columns: Int, instrument: String)
+    /// No programming run of the chip (or of the instrument) in the store.
+    case noProgrammingRun(what: String, store: String)
+    /// The run programmed other targets than the weights the twin is asked to hold.
+    case otherTargets(run: Int64, tile: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .noShadowMap(run, kind):
+            return "run \(run) (\(kind)) saved no shadow map: a twin needs a programming run (`xbar program`, or `xbar infer --program`)"
+        case let .otherInstrument(run, recorded, requested):
+            return "run \(run) programmed a \(recorded) board, not \(requested): give the run's instrument or another run"
+        case let .geometry(run, tile, rows, columns, instrument):
+            return "run \(run) recorded tile \(tile) as \(rows)x\(columns), which instrument \(instrument) does not have"
+        case let .noProgrammingRun(what, store):
+            return "no programming run of \(what) in \(store): program the chip first (`xbar program`, or `xbar infer --program`)"
+        case let .otherTargets(run, tile, reason):
+            return "programming run \(run), the chip's newest, did not write these weights on tile \(tile) (\(reason)): its twin would hold other weights; program the model's map (`xbar infer --program`, or `xbar program --target` with `--map-out`)"
+        }
+    }
+}

@@ -1,0 +1,208 @@
+import ArgumentParser
+import Foundation
+import XbarBoard
+import XbarDevice
+import XbarInstrument
+import XbarJobs
+import XbarSSM
+import XbarStore
+import XbarWire
+
+/// `xbar-bench twin`: how well the digital twin of a chip predicts the chip, with and without
+/// a calibration.
+struct TwinBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "twin",
+        abstract: "Measure the digital twin's fidelity to a chip with hidden parameters: products, reads, predictions, write-verify.",
+        discussion: """
+            The "chip" is a simulated usb-4x64 board whose device model is a hidden random draw \
+            around the instrument's defaults (--seed; the twin is never told it). Per model: the \
+            chip is calibrated with the default plan of `xbar calibrate`, the model's weights are \
+            write-verified onto it by the lab's job (recorded in a scratch run store), and two \
+            twins are built from that programming run's shadow map: one with the calibration, one \
+            with the instrument's defaults (uncalibrated). Printed, chip against each twin:
+              products: RMS difference of MVM column currents over --vectors held-out random \
+                vectors per programmed tile (inputs uniform within the DAC's full scale), in % \
+                of the ADC's full scale; the chip against itself (the same vectors again) is the floor;
+              reads: RMS difference of 16-fold averaged tile reads, in % of the conductance range;
+              predictions: agreement of the chip-in-loop predictions (calibrated readout, each \
+                board prepared on its own) over the first --samples test samples, and accuracies;
+              write-verify: a new random target map written onto tile 0 of each board by the \
+                lab's job: mean pulses per cell, round trips, cells found stuck.
+            Whatever the calibration file describes (and the simulated board models) reaches the \
+            twin through the calibration, so periphery the calibration learns to measure is \
+            picked up here without change.
+
+            Example: swift build -c release --product xbar-bench && .build/release/xbar-bench twin --samples 100
+            """)
+
+    @Option(help: "Model files (default: the event-digit S4D ternary and event SSM int8 models in examples/).")
+    var model: [String] = []
+
+    @Option(help: "Folder of the example models and data sets.")
+    var examples: String = "examples"
+
+    @Option(help: "Seed of the chip's hidden parameter draw and of its per-cell draws.")
+    var seed: UInt64 = 7
+
+    @Option(help: "Held-out random vectors per programmed tile.")
+    var vectors: Int = 512
+
+    @Option(help: "Test samples run on the chip and on each twin.")
+    var samples: Int = 100
+
+    @Option(name: .customLong("instruments-dir"), help: "Folder of instrument files (default: ./instruments or above the executable).")
+    var instrumentsDirectory: String?
+
+    struct Figures {
+        var productRMS = 0.0
+        var readRMS = 0.0
+        var agreement = 0.0
+        var accuracy = 0.0
+        var pulsesPerCell = 0.0
+        var roundTrips = 0
+        var stuckFound = 0
+    }
+
+    func run() throws {
+        let instrument = try InstrumentCatalog.locate(explicitDirectory: instrumentsDirectory).resolve("usb-4x64")
+        let hidden = instrument.device.hiddenDraw(seed: seed)
+        let models = model.isEmpty
+            ? ["event_digits_s4d_ternary", "event_digits_event_ssm_int8"].map { "\(examples)/\($0).safetensors" } : model
+        print("chip: usb-4x64 with a hidden parameter draw (seed \(seed)): set step \(String(format: "%.4f", hidden.nonVolatile.setStepFraction.mean)) "
+              + "(defaults \(instrument.device.nonVolatile.setStepFraction.mean)), read noise \(String(format: "%.4f", hidden.nonVolatile.readNoiseSpread)) "
+              + "(defaults \(instrument.device.nonVolatile.readNoiseSpread))")
+        for path in models {
+            try benchmark(path, instrument: instrument, hidden: hidden)
+        }
+    }
+
+    private func benchmark(_ path: String, instrument: Instrument, hidden: DeviceParameters) throws {
+        let model = try SSMModel(contentsOf: path)
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard let dataName = model.testDataFile else { throw ValidationError("\(path): names no test_data") }
+        let data = Array(try EventDataset(contentsOf: "\(folder)/\(dataName)").samples.prefix(samples))
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        print("\n\(name)")
+
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("xbar-bench-twin-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let store = try RunStore(path: scratch.appendingPathComponent("lab.sqlite").path)
+        let chip = SimulatedBoard(instrument: instrument, parameters: hidden, seed: seed)
+
+        // Calibrate, then program the weights with the calibrated model, as a lab would.
+        let calibrator = Calibrator(instrument: instrument, plan: try CalibrationPlan(instrument: instrument))
+        let calibration = try calibrator.fit(try calibrator.measure(on: chip), backend: chip.backendDescription)
+        let calibrationPath = scratch.appendingPathComponent("cal.json").path
+        try calibration.save(path: calibrationPath)
+        let map = try WeightMap(model: model, instrument: instrument)
+        let run = try store.startRun(RunDraft(kind: "program", user: RunDraft.currentUser, backend: chip.backendDescription,
+                                              boardModel: chip.identity.model, boardSerial: chip.serialNumber,
+                                              instrumentName: instrument.name, argumentsJSON: "{}"))
+        let programmer = WriteVerifyWeightProgrammer(instrument: instrument, device: calibration.device.nonVolatile,
+                                                     journal: StoreJournal(store: store, runID: run), store: store, runID: run)
+        let outcomes = try WeightProgramming.program(map, on: chip, with: programmer)
+        try store.finishRun(run, status: .completed)
+        let cells = outcomes.reduce(0) { $0 + $1.cells }, ok = outcomes.reduce(0) { $0 + $1.cellsInTolerance }
+        print(String(format: "  programmed %d tiles: %.2f %% of %d cells in tolerance", outcomes.count, 100 * Double(ok) / Double(cells), cells))
+
+        let (recipe, _) = try TwinRecipe.load(store: store, programmingRun: run, instrument: instrument, calibrationPath: calibrationPath)
+        var uncalibratedRecipe = recipe
+        uncalibratedRecipe.device = instrument.device
+        uncalibratedRecipe.deviceSource = .instrumentDefaults
+        let twins = [("calibrated twin", try recipe.build(seed: seed &+ 1000)),
+                     ("uncalibrated twin", try uncalibratedRecipe.build(seed: seed &+ 1000))]
+        let tiles = outcomes.map(\.tile)
+
+        // Products and reads: the chip against itself is the floor of any comparison.
+        let requests = randomProducts(tiles: tiles, instrument: instrument)
+        let chipProducts = try requests.map { try chip.mvm($0).amperes }
+        let chipAgain = try requests.map { try chip.mvm($0).amperes }
+        let chipReads = try tiles.map { try chip.readConductances(.tile($0), readVolts: instrument.defaultReadVolts, averages: 16) }
+        let chipReadsAgain = try tiles.map { try chip.readConductances(.tile($0), readVolts: instrument.defaultReadVolts, averages: 16) }
+        let fullScale = Double(instrument.adc.mvmFullScaleAmperes)
+        let range = hidden.nonVolatile.gMaxSiemens.mean - hidden.nonVolatile.gMinSiemens.mean
+        print(String(format: "  floor (chip against itself): products %.3f %% of ADC full scale, reads %.3f %% of range",
+                     100 * rms(chipProducts, chipAgain) / fullScale, 100 * rms(chipReads, chipReadsAgain) / range))
+
+        // Predictions, each board prepared on its own like the chip.
+        let preparation = ChipPreparation()
+        let onChip = try preparation.prepare(board: chip, model: model, map: map, instrument: instrument).engine.run(data)
+        print(String(format: "  chip: accuracy %.1f %% on %d samples", 100 * onChip.accuracy, data.count))
+
+        var figures: [(String, Figures)] = []
+        for (label, twin) in twins {
+            var f = Figures()
+            f.productRMS = rms(chipProducts, try requests.map { try twin.mvm($0).amperes }) / fullScale
+            f.readRMS = rms(chipReads, try tiles.map { try twin.readConductances(.tile($0), readVolts: instrument.defaultReadVolts, averages: 16) }) / range
+            let onTwin = try preparation.prepare(board: twin, model: model, map: map, instrument: instrument).engine.run(data)
+            f.accuracy = onTwin.accuracy
+            f.agreement = Double(zip(onChip.predictions, onTwin.predictions).filter { $0 == $1 }.count) / Double(data.count)
+            figures.append((label, f))
+        }
+
+        // Write-verify: the same new targets on tile 0 of the chip and of each twin, each job
+        // planning with the device model its board was built with.
+        var random = Xoshiro256StarStar(seed: seed ^ 0x7A26)
+        let range0 = ProgrammableRange(device: calibration.device.nonVolatile)
+        let info = instrument.tile(0)!
+        let targets = (0..<info.cellCount).map { _ in range0.lowSiemens + (range0.highSiemens - range0.lowSiemens) * random.nextOpenUnit() }
+        func writeVerify(_ board: any Board, device: NonVolatileCellParameters) throws -> (Double, Int, Int) {
+            let job = ProgrammingJob(targets: ProgrammingTargets(tiles: [(info, targets)]), algorithm: .adaptive,
+                                     settings: .standard(for: instrument, device: device, tolerance: .percentOfRange(1)),
+                                     device: device, envelope: PulseEnvelope(limits: instrument.limits),
+                                     runner: OperationRunner(board: board, journal: DiscardingJournal()))
+            let report = try job.run()[0]
+            return (Double(report.pulses.reduce(0, +)) / Double(report.pulses.count), report.roundTrips, report.count(.stuck))
+        }
+        let chipWrite = try writeVerify(chip, device: calibration.device.nonVolatile)
+        for (i, (_, twin)) in twins.enumerated() {
+            let device = i == 0 ? calibration.device.nonVolatile : instrument.device.nonVolatile
+            (figures[i].1.pulsesPerCell, figures[i].1.roundTrips, figures[i].1.stuckFound) = try writeVerify(twin, device: device)
+        }
+
+        print("  " + ["", "products", "reads", "agreement", "accuracy", "pulses/cell", "round trips", "stuck"]
+            .map { $0.padding(toLength: $0.isEmpty ? 18 : 12, withPad: " ", startingAt: 0) }.joined())
+        print("  " + "chip".padding(toLength: 18, withPad: " ", startingAt: 0)
+              + ["-", "-", "-", String(format: "%.1f %%", 100 * onChip.accuracy), String(format: "%.2f", chipWrite.0),
+                 String(chipWrite.1), String(chipWrite.2)].map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
+        for (label, f) in figures {
+            print("  " + label.padding(toLength: 18, withPad: " ", startingAt: 0)
+                  + [String(format: "%.3f %%", 100 * f.productRMS), String(format: "%.3f %%", 100 * f.readRMS),
+                     String(format: "%.1f %%", 100 * f.agreement), String(format: "%.1f %%", 100 * f.accuracy),
+                     String(format: "%.2f", f.pulsesPerCell), String(f.roundTrips), String(f.stuckFound)]
+                    .map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
+        }
+    }
+
+    /// Held-out random products per tile: inputs uniform within the DAC's full scale (and the MVM limit).
+    private func randomProducts(tiles: [UInt8], instrument: Instrument) -> [MatrixVectorProduct] {
+        var random = Xoshiro256StarStar(seed: seed ^ 0x0B5E_4BED)
+        let volts = Double(min(instrument.dac.fullScaleVolts, instrument.limits.maxMVMVolts))
+        var requests: [MatrixVectorProduct] = []
+        for t in tiles {
+            let rows = Int(instrument.tile(t)!.rows)
+            var left = vectors
+            while left > 0 {
+                let count = min(left, 64)
+                let inputs = (0..<(count * rows)).map { _ in Float(volts * (2 * random.nextOpenUnit() - 1)) }
+                requests.append(MatrixVectorProduct(tile: t, encoding: .voltage, readVolts: 0, inputLength: UInt16(rows), inputs: inputs))
+                left -= count
+            }
+        }
+        return requests
+    }
+
+    private func rms<T: BinaryFloatingPoint>(_ a: [[T]], _ b: [[T]]) -> Double {
+        var sum = 0.0, n = 0
+        for (x, y) in zip(a, b) {
+            for (p, q) in zip(x, y) {
+                let d = Double(p) - Double(q)
+                sum += d * d
+                n += 1
+            }
+        }
+        return n > 0 ? (sum / Double(n)).squareRoot() : 0
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import XbarSSM
+
+/// What an inference run records when it starts: enough to resume it, and to notice that a
+/// file it read changed since.
+struct InferArguments: Codable {
+    var model: String
+    /// SHA-256 of the model file, hex.
+    var modelDigest: String
+    var data: String
+    /// SHA-256 of the data set file, hex.
+    var dataDigest: String
+    var classNames: [String]
+    /// Samples of the run: the first `sampleCount` of the data set.
+    var sampleCount: Int
+    var board: String
+    var instrument: String
+    var calibration: String?
+    var seed: UInt64
+    var program: Bool
+    var readout: ChipPreparation.Readout
+    var ditherPairs: Int
+    var decayOnChip: Bool
+    var defectThresholdSiemens: Double
+    var weightScaling: String
+    var readoutCalibration: String?
+    /// "twin" or "none", as decided when the run started.
+    var fallback: String
+    var chunkSize: Int
+    /// Where an event SSM's states live (nil: the model's default).
+    var state: InferCommand.StatePlace?
+    var nodeCalibration: String?
+
+    static func decode(_ json: String) throws -> InferArguments {
+        try JSONDecoder().decode(InferArguments.self, from: Data(json.utf8))
+    }
+
+    func encoded() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import XbarBoard
+import XbarDevice
+import XbarInstrument
+import XbarWire
+
+@Suite("the digital twin holds the chip's recorded state")
+struct DigitalTwinTests {
+    let instrument = TestInstrument.usb4x64()
+
+    /// A "chip" with a seed the twin never sees, its tile 0 set to random conductances; returns
+    /// the chip and the conductances as a ledger would record them.
+    func chip(seed: UInt64) throws -> (SimulatedBoard, [Double]) {
+        let chip = SimulatedBoard(instrument: instrument, seed: seed)
+        var random = Xoshiro256StarStar(seed: seed ^ 0x5EED)
+        try chip.setConductances(tile: 0, siemens: (0..<4096).map { _ in 5e-6 + 80e-6 * random.nextOpenUnit() })
+        let recorded = (0..<4096).map { chip.trueConductance(tile: 0, row: $0 / 64, column: $0 % 64) }
+        return (chip, recorded)
+    }
+
+    @Test("the twin's cells hold the recorded conductances exactly, and stuck cells stay stuck when pulsed",
+          arguments: [UInt64(11), 12, 13])
+    func recordedState(hiddenSeed: UInt64) throws {
+        let (chip, recorded) = try chip(seed: hiddenSeed)
+        var stuck = [StuckState](repeating: .none, count: 4096)
+        for i in 0..<4096 where chip.isStuck(tile: 0, row: i / 64, column: i % 64) {
+            stuck[i] = recorded[i] < 50e-6 ? .atMin : .atMax
+        }
+        let twin = try DigitalTwin(instrument: instrument, device: instrument.device,
+                                   tiles: [0: .init(siemens: recorded, stuck: stuck)], seed: 99, chipSerial: "SIM-0001",
+                                   description: "twin")
+        let truth = (0..<4096).map { twin.board.trueConductance(tile: 0, row: $0 / 64, column: $0 % 64) }
+        // Exactly: bounds are widened to hold the record, nothing relaxes.
+        #expect(zip(truth, recorded).allSatisfy { $0 == $1 })
+        #expect(try twin.identify().serialNumber == "twin-SIM-0001")
+        // Only recorded stuck cells are stuck, whatever the population's stuck rate.
+        let stuckInTwin = (0..<4096).filter { twin.board.isStuck(tile: 0, row: $0 / 64, column: $0 % 64) }
+        #expect(stuckInTwin == stuck.indices.filter { stuck[$0] != .none })
+        if let s = stuckInTwin.first {
+            let cell = CellSet.cell(tile: 0, CellIndex(row: UInt16(s / 64), column: UInt16(s % 64)))
+            try twin.pulse(cell, amplitudeVolts: 2.5, widthSeconds: 1e-6, scheme: .grounded)
+            #expect(twin.board.trueConductance(tile: 0, row: s / 64, column: s % 64) == recorded[s])
+        }
+    }
+
+    @Test("matrix products on the twin match the chip's within read noise and one ADC step, over hidden draws",
+          arguments: [UInt64(21), 22, 23])
+    func productsMatch(hiddenSeed: UInt64) throws {
+        let (chip, recorded) = try chip(seed: hiddenSeed)
+        let twin = try DigitalTwin(instrument: instrument, device: instrument.device,
+                                   tiles: [0: .init(siemens: recorded, stuck: .init(repeating: .none, count: 4096))],
+                                   seed: 5, chipSerial: "SIM-0001", description: "twin")
+        var random = Xoshiro256StarStar(seed: hiddenSeed)
+        let vectors = 32
+        let volts = (0..<(vectors * 64)).map { _ in Float(0.2 * (2 * random.nextOpenUnit() - 1)) }
+        let request = MatrixVectorProduct(tile: 0, encoding: .voltage, readVolts: 0, inputLength: 64, inputs: volts)
+        let onChip = try chip.mvm(request).amperes, onTwin = try twin.mvm(request).amperes
+        let fullScale = Double(instrument.adc.mvmFullScaleAmperes)
+        let rms = (zip(onChip, onTwin).map { let d = Double($0 - $1); return d * d }.reduce(0, +) / Double(onChip.count)).squareRoot()
+        // Column currents of 64 rows at up to 0.2 V over 5-85 uS spread over about 4e-5 A, five
+        // ADC steps (7.9 uA). Both sides convert the same analog sum up to read noise (1.5 % of
+        // each cell's current, under 1e-6 A per column), so they differ by at most one step at a
+        // conversion: RMS under 0.5 % of full scale. A twin of fresh draws would miss by ~4 %.
+        #expect(rms / fullScale < 0.005, "RMS difference \(rms / fullScale * 100) % of full scale")
+        let fresh = SimulatedBoard(instrument: instrument, seed: 5)
+        try fresh.setConductances(tile: 0, siemens: (0..<4096).map { _ in 5e-6 + 80e-6 * random.nextOpenUnit() })
+        let onFresh = try fresh.mvm(request).amperes
+        let freshRMS = (zip(onChip, onFresh).map { let d = Double($0 - $1); return d * d }.reduce(0, +) / Double(onChip.count)).squareRoot()
+        #expect(freshRMS > 4 * rms, "a board of other conductances differs by \(freshRMS / fullScale * 100) % only")
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+import XbarBoard
+import XbarDevice
+import XbarInstrument
+import XbarStore
+import XbarWire
+@testable import XbarJobs
+
+@Suite("the twin of a chip, built from its programming run and a calibration")
+struct TwinRecipeTests {
+    /// A chip with hidden parameters (`seed`) write-verified by a recorded programming run.
+    func programmedChip(seed: UInt64, in store: RunStore, setup: SimulatedProgramming) throws -> (SimulatedBoard, Int64) {
+        let chip = setup.board(seed: seed)
+        let run = try store.startRun(RunDraft(kind: "program", user: "tester", backend: "simulated", boardModel: chip.identity.model,
+                                              boardSerial: chip.serialNumber, instrumentName: setup.instrument.name, argumentsJSON: "{}"))
+        _ = try setup.job(.adaptive, board: chip, sim: chip, journal: StoreJournal(store: store, runID: run), store: store, runID: run).run()
+        try store.finishRun(run, status: .completed)
+        return (chip, run)
+    }
+
+    func temporaryStore() throws -> (RunStore, URL) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xbar-twin-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return (try RunStore(path: folder.appendingPathComponent("lab.sqlite").path), folder)
+    }
+
+    @Test("the twin holds what the ledger verified, within the verify's read noise of the chip's true conductances, and the chip's stuck cells",
+          arguments: [UInt64(31), 32, 33])
+    func holdsTheChip(hiddenSeed: UInt64) throws {
+        let (store, folder) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let setup = try SimulatedProgramming(rows: 16, columns: 16, targetSeed: hiddenSeed)
+        let (chip, run) = try programmedChip(seed: hiddenSeed, in: store, setup: setup)
+        let (recipe, _) = try TwinRecipe.load(store: store, programmingRun: run, instrument: setup.instrument, calibrationPath: nil)
+        let twin = try recipe.build(seed: 1)
+        let shadow = try #require(try store.shadowMap(run: run).tiles[0])
+        let onTwin = (0..<256).map { twin.board.trueConductance(tile: 0, row: $0 / 16, column: $0 % 16) }
+        #expect(onTwin == shadow.siemens, "exactly the shadow map")
+        let onChip = setup.trueConductances(chip)
+        let range = setup.range.highSiemens - setup.range.lowSiemens
+        // Cells that respond: a cell stuck above the verify read's full scale is recorded at
+        // that full scale (a floor), and the twin holds the record.
+        let responding = (0..<256).filter { !setup.stuck(chip)[$0] }
+        let rms = (responding.map { (onTwin[$0] - onChip[$0]) * (onTwin[$0] - onChip[$0]) }.reduce(0, +) / Double(responding.count)).squareRoot()
+        // The verify reads average 1.5 % read noise down to well under 1 % of G; the chip has not relaxed.
+        #expect(rms / range < 0.005, "RMS twin - chip \(rms / range * 100) % of the range")
+        let flagged = try store.outcomes(run: run).filter { $0.outcome == "stuck" }.map { $0.row * 16 + $0.column }
+        let stuckInTwin = (0..<256).filter { twin.board.isStuck(tile: 0, row: $0 / 16, column: $0 % 16) }
+        #expect(stuckInTwin == flagged.sorted())
+        #expect(Set(flagged).isSubset(of: Set(setup.stuck(chip).indices.filter { setup.stuck(chip)[$0] })),
+                "only cells that are stuck on the chip are flagged")
+    }
+
+    @Test("the device model: the file given, else the newest calibration in the store (made in another store), else the instrument's defaults with a warning")
+    func deviceModel() throws {
+        let (store, folder) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let setup = try SimulatedProgramming(rows: 16, columns: 16)
+        let (_, run) = try programmedChip(seed: 41, in: store, setup: setup)
+
+        let (uncalibrated, warnings) = try TwinRecipe.load(store: store, programmingRun: run, instrument: setup.instrument, calibrationPath: nil)
+        #expect(uncalibrated.deviceSource == .instrumentDefaults)
+        #expect(uncalibrated.device == setup.instrument.device)
+        #expect(warnings.contains { $0.hasPrefix("NO CALIBRATION OF usb-4x64") }, "\(warnings)")
+
+        // A calibration file naming run 7 of the store it came from: this store has no run 7.
+        let calibration = sampleCalibration(instrument: setup.instrument)
+        let path = folder.appendingPathComponent("cal.json").path
+        try calibration.save(path: path)
+        let id = try store.registerCalibrationFile(path: path)
+        #expect(try store.calibration(id).runID == nil)
+        let (stored, _) = try TwinRecipe.load(store: store, programmingRun: run, instrument: setup.instrument, calibrationPath: nil)
+        #expect(stored.deviceSource == .stored(id: id, path: path))
+        #expect(stored.device == calibration.device)
+        // The store keeps the file's content: the twin is built after the file is gone.
+        try FileManager.default.removeItem(atPath: path)
+        #expect(try TwinRecipe.load(store: store, programmingRun: run, instrument: setup.instrument, calibrationPath: nil).0.device
+                == calibration.device)
+
+        var other = calibration
+        other.device.nonVolatile.readNoiseSpread = 0.021
+        let otherPath = folder.appendingPathComponent("other.yaml").path
+        try other.save(path: otherPath)
+        let (given, _) = try TwinRecipe.load(store: store, programmingRun: run, instrument: setup.instrument, calibrationPath: otherPath)
+        #expect(given.deviceSource == .file(path: otherPath))
+        #expect(given.device.nonVolatile.readNoiseSpread == 0.021)
+        #expect(given.backendDescription.hasPrefix("twin of run \(run) (xbar-usb-4x64 SIM-0001, calibration \(otherPath)"))
+    }
+
+    @Test("a run without a shadow map or of another instrument is refused, naming the run")
+    func refusals() throws {
+        let (store, folder) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let setup = try SimulatedProgramming(rows: 16, columns: 16)
+        let read = try store.startRun(RunDraft(kind: "read", user: "tester", backend: "simulated", instrumentName: "usb-4x64", argumentsJSON: "{}"))
+        #expect(throws: TwinError.noShadowMap(run: read, kind: "read")) {
+            try TwinRecipe.load(store: store, programmingRun: read, instrument: setup.instrument, calibrationPath: nil)
+        }
+        let serial = try store.startRun(RunDraft(kind: "program", user: "tester", backend: "simulated", instrumentName: "serial-32x32", argumentsJSON: "{}"))
+        #expect(throws: TwinError.otherInstrument(run: serial, recorded: "serial-32x32", requested: "usb-4x64")) {
+            try TwinRecipe.load(store: store, programmingRun: serial, instrument: setup.instrument, calibrationPath: nil)
+        }
+    }
+}
