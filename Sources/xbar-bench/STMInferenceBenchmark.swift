@@ -91,8 +91,7 @@ struct STMInferenceBenchmark: ParsableCommand {
             let nodes = try STMNodeModel.forModel(model, modelPath: trainedPath, instrument: instrument)
             let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, settings: settings,
                                               calibration: calibration, defects: defects)
-            engine.statePlayer = try STMStatePlayer(board: board, nodes: nodes, instrument: instrument,
-                                                    readVolts: model.boardBinding?.stmReadVolts ?? instrument.stmReadVolts)
+            engine.statePlayer = try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, model: model)
             let stm = try engine.run(subset)
             line("STM engine", stm)
             if let s = stm.stateNodes {

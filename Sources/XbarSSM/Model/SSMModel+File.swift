@@ -165,6 +165,12 @@ extension SSMModel {
             }
             boardBinding = BoardBinding(instrument: instrument, calibrationSHA256: digest,
                                         calibrationFile: entry["calibration_file"] as? String, stmReadVolts: volts)
+            if let count = entry["pulses_per_increment"] {
+                guard let k = count as? Int, (1...64).contains(k) else {
+                    throw reader.metaError("board", "pulses_per_increment must be a whole number of pulses from 1 to 64")
+                }
+                boardBinding?.pulsesPerIncrement = k
+            }
         }
         var model = SSMModel(file: f.file, architecture: arch, layers: layers, embedding: embedding, readoutWeights: W,
                              readoutBias: b, classNames: classNames, inputCount: inputs, modelWidth: d, stateCount: n,

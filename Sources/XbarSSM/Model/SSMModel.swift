@@ -62,6 +62,8 @@ public struct SSMModel: Sendable {
         public var calibrationFile: String?
         /// Read voltage of the STM nodes the training assumed, volts.
         public var stmReadVolts: Double
+        /// Pulses each increment is split into, as the training assumed (1 when the file says none).
+        public var pulsesPerIncrement: Int = 1
     }
 
     public let file: String

@@ -154,6 +154,18 @@ public final class STMStatePlayer {
         readStepSiemens = Double(instrument.adc.readFullScaleAmperes) / levels / self.readVolts
     }
 
+    /// A player for a board-trained model: its read voltage and pulses per increment.
+    ///
+    /// - Throws: ``STMStateError`` when the model was not trained for a board or its read voltage
+    ///   passes the instrument's limit; ``BoardError`` when the board cannot identify itself.
+    public convenience init(board: any Board, nodes: STMNodeModel, instrument: Instrument, model: SSMModel) throws {
+        guard let binding = model.boardBinding else {
+            throw STMStateError.modelNotBound("\(model.file) was not trained for a board's STM nodes")
+        }
+        try self.init(board: board, nodes: nodes, instrument: instrument, readVolts: binding.stmReadVolts)
+        pulsesPerIncrement = binding.pulsesPerIncrement
+    }
+
     /// The largest pulse amplitude the limits allow at the state pulse width, volts.
     var largestAmplitudeVolts: Double {
         let limits = instrument.limits

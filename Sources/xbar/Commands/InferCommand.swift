@@ -268,8 +268,8 @@ extension InferCommand {
         }
         let nodes = try STMNodeModel.forModel(model, modelPath: modelPath, instrument: instrument, path: nodeCalibration)
         let path = nodeCalibration ?? binding.calibrationFile ?? "?"
-        print("states: on STM nodes of tile \(nodes.tile.index), calibrated by \(path), read at \(binding.stmReadVolts) V")
-        return try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, readVolts: binding.stmReadVolts)
+        print("states: on STM nodes of tile \(nodes.tile.index), calibrated by \(path), read at \(binding.stmReadVolts) V, \(binding.pulsesPerIncrement) pulses per increment")
+        return try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, model: model)
     }
 }
 

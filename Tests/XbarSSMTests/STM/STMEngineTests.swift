@@ -18,7 +18,7 @@ struct STMEngineTests {
                                           settings: ReadoutSettings(inputScaling: .perVector, ditherPairs: 1, diagonalDitherPairs: 4),
                                           calibration: calibration, defects: PairDefects(map: map, measured: believed, thresholdSiemens: 3e-6))
         engine.statePlayer = try STMStatePlayer(board: board, nodes: try STMNodeModel.forModel(model, modelPath: path, instrument: instrument),
-                                                instrument: instrument, readVolts: try #require(model.boardBinding).stmReadVolts)
+                                                instrument: instrument, model: model)
         return engine
     }
 

@@ -53,12 +53,12 @@ struct STMStatePlayerTests {
     func statesFollowNodeDecay() throws {
         let instrument = try Self.instrument()
         let (model, times, increments) = try Self.burst()
-        let binding = try #require(model.boardBinding)
+        #expect(model.boardBinding?.instrument == "usb-4x64-multitau")
         let pairs = try #require(model.layers[0].stmNodes), sigma = try #require(model.layers[0].stmSiemensPerUnit)
         let ideal = model.idealStates(layer: 0, timesSeconds: times, increments: increments)
 
         let board = SimulatedBoard(instrument: instrument, seed: 1)
-        let player = try STMStatePlayer(board: board, nodes: try Self.nodes(instrument), instrument: instrument, readVolts: binding.stmReadVolts)
+        let player = try STMStatePlayer(board: board, nodes: try Self.nodes(instrument), instrument: instrument, model: model)
         let states = try player.states(pairs: pairs, siemensPerUnit: sigma, timesSeconds: times, increments: increments)
         let error = Self.relativeError(states, ideal)
         print("STM states vs ideal: \(error) rms; \(player.statistics.pulses) pulses, \(player.statistics.reads) reads, cut short \(player.statistics.incrementsCutShort)")
@@ -75,7 +75,7 @@ struct STMStatePlayerTests {
             slow.shortTermMemoryClasses[name] = p
         }
         let broken = SimulatedBoard(instrument: instrument, parameters: slow, seed: 1)
-        let other = try STMStatePlayer(board: broken, nodes: try Self.nodes(instrument), instrument: instrument, readVolts: binding.stmReadVolts)
+        let other = try STMStatePlayer(board: broken, nodes: try Self.nodes(instrument), instrument: instrument, model: model)
         let moved = try other.states(pairs: pairs, siemensPerUnit: sigma, timesSeconds: times, increments: increments)
         let brokenError = Self.relativeError(moved, ideal)
         print("STM states on nodes three times slower vs ideal: \(brokenError) rms")
