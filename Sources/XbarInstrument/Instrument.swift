@@ -27,11 +27,13 @@ public struct Instrument: Hashable, Sendable {
     public var stmReadVolts: Double
     /// Default device model of the simulated twin.
     public var device: DeviceParameters
+    /// The array periphery of the simulated twin (the file's `array:` section; ideal without one).
+    public var periphery: ArrayPeripheryParameters
 
     public init(name: String, model: String, description: String, path: String?, version: String,
                 transport: InstrumentTransport, tiles: [TileInfo], limits: ElectricalLimits,
                 adc: ADCInfo, dac: DACInfo, defaultBiasScheme: BiasScheme, defaultReadVolts: Double,
-                stmReadVolts: Double, device: DeviceParameters) {
+                stmReadVolts: Double, device: DeviceParameters, periphery: ArrayPeripheryParameters = .ideal) {
         self.name = name
         self.model = model
         self.description = description
@@ -46,6 +48,7 @@ public struct Instrument: Hashable, Sendable {
         self.defaultReadVolts = defaultReadVolts
         self.stmReadVolts = stmReadVolts
         self.device = device
+        self.periphery = periphery
     }
 }
 
