@@ -31,10 +31,13 @@ public struct ArrayPeriphery: Hashable, Sendable {
         self.parameters = parameters
         lines = LineResistance(wireOhmsPerCell: parameters.wireOhmsPerCell, lineOhms: parameters.lineOhms)
         var generator = Xoshiro256StarStar(seed: SplitMix64.mix(seed ^ 0xA77A_0000_9E71_0003))
+        // One bow per board, shared by the read and MVM converters (one converter design); the
+        // per-code deviations are each converter's own.
+        let bow = DistributedParameter(parameters.adcBowLSB.mean * (1 + parameters.adcBowLSB.spread * generator.nextNormal()))
         readNonlinearity = parameters.hasConverterNonlinearity
-            ? .draw(codes: 1 << adcBits, bow: parameters.adcBowLSB, codeSpreadLSB: parameters.adcCodeNoiseLSB, using: &generator) : .none
+            ? .draw(codes: 1 << adcBits, bow: bow, codeSpreadLSB: parameters.adcCodeNoiseLSB, using: &generator) : .none
         mvmNonlinearity = parameters.hasConverterNonlinearity
-            ? .draw(codes: (1 << adcBits) - 1, bow: parameters.adcBowLSB, codeSpreadLSB: parameters.adcCodeNoiseLSB, using: &generator) : .none
+            ? .draw(codes: (1 << adcBits) - 1, bow: bow, codeSpreadLSB: parameters.adcCodeNoiseLSB, using: &generator) : .none
         var columns: [UInt8: Columns] = [:]
         for tile in tiles {
             var g = Xoshiro256StarStar(seed: SplitMix64.mix(seed ^ 0xC01_5E45_0000_0000 ^ UInt64(tile.index)))

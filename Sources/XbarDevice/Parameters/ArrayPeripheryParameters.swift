@@ -20,7 +20,8 @@ public struct ArrayPeripheryParameters: Hashable, Sendable, Codable {
     /// the MVM converter's full scale, drawn once per column of each tile.
     public var senseOffsetSpread: Double
     /// Integral non-linearity of the ADCs: the smooth bow's deviation at mid-scale in LSB
-    /// (zero at both ends of the range), drawn once per converter with its relative spread.
+    /// (zero at both ends of the range), drawn once per board with its relative spread and
+    /// shared by the read and MVM converters (one converter design).
     public var adcBowLSB: DistributedParameter
     /// Integral non-linearity of the ADCs: per-code random deviation, standard deviation in
     /// LSB, drawn once per code of each converter.

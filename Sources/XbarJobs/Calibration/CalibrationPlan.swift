@@ -34,14 +34,18 @@ public struct CalibrationPlan: Hashable, Sendable {
 
     public var nonVolatile: NonVolatile?
     public var shortTermMemory: STMSweep?
+    /// The array periphery's measurement, after the others (it programs a whole tile).
+    public var periphery: Periphery?
     /// The repetition of every STM sweep point held out of the fit.
     public var heldOutRepetition: Int
     /// Groups the STM time constants are split into.
     public var timeConstantGroups: Int
 
-    public init(nonVolatile: NonVolatile?, shortTermMemory: STMSweep?, heldOutRepetition: Int, timeConstantGroups: Int) {
+    public init(nonVolatile: NonVolatile?, shortTermMemory: STMSweep?, heldOutRepetition: Int, timeConstantGroups: Int,
+                periphery: Periphery? = nil) {
         self.nonVolatile = nonVolatile
         self.shortTermMemory = shortTermMemory
+        self.periphery = periphery
         self.heldOutRepetition = heldOutRepetition
         self.timeConstantGroups = timeConstantGroups
     }
@@ -63,9 +67,14 @@ public struct CalibrationPlan: Hashable, Sendable {
     /// - Parameters:
     ///   - sampleCells: non-volatile cells to measure, spread evenly over the weight tiles.
     ///   - stateNodes: STM nodes to measure (all when nil), spread over the first state tile.
-    /// - Throws: ``PlanningError`` when fewer than four amplitudes fit the limits.
+    ///   - peripheryTile: the weight tile the periphery is measured on (default: the last one);
+    ///     every cell of it is overwritten. Ignored when `peripheryProbes` is 0.
+    ///   - peripheryProbes: MVM probe vectors of the periphery part; 0 leaves it out.
+    /// - Throws: ``PlanningError`` when fewer than four amplitudes fit the limits, or the
+    ///   periphery tile is not a weight tile.
     public init(instrument: Instrument, sampleCells: Int = 64, stateNodes: Int? = nil, pulsesPerCurve: Int? = nil,
-                stmRepetitions: Int = 3, stmReadCount: Int = 40, noiseReads: Int = 30, timeConstantGroups: Int = 4) throws {
+                stmRepetitions: Int = 3, stmReadCount: Int = 40, noiseReads: Int = 30, timeConstantGroups: Int = 4,
+                peripheryTile: UInt8? = nil, peripheryProbes: Int = 1280) throws {
         let limits = instrument.limits
         func allowed(_ c: PulseCondition, sign: Double) -> Bool {
             limits.checkPulse(amplitudeVolts: Float(sign * c.amplitudeVolts), widthSeconds: Float(c.widthSeconds)) == nil
@@ -206,8 +215,13 @@ public struct CalibrationPlan: Hashable, Sendable {
                            settleSeconds: (p.slowFraction > 0 ? 4 : 6) * slowestTau, restReadCount: min(noiseReads, Int(limits.maxReadTrainLength)),
                            scheme: instrument.defaultBiasScheme, tailReadCount: tailReads, tailIntervalSeconds: tailInterval)
         }
+        var periphery: Periphery?
+        if let nonVolatile, peripheryProbes > 0 {
+            periphery = try Self.periphery(instrument: instrument, nonVolatile: nonVolatile, tile: peripheryTile,
+                                           probeVectors: peripheryProbes)
+        }
         self.init(nonVolatile: nonVolatile, shortTermMemory: stm, heldOutRepetition: stmRepetitions >= 3 ? 1 : -1,
-                  timeConstantGroups: timeConstantGroups)
+                  timeConstantGroups: timeConstantGroups, periphery: periphery)
     }
 
     /// `count` cells spread evenly over tiles: an equal share per tile on a regular grid with
