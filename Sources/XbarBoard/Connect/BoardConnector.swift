@@ -10,17 +10,20 @@ public enum BoardConnector {
     /// - Parameters:
     ///   - simulatedParameters: the device model of a simulated board (a calibration); the
     ///     instrument's defaults when nil.
+    ///   - simulatedPeriphery: the array periphery of a simulated board (a calibration's); the
+    ///     instrument's when nil.
     ///   - seed: the simulated board's seed.
     ///   - announce: told, for people, when `auto` falls back to the simulated board.
     /// - Throws: ``BoardError`` when the link cannot be opened, the board does not answer, or it is
     ///   not of the instrument's type.
     public static func open(_ address: BoardAddress, instrument: Instrument,
-                            simulatedParameters: DeviceParameters? = nil, seed: UInt64 = 1,
+                            simulatedParameters: DeviceParameters? = nil, simulatedPeriphery: ArrayPeripheryParameters? = nil,
+                            seed: UInt64 = 1,
                             policy: RemoteBoard.RetryPolicy = .init(),
                             announce: (String) -> Void = { _ in }) throws -> any Board {
         switch address {
         case .simulated:
-            return SimulatedBoard(instrument: instrument, parameters: simulatedParameters, seed: seed)
+            return SimulatedBoard(instrument: instrument, parameters: simulatedParameters, periphery: simulatedPeriphery, seed: seed)
         case .serial(let path):
             return try openSerial(path: path, instrument: instrument, policy: policy)
         case let .usb(vid, pid, serialNumber):
@@ -29,11 +32,11 @@ public enum BoardConnector {
             if let found = discover(instrument) {
                 announce("--board auto: found \(found) for \(instrument.name)")
                 return try open(found, instrument: instrument, simulatedParameters: simulatedParameters,
-                                seed: seed, policy: policy, announce: announce)
+                                simulatedPeriphery: simulatedPeriphery, seed: seed, policy: policy, announce: announce)
             }
             let model = simulatedParameters == nil ? "the instrument's default device model" : "the calibrated device model"
             announce("--board auto: NO \(instrument.name) BOARD FOUND; USING THE SIMULATED BOARD with \(model). Results are simulated.")
-            return SimulatedBoard(instrument: instrument, parameters: simulatedParameters, seed: seed)
+            return SimulatedBoard(instrument: instrument, parameters: simulatedParameters, periphery: simulatedPeriphery, seed: seed)
         }
     }
 

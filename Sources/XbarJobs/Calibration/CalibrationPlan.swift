@@ -69,12 +69,13 @@ public struct CalibrationPlan: Hashable, Sendable {
     ///   - stateNodes: STM nodes to measure (all when nil), spread over the first state tile.
     ///   - peripheryTile: the weight tile the periphery is measured on (default: the last one);
     ///     every cell of it is overwritten. Ignored when `peripheryProbes` is 0.
-    ///   - peripheryProbes: MVM probe vectors of the periphery part; 0 leaves it out.
+    ///   - peripheryProbes: MVM probe vectors per pattern of the periphery part (default: 65536
+    ///     column currents' worth, 1024 on a 64-column tile); 0 leaves the part out.
     /// - Throws: ``PlanningError`` when fewer than four amplitudes fit the limits, or the
     ///   periphery tile is not a weight tile.
     public init(instrument: Instrument, sampleCells: Int = 64, stateNodes: Int? = nil, pulsesPerCurve: Int? = nil,
                 stmRepetitions: Int = 3, stmReadCount: Int = 40, noiseReads: Int = 30, timeConstantGroups: Int = 4,
-                peripheryTile: UInt8? = nil, peripheryProbes: Int = 1280) throws {
+                peripheryTile: UInt8? = nil, peripheryProbes: Int? = nil) throws {
         let limits = instrument.limits
         func allowed(_ c: PulseCondition, sign: Double) -> Bool {
             limits.checkPulse(amplitudeVolts: Float(sign * c.amplitudeVolts), widthSeconds: Float(c.widthSeconds)) == nil
@@ -216,9 +217,10 @@ public struct CalibrationPlan: Hashable, Sendable {
                            scheme: instrument.defaultBiasScheme, tailReadCount: tailReads, tailIntervalSeconds: tailInterval)
         }
         var periphery: Periphery?
-        if let nonVolatile, peripheryProbes > 0 {
+        if let nonVolatile, peripheryProbes != 0 {
+            let columns = Int((peripheryTile.flatMap { instrument.tile($0) } ?? instrument.weightTiles.last)?.columns ?? 64)
             periphery = try Self.periphery(instrument: instrument, nonVolatile: nonVolatile, tile: peripheryTile,
-                                           probeVectors: peripheryProbes)
+                                           probeVectors: peripheryProbes ?? max(64, 65536 / max(columns, 1)))
         }
         self.init(nonVolatile: nonVolatile, shortTermMemory: stm, heldOutRepetition: stmRepetitions >= 3 ? 1 : -1,
                   timeConstantGroups: timeConstantGroups, periphery: periphery)

@@ -5,19 +5,25 @@ import XbarWire
 
 /// What the periphery part of a calibration measured on its tile.
 public struct PeripheryMeasurement: Hashable, Sendable, Codable {
+    /// What was measured with one pattern programmed.
+    public struct Pattern: Hashable, Sendable, Codable {
+        /// Per read voltage (the plan's order), every cell's read current, amperes, row-major.
+        public var readAmperes: [[Double]]
+        /// Probe vectors' row voltages, volts, vector after vector (whole DAC levels).
+        public var probeVolts: [Double]
+        /// Their column currents as the board reported them, amperes, vector after vector.
+        public var probeAmperes: [Double]
+    }
+
     public var tile: UInt8
     public var rows: Int
     public var columns: Int
-    /// Per read voltage (the plan's order), every cell's read current, amperes, row-major.
-    public var readAmperes: [[Double]]
-    /// Probe vectors' row voltages, volts, vector after vector (whole DAC levels).
-    public var probeVolts: [Double]
-    /// Their column currents as the board reported them, amperes, vector after vector.
-    public var probeAmperes: [Double]
+    /// In the plan's pattern order.
+    public var patterns: [Pattern]
 }
 
 extension CalibrationPlan.Periphery {
-    /// Programs the pattern, reads every cell at each read voltage, and runs the probes.
+    /// For each pattern: programs it, reads every cell at each read voltage, runs the probes.
     ///
     /// Probes come in four kinds, in turn: dense positive, dense signed, sparse positive (a
     /// random tenth to half of the rows) and a positive block of consecutive rows; the largest
@@ -30,6 +36,16 @@ extension CalibrationPlan.Periphery {
             throw BoardError.identityMismatch("instrument \(instrument.name) has no tile \(tile)")
         }
         let rows = Int(info.rows), columns = Int(info.columns)
+        var measured: [PeripheryMeasurement.Pattern] = []
+        for (index, pattern) in patterns.enumerated() {
+            measured.append(try measure(pattern, index: index, on: board, instrument: instrument, rows: rows, columns: columns,
+                                        maxPayloadBytes: maxPayloadBytes))
+        }
+        return PeripheryMeasurement(tile: tile, rows: rows, columns: columns, patterns: measured)
+    }
+
+    private func measure(_ pattern: [Bool], index: Int, on board: any Board, instrument: Instrument, rows: Int, columns: Int,
+                         maxPayloadBytes: Int) throws -> PeripheryMeasurement.Pattern {
         // Program: every cell to the bound the pattern names, strong pulses without verify.
         let perBatch = max(1, (maxPayloadBytes - 64) / 16)
         var pulses: [CellPulse] = []
@@ -59,7 +75,7 @@ extension CalibrationPlan.Periphery {
         for (k, amperes) in reads.last!.enumerated() { columnSums[k % columns] += amperes / readVoltages.last! }
         let amplitude = min(largestVolts, 0.8 * fullScale / max(columnSums.max() ?? 0, 1e-12))
         let levels = max(1, (amplitude / dacStep).rounded(.down))
-        var random = Xoshiro256StarStar(seed: seed ^ 0x9E0B_E5)
+        var random = Xoshiro256StarStar(seed: seed ^ 0x9E0B_E5 ^ UInt64(index) << 32)
         var volts: [Double] = []
         for k in 0..<probeVectors {
             var u = [Double](repeating: 0, count: rows)
@@ -88,7 +104,6 @@ extension CalibrationPlan.Periphery {
             amperes += try board.mvm(MatrixVectorProduct(tile: tile, encoding: .voltage, readVolts: 0,
                                                          inputLength: UInt16(rows), inputs: inputs)).amperes.map(Double.init)
         }
-        return PeripheryMeasurement(tile: tile, rows: rows, columns: columns, readAmperes: reads,
-                                    probeVolts: volts, probeAmperes: amperes)
+        return PeripheryMeasurement.Pattern(readAmperes: reads, probeVolts: volts, probeAmperes: amperes)
     }
 }

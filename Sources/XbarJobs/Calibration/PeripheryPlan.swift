@@ -3,18 +3,20 @@ import XbarInstrument
 import XbarWire
 
 extension CalibrationPlan {
-    /// What the periphery part of a calibration does to one weight tile: drive every cell to
-    /// one of its bounds in a fixed random pattern (rows of different densities, so that rows
-    /// carry different currents), read every cell at several voltages, then MVM probe vectors
-    /// of several kinds whose outputs are compared with the products the reads predict.
+    /// What the periphery part of a calibration does to one weight tile, twice: drive every
+    /// cell to one of its bounds in a fixed random pattern, read every cell at several voltages,
+    /// then run MVM probe vectors of several kinds whose outputs are compared with the products
+    /// the reads predict. The first pattern's rows, the second's columns have different
+    /// densities: rows of different currents tell a line's resistance from a gain, and a
+    /// column's gain, unlike its line's drop, does not change with the pattern.
     ///
     /// It overwrites every cell of that tile (the non-volatile part already pulses its sampled
     /// cells to their bounds and leaves them at the upper one); the tile is left holding the
-    /// pattern.
+    /// second pattern.
     public struct Periphery: Hashable, Sendable {
         public var tile: UInt8
-        /// Row-major: true where the cell is driven to its upper bound, false to its lower.
-        public var pattern: [Bool]
+        /// Per pattern, row-major: true where the cell is driven to its upper bound, false to its lower.
+        public var patterns: [[Bool]]
         public var preparePulses: Int
         public var prepareSet: PulseCondition
         public var prepareReset: PulseCondition
@@ -44,16 +46,16 @@ extension CalibrationPlan {
             throw PlanningError(description: "\(instrument.name): tile \(tile.map(String.init) ?? "-") is not a weight tile; the periphery is measured on one")
         }
         var random = Xoshiro256StarStar(seed: seed)
-        var pattern: [Bool] = []
-        for _ in 0..<Int(info.rows) {
-            // Rows of 5 % to 95 % high cells: the rows' currents, and so their line drops, differ
-            // by a factor of ten or more, which is what tells a line's resistance from a gain.
-            let density = 0.05 + 0.9 * random.nextOpenUnit()
-            for _ in 0..<Int(info.columns) { pattern.append(random.nextOpenUnit() < density) }
-        }
+        let rows = Int(info.rows), columns = Int(info.columns)
+        // Lines of 5 % to 95 % high cells: their currents, and so their drops, differ by a
+        // factor of ten or more.
+        let rowDensity = (0..<rows).map { _ in 0.05 + 0.9 * random.nextOpenUnit() }
+        let columnDensity = (0..<columns).map { _ in 0.05 + 0.9 * random.nextOpenUnit() }
+        let byRows = (0..<(rows * columns)).map { random.nextOpenUnit() < rowDensity[$0 / columns] }
+        let byColumns = (0..<(rows * columns)).map { random.nextOpenUnit() < columnDensity[$0 % columns] }
         let read = nv.readVolts
-        return Periphery(tile: info.index, pattern: pattern, preparePulses: nv.preparePulses, prepareSet: nv.prepareSet,
-                         prepareReset: nv.prepareReset, scheme: nv.scheme, readVoltages: [read, read / 2, read / 4],
+        return Periphery(tile: info.index, patterns: [byRows, byColumns], preparePulses: nv.preparePulses, prepareSet: nv.prepareSet,
+                         prepareReset: nv.prepareReset, scheme: nv.scheme, readVoltages: [read, read / 2, read / 4, read / 8],
                          readAverages: min(16, Int(instrument.limits.maxReadAverages)), probeVectors: probeVectors,
                          heldOutEvery: 5, seed: seed)
     }

@@ -17,44 +17,111 @@ func hiddenPeriphery(seed: UInt64, passive: Bool) -> ArrayPeripheryParameters {
         adcCodeNoiseLSB: uniform(0...0.4), halfSelectCurrentFraction: passive ? uniform(0.1...(1.0 / 3)) : 0)
 }
 
-/// The calibration's periphery part alone, through the code `xbar calibrate` runs.
-func calibratePeriphery(_ instrument: Instrument, truth: ArrayPeripheryParameters, seed: UInt64) throws -> (PeripheryCalibration, SimulatedBoard) {
+/// The calibration's periphery part alone (the device and STM parts left out of the plan to
+/// keep the test short), through the code `xbar calibrate` runs.
+func calibratePeriphery(_ instrument: Instrument, truth: ArrayPeripheryParameters, seed: UInt64) throws -> (CalibrationFile, SimulatedBoard) {
     let board = SimulatedBoard(instrument: instrument, periphery: truth, seed: seed)
     var plan = try CalibrationPlan(instrument: instrument)
     plan.nonVolatile = nil
     plan.shortTermMemory = nil
     let (file, _) = try Calibrator(instrument: instrument, plan: plan).calibrate(on: board)
-    return (try #require(file.periphery), board)
+    return (file, board)
 }
 
+/// Fitted against drawn column amplifiers, as fractions of what was drawn.
+struct ColumnRecovery {
+    /// RMS error of the gains relative to their mean (the mismatch between columns), over the
+    /// RMS drawn mismatch. The mean gain itself cannot be told from the conductance scale the
+    /// reads set, except through the models of the read and MVM paths.
+    var mismatch: Double
+    /// Error of the mean gain.
+    var meanGain: Double
+    /// RMS error of each column's reading at zero input (offset plus the converter's bow at
+    /// mid-scale: the two add there, and only the bow's curvature, fitted from the reads,
+    /// splits them) over the RMS drawn zero-input reading.
+    var zeroInput: Double
+
+    init(_ file: CalibrationFile, _ board: SimulatedBoard, _ instrument: Instrument) throws {
+        let p = try #require(file.periphery)
+        let fitted = try #require(p.parameters.measuredColumns.first)
+        let drawn = try #require(board.periphery.columns[p.tile])
+        let n = Double(drawn.gains.count)
+        let fm = fitted.gains.reduce(0, +) / n, dm = drawn.gains.reduce(0, +) / n
+        let error = zip(fitted.gains, drawn.gains).map { ($0 / fm - $1 / dm) * ($0 / fm - $1 / dm) }.reduce(0, +)
+        let spread = drawn.gains.map { ($0 / dm - 1) * ($0 / dm - 1) }.reduce(0, +)
+        mismatch = (error / spread).squareRoot()
+        meanGain = abs(fm - dm) / dm
+        let lsb = Double(instrument.adc.mvmFullScaleAmperes) / Double((1 << (Int(instrument.adc.bits) - 1)) - 1)
+        let fittedZero = fitted.offsetsAmperes.map { $0 + p.parameters.adcBowLSB.mean * lsb }
+        let drawnZero = drawn.offsetsAmperes.map { $0 + board.periphery.mvmNonlinearity.bowLSB * lsb }
+        zeroInput = (zip(fittedZero, drawnZero).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
+            / drawnZero.map { $0 * $0 }.reduce(0, +)).squareRoot()
+    }
+}
+
+/// Three hidden draws per board (wire 0.5-3 ohm per cell, lines 10-50 ohm, gain spread 1-3 %,
+/// offsets 0.2-1 % of full scale, bow 0.5-2 LSB, per-code 0-0.4 LSB, half-select 0.1-1/3).
+/// Measured: usb-4x64 wire within 2 %, lines within 4 %, gain mismatch within 9 %, mean gain
+/// within 1.1 %, zero-input readings within 7 %; serial-32x32 half-select fraction within
+/// 0.4 %, zero-input readings within 11 %. On serial-32x32 the line drops are a few percent
+/// (32 cells of at most 50 uS per line) and the line resistances, and with them the column
+/// gains (a column line's drop scales like a gain), are not recovered within 10 %; the file's
+/// uncertainties say so (several ohm on the lines).
 @Suite("Calibration of the array periphery against hidden draws", .serialized)
 struct PeripheryRecoveryTests {
-    func check(_ name: String, seeds: [UInt64]) throws {
-        let instrument = try Instrument.load(path: instrumentsDirectory + "/\(name).yaml")
-        let passive = instrument.weightTiles.contains { $0.kind == .nonVolatilePassive }
-        for seed in seeds {
-            let truth = hiddenPeriphery(seed: seed, passive: passive)
-            let (cal, board) = try calibratePeriphery(instrument, truth: truth, seed: seed &* 7 &+ 1)
-            let p = cal.parameters
-            let drawn = board.periphery.columns[cal.tile]!
-            let fitted = p.measuredColumns[0]
-            let gainError = zip(fitted.gains, drawn.gains).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Double(drawn.gains.count)
-            let gainSpread = drawn.gains.map { ($0 - 1) * ($0 - 1) }.reduce(0, +) / Double(drawn.gains.count)
-            let offsetError = zip(fitted.offsetsAmperes, drawn.offsetsAmperes).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Double(drawn.gains.count)
-            let offsetSpread = drawn.offsetsAmperes.map { $0 * $0 }.reduce(0, +) / Double(drawn.gains.count)
-            let lsb = Double(instrument.adc.mvmFullScaleAmperes) / 127
-            let zeroError = zip(fitted.offsetsAmperes, drawn.offsetsAmperes).map { f, d in
-                let e = (f + p.adcBowLSB.mean * lsb) - (d + board.periphery.mvmNonlinearity.bowLSB * lsb)
-                return e * e
-            }.reduce(0, +) / Double(drawn.gains.count)
-            print("zero-input \((zeroError / offsetSpread).squareRoot()) gain rms \(gainError.squareRoot()) spread \(gainSpread.squareRoot())")
-            print("\(name) seed \(seed): wire \(p.wireOhmsPerCell) vs \(truth.wireOhmsPerCell), line \(p.lineOhms) vs \(truth.lineOhms), f \(p.halfSelectCurrentFraction) vs \(truth.halfSelectCurrentFraction), gains rms err/spread \((gainError / gainSpread).squareRoot()), offsets \((offsetError / offsetSpread).squareRoot()), bow \(p.adcBowLSB.mean) vs \(board.periphery.mvmNonlinearity.bowLSB), held-out \(cal.heldOutRelativeRMS) ideal \(cal.heldOutIdealRelativeRMS), fit \(cal.fitResidualRelativeRMS) unc \(cal.uncertainties)")
-        }
+    @Test("on usb-4x64 the wire and line resistances, column gain mismatch and zero-input readings come back within 10 %", arguments: [3, 4, 5] as [UInt64])
+    func usb(seed: UInt64) throws {
+        let instrument = try Instrument.load(path: instrumentsDirectory + "/usb-4x64.yaml")
+        let truth = hiddenPeriphery(seed: seed, passive: false)
+        let (file, board) = try calibratePeriphery(instrument, truth: truth, seed: seed &* 7 &+ 1)
+        let p = try #require(file.periphery)
+        #expect(relativeError(p.parameters.wireOhmsPerCell, truth.wireOhmsPerCell) < 0.1)
+        #expect(relativeError(p.parameters.lineOhms, truth.lineOhms) < 0.1)
+        let columns = try ColumnRecovery(file, board, instrument)
+        #expect(columns.mismatch < 0.1)
+        #expect(columns.meanGain < 0.015)
+        #expect(columns.zeroInput < 0.1)
+        // The model predicts probes it never saw to the noise of the 8-bit converter (about
+        // 2 % of the RMS current); the reads alone, as if the periphery were ideal, are 30 %
+        // or more off.
+        #expect(p.heldOutRelativeRMS < 0.03)
+        #expect(p.heldOutIdealRelativeRMS > 0.25)
+        #expect(p.notMeasured.contains("periphery.halfSelectCurrentFraction"))
     }
 
-    @Test("usb-4x64")
-    func usb() throws { try check("usb-4x64", seeds: [3, 4, 5]) }
+    @Test("on serial-32x32 the sneak-path scale comes back within 10 % and the zero-input readings within 15 %", arguments: [1, 2, 3] as [UInt64])
+    func serial(seed: UInt64) throws {
+        let instrument = try Instrument.load(path: instrumentsDirectory + "/serial-32x32.yaml")
+        let truth = hiddenPeriphery(seed: seed, passive: true)
+        let (file, board) = try calibratePeriphery(instrument, truth: truth, seed: seed &* 7 &+ 1)
+        let p = try #require(file.periphery)
+        #expect(relativeError(p.parameters.halfSelectCurrentFraction, truth.halfSelectCurrentFraction) < 0.1)
+        #expect(try #require(p.uncertainties["periphery.halfSelectCurrentFraction"]) < 0.01)
+        #expect(try ColumnRecovery(file, board, instrument).zeroInput < 0.15)
+        // A line resistance that small drops cannot pin is reported as such.
+        #expect(try #require(p.uncertainties["periphery.lineOhms"]) > 1)
+        #expect(p.heldOutRelativeRMS < 0.1)
+        #expect(p.heldOutIdealRelativeRMS > 1)
+    }
 
-    @Test("serial-32x32")
-    func serial() throws { try check("serial-32x32", seeds: [1, 2, 3]) }
+    @Test("a simulated board built from the calibration reproduces the measured columns and predicts a new probe like the board within 3 %")
+    func twinReproduces() throws {
+        let instrument = try Instrument.load(path: instrumentsDirectory + "/usb-4x64.yaml")
+        let truth = hiddenPeriphery(seed: 9, passive: false)
+        let (file, board) = try calibratePeriphery(instrument, truth: truth, seed: 17)
+        let p = try #require(file.periphery)
+        // Same seed: the same cells; the periphery is the calibration's.
+        let twin = SimulatedBoard(instrument: instrument, periphery: p.parameters, seed: 17)
+        #expect(twin.periphery.columns[p.tile]!.gains == p.parameters.measuredColumns[0].gains)
+        // Both tiles hold the calibration's last pattern.
+        try twin.setConductances(tile: p.tile, siemens: (0..<4096).map { board.trueConductance(tile: p.tile, row: $0 / 64, column: $0 % 64) })
+        var random = Xoshiro256StarStar(seed: 4)
+        let step = Double(instrument.dac.fullScaleVolts) / 127
+        let inputs = (0..<(16 * 64)).map { _ in Float(Double(Int(random.next() % 60)) * step) }
+        let request = MatrixVectorProduct(tile: p.tile, encoding: .voltage, readVolts: 0, inputLength: 64, inputs: inputs)
+        let real = try board.mvm(request).amperes, simulated = try twin.mvm(request).amperes
+        let error = zip(real, simulated).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +)
+        let signal = real.map { Double($0) * Double($0) }.reduce(0, +)
+        #expect((error / signal).squareRoot() < 0.03)
+    }
 }
