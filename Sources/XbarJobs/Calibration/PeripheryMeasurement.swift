@@ -18,8 +18,23 @@ public struct PeripheryMeasurement: Hashable, Sendable, Codable {
     public var tile: UInt8
     public var rows: Int
     public var columns: Int
+    /// The read voltages, volts, in the order of each pattern's `readAmperes`.
+    public var readVolts: [Double]
     /// In the plan's pattern order.
     public var patterns: [Pattern]
+
+    /// What the tile holds after the measurement (the last pattern), as its reads show it:
+    /// per cell the read current over the voltage, at the highest voltage whose reading is below
+    /// 98 % of the largest reading of the tile at that voltage (so that no clipped reading is
+    /// taken), siemens, row-major.
+    public var lastReadSiemens: [Double] {
+        guard let last = patterns.last, !readVolts.isEmpty else { return [] }
+        let ceilings = last.readAmperes.map { 0.98 * ($0.max() ?? 0) }
+        return (0..<(rows * columns)).map { c in
+            let k = readVolts.indices.first { last.readAmperes[$0][c] < ceilings[$0] } ?? readVolts.count - 1
+            return last.readAmperes[k][c] / readVolts[k]
+        }
+    }
 }
 
 extension CalibrationPlan.Periphery {
@@ -41,7 +56,7 @@ extension CalibrationPlan.Periphery {
             measured.append(try measure(pattern, index: index, on: board, instrument: instrument, rows: rows, columns: columns,
                                         maxPayloadBytes: maxPayloadBytes))
         }
-        return PeripheryMeasurement(tile: tile, rows: rows, columns: columns, patterns: measured)
+        return PeripheryMeasurement(tile: tile, rows: rows, columns: columns, readVolts: readVoltages, patterns: measured)
     }
 
     private func measure(_ pattern: [Bool], index: Int, on board: any Board, instrument: Instrument, rows: Int, columns: Int,
