@@ -64,9 +64,40 @@ struct PeripheryAnalysis {
             }
         }
         let bow = denominator > 0 ? numerator / denominator : 0
+        // The read converter's deviation per code: the mean residual of the readings at that
+        // code from their cells' proportional fits (codes read 30 times or more), taken off
+        // every reading; each code's own error otherwise leans on the conductances it reads.
+        var reads = m.patterns.map(\.readAmperes)
+        var codeSum: [Int: Double] = [:], codeCount: [Int: Int] = [:]
+        for pattern in reads {
+            for c in 0..<n {
+                let use = usable(pattern, c)
+                guard use.count >= 2 else { continue }
+                var vy = 0.0, vv = 0.0
+                for k in use {
+                    vy += voltages[k] * (pattern[k][c] - bow * readBow(pattern[k][c]))
+                    vv += voltages[k] * voltages[k]
+                }
+                for k in use {
+                    let y = pattern[k][c]
+                    let code = Int((y / readLSB).rounded())
+                    codeSum[code, default: 0] += y - vy / vv * voltages[k] - bow * readBow(y)
+                    codeCount[code, default: 0] += 1
+                }
+            }
+        }
+        for t in reads.indices {
+            for k in reads[t].indices {
+                reads[t][k] = reads[t][k].map { y in
+                    let code = Int((y / readLSB).rounded())
+                    guard let count = codeCount[code], count >= 30 else { return y }
+                    return y - codeSum[code]! / Double(count)
+                }
+            }
+        }
         var apparent: [[Double]] = []
         var bowResiduals = 0.0, bowCount = 0, slopes = 0
-        for pattern in m.patterns {
+        for (t, pattern) in m.patterns.enumerated() {
             var a = [Double](repeating: 0, count: n)
             var missing = 0
             for c in 0..<n {
@@ -74,14 +105,14 @@ struct PeripheryAnalysis {
                 guard !use.isEmpty else { missing += 1; continue }
                 var vy = 0.0, vv = 0.0
                 for k in use {
-                    vy += voltages[k] * (pattern.readAmperes[k][c] - bow * readBow(pattern.readAmperes[k][c]))
+                    vy += voltages[k] * (reads[t][k][c] - bow * readBow(reads[t][k][c]))
                     vv += voltages[k] * voltages[k]
                 }
                 a[c] = vy / vv
                 if use.count >= 2 {
                     slopes += 1
                     for k in use {
-                        let y = pattern.readAmperes[k][c]
+                        let y = reads[t][k][c]
                         let r = y - a[c] * voltages[k] - bow * readBow(y)
                         bowResiduals += r * r
                         bowCount += 1
@@ -104,6 +135,9 @@ struct PeripheryAnalysis {
         let held = probes.map { count in (0..<count).filter { plan.isHeldOut($0) } }
         // Saturated conversions say nothing about their current.
         let valid = m.patterns.map { $0.probeAmperes.map { abs($0) < 0.99 * mvmFullScale } }
+        // Probe outputs as fitted: with the MVM converter's deviation per code taken off once it
+        // is known (below).
+        var outputs = m.patterns.map(\.probeAmperes)
         func mvmBow(_ y: Double) -> Double {
             let x = y / mvmFullScale
             return mvmLSB * (1 - x * x)
@@ -177,7 +211,7 @@ struct PeripheryAnalysis {
         func readout(_ x: [[Double]]) -> Readout {
             var sn = [Double](repeating: 0, count: columns), sx = sn, sxx = sn, sy = sn, sxy = sn, syy = sn
             for t in m.patterns.indices {
-                let amperes = m.patterns[t].probeAmperes
+                let amperes = outputs[t]
                 for (q, k) in training[t].enumerated() {
                     for j in 0..<columns where valid[t][k * columns + j] {
                         let xv = x[t][q * columns + j], y = amperes[k * columns + j]
@@ -198,7 +232,7 @@ struct PeripheryAnalysis {
             var residuals: [Double] = []
             var squares = [Double](repeating: 0, count: columns)
             for t in m.patterns.indices {
-                let amperes = m.patterns[t].probeAmperes
+                let amperes = outputs[t]
                 for (q, k) in training[t].enumerated() {
                     for j in 0..<columns {
                         guard valid[t][k * columns + j] else { residuals.append(0); continue }
@@ -241,7 +275,35 @@ struct PeripheryAnalysis {
                 residuals: { p in readout(predictions(p, training)).residuals.map { $0 / mvmLSB } })
             if best == nil || candidate.rmsResidual < best!.rmsResidual { best = candidate }
         }
-        let fit = best!
+        var fit = best!
+        // The MVM converter's deviation per code: the mean residual of the conversions at that
+        // code (read 30 times or more), taken off the outputs, and the fit once more from there.
+        do {
+            let r = readout(predictions(fit.parameters, training))
+            var sum: [Int: Double] = [:], count: [Int: Int] = [:]
+            var q = 0
+            for t in m.patterns.indices {
+                for k in training[t] {
+                    for j in 0..<columns {
+                        defer { q += 1 }
+                        guard valid[t][k * columns + j] else { continue }
+                        let code = Int((m.patterns[t].probeAmperes[k * columns + j] / mvmLSB).rounded())
+                        sum[code, default: 0] += r.residuals[q]
+                        count[code, default: 0] += 1
+                    }
+                }
+            }
+            outputs = m.patterns.map { pattern in
+                pattern.probeAmperes.map { y in
+                    let code = Int((y / mvmLSB).rounded())
+                    guard let c = count[code], c >= 30 else { return y }
+                    return y - sum[code]! / Double(c)
+                }
+            }
+            fit = try LevenbergMarquardt(maxIterations: 60).fit(
+                initial: fit.parameters, bounds: bounds, residualCount: residualCount,
+                residuals: { p in readout(predictions(p, training)).residuals.map { $0 / mvmLSB } })
+        }
         let p = fit.parameters
         let r = readout(predictions(p, training))
 
