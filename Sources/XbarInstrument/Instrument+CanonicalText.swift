@@ -111,6 +111,18 @@ extension Instrument {
                 shortTermMemory(stm, indent: 3)
             }
         }
+        // Written only when present, so that files without the section keep their digest.
+        if periphery != .ideal {
+            let a = periphery
+            line(0, "array:")
+            line(1, "wire_ohms_per_cell: \(a.wireOhmsPerCell)")
+            line(1, "line_ohms: \(a.lineOhms)")
+            line(1, "sense_gain_spread: \(a.senseGainSpread)")
+            line(1, "sense_offset_spread: \(a.senseOffsetSpread)")
+            line(1, "adc_inl_bow_lsb: \(distributed(a.adcBowLSB))")
+            line(1, "adc_inl_code_lsb: \(a.adcCodeNoiseLSB)")
+            line(1, "half_select_current_fraction: \(a.halfSelectCurrentFraction)")
+        }
         return out
     }
 

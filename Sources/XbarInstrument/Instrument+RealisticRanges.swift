@@ -66,6 +66,7 @@ extension Instrument {
                 keyPath: "dac.full_scale_volts",
                 message: "\(dac.fullScaleVolts) V is above limits.max_mvm_volts (\(limits.maxMVMVolts) V): MVM inputs near full scale will be refused"))
         }
+        warnings += arrayRealismWarnings
         return warnings
     }
 

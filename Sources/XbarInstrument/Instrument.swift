@@ -31,11 +31,14 @@ public struct Instrument: Hashable, Sendable {
     /// in the file), each name a key of `device.shortTermMemoryClasses`. Tiles not listed hold
     /// nodes of the default STM population.
     public var stmRowDeviceClasses: [UInt8: [String]]
+    /// The array periphery of the simulated twin (the file's `array:` section; ideal without one).
+    public var periphery: ArrayPeripheryParameters
 
     public init(name: String, model: String, description: String, path: String?, version: String,
                 transport: InstrumentTransport, tiles: [TileInfo], limits: ElectricalLimits,
                 adc: ADCInfo, dac: DACInfo, defaultBiasScheme: BiasScheme, defaultReadVolts: Double,
-                stmReadVolts: Double, device: DeviceParameters, stmRowDeviceClasses: [UInt8: [String]] = [:]) {
+                stmReadVolts: Double, device: DeviceParameters, stmRowDeviceClasses: [UInt8: [String]] = [:],
+                periphery: ArrayPeripheryParameters = .ideal) {
         self.name = name
         self.model = model
         self.description = description
@@ -51,6 +54,7 @@ public struct Instrument: Hashable, Sendable {
         self.stmReadVolts = stmReadVolts
         self.device = device
         self.stmRowDeviceClasses = stmRowDeviceClasses
+        self.periphery = periphery
     }
 }
 

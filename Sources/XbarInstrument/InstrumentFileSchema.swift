@@ -36,6 +36,7 @@ struct InstrumentFileSchema {
         let readVolts = top.number("read_volts", .positive)
         let stmReadVolts = top.number("stm_read_volts", .positive)
         let device = top.section("device").flatMap { readDevice($0, limits: limits) }
+        let periphery = top.section("array", required: false).flatMap { readArray($0, adc: adc) }
         top.finish()
 
         if let limits {
@@ -60,10 +61,11 @@ struct InstrumentFileSchema {
 
         guard let name, let model, let version, let transport, let tiles, let limits, let adc, let dac,
               let bias, let readVolts, let stmReadVolts, let device, let rowClasses else { return nil }
+        if top.has("array") && periphery == nil { return nil }
         return Instrument(name: name, model: model, description: description, path: nil, version: version,
                           transport: transport, tiles: tiles, limits: limits, adc: adc, dac: dac,
                           defaultBiasScheme: bias, defaultReadVolts: readVolts, stmReadVolts: stmReadVolts,
-                          device: device, stmRowDeviceClasses: rowClasses)
+                          device: device, stmRowDeviceClasses: rowClasses, periphery: periphery ?? .ideal)
     }
 
     private func readName(_ top: InstrumentFileSection) -> String? {

@@ -78,8 +78,10 @@ final class InstrumentFileSection {
         if ["_fraction", "_spread", "_rate", "_per_decade", "_exponent"].contains(where: { key.hasSuffix($0) }) {
             return "a fraction, e.g. 0.05"
         }
+        if key.hasSuffix("_ohms") || key.hasSuffix("_ohms_per_cell") { return "a number of ohms" }
+        if key.hasSuffix("_lsb") { return "a number of converter steps (LSB)" }
         switch key {
-        case "transport", "limits", "adc", "dac", "device", "non_volatile", "short_term_memory":
+        case "transport", "limits", "adc", "dac", "device", "non_volatile", "short_term_memory", "array":
             return "a section of keys; see instruments/usb-4x64.yaml"
         case "short_term_memory_classes":
             return "named STM device classes, each a section of short_term_memory keys; see instruments/usb-4x64-multitau.yaml"

@@ -17,7 +17,9 @@ struct CalibrationBenchmark: ParsableCommand {
             then measuring and fitting times (seconds), held-out RMS errors (relative to range), \
             and recovery against the board's drawn parameters: STM time constants per node, \
             step fractions and read noise; on boards of several STM device classes, each \
-            class's time constant, spread, ceiling and increment against its nodes' draws.
+            class's time constant, spread, ceiling and increment against its nodes' draws; the \
+            array periphery's line resistances, half-select fraction, column gain mismatch and \
+            zero-input readings against the board's, and its held-out MVM error.
 
             Example:
               swift run -c release xbar-bench calibrate
@@ -89,6 +91,14 @@ struct CalibrationBenchmark: ParsableCommand {
                          100 * nv.setStepFraction.spread, 100 * drawnSet.relativeSpread, 100 * nv.resetStepFraction.spread, 100 * drawnReset.relativeSpread,
                          100 * (nv.overdriveScaleVolts / instrument.device.nonVolatile.overdriveScaleVolts - 1)))
             print("  time-constant groups: " + file.timeConstantGroups.map { String(format: "%.4g s x %d", $0.centerSeconds, $0.nodeCount) }.joined(separator: ", "))
+            if let p = file.periphery, let r = PeripheryRecovery(file, board: board, instrument: instrument) {
+                let truth = board.periphery.parameters
+                print(String(format: "  periphery (tile %d): wire %.3f ohm (board %.3f), lines %.1f ohm (board %.1f), half-select %.3f (board %.3f)",
+                             p.tile, p.parameters.wireOhmsPerCell, truth.wireOhmsPerCell, p.parameters.lineOhms, truth.lineOhms,
+                             p.parameters.halfSelectCurrentFraction, truth.halfSelectCurrentFraction))
+                print(String(format: "  periphery columns: gain mismatch %.1f %% off, mean gain %.2f %% off, zero-input readings %.1f %% off; held-out MVM %.2f %% (ideal periphery %.1f %%)",
+                             100 * r.gainMismatch, 100 * r.meanGain, 100 * r.zeroInput, 100 * p.heldOutRelativeRMS, 100 * p.heldOutIdealRelativeRMS))
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import XbarBoard
+import XbarDevice
 import XbarInstrument
 import XbarSSM
 
@@ -28,6 +29,9 @@ struct InferenceBenchmark: ParsableCommand {
                 vectors skipped; 4 dither pairs; an S4D's decay on the host.
               calibrated, decay on chip (S4D only): the same with the decay on the chip, its \
                 diagonal rows each at full scale, 16 dither pairs.
+            Every chip run has the instrument's array periphery (line resistance, column gains and \
+            offsets, converter non-linearity); the calibrated readout runs once more on an ideal \
+            periphery, so that what the array physics costs shows beside it.
             Prints accuracy, events per second and microseconds per event (host wall time, one \
             thread), MVM requests and vectors, the simulated board time, ADC saturations, and \
             a summary table. --diagnose adds, per matrix, the product error against the exact \
@@ -83,6 +87,7 @@ struct InferenceBenchmark: ParsableCommand {
         var reference: InferenceRun
         var uncorrected: InferenceRun
         var calibrated: InferenceRun
+        var calibratedIdeal: InferenceRun
         var decayOnChip: InferenceRun?
     }
 
@@ -117,20 +122,25 @@ struct InferenceBenchmark: ParsableCommand {
                                           settings: .activationRange, calibrate: false, decayOnChip: true)
             let calibrated = try chipRun(model, instrument, subset, reference, label: "chip, calibrated",
                                          settings: calibratedSettings, calibrate: true, decayOnChip: false)
+            // The same on a board whose wires, amplifiers and converters are ideal: what the array physics costs.
+            let calibratedIdeal = try chipRun(model, instrument, subset, reference, label: "chip, calibrated, ideal",
+                                              settings: calibratedSettings, calibrate: true, decayOnChip: false, periphery: .ideal)
             // An S4D's decay is multiplied on the host by the calibrated readout; this shows what keeping it on the chip costs.
             let decayOnChip = model.placements.contains { $0.matrix.hasSuffix(".A") }
                 ? try chipRun(model, instrument, subset, reference, label: "chip, decay on chip",
                               settings: calibratedSettings, calibrate: true, decayOnChip: true)
                 : nil
-            rows.append(Row(name: name, reference: reference, uncorrected: uncorrected, calibrated: calibrated, decayOnChip: decayOnChip))
+            rows.append(Row(name: name, reference: reference, uncorrected: uncorrected, calibrated: calibrated,
+                            calibratedIdeal: calibratedIdeal, decayOnChip: decayOnChip))
         }
         summary(rows)
     }
 
     /// One chip-in-loop run on a fresh simulated board of the benchmark's seed.
     private func chipRun(_ model: SSMModel, _ instrument: Instrument, _ subset: [EventSample], _ reference: InferenceRun,
-                         label: String, settings: ReadoutSettings, calibrate: Bool, decayOnChip: Bool) throws -> InferenceRun {
-        let board = SimulatedBoard(instrument: instrument, seed: seed)
+                         label: String, settings: ReadoutSettings, calibrate: Bool, decayOnChip: Bool,
+                         periphery: ArrayPeripheryParameters? = nil) throws -> InferenceRun {
+        let board = SimulatedBoard(instrument: instrument, periphery: periphery, seed: seed)
         // The earlier method mapped each matrix with one scale; the calibrated one maps each output to the whole range.
         let map = try WeightMap(model: model, instrument: instrument, scaling: calibrate ? .perOutput : .perMatrix)
         let programmer: any WeightProgrammer = writeVerify ? WriteVerifyWeightProgrammer(instrument: instrument) : DirectSimulatedProgrammer()
@@ -180,16 +190,18 @@ struct InferenceBenchmark: ParsableCommand {
     }
 
     private func summary(_ rows: [Row]) {
-        print("\n| model | reference | chip (uncorrected) | chip (calibrated readout) | events/s uncorrected | events/s calibrated | calibrated, decay on chip |")
-        print("|---|---|---|---|---|---|---|")
+        print("\n| model | reference | chip (uncorrected) | chip (calibrated readout) | chip (calibrated, ideal periphery) | events/s uncorrected | events/s calibrated | calibrated, decay on chip |")
+        print("|---|---|---|---|---|---|---|---|")
         for r in rows {
             let onChip = r.decayOnChip.map { String(format: "%.0f %%", 100 * $0.accuracy) } ?? "-"
-            print("| \(r.name) " + String(format: "| %.0f %% | %.0f %% | %.0f %% | %.0f | %.0f |",
+            print("| \(r.name) " + String(format: "| %.0f %% | %.0f %% | %.0f %% | %.0f %% | %.0f | %.0f |",
                          100 * r.reference.accuracy, 100 * r.uncorrected.accuracy, 100 * r.calibrated.accuracy,
-                         r.uncorrected.eventsPerSecond, r.calibrated.eventsPerSecond) + " \(onChip) |")
+                         100 * r.calibratedIdeal.accuracy, r.uncorrected.eventsPerSecond, r.calibrated.eventsPerSecond) + " \(onChip) |")
         }
         print("(\(rows.first?.reference.labels.count ?? 0) samples per model; uncorrected: the earlier readout, decay on chip; "
-              + "calibrated: ranged inputs, per-output mapping, read-back and readout calibration, decay on the host)")
+              + "calibrated: ranged inputs, per-output mapping, read-back and readout calibration, decay on the host; "
+              + "every chip column but the ideal one has the instrument's array periphery: line resistance, column gains "
+              + "and offsets, converter non-linearity)")
     }
 
     private func printStatistics(_ run: InferenceRun, model: SSMModel) {

@@ -20,7 +20,9 @@ struct SimulationBenchmark: ParsableCommand {
             above threshold) and MVM requests of 64 vectors through SimulatedBoard.perform, on one \
             thread, for at least --seconds of wall time each, and prints the rates per second of the \
             benchmark thread's CPU time (one core) and per wall-clock second (lower when the machine \
-            is shared). Targets, per core: 1,000,000 cell-pulses/s and 100,000 MVMs/s.
+            is shared). Targets, per core: 1,000,000 cell-pulses/s and 100,000 MVMs/s. Runs twice, \
+            on an ideal array periphery and on the instrument's (line resistance, column amplifiers, \
+            converter non-linearity, sneak currents), and prints both side by side.
 
             Example: swift run -c release xbar-bench sim --seconds 2
             """)
@@ -39,12 +41,30 @@ struct SimulationBenchmark: ParsableCommand {
 
     func run() throws {
         let instrument = try InstrumentCatalog.resolve(self.instrument, instrumentsDirectory: instrumentsDir)
-        let board = SimulatedBoard(instrument: instrument, seed: seed)
         guard let tile = instrument.weightTiles.first else {
             throw ValidationError("instrument \(instrument.name) has no non-volatile tile to benchmark")
         }
         print("simulated board: \(instrument.name) (\(instrument.model)), tile \(tile.index) \(tile.rows)x\(tile.columns), seed \(seed)")
+        let ideal = try measureBoard(instrument, tile, periphery: .ideal, label: "ideal periphery")
+        let physics = try measureBoard(instrument, tile, periphery: nil, label: "instrument's array periphery")
+        print("\n| operation | ideal periphery (per core) | array periphery (per core) | ratio |")
+        print("|---|---|---|---|")
+        for (a, b) in zip(ideal, physics) {
+            print("| \(a.what) | \(Int(a.rate.cpu.rounded())) \(a.unit) | \(Int(b.rate.cpu.rounded())) \(b.unit) | "
+                  + String(format: "%.2f |", b.rate.cpu / a.rate.cpu))
+        }
+    }
 
+    private struct Measured {
+        var what: String
+        var unit: String
+        var rate: Rate
+    }
+
+    private func measureBoard(_ instrument: Instrument, _ tile: TileInfo, periphery: ArrayPeripheryParameters?,
+                              label: String) throws -> [Measured] {
+        let board = SimulatedBoard(instrument: instrument, periphery: periphery, seed: seed)
+        print("\n\(label):")
         var generator = Xoshiro256StarStar(seed: seed)
         let rows = Int(tile.rows), columns = Int(tile.columns)
         let setThreshold = instrument.device.nonVolatile.setThresholdVolts.mean
@@ -64,7 +84,8 @@ struct SimulationBenchmark: ParsableCommand {
             _ = try board.perform(.pulseBatch(batches[k % batches.count]))
             return rows * columns
         }
-        report("PULSE_BATCH of \(rows * columns), grounded, no verify", pulses, unit: "cell-pulses/s", target: 1_000_000)
+        let pulseLabel = "PULSE_BATCH of \(rows * columns), grounded, no verify"
+        report(pulseLabel, pulses, unit: "cell-pulses/s", target: 1_000_000)
 
         let verified = batches.map { b in
             var b = b
@@ -75,7 +96,8 @@ struct SimulationBenchmark: ParsableCommand {
             _ = try board.perform(.pulseBatch(verified[k % verified.count]))
             return rows * columns
         }
-        report("PULSE_BATCH of \(rows * columns) with verify read", verifiedPulses, unit: "cell-pulses/s", target: nil)
+        let verifiedLabel = "PULSE_BATCH of \(rows * columns) with verify read"
+        report(verifiedLabel, verifiedPulses, unit: "cell-pulses/s", target: nil)
 
         let vectors = 64
         let fullScale = Double(min(instrument.dac.fullScaleVolts, instrument.limits.maxMVMVolts))
@@ -89,8 +111,22 @@ struct SimulationBenchmark: ParsableCommand {
             _ = try board.perform(requests[k % requests.count])
             return vectors
         }
-        report("MVM, \(vectors) vectors of \(rows) per request, \(rows)x\(columns) tile", products, unit: "MVMs/s", target: 100_000)
+        let productLabel = "MVM, \(vectors) vectors of \(rows) per request, \(rows)x\(columns) tile"
+        report(productLabel, products, unit: "MVMs/s", target: 100_000)
         print("multiply-accumulates: \(Int((products.cpu * Double(rows * columns)).rounded())) per second on one core")
+        // Programming and MVMs in turn: every MVM after a pulse recomputes the lines' effective conductances.
+        let mixed = try measure(seconds: seconds) { k in
+            _ = try board.perform(.pulseBatch(PulseBatch(tile: tile.index, scheme: .grounded, verify: nil,
+                                                         pulses: Array(batches[k % batches.count].pulses.prefix(64)))))
+            _ = try board.perform(requests[k % requests.count])
+            return vectors
+        }
+        let mixedLabel = "MVM request of \(vectors) vectors after each PULSE_BATCH of 64"
+        report(mixedLabel, mixed, unit: "MVMs/s", target: nil)
+        return [Measured(what: pulseLabel, unit: "cell-pulses/s", rate: pulses),
+                Measured(what: verifiedLabel, unit: "cell-pulses/s", rate: verifiedPulses),
+                Measured(what: productLabel, unit: "MVMs/s", rate: products),
+                Measured(what: mixedLabel, unit: "MVMs/s", rate: mixed)]
     }
 
     /// Runs `body` until at least `seconds` of wall time have passed; returns items per second

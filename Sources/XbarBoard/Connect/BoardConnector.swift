@@ -10,6 +10,8 @@ public enum BoardConnector {
     /// - Parameters:
     ///   - simulatedParameters: the device model of a simulated board (a calibration); the
     ///     instrument's defaults when nil.
+    ///   - simulatedPeriphery: the array periphery of a simulated board (a calibration's); the
+    ///     instrument's when nil.
     ///   - seed: the simulated board's seed.
     ///   - policy: how long a remote board waits for replies and how often it tries; on a serial
     ///     line without a speed of its own, the line's baud rate is used for the wire time.
@@ -21,13 +23,14 @@ public enum BoardConnector {
     ///   not of the instrument's type; what `twin` throws when it cannot build the twin (for
     ///   `auto`: only when no board was found either).
     public static func open(_ address: BoardAddress, instrument: Instrument,
-                            simulatedParameters: DeviceParameters? = nil, seed: UInt64 = 1,
+                            simulatedParameters: DeviceParameters? = nil, simulatedPeriphery: ArrayPeripheryParameters? = nil,
+                            seed: UInt64 = 1,
                             policy: RemoteBoard.RetryPolicy = .init(),
                             twin: ((Int64?) throws -> any Board)? = nil,
                             announce: (String) -> Void = { _ in }) throws -> any Board {
         switch address {
         case .simulated:
-            return SimulatedBoard(instrument: instrument, parameters: simulatedParameters, seed: seed)
+            return SimulatedBoard(instrument: instrument, parameters: simulatedParameters, periphery: simulatedPeriphery, seed: seed)
         case .serial(let path):
             return try openSerial(path: path, instrument: instrument, policy: policy)
         case let .usb(vid, pid, serialNumber):
@@ -41,7 +44,7 @@ public enum BoardConnector {
             if let found = discover(instrument) {
                 announce("--board auto: found \(found) for \(instrument.name)")
                 return try open(found, instrument: instrument, simulatedParameters: simulatedParameters,
-                                seed: seed, policy: policy, twin: twin, announce: announce)
+                                simulatedPeriphery: simulatedPeriphery, seed: seed, policy: policy, twin: twin, announce: announce)
             }
             if let twin {
                 let board = try twin(nil)
@@ -50,7 +53,7 @@ public enum BoardConnector {
             }
             let model = simulatedParameters == nil ? "the instrument's default device model" : "the calibrated device model"
             announce("--board auto: NO \(instrument.name) BOARD FOUND; USING THE SIMULATED BOARD with \(model). Results are simulated.")
-            return SimulatedBoard(instrument: instrument, parameters: simulatedParameters, seed: seed)
+            return SimulatedBoard(instrument: instrument, parameters: simulatedParameters, periphery: simulatedPeriphery, seed: seed)
         }
     }
 

@@ -5,6 +5,12 @@ extension SimulatedBoard {
     /// MVM: column currents `I_j = sum_i G_ij * V_i` of the tile's true conductances (as of
     /// the start of the request) for DAC-quantised inputs, plus read noise, ADC-quantised.
     ///
+    /// With the board's periphery: the conductances are the effective ones of the resistive
+    /// lines (``XbarDevice/LineResistance``, recomputed only when the tile changed), each
+    /// column's current passes its amplifier's gain and offset, and the converter its
+    /// non-linearity. Passive tiles see no sneak current here: every row is driven and every
+    /// column held at 0 V, so no cell is half-selected.
+    ///
     /// The per-cell read noises of a column are independent Gaussians, so their sum is one
     /// Gaussian of variance `sigma^2 * sum_i (G_ij * V_i)^2`: one normal number per column.
     func multiply(_ m: MatrixVectorProduct, limits: BoardFault?) throws -> Reply {
@@ -33,6 +39,11 @@ extension SimulatedBoard {
         array.refresh(to: clock.seconds)
         let sigma = array.parameters.readNoiseSpread
         let vectorTime = timing.mvmVectorSeconds.wholeNanoseconds
+        let effective = effectiveConductances(of: m.tile, array)
+        let amplifiers = periphery.columns[m.tile]
+        let hasAmplifiers = periphery.hasColumnErrors && amplifiers != nil
+        let nonlinearity = periphery.mvmNonlinearity
+        let linearConverter = !periphery.parameters.hasConverterNonlinearity
         let widthConverter = UnipolarQuantizer(bits: Int(instrument.dac.bits), fullScale: 1)
         var voltages = [Double](repeating: 0, count: rows)
         var currents = [Double](repeating: 0, count: columns)
@@ -63,13 +74,15 @@ extension SimulatedBoard {
                 voltages.withUnsafeBufferPointer { v in
                     currents.withUnsafeMutableBufferPointer { c in
                         squares.withUnsafeMutableBufferPointer { s in
-                            array.accumulateColumnCurrents(voltages: v, currents: c, squares: s)
+                            array.accumulateColumnCurrents(voltages: v, currents: c, squares: s, effective: effective)
                         }
                     }
                 }
                 for j in 0..<columns {
-                    let noisy = currents[j] + sigma * squares[j].squareRoot() * readNoise.nextNormal()
-                    let (value, saturated) = mvmConverter.convert(noisy)
+                    var noisy = currents[j] + sigma * squares[j].squareRoot() * readNoise.nextNormal()
+                    if hasAmplifiers { noisy = amplifiers!.gains[j] * noisy + amplifiers!.offsetsAmperes[j] }
+                    let (value, saturated) = linearConverter ? mvmConverter.convert(noisy)
+                        : mvmConverter.convert(noisy, nonlinearity: nonlinearity)
                     if saturated { saturations += 1 }
                     out.append(Float(value))
                 }
@@ -78,5 +91,14 @@ extension SimulatedBoard {
         }
         adcSaturations += UInt64(saturations)
         return .currents(Currents(boardTimeNanoseconds: clock.boardNanoseconds, amperes: out))
+    }
+
+    /// The effective conductances of a tile's resistive lines, or nil when the lines are ideal.
+    func effectiveConductances(of index: UInt8, _ array: NonVolatileTile) -> [Double]? {
+        guard periphery.parameters.hasLineResistance else { return nil }
+        if let cached = effectiveConductances[index], cached.revision == array.revision { return cached.siemens }
+        let siemens = periphery.lines.effectiveConductances(array.conductances, rows: array.rows, columns: array.columns)
+        effectiveConductances[index] = (array.revision, siemens)
+        return siemens
     }
 }

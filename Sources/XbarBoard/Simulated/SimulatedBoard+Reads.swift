@@ -75,17 +75,43 @@ extension SimulatedBoard {
     }
 
     /// One converted read of one cell at the current time, amperes.
+    ///
+    /// A non-volatile cell's read passes the board's periphery: the resistance of its two lines
+    /// in series with it; on a passive tile under a V/2 or V/3 scheme, the current of the
+    /// column's half-selected cells (at V/2 or V/3, scaled by their I-V non-linearity) adds to
+    /// it; then the read converter's non-linearity.
     func sense(_ tile: SimulatedTile, _ cell: CellIndex, volts: Double) -> Double {
-        let current: Double
+        var current: Double
+        var nonlinear = false
         switch tile {
         case .nonVolatile(let info, let t):
-            let g = t.conductances[Int(cell.row) * Int(info.columns) + Int(cell.column)]
+            let columns = Int(info.columns), row = Int(cell.row), column = Int(cell.column)
+            let g = t.conductances[row * columns + column]
             current = g * volts * (1 + t.parameters.readNoiseSpread * readNoise.nextNormal())
+            let p = periphery.parameters
+            if p.hasLineResistance {
+                current /= 1 + g * periphery.lines.seriesOhms(row: row, column: column, rows: Int(info.rows))
+            }
+            if info.kind == .nonVolatilePassive, p.halfSelectCurrentFraction > 0 {
+                let ratio: Double
+                switch instrument.defaultBiasScheme {
+                case .halfVoltage: ratio = p.halfSelectCurrentFraction
+                case .thirdVoltage: ratio = p.halfSelectRatio(atFraction: 1.0 / 3)
+                case .grounded: ratio = 0
+                }
+                if ratio > 0 {
+                    var others = 0.0
+                    for r in 0..<Int(info.rows) where r != row { others += t.conductances[r * columns + column] }
+                    current += ratio * volts * others
+                }
+            }
+            nonlinear = p.hasConverterNonlinearity
         case .shortTermMemory(let info, let t):
             current = t.read(Int(cell.row) * Int(info.columns) + Int(cell.column), readVolts: volts,
                              at: clock.seconds, generator: &readNoise)
         }
-        let (value, saturated) = readConverter.convert(current)
+        let (value, saturated) = nonlinear ? readConverter.convert(current, nonlinearity: periphery.readNonlinearity)
+            : readConverter.convert(current)
         if saturated { adcSaturations += 1 }
         return value
     }

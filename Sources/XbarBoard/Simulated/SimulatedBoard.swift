@@ -36,6 +36,9 @@ public final class SimulatedBoard: Board {
     public let instrument: Instrument
     /// The device model in use: the instrument's defaults or the override given at creation.
     public let parameters: DeviceParameters
+    /// The array periphery in use (the instrument's or the override given at creation), as drawn
+    /// for this board: line resistance, column amplifiers, converter non-linearity, sneak currents.
+    public let periphery: ArrayPeriphery
     public let seed: UInt64
     public let serialNumber: String
     public let pacing: Pacing
@@ -65,6 +68,8 @@ public final class SimulatedBoard: Board {
     let readConverter: UnipolarQuantizer
     let mvmConverter: BipolarQuantizer
     let inputConverter: BipolarQuantizer
+    /// Effective conductances of resistive lines per tile, with the tile revision they are of.
+    var effectiveConductances: [UInt8: (revision: UInt64, siemens: [Double])] = [:]
 
     /// Creates a board from an instrument.
     ///
@@ -75,10 +80,11 @@ public final class SimulatedBoard: Board {
     ///   - parameters: device parameters overriding the instrument's defaults (a calibration).
     ///     They must hold every STM device class the instrument's rows use
     ///     (``Instrument/stmDeviceClassesMissing(from:)`` is empty; a precondition).
+    ///   - periphery: array periphery overriding the instrument's (a calibration, or `.ideal`).
     ///   - seed: seeds every random draw: device-to-device, cycle-to-cycle, read noise.
     ///   - pacing: `.virtual` (default) or `.realTime`.
     ///   - timing: durations of the parts of an operation.
-    public init(instrument: Instrument, parameters: DeviceParameters? = nil, seed: UInt64,
+    public init(instrument: Instrument, parameters: DeviceParameters? = nil, periphery: ArrayPeripheryParameters? = nil, seed: UInt64,
                 serialNumber: String = "SIM-0001", pacing: Pacing = .virtual, timing: SimulatedTiming = .init()) {
         self.instrument = instrument
         let device = parameters ?? instrument.device
@@ -96,6 +102,10 @@ public final class SimulatedBoard: Board {
                                         fullScale: Double(instrument.adc.mvmFullScaleAmperes))
         inputConverter = BipolarQuantizer(bits: Int(instrument.dac.bits),
                                           fullScale: Double(instrument.dac.fullScaleVolts))
+        self.periphery = ArrayPeriphery(parameters: periphery ?? instrument.periphery,
+                                        tiles: instrument.weightTiles.map { ($0.index, Int($0.columns)) },
+                                        adcBits: Int(instrument.adc.bits),
+                                        mvmFullScaleAmperes: Double(instrument.adc.mvmFullScaleAmperes), seed: seed)
         var tiles = [SimulatedTile?](repeating: nil, count: 256)
         for info in instrument.tiles {
             let index = info.index

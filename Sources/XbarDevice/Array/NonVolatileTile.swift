@@ -20,6 +20,9 @@ public final class NonVolatileTile {
     // thread and its methods never hold two accesses to one array, and the checks cost more
     // than the physics in the pulse loop.
     @exclusivity(unchecked) public private(set) var conductances: [Double]
+    /// Counts changes of ``conductances``: what depends on them (the effective conductances of
+    /// resistive lines) is recomputed when it moves.
+    public private(set) var revision: UInt64 = 0
 
     private let keys: [UInt64]
     @exclusivity(unchecked) private var squaredConductances: [Double]
@@ -139,14 +142,20 @@ public final class NonVolatileTile {
     /// Adds the tile's column currents for row voltages `voltages` (`rows` values, volts) into
     /// `currents` (`columns` values, amperes), and `sum_i (G_ij * V_i)^2` into `squares`
     /// (A^2): the variance of a column's read noise is `readNoiseSpread^2` times that.
+    ///
+    /// - Parameter effective: conductances that carry the current instead of the cells' own
+    ///   (row-major, e.g. ``LineResistance/effectiveConductances(_:rows:columns:)``); the read
+    ///   noise stays that of the cells.
     public func accumulateColumnCurrents(voltages: UnsafeBufferPointer<Double>,
                                          currents: UnsafeMutableBufferPointer<Double>,
-                                         squares: UnsafeMutableBufferPointer<Double>) {
+                                         squares: UnsafeMutableBufferPointer<Double>,
+                                         effective: [Double]? = nil) {
         precondition(voltages.count >= rows && currents.count >= columns && squares.count >= columns,
                      "column currents need \(rows) voltages and room for \(columns) columns")
+        precondition(effective == nil || effective!.count == rows * columns, "effective conductances must be rows x columns")
         let rows = self.rows, columns = self.columns
         let stride = columns * MemoryLayout<Double>.stride
-        conductances.withUnsafeBytes { g in
+        (effective ?? conductances).withUnsafeBytes { g in
             squaredConductances.withUnsafeBytes { g2 in
                 // Eight columns at a time held in registers over all rows: each conductance is
                 // loaded once and the loop runs on SIMD lanes.
@@ -224,6 +233,7 @@ public final class NonVolatileTile {
         }
         conductances[i] = g
         squaredConductances[i] = g * g
+        revision &+= 1
     }
 
     /// Relaxation is a random walk in log time: every tenth of a decade after the first second
@@ -249,5 +259,6 @@ public final class NonVolatileTile {
         let g = min(max(programmedSiemens[i] + offset, d.gMinSiemens), d.gMaxSiemens)
         conductances[i] = g
         squaredConductances[i] = g * g
+        revision &+= 1
     }
 }

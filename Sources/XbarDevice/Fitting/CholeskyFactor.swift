@@ -2,13 +2,13 @@
 ///
 /// The normal equations of a least-squares step and the covariance of a fit are the only
 /// linear algebra fitting needs, and both are small dense symmetric systems.
-struct CholeskyFactor {
-    let n: Int
+public struct CholeskyFactor: Sendable {
+    public let n: Int
     private(set) var lower: [Double]
 
     /// Factors `matrix` (row-major, only the lower triangle is read). Returns nil when the
     /// matrix is not numerically positive definite.
-    init?(_ matrix: [Double], size n: Int) {
+    public init?(_ matrix: [Double], size n: Int) {
         self.n = n
         var l = [Double](repeating: 0, count: n * n)
         let ok = l.withUnsafeMutableBufferPointer { l -> Bool in
@@ -33,7 +33,7 @@ struct CholeskyFactor {
     }
 
     /// Solves `A x = b`.
-    func solve(_ b: [Double]) -> [Double] {
+    public func solve(_ b: [Double]) -> [Double] {
         var y = b
         for i in 0..<n {
             var s = y[i]
@@ -49,7 +49,7 @@ struct CholeskyFactor {
     }
 
     /// `A^-1`, row-major.
-    func inverse() -> [Double] {
+    public func inverse() -> [Double] {
         var inv = [Double](repeating: 0, count: n * n)
         var e = [Double](repeating: 0, count: n)
         for j in 0..<n {

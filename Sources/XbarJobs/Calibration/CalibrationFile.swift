@@ -32,10 +32,14 @@ public struct CalibrationFile: Hashable, Sendable, Codable {
     /// STM time-constant groups, fastest first.
     public var timeConstantGroups: [TimeConstantGroupSummary]
     public var heldOut: HeldOutErrors
+    /// The fitted array periphery, when the calibration measured it (files written before it
+    /// existed have none, and load).
+    public var periphery: PeripheryCalibration?
 
     public init(formatVersion: Int = currentFormatVersion, createdAt: String, instrument: InstrumentReference, runID: String?,
                 backend: String, device: DeviceParameters, uncertainties: [String: Double], notMeasured: [String],
-                cells: [CellFitSummary], nodes: [NodeFitSummary], timeConstantGroups: [TimeConstantGroupSummary], heldOut: HeldOutErrors) {
+                cells: [CellFitSummary], nodes: [NodeFitSummary], timeConstantGroups: [TimeConstantGroupSummary], heldOut: HeldOutErrors,
+                periphery: PeripheryCalibration? = nil) {
         self.formatVersion = formatVersion
         self.createdAt = createdAt
         self.instrument = instrument
@@ -48,6 +52,7 @@ public struct CalibrationFile: Hashable, Sendable, Codable {
         self.nodes = nodes
         self.timeConstantGroups = timeConstantGroups
         self.heldOut = heldOut
+        self.periphery = periphery
     }
 }
 

@@ -50,14 +50,18 @@ public struct CalibrationPlan: Hashable, Sendable {
     /// One part per STM population on the state tile (one on a board without device classes),
     /// measured and fitted one after the other.
     public var shortTermMemory: [ShortTermMemoryPart]
+    /// The array periphery's measurement, after the others (it programs a whole tile).
+    public var periphery: Periphery?
     /// The repetition of every STM sweep point held out of the fit.
     public var heldOutRepetition: Int
     /// Groups the STM time constants are split into.
     public var timeConstantGroups: Int
 
-    public init(nonVolatile: NonVolatile?, shortTermMemory: [ShortTermMemoryPart], heldOutRepetition: Int, timeConstantGroups: Int) {
+    public init(nonVolatile: NonVolatile?, shortTermMemory: [ShortTermMemoryPart], heldOutRepetition: Int, timeConstantGroups: Int,
+                periphery: Periphery? = nil) {
         self.nonVolatile = nonVolatile
         self.shortTermMemory = shortTermMemory
+        self.periphery = periphery
         self.heldOutRepetition = heldOutRepetition
         self.timeConstantGroups = timeConstantGroups
     }
@@ -88,9 +92,15 @@ public struct CalibrationPlan: Hashable, Sendable {
     ///     (the fewest a population is fitted from).
     ///   - timeConstantGroups: groups the STM time constants are split into; by default the
     ///     number of device classes on the state tile when it has several, else 4.
-    /// - Throws: ``PlanningError`` when fewer than four amplitudes fit the limits.
+    ///   - peripheryTile: the weight tile the periphery is measured on (default: the last one);
+    ///     every cell of it is overwritten. Ignored when `peripheryProbes` is 0.
+    ///   - peripheryProbes: MVM probe vectors per pattern of the periphery part (default: 65536
+    ///     column currents' worth, 1024 on a 64-column tile); 0 leaves the part out.
+    /// - Throws: ``PlanningError`` when fewer than four amplitudes fit the limits, or the
+    ///   periphery tile is not a weight tile.
     public init(instrument: Instrument, sampleCells: Int = 64, stateNodes: Int? = nil, pulsesPerCurve: Int? = nil,
-                stmRepetitions: Int = 3, stmReadCount: Int = 40, noiseReads: Int = 30, timeConstantGroups: Int? = nil) throws {
+                stmRepetitions: Int = 3, stmReadCount: Int = 40, noiseReads: Int = 30, timeConstantGroups: Int? = nil,
+                peripheryTile: UInt8? = nil, peripheryProbes: Int? = nil) throws {
         let limits = instrument.limits
         func allowed(_ c: PulseCondition, sign: Double) -> Bool {
             limits.checkPulse(amplitudeVolts: Float(sign * c.amplitudeVolts), widthSeconds: Float(c.widthSeconds)) == nil
@@ -197,8 +207,14 @@ public struct CalibrationPlan: Hashable, Sendable {
             }
         }
         let classCount = stateTile.map { instrument.stmDeviceClasses(tile: $0.index).count } ?? 1
+        var periphery: Periphery?
+        if let nonVolatile, peripheryProbes != 0 {
+            let columns = Int((peripheryTile.flatMap { instrument.tile($0) } ?? instrument.weightTiles.last)?.columns ?? 64)
+            periphery = try Self.periphery(instrument: instrument, nonVolatile: nonVolatile, tile: peripheryTile,
+                                           probeVectors: peripheryProbes ?? max(64, 65536 / max(columns, 1)))
+        }
         self.init(nonVolatile: nonVolatile, shortTermMemory: parts, heldOutRepetition: stmRepetitions >= 3 ? 1 : -1,
-                  timeConstantGroups: timeConstantGroups ?? (classCount > 1 ? classCount : 4))
+                  timeConstantGroups: timeConstantGroups ?? (classCount > 1 ? classCount : 4), periphery: periphery)
     }
 
     /// The sampled STM nodes of a tile by population: on a tile of one population the nodes

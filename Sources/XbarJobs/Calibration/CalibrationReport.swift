@@ -79,12 +79,35 @@ public struct CalibrationReport {
                                     i, group.centerSeconds, group.minSeconds, group.maxSeconds, 100 * group.relativeSpread, group.nodeCount) + classes)
             }
         }
+        if let p = file.periphery {
+            let a = p.parameters
+            func unc(_ key: String, _ scale: Double = 1) -> String {
+                p.uncertainties[key].map { " ± \(g($0 * scale))" } ?? ""
+            }
+            lines.append("array periphery (tile \(p.tile)):")
+            lines.append("  wire resistance per cell pitch            \(g(a.wireOhmsPerCell))\(unc("periphery.wireOhmsPerCell")) ohm")
+            lines.append("  line resistance outside the array         \(g(a.lineOhms))\(unc("periphery.lineOhms")) ohm")
+            if !p.notMeasured.contains("periphery.halfSelectCurrentFraction") {
+                lines.append("  half-select current fraction (sneak)      \(g(a.halfSelectCurrentFraction))\(unc("periphery.halfSelectCurrentFraction"))")
+            }
+            lines.append("  converter bow at mid-scale                \(g(a.adcBowLSB.mean))\(unc("periphery.adcBowLSB")) LSB")
+            if let c = a.measuredColumns.first {
+                lines.append(String(format: "  column gains  %.4f...%.4f, spread %.2f %% (each ± %.2f %%)", c.gains.min() ?? 0, c.gains.max() ?? 0,
+                                    100 * a.senseGainSpread, 100 * (p.uncertainties["periphery.columnGain"] ?? 0)))
+                lines.append(String(format: "  column offsets %.3f...%.3f uA (each ± %.3f uA)", 1e6 * (c.offsetsAmperes.min() ?? 0),
+                                    1e6 * (c.offsetsAmperes.max() ?? 0), 1e6 * (p.uncertainties["periphery.columnOffsetAmperes"] ?? 0)))
+            }
+        }
         lines.append("held-out errors (RMS, relative to range):")
         if let e = file.heldOut.nonVolatileRelativeRMS {
             lines.append(String(format: "  pulse-response curves: %.2f %% over %d curves (%@)", 100 * e, file.heldOut.nonVolatileCurves, file.heldOut.nonVolatileHeldOut))
         }
         if let e = file.heldOut.stmRelativeRMS {
             lines.append(String(format: "  STM decay traces:      %.2f %% over %d traces (%@)", 100 * e, file.heldOut.stmTraces, file.heldOut.stmHeldOut))
+        }
+        if let p = file.periphery {
+            lines.append(String(format: "  MVM probes:            %.2f %% of the RMS column current over %d probes (%.1f %% predicting from the reads as if the periphery were ideal)",
+                                100 * p.heldOutRelativeRMS, p.heldOutProbes, 100 * p.heldOutIdealRelativeRMS))
         }
         if !file.notMeasured.isEmpty {
             lines.append("kept at the instrument's default: \(file.notMeasured.joined(separator: ", "))")

@@ -26,6 +26,7 @@ public struct Calibrator {
     public enum Stage: String, Sendable {
         case nonVolatileCurves = "pulse-response curves"
         case stmTraces = "STM read trains"
+        case periphery = "array periphery"
         case fitting = "fitting"
     }
 
@@ -53,7 +54,13 @@ public struct Calibrator {
             }
             before += s.repetitions * s.points.count
         }
-        return CalibrationMeasurements(nonVolatile: nv, stmTraces: traces)
+        var periphery: PeripheryMeasurement?
+        if let p = plan.periphery {
+            progress(.periphery, 0, 1)
+            periphery = try p.measure(on: board, instrument: instrument, maxPayloadBytes: payload)
+            progress(.periphery, 1, 1)
+        }
+        return CalibrationMeasurements(nonVolatile: nv, stmTraces: traces, periphery: periphery)
     }
 
     /// Fits measurements into a calibration file.
@@ -90,11 +97,21 @@ public struct Calibrator {
         held.stmRelativeRMS = stm.heldOutRelativeRMS
         held.stmTraces = stm.heldOutTraces
         held.stmHeldOut = stm.heldOutDescription
+        var periphery: PeripheryCalibration?
+        if let p = plan.periphery, let m = measurements.periphery {
+            let a = try PeripheryAnalysis(m, plan: p, instrument: instrument)
+            periphery = PeripheryCalibration(tile: m.tile, parameters: a.parameters,
+                                             uncertainties: a.uncertainties, notMeasured: a.notMeasured,
+                                             heldOutProbes: a.heldOutProbes, heldOutRelativeRMS: a.heldOutRelativeRMS,
+                                             heldOutIdealRelativeRMS: a.heldOutIdealRelativeRMS,
+                                             fitResidualRelativeRMS: a.fitResidualRelativeRMS)
+        }
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         return CalibrationFile(createdAt: formatter.string(from: createdAt), instrument: InstrumentReference(instrument),
                                runID: runID, backend: backend, device: device, uncertainties: uncertainties,
-                               notMeasured: notMeasured, cells: cells, nodes: nodes, timeConstantGroups: groups, heldOut: held)
+                               notMeasured: notMeasured, cells: cells, nodes: nodes, timeConstantGroups: groups, heldOut: held,
+                               periphery: periphery)
     }
 
     /// Measures, records the measurements, and fits them.

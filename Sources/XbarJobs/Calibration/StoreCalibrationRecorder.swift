@@ -3,7 +3,9 @@ import XbarDevice
 import XbarStore
 
 /// Records a calibration's measurements in a run of the run store: the STM read trains and
-/// the pulse-response curves, so the fit can be redone or checked later.
+/// the pulse-response curves, so the fit can be redone or checked later; and, when the
+/// periphery was measured, the tile it overwrote as a shadow tile (what the tile now holds, as
+/// read), so later jobs and the fallback know.
 public final class StoreCalibrationRecorder: CalibrationRecorder {
     public let store: RunStore
     public let runID: Int64
@@ -24,6 +26,11 @@ public final class StoreCalibrationRecorder: CalibrationRecorder {
             }
         }
         try store.savePulseResponses(run: runID, curves)
+        if let p = measurements.periphery {
+            let siemens = p.lastReadSiemens
+            try store.saveShadowTile(run: runID, ShadowMap.Tile(index: Int(p.tile), rows: p.rows, columns: p.columns, siemens: siemens,
+                                                                verifiedAt: [Date](repeating: Date(), count: siemens.count)))
+        }
     }
 }
 

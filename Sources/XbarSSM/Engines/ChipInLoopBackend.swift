@@ -90,6 +90,10 @@ public struct ChipInLoopBackend: ComputeBackend {
         /// Per slab column: readout gain and offset (1 and 0 without a calibration).
         var gains: [Double]
         var offsets: [Double]
+        /// Per tile row: what its voltage is multiplied by when sent (1 without a calibration).
+        var rowScales: [Double]
+        /// The tile's calibration, for the converter's deviation per code.
+        var measured: ReadoutCalibration.Tile?
         /// Whether the slab is a whole diagonal matrix: output `j` depends on input `j` alone.
         var isDiagonal: Bool
     }
@@ -151,13 +155,15 @@ public struct ChipInLoopBackend: ComputeBackend {
         let measured = calibration?.tile(t.tile.index).flatMap { $0.gains.count == columns && $0.offsetsAmperes.count == columns ? $0 : nil }
         let gains = (0..<width).map { c in measured.map { $0.gains[first + c] } ?? 1 }
         let offsets = (0..<width).map { c in measured.map { $0.offsetsAmperes[first + c] } ?? 0 }
+        let rowScales = measured?.rowScales.flatMap { $0.count == rows ? $0 : nil } ?? [Double](repeating: 1, count: rows)
         var diagonal = false
         if let W = model.matrix(named: p.matrix), W.rows == W.columns, p.inputOffset == 0, p.rows == W.columns, p.outputs == W.rows {
             diagonal = (0..<W.rows).allSatisfy { r in (0..<W.columns).allSatisfy { c in r == c || W[r, c] == 0 } }
         }
         return Slab(placement: p, tile: t.tile.index, rows: rows, columns: columns,
                     ditherRows: (0..<rows).filter { !p.physicalRows.contains($0) }, siemens: siemens,
-                    slabSums: slabSums, ditherSums: ditherSums, gains: gains, offsets: offsets, isDiagonal: diagonal)
+                    slabSums: slabSums, ditherSums: ditherSums, gains: gains, offsets: offsets, rowScales: rowScales,
+                    measured: measured, isDiagonal: diagonal)
     }
 
     public mutating func products(of matrix: String, inputs: [[Double]], inputRange: Double?) throws -> [[Double]] {
@@ -262,23 +268,26 @@ public struct ChipInLoopBackend: ComputeBackend {
                 let x = inputs[job.vector]
                 for pair in 0..<max(1, pairs) {
                     let plus = (b * copies + 2 * pair) * rows
+                    // Each row is sent scaled by its measured loss (at most 1), so that every row
+                    // reaches the cells as the lossiest one does; the gains carry the rest.
                     for i in 0..<p.rows {
                         let u = x[p.inputOffset + i]
                         let signal = perRow ? (u == 0 ? 0 : (u > 0 ? job.scale : -job.scale)) : u * job.scale
+                        let s = slab.rowScales[p.rowOffset + i]
                         if pairs == 0 {
-                            volts[plus + p.rowOffset + i] = Float(signal)
+                            volts[plus + p.rowOffset + i] = Float(s * signal)
                         } else if inSlab {
                             let d = job.ditherVolts * (2 * dither.nextOpenUnit() - 1)
-                            volts[plus + p.rowOffset + i] = Float(signal + d)
-                            volts[plus + rows + p.rowOffset + i] = Float(signal - d)
+                            volts[plus + p.rowOffset + i] = Float(s * (signal + d))
+                            volts[plus + rows + p.rowOffset + i] = Float(s * (signal - d))
                         } else {
-                            volts[plus + p.rowOffset + i] = Float(signal)
-                            volts[plus + rows + p.rowOffset + i] = Float(signal)
+                            volts[plus + p.rowOffset + i] = Float(s * signal)
+                            volts[plus + rows + p.rowOffset + i] = Float(s * signal)
                         }
                     }
                     if pairs > 0 && !inSlab {
                         for r in slab.ditherRows {
-                            let d = job.ditherVolts * (2 * dither.nextOpenUnit() - 1)
+                            let d = slab.rowScales[r] * job.ditherVolts * (2 * dither.nextOpenUnit() - 1)
                             volts[plus + r] = Float(d)
                             volts[plus + rows + r] = Float(-d)
                         }
@@ -330,8 +339,10 @@ public struct ChipInLoopBackend: ComputeBackend {
                     var difference = 0.0
                     for c in 0..<copies {
                         let plus = (b * copies + c) * columns + first + 2 * j
-                        let iPlus = (Double(currents[plus]) - slab.offsets[2 * j]) / slab.gains[2 * j]
-                        let iMinus = (Double(currents[plus + 1]) - slab.offsets[2 * j + 1]) / slab.gains[2 * j + 1]
+                        let readPlus = slab.measured?.linearised(Double(currents[plus]), step: adcStepAmperes) ?? Double(currents[plus])
+                        let readMinus = slab.measured?.linearised(Double(currents[plus + 1]), step: adcStepAmperes) ?? Double(currents[plus + 1])
+                        let iPlus = (readPlus - slab.offsets[2 * j]) / slab.gains[2 * j]
+                        let iMinus = (readMinus - slab.offsets[2 * j + 1]) / slab.gains[2 * j + 1]
                         difference += iPlus - iMinus
                     }
                     let unit = perRow ? abs(x[p.inputOffset + j]) : 1

@@ -1,7 +1,9 @@
 import Foundation
 
 /// The measured gain and offset of every column's readout (transimpedance stage and ADC) on a
-/// board's weight tiles, so that the host can undo them: `I = (I_measured - offset) / gain`.
+/// board's weight tiles, so that the host can undo them: `I = (I_measured - offset) / gain`;
+/// every row's loss (its line's drop), which the host undoes by sending the row's voltage
+/// scaled by ``Tile/rowScales``; and the MVM converter's deviation at each code.
 ///
 /// Measured on the board with probe vectors (see ``ReadoutProbe``) against the currents the
 /// host expects from the conductances it believes the tile holds, so a gain also absorbs a
@@ -18,12 +20,33 @@ public struct ReadoutCalibration: Codable, Hashable, Sendable {
         public var offsetsAmperes: [Double]
         /// Root-mean-square residual of the fit, per column, amperes.
         public var residualAmperes: [Double]
+        /// What each row's voltage is multiplied by before it is sent, at most 1: the inverse of
+        /// the row's own loss (its line drop grows with the row's current), scaled so the
+        /// lossiest row is sent as asked; `gains` include that scale. Nil in files written
+        /// before rows were measured: every row is then sent as asked.
+        public var rowScales: [Double]?
+        /// The MVM converter's deviation at each output code, amperes, indexed from the most
+        /// negative code (its integral non-linearity as the probes saw it; 0 for codes they did
+        /// not reach often enough): subtracted from a conversion before the gain and offset.
+        /// Nil in files written before it was measured.
+        public var codeDeviationsAmperes: [Double]?
 
-        public init(tile: UInt8, gains: [Double], offsetsAmperes: [Double], residualAmperes: [Double]) {
+        public init(tile: UInt8, gains: [Double], offsetsAmperes: [Double], residualAmperes: [Double], rowScales: [Double]? = nil,
+                    codeDeviationsAmperes: [Double]? = nil) {
             self.tile = tile
             self.gains = gains
             self.offsetsAmperes = offsetsAmperes
             self.residualAmperes = residualAmperes
+            self.rowScales = rowScales
+            self.codeDeviationsAmperes = codeDeviationsAmperes
+        }
+
+        /// A conversion with the converter's deviation at its code taken off, amperes.
+        /// - Parameter step: the converter's step, amperes.
+        public func linearised(_ amperes: Double, step: Double) -> Double {
+            guard let table = codeDeviationsAmperes, !table.isEmpty else { return amperes }
+            let index = Int((amperes / step).rounded()) + table.count / 2
+            return table.indices.contains(index) ? amperes - table[index] : amperes
         }
     }
 
@@ -77,6 +100,9 @@ public struct ReadoutCalibration: Codable, Hashable, Sendable {
         }
         for t in decoded.tiles where t.gains.count != t.offsetsAmperes.count || t.gains.contains(where: { !($0 > 0) }) {
             throw SSMFileError(file: path, key: "tiles[\(t.tile)]", problem: "needs one positive gain and one offset per column")
+        }
+        for t in decoded.tiles where t.rowScales?.contains(where: { !($0 > 0 && $0 <= 1) }) == true {
+            throw SSMFileError(file: path, key: "tiles[\(t.tile)].rowScales", problem: "needs row scales above 0 and at most 1")
         }
         self = decoded
     }

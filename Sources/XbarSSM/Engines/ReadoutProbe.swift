@@ -11,7 +11,13 @@ import XbarWire
 /// Probe voltages are whole DAC levels (so the host knows exactly what the rows see), half a
 /// level common to the probe's rows and half drawn per row, up to the largest amplitude that
 /// keeps every expected column current within `adcHeadroom` of the ADC's full scale: the fit
-/// then spans a good part of the ADC's range in both signs and every conversion stays inside it. Each conversion's error (half an ADC step at most, plus read
+/// then spans a good part of the ADC's range in both signs and every conversion stays inside it.
+///
+/// The fit is `I_measured = gain_c * sum_i f_i * G_ic * V_i + offset_c`: besides the columns,
+/// every row has a factor `f_i`, because a row's line drop grows with the current the row
+/// carries (its total conductance), which no column gain can take up. Columns and rows are
+/// fitted in turn (three rounds of linear least squares; the rows' normal equations come from
+/// sums over the probes, so a round costs about what the probes do). Each conversion's error (half an ADC step at most, plus read
 /// noise) varies from probe to probe, so over `probeVectors` probes a gain comes out to about
 /// `step / (sqrt(12 * probes) * rms current)` and an offset to about `step / sqrt(12 * probes)`.
 public struct ReadoutProbe {
@@ -51,7 +57,8 @@ public struct ReadoutProbe {
             let levels = max(1, Int((amplitude / dacStep).rounded(.down)))
             let perRequest = ChipInLoopBackend.vectorsPerRequest(rows: rows, columns: columns,
                                                                  maxPayloadBytes: Int(identity.maxPayloadBytes))
-            var fits = [LineFit](repeating: LineFit(), count: columns)
+            var probeVolts: [Double] = []
+            var probeAmperes: [Double] = []
             var sent = 0
             while sent < probeVectors {
                 let count = min(perRequest, probeVectors - sent)
@@ -67,24 +74,133 @@ public struct ReadoutProbe {
                 }
                 let amperes = try board.mvm(MatrixVectorProduct(tile: info.index, encoding: .voltage, readVolts: 0,
                                                                 inputLength: UInt16(rows), inputs: volts.map { Float($0) })).amperes
-                for v in 0..<count {
-                    for c in 0..<columns {
-                        var expected = 0.0
-                        for i in 0..<rows { expected += g[i * columns + c] * volts[v * rows + i] }
-                        fits[c].add(x: expected, y: Double(amperes[v * columns + c]))
-                    }
-                }
+                probeVolts += volts
+                probeAmperes += amperes.map(Double.init)
                 sent += count
             }
-            // A gain or offset within three standard errors of none is left at none: correcting by
-            // an estimate that cannot be told from zero would only add its own error.
-            let gains = fits.map { abs($0.slope - 1) > 3 * $0.slopeError ? $0.slope : 1 }
-            let offsets = fits.map { abs($0.intercept) > 3 * $0.interceptError ? $0.intercept : 0 }
-            tiles.append(ReadoutCalibration.Tile(tile: info.index, gains: gains, offsetsAmperes: offsets,
-                                                 residualAmperes: fits.map(\.residual)))
+            tiles.append(Self.fit(rows: rows, columns: columns, siemens: g, volts: probeVolts, amperes: probeAmperes, tile: info.index,
+                                  converterStep: Double(instrument.adc.mvmFullScaleAmperes) / Double((1 << (Int(instrument.adc.bits) - 1)) - 1)))
         }
         return ReadoutCalibration(instrument: instrument.name, boardSerial: identity.serialNumber,
                                   probeVectors: probeVectors, tiles: tiles)
+    }
+}
+
+extension ReadoutProbe {
+    /// Column gains and offsets and row factors from probes (row-major volts per probe, column
+    /// currents per probe) against believed conductances `siemens` (row-major).
+    static func fit(rows: Int, columns: Int, siemens g: [Double], volts: [Double], amperes measured: [Double], tile: UInt8,
+                    converterStep step: Double) -> ReadoutCalibration.Tile {
+        let probes = measured.count / columns
+        var amperes = measured
+        var f = [Double](repeating: 1, count: rows)
+        // Sum over probes of v v^T, once.
+        var vv = [Double](repeating: 0, count: rows * rows)
+        for k in 0..<probes {
+            for i in 0..<rows {
+                let vi = volts[k * rows + i]
+                guard vi != 0 else { continue }
+                for l in 0..<rows { vv[i * rows + l] += vi * volts[k * rows + l] }
+            }
+        }
+        var fits = [LineFit](repeating: LineFit(), count: columns)
+        func columnsRound() {
+            fits = [LineFit](repeating: LineFit(), count: columns)
+            var expected = [Double](repeating: 0, count: columns)
+            for k in 0..<probes {
+                for c in 0..<columns { expected[c] = 0 }
+                for i in 0..<rows {
+                    let v = f[i] * volts[k * rows + i]
+                    guard v != 0 else { continue }
+                    for c in 0..<columns { expected[c] += g[i * columns + c] * v }
+                }
+                for c in 0..<columns { fits[c].add(x: expected[c], y: amperes[k * columns + c]) }
+            }
+        }
+        columnsRound()
+        for _ in 0..<3 {
+            // Rows: minimise sum_k,c (y - o_c - g_c sum_i f_i G_ic v_ki)^2 over f: normal
+            // equations A f = b with A_il = vv_il * sum_c g_c^2 G_ic G_lc and
+            // b_i = sum_c g_c G_ic sum_k v_ki (y_kc - o_c).
+            let gains = fits.map(\.slope), offsets = fits.map(\.intercept)
+            var vy = [Double](repeating: 0, count: rows * columns)
+            for k in 0..<probes {
+                for i in 0..<rows {
+                    let v = volts[k * rows + i]
+                    guard v != 0 else { continue }
+                    for c in 0..<columns { vy[i * columns + c] += v * (amperes[k * columns + c] - offsets[c]) }
+                }
+            }
+            var a = [Double](repeating: 0, count: rows * rows), b = [Double](repeating: 0, count: rows)
+            for i in 0..<rows {
+                for c in 0..<columns { b[i] += gains[c] * g[i * columns + c] * vy[i * columns + c] }
+                for l in 0...i {
+                    var s = 0.0
+                    for c in 0..<columns { s += gains[c] * gains[c] * g[i * columns + c] * g[l * columns + c] }
+                    a[i * rows + l] = vv[i * rows + l] * s
+                    a[l * rows + i] = a[i * rows + l]
+                }
+            }
+            guard let factor = CholeskyFactor(a, size: rows) else { break }
+            var solved = factor.solve(b)
+            // A factor known to worse than 1 %, or beyond what a line could do (a row the probes
+            // hardly drove, or whose cells carry next to nothing), is not known: such rows take
+            // the median of the known ones, so that noise does not scale any row down.
+            // (On a board without line drops every row ends at the median, and no row is scaled.)
+            let variance = fits.map { $0.residual * $0.residual }.reduce(0, +) / Double(columns)
+            let inverse = factor.inverse()
+            let known = (0..<rows).filter {
+                solved[$0].isFinite && solved[$0] > 0.5 && solved[$0] < 1.5 && (inverse[$0 * rows + $0] * variance).squareRoot() < 0.01
+            }
+            let typical = known.isEmpty ? 1 : known.map { solved[$0] }.sorted()[known.count / 2]
+            // A known factor within three standard errors of the typical one is taken to be it.
+            for i in 0..<rows where !known.contains(i) || abs(solved[i] - typical) <= 3 * (inverse[i * rows + i] * variance).squareRoot() {
+                solved[i] = typical
+            }
+            let mean = solved.reduce(0, +) / Double(rows)
+            solved = solved.map { $0 / mean }
+            f = solved
+            columnsRound()
+        }
+        // The converter's deviation per code: the mean residual of the conversions that read that
+        // code, over codes read at least 30 times (its error then a fifth of the residual or
+        // less); then the columns once more on the conversions with it taken off. Products of a
+        // few ADC steps (a 32-row product on usb-4x64 draws one to four) err by a code's
+        // deviation in proportion: a quarter of a step is 6 to 25 %.
+        var codeSum: [Int: Double] = [:], codeSquares: [Int: Double] = [:], codeCount: [Int: Int] = [:]
+        for k in 0..<probes {
+            for c in 0..<columns {
+                let y = amperes[k * columns + c]
+                var expected = 0.0
+                for i in 0..<rows { expected += f[i] * g[i * columns + c] * volts[k * rows + i] }
+                let code = Int((y / step).rounded())
+                let r = y - (fits[c].slope * expected + fits[c].intercept)
+                codeSum[code, default: 0] += r
+                codeSquares[code, default: 0] += r * r
+                codeCount[code, default: 0] += 1
+            }
+        }
+        let reach = max(codeSum.keys.map(abs).max() ?? 0, 1)
+        var deviations = [Double](repeating: 0, count: 2 * reach + 1)
+        for (code, sum) in codeSum where codeCount[code]! >= 30 {
+            // As for gains and offsets: a deviation within three standard errors of none is none.
+            let n = Double(codeCount[code]!), mean = sum / n
+            let spread = max(codeSquares[code]! / n - mean * mean, 0).squareRoot()
+            if abs(mean) > 3 * spread / n.squareRoot() { deviations[code + reach] = mean }
+        }
+        let table = ReadoutCalibration.Tile(tile: tile, gains: [], offsetsAmperes: [], residualAmperes: [], codeDeviationsAmperes: deviations)
+        amperes = measured.map { table.linearised($0, step: step) }
+        columnsRound()
+        // Rows are sent scaled by lowest / f_i <= 1, so every row then loses what the lossiest
+        // does, and the gains take that common factor.
+        let lowest = f.min() ?? 1
+        let rowScales = f.map { lowest / $0 }
+        // A gain or offset within three standard errors of none is left at none: correcting by
+        // an estimate that cannot be told from zero would only add its own error.
+        let gains = fits.map { abs($0.slope * lowest - 1) > 3 * $0.slopeError * lowest ? $0.slope * lowest : 1 }
+        let offsets = fits.map { abs($0.intercept) > 3 * $0.interceptError ? $0.intercept : 0 }
+        return ReadoutCalibration.Tile(tile: tile, gains: gains, offsetsAmperes: offsets,
+                                       residualAmperes: fits.map(\.residual), rowScales: rowScales, codeDeviationsAmperes: deviations)
     }
 }
 

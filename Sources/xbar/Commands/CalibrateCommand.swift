@@ -25,6 +25,19 @@ struct CalibrateCommand: ParsableCommand {
             own time constants and fitted as its own population (written under \
             device.shortTermMemoryClasses), and the time constants fall into one group per class.
 
+            Then the array periphery, on one weight tile (--periphery-tile, default the last): \
+            EVERY CELL OF THAT TILE IS OVERWRITTEN, driven to its lower or upper bound in two fixed \
+            random patterns in turn (rows, then columns, 5-95 % high) with the same strong pulses \
+            that prepare the curves (which already leave the sampled cells at their upper bound); \
+            the tile is left holding the second pattern. With each pattern every cell is read at \
+            the read voltage, a half, a quarter and an eighth of it (sneak currents on passive tiles \
+            can take the higher ones out of the converter's range); --periphery-probes MVM probe vectors \
+            (dense, signed, sparse, row blocks) are compared with the products those reads \
+            predict, and line resistance (per cell pitch and per line), each column's gain and \
+            offset, the converters' bow and, on passive tiles, the half-select current fraction \
+            of the sneak paths are fitted; one probe in five is held out and predicted. \
+            --periphery-probes 0 leaves the tile alone.
+
             The measurements (STM read trains, pulse-response curves) are stored in a run of kind \
             "calibrate" in the run store, and the written file is registered there with its \
             content digest; the file names its run (`xbar runs show RUN`, \
@@ -56,6 +69,12 @@ struct CalibrateCommand: ParsableCommand {
     @Option(name: .customLong("stm-repetitions"), help: "Repetitions of the STM sweep (one is held out when 3 or more).")
     var stmRepetitions: Int = 3
 
+    @Option(name: .customLong("periphery-tile"), help: "Weight tile the array periphery is measured on (default: the last); all its cells are overwritten.")
+    var peripheryTile: UInt8?
+
+    @Option(name: .customLong("periphery-probes"), help: "MVM probe vectors per pattern of the periphery measurement (default 65536 column currents' worth, 1024 on 64 columns; 0: do not measure the periphery, leave the tile alone).")
+    var peripheryProbes: Int?
+
     @Option(name: .customLong("traces-csv"), help: "Also write the STM traces as CSV to this file.")
     var tracesCSV: String?
 
@@ -64,6 +83,9 @@ struct CalibrateCommand: ParsableCommand {
         guard cells >= 0 else { throw ValidationError("--cells \(cells): expected 0 or more cells") }
         if let tauGroups, tauGroups < 1 { throw ValidationError("--tau-groups \(tauGroups): expected at least 1 group") }
         guard stmRepetitions >= 1 else { throw ValidationError("--stm-repetitions \(stmRepetitions): expected at least 1") }
+        if let peripheryProbes, peripheryProbes != 0 && peripheryProbes < 20 {
+            throw ValidationError("--periphery-probes \(peripheryProbes): expected 0 (no periphery measurement) or at least 20 probes")
+        }
     }
 
     func run() throws {
@@ -72,7 +94,8 @@ struct CalibrateCommand: ParsableCommand {
         let plan: CalibrationPlan
         do {
             plan = try CalibrationPlan(instrument: instrument, sampleCells: cells, stateNodes: nodes,
-                                       stmRepetitions: stmRepetitions, timeConstantGroups: tauGroups)
+                                       stmRepetitions: stmRepetitions, timeConstantGroups: tauGroups,
+                                       peripheryTile: peripheryTile, peripheryProbes: peripheryProbes)
         } catch { throw ValidationError("\(error)") }
         if let nv = plan.nonVolatile {
             print("plan: \(nv.cells.values.reduce(0) { $0 + $1.count }) cells on tiles \(nv.cells.keys.sorted().map(String.init).joined(separator: ",")), "
@@ -85,10 +108,17 @@ struct CalibrateCommand: ParsableCommand {
                   + "\(s.points.count) sweep points x \(s.repetitions) repetitions, "
                   + "\(s.readCount) reads every \(format(s.intervalSeconds)) s, settle \(format(s.settleSeconds)) s")
         }
+        if let p = plan.periphery {
+            print("plan: array periphery on tile \(p.tile) (every cell overwritten, \(p.patterns.count) patterns of cells at their bounds), "
+                  + "reads at \(p.readVoltages.map { format($0) }.joined(separator: ", ")) V, "
+                  + "\(p.probeVectors) MVM probes per pattern, one in \(p.heldOutEvery) held out")
+        }
         let id = try store.startRun(try RunDraft.started(kind: "calibrate", board: target, options: board, instrument: instrument,
                                                          store: store, arguments: [
                                                              "out": out, "cells": String(cells), "nodes": nodes.map(String.init) ?? "all",
-                                                             "tau_groups": String(plan.timeConstantGroups), "stm_repetitions": String(stmRepetitions)]))
+                                                             "tau_groups": String(plan.timeConstantGroups), "stm_repetitions": String(stmRepetitions),
+                                                             "periphery_tile": plan.periphery.map { String($0.tile) } ?? "none",
+                                                             "periphery_probes": plan.periphery.map { String($0.probeVectors) } ?? "0"]))
         print("run \(id): calibrating, store \(store.path)")
         let calibrator = Calibrator(instrument: instrument, plan: plan)
         let started = Date()

@@ -17,7 +17,7 @@ struct SimulationOptions: ParsableArguments {
                                valueName: "name|path"))
     var instrument: String?
 
-    @Option(help: ArgumentHelp("Calibration file: its fitted device model replaces the instrument's defaults in the simulated board and wherever the command plans with the model (e.g. program's adaptive algorithm).",
+    @Option(help: ArgumentHelp("Calibration file: its fitted device model (and array periphery, when it measured one) replaces the instrument's defaults in the simulated board and wherever the command plans with the model (e.g. program's adaptive algorithm).",
                                valueName: "path"))
     var calibration: String?
 
@@ -47,8 +47,18 @@ struct SimulationOptions: ParsableArguments {
         return parameters
     }
 
+    /// The array periphery of a simulated board: the calibration's when one is given and it
+    /// measured the periphery, else the instrument's.
+    func peripheryParameters(for instrument: Instrument) throws -> ArrayPeripheryParameters? {
+        guard let calibration else { return nil }
+        let file = try CalibrationFile.load(path: calibration)
+        _ = try file.check(for: instrument, path: calibration)
+        return file.periphery?.parameters
+    }
+
     func makeSimulatedBoard(instrument: Instrument, realTime: Bool = false) throws -> SimulatedBoard {
-        SimulatedBoard(instrument: instrument, parameters: try deviceParameters(for: instrument), seed: seed,
+        SimulatedBoard(instrument: instrument, parameters: try deviceParameters(for: instrument),
+                       periphery: try peripheryParameters(for: instrument), seed: seed,
                        pacing: realTime ? .realTime : .virtual)
     }
 }
@@ -91,6 +101,7 @@ struct BoardOptions: ParsableArguments {
         let opened = try BoardConnector.open(
             address, instrument: instrument,
             simulatedParameters: try simulation.deviceParameters(for: instrument),
+            simulatedPeriphery: try simulation.peripheryParameters(for: instrument),
             seed: simulation.seed, policy: try retryPolicy(), twin: twin, announce: announce)
         return (opened, instrument)
     }

@@ -3,12 +3,14 @@ import XbarBoard
 import XbarDevice
 import XbarWire
 
+/// These check the product itself, so they run on the ideal periphery; the array physics has
+/// its own suite (SimulatedBoardArrayPhysicsTests).
 @Suite("Simulated board: matrix-vector products")
 struct SimulatedBoardMatrixVectorProductTests {
     /// A board whose tile 0 holds a spread of conductances, and inputs on the DAC's levels
     /// (so that the DAC passes them unchanged and the reference is the plain product).
     static func programmedBoard(adcBits: UInt8) throws -> (SimulatedBoard, [Float], Int) {
-        let board = SimulatedBoard(instrument: TestInstrument.usb4x64(adcBits: adcBits), seed: 11)
+        let board = SimulatedBoard(instrument: TestInstrument.usb4x64(adcBits: adcBits), periphery: .ideal, seed: 11)
         var seedGenerator = Xoshiro256StarStar(seed: 99)
         let targets = (0..<4096).map { _ in 5e-6 + 90e-6 * seedGenerator.nextOpenUnit() }
         try board.setConductances(tile: 0, siemens: targets)
@@ -69,7 +71,7 @@ struct SimulatedBoardMatrixVectorProductTests {
 
     @Test("pulse-width inputs give the mean column current over the longest width: G * V_read * w / w_max")
     func pulseWidthEncoding() throws {
-        let board = SimulatedBoard(instrument: TestInstrument.usb4x64(adcBits: 20), seed: 4)
+        let board = SimulatedBoard(instrument: TestInstrument.usb4x64(adcBits: 20), periphery: .ideal, seed: 4)
         try board.setConductances(tile: 0, siemens: [Double](repeating: 50e-6, count: 4096))
         // Rows 0..31 at the longest width, the rest off: each column sums 32 cells at V_read.
         let widths = (0..<64).map { $0 < 32 ? Float(1e-6) : 0 }
@@ -88,7 +90,7 @@ struct SimulatedBoardMatrixVectorProductTests {
         let instrument = TestInstrument.usb4x64(adcBits: 20)
         var device = instrument.device
         device.nonVolatile.readNoiseSpread = 0
-        let board = SimulatedBoard(instrument: instrument, parameters: device, seed: 3)
+        let board = SimulatedBoard(instrument: instrument, parameters: device, periphery: .ideal, seed: 3)
         try board.setConductances(tile: 0, siemens: [Double](repeating: 50e-6, count: 4096))
         let step = Double(instrument.dac.fullScaleVolts) / 127
         func product(_ row0: Double) throws -> [Float] {

@@ -87,6 +87,28 @@ struct CalibrationFileTests {
         #expect(try back.stateNode(2, of: instrument).tauSeconds == 0.0213)
     }
 
+    @Test("a periphery section (fitted lines, measured columns) reads back equal, and a file written before it existed loads without one", arguments: ["json", "yaml"])
+    func peripherySection(_ ext: String) throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var file = sampleCalibration(instrument: formatTestInstrument())
+        var fitted = ArrayPeripheryParameters(wireOhmsPerCell: 1.1, lineOhms: 23.5, senseGainSpread: 0.014, senseOffsetSpread: 0.003,
+                                              adcBowLSB: DistributedParameter(0.9), adcCodeNoiseLSB: 0.25, halfSelectCurrentFraction: 0)
+        fitted.measuredColumns = [MeasuredColumns(tile: 0, gains: [1.01, 0.98], offsetsAmperes: [2e-6, -1e-6])]
+        file.periphery = PeripheryCalibration(tile: 0, parameters: fitted, uncertainties: ["periphery.lineOhms": 0.3],
+                                              notMeasured: ["periphery.adcCodeNoiseLSB"], heldOutProbes: 400,
+                                              heldOutRelativeRMS: 0.02, heldOutIdealRelativeRMS: 0.4, fitResidualRelativeRMS: 0.02)
+        let path = "\(directory)/cal.\(ext)"
+        try file.save(path: path)
+        #expect(try CalibrationFile.load(path: path) == file)
+
+        // The same file as an older xbar wrote it: no periphery key at all.
+        file.periphery = nil
+        let older = "\(directory)/older.\(ext)"
+        try file.save(path: older)
+        #expect(!(try String(contentsOfFile: older, encoding: .utf8)).contains("periphery"))
+        #expect(try CalibrationFile.load(path: older).periphery == nil)
+    }
+
     @Test("a wrong value is reported with the file and the full key path")
     func badValueNamesKey() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }

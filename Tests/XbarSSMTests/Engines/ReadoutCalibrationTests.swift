@@ -3,6 +3,9 @@ import Testing
 import XbarBoard
 @testable import XbarSSM
 
+/// The errors these tests put on columns are to be the board's only readout errors, so the
+/// boards have an ideal array periphery; the engine on the shipped periphery is tested in
+/// ChipInLoopEngineTests.
 @Suite("readout calibration")
 struct ReadoutCalibrationTests {
     /// Columns 10 and 11 of tile 0 hold output 5 of `layers.0.B` of the event-digits int8 model.
@@ -29,7 +32,7 @@ struct ReadoutCalibrationTests {
     @Test("probe vectors recover a 10 % gain and 4 uA offset error put on one column pair, within 1.5 % and 0.5 uA, and leave clean columns near 1 and 0")
     func recoversColumnErrors() throws {
         let model = try Examples.model("event_digits_event_ssm_int8")
-        let simulated = SimulatedBoard(instrument: try Examples.instrument(), seed: 21)
+        let simulated = SimulatedBoard(instrument: try Examples.instrument(), periphery: .ideal, seed: 21)
         let board = ColumnGainErrorBoard(simulated, tile: 0, errors: Self.errors)
         let (_, _, calibration) = try Self.calibrated(board, simulated, model: model)
         let tile = try #require(calibration.tile(0))
@@ -56,7 +59,7 @@ struct ReadoutCalibrationTests {
     func correctsProducts() throws {
         let model = try Examples.model("event_digits_event_ssm_int8")
         let instrument = try Examples.instrument()
-        let simulated = SimulatedBoard(instrument: instrument, seed: 22)
+        let simulated = SimulatedBoard(instrument: instrument, periphery: .ideal, seed: 22)
         let board = ColumnGainErrorBoard(simulated, tile: 0, errors: Self.errors)
         let (map, believed, calibration) = try Self.calibrated(board, simulated, model: model)
         let defects = PairDefects(map: map, measured: believed, thresholdSiemens: 3e-6)
@@ -95,7 +98,8 @@ struct ReadoutCalibrationTests {
     @Test("on a board without readout errors the calibration changes little: gains within 2 % of 1, offsets within 0.5 uA")
     func cleanBoardNearIdentity() throws {
         let model = try Examples.model("spoken_digits_s4d_ternary")
-        let simulated = SimulatedBoard(instrument: try Examples.instrument(), seed: 23)
+        // Without readout errors: an ideal array periphery.
+        let simulated = SimulatedBoard(instrument: try Examples.instrument(), periphery: .ideal, seed: 23)
         let (_, _, calibration) = try Self.calibrated(simulated, simulated, model: model)
         #expect(calibration.tiles.map(\.tile) == [0, 1, 2, 3])
         for t in calibration.tiles {

@@ -2,6 +2,9 @@ import Testing
 import XbarBoard
 @testable import XbarSSM
 
+/// Ranging alone, without a readout calibration: on a board with an ideal periphery, so that
+/// the errors left are those of the converters' range and steps (the array periphery is what
+/// the readout calibration is for; see ReadoutCalibrationTests and ChipInLoopEngineTests).
 @Suite("readout ranging")
 struct ReadoutRangingTests {
     /// Sixteen outputs whose 62 weights are all +1: with per-output mapping every `G+` cell sits
@@ -48,13 +51,13 @@ struct ReadoutRangingTests {
     @Test("a product whose columns would draw 1.1 mA is planned inside the ADC's range: no saturated conversion, within 2 % of exact; the earlier method saturates")
     func plannedWithinRange() throws {
         let instrument = try Examples.instrument()
-        var ranged = try Self.backend(SimulatedBoard(instrument: instrument, seed: 11), .ranged)
+        var ranged = try Self.backend(SimulatedBoard(instrument: instrument, periphery: .ideal, seed: 11), .ranged)
         let good = try ranged.products(of: "readout.W", inputs: Self.inputs, inputRange: nil)
         #expect(ranged.saturatedConversions == 0)
         let rangedError = Self.relativeError(good, Self.ones, Self.inputs)
         #expect(rangedError <= 0.02, "ranged error \(rangedError)")
 
-        var earlier = try Self.backend(SimulatedBoard(instrument: instrument, seed: 11), .activationRange)
+        var earlier = try Self.backend(SimulatedBoard(instrument: instrument, periphery: .ideal, seed: 11), .activationRange)
         let clipped = try earlier.products(of: "readout.W", inputs: Self.inputs, inputRange: nil)
         #expect(earlier.saturatedConversions > 0)
         let earlierError = Self.relativeError(clipped, Self.ones, Self.inputs)
@@ -68,7 +71,7 @@ struct ReadoutRangingTests {
     @Test("a vector that saturates despite the plan is measured again at half scale and its product comes out within 2 %")
     func saturatedVectorsRemeasured() throws {
         let instrument = try Examples.instrument()
-        let board = SimulatedBoard(instrument: instrument, seed: 12)
+        let board = SimulatedBoard(instrument: instrument, periphery: .ideal, seed: 12)
         var settings = ReadoutSettings.ranged
         settings.adcHeadroom = 1
         var backend = try Self.backend(board, settings)

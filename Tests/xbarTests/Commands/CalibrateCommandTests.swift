@@ -45,6 +45,11 @@ struct CalibrateCommandTests {
         let stmRun = try #require(try store.runs().first { $0.draft.kind == "stm" })
         #expect(try store.traces(run: stmRun.id).reduce(0) { $0 + $1.conductancesSiemens.count } == rows.count - 1)
         let calibrateRun = try #require(try store.runs().first { $0.draft.kind == "calibrate" })
+        // The periphery part overwrote tile 3 (the last weight tile); the run records what it holds.
+        let periphery = try #require(json["periphery"] as? [String: Any])
+        #expect(periphery["tile"] as? Int == 3)
+        let shadow = try #require(try store.shadowMap(run: calibrateRun.id).tiles[3])
+        #expect(shadow.siemens.count == 4096 && shadow.siemens.allSatisfy { $0 > 0 && $0 < 200e-6 })
         #expect(stmRun.draft.calibrationID != nil)
         #expect(stmRun.draft.calibrationID == (try store.calibrations(madeBy: calibrateRun.id).first?.id))
 

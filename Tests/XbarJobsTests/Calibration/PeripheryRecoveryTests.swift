@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import XbarBoard
+import XbarDevice
+import XbarInstrument
+import XbarWire
+@testable import XbarJobs
+
+/// A periphery drawn at random (seeded) across the realistic ranges: the truth a calibration
+/// must recover without being told it.
+func hiddenPeriphery(seed: UInt64, passive: Bool) -> ArrayPeripheryParameters {
+    var random = Xoshiro256StarStar(seed: seed)
+    func uniform(_ range: ClosedRange<Double>) -> Double { range.lowerBound + (range.upperBound - range.lowerBound) * random.nextOpenUnit() }
+    return ArrayPeripheryParameters(
+        wireOhmsPerCell: uniform(0.5...3), lineOhms: uniform(10...50), senseGainSpread: uniform(0.01...0.03),
+        senseOffsetSpread: uniform(0.002...0.01), adcBowLSB: DistributedParameter(uniform(0.5...2), spread: 0.3),
+        adcCodeNoiseLSB: uniform(0...0.4), halfSelectCurrentFraction: passive ? uniform(0.1...(1.0 / 3)) : 0)
+}
+
+/// The calibration's periphery part alone (the device and STM parts left out of the plan to
+/// keep the test short), through the code `xbar calibrate` runs.
+func calibratePeriphery(_ instrument: Instrument, truth: ArrayPeripheryParameters, seed: UInt64) throws -> (CalibrationFile, SimulatedBoard) {
+    let board = SimulatedBoard(instrument: instrument, periphery: truth, seed: seed)
+    var plan = try CalibrationPlan(instrument: instrument)
+    plan.nonVolatile = nil
+    plan.shortTermMemory = []
+    let (file, _) = try Calibrator(instrument: instrument, plan: plan).calibrate(on: board)
+    return (file, board)
+}
+
+/// Three hidden draws per board (wire 0.5-3 ohm per cell, lines 10-50 ohm, gain spread 1-3 %,
+/// offsets 0.2-1 % of full scale, bow 0.5-2 LSB, per-code 0-0.4 LSB, half-select 0.1-1/3).
+/// Measured: usb-4x64 wire within 2.0 %, lines within 6.7 %, gain mismatch within 7.2 %, mean
+/// gain within 1.8 %, zero-input readings within 6.0 %; serial-32x32 half-select fraction
+/// within 0.3 %, zero-input readings within 7.6 %. On serial-32x32 the line drops are a few
+/// percent (32 cells of at most 50 uS per line) and the line resistances (6-15 % off, the
+/// wire's up to 58 %), and with them the column gains (a column line's drop scales like a
+/// gain), are not recovered within 10 %; the file's uncertainties say so (several ohm on the
+/// lines).
+@Suite("Calibration of the array periphery against hidden draws", .serialized)
+struct PeripheryRecoveryTests {
+    @Test("on usb-4x64 the wire and line resistances, column gain mismatch and zero-input readings come back within 10 %", arguments: [3, 4, 5] as [UInt64])
+    func usb(seed: UInt64) throws {
+        let instrument = try Instrument.load(path: instrumentsDirectory + "/usb-4x64.yaml")
+        let truth = hiddenPeriphery(seed: seed, passive: false)
+        let (file, board) = try calibratePeriphery(instrument, truth: truth, seed: seed &* 7 &+ 1)
+        let p = try #require(file.periphery)
+        let r = try #require(PeripheryRecovery(file, board: board, instrument: instrument))
+        #expect(r.wire < 0.1)
+        #expect(r.line < 0.1)
+        #expect(r.gainMismatch < 0.1)
+        #expect(r.meanGain < 0.025)
+        #expect(r.zeroInput < 0.1)
+        print("usb-4x64 hidden draw \(seed): wire \(r.wire), lines \(r.line), gain mismatch \(r.gainMismatch), mean gain \(r.meanGain), zero-input \(r.zeroInput), held-out \(p.heldOutRelativeRMS) (ideal \(p.heldOutIdealRelativeRMS))")
+        // The model predicts probes it never saw to the noise of the 8-bit converter (about
+        // 2 % of the RMS current); the reads alone, as if the periphery were ideal, are 30 %
+        // or more off.
+        #expect(p.heldOutRelativeRMS < 0.03)
+        #expect(p.heldOutIdealRelativeRMS > 0.25)
+        #expect(p.notMeasured.contains("periphery.halfSelectCurrentFraction"))
+    }
+
+    @Test("on serial-32x32 the sneak-path scale and the zero-input readings come back within 10 %", arguments: [1, 2, 3] as [UInt64])
+    func serial(seed: UInt64) throws {
+        let instrument = try Instrument.load(path: instrumentsDirectory + "/serial-32x32.yaml")
+        let truth = hiddenPeriphery(seed: seed, passive: true)
+        let (file, board) = try calibratePeriphery(instrument, truth: truth, seed: seed &* 7 &+ 1)
+        let p = try #require(file.periphery)
+        let r = try #require(PeripheryRecovery(file, board: board, instrument: instrument))
+        #expect(try #require(r.halfSelect) < 0.1)
+        #expect(try #require(p.uncertainties["periphery.halfSelectCurrentFraction"]) < 0.01)
+        #expect(r.zeroInput < 0.1)
+        print("serial-32x32 hidden draw \(seed): half-select \(r.halfSelect ?? -1), wire \(r.wire), lines \(r.line), gain mismatch \(r.gainMismatch), zero-input \(r.zeroInput), held-out \(p.heldOutRelativeRMS) (ideal \(p.heldOutIdealRelativeRMS))")
+        // A line resistance that small drops cannot pin is reported as such.
+        #expect(try #require(p.uncertainties["periphery.lineOhms"]) > 1)
+        #expect(p.heldOutRelativeRMS < 0.1)
+        #expect(p.heldOutIdealRelativeRMS > 1)
+    }
+
+    @Test("a simulated board built from the calibration reproduces the measured columns and predicts a new probe like the board within 3 %")
+    func twinReproduces() throws {
+        let instrument = try Instrument.load(path: instrumentsDirectory + "/usb-4x64.yaml")
+        let truth = hiddenPeriphery(seed: 9, passive: false)
+        let (file, board) = try calibratePeriphery(instrument, truth: truth, seed: 17)
+        let p = try #require(file.periphery)
+        // Same seed: the same cells; the periphery is the calibration's.
+        let twin = SimulatedBoard(instrument: instrument, periphery: p.parameters, seed: 17)
+        #expect(twin.periphery.columns[p.tile]!.gains == p.parameters.measuredColumns[0].gains)
+        // Both tiles hold the calibration's last pattern.
+        try twin.setConductances(tile: p.tile, siemens: (0..<4096).map { board.trueConductance(tile: p.tile, row: $0 / 64, column: $0 % 64) })
+        var random = Xoshiro256StarStar(seed: 4)
+        let step = Double(instrument.dac.fullScaleVolts) / 127
+        let inputs = (0..<(16 * 64)).map { _ in Float(Double(Int(random.next() % 60)) * step) }
+        let request = MatrixVectorProduct(tile: p.tile, encoding: .voltage, readVolts: 0, inputLength: 64, inputs: inputs)
+        let real = try board.mvm(request).amperes, simulated = try twin.mvm(request).amperes
+        let error = zip(real, simulated).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +)
+        let signal = real.map { Double($0) * Double($0) }.reduce(0, +)
+        #expect((error / signal).squareRoot() < 0.03)
+    }
+}
