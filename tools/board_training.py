@@ -50,6 +50,7 @@ from safetensors.numpy import load_file
 
 SEED = 0
 BASELINE_READS = 4  # the STM engine's baseline reads of every node before a sample
+CEILING_REACH = 0.9  # how close to its ceiling the engine's planned pulses take a node
 LEN_CAP = {"event_digits": 640, "spoken_digits": 768}
 DROPOUT = {"event_digits": 0.2, "spoken_digits": 0.0}
 
@@ -69,7 +70,7 @@ class BoardNodes:
         self.slow_default = float(stm["slowFraction"])
         self.read_volts = read_volts
         self.pulses_per_increment = 4
-        self.node_gain_spread = 0.1
+        self.node_gain_spread = 0.05
         bits, full = instrument["adc_bits"], instrument["read_full_scale_amperes"]
         self.read_step_siemens = full / (2 ** bits - 1) / read_volts
         nodes = {}
@@ -177,6 +178,9 @@ def stm_states(v, dt, nodes, sigma, board: BoardNodes, noisy: bool, key):
         per_read = board.read_disturb * nodes["increment"][:, j] * nodes["ceiling"][:, j]
         reads = jnp.ones_like(inc) * per_read
         g = g + (1 - phi) * node_scan(dt, reads, nodes["tau"][:, j]) + phi * node_scan(dt, reads, nodes["slow_tau"][:, j])
+        # The node cannot pass its ceiling: the engine's pulses stop short of it.
+        ceiling = CEILING_REACH * nodes["ceiling"][:, j]
+        g = g - jax.nn.relu(g - ceiling)
         G = nodes["base"][:, j] + g
         baseline = nodes["base"][:, j]
         if noisy:
@@ -279,9 +283,9 @@ def main(argv=None):
     ap.add_argument("--train-limit", type=int, help="train on the first N samples only (for tests)")
     ap.add_argument("--pulses-per-increment", type=int, default=4,
                     help="pulses the engine splits each increment into (noise averages down by their square root)")
-    ap.add_argument("--node-gain-spread", type=float, default=0.1,
+    ap.add_argument("--node-gain-spread", type=float, default=0.05,
                     help="relative error of a node's increment law the training is made robust to")
-    ap.add_argument("--fill", type=float, default=0.6,
+    ap.add_argument("--fill", type=float, default=0.5,
                     help="fraction of a node's ceiling the 99.9th percentile of its accumulation reaches")
     ap.add_argument("--init", help="start from this model file's weights (default: the task's float event SSM)")
     args = ap.parse_args(argv)

@@ -46,11 +46,13 @@ public final class DigitalTwin: Board {
     ///
     /// - Parameters:
     ///   - device: the calibrated device model (or the instrument's defaults, for an uncalibrated twin).
+    ///   - periphery: the calibrated array periphery; the instrument's when nil.
     ///   - tiles: recorded tiles by index.
     ///   - chipSerial: the chip's serial number; the twin identifies as `twin-` followed by it.
     ///   - description: what results from the twin are recorded as coming from.
     /// - Throws: `BoardError.fault` (`.badArgument`) when a recorded tile does not fit the instrument.
-    public init(instrument: Instrument, device: DeviceParameters, tiles: [UInt8: RecordedTile], seed: UInt64,
+    public init(instrument: Instrument, device: DeviceParameters, periphery: ArrayPeripheryParameters? = nil,
+                tiles: [UInt8: RecordedTile], seed: UInt64,
                 chipSerial: String, description: String) throws(BoardError) {
         var model = device
         // Stuck cells come from the records alone, and relaxation is left out (see above).
@@ -58,7 +60,8 @@ public final class DigitalTwin: Board {
         model.nonVolatile.stuckAtMaxRate = 0
         model.nonVolatile.relaxationSpreadPerDecade = 0
         // Mixed, so that a twin never shares its random streams with a simulated chip of the same seed.
-        board = SimulatedBoard(instrument: instrument, parameters: model, seed: SplitMix64.mix(seed ^ 0x7E1A_0000_0000_0003),
+        board = SimulatedBoard(instrument: instrument, parameters: model, periphery: periphery,
+                               seed: SplitMix64.mix(seed ^ 0x7E1A_0000_0000_0003),
                                serialNumber: "twin-\(chipSerial)")
         backendDescription = description
         for (index, tile) in tiles.sorted(by: { $0.key < $1.key }) {

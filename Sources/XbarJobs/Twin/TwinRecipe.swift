@@ -34,6 +34,9 @@ public struct TwinRecipe: Sendable {
     public var chipModel: String
     public var chipSerial: String
     public var tiles: [UInt8: DigitalTwin.RecordedTile]
+    /// The array periphery the calibration fitted (line resistance, column gains and offsets,
+    /// converter bow, sneak fraction); the instrument's when the calibration has none.
+    public var periphery: ArrayPeripheryParameters?
 
     public init(instrument: Instrument, device: DeviceParameters, deviceSource: DeviceSource, programmingRun: Int64,
                 chipModel: String, chipSerial: String, tiles: [UInt8: DigitalTwin.RecordedTile]) {
@@ -55,7 +58,7 @@ public struct TwinRecipe: Sendable {
     ///
     /// - Throws: `BoardError.fault` (`.badArgument`) when a recorded tile does not fit the instrument.
     public func build(seed: UInt64) throws(BoardError) -> DigitalTwin {
-        try DigitalTwin(instrument: instrument, device: device, tiles: tiles, seed: seed, chipSerial: chipSerial,
+        try DigitalTwin(instrument: instrument, device: device, periphery: periphery, tiles: tiles, seed: seed, chipSerial: chipSerial,
                         description: backendDescription)
     }
 
@@ -95,9 +98,11 @@ public struct TwinRecipe: Sendable {
         var warnings: [String] = []
         let device: DeviceParameters
         let source: DeviceSource
+        var periphery: ArrayPeripheryParameters?
         if let calibrationPath {
             let (parameters, w) = try CalibrationFile.deviceParameters(path: calibrationPath, for: instrument)
             (device, source) = (parameters, .file(path: calibrationPath))
+            periphery = try CalibrationFile.load(path: calibrationPath).periphery?.parameters
             warnings += w
         } else if let record = try store.newestCalibration(instrumentName: instrument.name) {
             let name = record.path ?? "calibration-\(record.id).json"
@@ -109,13 +114,15 @@ public struct TwinRecipe: Sendable {
             }
             warnings += try file.check(for: instrument, path: name)
             (device, source) = (file.device, .stored(id: record.id, path: record.path))
+            periphery = file.periphery?.parameters
         } else {
             (device, source) = (instrument.device, .instrumentDefaults)
             warnings.append("NO CALIBRATION OF \(instrument.name) IN \(store.path) AND NONE GIVEN: the twin of run \(programmingRun) uses the instrument's default device model; its noise and switching are a typical chip's, not this one's (calibrate with `xbar calibrate`, or give --calibration)")
         }
-        let recipe = TwinRecipe(instrument: instrument, device: device, deviceSource: source, programmingRun: programmingRun,
+        var recipe = TwinRecipe(instrument: instrument, device: device, deviceSource: source, programmingRun: programmingRun,
                                 chipModel: run.draft.boardModel ?? instrument.model, chipSerial: run.draft.boardSerial ?? "unknown",
                                 tiles: tiles)
+        recipe.periphery = periphery
         return (recipe, warnings)
     }
 }

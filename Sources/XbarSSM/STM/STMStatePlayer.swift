@@ -48,6 +48,12 @@ public final class STMStatePlayer {
     /// Pulses one increment may take at most (more than ``pulsesPerIncrement`` when the largest
     /// allowed amplitude does not reach the increment).
     public var maxPulsesPerIncrement = 8
+    /// Measure every node's response to planned pulses before its first sample (see
+    /// ``calibrateIncrements(_:)``).
+    public var calibratesIncrements = true
+    /// Per node: measured increment over the increment the calibrated law predicts for the same
+    /// pulses (1 when not measured).
+    public private(set) var incrementGains: [Int: Double] = [:]
     /// Time from a program's start to a sample's time zero, seconds (room for the baseline reads).
     public var leadInSeconds = 100e-6
     /// Increments below this fraction of a node's ceiling are not pulsed.
@@ -78,6 +84,8 @@ public final class STMStatePlayer {
         /// Host operations: pulse planning (law inversion, prediction) and decoding reads into states.
         public var planningOperations = 0
         public var decodingOperations = 0
+        /// Programs that measured the nodes' increment gains (before their first samples).
+        public var calibrationPrograms = 0
         /// With ``STMStatePlayer/comparesStates``: squared differences between the states read and
         /// the ideal recursion at the nodes' calibrated time constants, and squares of the latter.
         public var stateErrorSquares = 0.0
@@ -104,6 +112,7 @@ public final class STMStatePlayer {
             d.requests -= earlier.requests
             d.uploadedBytes -= earlier.uploadedBytes
             d.planningOperations -= earlier.planningOperations
+            d.calibrationPrograms -= earlier.calibrationPrograms
             d.decodingOperations -= earlier.decodingOperations
             d.stateErrorSquares -= earlier.stateErrorSquares
             d.idealStateSquares -= earlier.idealStateSquares
@@ -189,6 +198,10 @@ public final class STMStatePlayer {
     }
 
     private func play(pairs: [Int], sigma: [Double], times: [Double], increments: [[Double]]) throws -> [[Double]] {
+        if calibratesIncrements {
+            let unknown = pairs.filter { incrementGains[$0] == nil }
+            if !unknown.isEmpty { try calibrateIncrements(unknown) }
+        }
         try rest(pairs)
         let n = sigma.count
         // Each node follows its own population's law (its device class's on a board of several).
@@ -227,7 +240,8 @@ public final class STMStatePlayer {
                 let v = increments[k][i]
                 guard v != 0, v.isFinite else { continue }
                 let j = v > 0 ? 2 * i : 2 * i + 1
-                let amount = abs(v) * sigma[i]
+                // The node's measured response to planned pulses corrects what the law predicts.
+                let amount = abs(v) * sigma[i] / (incrementGains[pairs[j]] ?? 1)
                 if amount < smallestIncrementOfCeiling * nodes.draws[pairs[j]].ceilingSiemens {
                     statistics.incrementsSkipped += 1
                     continue
@@ -315,16 +329,101 @@ public final class STMStatePlayer {
         // When each node will be at rest again: its predicted residual under a quarter read step.
         let end = Double(lastStamp &- start) * 1e-9
         for j in 0..<m {
-            var wait = 0.0
-            let tolerance = readStepSiemens / 4
-            var step = 1e-3
-            while predicted[j].volatileConductance(at: end + wait) > tolerance && wait < 60 {
-                wait += step
-                step *= 1.5
-            }
-            restUntilNanoseconds[pairs[j]] = lastStamp &+ UInt64((wait * 1e9).rounded())
+            restUntilNanoseconds[pairs[j]] = lastStamp &+ UInt64((restSeconds(predicted[j], after: end) * 1e9).rounded())
         }
         return states
+    }
+
+    /// Measures how each node responds to the pulses the planner gives it, against what the
+    /// calibrated law predicts: `programs` timed programs, each with baseline reads of every node,
+    /// then `pulses` pulses per node planned for 1 % of its ceiling each (all nodes at once,
+    /// round after round) and a read right after. The ratio of measured to predicted rise, summed
+    /// over the programs, is the node's gain; the planner divides increments by it.
+    ///
+    /// The law is fitted from bursts at a few amplitudes; each node's threshold and increment
+    /// fraction trade off along it, so the increment of a small planned pulse can be off by 10 %
+    /// or more, and that error is the node's for the whole run. The cycle-to-cycle spread
+    /// averages out over `programs x pulses` pulses (about 3 % with the defaults).
+    ///
+    /// - Throws: ``BoardError`` from the programs.
+    public func calibrateIncrements(_ nodeList: [Int], programs: Int = 6, pulses: Int = 16) throws {
+        let order = nodeList.sorted()
+        let tileIndex = nodes.tile.index
+        let vMax = largestAmplitudeVolts
+        let width = Float(pulseWidthSeconds)
+        var measured = [Double](repeating: 0, count: order.count)
+        var predictedRise = [Double](repeating: 0, count: order.count)
+        for _ in 0..<programs {
+            try rest(order)
+            var quiet = Xoshiro256StarStar(seed: 0)
+            var predicted = order.map { ShortTermMemoryCell(drawn: nodes.draws[$0]) }
+            let laws = order.map { nodes.noiselessLaw(ofNode: $0) }
+            var actions: [PlayAction] = []
+            for _ in 0..<baselineReads {
+                for (k, n) in order.enumerated() {
+                    actions.append(PlayAction(offsetNanoseconds: 0, tile: tileIndex, cell: nodes.cell(n), operation: .read(readVolts: Float(readVolts))))
+                    _ = predicted[k].read(readVolts: readVolts, at: 0, parameters: laws[k], generator: &quiet)
+                }
+            }
+            let t = leadInSeconds
+            let offset = UInt64((t * 1e9).rounded())
+            for _ in 0..<pulses {
+                for (k, n) in order.enumerated() {
+                    let draw = nodes.draws[n], law = laws[k]
+                    let room = draw.ceilingSiemens - predicted[k].volatileConductance(at: t)
+                    guard room > 0 else { continue }
+                    let strength = SwitchingStrength(thresholdVolts: draw.thresholdVolts, overdriveScaleVolts: law.overdriveScaleVolts,
+                                                     referenceWidthSeconds: law.referenceWidthSeconds, widthExponent: law.widthExponent)
+                    let s = 0.01 * draw.ceilingSiemens / (draw.incrementFraction * room)
+                    let volts = min(strength.amplitudeVolts(forStrength: s, widthSeconds: pulseWidthSeconds), vMax)
+                    predicted[k].pulse(amplitudeVolts: volts, widthSeconds: pulseWidthSeconds, at: t, parameters: law, generator: &quiet)
+                    actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(n),
+                                              operation: .pulse(amplitudeVolts: Float(volts), widthSeconds: width)))
+                }
+            }
+            for n in order {
+                actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(n), operation: .read(readVolts: Float(readVolts))))
+            }
+            let program = TimedProgram(actions: actions, programID: nextProgramID)
+            nextProgramID = nextProgramID == .max ? 1 : nextProgramID + 1
+            let outcome = try program.play(on: board, maxPayloadBytes: maxPayloadBytes)
+            statistics.requests += outcome.requests
+            statistics.calibrationPrograms += 1
+            var baseline = [Double](repeating: 0, count: order.count)
+            var r = 0
+            for _ in 0..<baselineReads {
+                for k in order.indices {
+                    baseline[k] += Double(outcome.results[r].amperes) / readVolts / Double(baselineReads)
+                    r += 1
+                }
+            }
+            var last = outcome.started.startNanoseconds
+            for k in order.indices {
+                let result = outcome.results[r]
+                last = max(last, result.timestampNanoseconds)
+                measured[k] += Double(result.amperes) / readVolts - baseline[k]
+                // The prediction decays to the read's own time (the rounds of pulses take a few microseconds).
+                let readTime = Double(result.timestampNanoseconds &- outcome.started.startNanoseconds) * 1e-9
+                predictedRise[k] += predicted[k].volatileConductance(at: readTime)
+                r += 1
+            }
+            for (k, n) in order.enumerated() {
+                restUntilNanoseconds[n] = last &+ UInt64((restSeconds(predicted[k], after: Double(last &- outcome.started.startNanoseconds) * 1e-9) * 1e9).rounded())
+            }
+        }
+        for (k, n) in order.enumerated() where predictedRise[k] > 0 && measured[k] > 0 {
+            incrementGains[n] = measured[k] / predictedRise[k]
+        }
+    }
+
+    /// Seconds after `end` until a predicted node's volatile part is under a quarter read step.
+    private func restSeconds(_ cell: ShortTermMemoryCell, after end: Double) -> Double {
+        var wait = 0.0, step = 1e-3
+        while cell.volatileConductance(at: end + wait) > readStepSiemens / 4 && wait < 60 {
+            wait += step
+            step *= 1.5
+        }
+        return wait
     }
 
     /// Waits on the board's clock until every node of `pairs` has rested since its last program.
