@@ -7,7 +7,14 @@ import XbarWire
 
 @Suite("the digital twin holds the chip's recorded state")
 struct DigitalTwinTests {
-    let instrument = TestInstrument.usb4x64()
+    /// The shipped board with an ideal periphery: what is tested here is the cells' recorded
+    /// state; column gains and converter non-linearity reach a twin through a calibration's
+    /// periphery (tested with the calibration of the array).
+    let instrument: Instrument = {
+        var i = TestInstrument.usb4x64()
+        i.periphery = .ideal
+        return i
+    }()
 
     /// A "chip" with a seed the twin never sees, its tile 0 set to random conductances; returns
     /// the chip and the conductances as a ledger would record them.
