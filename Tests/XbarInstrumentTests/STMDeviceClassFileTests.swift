@@ -135,7 +135,11 @@ struct STMDeviceClassFileTests {
 
     @Test("an empty class section and a class name with spaces are refused")
     func classNames() throws {
-        let empty = try rejection(try RepositoryFiles.text(RepositoryFiles.shipped("usb-4x64")) + "  short_term_memory_classes: {}\n", path: "usb-4x64.yaml")
+        // Inside the device section, which the file's array section follows.
+        let shipped = try RepositoryFiles.text(RepositoryFiles.shipped("usb-4x64"))
+        let withEmpty = shipped.replacingOccurrences(of: "\narray:", with: "\n  short_term_memory_classes: {}\narray:")
+        #expect(withEmpty != shipped)
+        let empty = try rejection(withEmpty, path: "usb-4x64.yaml")
         #expect(empty.problems.map(\.keyPath) == ["device.short_term_memory_classes"])
         let spaced = try rejection(try edited([("    wox_3ms:\n", "    \"wox 3ms\":\n")]))
         #expect(spaced.problem(at: "device.short_term_memory_classes.wox 3ms")?.message.contains("not a usable class name") == true)
