@@ -66,4 +66,4 @@ sim2=$!
 trap 'kill "$sim2" 2>/dev/null || true; wait "$sim2" 2>/dev/null || true; cleanup' EXIT
 for _ in $(seq 100); do [ -e "$work/stm-board" ] && break; sleep 0.05; done
 xbar infer --engine both --program --board "serial:$work/stm-board" --instrument usb-4x64-multitau \
-    --model examples/event_digits_event_ssm_usb-4x64-multitau.safetensors --data "$data" --limit 20 --compare-states
+    --model examples/event_digits_event_ssm_usb-4x64-multitau.safetensors --data "$data" --limit 20 --compare-states --store "$store"
