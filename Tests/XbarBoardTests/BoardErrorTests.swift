@@ -44,16 +44,10 @@ struct BoardErrorTests {
 
     @Test("a link that damages every frame is a lost board; the request never ran")
     func damagedEveryTime() throws {
-        let (hostEnd, boardEnd) = InMemoryTransport.pair()
-        let stop = StopFlag()
-        Thread.detachNewThread { [instrument] in
-            let server = BoardServer(board: SimulatedBoard(instrument: instrument, seed: 3), transport: boardEnd)
-            try? server.serve(pollSeconds: 0.02) { stop.raised.load(ordering: .relaxed) }
-        }
-        defer { stop.raised.store(true, ordering: .relaxed); hostEnd.close() }
         // The host writes: 0 STATUS, 1 IDENTIFY, then the PULSE three times, each damaged.
-        let link = DamagingLink(hostEnd, damaging: [2: .flipBit, 3: .flipBit, 4: .flipBit])
-        let board = try RemoteBoard(transport: link, instrument: instrument, description: "link", policy: fast)
+        let served = ServedBoard(instrument: instrument, hostDamage: [2: .flipBit, 3: .flipBit, 4: .flipBit])
+        defer { served.shutDown() }
+        let board = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
         let error = #expect(throws: BoardError.self) {
             try board.pulse(cell, amplitudeVolts: 2.0, widthSeconds: 1e-6, scheme: .grounded)
         }

@@ -34,23 +34,12 @@ extension SSMModel {
             return DigitalBackend.digitalEventStates(timesSeconds: timesSeconds, increments: increments, tauSeconds: block.tauSeconds)
         }
         let n = block.tauSeconds.count
-        var plus = [Double](repeating: 0, count: n), minus = plus
-        var out: [[Double]] = []
-        out.reserveCapacity(timesSeconds.count)
-        var previous = 0.0
-        for (k, t) in timesSeconds.enumerated() {
-            let dt = t - previous
-            previous = t
-            let v = increments[k]
-            var x = [Double](repeating: 0, count: n)
-            for i in 0..<n {
-                plus[i] = Self.decay(dt, nodeTaus[2 * i]) * plus[i] + max(v[i], 0)
-                minus[i] = Self.decay(dt, nodeTaus[2 * i + 1]) * minus[i] + max(-v[i], 0)
-                x[i] = plus[i] - minus[i]
-            }
-            out.append(x)
-        }
-        return out
+        // The two parts are the plain recursion over the clipped increments, each at its node's constant.
+        let plus = DigitalBackend.digitalEventStates(timesSeconds: timesSeconds, increments: increments.map { $0.map { max($0, 0) } },
+                                                     tauSeconds: (0..<n).map { nodeTaus[2 * $0] })
+        let minus = DigitalBackend.digitalEventStates(timesSeconds: timesSeconds, increments: increments.map { $0.map { max(-$0, 0) } },
+                                                      tauSeconds: (0..<n).map { nodeTaus[2 * $0 + 1] })
+        return zip(plus, minus).map { p, m in zip(p, m).map { $0 - $1 } }
     }
 }
 

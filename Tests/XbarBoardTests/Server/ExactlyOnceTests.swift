@@ -51,10 +51,12 @@ struct ServedBoard {
     let host: any ByteTransport
     let stop = StopFlag()
 
-    /// - Parameter boardDamage: frames the board writes (its replies) that the link damages.
-    init(instrument: Instrument, boardDamage: [Int: DamagingLink.Damage] = [:]) {
+    /// - Parameters:
+    ///   - boardDamage: frames the board writes (its replies) that the link damages.
+    ///   - hostDamage: frames the host writes (its requests) that the link damages.
+    init(instrument: Instrument, boardDamage: [Int: DamagingLink.Damage] = [:], hostDamage: [Int: DamagingLink.Damage] = [:]) {
         let (hostEnd, boardEnd) = InMemoryTransport.pair()
-        host = hostEnd
+        host = hostDamage.isEmpty ? hostEnd : DamagingLink(hostEnd, damaging: hostDamage)
         let link = DamagingLink(boardEnd, damaging: boardDamage)
         let stop = self.stop
         Thread.detachNewThread {
@@ -101,16 +103,10 @@ struct ExactlyOnceTests {
 
     @Test("a PULSE frame damaged on the way to the board is refused with badCRC, retried, and applied once")
     func corruptRequest() throws {
-        let (hostEnd, boardEnd) = InMemoryTransport.pair()
-        let stop = StopFlag()
-        Thread.detachNewThread { [instrument] in
-            let server = BoardServer(board: SimulatedBoard(instrument: instrument, seed: 3), transport: boardEnd)
-            try? server.serve(pollSeconds: 0.02) { stop.raised.load(ordering: .relaxed) }
-        }
-        defer { stop.raised.store(true, ordering: .relaxed); hostEnd.close() }
         // The host writes: 0 STATUS, 1 IDENTIFY, 2 PULSE (damaged), 3 PULSE again.
-        let link = DamagingLink(hostEnd, damaging: [2: .flipBit])
-        let board = try RemoteBoard(transport: link, instrument: instrument, description: "link", policy: fast)
+        let served = ServedBoard(instrument: instrument, hostDamage: [2: .flipBit])
+        defer { served.shutDown() }
+        let board = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
         let receipt = try board.pulse(cell, amplitudeVolts: 2.0, widthSeconds: 1e-6, scheme: .grounded)
         #expect(receipt.appliedCount == 1)
         #expect(board.retryCount == 1)
