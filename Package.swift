@@ -96,3 +96,22 @@ let package = Package(
         .testTarget(name: "xbarTests", dependencies: ["XbarInstrument", "XbarTransport", "XbarBoard", "XbarWire", "XbarStore"]),
     ]
 )
+
+// Fuzz targets for libFuzzer, one per reader of outside bytes. Only `scripts/fuzz.sh` builds
+// them: it sets XBAR_FUZZ and instruments every module with -sanitize=fuzzer, so they are
+// not part of an ordinary build. Each has its own main, which hands over to libFuzzer.
+if Context.environment["XBAR_FUZZ"] != nil {
+    package.targets.append(.target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"))
+    let fuzzTargets: [(name: String, dependency: Target.Dependency)] = [
+        ("FuzzWire", "XbarWire"),
+        ("FuzzInstrument", "XbarInstrument"),
+        ("FuzzMaps", "XbarJobs"),
+        ("FuzzSafeTensors", "XbarSSM"),
+    ]
+    for target in fuzzTargets {
+        package.products.append(.executable(name: target.name, targets: [target.name]))
+        package.targets.append(.executableTarget(
+            name: target.name, dependencies: ["CFuzzerDriver", target.dependency],
+            path: "Fuzz/\(target.name)"))
+    }
+}
