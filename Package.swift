@@ -72,6 +72,8 @@ let package = Package(
             "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
             "XbarBoard", "XbarStore", "XbarJobs", "XbarSSM",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            // The store benchmark fills a store by copying a recorded run's rows in SQL.
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
 
         .testTarget(name: "XbarWireTests", dependencies: [

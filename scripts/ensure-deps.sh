@@ -31,7 +31,7 @@ fi
 # Python packages for the tools and for tests that write files with the real libraries.
 py=${PYTHON:-python3}
 if [ -f tools/requirements-test.txt ]; then
-    if ! "$py" -c "import numpy, scipy, safetensors, pytest" >/dev/null 2>&1; then
+    if ! "$py" -c "import numpy, scipy, safetensors, pytest, pandas" >/dev/null 2>&1; then
         echo "ensure-deps: installing Python test packages"
         "$py" -m pip install -q -r tools/requirements-test.txt || {
             echo "ensure-deps: pip failed; run: $py -m pip install -r tools/requirements-test.txt" >&2; exit 1; }
