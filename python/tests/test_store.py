@@ -1,5 +1,6 @@
 """The Python reader against a store recorded by `xbar` itself, checked against what the CLI prints."""
 import csv
+import json
 import os
 import re
 import shutil
@@ -30,23 +31,43 @@ def xbar(*arguments):
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
+    """A store with a run of every kind the reader serves, recorded by xbar on the simulated board:
+    1 program (of tile 1), 2 program and 3 infer (infer --program), 4 read, 5 stm, and a
+    calibration registered by 6 (a read with --calibration)."""
     folder = tmp_path_factory.mktemp("store")
     path = str(folder / "runs.sqlite")
     rng = np.random.default_rng(3)
     np.save(folder / "tile.npy", rng.uniform(10e-6, 60e-6, size=(64, 64)))
     xbar("program", "--board", "sim", "--instrument", "usb-4x64", "--target", str(folder / "tile.npy"),
          "--tile", "1", "--tolerance", "1%", "--store", path)
+    xbar("infer", "--model", os.path.join(ROOT, "examples", "event_digits_event_ssm_int8.safetensors"),
+         "--data", os.path.join(ROOT, "examples", "event_digits_test.safetensors"), "--limit", "3",
+         "--board", "sim", "--instrument", "usb-4x64", "--program", "--store", path)
+    xbar("read", "--board", "sim", "--instrument", "usb-4x64", "--tile", "2", "--averages", "4",
+         "--out", str(folder / "read.npy"), "--store", path)
+    xbar("stm", "--board", "sim", "--instrument", "usb-4x64", "--nodes", "0:0-0:1", "--amplitudes", "1.2,1.4",
+         "--widths", "1e-6", "--reads", "6", "--interval", "1e-3", "--store", path)
+    xbar("read", "--board", "sim", "--instrument", "usb-4x64-multitau", "--calibration",
+         os.path.join(ROOT, "examples", "usb-4x64-multitau.calibration.json"), "--tile", "0",
+         "--out", str(folder / "read0.npy"), "--store", path)
     with xbarlab.open_store(path) as s:
         yield s, path, folder
+
+
+def run_ids(s):
+    runs = s.runs()
+    return {kind: list(runs[runs["kind"] == kind]["id"]) for kind in set(runs["kind"])}
 
 
 def test_runs_match_runs_list(store):
     s, path, _ = store
     runs = s.runs()
-    assert list(runs["id"]) == [1]
-    listed = xbar("runs", "list", "--store", path).splitlines()[1].split()
-    assert listed[0] == "1" and listed[1] == runs["kind"][0] == "program" and listed[2] == runs["status"][0]
-    assert runs["started_iso"][0].startswith(f"{listed[4]}T{listed[5]}")
+    listed = [line.split() for line in xbar("runs", "list", "--store", path).splitlines()[1:]]
+    assert [int(r[0]) for r in listed] == list(runs["id"])
+    assert [r[1] for r in listed] == list(runs["kind"])
+    assert [r[2] for r in listed] == list(runs["status"])
+    assert [f"{r[4]}T{r[5]}" for r in listed] == [iso[:19] for iso in runs["started_iso"]]
+    assert sorted(run_ids(s)) == ["infer", "program", "read", "stm"]
 
 
 def test_ledger_counts_match_runs_show(store):
@@ -125,3 +146,59 @@ def test_unknown_run_is_refused(store):
     s, _, _ = store
     with pytest.raises(KeyError):
         s.ledger(99)
+
+
+def test_reads_match_read_output(store):
+    s, _, folder = store
+    (read,) = [r for r in run_ids(s)["read"] if 2 in s.reads(r)]
+    maps = s.reads(read)
+    assert list(maps) == [2]
+    assert np.array_equal(maps[2], np.load(folder / "read.npy"))
+
+
+def test_traces_match_csv_export(store):
+    s, path, folder = store
+    (run,) = run_ids(s)["stm"]
+    out = str(folder / "traces.csv")
+    xbar("runs", "export", str(run), "--format", "csv", "--out", out, "--store", path)
+    with open(out) as f:
+        exported = list(csv.DictReader(f))
+    traces = s.traces(run)
+    assert len(traces) == len(exported) > 0
+    assert list(traces["board_time_ns"]) == [int(r["board_time_ns"]) for r in exported]
+    assert np.array_equal(traces["conductance_siemens"].to_numpy(),
+                          np.array([float(r["conductance_siemens"]) for r in exported]))
+    after = np.array([float(r["seconds_after_pulse"]) if r["seconds_after_pulse"] else np.nan for r in exported])
+    assert np.allclose(traces["seconds_after_pulse"].to_numpy(), after, rtol=1e-12, equal_nan=True)
+    assert set(traces["amplitude_volts"].dropna()) == {1.2, 1.4}
+
+
+def test_calibration_matches_its_file(store):
+    s, _, _ = store
+    calibrations = s.calibrations()
+    assert len(calibrations) == 1
+    path = calibrations["path"][0]
+    assert path.endswith("usb-4x64-multitau.calibration.json")
+    with open(path) as f:
+        assert s.calibration(int(calibrations["id"][0])) == json.load(f)
+    with pytest.raises(KeyError):
+        s.calibration(99)
+
+
+def test_inference_matches_csv_export(store):
+    s, path, folder = store
+    (run,) = run_ids(s)["infer"]
+    out = str(folder / "samples.csv")
+    xbar("runs", "export", str(run), "--format", "csv", "--out", out, "--store", path)
+    with open(out) as f:
+        exported = list(csv.DictReader(f))
+    samples = s.inference(run)
+    assert list(samples["sample"]) == [int(r["sample"]) for r in exported] == [0, 1, 2]
+    assert list(samples["prediction"]) == [int(r["prediction"]) for r in exported]
+    assert list(samples["correct"]) == [r["correct"] == "1" for r in exported]
+    assert list(samples["backend"]) == [r["backend"] for r in exported]
+    for logits, row in zip(samples["logits"], exported):
+        assert np.allclose(logits, [float(row[f"logit_{k}"]) for k in range(len(logits))], rtol=1e-12)
+    shown = xbar("runs", "show", str(run), "--store", path)
+    accuracy = float(re.search(r"accuracy ([\d.]+) %", shown).group(1))
+    assert abs(100 * samples["correct"].mean() - accuracy) < 0.01

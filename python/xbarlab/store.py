@@ -1,4 +1,5 @@
 """Run store access: SQLite read-only, tables as pandas DataFrames, maps as NumPy arrays."""
+import json
 import os
 import sqlite3
 
@@ -101,6 +102,76 @@ class RunStore:
                 "SELECT tile, rows, columns, siemens FROM shadow_maps WHERE run_id = ? ORDER BY tile", (run,)):
             maps[tile] = np.frombuffer(blob, dtype="<f8").reshape(rows, columns).copy()
         return maps
+
+    def reads(self, run):
+        """The last completed whole-tile read of each tile in a run: {tile: array (rows, columns)}, siemens."""
+        self._require_run(run)
+        maps = {}
+        for seq, tile, rows, columns in self._db.execute(
+                "SELECT seq, tile, rows, columns FROM operations WHERE run_id = ? AND kind = 'read' "
+                "AND whole_tile = 1 AND state = 'done' ORDER BY seq", (run,)):
+            values = [g for (g,) in self._db.execute(
+                "SELECT measured_siemens FROM ledger WHERE run_id = ? AND seq = ? ORDER BY idx", (run, seq))]
+            maps[tile] = np.array(values, dtype=np.float64).reshape(rows, columns)
+        return maps
+
+    def traces(self, run):
+        """STM read trains of a run, one row per read (the columns of `xbar runs export RUN --format csv`).
+
+        board_time_ns is the board's clock (int64 nanoseconds); seconds_after_pulse is NaN for a
+        trace without a pulse (a baseline).
+        """
+        self._require_run(run)
+        parts = []
+        for (tile, row, column, point, repetition, amplitude, width, count, end_ns, times, siemens) in self._db.execute(
+                'SELECT tile, "row", "column", point, repetition, amplitude_volts, width_seconds, pulse_count, '
+                "pulse_end_ns, timestamps_ns, siemens FROM stm_traces WHERE run_id = ? ORDER BY idx", (run,)):
+            t = np.frombuffer(times, dtype="<u8").astype(np.int64)
+            g = np.frombuffer(siemens, dtype="<f8").astype(np.float64)
+            parts.append(pd.DataFrame({
+                "tile": tile, "row": row, "column": column, "point": point, "repetition": repetition,
+                "amplitude_volts": np.nan if amplitude is None else amplitude,
+                "width_seconds": np.nan if width is None else width, "pulse_count": count,
+                "read_index": np.arange(len(t)), "board_time_ns": t,
+                "seconds_after_pulse": (t - end_ns) * 1e-9 if end_ns is not None else np.full(len(t), np.nan),
+                "conductance_siemens": g}))
+        if not parts:
+            return pd.DataFrame(columns=["tile", "row", "column", "point", "repetition", "amplitude_volts",
+                                         "width_seconds", "pulse_count", "read_index", "board_time_ns",
+                                         "seconds_after_pulse", "conductance_siemens"])
+        return pd.concat(parts, ignore_index=True)
+
+    def calibrations(self):
+        """The calibration files registered in the store, without their content (see calibration())."""
+        frame = pd.read_sql_query(
+            "SELECT id, instrument_name, instrument_digest, created_at, digest, path, format_version, run_id "
+            "FROM calibrations ORDER BY id", self._db)
+        frame["created_iso"] = pd.to_datetime(frame["created_at"], unit="s", utc=True).dt.strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ")
+        return frame
+
+    def calibration(self, calibration_id):
+        """A calibration's content as a dict (the JSON file `xbar calibrate --out` writes)."""
+        row = self._db.execute("SELECT content FROM calibrations WHERE id = ?", (calibration_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"{self.path}: no calibration {calibration_id}")
+        if row[0] is None:
+            raise ValueError(f"{self.path}: calibration {calibration_id} was registered without its content")
+        return json.loads(row[0])
+
+    def inference(self, run):
+        """Each classified sample of an infer run: sample, label, prediction, correct, backend, completed
+        (epoch seconds and ISO text), and the logits as one array per sample."""
+        self._require_run(run)
+        rows = self._db.execute(
+            "SELECT sample, label, prediction, backend, completed_at, logits FROM inference_samples "
+            "WHERE run_id = ? ORDER BY sample", (run,)).fetchall()
+        frame = pd.DataFrame(rows, columns=["sample", "label", "prediction", "backend", "completed_at", "logits"])
+        frame["logits"] = [np.frombuffer(b, dtype="<f8").astype(np.float64) for b in frame["logits"]]
+        frame["correct"] = frame["label"] == frame["prediction"]
+        frame["completed_iso"] = pd.to_datetime(frame["completed_at"], unit="s", utc=True).dt.strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ")
+        return frame
 
     def _require_run(self, run):
         if self._db.execute("SELECT 1 FROM runs WHERE id = ?", (run,)).fetchone() is None:
