@@ -136,7 +136,8 @@ public final class RemoteBoard: Board {
     private enum Outcome { case reply(Reply), problem(String) }
 
     /// FAULT codes a board sends for a frame it could not read; the request did not run.
-    static let frameLevelCodes: Set<FaultCode> = [.badCRC, .badVersion, .unknownOpcode]
+    /// (`badLength` is also a payload-level code, cached: a retry then draws the same answer.)
+    static let frameLevelCodes: Set<FaultCode> = [.badCRC, .badLength, .badVersion, .unknownOpcode]
 
     private func awaitReply(sequence: UInt16, expectedReply: Opcode, timeoutSeconds: Double) throws(BoardError) -> Outcome {
         let deadline = ContinuousClock.now.advanced(by: .seconds(timeoutSeconds))
