@@ -42,6 +42,10 @@ enum SpecExamples {
         pulse: TrainPulse(amplitudeVolts: 1.0, widthSeconds: 1e-6),
         readVolts: 0.1, readCount: 3, intervalSeconds: 1e-3))
 
+    /// A long train, stopped by ABORT.
+    static let longTrain = Request.readTrain(ReadTrain(
+        cells: .cell(tile: 4, CellIndex(row: 0, column: 0)), pulse: nil, readVolts: 0.2, readCount: 1000, intervalSeconds: 1e-3))
+
     static let tooHighPulse = Request.pulse(PulseCells(
         cells: .cell(tile: 0, CellIndex(row: 1, column: 2)), amplitudeVolts: 3.5, widthSeconds: 100e-9, scheme: .grounded))
 
@@ -58,6 +62,9 @@ enum SpecExamples {
             ("status-reply", WireCodec.frame(.status(BoardStatus(state: .idle, boardTimeNanoseconds: 5_000_000_000,
                                                                  pulsesApplied: 1_000, programID: 0, nextSequence: 0x0100)),
                                              sequence: 0x0100)),
+            // The STATUS reply echoed back to the board by the link: refused at frame level, not cached.
+            ("looped-reply-fault", WireCodec.frame(.fault(BoardFault(
+                code: .unknownOpcode, message: "opcode STATUS_REPORT is a reply, not a request; not executed")), sequence: 0x0100)),
             // IDENTIFY and STATUS do not consume a number: the first request takes 0x0100.
             ("pulse-batch-request", WireCodec.frame(pulseBatch, sequence: 0x0100)),
             ("pulse-batch-retry", WireCodec.frame(pulseBatch, sequence: 0x0100, flags: .retry)),
@@ -76,6 +83,11 @@ enum SpecExamples {
                 amperes: [4.0e-6, 3.0e-6, 3.6e-6, 2.8e-6, 3.3e-6, 2.6e-6])), sequence: 0x0102)),
             ("pulse-request", WireCodec.frame(tooHighPulse, sequence: 0x0103)),
             ("fault-reply", WireCodec.frame(.fault(tooHighPulseFault), sequence: 0x0103)),
+            ("long-train-request", WireCodec.frame(longTrain, sequence: 0x0104)),
+            ("abort-request", WireCodec.frame(.abort, sequence: 0x0105)),
+            ("aborted-fault-reply", WireCodec.frame(.fault(BoardFault(
+                code: .aborted, message: "READ_TRAIN stopped by ABORT after 250 of 1000 reads")), sequence: 0x0104)),
+            ("abort-reply", WireCodec.frame(.done, sequence: 0x0105)),
         ]
     }
 }
