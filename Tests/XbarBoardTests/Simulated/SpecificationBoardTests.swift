@@ -55,4 +55,25 @@ struct SpecificationBoardTests {
         inputs[7] = -0.25
         #expect(refusal(board, .mvm(MatrixVectorProduct(tile: 0, encoding: .voltage, readVolts: 0, inputLength: 64, inputs: inputs))) == nil)
     }
+
+    @Test("the host refuses an MVM voltage beyond the DAC's full scale the same way, without sending it")
+    func hostRefusesBeyondTheDAC() throws {
+        let served = ServedBoard(instrument: instrument)
+        defer { served.shutDown() }
+        let host = try RemoteBoard(transport: served.host, instrument: instrument, description: "link",
+                                   policy: RemoteBoard.RetryPolicy(replyTimeoutSeconds: 0.5, attempts: 2))
+        var inputs = [Float](repeating: 0.1, count: 64)
+        inputs[7] = 0.28
+        let sent = host.bytesSent
+        let error = #expect(throws: BoardError.self) {
+            _ = try host.perform(.mvm(MatrixVectorProduct(tile: 0, encoding: .voltage, readVolts: 0, inputLength: 64, inputs: inputs)))
+        }
+        let fault = try #require(error?.fault)
+        #expect(fault.code == .badArgument)
+        #expect(fault.message.contains("input 7") && fault.message.contains("0.25"))
+        #expect(host.bytesSent == sent)
+        inputs[7] = 0.25
+        _ = try host.perform(.mvm(MatrixVectorProduct(tile: 0, encoding: .voltage, readVolts: 0, inputLength: 64, inputs: inputs)))
+        #expect(host.bytesSent > sent)
+    }
 }
