@@ -21,6 +21,7 @@ Exit status: 0 when the score reaches --target (default 0.9) and every mutation 
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -327,6 +328,8 @@ def main():
         print(f"[{n}/{len(chosen)}] {verdict} {m.id}: {m.what} "
               f"(build {build_seconds:.0f} s, tests {test_seconds:.0f} s)", flush=True)
 
+    if BACKUP.exists() and not any(p.is_file() for p in BACKUP.rglob("*")):
+        shutil.rmtree(BACKUP, ignore_errors=True)
     judged = len(caught) + len(survived)
     score = len(caught) / judged if judged else 0.0
     print(f"\n{len(caught)} caught, {len(survived)} survived, {len(broken)} broken, "
