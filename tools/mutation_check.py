@@ -240,7 +240,15 @@ class Applied:
         return False
 
 
+RUNNING = []
+
+
 def on_signal(number, frame):
+    for process in RUNNING:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     if Applied.current is not None:
         Applied.current.restore()
     print(f"\ninterrupted (signal {number}); the tree is restored", flush=True)
@@ -263,6 +271,7 @@ def run(command, timeout):
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, start_new_session=True)
+    RUNNING.append(process)
     try:
         output, _ = process.communicate(timeout=timeout)
         return process.returncode, time.monotonic() - started, output
@@ -270,6 +279,8 @@ def run(command, timeout):
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
         return None, time.monotonic() - started, output
+    finally:
+        RUNNING.remove(process)
 
 
 def main():
