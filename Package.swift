@@ -10,7 +10,7 @@ let package = Package(
     products: [
         .library(name: "XbarLab", targets: [
             "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
-            "XbarBoard", "XbarStore", "XbarJobs", "XbarSSM",
+            "XbarBoard", "XbarStore", "XbarJobs", "XbarSSM", "XbarReport",
         ]),
         .executable(name: "xbar", targets: ["xbar"]),
         .executable(name: "xbar-bench", targets: ["xbar-bench"]),
@@ -62,9 +62,13 @@ let package = Package(
         .target(name: "XbarSSM", dependencies: [
             "XbarWire", "XbarDevice", "XbarInstrument", "XbarBoard", "XbarStore", "XbarJobs",
         ]),
+        // Reports: figures of recorded runs as self-contained HTML with inline SVG.
+        .target(name: "XbarReport", dependencies: [
+            "XbarDevice", "XbarInstrument", "XbarStore", "XbarJobs",
+        ]),
         .executableTarget(name: "xbar", dependencies: [
             "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
-            "XbarBoard", "XbarStore", "XbarJobs", "XbarSSM",
+            "XbarBoard", "XbarStore", "XbarJobs", "XbarSSM", "XbarReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -6,6 +6,7 @@ set -euo pipefail
 apt_packages=(
     pkg-config libusb-1.0-0-dev libserialport-dev libsqlite3-dev
     umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi
+    chromium
 )
 missing=()
 for p in "${apt_packages[@]}"; do

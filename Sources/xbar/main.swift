@@ -12,6 +12,7 @@ struct Xbar: ParsableCommand {
             CalibrateCommand.self,
             STMCommand.self,
             RunsCommand.self,
+            ReportCommand.self,
             PulseCommand.self,
             IdentifyCommand.self,
             DevicesCommand.self,

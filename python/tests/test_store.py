@@ -4,7 +4,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 import numpy as np
@@ -13,50 +12,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import xbarlab  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-
-
-def xbar_binary():
-    for build in ("debug", "release"):
-        path = os.path.join(ROOT, ".build", build, "xbar")
-        if os.access(path, os.X_OK):
-            return path
-    pytest.fail("xbar is not built (swift build --product xbar); the reader's tests need a store it records")
-
-
-def xbar(*arguments):
-    done = subprocess.run([xbar_binary(), *arguments], capture_output=True, text=True, check=True)
-    return done.stdout
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A store with a run of every kind the reader serves, recorded by xbar on the simulated board:
-    1 program (of tile 1), 2 program and 3 infer (infer --program), 4 read, 5 stm, and a
-    calibration registered by 6 (a read with --calibration)."""
-    folder = tmp_path_factory.mktemp("store")
-    path = str(folder / "runs.sqlite")
-    rng = np.random.default_rng(3)
-    np.save(folder / "tile.npy", rng.uniform(10e-6, 60e-6, size=(64, 64)))
-    xbar("program", "--board", "sim", "--instrument", "usb-4x64", "--target", str(folder / "tile.npy"),
-         "--tile", "1", "--tolerance", "1%", "--store", path)
-    xbar("infer", "--model", os.path.join(ROOT, "examples", "event_digits_event_ssm_int8.safetensors"),
-         "--data", os.path.join(ROOT, "examples", "event_digits_test.safetensors"), "--limit", "3",
-         "--board", "sim", "--instrument", "usb-4x64", "--program", "--store", path)
-    xbar("read", "--board", "sim", "--instrument", "usb-4x64", "--tile", "2", "--averages", "4",
-         "--out", str(folder / "read.npy"), "--store", path)
-    xbar("stm", "--board", "sim", "--instrument", "usb-4x64", "--nodes", "0:0-0:1", "--amplitudes", "1.2,1.4",
-         "--widths", "1e-6", "--reads", "6", "--interval", "1e-3", "--store", path)
-    xbar("read", "--board", "sim", "--instrument", "usb-4x64-multitau", "--calibration",
-         os.path.join(ROOT, "examples", "usb-4x64-multitau.calibration.json"), "--tile", "0",
-         "--out", str(folder / "read0.npy"), "--store", path)
-    with xbarlab.open_store(path) as s:
-        yield s, path, folder
-
-
-def run_ids(s):
-    runs = s.runs()
-    return {kind: list(runs[runs["kind"] == kind]["id"]) for kind in set(runs["kind"])}
+from conftest import run_ids, xbar  # noqa: E402
 
 
 def test_runs_match_runs_list(store):
@@ -67,7 +23,7 @@ def test_runs_match_runs_list(store):
     assert [r[1] for r in listed] == list(runs["kind"])
     assert [r[2] for r in listed] == list(runs["status"])
     assert [f"{r[4]}T{r[5]}" for r in listed] == [iso[:19] for iso in runs["started_iso"]]
-    assert sorted(run_ids(s)) == ["infer", "program", "read", "stm"]
+    assert sorted(run_ids(s)) == ["calibrate", "infer", "program", "read", "stm"]
 
 
 def test_ledger_counts_match_runs_show(store):
@@ -176,11 +132,12 @@ def test_traces_match_csv_export(store):
 def test_calibration_matches_its_file(store):
     s, _, _ = store
     calibrations = s.calibrations()
-    assert len(calibrations) == 1
-    path = calibrations["path"][0]
-    assert path.endswith("usb-4x64-multitau.calibration.json")
-    with open(path) as f:
-        assert s.calibration(int(calibrations["id"][0])) == json.load(f)
+    assert len(calibrations) == 2
+    for _, row in calibrations.iterrows():
+        with open(row["path"]) as f:
+            assert s.calibration(int(row["id"])) == json.load(f)
+    (made,) = run_ids(s)["calibrate"]
+    assert list(calibrations["run_id"].dropna().astype(int)) == [made]
     with pytest.raises(KeyError):
         s.calibration(99)
 
