@@ -84,10 +84,20 @@ public final class RemoteBoard: SequencedBoard {
         self.identity = BoardIdentity(protocolVersion: 0, model: "", serialNumber: "", firmwareVersion: "",
                                       capabilities: [], maxPayloadBytes: 0, replyCacheDepth: 0,
                                       adc: instrument.adc, dac: instrument.dac, limits: instrument.limits, tiles: [])
-        // IDENTIFY first: it tells whether the board reports a session.
-        let reply = try exchange(.identify)
-        guard case .identity(let id) = reply else {
-            throw BoardError.unexpectedReply(operation: "IDENTIFY", reply: "\(reply)")
+        // A session opens with STATUS, which tells where the board's reply window stands (a
+        // number still in its cache would be answered with an old reply and never executed) and
+        // the board's session. A board without sessions refuses the one-byte STATUS with a FAULT
+        // that is not cached; it is then asked the plain way.
+        var reply = try exchange(.sessionStatus)
+        if case .fault = reply { reply = try exchange(.status) }
+        guard case .status(let status) = reply else {
+            throw BoardError.unexpectedReply(operation: "STATUS", reply: "\(reply)")
+        }
+        self.nextSequence = status.nextSequence
+        self.sessionID = status.sessionID
+        let identified = try exchange(.identify)
+        guard case .identity(let id) = identified else {
+            throw BoardError.unexpectedReply(operation: "IDENTIFY", reply: "\(identified)")
         }
         let problems = instrument.mismatches(with: id)
         guard problems.isEmpty else {
@@ -95,20 +105,15 @@ public final class RemoteBoard: SequencedBoard {
                 + "instrument \(instrument.name) expects \(instrument.model): " + problems.joined(separator: "; "))
         }
         self.identity = id
-        // Then STATUS, which tells where the board's reply window stands: a number still in its
-        // cache would be answered with an old reply and never executed.
-        let asked: Request = id.capabilities.contains(.boardSession) ? .sessionStatus : .status
-        guard case .status(let status) = try exchange(asked) else {
-            throw BoardError.unexpectedReply(operation: "STATUS", reply: "not a status report")
-        }
-        self.nextSequence = status.nextSequence
-        self.sessionID = status.sessionID
     }
 
     public var upcomingSequence: UInt16 { nextSequence }
 
     public func resend(_ request: Request, sequence: UInt16) throws(BoardError) -> Reply {
         if let fault = instrument.limits.check(request) { throw BoardError.fault(fault) }
+        // A number at or ahead of the next one becomes used once sent: the next new request must
+        // not reuse it, or the board would answer that request with this one's cached reply.
+        if sequence &- nextSequence < 0x8000 { nextSequence = sequence &+ 1 }
         let reply = try exchange(request, resending: sequence)
         if case .fault(let fault) = reply { throw BoardError.fault(fault) }
         return reply

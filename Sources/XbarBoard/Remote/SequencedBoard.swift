@@ -14,7 +14,7 @@ public protocol SequencedBoard: Board {
     /// reports none.
     var sessionID: UInt64? { get }
     /// Sends `request` again under `sequence`, a number it was sent under before, with the
-    /// retry flag; does not consume a number.
+    /// retry flag. A number at or ahead of ``upcomingSequence`` counts as used from then on.
     ///
     /// - Throws: ``BoardError`` as ``Board/perform(_:)``; `.fault` with `staleSequence` when the
     ///   board no longer holds that number (it fell out of the window, or lies behind a RESET).

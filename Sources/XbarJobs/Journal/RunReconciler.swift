@@ -118,11 +118,12 @@ public struct RunReconciler {
                     // Fell out of the reply window: the counter settles it below.
                 }
             }
-            let state = try settledByCounter(entry, status: status, session: last)
+            let state = try settledByCounter(entry, status: try board.sessionStatus(identity), session: last)
             try settle(entry, state)
             result.notes.append("operation \(entry.seq) (\(entry.operation.kindName)) settled by the pulse counter: \(state.rawValue)")
         }
-        try compare(status: status, session: last, when: "at the start of the resumed run")
+        // Settling may have run a request: the counter is read again.
+        try compare(status: try board.sessionStatus(identity), session: last, when: "at the start of the resumed run")
         return result
     }
 

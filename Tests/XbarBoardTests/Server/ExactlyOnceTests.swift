@@ -150,3 +150,62 @@ struct ExactlyOnceTests {
         #expect(ContinuousClock.now - started < .seconds(3))
     }
 }
+
+@Suite("board sessions and numbers behind a RESET, through the board server")
+struct BoardSessionTests {
+    let instrument = TestInstrument.usb4x64()
+    let fast = RemoteBoard.RetryPolicy(replyTimeoutSeconds: 0.2, attempts: 4)
+    let cell = CellSet.cell(tile: 0, CellIndex(row: 1, column: 2))
+
+    @Test("the board reports capability bit 8 and a session id; a plain STATUS carries none, as an old host expects")
+    func sessionReported() throws {
+        let served = ServedBoard(instrument: instrument)
+        defer { served.shutDown() }
+        let board = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
+        #expect(board.identity.capabilities.rawValue & (1 << 8) != 0)
+        let session = try #require(board.sessionID)
+        #expect(session != 0)
+        #expect(try board.status().sessionID == nil)
+        #expect(try board.sessionStatus(board.identity).sessionID == session)
+        // A second host sees the same session: the board did not restart.
+        let second = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
+        #expect(second.sessionID == session)
+    }
+
+    @Test("a pulse re-sent under its number after a RESET is refused as stale and not applied again")
+    func oldNumberAfterReset() throws {
+        let served = ServedBoard(instrument: instrument)
+        defer { served.shutDown() }
+        let board = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
+        let number = board.upcomingSequence
+        let pulse = Request.pulse(PulseCells(cells: cell, amplitudeVolts: 2.0, widthSeconds: 1e-6, scheme: .grounded))
+        _ = try board.perform(pulse)
+        try board.reset()
+        #expect(throws: BoardError.self) { _ = try board.resend(pulse, sequence: number) }
+        do {
+            _ = try board.resend(pulse, sequence: number)
+        } catch BoardError.fault(let fault) {
+            #expect(fault.code == .staleSequence)
+        }
+        #expect(try board.status().pulsesApplied == 1)
+    }
+
+    @Test("a request re-sent under its own number is answered from the cache if it ran, and runs once if it never arrived")
+    func resendSettles() throws {
+        let served = ServedBoard(instrument: instrument)
+        defer { served.shutDown() }
+        let board = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
+        let pulse = Request.pulse(PulseCells(cells: cell, amplitudeVolts: 2.0, widthSeconds: 1e-6, scheme: .grounded))
+        let ran = board.upcomingSequence
+        let first = try board.perform(pulse)
+        #expect(try board.resend(pulse, sequence: ran) == first)
+        #expect(try board.status().pulsesApplied == 1)
+        // A number the board never saw, ahead of the newest: the request runs now.
+        let never = board.upcomingSequence
+        _ = try board.resend(pulse, sequence: never)
+        #expect(try board.status().pulsesApplied == 2)
+        // The next new request takes a fresh number: it runs, not answered with the resent reply.
+        _ = try board.perform(pulse)
+        #expect(try board.status().pulsesApplied == 3)
+    }
+}

@@ -68,6 +68,9 @@ enum SpecExamples {
                 amperes: [4.0e-6, 3.0e-6, 3.6e-6, 2.8e-6, 3.3e-6, 2.6e-6])), sequence: 0x0103)),
             ("pulse-request", WireCodec.frame(tooHighPulse, sequence: 0x0104)),
             ("fault-reply", WireCodec.frame(.fault(tooHighPulseFault), sequence: 0x0104)),
+            ("session-status-request", WireCodec.frame(.sessionStatus, sequence: 0x0200)),
+            ("session-status-reply", WireCodec.frame(.status(BoardStatus(state: .idle, boardTimeNanoseconds: 5_000_000_000,
+                pulsesApplied: 1000, programID: 0, nextSequence: 0x0200, sessionID: 0x1F52_372F_ADA0_4BDC)), sequence: 0x0200)),
         ]
     }
 }
