@@ -124,7 +124,7 @@ struct ExactlyOnceOverSerialTests {
         defer { _ = emulator.stop() }
         let resumed = try lab.run(["program", "--resume", "1"], limit: .seconds(120))
         try #require(resumed.status == 0, "\(resumed)")
-        let read = try lab.run(["read", "--board", "serial:\(link)", "--instrument", "usb-4x64", "--out", "back.npy"], limit: .seconds(60))
+        let read = try lab.run(["read", "--board", "serial:\(link)", "--instrument", "usb-4x64", "--out", "back.npy", "--averages", "64"], limit: .seconds(60))
         try #require(read.status == 0, "\(read)")
         // Per tile: converged cells by the run's records, and how many of them read back within 2 uS of target.
         let check = try lab.python("""
@@ -149,11 +149,16 @@ struct ExactlyOnceOverSerialTests {
     func restartKeepingState() throws {
         let (resumed, figures) = try restartMidRun(keepingState: true)
         #expect(resumed.standardOutput.contains("board session changed"), "\(resumed)")
+        // The chip kept tile 0: the read-back reprograms at most the few cells relaxation moved.
+        let lost = resumed.standardOutput.split(separator: "\n").first { $0.contains("tile 0:") && $0.contains("programmed again") }
+        #expect((lost.flatMap { Int($0.split(separator: " ")[4]) } ?? 0) < 200, "\(resumed)")
         for tile in 0..<4 {
             let converged = try #require(figures["converged\(tile)"]), confirmed = try #require(figures["confirmed\(tile)"])
             #expect(converged >= 4000, "tile \(tile)")
-            // Read noise and relaxation after the last verify move a few cells; a lost map would confirm almost none.
-            #expect(confirmed >= 0.99 * converged, "tile \(tile): \(confirmed) of \(converged) converged cells read back within 2 uS")
+            // Relaxation since each tile's last verify and read noise move a few cells: an undisturbed
+            // run of this map reads back 97.3 % (tile 0, programmed first) to 99.9 % (tile 3) of its
+            // converged cells within 2 uS at 64 averages. A lost map confirms almost none.
+            #expect(confirmed >= 0.95 * converged, "tile \(tile): \(confirmed) of \(converged) converged cells read back within 2 uS")
         }
     }
 
@@ -168,7 +173,7 @@ struct ExactlyOnceOverSerialTests {
         for tile in 0..<4 {
             let converged = try #require(figures["converged\(tile)"]), confirmed = try #require(figures["confirmed\(tile)"])
             #expect(converged >= 4000, "tile \(tile)")
-            #expect(confirmed >= 0.99 * converged, "tile \(tile): \(confirmed) of \(converged) converged cells read back within 2 uS")
+            #expect(confirmed >= 0.95 * converged, "tile \(tile): \(confirmed) of \(converged) converged cells read back within 2 uS")
         }
     }
 }
