@@ -177,3 +177,48 @@ struct ExactlyOnceOverSerialTests {
         }
     }
 }
+
+@Suite("resuming a run on a board that moved", .serialized)
+struct ResumeOnMovedBoardTests {
+    @Test("--resume RUN --board ADDR continues on the same board at another path, and refuses a board of another serial number")
+    func movedBoard() throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        try ExactlyOnceOverSerialTests.writeTarget(lab)
+        let link = lab.path("board")
+        let emulator = try BoardEmulatorProcess(instrument: "usb-4x64", extraArguments: ["--seed", "5", "--link", link])
+        defer { _ = emulator.stop() }
+        let store = try RunStore(path: lab.storePath)
+        let killed = try lab.run(ExactlyOnceOverSerialTests.program + ["--board", "serial:\(link)"], limit: .seconds(120)) {
+            ((try? store.operationCounts(run: 1))?.logged ?? 0) >= 4
+        }
+        #expect(killed.killed, "\(killed)")
+        // The recorded path is gone (as a renamed device); the device itself is still there.
+        try FileManager.default.removeItem(atPath: link)
+        let stale = try lab.run(["program", "--resume", "1"], limit: .seconds(60))
+        #expect(stale.status != 0)
+
+        // A chip of another serial number at the new path is refused before anything is sent.
+        let forged = try lab.python("""
+            import sqlite3
+            db = sqlite3.connect('\(lab.storePath)'); db.execute("UPDATE runs SET board_serial = 'SN-OTHER' WHERE id = 1"); db.commit()
+            """)
+        try #require(forged.status == 0, "\(forged)")
+        let other = try lab.run(["program", "--resume", "1", "--board", "serial:\(emulator.devicePath)"], limit: .seconds(60))
+        #expect(other.status != 0)
+        #expect(other.standardError.contains("serial SN-OTHER") && other.standardError.contains("not resuming on another chip"), "\(other)")
+        let logged = try store.operationCounts(run: 1).logged
+
+        let restored = try lab.python("""
+            import sqlite3
+            db = sqlite3.connect('\(lab.storePath)'); db.execute("UPDATE runs SET board_serial = 'SIM-0001' WHERE id = 1"); db.commit()
+            """)
+        try #require(restored.status == 0, "\(restored)")
+        #expect(try store.operationCounts(run: 1).logged == logged, "the refused resume sent nothing")
+        let moved = try lab.run(["program", "--resume", "1", "--board", "serial:\(emulator.devicePath)"], limit: .seconds(120))
+        try #require(moved.status == 0, "\(moved)")
+        #expect(moved.standardOutput.contains("is now at serial:\(emulator.devicePath)"))
+        #expect(moved.standardOutput.contains("pulse counter and ledger agree"))
+        #expect(try store.run(1).draft.backend == "serial:\(emulator.devicePath)")
+    }
+}
