@@ -111,10 +111,19 @@ public final class RemoteBoard: SequencedBoard {
 
     public func resend(_ request: Request, sequence: UInt16) throws(BoardError) -> Reply {
         if let fault = instrument.limits.check(request) { throw BoardError.fault(fault) }
-        // A number at or ahead of the next one becomes used once sent: the next new request must
-        // not reuse it, or the board would answer that request with this one's cached reply.
-        if sequence &- nextSequence < 0x8000 { nextSequence = sequence &+ 1 }
-        let reply = try exchange(request, resending: sequence)
+        // A number at or ahead of the next one is used once the board may have run it: the next
+        // new request must not reuse it, or the board would answer that request with this one's
+        // cached reply. A stale refusal used nothing.
+        let reachesAhead = sequence &- nextSequence < 0x8000
+        let reply: Reply
+        do {
+            reply = try exchange(request, resending: sequence)
+        } catch {
+            if reachesAhead { nextSequence = sequence &+ 1 }
+            throw error
+        }
+        if case .fault(let fault) = reply, fault.code == .staleSequence { throw BoardError.fault(fault) }
+        if reachesAhead { nextSequence = sequence &+ 1 }
         if case .fault(let fault) = reply { throw BoardError.fault(fault) }
         return reply
     }

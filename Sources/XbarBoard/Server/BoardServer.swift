@@ -96,7 +96,8 @@ public final class BoardServer {
             case .stale:
                 try send(WireCodec.encode(.fault(BoardFault(
                     code: .staleSequence,
-                    message: "sequence number \(sequence) is older than the reply cache; not executed")), sequence: sequence))
+                    message: "sequence number \(sequence) is not ahead of the newest (\(cache.nextSequence &- 1)) and not in the reply cache: older than the window or sent before a RESET; not executed")),
+                    sequence: sequence))
                 return
             case .execute:
                 break

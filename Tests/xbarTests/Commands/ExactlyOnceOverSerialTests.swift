@@ -222,3 +222,32 @@ struct ResumeOnMovedBoardTests {
         #expect(try store.run(1).draft.backend == "serial:\(emulator.devicePath)")
     }
 }
+
+@Suite("link options and the in-process board's faults")
+struct LinkOptionTests {
+    @Test("--link-timeout and --link-retries out of range are refused naming the option", arguments: [
+        (["--link-timeout", "0"], "--link-timeout"), (["--link-timeout", "1e300"], "--link-timeout"),
+        (["--link-retries", "101"], "--link-retries"), (["--link-retries", "-1"], "--link-retries"),
+        (["--faults", "drop=2"], "drop=2"),
+    ])
+    func refused(extra: [String], named: String) throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        let run = try lab.run(["identify", "--board", "sim", "--instrument", "usb-4x64"] + extra, limit: .seconds(30))
+        #expect(run.status != 0)
+        #expect(run.standardError.contains(named), "\(run)")
+    }
+
+    @Test("--board sim --faults: programming through the in-process faulty link, killed and resumed, ends with board counter = ledger")
+    func inProcessFaults() throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        try ExactlyOnceOverSerialTests.writeTarget(lab)
+        let run = try lab.run(["program", "--board", "sim", "--faults", "drop=0.05,corrupt=0.02,seed=4", "--link-timeout", "0.2",
+                               "--instrument", "usb-4x64", "--target", "t.npy", "--tile", "0"], limit: .seconds(120))
+        try #require(run.status == 0, "\(run)")
+        let store = try RunStore(path: lab.storePath)
+        #expect(ExactlyOnceOverSerialTests.boardCounter(run.standardOutput) == (try store.appliedPulses(run: 1)))
+        #expect(try store.outcomes(run: 1).filter { $0.outcome == "converged" }.count >= 4030)
+    }
+}
