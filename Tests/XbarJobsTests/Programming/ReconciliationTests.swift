@@ -112,3 +112,61 @@ struct ReconciliationTests {
         }
     }
 }
+
+/// A board of before sessions: no capability bit 8, and a STATUS with a payload refused as a
+/// frame of the wrong length, as such a board's decoder refuses trailing bytes.
+final class SessionlessBoard: Board {
+    let inner: SimulatedBoard
+    init(_ inner: SimulatedBoard) { self.inner = inner }
+    var backendDescription: String { inner.backendDescription }
+    func perform(_ request: Request) throws(BoardError) -> Reply {
+        switch request {
+        case .sessionStatus:
+            throw .fault(BoardFault(code: .badLength, message: "payload: 1 bytes left after the last field"))
+        case .identify:
+            guard case .identity(var id) = try inner.perform(request) else { throw .fault(BoardFault(code: .internalError, message: "no identity")) }
+            id.capabilities.remove(.boardSession)
+            return .identity(id)
+        default:
+            return try inner.perform(request)
+        }
+    }
+}
+
+@Suite("reconciling with a board that has no sessions", .serialized)
+struct SessionlessReconciliationTests {
+    @Test("the host falls back to a plain STATUS, and a batch left in doubt is settled by the pulse counter: applied when it ran, not applied when it never arrived")
+    func settledByCounter() throws {
+        let setup = try SimulatedProgramming()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xbar-sessionless-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try RunStore(path: folder.appendingPathComponent("lab.sqlite").path)
+        let (hostEnd, boardEnd) = InMemoryTransport.pair()
+        let instrument = setup.instrument
+        Thread.detachNewThread {
+            let server = BoardServer(board: SessionlessBoard(SimulatedBoard(instrument: instrument, seed: 3)), transport: boardEnd)
+            try? server.serve(pollSeconds: 0.02)
+        }
+        defer { hostEnd.close() }
+        let board = try RemoteBoard(transport: hostEnd, instrument: instrument, description: "old board",
+                                    policy: .init(replyTimeoutSeconds: 0.2, attempts: 3))
+        #expect(board.sessionID == nil)
+        let id = try store.startRun(RunDraft(kind: "program", user: "tester", backend: "old board", argumentsJSON: "{}"))
+        let reconciler = RunReconciler(store: store, runID: id, board: board, identity: board.identity)
+        try reconciler.begin()
+        let batch = JournalOperation.pulseBatch(tile: 0, scheme: 0, verifyReadVolts: 0.2, averages: 1,
+                                                pulses: (0..<6).map { LedgerPulse(row: 0, column: $0, amplitudeVolts: 1.6, widthSeconds: 1e-6) })
+        // One batch sent and executed, its result lost; then one logged and never sent.
+        let ran = try store.logIntent(run: id, batch, wireSequence: Int(board.upcomingSequence))
+        _ = try board.perform(try #require(try OperationRunner.request(for: batch)))
+        var found = try reconciler.resume(journal: try store.journal(run: id), boardRebuilt: false)
+        #expect(found.settled.map(\.seq) == [ran] && found.settled.map(\.state) == [.applied])
+        let never = try store.logIntent(run: id, batch, wireSequence: Int(board.upcomingSequence))
+        found = try reconciler.resume(journal: try store.journal(run: id), boardRebuilt: false)
+        #expect(found.settled.map(\.seq) == [never] && found.settled.map(\.state) == [.notApplied])
+        #expect(try store.appliedPulses(run: id) == 6)
+        #expect(try board.status().pulsesApplied == 6)
+        try reconciler.check(when: "at the end")
+    }
+}
