@@ -178,6 +178,32 @@ struct ExactlyOnceOverSerialTests {
     }
 }
 
+@Suite("the emulator's planned restart", .serialized)
+struct PlannedRestartTests {
+    @Test("sim --faults reset-after=N with --state: the run stops naming the restart, and the resume reads back, finds the chip kept and completes")
+    func resetAfter() throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        try ExactlyOnceOverSerialTests.writeTarget(lab)
+        let link = lab.path("board")
+        // Opening takes 2 requests and the run's first STATUS 1: the board restarts after the 10th batch or read.
+        let emulator = try BoardEmulatorProcess(instrument: "usb-4x64", extraArguments: [
+            "--seed", "5", "--link", link, "--state", lab.path("chip.state"), "--faults", "reset-after=13"])
+        defer { _ = emulator.stop() }
+        let first = try lab.run(ExactlyOnceOverSerialTests.program + ["--board", "serial:\(link)"], limit: .seconds(120))
+        #expect(first.status != 0)
+        #expect(first.standardError.contains("the board restarted during the run"), "\(first)")
+        let resumed = try lab.run(["program", "--resume", "1"], limit: .seconds(120))
+        try #require(resumed.status == 0, "\(resumed)")
+        #expect(resumed.standardOutput.contains("board session changed"), "\(resumed)")
+        let store = try RunStore(path: lab.storePath)
+        #expect(try store.boardSessions(run: 1).count == 2)
+        #expect(try store.outcomes(run: 1).filter { $0.outcome == "converged" }.count >= 4030)
+        // The second session's counter gain equals the ledger's gain in it (checked by the run's end).
+        #expect(resumed.standardOutput.contains("pulse counter and ledger agree"))
+    }
+}
+
 @Suite("resuming a run on a board that moved", .serialized)
 struct ResumeOnMovedBoardTests {
     @Test("--resume RUN --board ADDR continues on the same board at another path, and refuses a board of another serial number")
