@@ -247,7 +247,7 @@ struct ProgramCommand: ParsableCommand {
         print("board reports \(status.pulsesApplied) cell-pulses applied since power-up")
         if let session = try store.boardSessions(run: id).last {
             let applied = try store.appliedPulses(run: id)
-            print("pulse counter and ledger agree: board +\(status.pulsesApplied - session.counterStart), ledger +\(applied - session.ledgerStart) "
+            print("pulse counter and ledger agree: board +\(Int64(bitPattern: status.pulsesApplied &- session.counterStart)), ledger +\(applied - session.ledgerStart) "
                   + "cell-pulses in board session \(session.session.map(BoardSessionRecord.text) ?? "(none)"); ledger total \(applied) applied")
         }
         print(String(format: "tolerance %.3g S, verify reads at %.2f V averaged %d times", settings.toleranceSiemens,
