@@ -14,6 +14,14 @@ extension Board {
         return s
     }
 
+    /// STATUS with the board's session id when `identity` (this board's IDENTIFY reply) has
+    /// ``XbarWire/Capabilities/boardSession``; a plain STATUS (no session) otherwise.
+    public func sessionStatus(_ identity: BoardIdentity) throws(BoardError) -> BoardStatus {
+        let reply = try perform(identity.capabilities.contains(.boardSession) ? .sessionStatus : .status)
+        guard case .status(let s) = reply else { throw unexpected("STATUS", reply) }
+        return s
+    }
+
     /// Reads cells; returns currents in amperes in the cell set's order.
     public func read(_ cells: CellSet, readVolts: Double, averages: Int = 1) throws(BoardError) -> Currents {
         let reply = try perform(.read(ReadCells(cells: cells, readVolts: Float(readVolts), averages: UInt16(clamping: averages))))

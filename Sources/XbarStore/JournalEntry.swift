@@ -43,6 +43,15 @@ public enum JournalOperation: Sendable, Hashable {
         }
     }
 
+    /// The request's name for messages: PULSE_BATCH, READ or SETTLE.
+    public var kindName: String {
+        switch self {
+        case .pulseBatch: return "PULSE_BATCH"
+        case .read: return "READ"
+        case .settle: return "SETTLE"
+        }
+    }
+
     var kind: String {
         switch self {
         case .pulseBatch: return "pulse_batch"
@@ -71,8 +80,18 @@ public enum OperationState: String, Sendable, Hashable {
     case intent
     /// The result is recorded.
     case done
-    /// Found without a result on resume; never re-sent: its cells were read again instead.
+    /// Found without a result on resume and could not be settled (the board restarted since):
+    /// never re-sent; its cells were read again instead.
     case inDoubt = "in_doubt"
+    /// Found without a result on resume and settled as never executed by the board (its
+    /// request never arrived, or the board refused it): none of its pulses were applied.
+    case notApplied = "not_applied"
+    /// Found without a result on resume and settled as executed (the board's pulse counter
+    /// says so) though its result is lost: its pulses were applied, its cells were read again.
+    case applied
+
+    /// Whether the operation's pulses count as applied to the board.
+    public var countsAsApplied: Bool { self == .done || self == .applied }
 }
 
 /// A logged operation with its result, as read back from the store.
@@ -82,6 +101,8 @@ public struct JournalEntry: Sendable, Hashable {
     public var state: OperationState
     /// Sequence number of the request frame, when the board link has one.
     public var wireSequence: Int?
+    /// The board session the request was sent in, when the board reports one.
+    public var boardSession: UInt64?
     /// Measured conductances, siemens, in the operation's cell order (verify reads for a
     /// batch); empty without a result.
     public var measuredSiemens: [Double]
@@ -109,4 +130,32 @@ public struct CellOutcomeRecord: Sendable, Hashable {
         self.pulses = pulses
         self.finalSiemens = finalSiemens
     }
+}
+
+/// A board session a run reached: where the board's pulse counter and the run's applied pulses
+/// stood when it did.
+public struct BoardSessionRecord: Sendable, Hashable {
+    /// The board's session id; nil for a board that reports none.
+    public var session: UInt64?
+    /// The board's pulse counter (STATUS `pulsesApplied`) then.
+    public var counterStart: UInt64
+    /// Cell-pulses the run's ledger counted as applied then.
+    public var ledgerStart: Int
+    public var openedAt: Date
+
+    public init(session: UInt64?, counterStart: UInt64, ledgerStart: Int, openedAt: Date) {
+        self.session = session
+        self.counterStart = counterStart
+        self.ledgerStart = ledgerStart
+        self.openedAt = openedAt
+    }
+
+    /// A session id as stored and shown: 16 hexadecimal digits.
+    public static func text(_ session: UInt64) -> String {
+        let digits = String(session, radix: 16)
+        return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+    }
+
+    /// The session id of stored text; nil when the text is not 1 to 16 hexadecimal digits.
+    public static func session(_ text: String) -> UInt64? { UInt64(text, radix: 16) }
 }

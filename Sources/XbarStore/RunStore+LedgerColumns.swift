@@ -33,15 +33,16 @@ extension RunStore {
                              DoubleBlob.encode(width), DoubleBlob.encode(measured)])
     }
 
-    /// What the ledger's content follows from: operations logged, their states, the last result.
+    /// What the ledger's content follows from: operations by state, and the last result.
     /// Readers compute the same text with the same query (documented in docs/run-store.md).
     static func operationsKey(_ db: Database, run: Int64) throws -> String {
         try String.fetchOne(db, sql: Self.operationsKeySQL, arguments: [run]) ?? ""
     }
 
     static let operationsKeySQL = """
-        SELECT COUNT(*) || ':' || SUM(state = 'done') || ':' || SUM(state = 'in_doubt') || ':' || IFNULL(MAX(result_at), '')
-        FROM operations WHERE run_id = ?
+        SELECT IFNULL((SELECT group_concat(state || '=' || n, ',') FROM
+                (SELECT state, COUNT(*) AS n FROM operations WHERE run_id = ?1 GROUP BY state ORDER BY state)), '')
+            || ':' || IFNULL((SELECT MAX(result_at) FROM operations WHERE run_id = ?1), '')
         """
 }
 

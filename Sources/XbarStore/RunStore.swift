@@ -64,6 +64,13 @@ public final class RunStore: Sendable {
         }
     }
 
+    /// Replaces the arguments a run records to be resumed (a resumed run whose board moved).
+    public func updateArguments(_ id: Int64, json: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE runs SET arguments_json = ? WHERE id = ?", arguments: [json, id])
+        }
+    }
+
     /// The run with this id.
     ///
     /// - Throws: ``StoreError/unknownRun(id:path:)`` when there is none.
@@ -97,7 +104,7 @@ public final class RunStore: Sendable {
     /// Logs an operation as intent, before it is sent, and returns its sequence number in the run.
     /// The exact pulses (or cells to read) are in the ledger when this returns.
     public func logIntent(run: Int64, _ operation: JournalOperation, wireSequence: Int? = nil,
-                          at date: Date = Date()) throws -> Int {
+                          boardSession: UInt64? = nil, at date: Date = Date()) throws -> Int {
         try pool.write { db in
             let seq = (try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM operations WHERE run_id = ?", arguments: [run]) ?? -1) + 1
             var scheme: Int?, volts: Double?, averages: Int?, settle: Double?, rows: Int?, columns: Int?
@@ -108,11 +115,12 @@ public final class RunStore: Sendable {
             case let .settle(_, s): settle = s
             }
             try db.execute(sql: """
-                INSERT INTO operations (run_id, seq, tile, kind, state, wire_sequence, scheme, read_volts, averages,
-                    settle_seconds, rows, columns, whole_tile, intent_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO operations (run_id, seq, tile, kind, state, wire_sequence, board_session, scheme, read_volts,
+                    averages, settle_seconds, rows, columns, whole_tile, intent_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [run, seq, operation.tile, operation.kind, OperationState.intent.rawValue, wireSequence,
-                                 scheme, volts, averages, settle, rows, columns, whole, date.timeIntervalSince1970])
+                                 boardSession.map(BoardSessionRecord.text), scheme, volts, averages, settle, rows, columns,
+                                 whole, date.timeIntervalSince1970])
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO ledger (run_id, seq, idx, tile, "row", "column", amplitude_volts, width_seconds)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -152,9 +160,51 @@ public final class RunStore: Sendable {
 
     /// Marks an operation found without a result as in doubt (it will never be re-sent).
     public func markInDoubt(run: Int64, seq: Int) throws {
+        try settle(run: run, seq: seq, as: .inDoubt)
+    }
+
+    /// Records how an operation found without a result was settled: `.inDoubt`, `.notApplied`
+    /// or `.applied`. Only an operation still logged as intent changes.
+    public func settle(run: Int64, seq: Int, as state: OperationState) throws {
+        precondition(state == .inDoubt || state == .notApplied || state == .applied, "an intent settles as in doubt, not applied or applied")
         try pool.write { db in
             try db.execute(sql: "UPDATE operations SET state = ? WHERE run_id = ? AND seq = ? AND state = ?",
-                           arguments: [OperationState.inDoubt.rawValue, run, seq, OperationState.intent.rawValue])
+                           arguments: [state.rawValue, run, seq, OperationState.intent.rawValue])
+        }
+    }
+
+    /// Cell-pulses of a run that count as applied: those of operations `done` or settled as
+    /// `applied`. What the board's pulse counter is compared with.
+    public func appliedPulses(run: Int64) throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM ledger l JOIN operations o ON o.run_id = l.run_id AND o.seq = l.seq
+                WHERE l.run_id = ? AND o.kind = 'pulse_batch' AND o.state IN ('done', 'applied')
+                """, arguments: [run]) ?? 0
+        }
+    }
+
+    /// Records that a run reached a board session, with the board's pulse counter and the run's
+    /// applied pulses at that moment.
+    public func openBoardSession(run: Int64, _ record: BoardSessionRecord) throws {
+        try pool.write { db in
+            let idx = (try Int.fetchOne(db, sql: "SELECT MAX(idx) FROM board_sessions WHERE run_id = ?", arguments: [run]) ?? -1) + 1
+            try db.execute(sql: """
+                INSERT INTO board_sessions (run_id, idx, session, counter_start, ledger_start, opened_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [run, idx, record.session.map(BoardSessionRecord.text), Int64(bitPattern: record.counterStart),
+                                 record.ledgerStart, record.openedAt.timeIntervalSince1970])
+        }
+    }
+
+    /// The board sessions a run reached, in order.
+    public func boardSessions(run: Int64) throws -> [BoardSessionRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM board_sessions WHERE run_id = ? ORDER BY idx", arguments: [run]).map { row in
+                let text: String? = row["session"]
+                let counter: Int64 = row["counter_start"]
+                return BoardSessionRecord(session: text.flatMap(BoardSessionRecord.session), counterStart: UInt64(bitPattern: counter),
+                                          ledgerStart: row["ledger_start"], openedAt: Date(timeIntervalSince1970: row["opened_at"]))
+            }
         }
     }
 
@@ -190,7 +240,9 @@ public final class RunStore: Sendable {
                 let state = OperationState(rawValue: op["state"]) ?? .intent
                 let measured: [Double] = state == .done ? cells.compactMap { $0["measured_siemens"] } : []
                 let resultAt: Double? = op["result_at"]
+                let session: String? = op["board_session"]
                 return JournalEntry(seq: seq, operation: operation, state: state, wireSequence: op["wire_sequence"],
+                                    boardSession: session.flatMap(BoardSessionRecord.session),
                                     measuredSiemens: measured, intentAt: Date(timeIntervalSince1970: op["intent_at"]),
                                     resultAt: resultAt.map(Date.init(timeIntervalSince1970:)))
             }

@@ -159,7 +159,26 @@ enum StoreSchema {
                 CREATE INDEX calibrations_by_instrument ON calibrations(instrument_name, created_at);
                 """)
         }
-        m.registerMigration("v4: a finished run's ledger by columns") { db in
+        m.registerMigration("v4: board sessions of runs, the session of each operation") { db in
+            try db.execute(sql: """
+                -- The board session an operation was sent in (16 hexadecimal digits), beside its
+                -- wire sequence number: together they let a resumed run ask the board's reply
+                -- cache what became of an operation it never saw answered.
+                ALTER TABLE operations ADD COLUMN board_session TEXT;
+                -- One row each time a run reaches a board session: the board's pulse counter and
+                -- the run's applied pulses then, so that the two can be compared later.
+                CREATE TABLE board_sessions (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    idx INTEGER NOT NULL,
+                    session TEXT,
+                    counter_start INTEGER NOT NULL,
+                    ledger_start INTEGER NOT NULL,
+                    opened_at DOUBLE NOT NULL,
+                    PRIMARY KEY (run_id, idx)
+                );
+                """)
+        }
+        m.registerMigration("v5: a finished run's ledger by columns") { db in
             try db.execute(sql: """
                 -- Written when a run ends (RunStore+LedgerColumns.swift): the ledger's columns as
                 -- little-endian blobs (int32 for seq, idx, tile, row, column; float64 with NaN for

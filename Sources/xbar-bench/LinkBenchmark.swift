@@ -138,9 +138,9 @@ final class EmulatorChild {
     let process = Process()
     let devicePath: String
 
-    init(xbar: String, instrument: String = "usb-4x64") throws {
+    init(xbar: String, instrument: String = "usb-4x64", extraArguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: xbar)
-        process.arguments = ["sim", "--instrument", instrument, "--pty"]
+        process.arguments = ["sim", "--instrument", instrument, "--pty"] + extraArguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -156,6 +156,12 @@ final class EmulatorChild {
 
     func stop() {
         if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    /// Ends the emulator at once, as a crash or a power cut would.
+    func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }

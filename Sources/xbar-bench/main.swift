@@ -9,6 +9,7 @@ struct XbarBench: ParsableCommand {
         subcommands: [
             // Each benchmark lives in its own file.
             LinkBenchmark.self,
+            ExactlyOnceBenchmark.self,
             SimulationBenchmark.self,
             CalibrationBenchmark.self,
             ProgrammingBenchmark.self,

@@ -14,8 +14,9 @@ def open_store(path):
 
 # The same text the store writes beside the column copy (see docs/run-store.md).
 _OPERATIONS_KEY_SQL = (
-    "SELECT COUNT(*) || ':' || SUM(state = 'done') || ':' || SUM(state = 'in_doubt') || ':' || "
-    "IFNULL(MAX(result_at), '') FROM operations WHERE run_id = ?")
+    "SELECT IFNULL((SELECT group_concat(state || '=' || n, ',') FROM "
+    "(SELECT state, COUNT(*) AS n FROM operations WHERE run_id = ?1 GROUP BY state ORDER BY state)), '') "
+    "|| ':' || IFNULL((SELECT MAX(result_at) FROM operations WHERE run_id = ?1), '')")
 
 
 class RunStore:

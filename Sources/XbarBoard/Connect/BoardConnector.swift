@@ -15,6 +15,8 @@ public enum BoardConnector {
     ///   - seed: the simulated board's seed.
     ///   - policy: how long a remote board waits for replies and how often it tries; on a serial
     ///     line without a speed of its own, the line's baud rate is used for the wire time.
+    ///   - simulatedFaults: faults of a simulated board's link: when given, the simulated board is
+    ///     served over an in-process link that injects them and reached as a remote board.
     ///   - twin: builds the digital twin of a programming run (nil: the newest one of this
     ///     instrument); the run store that holds what it needs is a layer above this one. Without
     ///     it, `twin:RUN` is refused and `auto` stands in with a plain simulated board.
@@ -26,10 +28,16 @@ public enum BoardConnector {
                             simulatedParameters: DeviceParameters? = nil, simulatedPeriphery: ArrayPeripheryParameters? = nil,
                             seed: UInt64 = 1,
                             policy: RemoteBoard.RetryPolicy = .init(),
+                            simulatedFaults: LinkFaults? = nil,
                             twin: ((Int64?) throws -> any Board)? = nil,
                             announce: (String) -> Void = { _ in }) throws -> any Board {
         switch address {
         case .simulated:
+            if let faults = simulatedFaults {
+                return try FaultySimulatedLink.open(instrument: instrument, faults: faults, policy: policy) {
+                    SimulatedBoard(instrument: instrument, parameters: simulatedParameters, periphery: simulatedPeriphery, seed: seed)
+                }
+            }
             return SimulatedBoard(instrument: instrument, parameters: simulatedParameters, periphery: simulatedPeriphery, seed: seed)
         case .serial(let path):
             return try openSerial(path: path, instrument: instrument, policy: policy)
@@ -44,7 +52,8 @@ public enum BoardConnector {
             if let found = discover(instrument) {
                 announce("--board auto: found \(found) for \(instrument.name)")
                 return try open(found, instrument: instrument, simulatedParameters: simulatedParameters,
-                                simulatedPeriphery: simulatedPeriphery, seed: seed, policy: policy, twin: twin, announce: announce)
+                                simulatedPeriphery: simulatedPeriphery, seed: seed, policy: policy,
+                                simulatedFaults: simulatedFaults, twin: twin, announce: announce)
             }
             if let twin {
                 let board = try twin(nil)

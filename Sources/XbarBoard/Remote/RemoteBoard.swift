@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import XbarInstrument
 import XbarTransport
@@ -11,7 +12,7 @@ import XbarWire
 /// so a pulse is applied exactly once however many times its frame is sent. Requests are checked
 /// against the instrument's limits (and MVM inputs against its DAC's range) before they are sent:
 /// the host refuses too, never clamps.
-public final class RemoteBoard: Board {
+public final class RemoteBoard: SequencedBoard {
     public let instrument: Instrument
     public private(set) var identity: BoardIdentity
     public let backendDescription: String
@@ -32,22 +33,41 @@ public final class RemoteBoard: Board {
     /// One attempt waits `replyTimeoutSeconds` beyond the operation's own duration on the board
     /// and, on a line of known speed, beyond the time the request and the largest reply it can
     /// draw take on the wire (see ``RemoteBoard/replyWaitSeconds(for:frameBytes:)``): a slow
-    /// line or a large reply lengthens the wait by what it costs, no more.
+    /// line or a large reply lengthens the wait by what it costs, no more. Before each resend
+    /// the host pauses, `backoffSeconds` before the first and twice as long before each next one
+    /// (at most `maxBackoffSeconds`), so that a link in trouble is not flooded.
     public struct RetryPolicy: Sendable {
         /// Wait for a reply beyond the operation's own duration and its modelled wire time, seconds.
         public var replyTimeoutSeconds: Double
-        /// Sends of one request in all (the first one included).
+        /// Sends of one request in all (the first one included): one more than the retries.
         public var attempts: Int
         /// Link speed used to model wire time, bits per second (nil: not modelled, a link whose
         /// bytes take no noticeable time, such as USB).
         public var bitsPerSecond: Double?
+        /// Pause before the first resend, seconds; doubled before each further one.
+        public var backoffSeconds: Double
+        /// Longest pause before a resend, seconds.
+        public var maxBackoffSeconds: Double
 
-        public init(replyTimeoutSeconds: Double = 1.0, attempts: Int = 4, bitsPerSecond: Double? = nil) {
+        public init(replyTimeoutSeconds: Double = 1.0, attempts: Int = 4, bitsPerSecond: Double? = nil,
+                    backoffSeconds: Double = 0.05, maxBackoffSeconds: Double = 1.0) {
             self.replyTimeoutSeconds = replyTimeoutSeconds
             self.attempts = attempts
             self.bitsPerSecond = bitsPerSecond
+            self.backoffSeconds = backoffSeconds
+            self.maxBackoffSeconds = maxBackoffSeconds
+        }
+
+        /// The pause before send number `attempt` (0 is the first send, which has none), seconds.
+        public func pauseSeconds(beforeAttempt attempt: Int) -> Double {
+            guard attempt > 0 else { return 0 }
+            return min(maxBackoffSeconds, backoffSeconds * Double(1 << min(attempt - 1, 30)))
         }
     }
+
+    /// The board's session id as STATUS reported it when the link opened (nil for a board
+    /// without ``XbarWire/Capabilities/boardSession``).
+    public private(set) var sessionID: UInt64?
 
     /// Connects: sends IDENTIFY and checks the reply against the instrument.
     ///
@@ -65,15 +85,20 @@ public final class RemoteBoard: Board {
         self.identity = BoardIdentity(protocolVersion: 0, model: "", serialNumber: "", firmwareVersion: "",
                                       capabilities: [], maxPayloadBytes: 0, replyCacheDepth: 0,
                                       adc: instrument.adc, dac: instrument.dac, limits: instrument.limits, tiles: [])
-        // A session opens with STATUS, which tells where the board's reply window stands: a
-        // number still in its cache would be answered with an old reply and never executed.
-        guard case .status(let status) = try exchange(.status) else {
-            throw BoardError.unexpectedReply(operation: "STATUS", reply: "not a status report")
+        // A session opens with STATUS, which tells where the board's reply window stands (a
+        // number still in its cache would be answered with an old reply and never executed) and
+        // the board's session. A board without sessions refuses the one-byte STATUS with a FAULT
+        // that is not cached; it is then asked the plain way.
+        var reply = try exchange(.sessionStatus)
+        if case .fault = reply { reply = try exchange(.status) }
+        guard case .status(let status) = reply else {
+            throw BoardError.unexpectedReply(operation: "STATUS", reply: "\(reply)")
         }
         self.nextSequence = status.nextSequence
-        let reply = try exchange(.identify)
-        guard case .identity(let id) = reply else {
-            throw BoardError.unexpectedReply(operation: "IDENTIFY", reply: "\(reply)")
+        self.sessionID = status.sessionID
+        let identified = try exchange(.identify)
+        guard case .identity(let id) = identified else {
+            throw BoardError.unexpectedReply(operation: "IDENTIFY", reply: "\(identified)")
         }
         let problems = instrument.mismatches(with: id)
         guard problems.isEmpty else {
@@ -81,6 +106,27 @@ public final class RemoteBoard: Board {
                 + "instrument \(instrument.name) expects \(instrument.model): " + problems.joined(separator: "; "))
         }
         self.identity = id
+    }
+
+    public var upcomingSequence: UInt16 { nextSequence }
+
+    public func resend(_ request: Request, sequence: UInt16) throws(BoardError) -> Reply {
+        if let fault = instrument.limits.check(request) { throw BoardError.fault(fault) }
+        // A number at or ahead of the next one is used once the board may have run it: the next
+        // new request must not reuse it, or the board would answer that request with this one's
+        // cached reply. A stale refusal used nothing.
+        let reachesAhead = sequence &- nextSequence < 0x8000
+        let reply: Reply
+        do {
+            reply = try exchange(request, resending: sequence)
+        } catch {
+            if reachesAhead { nextSequence = sequence &+ 1 }
+            throw error
+        }
+        if case .fault(let fault) = reply, fault.code == .staleSequence { throw BoardError.fault(fault) }
+        if reachesAhead { nextSequence = sequence &+ 1 }
+        if case .fault(let fault) = reply { throw BoardError.fault(fault) }
+        return reply
     }
 
     public func perform(_ request: Request) throws(BoardError) -> Reply {
@@ -91,19 +137,24 @@ public final class RemoteBoard: Board {
         return reply
     }
 
-    private func exchange(_ request: Request) throws(BoardError) -> Reply {
-        let sequence = nextSequence
+    /// Sends `request` until a reply comes: under the next sequence number, or again under
+    /// `resending` (a number it was sent under before, every send flagged as a retry).
+    private func exchange(_ request: Request, resending: UInt16? = nil) throws(BoardError) -> Reply {
+        let sequence = resending ?? nextSequence
         // IDENTIFY and STATUS bypass the board's cache and do not consume a number.
-        if request != .identify && request != .status { nextSequence &+= 1 }
+        if resending == nil && !request.isReadOnly { nextSequence &+= 1 }
         var lastProblem = "no reply"
         var damagedAttempts = 0
         var wait = policy.replyTimeoutSeconds
         for attempt in 0..<policy.attempts {
-            let frame = WireCodec.encode(request, sequence: sequence, flags: attempt == 0 ? [] : .retry)
+            let frame = WireCodec.encode(request, sequence: sequence, flags: attempt == 0 && resending == nil ? [] : .retry)
             wait = replyWaitSeconds(for: request, frameBytes: frame.count)
             if attempt > 0 {
                 retryCount += 1
                 logger.warning("retrying \(request.opcode.name) seq \(sequence) (attempt \(attempt + 1)): \(lastProblem)")
+                // Late replies to the earlier send are not ours to wait for again: the pause lets
+                // a congested link drain before the frame goes out once more.
+                Thread.sleep(forTimeInterval: policy.pauseSeconds(beforeAttempt: attempt))
             }
             do {
                 try transport.write(frame, timeoutSeconds: wait)
@@ -214,7 +265,7 @@ public final class RemoteBoard: Board {
         case .pulseBatch(let b): payload = 32 + 4 * b.pulses.count
         case .playFetch: payload = maxPayload
         case .identify: payload = 4096
-        case .pulse, .status, .playLoad, .playStart, .abort, .reset: payload = 256
+        case .pulse, .status, .sessionStatus, .playLoad, .playStart, .abort, .reset: payload = 256
         }
         let bounded = min(payload, maxPayload)
         // COBS adds a byte per 254, the header, CRC and delimiter a few dozen.
@@ -225,7 +276,7 @@ public final class RemoteBoard: Board {
     static func replyOpcode(_ request: Request) -> Opcode {
         switch request {
         case .identify: return .identity
-        case .status: return .statusReport
+        case .status, .sessionStatus: return .statusReport
         case .read, .mvm: return .currents
         case .pulse, .pulseBatch: return .pulsed
         case .readTrain: return .readTrainData

@@ -9,7 +9,7 @@ import XbarWire
 /// there without touching the board. Frames that fail their CRC or cannot be decoded are answered
 /// with a FAULT and never executed; the receiver resynchronises on the next frame delimiter.
 public final class BoardServer {
-    private let board: any Board
+    private var board: any Board
     private let transport: any ByteTransport
     private var cache: ReplyCache
     private var receiver = FrameReceiver()
@@ -20,6 +20,21 @@ public final class BoardServer {
     public private(set) var executedCount = 0
     /// Requests answered from the reply cache.
     public private(set) var replayedCount = 0
+    /// Frames answered (decoded or not), the count ``restartAfterRequests`` and
+    /// ``unplugAfterRequests`` compare with.
+    public private(set) var answeredCount = 0
+    /// Restarts the board once this many requests have been answered (a power cycle: the
+    /// board comes back from ``restartBoard`` with a new session and an empty reply cache).
+    public var restartAfterRequests: Int?
+    /// Builds the board after a restart; required with ``restartAfterRequests``.
+    public var restartBoard: (() throws -> any Board)?
+    /// Closes the link for good once this many requests have been answered, as a pulled cable.
+    public var unplugAfterRequests: Int?
+    /// True once the link was closed by ``unplugAfterRequests``; ``serve(pollSeconds:until:)``
+    /// has returned and will not serve again.
+    public private(set) var isUnplugged = false
+    /// Told, for people, when the board restarts or the link is unplugged.
+    public var announce: (String) -> Void = { _ in }
 
     public init(board: any Board, transport: any ByteTransport, replyCacheDepth: Int = 32,
                 logger: Logger = Logger(label: "xbar.board-server")) {
@@ -35,6 +50,7 @@ public final class BoardServer {
     /// - Throws: ``TransportError`` when the link fails other than by the peer closing it.
     public func serve(pollSeconds: Double = 0.1, until shouldStop: () -> Bool = { false }) throws {
         while !shouldStop() {
+            if isUnplugged { return }
             let bytes: [UInt8]
             do {
                 bytes = try transport.read(upTo: 65536, timeoutSeconds: pollSeconds)
@@ -44,10 +60,7 @@ public final class BoardServer {
                 logger.info("peer closed the link")
                 return
             }
-            receiver.append(bytes)
-            while let next = nextFrame() {
-                try handle(next)
-            }
+            try handleFrames(in: bytes)
         }
     }
 
@@ -95,7 +108,8 @@ public final class BoardServer {
             case .stale:
                 try send(WireCodec.encode(.fault(BoardFault(
                     code: .staleSequence,
-                    message: "sequence number \(sequence) is older than the reply cache; not executed")), sequence: sequence))
+                    message: "sequence number \(sequence) is not ahead of the newest (\(cache.nextSequence &- 1)) and not in the reply cache: older than the window or sent before a RESET; not executed")),
+                    sequence: sequence))
                 return
             case .execute:
                 break
@@ -120,6 +134,32 @@ public final class BoardServer {
             if isReset { cache.clear() }
             cache.store(bytes, for: sequence)
             try send(bytes)
+        }
+    }
+
+    /// Answers every frame `bytes` complete, until the link is unplugged.
+    private func handleFrames(in bytes: [UInt8]) throws {
+        receiver.append(bytes)
+        while !isUnplugged {
+            guard let next = nextFrame() else { return }
+            try handle(next)
+            try afterAnswer()
+        }
+    }
+
+    /// Counts an answered frame and carries out a planned restart or unplug.
+    private func afterAnswer() throws {
+        answeredCount += 1
+        if let n = restartAfterRequests, answeredCount == n, let restartBoard {
+            board = try restartBoard()
+            cache.clear()
+            receiver = FrameReceiver()
+            announce("board restarted after \(n) requests (new session, empty reply cache)")
+        }
+        if let n = unplugAfterRequests, answeredCount >= n {
+            isUnplugged = true
+            transport.close()
+            announce("link unplugged after \(n) requests")
         }
     }
 

@@ -46,8 +46,13 @@ public final class SimulatedBoard: StoppableBoard {
 
     public var backendDescription: String { "simulated" }
 
-    /// Cell-pulses applied since creation (never reset), selected cells only. Simulation only.
+    /// Cell-pulses applied since creation (the board's power-up; RESET keeps it), selected cells
+    /// only: what STATUS reports.
     public internal(set) var pulsesApplied: UInt64 = 0
+    /// The board's session, drawn at random when it is created (its power-up) and never 0: a
+    /// board restored from a saved chip state is a new session all the same, because its reply
+    /// cache and pulse counter start afresh.
+    public let sessionID: UInt64 = UInt64.random(in: 1...UInt64.max)
     /// Cell-pulses whose SET current compliance limited, since creation. Simulation only.
     public internal(set) var complianceHits: UInt64 = 0
     /// ADC conversions that saturated at full scale, since creation. Simulation only.
@@ -171,7 +176,7 @@ public final class SimulatedBoard: StoppableBoard {
         }
         if let run, !run.finished {
             switch request {
-            case .identify, .status, .playFetch, .abort, .reset: break
+            case .identify, .status, .sessionStatus, .playFetch, .abort, .reset: break
             default:
                 throw BoardError.fault(BoardFault(code: .busy, message: "program \(run.programID) is running; wait for it or ABORT"))
             }
@@ -183,6 +188,10 @@ public final class SimulatedBoard: StoppableBoard {
         switch request {
         case .identify: reply = .identity(identity)
         case .status: reply = .status(status())
+        case .sessionStatus:
+            var report = status()
+            report.sessionID = sessionID
+            reply = .status(report)
         case .read(let r): reply = try read(r, limits: limits)
         case .pulse(let p): reply = try pulse(p, limits: limits)
         case .pulseBatch(let b): reply = try pulseBatch(b, limits: limits)
@@ -210,7 +219,7 @@ public final class SimulatedBoard: StoppableBoard {
     public var identity: BoardIdentity {
         var id = instrument.identity(serialNumber: serialNumber, firmwareVersion: "simulated-1")
         id.capabilities.formUnion([.halfVoltageScheme, .thirdVoltageScheme, .mvm, .mvmPulseWidth,
-                                   .readTrain, .play, .pulseBatch, .simultaneousNodeActions])
+                                   .readTrain, .play, .pulseBatch, .simultaneousNodeActions, .boardSession])
         return id
     }
 

@@ -5,6 +5,10 @@ import XbarStore
 public protocol OperationJournal: AnyObject {
     /// Logs an operation before it is sent; returns its sequence number in the run.
     func logIntent(_ operation: JournalOperation) throws -> Int
+    /// Logs an operation before it is sent, with the wire sequence number its request will
+    /// carry and the board session it goes to (nil where the link has none); returns its
+    /// sequence number in the run.
+    func logIntent(_ operation: JournalOperation, wireSequence: Int?, boardSession: UInt64?) throws -> Int
     /// Logs an operation's result (measured conductances in its cell order, siemens).
     func logResult(seq: Int, measuredSiemens: [Double], at date: Date) throws
 }
@@ -23,6 +27,10 @@ public final class StoreJournal: OperationJournal {
         try store.logIntent(run: runID, operation)
     }
 
+    public func logIntent(_ operation: JournalOperation, wireSequence: Int?, boardSession: UInt64?) throws -> Int {
+        try store.logIntent(run: runID, operation, wireSequence: wireSequence, boardSession: boardSession)
+    }
+
     public func logResult(seq: Int, measuredSiemens: [Double], at date: Date) throws {
         try store.logResult(run: runID, seq: seq, measuredSiemens: measuredSiemens, at: date)
     }
@@ -37,4 +45,11 @@ public final class DiscardingJournal: OperationJournal {
         return next
     }
     public func logResult(seq: Int, measuredSiemens: [Double], at date: Date) throws {}
+}
+
+extension OperationJournal {
+    /// A journal that keeps no link details logs the operation alone.
+    public func logIntent(_ operation: JournalOperation, wireSequence: Int?, boardSession: UInt64?) throws -> Int {
+        try logIntent(operation)
+    }
 }

@@ -4,7 +4,7 @@ import XbarStore
 import XbarWire
 
 /// Carries out logged operations on a board: logs the intent, sends the request, logs the
-/// result. Between the two logs the operation is in doubt; see ``WriteVerifyProgrammer/absorbInDoubt(_:)``.
+/// result. Between the two logs the operation is in doubt; see ``RunReconciler``.
 public final class OperationRunner {
     public let board: any Board
     public let journal: any OperationJournal
@@ -21,13 +21,27 @@ public final class OperationRunner {
 
     /// Logs, performs and logs the result of one operation; returns the measured conductances.
     ///
+    /// On a board with sequence numbers the intent records the number the request will carry
+    /// and the board session, so that a resumed run can ask the board what became of it.
+    ///
     /// - Throws: ``BoardError`` from the board, ``ProgrammingError/badReply(_:)`` when the reply
     ///   does not carry one value per cell, or a store error. After a throw the operation stays
     ///   logged as intent (in doubt).
     @discardableResult
     public func perform(_ operation: JournalOperation) throws -> (measured: [Double], at: Date) {
-        let seq = try journal.logIntent(operation)
-        let measured = try Self.execute(operation, on: board, settle: settle)
+        let request = try Self.request(for: operation)
+        let link = request == nil ? nil : board as? SequencedBoard
+        let seq = try journal.logIntent(operation, wireSequence: link.map { Int($0.upcomingSequence) },
+                                        boardSession: link?.sessionID)
+        let measured: [Double]
+        if let request {
+            measured = try Self.measurements(board.perform(request), for: operation)
+        } else if case .settle(_, let seconds) = operation {
+            try settle(seconds)
+            measured = []
+        } else {
+            measured = []
+        }
         let now = Date()
         try journal.logResult(seq: seq, measuredSiemens: measured, at: now)
         return (measured, now)
@@ -36,30 +50,84 @@ public final class OperationRunner {
     /// Sends an operation to a board without logging it (also used to replay a ledger).
     public static func execute(_ operation: JournalOperation, on board: any Board,
                                settle: (Double) throws -> Void) throws -> [Double] {
-        switch operation {
-        case let .settle(_, seconds):
-            try settle(seconds)
+        guard let request = try request(for: operation) else {
+            if case .settle(_, let seconds) = operation { try settle(seconds) }
             return []
+        }
+        return try measurements(board.perform(request), for: operation)
+    }
+
+    /// The request that carries out `operation`; nil for a settle wait, which sends none.
+    ///
+    /// - Throws: ``JournalConversionError`` when a
+    ///   logged value has no wire form (a bias scheme the protocol does not define, a count
+    ///   beyond 16 bits): a logged operation is sent as logged or not at all.
+    public static func request(for operation: JournalOperation) throws(JournalConversionError) -> Request? {
+        func u16(_ value: Int, _ what: String) throws(JournalConversionError) -> UInt16 {
+            guard let v = UInt16(exactly: value) else { throw JournalConversionError(field: what, value: "\(value)", expected: "0 to 65535") }
+            return v
+        }
+        func tileIndex(_ tile: Int) throws(JournalConversionError) -> UInt8 {
+            guard let t = UInt8(exactly: tile) else { throw JournalConversionError(field: "tile", value: "\(tile)", expected: "0 to 255") }
+            return t
+        }
+        switch operation {
+        case .settle:
+            return nil
         case let .read(tile, cells, _, _, volts, averages):
-            let set: CellSet = cells.map { .list(tile: UInt8(tile), $0.map { CellIndex(row: UInt16($0.row), column: UInt16($0.column)) }) }
-                ?? .tile(UInt8(tile))
-            let values = try board.readConductances(set, readVolts: volts, averages: averages)
-            if values.count != operation.cells.count {
-                throw ProgrammingError.badReply("READ of \(operation.cells.count) cells of tile \(tile) returned \(values.count) values")
+            let t = try tileIndex(tile)
+            var list: [CellIndex]?
+            if let cells {
+                var converted: [CellIndex] = []
+                converted.reserveCapacity(cells.count)
+                for c in cells { converted.append(CellIndex(row: try u16(c.row, "row"), column: try u16(c.column, "column"))) }
+                list = converted
             }
-            return values
+            let set: CellSet = list.map { .list(tile: t, $0) } ?? .tile(t)
+            return .read(ReadCells(cells: set, readVolts: Float(volts), averages: try u16(averages, "averages")))
         case let .pulseBatch(tile, scheme, verifyVolts, averages, pulses):
-            let batch = PulseBatch(
-                tile: UInt8(tile), scheme: BiasScheme(rawValue: UInt8(scheme)) ?? .grounded,
-                verify: verifyVolts.map { VerifyRead(readVolts: Float($0), averages: UInt16(averages)) },
-                pulses: pulses.map { CellPulse(cell: CellIndex(row: UInt16($0.row), column: UInt16($0.column)),
-                                               amplitudeVolts: Float($0.amplitudeVolts), widthSeconds: Float($0.widthSeconds)) })
-            let receipt = try board.pulseBatch(batch)
-            guard let volts = verifyVolts else { return [] }
-            if receipt.verifyAmperes.count != pulses.count {
-                throw ProgrammingError.badReply("PULSE_BATCH of \(pulses.count) pulses on tile \(tile) returned \(receipt.verifyAmperes.count) verify reads")
+            guard let rawScheme = UInt8(exactly: scheme), let bias = BiasScheme(rawValue: rawScheme) else {
+                throw JournalConversionError(field: "scheme", value: "\(scheme)", expected: "a bias scheme: 0 grounded, 1 half voltage, 2 third voltage")
             }
-            return receipt.verifyAmperes.map { Double($0) / volts }
+            var cellPulses: [CellPulse] = []
+            cellPulses.reserveCapacity(pulses.count)
+            for p in pulses {
+                cellPulses.append(CellPulse(cell: CellIndex(row: try u16(p.row, "row"), column: try u16(p.column, "column")),
+                                            amplitudeVolts: Float(p.amplitudeVolts), widthSeconds: Float(p.widthSeconds)))
+            }
+            let verify = try verifyVolts.map { v throws(JournalConversionError) in VerifyRead(readVolts: Float(v), averages: try u16(averages, "averages")) }
+            return .pulseBatch(PulseBatch(tile: try tileIndex(tile), scheme: bias, verify: verify, pulses: cellPulses))
         }
     }
+
+    /// The conductances a reply to `operation`'s request carries, siemens, in the operation's
+    /// cell order (a batch's verify reads; none without a verify read).
+    ///
+    /// - Throws: ``ProgrammingError/badReply(_:)`` when the reply is not the kind the request
+    ///   expects or does not carry one value per cell.
+    public static func measurements(_ reply: Reply, for operation: JournalOperation) throws(ProgrammingError) -> [Double] {
+        switch (operation, reply) {
+        case let (.read(tile, _, _, _, volts, _), .currents(c)):
+            if c.amperes.count != operation.cells.count {
+                throw .badReply("READ of \(operation.cells.count) cells of tile \(tile) returned \(c.amperes.count) values")
+            }
+            return c.amperes.map { Double($0) / volts }
+        case let (.pulseBatch(tile, _, verifyVolts, _, pulses), .pulsed(receipt)):
+            guard let volts = verifyVolts else { return [] }
+            if receipt.verifyAmperes.count != pulses.count {
+                throw .badReply("PULSE_BATCH of \(pulses.count) pulses on tile \(tile) returned \(receipt.verifyAmperes.count) verify reads")
+            }
+            return receipt.verifyAmperes.map { Double($0) / volts }
+        default:
+            throw .badReply("\(operation.kindName) answered with \(reply.opcode.name)")
+        }
+    }
+}
+
+/// A logged operation holds a value its request cannot carry.
+public struct JournalConversionError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var field: String
+    public var value: String
+    public var expected: String
+    public var description: String { "logged operation: \(field) \(value) cannot be sent: expected \(expected)" }
 }

@@ -18,6 +18,9 @@ public final class ProgrammingJob {
     public let runID: Int64?
     /// Called after each logged operation completes (progress).
     public var onOperation: ((Int, TileReport) -> Void)?
+    /// Called when a tile is done whose read-back after a board restart found cells the
+    /// records called converged outside the tolerance: tile, how many (all were reprogrammed).
+    public var onCellsLost: ((Int, Int) -> Void)?
 
     public init(targets: ProgrammingTargets, algorithm: ProgrammingAlgorithmKind, settings: ProgrammingSettings,
                 device: NonVolatileCellParameters, envelope: PulseEnvelope, runner: OperationRunner,
@@ -42,29 +45,40 @@ public final class ProgrammingJob {
 
     /// Runs the job to the end.
     ///
-    /// - Parameter journal: the run's logged operations so far (to resume a killed run): those
-    ///   with results are replayed into the programmers, those without are in doubt: counted as
-    ///   used, marked in doubt in the store, never re-sent; their tile is read first.
+    /// - Parameters:
+    ///   - journal: the run's logged operations so far (to resume a killed run), settled as far
+    ///     as the board could tell (``RunReconciler``): those with results are replayed into the
+    ///     programmers; those the board never executed are skipped; the rest (applied without a
+    ///     result, or in doubt) count their pulses as used, are never re-sent, and their tile is
+    ///     read first. An operation still logged as intent is marked in doubt.
+    ///   - boardRestarted: the board restarted since the journal was written: every tile with
+    ///     records is read back before they are trusted, and cells lost are programmed again
+    ///     (``WriteVerifyProgrammer/distrustAfterRestart()``).
     /// - Throws: board, store and reply errors; the run can then be resumed.
-    public func run(resuming journal: [JournalEntry] = []) throws -> [TileReport] {
+    public func run(resuming journal: [JournalEntry] = [], boardRestarted: Bool = false) throws -> [TileReport] {
         var reports: [TileReport] = []
         for (tile, siemens) in targets.tiles {
             let programmer = WriteVerifyProgrammer(tile: tile, targetSiemens: siemens,
                                                    algorithm: makeAlgorithm(cellCount: tile.cellCount), settings: settings)
             for entry in journal where entry.operation.tile == Int(tile.index) {
-                if entry.state == .done {
+                switch entry.state {
+                case .done:
                     programmer.absorb(entry.operation, measuredSiemens: entry.measuredSiemens, at: entry.resultAt ?? entry.intentAt)
-                } else {
+                case .notApplied:
+                    continue
+                case .applied, .inDoubt, .intent:
                     programmer.absorbInDoubt(entry.operation)
                     if entry.state == .intent, let store, let runID { try store.markInDoubt(run: runID, seq: entry.seq) }
                 }
             }
+            if boardRestarted { programmer.distrustAfterRestart() }
             while let operation = programmer.nextOperation() {
                 let (measured, at) = try runner.perform(operation)
                 programmer.absorb(operation, measuredSiemens: measured, at: at)
                 onOperation?(Int(tile.index), programmer.report)
             }
             let report = programmer.report
+            if programmer.cellsLostToRestart > 0 { onCellsLost?(Int(tile.index), programmer.cellsLostToRestart) }
             if let store, let runID {
                 try store.saveOutcomes(run: runID, (0..<tile.cellCount).map { i in
                     CellOutcomeRecord(tile: Int(tile.index), row: i / Int(tile.columns), column: i % Int(tile.columns),

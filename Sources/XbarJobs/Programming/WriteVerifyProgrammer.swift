@@ -18,7 +18,7 @@ import XbarWire
 /// that drifted out of tolerance.
 public final class WriteVerifyProgrammer {
     enum Phase: Equatable {
-        case initialRead, pulsing, disturbCheck, finalVerify, settle, settleRead, done
+        case initialRead, pulsing, disturbCheck, finalVerify, settle, settleRead, restartRead, done
     }
     enum CellState: Equatable {
         case open, converged, stuck, outOfPulses
@@ -38,7 +38,13 @@ public final class WriteVerifyProgrammer {
     var measured: [Double]
     var verifiedAt: [Date]
     var pulses: [Int]
+    /// Pulses a cell had used when its budget last started: 0, or its count when a board restart
+    /// lost its programmed state and it was programmed afresh.
+    var budgetStart: [Int]
     var silentMaximalPulses: [Int]
+    /// Cells whose records said converged and whose read-back after a board restart did not
+    /// confirm it: programmed again with a fresh budget.
+    public private(set) var cellsLostToRestart = 0
     public private(set) var roundTrips = 0
 
     /// - Parameter targetSiemens: row-major, `tile.rows * tile.columns` values.
@@ -53,6 +59,7 @@ public final class WriteVerifyProgrammer {
         measured = Array(repeating: .nan, count: n)
         verifiedAt = Array(repeating: Date(timeIntervalSince1970: 0), count: n)
         pulses = Array(repeating: 0, count: n)
+        budgetStart = Array(repeating: 0, count: n)
         silentMaximalPulses = Array(repeating: 0, count: n)
     }
 
@@ -68,7 +75,7 @@ public final class WriteVerifyProgrammer {
         if phase == .done { return nil }
         if needsRecoveryRead { return fullRead }
         switch phase {
-        case .initialRead, .disturbCheck, .finalVerify, .settleRead:
+        case .initialRead, .disturbCheck, .finalVerify, .settleRead, .restartRead:
             return fullRead
         case .settle:
             return .settle(tile: Int(tile.index), seconds: settings.settleSeconds)
@@ -134,7 +141,7 @@ public final class WriteVerifyProgrammer {
                     states[i] = .converged
                 } else if silentMaximalPulses[i] >= settings.stuckAfter {
                     states[i] = .stuck
-                } else if pulses[i] >= settings.maxPulses {
+                } else if budgetUsed(i) {
                     states[i] = .outOfPulses
                 }
             }
@@ -145,6 +152,19 @@ public final class WriteVerifyProgrammer {
                 phase = phaseAfterPulsing
             }
         }
+    }
+
+    func budgetUsed(_ i: Int) -> Bool { pulses[i] - budgetStart[i] >= settings.maxPulses }
+
+    /// The board restarted since the records absorbed so far were made: nothing they claim is
+    /// trusted until the whole tile is read back. That read keeps every cell it confirms; a cell
+    /// the records call converged that is now outside the tolerance lost its state with the
+    /// board and is programmed again with a fresh pulse budget (``cellsLostToRestart``). A tile
+    /// with no records yet is left as it is.
+    public func distrustAfterRestart() {
+        guard roundTrips > 0 else { return }
+        needsRecoveryRead = false
+        phase = .restartRead
     }
 
     /// Accounts for an operation logged as intent whose result never came (the process died):
@@ -162,14 +182,22 @@ public final class WriteVerifyProgrammer {
         // The read after the settle wait is the last look at most cells: there, anything outside
         // the accept band is touched up, so relaxation after it has the whole margin to use.
         let lastLook = phase == .settleRead
+        if phase == .restartRead {
+            for i in states.indices where states[i] == .converged && !withinTolerance(i) {
+                states[i] = .open
+                budgetStart[i] = pulses[i]
+                silentMaximalPulses[i] = 0
+                cellsLostToRestart += 1
+            }
+        }
         for i in states.indices {
             switch states[i] {
             case .open:
                 if accepted(i) { states[i] = .converged }
-                else if pulses[i] >= settings.maxPulses { states[i] = .outOfPulses }
+                else if budgetUsed(i) { states[i] = .outOfPulses }
             case .converged:
                 if lastLook ? !accepted(i) : !withinTolerance(i) {
-                    states[i] = pulses[i] < settings.maxPulses ? .open : .outOfPulses
+                    states[i] = budgetUsed(i) ? .outOfPulses : .open
                 }
             case .outOfPulses:
                 if withinTolerance(i) { states[i] = .converged }
@@ -187,6 +215,11 @@ public final class WriteVerifyProgrammer {
         case .settleRead:
             settled = true
             phase = anyOpen ? .pulsing : .done
+        case .restartRead:
+            // The verify rounds and the settle wait ran on the lost state: they run again.
+            finalVerifies = 0
+            settled = false
+            phase = anyOpen ? .pulsing : phaseAfterPulsing
         case .settle, .done:
             break
         }

@@ -62,7 +62,7 @@ extension Request {
     public var opcode: Opcode {
         switch self {
         case .identify: return .identify
-        case .status: return .status
+        case .status, .sessionStatus: return .status
         case .read: return .read
         case .pulse: return .pulse
         case .pulseBatch: return .pulseBatch
@@ -81,7 +81,7 @@ extension Request {
     /// their replies.
     public var isReadOnly: Bool {
         switch self {
-        case .identify, .status: return true
+        case .identify, .status, .sessionStatus: return true
         default: return false
         }
     }

@@ -10,6 +10,7 @@ extension Reply {
             bytes.put(s.pulsesApplied)
             bytes.put(s.programID)
             bytes.put(s.nextSequence)
+            if let session = s.sessionID { bytes.put(session) }
         case .currents(let c):
             bytes.put(c.boardTimeNanoseconds)
             bytes.putCount(c.amperes.count)
@@ -70,8 +71,10 @@ extension Reply {
             let pulses = try r.u64("pulsesApplied")
             let program = try r.u16("programID")
             let next = try r.u16("nextSequence")
+            // Present only in the answer to a STATUS that asked for it.
+            let session = r.remaining > 0 ? try r.u64("sessionID") : nil
             self = .status(BoardStatus(state: state, boardTimeNanoseconds: time, pulsesApplied: pulses,
-                                       programID: program, nextSequence: next))
+                                       programID: program, nextSequence: next, sessionID: session))
         case .currents:
             let time = try r.u64("boardTimeNanoseconds")
             let n = try r.count("amperes.count", elementBytes: 4)

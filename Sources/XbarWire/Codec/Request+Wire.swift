@@ -4,6 +4,8 @@ extension Request {
         switch self {
         case .identify, .status, .abort, .reset:
             break
+        case .sessionStatus:
+            bytes.append(BoardStatus.sessionReportDetail)
         case .read(let r):
             bytes.put(r.readVolts)
             bytes.put(r.averages)
@@ -79,7 +81,15 @@ extension Request {
         var r = WireReader(frame)
         switch frame.header.opcode {
         case .identify: self = .identify
-        case .status: self = .status
+        case .status:
+            // An empty payload is the basic report; one byte, 1, asks for the session id too.
+            guard r.remaining > 0 else { self = .status; break }
+            let at = r.position
+            let detail = try r.u8("detail")
+            guard detail == BoardStatus.sessionReportDetail else {
+                throw r.badField("detail", at: at, "STATUS detail \(detail) is not defined; 1 asks for the session id")
+            }
+            self = .sessionStatus
         case .abort: self = .abort
         case .reset: self = .reset
         case .read:

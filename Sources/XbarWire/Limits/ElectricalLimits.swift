@@ -85,7 +85,7 @@ extension ElectricalLimits {
     /// Geometry (tiles, cells) is not checked here: that needs the board's tiles.
     public func check(_ request: Request) -> BoardFault? {
         switch request {
-        case .identify, .status, .abort, .reset, .playStart, .playFetch:
+        case .identify, .status, .sessionStatus, .abort, .reset, .playStart, .playFetch:
             return nil
         case .read(let r):
             return checkRead(readVolts: r.readVolts, averages: r.averages)

@@ -18,7 +18,8 @@ public enum FaultCode: UInt8, Hashable, Sendable, CaseIterable {
     case badArgument = 8
     /// The frame's protocol version is not one the board speaks.
     case badVersion = 9
-    /// The sequence number is older than the reply cache and the request was not executed.
+    /// The sequence number is behind the newest and not cached (older than the window, or sent
+    /// before a RESET): the request was not executed.
     case staleSequence = 10
     /// The operation was stopped by ABORT.
     case aborted = 11

@@ -69,6 +69,10 @@ public struct Capabilities: OptionSet, Hashable, Sendable {
     /// PLAY actions of one kind at one offset on an STM tile happen at once (pulses on distinct
     /// nodes; reads of one row in one conversion), see the specification's PLAY section.
     public static let simultaneousNodeActions = Capabilities(rawValue: 1 << 7)
+    /// The board has a session id, drawn at random when it powers up, and reports it to a
+    /// STATUS that asks for it (``Request/sessionStatus``): a host that finds another id than
+    /// before knows the board restarted, with its reply cache and pulse counter.
+    public static let boardSession = Capabilities(rawValue: 1 << 8)
 }
 
 /// The IDENTIFY reply: who the board is and what it can do.
@@ -127,13 +131,21 @@ public struct BoardStatus: Hashable, Sendable {
     /// cache: one after the newest cached request, 0 when the cache is empty (after power-up
     /// or RESET). A host that opens a session without RESET starts here.
     public var nextSequence: UInt16
+    /// The board's session: a random id drawn when it powers up and kept until it powers down
+    /// (RESET keeps it). Nil when the request did not ask for it (plain STATUS) or the board has
+    /// no ``Capabilities/boardSession``. Never 0.
+    public var sessionID: UInt64?
+
+    /// The STATUS payload byte that asks for the session id.
+    public static let sessionReportDetail: UInt8 = 1
 
     public init(state: BoardState, boardTimeNanoseconds: UInt64, pulsesApplied: UInt64, programID: UInt16,
-                nextSequence: UInt16 = 0) {
+                nextSequence: UInt16 = 0, sessionID: UInt64? = nil) {
         self.state = state
         self.boardTimeNanoseconds = boardTimeNanoseconds
         self.pulsesApplied = pulsesApplied
         self.programID = programID
         self.nextSequence = nextSequence
+        self.sessionID = sessionID
     }
 }

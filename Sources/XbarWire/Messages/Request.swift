@@ -7,6 +7,10 @@ public enum Request: Hashable, Sendable {
     case identify
     /// Asks for the board's state and clock.
     case status
+    /// STATUS asking also for the board's session id (a payload of one byte, 1): only to a board
+    /// whose IDENTIFY reports ``Capabilities/boardSession``. The reply is a STATUS_REPORT whose
+    /// ``BoardStatus/sessionID`` is set.
+    case sessionStatus
     /// Reads the conductance of cells with a small read pulse.
     case read(ReadCells)
     /// Applies one pulse, the same to every selected cell.

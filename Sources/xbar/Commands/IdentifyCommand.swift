@@ -1,5 +1,6 @@
 import ArgumentParser
 import XbarBoard
+import XbarStore
 import XbarWire
 
 struct IdentifyCommand: ParsableCommand {
@@ -33,6 +34,8 @@ struct IdentifyCommand: ParsableCommand {
         print("firmware       \(id.firmwareVersion)")
         print("protocol       \(id.protocolVersion)")
         print("max payload    \(id.maxPayloadBytes) bytes, reply cache \(id.replyCacheDepth) replies")
+        let status = try board.sessionStatus(id)
+        print("session        \(status.sessionID.map(BoardSessionRecord.text) ?? "(the board reports none)"), \(status.pulsesApplied) cell-pulses applied since power-up")
         for t in id.tiles {
             print("tile \(t.index)         \(t.rows)x\(t.columns) \(t.kind)")
         }

@@ -206,7 +206,7 @@ struct InferCommand: ParsableCommand {
         let arguments = InferArguments(
             model: absolute(modelPath), modelDigest: try FileDigest.sha256(path: modelPath),
             data: absolute(dataPath), dataDigest: try FileDigest.sha256(path: dataPath),
-            classNames: model.classNames, sampleCount: samples.count, board: boardOptions.board,
+            classNames: model.classNames, sampleCount: samples.count, board: boardOptions.address,
             instrument: try simulation.requireInstrument(), calibration: simulation.calibration.map(absolute),
             seed: simulation.seed, program: program, readout: readout, ditherPairs: ditherPairs, decayOnChip: decayOnChip,
             defectThresholdSiemens: defectThresholdSiemens, weightScaling: weightScaling.rawValue,

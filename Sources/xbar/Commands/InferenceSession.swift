@@ -236,9 +236,13 @@ struct InferenceSession {
         let device = try options.simulation.deviceParameters(for: instrument)
         let programmer = WriteVerifyWeightProgrammer(instrument: instrument, device: device?.nonVolatile,
                                                      journal: StoreJournal(store: store, runID: programRun), store: store, runID: programRun)
+        // The board's pulse counter against the run's ledger, at the start and at the end.
+        let reconciler = RunReconciler(store: store, runID: programRun, board: board, identity: identity)
         let outcomes: [TileProgrammingOutcome]
         do {
+            try reconciler.begin()
             outcomes = try WeightProgramming.program(map, on: board, with: programmer)
+            try reconciler.check(when: "at the end of the run")
         } catch {
             try? store.finishRun(programRun, status: .failed, message: "\(error)")
             throw error

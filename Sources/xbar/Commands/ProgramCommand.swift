@@ -23,14 +23,23 @@ struct ProgramCommand: ParsableCommand {
 
             --tolerance is absolute (siemens, e.g. 1e-6) or a percentage of the nominal range \
             (mean Gmax - mean Gmin, e.g. 1%). Every operation is logged in the run store before it \
-            is sent and after it completes; a killed run continues with --resume RUN, repeating no \
-            pulse. Each cell ends converged, stuck or out of pulses; the verified conductances are \
-            saved as the run's shadow map (`xbar runs export RUN --format npy --out map.npy`).
+            is sent and after it completes, with the wire sequence number and the board session \
+            it went to; a killed run continues with --resume RUN, repeating no pulse: an \
+            operation left without a result is sent again under its own sequence number, so the \
+            board's reply cache answers it if it ran. If the board restarted in between (another \
+            session), what the records claim is read back first and lost cells are programmed \
+            again. The board's pulse counter is compared with the ledger when a run resumes and \
+            when it ends; a difference stops the run with both numbers. --resume RUN --board ADDR \
+            continues on a board that moved to another address, if IDENTIFY reports the same \
+            serial number. Each cell ends converged, stuck or out of pulses; the verified \
+            conductances are saved as the run's shadow map \
+            (`xbar runs export RUN --format npy --out map.npy`).
 
             Examples:
               xbar program --board sim --instrument usb-4x64 --target weights.npy --tile 0
               xbar program --board sim --instrument usb-4x64 --target array.csv --tolerance 1% --algorithm ispp
               xbar program --resume 12
+              xbar program --resume 12 --board serial:/dev/ttyUSB1
             """)
 
     @OptionGroup var boardOptions: BoardOptions
@@ -105,6 +114,7 @@ struct ProgramCommand: ParsableCommand {
     private struct ResumedRun {
         var id: Int64
         var store: RunStore
+        var record: RunRecord
         var arguments: Arguments
         var journal: [JournalEntry]
     }
@@ -119,13 +129,13 @@ struct ProgramCommand: ParsableCommand {
             throw ValidationError("run \(id) has completed; nothing to resume (see `xbar runs show \(id)`)")
         }
         let arguments = try JSONDecoder().decode(Arguments.self, from: Data(record.draft.argumentsJSON.utf8))
-        return ResumedRun(id: id, store: store, arguments: arguments, journal: try store.journal(run: id))
+        return ResumedRun(id: id, store: store, record: record, arguments: arguments, journal: try store.journal(run: id))
     }
 
     private func newRunArguments() throws -> Arguments {
         guard let target else { throw ValidationError("give --target FILE (a .npy or .csv map in siemens), or --resume RUN") }
         let simulation = boardOptions.simulation
-        return Arguments(board: boardOptions.board, seed: simulation.seed, instrument: try simulation.requireInstrument(),
+        return Arguments(board: boardOptions.address, seed: simulation.seed, instrument: try simulation.requireInstrument(),
                          calibration: simulation.calibration, target: target, tile: tile, tolerance: tolerance,
                          algorithm: algorithm, maxPulses: maxPulses, biasScheme: biasScheme?.rawValue ?? "",
                          readVolts: readVolts, settleSeconds: settleSeconds)
@@ -134,8 +144,12 @@ struct ProgramCommand: ParsableCommand {
     func run() throws {
         let resumed = try resume.map(resumedRun)
         var args = try resumed?.arguments ?? newRunArguments()
-        // A resumed run reaches the board it started on, whatever this command line says.
+        // A resumed run reaches the board it started on, unless --board says where that board
+        // is now (IDENTIFY must then report the serial number the run recorded).
+        let moved = resumed != nil ? boardOptions.board.flatMap { $0 == args.board ? nil : $0 } : nil
+        if let moved { args.board = moved }
         let options = args.boardOptions(from: boardOptions)
+        let rebuildsBoard = try BoardAddress(parsing: options.address) == .simulated
         let instrument = try options.simulation.loadInstrument()
         let device = (try options.simulation.deviceParameters(for: instrument) ?? instrument.device).nonVolatile
         let range = ProgrammableRange(device: device)
@@ -158,22 +172,42 @@ struct ProgramCommand: ParsableCommand {
         let store = try resumed?.store ?? storeOptions.open()
         let board = try options.openBoard().board
         let identity = try board.identify()
+        if let resumed, let serial = resumed.record.draft.boardSerial, serial != identity.serialNumber {
+            throw ValidationError("run \(resumed.id) ran on board \(resumed.record.draft.boardModel ?? "?") serial \(serial); "
+                                  + "\(board.backendDescription) reports \(identity.model) serial \(identity.serialNumber): not resuming on another chip")
+        }
         let settle: (Double) throws -> Void = { seconds in
             if let sim = board as? SimulatedBoard { sim.advanceTime(seconds: seconds) } else { Thread.sleep(forTimeInterval: seconds) }
         }
 
         let id: Int64
-        let journal = resumed?.journal ?? []
+        var journal = resumed?.journal ?? []
+        var boardRestarted = false
         if let resumed {
             id = resumed.id
-            if board is SimulatedBoard {
+            if rebuildsBoard {
                 // The simulated board died with the killed process: rebuild its state exactly.
                 try ProgrammingJob.replay(journal, onto: board, settle: settle)
                 print("run \(id): resuming on a fresh simulated board (seed \(args.seed)) after replaying \(journal.filter { $0.state == .done }.count) completed operations")
             } else {
                 print("run \(id): resuming after \(journal.count) logged operations")
             }
+            if let moved {
+                try store.updateBackend(id, backend: board.backendDescription)
+                try store.updateArguments(id, json: String(decoding: try JSONEncoder().encode(args), as: UTF8.self))
+                print("run \(id): the board (serial \(identity.serialNumber)) is now at \(moved)")
+            }
             try store.finishRun(id, status: .running)
+            let reconciler = RunReconciler(store: store, runID: id, board: board, identity: identity)
+            do {
+                let found = try reconciler.resume(journal: journal, boardRebuilt: rebuildsBoard)
+                for note in found.notes { print("run \(id): \(note)") }
+                boardRestarted = found.boardRestarted
+            } catch {
+                try? store.finishRun(id, status: .failed, message: "\(error)")
+                throw ValidationError("run \(id) stopped: \(error)")
+            }
+            journal = try store.journal(run: id)
         } else {
             let json = String(decoding: try JSONEncoder().encode(args), as: UTF8.self)
             id = try store.startRun(try RunDraft.started(kind: "program", board: board, identity: identity, options: options,
@@ -181,6 +215,7 @@ struct ProgramCommand: ParsableCommand {
             for (info, siemens) in targets.tiles {
                 try store.saveTargets(run: id, tile: Int(info.index), rows: Int(info.rows), columns: Int(info.columns), siemens: siemens)
             }
+            try RunReconciler(store: store, runID: id, board: board, identity: identity).begin()
             print("run \(id): programming \(targets.tiles.count) tile(s) with \(args.algorithm.rawValue), store \(store.path)")
         }
 
@@ -196,16 +231,24 @@ struct ProgramCommand: ParsableCommand {
         let runner = OperationRunner(board: board, journal: StoreJournal(store: store, runID: id), settle: settle)
         let job = ProgrammingJob(targets: targets, algorithm: args.algorithm, settings: settings, device: device,
                                  envelope: PulseEnvelope(limits: instrument.limits), runner: runner, store: store, runID: id)
+        job.onCellsLost = { tile, count in
+            print("run \(id): tile \(tile): \(count) cells the records called converged read back outside the tolerance after the board restart; programmed again")
+        }
         let reports: [TileReport]
         do {
-            reports = try job.run(resuming: journal)
+            reports = try job.run(resuming: journal, boardRestarted: boardRestarted)
+            try RunReconciler(store: store, runID: id, board: board, identity: identity).check(when: "at the end of the run")
         } catch {
             try? store.finishRun(id, status: .failed, message: "\(error)")
             throw ValidationError("run \(id) stopped: \(error)\nresume it with: xbar program --resume \(id) --store \(store.path)")
         }
         try store.finishRun(id, status: .completed)
-        if let status = try? board.status() {
-            print("board reports \(status.pulsesApplied) cell-pulses applied since power-up")
+        let status = try board.sessionStatus(identity)
+        print("board reports \(status.pulsesApplied) cell-pulses applied since power-up")
+        if let session = try store.boardSessions(run: id).last {
+            let applied = try store.appliedPulses(run: id)
+            print("pulse counter and ledger agree: board +\(Int64(bitPattern: status.pulsesApplied &- session.counterStart)), ledger +\(applied - session.ledgerStart) "
+                  + "cell-pulses in board session \(session.session.map(BoardSessionRecord.text) ?? "(none)"); ledger total \(applied) applied")
         }
         print(String(format: "tolerance %.3g S, verify reads at %.2f V averaged %d times", settings.toleranceSiemens,
                      settings.readVolts, settings.verifyAverages))

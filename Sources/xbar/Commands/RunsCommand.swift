@@ -71,9 +71,15 @@ extension RunsCommand {
             let logged = byState.values.reduce(0, +)
             // An inference run sends no journalled operations (its programming is a run of its own).
             if r.draft.kind != "infer" || logged > 0 {
-                print("  operations  \(logged) logged: \(byState[.done] ?? 0) done, \(byState[.intent] ?? 0) awaiting a result, \(byState[.inDoubt] ?? 0) in doubt")
+                print("  operations  \(logged) logged: \(byState[.done] ?? 0) done, \(byState[.intent] ?? 0) awaiting a result, "
+                      + "\(byState[.inDoubt] ?? 0) in doubt, \(byState[.notApplied] ?? 0) never ran, \(byState[.applied] ?? 0) ran without a result")
                 let pulses = try store.pulseCounts(run: runID)
-                print("  pulses      \(pulses[.done] ?? 0) applied, \((pulses[.intent] ?? 0) + (pulses[.inDoubt] ?? 0)) in doubt")
+                print("  pulses      \(try store.appliedPulses(run: runID)) applied, \((pulses[.intent] ?? 0) + (pulses[.inDoubt] ?? 0)) in doubt, "
+                      + "\(pulses[.notApplied] ?? 0) logged but never applied")
+                for (k, session) in try store.boardSessions(run: runID).enumerated() {
+                    print("  session \(k)   board \(session.session.map(BoardSessionRecord.text) ?? "(none)"): counter \(session.counterStart), "
+                          + "ledger \(session.ledgerStart) when the run reached it")
+                }
             }
             let traces = try store.traces(run: runID)
             if !traces.isEmpty {

@@ -19,9 +19,17 @@ struct SimCommand: ParsableCommand {
             output (and places a symlink at --link PATH if given), then serves until SIGINT \
             or SIGTERM.
 
-            Example:
+            Each start is a new board session (a random id STATUS reports): the reply cache and \
+            the pulse counter (cell-pulses since power-up) start empty. With --state FILE the \
+            chip's non-volatile conductances are saved to FILE after every request that pulsed \
+            and restored from it at the next start, as a real chip keeps them across a power \
+            cycle; without it every start is a fresh chip drawn from --seed. --faults damages \
+            the link both ways and can restart the board or close the link after N requests.
+
+            Examples:
               xbar sim --instrument usb-4x64 --pty --link /tmp/xbar-board &
               xbar identify --board serial:/tmp/xbar-board --instrument usb-4x64
+              xbar sim --instrument usb-4x64 --pty --link /tmp/xbar-board --state chip.state --faults drop=0.05,corrupt=0.02
             """)
 
     @OptionGroup var simulation: SimulationOptions
@@ -35,8 +43,12 @@ struct SimCommand: ParsableCommand {
     @Flag(help: "Pace board time with wall-clock time instead of the virtual clock.")
     var realTime = false
 
+    @Option(help: ArgumentHelp("Keep the chip's non-volatile conductances in this file across emulator restarts (created at the first start).", valueName: "path"))
+    var state: String?
+
     func validate() throws {
         try simulation.requireInstrument()
+        _ = try simulation.linkFaults()
     }
 
     func run() throws {
@@ -44,7 +56,23 @@ struct SimCommand: ParsableCommand {
             throw ValidationError("xbar sim serves on a pseudo-terminal: add --pty")
         }
         let instrument = try simulation.loadInstrument()
-        let board = try simulation.makeSimulatedBoard(instrument: instrument, realTime: realTime)
+        let faults = try simulation.linkFaults()
+        let stateFile = state.map(ChipStateFile.init(path:))
+        // A power-up: a fresh chip from the seed, or the saved one.
+        let powerUp: () throws -> any Board = {
+            let chip = try simulation.makeSimulatedBoard(instrument: instrument, realTime: realTime)
+            guard let stateFile else { return chip }
+            if stateFile.exists {
+                try stateFile.restore(into: chip)
+                FileHandle.standardError.write(Data("xbar sim: chip state restored from \(stateFile.path)\n".utf8))
+            } else {
+                try stateFile.save(chip)
+            }
+            return ChipStateKeeper(board: chip, file: stateFile) { error in
+                FileHandle.standardError.write(Data("xbar sim: ERROR: \(error); the chip state on disk is stale\n".utf8))
+            }
+        }
+        let board = try powerUp()
         let terminal = try PseudoTerminal(linkPath: link)
         defer { terminal.close() }
         // A parent may have started us with these signals blocked; we rely on them to stop cleanly.
@@ -57,9 +85,17 @@ struct SimCommand: ParsableCommand {
         signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
         FileHandle.standardOutput.write(Data((terminal.slavePath + "\n").utf8))
         FileHandle.standardError.write(Data("xbar sim: \(instrument.name) simulated board on \(terminal.slavePath)\(link.map { " (link \($0))" } ?? ""); stop with SIGINT or SIGTERM\n".utf8))
-        let server = BoardServer(board: board, transport: terminal)
+        let transport: any ByteTransport = faults.map { FaultInjectingTransport(terminal, faults: $0) } ?? terminal
+        let server = BoardServer(board: board, transport: transport)
+        if let faults {
+            server.restartAfterRequests = faults.resetAfterRequests
+            server.restartBoard = powerUp
+            server.unplugAfterRequests = faults.unplugAfterRequests
+            server.announce = { FileHandle.standardError.write(Data("xbar sim: \($0)\n".utf8)) }
+            FileHandle.standardError.write(Data("xbar sim: link faults \(faults)\n".utf8))
+        }
         // A host closing the device is not the end: the next one may open it.
-        while !stopRequested.load(ordering: .relaxed) {
+        while !stopRequested.load(ordering: .relaxed) && !server.isUnplugged {
             try server.serve(until: { stopRequested.load(ordering: .relaxed) })
             usleep(20_000)
         }

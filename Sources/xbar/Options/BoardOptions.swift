@@ -5,6 +5,7 @@ import XbarDevice
 import XbarInstrument
 import XbarJobs
 import XbarStore
+import XbarTransport
 
 /// Which instrument, and what the simulated board runs on: shared by every command that may
 /// simulate a board.
@@ -23,6 +24,22 @@ struct SimulationOptions: ParsableArguments {
 
     @Option(help: "Seed of the simulated board's device-to-device and cycle-to-cycle randomness.")
     var seed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Faults of the simulated board's link, both directions: drop=P,corrupt=P (probability per frame), delay=S (seconds per reply), reset-after=N (the board restarts once after N requests), unplug-after=N (the link closes after N requests), seed=N. With --board sim the board is then reached over an in-process link, like a remote one.",
+                               valueName: "faults"))
+    var faults: String?
+
+    /// The faults `--faults` asks for; nil without it.
+    ///
+    /// - Throws: `ValidationError` naming the fault and the value that cannot be used.
+    func linkFaults() throws -> LinkFaults? {
+        guard let faults else { return nil }
+        do {
+            return try LinkFaults(parsing: faults)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
 
     /// The name or path given with `--instrument`.
     ///
@@ -65,25 +82,33 @@ struct SimulationOptions: ParsableArguments {
 
 /// `--board`, `--instrument`, `--calibration`, `--seed`: how a command reaches its board.
 struct BoardOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The board: sim, serial:PATH, usb:VID:PID[:SERIAL] (hexadecimal), twin:RUN (the digital twin of programming run RUN; infer only), or auto (a discovered board, else a stand-in).",
+    @Option(help: ArgumentHelp("The board: sim (default), serial:PATH, usb:VID:PID[:SERIAL] (hexadecimal), twin:RUN (the digital twin of programming run RUN; infer only), or auto (a discovered board, else a stand-in).",
                                valueName: "address"))
-    var board: String = "sim"
+    var board: String?
+
+    /// The board address given, or `sim`.
+    var address: String {
+        get { board ?? "sim" }
+        set { board = newValue }
+    }
 
     @OptionGroup var simulation: SimulationOptions
 
-    @Option(help: ArgumentHelp("Wait for a board's reply beyond the operation's own duration and, on a serial line, the wire time of the request and its largest reply at the line's baud rate; seconds.", valueName: "seconds"))
-    var replyTimeout: Double = 1.0
+    @Option(help: ArgumentHelp("Wait for a board's reply beyond the operation's own duration and, on a serial line, the wire time of the request and its largest reply at the line's baud rate; seconds (up to 3600).", valueName: "seconds"))
+    var linkTimeout: Double = 1.0
 
-    @Option(help: "Sends of one request to a board before it counts as lost (the first one included).")
-    var attempts: Int = 4
+    @Option(help: ArgumentHelp("Resends of a request to a board before it counts as lost (0 to 100), each after a pause that doubles from 0.05 s up to 1 s.", valueName: "count"))
+    var linkRetries: Int = 3
 
     /// How a remote board waits and retries.
     ///
     /// - Throws: `ValidationError` naming the option that is out of range.
     func retryPolicy() throws -> RemoteBoard.RetryPolicy {
-        guard replyTimeout > 0, replyTimeout.isFinite else { throw ValidationError("--reply-timeout must be a positive number of seconds, got \(replyTimeout)") }
-        guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1, got \(attempts)") }
-        return RemoteBoard.RetryPolicy(replyTimeoutSeconds: replyTimeout, attempts: attempts)
+        guard linkTimeout > 0, linkTimeout <= 3600 else {
+            throw ValidationError("--link-timeout must be more than 0 and at most 3600 seconds, got \(linkTimeout)")
+        }
+        guard (0...100).contains(linkRetries) else { throw ValidationError("--link-retries must be from 0 to 100, got \(linkRetries)") }
+        return RemoteBoard.RetryPolicy(replyTimeoutSeconds: linkTimeout, attempts: linkRetries + 1)
     }
 
     /// Opens the board and checks it against the instrument.
@@ -93,7 +118,7 @@ struct BoardOptions: ParsableArguments {
     /// - Throws: `ValidationError` when `--instrument` is missing, and the errors of loading the
     ///   instrument and the calibration, of reaching the board, and of building a twin.
     func openBoard(store: RunStore? = nil) throws -> (board: any Board, instrument: Instrument) {
-        let address = try BoardAddress(parsing: board)
+        let address = try BoardAddress(parsing: self.address)
         let instrument = try simulation.loadInstrument()
         let twin = store.map { store in
             { (run: Int64?) throws -> any Board in try self.twin(of: run, instrument: instrument, store: store) }
@@ -102,7 +127,8 @@ struct BoardOptions: ParsableArguments {
             address, instrument: instrument,
             simulatedParameters: try simulation.deviceParameters(for: instrument),
             simulatedPeriphery: try simulation.peripheryParameters(for: instrument),
-            seed: simulation.seed, policy: try retryPolicy(), twin: twin, announce: announce)
+            seed: simulation.seed, policy: try retryPolicy(), simulatedFaults: try simulation.linkFaults(),
+            twin: twin, announce: announce)
         return (opened, instrument)
     }
 

@@ -12,7 +12,7 @@ extension RunDraft {
     static func started(kind: String, board: any Board, options: BoardOptions, instrument: Instrument, store: RunStore,
                         arguments: [String: String]) throws -> RunDraft {
         var all = arguments
-        all["board"] = options.board
+        all["board"] = options.address
         all["instrument"] = options.simulation.instrument
         if let c = options.simulation.calibration { all["calibration"] = c }
         let encoder = JSONEncoder()

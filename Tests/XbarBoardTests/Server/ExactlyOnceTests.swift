@@ -150,3 +150,116 @@ struct ExactlyOnceTests {
         #expect(ContinuousClock.now - started < .seconds(3))
     }
 }
+
+@Suite("board sessions and numbers behind a RESET, through the board server")
+struct BoardSessionTests {
+    let instrument = TestInstrument.usb4x64()
+    let fast = RemoteBoard.RetryPolicy(replyTimeoutSeconds: 0.2, attempts: 4)
+    let cell = CellSet.cell(tile: 0, CellIndex(row: 1, column: 2))
+
+    @Test("the board reports capability bit 8 and a session id; a plain STATUS carries none, as an old host expects")
+    func sessionReported() throws {
+        let served = ServedBoard(instrument: instrument)
+        defer { served.shutDown() }
+        let board = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
+        #expect(board.identity.capabilities.rawValue & (1 << 8) != 0)
+        let session = try #require(board.sessionID)
+        #expect(session != 0)
+        #expect(try board.status().sessionID == nil)
+        #expect(try board.sessionStatus(board.identity).sessionID == session)
+        // A second host sees the same session: the board did not restart.
+        let second = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
+        #expect(second.sessionID == session)
+    }
+
+    @Test("a pulse re-sent under its number after a RESET is refused as stale and not applied again")
+    func oldNumberAfterReset() throws {
+        let served = ServedBoard(instrument: instrument)
+        defer { served.shutDown() }
+        let board = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
+        let number = board.upcomingSequence
+        let pulse = Request.pulse(PulseCells(cells: cell, amplitudeVolts: 2.0, widthSeconds: 1e-6, scheme: .grounded))
+        _ = try board.perform(pulse)
+        try board.reset()
+        #expect(throws: BoardError.self) { _ = try board.resend(pulse, sequence: number) }
+        do {
+            _ = try board.resend(pulse, sequence: number)
+        } catch BoardError.fault(let fault) {
+            #expect(fault.code == .staleSequence)
+        }
+        #expect(try board.status().pulsesApplied == 1)
+    }
+
+    @Test("a request re-sent under its own number is answered from the cache if it ran, and runs once if it never arrived")
+    func resendSettles() throws {
+        let served = ServedBoard(instrument: instrument)
+        defer { served.shutDown() }
+        let board = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
+        let pulse = Request.pulse(PulseCells(cells: cell, amplitudeVolts: 2.0, widthSeconds: 1e-6, scheme: .grounded))
+        let ran = board.upcomingSequence
+        let first = try board.perform(pulse)
+        #expect(try board.resend(pulse, sequence: ran) == first)
+        #expect(try board.status().pulsesApplied == 1)
+        // A number the board never saw, ahead of the newest: the request runs now.
+        let never = board.upcomingSequence
+        _ = try board.resend(pulse, sequence: never)
+        #expect(try board.status().pulsesApplied == 2)
+        // The next new request takes a fresh number: it runs, not answered with the resent reply.
+        _ = try board.perform(pulse)
+        #expect(try board.status().pulsesApplied == 3)
+    }
+}
+
+@Suite("the in-process board's planned faults and the reply window's far side")
+struct PlannedFaultTests {
+    let instrument = TestInstrument.usb4x64()
+    let fast = RemoteBoard.RetryPolicy(replyTimeoutSeconds: 0.2, attempts: 2)
+    let pulse = Request.pulse(PulseCells(cells: .cell(tile: 0, CellIndex(row: 1, column: 2)), amplitudeVolts: 2.0,
+                                         widthSeconds: 1e-6, scheme: .grounded))
+
+    func open(_ faults: String) throws -> RemoteBoard {
+        let board = try BoardConnector.open(.simulated, instrument: instrument, seed: 3, policy: fast,
+                                            simulatedFaults: try LinkFaults(parsing: faults))
+        return try #require(board as? RemoteBoard)
+    }
+
+    @Test("a pulse sent exactly 32768 numbers ahead of the newest is refused as stale and applies nothing")
+    func halfWayAhead() throws {
+        let board = try open("")
+        _ = try board.perform(pulse)
+        let newest = board.upcomingSequence &- 1
+        #expect {
+            _ = try board.resend(pulse, sequence: newest &+ 0x8000)
+        } throws: { error in
+            guard case .fault(let fault)? = error as? BoardError else { return false }
+            return fault.code == .staleSequence
+        }
+        #expect(try board.status().pulsesApplied == 1)
+        // The window did not move: the next number still runs.
+        _ = try board.perform(pulse)
+        #expect(try board.status().pulsesApplied == 2)
+    }
+
+    @Test("unplug-after=N closes the link after N requests: the next one finds the board lost")
+    func unplug() throws {
+        // Connecting takes STATUS and IDENTIFY; the third request is answered, then the link closes.
+        let board = try open("unplug-after=3")
+        _ = try board.perform(pulse)
+        let error = #expect(throws: BoardError.self) { _ = try board.perform(pulse) }
+        #expect(error?.isBoardLost == true)
+    }
+
+    @Test("delay=S holds every reply back by S seconds")
+    func delay() throws {
+        let board = try open("delay=0.15")
+        let start = ContinuousClock.now
+        _ = try board.status()
+        #expect(ContinuousClock.now - start >= .milliseconds(150))
+    }
+
+    @Test("a retry pauses 0.05 s before the first resend, doubling up to 1 s")
+    func backoff() {
+        let policy = RemoteBoard.RetryPolicy()
+        #expect((0...6).map { policy.pauseSeconds(beforeAttempt: $0) } == [0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.0])
+    }
+}

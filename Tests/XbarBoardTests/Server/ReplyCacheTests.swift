@@ -41,4 +41,29 @@ struct ReplyCacheTests {
         cache.clear()
         #expect(cache.verdict(for: 3) == .execute)
     }
+
+    @Test("a number exactly 32768 from the newest is stale, not executed; 32767 ahead is new and moves the window")
+    func halfWay() {
+        var cache = ReplyCache(depth: 32)
+        cache.store([1], for: 0x0010)
+        #expect(cache.verdict(for: 0x8010) == .stale)
+        #expect(cache.verdict(for: 0x800F) == .execute)
+        cache.store([2], for: 0x800F)
+        #expect(cache.nextSequence == 0x8010)
+        // 0x0010 is now 32767 behind and still cached; an uncached number behind is stale.
+        #expect(cache.verdict(for: 0x0010) == .replay([1]))
+        #expect(cache.verdict(for: 0x0011) == .stale)
+    }
+
+    @Test("after a RESET stored under its number, a number from before the RESET is stale and a later one is new")
+    func behindReset() {
+        var cache = ReplyCache(depth: 32)
+        for s in UInt16(0)...9 { cache.store([UInt8(s)], for: s) }
+        cache.clear()
+        cache.store([0xD0], for: 10)
+        #expect(cache.verdict(for: 7) == .stale)
+        #expect(cache.verdict(for: 9) == .stale)
+        #expect(cache.verdict(for: 10) == .replay([0xD0]))
+        #expect(cache.verdict(for: 11) == .execute)
+    }
 }

@@ -88,6 +88,9 @@ enum SpecExamples {
             ("aborted-fault-reply", WireCodec.frame(.fault(BoardFault(
                 code: .aborted, message: "READ_TRAIN stopped by ABORT after 250 of 1000 reads")), sequence: 0x0104)),
             ("abort-reply", WireCodec.frame(.done, sequence: 0x0105)),
+            ("session-status-request", WireCodec.frame(.sessionStatus, sequence: 0x0200)),
+            ("session-status-reply", WireCodec.frame(.status(BoardStatus(state: .idle, boardTimeNanoseconds: 5_100_000_000,
+                pulsesApplied: 1000, programID: 0, nextSequence: 0x0200, sessionID: 0x1F52_372F_ADA0_4BDC)), sequence: 0x0200)),
         ]
     }
 }

@@ -19,7 +19,7 @@ struct InferCommandTests {
                 "--limit", String(Self.sampleCount), "--dither-pairs", "0", "--program", "--store", lab.storePath,
                 // A killed emulator is noticed at once (its terminal hangs up); the margin only
                 // keeps a debug-built emulator on a busy machine from counting as lost.
-                "--reply-timeout", "5"] + extra
+                "--link-timeout", "5"] + extra
     }
 
     /// A calibration made in another store, by a calibrate run whose id means nothing here.
