@@ -18,6 +18,12 @@ public final class ProgrammingJob {
     public let runID: Int64?
     /// Called after each logged operation completes (progress).
     public var onOperation: ((Int, TileReport) -> Void)?
+    /// Called when a tile starts and after each of its operations completes: the tile, how many
+    /// of its cells are settled (converged, stuck or out of pulses) and how many it has.
+    public var onProgress: ((_ tile: Int, _ settledCells: Int, _ cellCount: Int) -> Void)?
+    /// Asked before each operation is sent: true stops the job there with ``JobInterrupted``,
+    /// so an interruption never leaves an operation half logged.
+    public var shouldStop: (() -> Bool)?
 
     public init(targets: ProgrammingTargets, algorithm: ProgrammingAlgorithmKind, settings: ProgrammingSettings,
                 device: NonVolatileCellParameters, envelope: PulseEnvelope, runner: OperationRunner,
@@ -45,7 +51,8 @@ public final class ProgrammingJob {
     /// - Parameter journal: the run's logged operations so far (to resume a killed run): those
     ///   with results are replayed into the programmers, those without are in doubt: counted as
     ///   used, marked in doubt in the store, never re-sent; their tile is read first.
-    /// - Throws: board, store and reply errors; the run can then be resumed.
+    /// - Throws: ``JobInterrupted`` when ``shouldStop`` asked to stop; board, store and reply
+    ///   errors. The run can then be resumed.
     public func run(resuming journal: [JournalEntry] = []) throws -> [TileReport] {
         var reports: [TileReport] = []
         for (tile, siemens) in targets.tiles {
@@ -59,10 +66,13 @@ public final class ProgrammingJob {
                     if entry.state == .intent, let store, let runID { try store.markInDoubt(run: runID, seq: entry.seq) }
                 }
             }
+            onProgress?(Int(tile.index), programmer.settledCells, tile.cellCount)
             while let operation = programmer.nextOperation() {
+                if shouldStop?() == true { throw JobInterrupted() }
                 let (measured, at) = try runner.perform(operation)
                 programmer.absorb(operation, measuredSiemens: measured, at: at)
                 onOperation?(Int(tile.index), programmer.report)
+                onProgress?(Int(tile.index), programmer.settledCells, tile.cellCount)
             }
             let report = programmer.report
             if let store, let runID {
