@@ -14,6 +14,7 @@ final class Interruption: @unchecked Sendable {
     private let lock = NSLock()
     private var received: Int32?
     private var sources: [any DispatchSourceSignal] = []
+    private var abandon: (@Sendable () -> Void)?
 
     /// Starts listening for SIGINT and SIGTERM; ``stop()`` gives them back their default action.
     init() {
@@ -35,11 +36,30 @@ final class Interruption: @unchecked Sendable {
     /// `SIGINT` or `SIGTERM`, for messages.
     var signalName: String { signalReceived == SIGTERM ? "SIGTERM" : "SIGINT" }
 
+    /// From now on a signal does not wait for an operation boundary: `action` runs at once (it
+    /// marks the run and says how to resume) and the process exits with 130. For a stage with
+    /// nothing to lose, such as fitting measurements that are already saved. A signal that
+    /// arrived before runs it now.
+    func abandonAtOnce(_ action: @escaping @Sendable () -> Void) {
+        let pending = lock.withLock { () -> Bool in
+            abandon = action
+            return received != nil
+        }
+        if pending {
+            action()
+            _exit(Self.exitStatus)
+        }
+    }
+
     private func deliver(_ signalNumber: Int32) {
-        let first = lock.withLock { () -> Bool in
-            if received != nil { return false }
+        let (first, action) = lock.withLock { () -> (Bool, (@Sendable () -> Void)?) in
+            if received != nil { return (false, abandon) }
             received = signalNumber
-            return true
+            return (true, abandon)
+        }
+        if let action {
+            action()
+            _exit(Self.exitStatus)
         }
         if first {
             FileHandle.standardError.write(Data("\nxbar: stopping after the operation in flight (again to quit at once)\n".utf8))
