@@ -11,6 +11,9 @@ public struct CalibrationParts: Hashable, Sendable, Codable {
     public var shortTermMemory: [[STMTrace]]
     /// The periphery measurement; nil until measured.
     public var periphery: PeripheryMeasurement?
+    /// The board the parts were measured on, as its backend describes itself (what the
+    /// calibration file names); nil until a part is measured.
+    public var backend: String?
 
     public init(nonVolatile: [NonVolatileCellMeasurement]? = nil, shortTermMemory: [[STMTrace]] = [],
                 periphery: PeripheryMeasurement? = nil) {

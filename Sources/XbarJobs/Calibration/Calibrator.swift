@@ -47,6 +47,7 @@ public struct Calibrator {
         }
         let payload = Int(identity.maxPayloadBytes)
         var parts = parts
+        parts.backend = board.backendDescription
         func checkpoint() throws { if shouldStop() { throw JobInterrupted() } }
         if let p = plan.nonVolatile, parts.nonVolatile == nil {
             try checkpoint()

@@ -301,7 +301,8 @@ struct CalibrateCommand: ParsableCommand {
             let (measured, total) = parts.progress(for: plan)
             throw ValidationError("run \(id) measured \(measured) of \(total) parts; finish it first with `xbar calibrate --resume \(id) --store \(store.path)`")
         }
-        let file = try Calibrator(instrument: instrument, plan: plan).fit(measurements, backend: record.draft.backend, runID: String(id))
+        let file = try Calibrator(instrument: instrument, plan: plan).fit(measurements, backend: parts.backend ?? record.draft.backend,
+                                                                                 runID: String(id))
         try file.save(path: outPath)
         let calibrationID = try store.registerCalibrationFile(path: outPath, runID: id)
         print(CalibrationReport(file: file).text)
