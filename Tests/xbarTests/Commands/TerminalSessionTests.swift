@@ -44,7 +44,8 @@ struct TerminalSessionTests {
         #expect(later.matches(of: bar).count == 1, "one live bar line: \(later)")
 
         try session.press("C-c")
-        let stopped = try session.wait(seconds: 30, for: "the exit status after Ctrl-C") { $0.contains("exit status ") }
+        // The typed line shows `exit status $?`; the printed one has the number.
+        let stopped = try session.wait(seconds: 30, for: "the exit status after Ctrl-C") { $0.contains(/exit status \d+/) }
         #expect(stopped.contains("exit status 130"), "\(stopped)")
         #expect(stopped.contains("run 1 interrupted; resume it with:"), "\(stopped)")
         let store = try RunStore(path: lab.storePath)
@@ -61,7 +62,7 @@ struct TerminalSessionTests {
         let command = lines[announce + 1].trimmingCharacters(in: .whitespaces)
         #expect(command == "xbar program --resume 1 --store \(lab.storePath)")
         try session.type("clear; " + command + "; echo \"resumed status $?\"")
-        let finished = try session.wait(seconds: 180, for: "the resumed run to finish") { $0.contains("resumed status ") }
+        let finished = try session.wait(seconds: 180, for: "the resumed run to finish") { $0.contains(/resumed status \d+/) }
         #expect(finished.contains("resumed status 0"), "\(finished)")
         #expect(finished.contains("run 1 completed"), "\(finished)")
         #expect(try store.run(1).status == .completed)

@@ -61,15 +61,15 @@ struct TypedInputTests {
     func unitsOnPulse() throws {
         let lab = try LabFolder()
         defer { lab.cleanup() }
-        let ok = try lab.run(["pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "0", "--cells", "3",
+        let ok = try lab.run(["pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "0", "--cells", "0,3",
                               "--volts", "-1.8V", "--width", "1us"])
         #expect(ok.status == 0, "\(ok)")
         #expect(ok.standardOutput.contains("of -1.8 V, 1e-06 s"), "\(ok)")
-        let bad = try lab.run(["pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "0", "--cells", "3",
+        let bad = try lab.run(["pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "0", "--cells", "0,3",
                                "--volts", "2", "--width", "1uS"])
         #expect(bad.status == 64, "\(bad)")
         #expect(bad.standardError.contains("\"1uS\": \"uS\" is not an SI prefix (p n u m k M G) followed by s; expected seconds"), "\(bad)")
-        let volts = try lab.run(["pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "0", "--cells", "3",
+        let volts = try lab.run(["pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "0", "--cells", "0,3",
                                  "--volts", "1.8ms", "--width", "1e-6"])
         #expect(volts.status == 64 && volts.standardError.contains("expected volts"), "\(volts)")
     }
