@@ -111,6 +111,13 @@ struct STMCommand: ParsableCommand {
                         "settle": String(sweep.settleSeconds), "read_volts": String(sweep.readVolts)]))
         let traces: [STMTrace]
         let display = progress.display()
+        let interruption = Interruption()
+        defer { interruption.stop() }
+        // Traces are stored together once the sweep ends: stopping during it loses no record.
+        interruption.abandonAtOnce { [store, id] in
+            try? store.finishRun(id, status: .interrupted, message: "stopped during the sweep; no trace stored")
+            FileHandle.standardError.write(Data("\nrun \(id) interrupted during the sweep; no trace was stored (run the command again)\n".utf8))
+        }
         do {
             var started = false
             traces = try sweep.run(on: target, limits: instrument.limits, tile: info, maxPayloadBytes: payload) { done, total in
@@ -121,8 +128,11 @@ struct STMCommand: ParsableCommand {
                 display.update(done: done)
             }
             display.end()
+            interruption.waitForBoundary()
             try store.saveTraces(run: id, traces.map(\.record))
             try store.finishRun(id, status: .completed)
+            // The run is complete; what follows only fits and prints, and Ctrl-C simply ends it.
+            interruption.stop()
         } catch {
             display.abandon()
             try? store.finishRun(id, status: .failed, message: "\(error)")

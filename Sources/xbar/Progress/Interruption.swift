@@ -51,6 +51,12 @@ final class Interruption: @unchecked Sendable {
         }
     }
 
+    /// Back to stopping at the next operation boundary after ``abandonAtOnce(_:)``: for the
+    /// step that saves what the abandonable stage produced.
+    func waitForBoundary() {
+        lock.withLock { abandon = nil }
+    }
+
     private func deliver(_ signalNumber: Int32) {
         let (first, action) = lock.withLock { () -> (Bool, (@Sendable () -> Void)?) in
             if received != nil { return (false, abandon) }
