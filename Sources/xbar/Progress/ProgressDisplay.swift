@@ -62,23 +62,19 @@ final class ProgressDisplay {
     }
 
     /// Ends the current stage with a line of its totals (on a terminal, the bar's final state).
-    func end(at now: Date = Date()) {
-        guard let s = stage else { return }
-        stage = nil
-        switch mode {
-        case .silent: return
-        case .terminal: write("\r\u{1B}[K" + Self.summary(s, at: now) + "\n")
-        case .lines: write(Self.summary(s, at: now) + "\n")
-        }
-    }
+    func end(at now: Date = Date()) { finish(suffix: "", at: now) }
 
-    /// Abandons the current stage (the job stopped): a terminal's bar line is ended where it stood.
-    func abandon(at now: Date = Date()) {
+    /// Abandons the current stage (the job stopped): its line says how far it got.
+    func abandon(at now: Date = Date()) { finish(suffix: " (stopped)", at: now) }
+
+    private func finish(suffix: String, at now: Date) {
         guard let s = stage else { return }
         stage = nil
         switch mode {
         case .silent: return
-        case .terminal, .lines: write((mode == .lines ? "" : "\r\u{1B}[K") + Self.summary(s, at: now) + " (stopped)\n")
+        // The live bar's line is replaced by the totals, which stay.
+        case .terminal: write("\r\u{1B}[K" + Self.summary(s, at: now) + suffix + "\n")
+        case .lines: write(Self.summary(s, at: now) + suffix + "\n")
         }
     }
 
