@@ -105,7 +105,7 @@ struct InferCommand: ParsableCommand {
     @Flag(help: "Multiply an S4D's diagonal decay on its tile (default: on the host; one cell per column is below the ADC's resolution and drifts into the recurrence).")
     var decayOnChip = false
 
-    @Option(help: "Pairs whose verified G+ - G- misses its target by more than this many siemens (3e-6, 3uS) are corrected on the host.",
+    @Option(help: "Pairs whose verified G+ - G- misses its target by more than this many siemens (3e-6, 3uS) are corrected on the host. Default: 3uS.",
             transform: QuantityArgument.siemens)
     var defectThresholdSiemens: Double = 3e-6
 

@@ -67,7 +67,7 @@ struct ProgramCommand: ParsableCommand {
             transform: QuantityArgument.volts)
     var readVolts: Double?
 
-    @Option(help: "Wait before the final re-verify, seconds (relaxation; 30, 500ms); 0 for none.",
+    @Option(help: "Wait before the final re-verify, seconds (relaxation; 30, 500ms); 0 for none. Default: 0.",
             transform: QuantityArgument.seconds)
     var settleSeconds: Double = 0
 

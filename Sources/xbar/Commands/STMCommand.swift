@@ -48,7 +48,7 @@ struct STMCommand: ParsableCommand {
     @Option(help: "Reads per train.")
     var reads: Int = 50
 
-    @Option(help: "Time between reads, seconds (1e-3, 1ms).", transform: QuantityArgument.seconds)
+    @Option(help: "Time between reads, seconds (1e-3, 1ms). Default: 1ms.", transform: QuantityArgument.seconds)
     var interval: Double = 1e-3
 
     @Option(help: "Pulses applied back to back at each sweep point.")

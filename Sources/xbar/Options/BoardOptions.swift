@@ -71,7 +71,7 @@ struct BoardOptions: ParsableArguments {
 
     @OptionGroup var simulation: SimulationOptions
 
-    @Option(help: ArgumentHelp("Wait for a board's reply beyond the operation's own duration and, on a serial line, the wire time of the request and its largest reply at the line's baud rate; seconds (1, 500ms).", valueName: "seconds"),
+    @Option(help: ArgumentHelp("Wait for a board's reply beyond the operation's own duration and, on a serial line, the wire time of the request and its largest reply at the line's baud rate; seconds (1, 500ms). Default: 1.", valueName: "seconds"),
             transform: QuantityArgument.seconds)
     var replyTimeout: Double = 1.0
 
