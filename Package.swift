@@ -10,7 +10,7 @@ let package = Package(
     products: [
         .library(name: "XbarLab", targets: [
             "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
-            "XbarBoard", "XbarStore", "XbarJobs", "XbarSSM",
+            "XbarBoard", "XbarStore", "XbarJobs", "XbarSSM", "XbarReport",
         ]),
         .executable(name: "xbar", targets: ["xbar"]),
         .executable(name: "xbar-bench", targets: ["xbar-bench"]),
@@ -69,9 +69,13 @@ let package = Package(
         .target(name: "XbarSSM", dependencies: [
             "XbarWire", "XbarDevice", "XbarInstrument", "XbarBoard", "XbarStore", "XbarJobs",
         ]),
+        // Reports: figures of recorded runs as self-contained HTML with inline SVG.
+        .target(name: "XbarReport", dependencies: [
+            "XbarDevice", "XbarInstrument", "XbarStore", "XbarJobs",
+        ]),
         .executableTarget(name: "xbar", dependencies: [
             "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
-            "XbarBoard", "XbarStore", "XbarJobs", "XbarSSM",
+            "XbarBoard", "XbarStore", "XbarJobs", "XbarSSM", "XbarReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -79,6 +83,8 @@ let package = Package(
             "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
             "XbarBoard", "XbarStore", "XbarJobs", "XbarSSM",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            // The store benchmark fills a store by copying a recorded run's rows in SQL.
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
 
         .testTarget(name: "XbarWireTests", dependencies: [
@@ -103,3 +109,22 @@ let package = Package(
         .testTarget(name: "xbarTests", dependencies: ["XbarInstrument", "XbarTransport", "XbarBoard", "XbarWire", "XbarStore"]),
     ]
 )
+
+// Fuzz targets for libFuzzer, one per reader of outside bytes. Only `scripts/fuzz.sh` builds
+// them: it sets XBAR_FUZZ and instruments every module with -sanitize=fuzzer, so they are
+// not part of an ordinary build. Each has its own main, which hands over to libFuzzer.
+if Context.environment["XBAR_FUZZ"] != nil {
+    package.targets.append(.target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"))
+    let fuzzTargets: [(name: String, dependency: Target.Dependency)] = [
+        ("FuzzWire", "XbarWire"),
+        ("FuzzInstrument", "XbarInstrument"),
+        ("FuzzMaps", "XbarJobs"),
+        ("FuzzSafeTensors", "XbarSSM"),
+    ]
+    for target in fuzzTargets {
+        package.products.append(.executable(name: target.name, targets: [target.name]))
+        package.targets.append(.executableTarget(
+            name: target.name, dependencies: ["CFuzzerDriver", target.dependency],
+            path: "Fuzz/\(target.name)"))
+    }
+}

@@ -12,6 +12,9 @@ work=$(mktemp -d /tmp/xbarlab-demo.XXXXXX)
 store="$work/lab.sqlite"
 board="serial:$work/board"
 instrument=usb-4x64
+# The report outlives the demo's scratch folder.
+report="${REPORT:-out/demo-report.html}"
+mkdir -p "$(dirname "$report")"
 
 step "Board types in instruments/"
 xbar instruments
@@ -67,3 +70,8 @@ trap 'kill "$sim2" 2>/dev/null || true; wait "$sim2" 2>/dev/null || true; cleanu
 for _ in $(seq 100); do [ -e "$work/stm-board" ] && break; sleep 0.05; done
 xbar infer --engine both --program --board "serial:$work/stm-board" --instrument usb-4x64-multitau \
     --model examples/event_digits_event_ssm_usb-4x64-multitau.safetensors --data "$data" --limit 20 --compare-states --store "$store"
+
+step "A report of every run in the store: one HTML file with the figures"
+runs=$(xbar runs list --store "$store" | awk 'NR > 1 { print $1 }' | sort -n | tr '\n' ' ')
+# shellcheck disable=SC2086
+xbar report $runs --out "$report" --store "$store"

@@ -6,6 +6,7 @@ set -euo pipefail
 apt_packages=(
     pkg-config libusb-1.0-0-dev libserialport-dev libsqlite3-dev
     umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi
+    chromium
 )
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -31,7 +32,7 @@ fi
 # Python packages for the tools and for tests that write files with the real libraries.
 py=${PYTHON:-python3}
 if [ -f tools/requirements-test.txt ]; then
-    if ! "$py" -c "import numpy, scipy, safetensors, pytest" >/dev/null 2>&1; then
+    if ! "$py" -c "import numpy, scipy, safetensors, pytest, pandas" >/dev/null 2>&1; then
         echo "ensure-deps: installing Python test packages"
         "$py" -m pip install -q -r tools/requirements-test.txt || {
             echo "ensure-deps: pip failed; run: $py -m pip install -r tools/requirements-test.txt" >&2; exit 1; }

@@ -9,5 +9,7 @@ swift test --skip-build --parallel --num-workers 2
 if [ -d tools/tests ]; then
     python3 -m pytest -q tools/tests
 fi
+# The Python reader of run stores, against stores the built xbar records.
+python3 -m pytest -q python/tests
 # The USB emulator harness that the end-to-end USB tests stand on.
 BENCH_SECONDS=0.3 tools/usb-emulator/selftest/run.sh

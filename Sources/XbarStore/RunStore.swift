@@ -53,6 +53,7 @@ public final class RunStore: Sendable {
         try pool.write { db in
             try db.execute(sql: "UPDATE runs SET status = ?, ended_at = ?, message = ? WHERE id = ?",
                            arguments: [status.rawValue, status == .running ? nil : date.timeIntervalSince1970, message, id])
+            if status != .running { try Self.writeLedgerColumns(db, run: id) }
         }
     }
 
@@ -202,6 +203,18 @@ public final class RunStore: Sendable {
             let logged = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM operations WHERE run_id = ?", arguments: [run]) ?? 0
             let done = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM operations WHERE run_id = ? AND state = 'done'", arguments: [run]) ?? 0
             return (logged, done)
+        }
+    }
+
+    /// A run's logged operations by state, counted in the store without loading the ledger.
+    public func operationStateCounts(run: Int64) throws -> [OperationState: Int] {
+        try pool.read { db in
+            var out: [OperationState: Int] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM operations WHERE run_id = ? GROUP BY state",
+                                      arguments: [run]) {
+                if let s = OperationState(rawValue: r["state"]) { out[s] = r["n"] }
+            }
+            return out
         }
     }
 

@@ -159,7 +159,27 @@ enum StoreSchema {
                 CREATE INDEX calibrations_by_instrument ON calibrations(instrument_name, created_at);
                 """)
         }
-        m.registerMigration("v4: calibration measurement parts") { db in
+        m.registerMigration("v4: a finished run's ledger by columns") { db in
+            try db.execute(sql: """
+                -- Written when a run ends (RunStore+LedgerColumns.swift): the ledger's columns as
+                -- little-endian blobs (int32 for seq, idx, tile, row, column; float64 with NaN for
+                -- NULL otherwise), valid while the run's operations still give operations_key.
+                CREATE TABLE ledger_columns (
+                    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+                    entries INTEGER NOT NULL,
+                    operations_key TEXT NOT NULL,
+                    seq BLOB NOT NULL,
+                    idx BLOB NOT NULL,
+                    tile BLOB NOT NULL,
+                    "row" BLOB NOT NULL,
+                    "column" BLOB NOT NULL,
+                    amplitude_volts BLOB NOT NULL,
+                    width_seconds BLOB NOT NULL,
+                    measured_siemens BLOB NOT NULL
+                );
+                """)
+        }
+        m.registerMigration("v5: calibration measurement parts") { db in
             try db.execute(sql: """
                 -- A calibration run's measurements so far, rewritten as each part (the curves, an
                 -- STM population, the periphery) is measured: an interrupted calibration resumes

@@ -15,6 +15,7 @@ struct XbarBench: ParsableCommand {
             InferenceBenchmark.self,
             TwinBenchmark.self,
             STMInferenceBenchmark.self,
+            StoreScaleBenchmark.self,
             AllBenchmarks.self,
         ])
 }

@@ -19,6 +19,7 @@ struct Xbar: ParsableCommand {
             CalibrateCommand.self,
             STMCommand.self,
             RunsCommand.self,
+            ReportCommand.self,
             PulseCommand.self,
             IdentifyCommand.self,
             DevicesCommand.self,

@@ -9,7 +9,8 @@ import XbarWire
 /// or the reply is corrupt, the request is sent again with the same sequence number and the
 /// retry flag; the board answers a sequence number it has already executed from its reply cache,
 /// so a pulse is applied exactly once however many times its frame is sent. Requests are checked
-/// against the instrument's limits before they are sent: the host refuses too, never clamps.
+/// against the instrument's limits (and MVM inputs against its DAC's range) before they are sent:
+/// the host refuses too, never clamps.
 public final class RemoteBoard: Board {
     public let instrument: Instrument
     public private(set) var identity: BoardIdentity
@@ -84,6 +85,7 @@ public final class RemoteBoard: Board {
 
     public func perform(_ request: Request) throws(BoardError) -> Reply {
         if let fault = instrument.limits.check(request) { throw BoardError.fault(fault) }
+        if case .mvm(let m) = request, let fault = instrument.dac.checkInputs(of: m) { throw BoardError.fault(fault) }
         let reply = try exchange(request)
         if case .fault(let fault) = reply { throw BoardError.fault(fault) }
         return reply
@@ -136,7 +138,8 @@ public final class RemoteBoard: Board {
     private enum Outcome { case reply(Reply), problem(String) }
 
     /// FAULT codes a board sends for a frame it could not read; the request did not run.
-    static let frameLevelCodes: Set<FaultCode> = [.badCRC, .badVersion, .unknownOpcode]
+    /// (`badLength` is also a payload-level code, cached: a retry then draws the same answer.)
+    static let frameLevelCodes: Set<FaultCode> = [.badCRC, .badLength, .badVersion, .unknownOpcode]
 
     private func awaitReply(sequence: UInt16, expectedReply: Opcode, timeoutSeconds: Double) throws(BoardError) -> Outcome {
         let deadline = ContinuousClock.now.advanced(by: .seconds(timeoutSeconds))

@@ -13,6 +13,8 @@ public final class BoardServer {
     private let transport: any ByteTransport
     private var cache: ReplyCache
     private var receiver = FrameReceiver()
+    /// Frames that arrived while a READ_TRAIN ran, served after it in arrival order.
+    private var deferred: [Result<Frame, WireError>] = []
     private let logger: Logger
     /// Requests executed on the board (not replayed from the cache).
     public private(set) var executedCount = 0
@@ -43,7 +45,7 @@ public final class BoardServer {
                 return
             }
             receiver.append(bytes)
-            while let next = receiver.next() {
+            while let next = nextFrame() {
                 try handle(next)
             }
         }
@@ -58,6 +60,16 @@ public final class BoardServer {
             try send(WireCodec.encode(.fault(error.fault), sequence: sequence))
         case .success(let frame):
             let sequence = frame.header.sequence
+            // A reply frame (the board's own, looped back, or another board's) is no request:
+            // refused at frame level and not cached, so its sequence number stays free for the
+            // host's real request.
+            guard !frame.header.opcode.isReply else {
+                logger.warning("reply frame \(frame.header.opcode.name) received as a request (sequence \(sequence))")
+                try send(WireCodec.encode(.fault(BoardFault(
+                    code: .unknownOpcode,
+                    message: "opcode \(frame.header.opcode.name) is a reply, not a request; not executed")), sequence: sequence))
+                return
+            }
             // IDENTIFY and STATUS change nothing: executed every time, never cached, and they do
             // not move the window, which is what lets a new host learn where to start.
             if frame.header.opcode == .identify || frame.header.opcode == .status {
@@ -94,7 +106,12 @@ public final class BoardServer {
             do {
                 let request = try WireCodec.decodeRequest(frame)
                 isReset = request == .reset
-                reply = Self.execute(request, on: board)
+                if case .readTrain = request, let stoppable = board as? any StoppableBoard {
+                    // A train runs for a while: listen meanwhile, so that ABORT can stop it (8.10).
+                    reply = Self.execute(request, on: stoppable) { wait in self.stopArrived(waitingUpTo: wait) }
+                } else {
+                    reply = Self.execute(request, on: board)
+                }
                 executedCount += 1
             } catch {
                 reply = .fault(error.fault)
@@ -108,13 +125,45 @@ public final class BoardServer {
 
     /// Runs a request on the board, turning every failure into a FAULT reply.
     static func execute(_ request: Request, on board: any Board) -> Reply {
+        reply { () throws(BoardError) in try board.perform(request) }
+    }
+
+    /// Runs a request that may be stopped part-way, turning every failure into a FAULT reply.
+    static func execute(_ request: Request, on board: any StoppableBoard, stopRequested: (Double) -> Bool) -> Reply {
+        reply { () throws(BoardError) in try board.perform(request, stopRequested: stopRequested) }
+    }
+
+    private static func reply(_ work: () throws(BoardError) -> Reply) -> Reply {
         do {
-            return try board.perform(request)
-        } catch let BoardError.fault(fault) {
+            return try work()
+        } catch .fault(let fault) {
             return .fault(fault)
         } catch {
             return .fault(BoardFault(code: .internalError, message: "\(error)"))
         }
+    }
+
+    /// The next frame to serve: those deferred during a READ_TRAIN first.
+    private func nextFrame() -> Result<Frame, WireError>? {
+        deferred.isEmpty ? receiver.next() : deferred.removeFirst()
+    }
+
+    /// Reads the link for up to `waitSeconds` while a READ_TRAIN runs; true when a new ABORT or
+    /// RESET arrived. Every frame read is kept to be served after the train, in order, the
+    /// ABORT or RESET included (it is then executed and answered like any request).
+    private func stopArrived(waitingUpTo waitSeconds: Double) -> Bool {
+        if let bytes = try? transport.read(upTo: 65536, timeoutSeconds: waitSeconds) {
+            receiver.append(bytes)
+        }
+        var stop = false
+        while let next = receiver.next() {
+            deferred.append(next)
+            if case .success(let frame) = next, frame.header.opcode == .abort || frame.header.opcode == .reset,
+               cache.verdict(for: frame.header.sequence) == .execute {
+                stop = true
+            }
+        }
+        return stop
     }
 
     private func send(_ bytes: [UInt8]) throws {

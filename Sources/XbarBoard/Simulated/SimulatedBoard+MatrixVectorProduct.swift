@@ -28,12 +28,7 @@ extension SimulatedBoard {
         let vectors = m.inputs.count / rows
         try checkReplySize(10 + 4 * vectors * columns, "MVM of \(vectors) vectors")
         try pass(limits)
-        if m.encoding == .voltage {
-            let fullScale = instrument.dac.fullScaleVolts
-            if let k = m.inputs.firstIndex(where: { abs($0) > fullScale }) {
-                throw badArgument("MVM input \(k) (\(m.inputs[k]) V) is beyond the DAC's full scale of \(fullScale) V")
-            }
-        }
+        if let beyond = instrument.dac.checkInputs(of: m) { throw BoardError.fault(beyond) }
 
         clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
         array.refresh(to: clock.seconds)

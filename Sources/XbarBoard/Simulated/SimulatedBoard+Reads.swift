@@ -47,6 +47,10 @@ extension SimulatedBoard {
         var amperes: [Float] = []
         amperes.reserveCapacity(count * selected.count)
         for k in 1...count {
+            if stopped(before: start + UInt64(k) * interval) {
+                throw BoardError.fault(BoardFault(code: .aborted,
+                                                  message: "READ_TRAIN stopped by ABORT after \(k - 1) of \(count) reads"))
+            }
             clock.advance(to: start + UInt64(k) * interval)
             stamps.append(clock.boardNanoseconds)
             refresh(tile)
@@ -55,6 +59,18 @@ extension SimulatedBoard {
             clock.advance(by: timing.readSeconds.wholeNanoseconds)
         }
         return .readTrain(ReadTrainData(timestampsNanoseconds: stamps, amperes: amperes))
+    }
+
+    /// Whether a stop came before the read due at physics time `due` (ns): under real-time
+    /// pacing the wait for that read is spent listening for one.
+    private func stopped(before due: UInt64) -> Bool {
+        guard let stopCheck else { return false }
+        while true {
+            let wall = clock.wallNanoseconds()
+            let wait = pacing == .realTime && due > wall ? Double(due - wall) * 1e-9 : 0
+            if stopCheck(wait) { return true }
+            if wait == 0 || clock.wallNanoseconds() >= due { return false }
+        }
     }
 
     /// Brings a non-volatile tile's relaxation up to the current time.

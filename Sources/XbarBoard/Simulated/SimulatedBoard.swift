@@ -14,7 +14,7 @@ import XbarWire
 ///
 /// Members marked *simulation only* expose the ground truth (true conductances, stuck
 /// cells, drawn parameters) for tests and benchmarks; no real board can offer them.
-public final class SimulatedBoard: Board {
+public final class SimulatedBoard: StoppableBoard {
     /// How board time relates to wall time.
     public enum Pacing: Hashable, Sendable {
         /// Board time advances only by what operations take: deterministic and as fast as
@@ -70,6 +70,9 @@ public final class SimulatedBoard: Board {
     let inputConverter: BipolarQuantizer
     /// Effective conductances of resistive lines per tile, with the tile revision they are of.
     var effectiveConductances: [UInt8: (revision: UInt64, siemens: [Double])] = [:]
+    /// Asked before each read of a READ_TRAIN while a caller of
+    /// ``perform(_:stopRequested:)`` listens for ABORT.
+    var stopCheck: ((_ waitSeconds: Double) -> Bool)?
 
     /// Creates a board from an instrument.
     ///
@@ -146,6 +149,18 @@ public final class SimulatedBoard: Board {
             // a real board reports as an internal error.
             throw .fault(BoardFault(code: .internalError, message: "simulated board: \(error)"))
         }
+    }
+
+    /// Carries out one request; a READ_TRAIN asks `stopRequested` before each read and ends
+    /// with FAULT `aborted` when it returns true (see ``StoppableBoard``).
+    public func perform(_ request: Request, stopRequested: (_ waitSeconds: Double) -> Bool) throws(BoardError) -> Reply {
+        var result: Result<Reply, BoardError> = .failure(.fault(BoardFault(code: .internalError, message: "not carried out")))
+        withoutActuallyEscaping(stopRequested) { stop in
+            stopCheck = stop
+            defer { stopCheck = nil }
+            do throws(BoardError) { result = .success(try perform(request)) } catch { result = .failure(error) }
+        }
+        return try result.get()
     }
 
     private func carryOut(_ request: Request) throws -> Reply {

@@ -58,8 +58,15 @@ extension CellSet {
         case .mask:
             let rows = try reader.u16(field + ".rows")
             let columns = try reader.u16(field + ".columns")
-            let n = (Int(rows) * Int(columns) + 7) / 8
+            let cellCount = Int(rows) * Int(columns)
+            let n = (cellCount + 7) / 8
+            let bitsAt = reader.position
             let bits = try reader.bytes(n, field + ".bits")
+            // The bits beyond the last cell are reserved, and reserved bits must be zero.
+            if cellCount % 8 != 0, let last = bits.last, last >> UInt8(cellCount % 8) != 0 {
+                throw reader.badField(field + ".bits", at: bitsAt + n - 1,
+                                      "unused bits of the last mask byte must be zero")
+            }
             return .mask(tile: tile, CellMask(rows: rows, columns: columns, bits: bits))
         case .list:
             let n = try reader.count(field + ".count", elementBytes: 4)

@@ -119,7 +119,14 @@ extension Request {
         case .mvm:
             let tile = try r.u8("tile")
             let encoding = try r.enumeration(InputEncoding.self, "encoding")
-            let volts = try r.f32("readVolts")
+            // Voltage inputs need no read amplitude: the field is reserved and must be zero.
+            let volts: Float
+            if encoding == .voltage {
+                try r.zero("readVolts", bytes: 4)
+                volts = 0
+            } else {
+                volts = try r.f32("readVolts")
+            }
             let lengthAt = r.position
             let length = try r.u16("inputLength")
             guard length > 0 else { throw r.badField("inputLength", at: lengthAt, "must be at least 1") }

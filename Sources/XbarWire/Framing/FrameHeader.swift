@@ -128,7 +128,7 @@ public struct Frame: Hashable, Sendable {
                             reason: "opcode \(hex8(code)) is not defined in protocol version 1")
         }
         guard flags.contains(.reply) == opcode.isReply else {
-            throw WireError(.badField("flags"), field: "flags", offset: FrameLayout.flagsOffset, sequence: sequence,
+            throw WireError(.unexpectedOpcode(opcode), field: "opcode", offset: FrameLayout.opcodeOffset, sequence: sequence,
                             reason: opcode.isReply ? "reply opcode \(opcode.name) without the reply flag"
                                                    : "request opcode \(opcode.name) with the reply flag")
         }

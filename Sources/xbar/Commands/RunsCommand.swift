@@ -66,11 +66,12 @@ extension RunsCommand {
             }
             print("  arguments   \(r.draft.argumentsJSON)")
             if let m = r.message { print("  message     \(m)") }
-            let journal = try store.journal(run: runID)
+            // Counted in the store: a whole array's ledger is some hundred thousand rows.
+            let byState = try store.operationStateCounts(run: runID)
+            let logged = byState.values.reduce(0, +)
             // An inference run sends no journalled operations (its programming is a run of its own).
-            if r.draft.kind != "infer" || !journal.isEmpty {
-                let byState = Dictionary(grouping: journal, by: \.state).mapValues(\.count)
-                print("  operations  \(journal.count) logged: \(byState[.done] ?? 0) done, \(byState[.intent] ?? 0) awaiting a result, \(byState[.inDoubt] ?? 0) in doubt")
+            if r.draft.kind != "infer" || logged > 0 {
+                print("  operations  \(logged) logged: \(byState[.done] ?? 0) done, \(byState[.intent] ?? 0) awaiting a result, \(byState[.inDoubt] ?? 0) in doubt")
                 let pulses = try store.pulseCounts(run: runID)
                 print("  pulses      \(pulses[.done] ?? 0) applied, \((pulses[.intent] ?? 0) + (pulses[.inDoubt] ?? 0)) in doubt")
             }

@@ -152,10 +152,7 @@ struct STMCommand: ParsableCommand {
         var taus: [Double] = []
         for node in selected {
             // Each node's fit starts from its own population's values.
-            let model = populations[node.row]!
-            let guess = DecayLaw(baseSiemens: model.baseSiemens.mean, ceilingSiemens: model.ceilingSiemens.mean, tauSeconds: model.tauSeconds.mean,
-                                 slowTauSeconds: model.slowTauSeconds.mean, slowFraction: model.slowFraction, pulseFractions: [],
-                                 readFraction: model.incrementFraction.mean * model.readDisturbFraction)
+            let guess = DecayLaw(startingFrom: populations[node.row]!)
             let history = DecayHistory(traces: traces.filter { $0.node == node })
             guard let fit = try? DecayFit.fit(history, guess: guess) else {
                 print("node \(node.row):\(node.column): could not be fitted (too few reads after pulses above threshold)")

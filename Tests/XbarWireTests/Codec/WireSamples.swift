@@ -121,8 +121,9 @@ enum WireSamples {
         case .mvm:
             let length = UInt16.random(in: 1...128, using: &rng)
             let vectors = count(max: 16_000 / Int(length), &rng)
-            return .mvm(MatrixVectorProduct(tile: u8(), encoding: InputEncoding.allCases.randomElement(using: &rng)!,
-                                            readVolts: f(), inputLength: length, inputs: floats(vectors * Int(length), &rng)))
+            let encoding = InputEncoding.allCases.randomElement(using: &rng)!
+            return .mvm(MatrixVectorProduct(tile: u8(), encoding: encoding,
+                                            readVolts: encoding == .voltage ? 0 : f(), inputLength: length, inputs: floats(vectors * Int(length), &rng)))
         case .readTrain:
             let pulse = Bool.random(using: &rng) ? TrainPulse(amplitudeVolts: f(), widthSeconds: f()) : nil
             return .readTrain(ReadTrain(cells: cellSet(&rng), pulse: pulse, readVolts: f(), readCount: u16(), intervalSeconds: f()))

@@ -2,24 +2,29 @@ import XbarWire
 
 /// The messages of the worked examples in `protocols/xbar-wire-v1.md`. The specification's
 /// hex dumps are checked against these, encoded by the codec, byte for byte.
+///
+/// They tell one session with the shipped `usb-4x64` board (`instruments/usb-4x64.yaml`):
+/// STATUS, IDENTIFY, then one request after another under consecutive sequence numbers.
 enum SpecExamples {
     static let limits = ElectricalLimits(
-        maxSetVolts: 3.0, maxResetVolts: 3.0, maxReadVolts: 0.5, maxMVMVolts: 0.3,
+        maxSetVolts: 3.0, maxResetVolts: 3.3, maxReadVolts: 0.5, maxMVMVolts: 0.3,
         minPulseWidthSeconds: 50e-9, maxPulseWidthSeconds: 10e-6, complianceAmperes: 200e-6,
-        maxPulseEnergyJoules: 6e-9, maxReadAverages: 64, maxReadTrainLength: 1024, maxProgramActions: 100_000)
+        maxPulseEnergyJoules: 5e-9, maxReadAverages: 256, maxReadTrainLength: 4096, maxProgramActions: 65_536)
 
     static let identity = BoardIdentity(
         protocolVersion: 1, model: "xbar-usb-4x64", serialNumber: "SN0042", firmwareVersion: "1.0.3",
-        capabilities: [.halfVoltageScheme, .thirdVoltageScheme, .mvm, .mvmPulseWidth, .readTrain, .play, .pulseBatch],
+        capabilities: [.halfVoltageScheme, .thirdVoltageScheme, .mvm, .mvmPulseWidth, .readTrain, .play, .pulseBatch,
+                       .simultaneousNodeActions],
         maxPayloadBytes: 65_536, replyCacheDepth: 32,
-        adc: ADCInfo(bits: 8, readFullScaleAmperes: 100e-6, mvmFullScaleAmperes: 1e-3),
-        dac: DACInfo(bits: 8, fullScaleVolts: 0.3),
+        adc: ADCInfo(bits: 8, readFullScaleAmperes: 40e-6, mvmFullScaleAmperes: 1e-3),
+        dac: DACInfo(bits: 8, fullScaleVolts: 0.25),
         limits: limits,
         tiles: [
             TileInfo(index: 0, kind: .nonVolatile1T1R, rows: 64, columns: 64),
             TileInfo(index: 1, kind: .nonVolatile1T1R, rows: 64, columns: 64),
             TileInfo(index: 2, kind: .nonVolatile1T1R, rows: 64, columns: 64),
-            TileInfo(index: 3, kind: .shortTermMemory, rows: 8, columns: 8),
+            TileInfo(index: 3, kind: .nonVolatile1T1R, rows: 64, columns: 64),
+            TileInfo(index: 4, kind: .shortTermMemory, rows: 4, columns: 64),
         ])
 
     static let pulseBatch = Request.pulseBatch(PulseBatch(
@@ -30,12 +35,16 @@ enum SpecExamples {
             CellPulse(cell: CellIndex(row: 4, column: 5), amplitudeVolts: -1.1, widthSeconds: 200e-9),
         ]))
 
-    static let readRow = Request.read(ReadCells(cells: .row(tile: 3, row: 2), readVolts: 0.1, averages: 1))
+    static let readColumn = Request.read(ReadCells(cells: .column(tile: 4, column: 5), readVolts: 0.1, averages: 1))
 
     static let readTrain = Request.readTrain(ReadTrain(
-        cells: .list(tile: 3, [CellIndex(row: 0, column: 0), CellIndex(row: 0, column: 1)]),
+        cells: .list(tile: 4, [CellIndex(row: 0, column: 0), CellIndex(row: 0, column: 1)]),
         pulse: TrainPulse(amplitudeVolts: 1.0, widthSeconds: 1e-6),
         readVolts: 0.1, readCount: 3, intervalSeconds: 1e-3))
+
+    /// A long train, stopped by ABORT.
+    static let longTrain = Request.readTrain(ReadTrain(
+        cells: .cell(tile: 4, CellIndex(row: 0, column: 0)), pulse: nil, readVolts: 0.2, readCount: 1000, intervalSeconds: 1e-3))
 
     static let tooHighPulse = Request.pulse(PulseCells(
         cells: .cell(tile: 0, CellIndex(row: 1, column: 2)), amplitudeVolts: 3.5, widthSeconds: 100e-9, scheme: .grounded))
@@ -53,21 +62,32 @@ enum SpecExamples {
             ("status-reply", WireCodec.frame(.status(BoardStatus(state: .idle, boardTimeNanoseconds: 5_000_000_000,
                                                                  pulsesApplied: 1_000, programID: 0, nextSequence: 0x0100)),
                                              sequence: 0x0100)),
-            ("pulse-batch-request", WireCodec.frame(pulseBatch, sequence: 0x0101)),
-            ("pulse-batch-retry", WireCodec.frame(pulseBatch, sequence: 0x0101, flags: .retry)),
+            // The STATUS reply echoed back to the board by the link: refused at frame level, not cached.
+            ("looped-reply-fault", WireCodec.frame(.fault(BoardFault(
+                code: .unknownOpcode, message: "opcode STATUS_REPORT is a reply, not a request; not executed")), sequence: 0x0100)),
+            // IDENTIFY and STATUS do not consume a number: the first request takes 0x0100.
+            ("pulse-batch-request", WireCodec.frame(pulseBatch, sequence: 0x0100)),
+            ("pulse-batch-retry", WireCodec.frame(pulseBatch, sequence: 0x0100, flags: .retry)),
             ("pulse-batch-reply", WireCodec.frame(.pulsed(PulseReceipt(
                 boardTimeNanoseconds: 5_012_000_000, appliedCount: 3, complianceHits: 0,
-                verifyAmperes: [2.5e-6, 3.1e-6, 0.8e-6])), sequence: 0x0101)),
-            ("read-row-request", WireCodec.frame(readRow, sequence: 0x0102)),
-            ("read-row-reply", WireCodec.frame(.currents(Currents(
+                verifyAmperes: [2.5e-6, 3.1e-6, 0.8e-6])), sequence: 0x0100)),
+            ("read-column-request", WireCodec.frame(readColumn, sequence: 0x0101)),
+            ("read-column-reply", WireCodec.frame(.currents(Currents(
                 boardTimeNanoseconds: 5_020_000_000,
-                amperes: [1.0e-6, 1.1e-6, 1.2e-6, 1.3e-6, 1.4e-6, 1.5e-6, 1.6e-6, 1.7e-6])), sequence: 0x0102)),
-            ("read-train-request", WireCodec.frame(readTrain, sequence: 0x0103)),
+                amperes: [1.0e-6, 1.1e-6, 1.2e-6, 1.3e-6])), sequence: 0x0101)),
+            ("read-train-request", WireCodec.frame(readTrain, sequence: 0x0102)),
+            // The request starts at 5.030 s; the 1 us pulse ends at 5.030001 s, and the reads
+            // follow 1 ms, 2 ms and 3 ms later.
             ("read-train-reply", WireCodec.frame(.readTrain(ReadTrainData(
-                timestampsNanoseconds: [5_030_001_000, 5_030_002_000, 5_030_003_000],
-                amperes: [4.0e-6, 3.0e-6, 3.6e-6, 2.8e-6, 3.3e-6, 2.6e-6])), sequence: 0x0103)),
-            ("pulse-request", WireCodec.frame(tooHighPulse, sequence: 0x0104)),
-            ("fault-reply", WireCodec.frame(.fault(tooHighPulseFault), sequence: 0x0104)),
+                timestampsNanoseconds: [5_031_001_000, 5_032_001_000, 5_033_001_000],
+                amperes: [4.0e-6, 3.0e-6, 3.6e-6, 2.8e-6, 3.3e-6, 2.6e-6])), sequence: 0x0102)),
+            ("pulse-request", WireCodec.frame(tooHighPulse, sequence: 0x0103)),
+            ("fault-reply", WireCodec.frame(.fault(tooHighPulseFault), sequence: 0x0103)),
+            ("long-train-request", WireCodec.frame(longTrain, sequence: 0x0104)),
+            ("abort-request", WireCodec.frame(.abort, sequence: 0x0105)),
+            ("aborted-fault-reply", WireCodec.frame(.fault(BoardFault(
+                code: .aborted, message: "READ_TRAIN stopped by ABORT after 250 of 1000 reads")), sequence: 0x0104)),
+            ("abort-reply", WireCodec.frame(.done, sequence: 0x0105)),
         ]
     }
 }
