@@ -15,6 +15,13 @@ let package = Package(
         .executable(name: "xbar", targets: ["xbar"]),
         .executable(name: "xbar-bench", targets: ["xbar-bench"]),
     ],
+    // Progress bars are drawn by `Sources/xbar/Progress/ProgressDisplay.swift` (a carriage return
+    // and an erase-line sequence) rather than with vapor/console-kit or onevcat/Rainbow:
+    // console-kit 4.16's Terminal writes to standard output and decides on ANSI support from it,
+    // while progress must go to standard error and leave piped results clean; its ProgressBar
+    // has no rate or time left, so the bar text would be ours anyway; and it brings swift-nio
+    // (NIOConcurrencyHelpers) into every build for a lock. Rainbow only colours text, which the
+    // bar does not need.
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),

@@ -7,6 +7,8 @@ public enum RunStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case completed
     /// Stopped by an error; resumable.
     case failed
+    /// Stopped on request (Ctrl-C, SIGTERM) between two operations; resumable.
+    case interrupted
 }
 
 /// Who and what a run is about, fixed when it starts.

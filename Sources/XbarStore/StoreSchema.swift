@@ -198,6 +198,18 @@ enum StoreSchema {
                 );
                 """)
         }
+        m.registerMigration("v6: calibration measurement parts") { db in
+            try db.execute(sql: """
+                -- A calibration run's measurements so far, rewritten as each part (the curves, an
+                -- STM population, the periphery) is measured: an interrupted calibration resumes
+                -- after its last part, and a finished one can be fitted again from it.
+                CREATE TABLE calibration_parts (
+                    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+                    content BLOB NOT NULL,
+                    saved_at DOUBLE NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

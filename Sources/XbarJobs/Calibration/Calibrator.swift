@@ -32,35 +32,55 @@ public struct Calibrator {
 
     /// Measures. Checks the board's identity against the instrument first.
     ///
-    /// - Throws: ``BoardError`` (including `.identityMismatch`), ``STMSweep/Failure``.
-    public func measure(on board: any Board, progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> CalibrationMeasurements {
+    /// - Parameters:
+    ///   - parts: parts measured before (a resumed calibration); they are not measured again.
+    ///   - partMeasured: called with all parts so far after each part is measured (to save them).
+    ///   - shouldStop: asked before each part; true stops there with ``JobInterrupted``.
+    /// - Throws: ``BoardError`` (including `.identityMismatch`), ``STMSweep/Failure``,
+    ///   ``JobInterrupted``, and what `partMeasured` throws.
+    public func measure(on board: any Board, resuming parts: CalibrationParts = CalibrationParts(),
+                        partMeasured: (CalibrationParts) throws -> Void = { _ in }, shouldStop: () -> Bool = { false },
+                        progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> CalibrationMeasurements {
         let identity = try board.identify()
         guard identity.tiles == instrument.tiles else {
             throw BoardError.identityMismatch("board \(identity.model) reports tiles \(identity.tiles.map { "\($0.index):\($0.rows)x\($0.columns)" }), instrument \(instrument.name) describes \(instrument.tiles.map { "\($0.index):\($0.rows)x\($0.columns)" })")
         }
         let payload = Int(identity.maxPayloadBytes)
-        var nv: [NonVolatileCellMeasurement] = []
-        var traces: [STMTrace] = []
-        if let p = plan.nonVolatile {
-            nv = try p.measure(on: board, maxPayloadBytes: payload) { progress(.nonVolatileCurves, $0, $1) }
+        var parts = parts
+        parts.backend = board.backendDescription
+        func checkpoint() throws { if shouldStop() { throw JobInterrupted() } }
+        if let p = plan.nonVolatile, parts.nonVolatile == nil {
+            try checkpoint()
+            parts.nonVolatile = try p.measure(on: board, maxPayloadBytes: payload) { progress(.nonVolatileCurves, $0, $1) }
+            try partMeasured(parts)
         }
         // One population after another; progress counts the sweep points of all of them.
         let total = plan.shortTermMemory.reduce(0) { $0 + $1.sweep.repetitions * $1.sweep.points.count }
         var before = 0
-        for part in plan.shortTermMemory {
+        for (index, part) in plan.shortTermMemory.enumerated() {
             let s = part.sweep
-            traces += try s.run(on: board, limits: instrument.limits, tile: instrument.tile(s.tile), maxPayloadBytes: payload) {
-                done, _ in progress(.stmTraces, before + done, total)
+            if index >= parts.shortTermMemory.count {
+                try checkpoint()
+                let traces = try s.run(on: board, limits: instrument.limits, tile: instrument.tile(s.tile), maxPayloadBytes: payload) {
+                    done, _ in progress(.stmTraces, before + done, total)
+                }
+                parts.shortTermMemory.append(traces)
+                try partMeasured(parts)
             }
             before += s.repetitions * s.points.count
         }
-        var periphery: PeripheryMeasurement?
-        if let p = plan.periphery {
+        if let p = plan.periphery, parts.periphery == nil {
+            try checkpoint()
             progress(.periphery, 0, 1)
-            periphery = try p.measure(on: board, instrument: instrument, maxPayloadBytes: payload)
+            parts.periphery = try p.measure(on: board, instrument: instrument, maxPayloadBytes: payload)
             progress(.periphery, 1, 1)
+            try partMeasured(parts)
         }
-        return CalibrationMeasurements(nonVolatile: nv, stmTraces: traces, periphery: periphery)
+        guard let measurements = parts.measurements(for: plan) else {
+            // Parts saved by another plan (a changed instrument file) do not line up with this one.
+            throw CalibrationPartsMismatch(measured: parts.progress(for: plan).measured, planned: parts.progress(for: plan).total)
+        }
+        return measurements
     }
 
     /// Fits measurements into a calibration file.
@@ -116,14 +136,29 @@ public struct Calibrator {
 
     /// Measures, records the measurements, and fits them.
     ///
-    /// - Parameter runID: the run the measurements belong to; the file names it.
+    /// - Parameters:
+    ///   - runID: the run the measurements belong to; the file names it.
+    ///   - parts, partMeasured, shouldStop: as for ``measure(on:resuming:partMeasured:shouldStop:progress:)``.
     public func calibrate(on board: any Board, recorder: (any CalibrationRecorder)? = nil, runID: String? = nil,
+                          resuming parts: CalibrationParts = CalibrationParts(),
+                          partMeasured: (CalibrationParts) throws -> Void = { _ in }, shouldStop: () -> Bool = { false },
                           progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> (CalibrationFile, CalibrationMeasurements) {
-        let measurements = try measure(on: board, progress: progress)
+        let measurements = try measure(on: board, resuming: parts, partMeasured: partMeasured, shouldStop: shouldStop,
+                                       progress: progress)
         try recorder?.record(measurements)
         progress(.fitting, 0, 1)
         let file = try fit(measurements, backend: board.backendDescription, runID: runID)
         progress(.fitting, 1, 1)
         return (file, measurements)
+    }
+}
+
+/// Saved calibration parts that do not match the plan they are resumed or refitted with.
+public struct CalibrationPartsMismatch: Error, Hashable, Sendable, CustomStringConvertible {
+    public var measured: Int
+    public var planned: Int
+
+    public var description: String {
+        "the run's saved measurements do not match its plan (\(measured) of \(planned) parts line up); has the instrument file changed?"
     }
 }

@@ -15,8 +15,12 @@ public final class StoreCalibrationRecorder: CalibrationRecorder {
         self.runID = runID
     }
 
+    /// Records what the run has not recorded yet (a resumed run may have recorded its traces
+    /// and curves before it was stopped while fitting).
     public func record(_ measurements: CalibrationMeasurements) throws {
-        try store.saveTraces(run: runID, measurements.stmTraces.map(\.record))
+        if try store.traces(run: runID).isEmpty {
+            try store.saveTraces(run: runID, measurements.stmTraces.map(\.record))
+        }
         var curves: [PulseResponseRecord] = []
         for cell in measurements.nonVolatile {
             for c in cell.setCurves + cell.resetCurves {
@@ -25,7 +29,9 @@ public final class StoreCalibrationRecorder: CalibrationRecorder {
                                                   widthSeconds: c.widthSeconds, conductancesSiemens: c.conductancesSiemens))
             }
         }
-        try store.savePulseResponses(run: runID, curves)
+        if try store.pulseResponses(run: runID).isEmpty {
+            try store.savePulseResponses(run: runID, curves)
+        }
         if let p = measurements.periphery {
             let siemens = p.lastReadSiemens
             try store.saveShadowTile(run: runID, ShadowMap.Tile(index: Int(p.tile), rows: p.rows, columns: p.columns, siemens: siemens,

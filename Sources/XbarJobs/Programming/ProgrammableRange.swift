@@ -39,8 +39,10 @@ public struct ProgrammableRange: Hashable, Sendable {
                 if v.isNaN { throw .badTarget(path: path, row: r + rowOffset, column: c, value: v, reason: "is not a number") }
                 if !v.isFinite { throw .badTarget(path: path, row: r + rowOffset, column: c, value: v, reason: "is not finite") }
                 if v < lowSiemens || v > highSiemens {
+                    // Conductances above a millisiemens are no memristor's: the map is in microsiemens.
+                    let hint = v > 1e-3 ? "; the map's values look like microsiemens: multiply by 1e-6?" : ""
                     throw .badTarget(path: path, row: r + rowOffset, column: c, value: v,
-                                     reason: "is outside the programmable range \(lowSiemens)...\(highSiemens) S (values are in siemens)")
+                                     reason: "is outside the programmable range \(lowSiemens)...\(highSiemens) S (values are in siemens)\(hint)")
                 }
             }
         }

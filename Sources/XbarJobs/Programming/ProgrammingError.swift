@@ -1,6 +1,7 @@
 /// Why a programming job refused its inputs or stopped.
 public enum ProgrammingError: Error, Hashable, Sendable, CustomStringConvertible {
-    case badTolerance(String)
+    /// A tolerance as typed, and why it was refused (with the allowed range).
+    case badTolerance(String, reason: String)
     /// A target map cell is unusable: file, row, column, value, and why.
     case badTarget(path: String, row: Int, column: Int, value: Double, reason: String)
     /// The target map's shape fits neither a tile nor the stacked weight tiles.
@@ -12,8 +13,8 @@ public enum ProgrammingError: Error, Hashable, Sendable, CustomStringConvertible
 
     public var description: String {
         switch self {
-        case .badTolerance(let t):
-            return "tolerance \"\(t)\": expected siemens (e.g. 1e-6) or a percentage of the range (e.g. 1%)"
+        case let .badTolerance(t, reason):
+            return "--tolerance \(t): \(reason)"
         case let .badTarget(path, row, column, value, reason):
             return "\(path): row \(row), column \(column): target \(value) S \(reason)"
         case let .badShape(path, rows, columns, expected):

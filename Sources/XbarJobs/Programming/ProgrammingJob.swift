@@ -21,6 +21,12 @@ public final class ProgrammingJob {
     /// Called when a tile is done whose read-back after a board restart found cells the
     /// records called converged outside the tolerance: tile, how many (all were reprogrammed).
     public var onCellsLost: ((Int, Int) -> Void)?
+    /// Called when a tile starts and after each of its operations completes: the tile, how many
+    /// of its cells are settled (converged, stuck or out of pulses) and how many it has.
+    public var onProgress: ((_ tile: Int, _ settledCells: Int, _ cellCount: Int) -> Void)?
+    /// Asked before each operation is sent: true stops the job there with ``JobInterrupted``,
+    /// so an interruption never leaves an operation half logged.
+    public var shouldStop: (() -> Bool)?
 
     public init(targets: ProgrammingTargets, algorithm: ProgrammingAlgorithmKind, settings: ProgrammingSettings,
                 device: NonVolatileCellParameters, envelope: PulseEnvelope, runner: OperationRunner,
@@ -54,7 +60,8 @@ public final class ProgrammingJob {
     ///   - boardRestarted: the board restarted since the journal was written: every tile with
     ///     records is read back before they are trusted, and cells lost are programmed again
     ///     (``WriteVerifyProgrammer/distrustAfterRestart()``).
-    /// - Throws: board, store and reply errors; the run can then be resumed.
+    /// - Throws: ``JobInterrupted`` when ``shouldStop`` asked to stop; board, store and reply
+    ///   errors. The run can then be resumed.
     public func run(resuming journal: [JournalEntry] = [], boardRestarted: Bool = false) throws -> [TileReport] {
         var reports: [TileReport] = []
         for (tile, siemens) in targets.tiles {
@@ -72,10 +79,13 @@ public final class ProgrammingJob {
                 }
             }
             if boardRestarted { programmer.distrustAfterRestart() }
+            onProgress?(Int(tile.index), programmer.settledCells, tile.cellCount)
             while let operation = programmer.nextOperation() {
+                if shouldStop?() == true { throw JobInterrupted() }
                 let (measured, at) = try runner.perform(operation)
                 programmer.absorb(operation, measuredSiemens: measured, at: at)
                 onOperation?(Int(tile.index), programmer.report)
+                onProgress?(Int(tile.index), programmer.settledCells, tile.cellCount)
             }
             let report = programmer.report
             if programmer.cellsLostToRestart > 0 { onCellsLost?(Int(tile.index), programmer.cellsLostToRestart) }

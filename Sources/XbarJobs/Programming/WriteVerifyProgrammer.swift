@@ -65,6 +65,9 @@ public final class WriteVerifyProgrammer {
 
     public var isDone: Bool { phase == .done }
 
+    /// Cells no longer being programmed: converged, stuck or out of pulses.
+    public var settledCells: Int { states.reduce(0) { $0 + ($1 == .open ? 0 : 1) } }
+
     var fullRead: JournalOperation {
         .read(tile: Int(tile.index), cells: nil, rows: Int(tile.rows), columns: Int(tile.columns),
               readVolts: settings.readVolts, averages: settings.verifyAverages)

@@ -31,13 +31,18 @@ public struct ConductanceReader {
     /// - Parameters:
     ///   - readVolts: read pulse amplitude, volts (checked against the board's limit by the board).
     ///   - averages: reads the board averages per cell.
-    public func read(tiles: [TileInfo], readVolts: Double, averages: Int) throws -> ConductanceMap {
+    ///   - tileRead: called after each tile with the number of tiles read so far (progress).
+    ///   - shouldStop: asked before each tile; true stops there with ``JobInterrupted``.
+    public func read(tiles: [TileInfo], readVolts: Double, averages: Int,
+                     tileRead: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) throws -> ConductanceMap {
         var maps: [ConductanceMap] = []
         for info in tiles {
+            if shouldStop?() == true { throw JobInterrupted() }
             let op = JournalOperation.read(tile: Int(info.index), cells: nil, rows: Int(info.rows), columns: Int(info.columns),
                                            readVolts: readVolts, averages: averages)
             let (values, _) = try runner.perform(op)
             maps.append(ConductanceMap(rows: Int(info.rows), columns: Int(info.columns), siemens: values))
+            tileRead?(maps.count)
         }
         return ConductanceMap.stacked(maps)
     }

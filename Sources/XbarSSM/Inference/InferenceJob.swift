@@ -1,5 +1,6 @@
 import Foundation
 import XbarBoard
+import XbarJobs
 import XbarStore
 
 /// Something that classifies a list of samples on one backend: the engines, seen from a job.
@@ -50,6 +51,11 @@ public final class InferenceJob {
     public private(set) var boardLoss: BoardError?
     /// What each recorded chunk's engine run reported (requests, arithmetic, state nodes), in order.
     public private(set) var chunkRuns: [InferenceRun] = []
+    /// Called after each chunk is recorded, with the samples computed so far (progress).
+    public var chunkRecorded: ((_ computed: Int) -> Void)?
+    /// Asked before each chunk: true stops the job there with `JobInterrupted`; every chunk
+    /// before it is recorded whole, none after is started.
+    public var shouldStop: (() -> Bool)?
 
     private var classifier: any SampleClassifier
     private var standIn: StandIn?
@@ -82,6 +88,7 @@ public final class InferenceJob {
     public func run(_ samples: [IndexedSample]) throws {
         var start = 0
         while start < samples.count {
+            if shouldStop?() == true { throw JobInterrupted() }
             let chunk = Array(samples[start..<min(start + chunkSize, samples.count)])
             let result: InferenceRun
             do {
@@ -105,6 +112,7 @@ public final class InferenceJob {
             })
             chunkRuns.append(result)
             computedCount += chunk.count
+            chunkRecorded?(computedCount)
             start += chunk.count
         }
     }

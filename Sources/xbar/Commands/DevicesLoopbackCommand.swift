@@ -43,13 +43,13 @@ struct DevicesLoopbackCommand: ParsableCommand {
     @Option(help: "Bytes to send in total.")
     var bytes = 65_536
 
-    @Option(help: "Stop after this many seconds even if --bytes were not all sent.")
+    @Option(help: "Stop after this many seconds (60, 500ms) even if --bytes were not all sent. Default: 60.", transform: QuantityArgument.seconds)
     var seconds: Double = 60
 
     @Option(help: "Bytes per round trip.")
     var block = 4096
 
-    @Option(help: "Seconds to wait for each block to come back.")
+    @Option(help: "Seconds to wait for each block to come back (2, 500ms). Default: 2.", transform: QuantityArgument.seconds)
     var timeout: Double = 2
 
     func validate() throws {

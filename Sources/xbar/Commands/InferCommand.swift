@@ -71,6 +71,7 @@ struct InferCommand: ParsableCommand {
 
     @OptionGroup var boardOptions: BoardOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var progress: ProgressOptions
 
     enum Engine: String, ExpressibleByArgument, CaseIterable { case reference, chip, both }
 
@@ -104,7 +105,8 @@ struct InferCommand: ParsableCommand {
     @Flag(help: "Multiply an S4D's diagonal decay on its tile (default: on the host; one cell per column is below the ADC's resolution and drifts into the recurrence).")
     var decayOnChip = false
 
-    @Option(help: "Pairs whose verified G+ - G- misses its target by more than this many siemens are corrected on the host.")
+    @Option(help: "Pairs whose verified G+ - G- misses its target by more than this many siemens (3e-6, 3uS) are corrected on the host. Default: 3uS.",
+            transform: QuantityArgument.siemens)
     var defectThresholdSiemens: Double = 3e-6
 
     enum Fallback: String, ExpressibleByArgument, CaseIterable, Codable { case twin, none }
@@ -121,7 +123,8 @@ struct InferCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Classify a stream instead of whole samples: a data set file replayed at its own timestamps (its samples one window apart), or - for event lines `SECONDS CHANNEL [POLARITY]` on standard input. Prints a decision per window and its latency after the window's last event (not recorded as a run).", valueName: "source"))
     var stream: String?
 
-    @Option(help: ArgumentHelp("Length of a stream window, seconds (default: the longest sample of --data, else 0.3 s).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Length of a stream window, seconds (0.3, 300ms; default: the longest sample of --data, else 0.3 s).", valueName: "seconds"),
+            transform: QuantityArgument.seconds)
     var windowSeconds: Double?
 
     enum StatePlace: String, ExpressibleByArgument, CaseIterable, Codable { case stm, host }

@@ -111,6 +111,9 @@ struct InferenceSession {
         let chip = (model: identity?.model ?? recordedBoard.boardModel ?? instrument.model,
                     serial: identity?.serialNumber ?? recordedBoard.boardSerial ?? "")
         let job: InferenceJob
+        let display = command.progress.display()
+        let interruption = Interruption()
+        defer { interruption.stop() }
         do {
             var classifier: (any SampleClassifier)?
             var lostBeforeStart: BoardError?
@@ -135,8 +138,18 @@ struct InferenceSession {
             }
             job = InferenceJob(store: store, runID: id, classifier: classifier!, standIn: standIn,
                                chunkSize: arguments.chunkSize, announce: { options.announce($0) })
+            display.begin("samples", total: pending.count, unit: "samples")
+            job.chunkRecorded = { display.update(done: $0) }
+            job.shouldStop = { interruption.isRequested }
             try job.run(pending)
+            display.end()
+        } catch is JobInterrupted {
+            display.abandon()
+            try store.finishRun(id, status: .interrupted, message: "stopped by \(interruption.signalName) between two chunks")
+            FileHandle.standardError.write(Data("run \(id) interrupted; resume it with:\n  xbar infer --resume \(id) --store \(store.path)\n".utf8))
+            throw ExitStatus.interrupted
         } catch {
+            display.abandon()
             // Whatever stopped it, the samples recorded so far stay, and the run can be finished.
             try? store.finishRun(id, status: .failed, message: "\(error)")
             throw ValidationError("run \(id) stopped: \(error)\nresume it with: xbar infer --resume \(id) --store \(store.path)")

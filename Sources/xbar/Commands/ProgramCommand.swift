@@ -21,10 +21,11 @@ struct ProgramCommand: ParsableCommand {
             three device-to-device spreads (so a cell's own bounds almost never exclude a target). \
             NaN, out-of-range values and wrong shapes are refused naming the cell.
 
-            --tolerance is absolute (siemens, e.g. 1e-6) or a percentage of the nominal range \
-            (mean Gmax - mean Gmin, e.g. 1%). Every operation is logged in the run store before it \
-            is sent and after it completes, with the wire sequence number and the board session \
-            it went to; a killed run continues with --resume RUN, repeating no pulse: an \
+            --tolerance is absolute (siemens, e.g. 1e-6 or 0.5uS) or a percentage of the nominal \
+            range (mean Gmax - mean Gmin, e.g. 1%); one wider than a tenth of the programmable range \
+            is refused (a bare 1 would mean one siemens). Every operation is logged in the run store \
+            before it is sent and after it completes, with the wire sequence number and the board \
+            session it went to; a killed run continues with --resume RUN, repeating no pulse: an \
             operation left without a result is sent again under its own sequence number, so the \
             board's reply cache answers it if it ran. If the board restarted in between (another \
             session), what the records claim is read back first and lost cells are programmed \
@@ -33,7 +34,12 @@ struct ProgramCommand: ParsableCommand {
             continues on a board that moved to another address, if IDENTIFY reports the same \
             serial number. Each cell ends converged, stuck or out of pulses; the verified \
             conductances are saved as the run's shadow map \
-            (`xbar runs export RUN --format npy --out map.npy`).
+            (`xbar runs export RUN --format npy --out map.npy`). With --min-yield the command \
+            exits with status 3 when fewer cells converged.
+
+            Progress goes to standard error (a live bar per tile on a terminal, one line per tile \
+            otherwise; -q for none). Ctrl-C or SIGTERM stops the run after the operation in \
+            flight, marks it interrupted, prints the command that resumes it and exits with 130.
 
             Examples:
               xbar program --board sim --instrument usb-4x64 --target weights.npy --tile 0
@@ -51,8 +57,11 @@ struct ProgramCommand: ParsableCommand {
     @Option(help: "Tile a tile-sized target map is for.")
     var tile: Int?
 
-    @Option(help: "Tolerance: siemens (1e-6) or percent of the nominal range (1%).")
+    @Option(parsing: .unconditional, help: "Tolerance: siemens (1e-6, 0.5uS) or percent of the nominal range (1%), at most a tenth of the programmable range.")
     var tolerance = "1%"
+
+    @Option(help: "Least share of cells that must converge, percent (e.g. 99%); below it the command exits with status 3.")
+    var minYield: String?
 
     @Option(help: "Write-verify algorithm: ispp (fixed-step baseline) or adaptive.")
     var algorithm: ProgrammingAlgorithmKind = .adaptive
@@ -63,14 +72,18 @@ struct ProgramCommand: ParsableCommand {
     @Option(help: "Bias scheme: grounded, half (V/2) or third (V/3). Default: the instrument's.")
     var biasScheme: BiasSchemeArgument?
 
-    @Option(help: "Verify read voltage, volts. Default: the highest that keeps the ADC in range.")
+    @Option(help: "Verify read voltage, volts (0.2, 200mV). Default: the highest that keeps the ADC in range.",
+            transform: QuantityArgument.volts)
     var readVolts: Double?
 
-    @Option(help: "Wait before the final re-verify, seconds (relaxation); 0 for none.")
+    @Option(help: "Wait before the final re-verify, seconds (relaxation; 30, 500ms); 0 for none. Default: 0.",
+            transform: QuantityArgument.seconds)
     var settleSeconds: Double = 0
 
     @Option(help: "Continue the run with this id (its targets and options are taken from the store).")
     var resume: Int64?
+
+    @OptionGroup var progress: ProgressOptions
 
     /// What a run records to be resumable.
     struct Arguments: Codable {
@@ -86,6 +99,8 @@ struct ProgramCommand: ParsableCommand {
         var biasScheme: String
         var readVolts: Double?
         var settleSeconds: Double
+        /// Least converged share, percent; nil asks for none. Optional so runs recorded before it existed resume.
+        var minYieldPercent: Double?
 
         /// `options` reaching the board, instrument, calibration and seed recorded here.
         func boardOptions(from options: BoardOptions) -> BoardOptions {
@@ -107,6 +122,8 @@ struct ProgramCommand: ParsableCommand {
             _ = try newRunArguments()
         }
         guard maxPulses > 0 else { throw ValidationError("--max-pulses must be at least 1") }
+        do { _ = try Tolerance(parsing: tolerance) } catch { throw ValidationError("\(error)") }
+        _ = try Self.minYieldPercent(minYield)
         guard settleSeconds >= 0, settleSeconds.isFinite else { throw ValidationError("--settle-seconds must be 0 or more") }
     }
 
@@ -138,7 +155,17 @@ struct ProgramCommand: ParsableCommand {
         return Arguments(board: boardOptions.address, seed: simulation.seed, instrument: try simulation.requireInstrument(),
                          calibration: simulation.calibration, target: target, tile: tile, tolerance: tolerance,
                          algorithm: algorithm, maxPulses: maxPulses, biasScheme: biasScheme?.rawValue ?? "",
-                         readVolts: readVolts, settleSeconds: settleSeconds)
+                         readVolts: readVolts, settleSeconds: settleSeconds, minYieldPercent: try Self.minYieldPercent(minYield))
+    }
+
+    /// `--min-yield` as a percentage: `99%` or `99`, from 0 to 100.
+    static func minYieldPercent(_ text: String?) throws -> Double? {
+        guard let text else { return nil }
+        let number = text.hasSuffix("%") ? String(text.dropLast()) : text
+        guard let p = Double(number), p >= 0, p <= 100 else {
+            throw ValidationError("--min-yield \(text): expected a percentage from 0% to 100% of the cells, e.g. 99%")
+        }
+        return p
     }
 
     func run() throws {
@@ -154,6 +181,8 @@ struct ProgramCommand: ParsableCommand {
         let device = (try options.simulation.deviceParameters(for: instrument) ?? instrument.device).nonVolatile
         let range = ProgrammableRange(device: device)
         let tol = try Tolerance(parsing: args.tolerance)
+        // Refused before the store or the board is touched: a bare 1 would "converge" every cell at once.
+        do { _ = try tol.checkedSiemens(in: range, typed: args.tolerance) } catch { throw ValidationError("\(error)") }
         let scheme = BiasSchemeArgument(rawValue: args.biasScheme)?.scheme ?? instrument.defaultBiasScheme
         args.biasScheme = BiasSchemeArgument(scheme).rawValue
 
@@ -234,13 +263,33 @@ struct ProgramCommand: ParsableCommand {
         job.onCellsLost = { tile, count in
             print("run \(id): tile \(tile): \(count) cells the records called converged read back outside the tolerance after the board restart; programmed again")
         }
+        let display = progress.display()
+        var shownTile: Int?
+        job.onProgress = { tile, settled, cellCount in
+            if tile != shownTile {
+                shownTile = tile
+                display.begin("tile \(tile)", total: cellCount, unit: "cells")
+            }
+            display.update(done: settled)
+        }
+        let interruption = Interruption()
+        defer { interruption.stop() }
+        job.shouldStop = { interruption.isRequested }
+        let resumeCommand = "xbar program --resume \(id) --store \(store.path)"
         let reports: [TileReport]
         do {
             reports = try job.run(resuming: journal, boardRestarted: boardRestarted)
             try RunReconciler(store: store, runID: id, board: board, identity: identity).check(when: "at the end of the run")
+            display.end()
+        } catch is JobInterrupted {
+            display.abandon()
+            try store.finishRun(id, status: .interrupted, message: "stopped by \(interruption.signalName) between two operations")
+            FileHandle.standardError.write(Data("run \(id) interrupted; resume it with:\n  \(resumeCommand)\n".utf8))
+            throw ExitStatus.interrupted
         } catch {
+            display.abandon()
             try? store.finishRun(id, status: .failed, message: "\(error)")
-            throw ValidationError("run \(id) stopped: \(error)\nresume it with: xbar program --resume \(id) --store \(store.path)")
+            throw RunStopped(description: "run \(id) stopped: \(error)\nresume it with: \(resumeCommand)")
         }
         try store.finishRun(id, status: .completed)
         let status = try board.sessionStatus(identity)
@@ -258,6 +307,16 @@ struct ProgramCommand: ParsableCommand {
                   + String(format: "%.2f pulses per cell, %d round trips", Double(total) / Double(max(r.pulses.count, 1)), r.roundTrips))
         }
         print("run \(id) completed; shadow map: xbar runs export \(id) --format npy --out shadow.npy --store \(store.path)")
+        if let wanted = args.minYieldPercent {
+            let cells = reports.reduce(0) { $0 + $1.outcomes.count }
+            let converged = reports.reduce(0) { $0 + $1.count(.converged) }
+            let yield = cells > 0 ? 100 * Double(converged) / Double(cells) : 0
+            if yield < wanted {
+                FileHandle.standardError.write(Data(String(format: "xbar: yield %.2f%% (%d of %d cells converged) is below --min-yield %g%%\n",
+                                                           yield, converged, cells, wanted).utf8))
+                throw ExitStatus.yieldBelowMinimum
+            }
+        }
     }
 }
 

@@ -33,8 +33,10 @@ struct ReadCommand: ParsableCommand {
     @Option(help: "Reads the board averages per cell (1 up to the instrument's limit).")
     var averages = 1
 
-    @Option(help: "Read voltage, volts. Default: the instrument's read voltage.")
+    @Option(help: "Read voltage, volts (0.2, 200mV). Default: the instrument's read voltage.", transform: QuantityArgument.volts)
     var readVolts: Double?
+
+    @OptionGroup var progress: ProgressOptions
 
     func validate() throws {
         try boardOptions.simulation.requireInstrument()
@@ -54,14 +56,27 @@ struct ReadCommand: ParsableCommand {
                                                          store: store, arguments: arguments))
         let reader = ConductanceReader(instrument: instrument,
                                        runner: OperationRunner(board: board, journal: StoreJournal(store: store, runID: id)))
+        let display = progress.display()
+        let interruption = Interruption()
+        defer { interruption.stop() }
         do {
-            let map = try reader.read(tiles: try reader.tiles(tile), readVolts: volts, averages: averages)
+            let tiles = try reader.tiles(tile)
+            display.begin("read", total: tiles.count, unit: "tiles")
+            let map = try reader.read(tiles: tiles, readVolts: volts, averages: averages,
+                                      tileRead: { done in display.update(done: done) }, shouldStop: { interruption.isRequested })
+            display.end()
             try map.save(path: out)
             try store.finishRun(id, status: .completed)
             let finite = map.siemens.filter(\.isFinite)
             print(String(format: "run %lld: read %dx%d cells at %.3g V x %d, %.3g...%.3g S, written to %@", id, map.rows, map.columns,
                          volts, averages, finite.min() ?? .nan, finite.max() ?? .nan, out))
+        } catch is JobInterrupted {
+            display.abandon()
+            try store.finishRun(id, status: .interrupted, message: "stopped by \(interruption.signalName) between two tiles")
+            FileHandle.standardError.write(Data("run \(id) interrupted between two tiles; \(out) was not written (its reads are in the run: xbar runs export \(id) --out FILE.npy)\n".utf8))
+            throw ExitStatus.interrupted
         } catch {
+            display.abandon()
             try? store.finishRun(id, status: .failed, message: "\(error)")
             throw error
         }

@@ -125,7 +125,8 @@ extension RunsCommand {
             commandName: "export",
             abstract: "Export a run's conductance map (the shadow map, or the last full reads) as .npy or .csv, or its per-cell outcomes as CSV.",
             discussion: """
-                The map is siemens, tiles stacked vertically in tile order. With --cells the CSV has \
+                The format is the extension of --out (.npy or .csv); --format, when given, must \
+                agree with it. The map is siemens, tiles stacked vertically in tile order. With --cells the CSV has \
                 one line per cell: tile,row,column,target_siemens,final_siemens,outcome,pulses. For \
                 an stm or calibrate run, --format csv writes its STM traces, one line per read \
                 (board time in nanoseconds, seconds after the pulse, conductance in siemens). For \
@@ -133,25 +134,40 @@ extension RunsCommand {
                 prediction, whether it is right, the backend that computed it, when, and its logits.
 
                 Examples:
-                  xbar runs export 3 --format npy --out shadow.npy
-                  xbar runs export 3 --format csv --cells --out cells.csv
+                  xbar runs export 3 --out shadow.npy
+                  xbar runs export 3 --cells --out cells.csv
                   xbar runs export 4 --format csv --out traces.csv
                   xbar runs export 7 --format csv --out samples.csv
                 """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable { case csv, npy }
 
+        /// The format `--out` names by its extension, if any.
+        static func format(ofPath path: String) -> Format? {
+            Format(rawValue: URL(fileURLWithPath: path).pathExtension.lowercased())
+        }
+
         @OptionGroup var storeOptions: StoreOptions
         @Argument(help: "Run id (see `xbar runs list`).")
         var runID: Int64
-        @Option(help: "csv or npy.")
-        var format: Format
-        @Option(help: "Output file.")
+        @Option(name: .customLong("format"), help: "csv or npy; optional, as the extension of --out says it (a disagreement is refused).")
+        var formatOption: Format?
+        @Option(help: "Output file: .npy or .csv.")
         var out: String
+
+        /// The format, from the extension of `--out` (checked in ``validate()``).
+        var format: Format { Self.format(ofPath: out) ?? formatOption ?? .csv }
         @Flag(help: "Export per-cell outcomes (CSV only) instead of the map.")
         var cells = false
 
         func validate() throws {
+            guard let byExtension = Self.format(ofPath: out) else {
+                throw ValidationError("--out \(out): name a .npy or .csv file; the format is taken from the extension")
+            }
+            if let formatOption, formatOption != byExtension {
+                throw ValidationError("--format \(formatOption.rawValue) disagrees with --out \(out), a .\(byExtension.rawValue) file: "
+                                      + "leave out --format (the extension decides) or name a .\(formatOption.rawValue) file")
+            }
             if cells && format != .csv { throw ValidationError("--cells exports a CSV table; use --format csv") }
         }
 

@@ -39,16 +39,16 @@ struct STMCommand: ParsableCommand {
     @Option(help: "Nodes: ROW:COLUMN[,ROW:COLUMN...], ROW:C1-C2, ROW1:C1-ROW2:C2, or all.")
     var nodes: String
 
-    @Option(help: "Pulse amplitudes, volts, comma-separated.")
+    @Option(help: "Pulse amplitudes, volts, comma-separated (1.2,1.6 or 1.2V,1600mV).")
     var amplitudes: String
 
-    @Option(help: "Pulse widths, seconds, comma-separated.")
+    @Option(help: "Pulse widths, seconds, comma-separated (1e-6,1e-5 or 1us,10us).")
     var widths: String
 
     @Option(help: "Reads per train.")
     var reads: Int = 50
 
-    @Option(help: "Time between reads, seconds.")
+    @Option(help: "Time between reads, seconds (1e-3, 1ms). Default: 1ms.", transform: QuantityArgument.seconds)
     var interval: Double = 1e-3
 
     @Option(help: "Pulses applied back to back at each sweep point.")
@@ -57,14 +57,18 @@ struct STMCommand: ParsableCommand {
     @Option(help: "Repetitions of the whole sweep.")
     var repetitions: Int = 1
 
-    @Option(help: "Wait before each sweep point, seconds (default: 6 x the slowest expected time constant).")
+    @Option(help: "Wait before each sweep point, seconds (0.5, 500ms; default: 6 x the slowest expected time constant).",
+            transform: QuantityArgument.seconds)
     var settle: Double?
 
-    @Option(name: .customLong("read-volts"), help: "Read voltage, volts (default: the instrument's STM read voltage).")
+    @Option(name: .customLong("read-volts"), help: "Read voltage, volts (0.1, 100mV; default: the instrument's STM read voltage).",
+            transform: QuantityArgument.volts)
     var readVolts: Double?
 
     @Option(help: "Write the traces as CSV to this file.")
     var csv: String?
+
+    @OptionGroup var progress: ProgressOptions
 
     func validate() throws {
         try board.simulation.requireInstrument()
@@ -78,8 +82,8 @@ struct STMCommand: ParsableCommand {
             throw ValidationError("--tile: instrument \(instrument.name) has no STM state tile\(tile.map { " \($0)" } ?? "")")
         }
         let selected = try Self.parseNodes(nodes, rows: info.rows, columns: info.columns)
-        let amplitudeList = try Self.parseNumbers(amplitudes, option: "--amplitudes")
-        let widthList = try Self.parseNumbers(widths, option: "--widths")
+        let amplitudeList = try Self.parseNumbers(amplitudes, option: "--amplitudes", unit: .volts)
+        let widthList = try Self.parseNumbers(widths, option: "--widths", unit: .seconds)
         // Each node's population: its row's device class, or the default one.
         let deviceModel = device ?? instrument.device
         var populations: [UInt16: ShortTermMemoryCellParameters] = [:]
@@ -106,13 +110,31 @@ struct STMCommand: ParsableCommand {
                         "interval": String(interval), "pulses": String(pulses), "repetitions": String(repetitions),
                         "settle": String(sweep.settleSeconds), "read_volts": String(sweep.readVolts)]))
         let traces: [STMTrace]
+        let display = progress.display()
+        let interruption = Interruption()
+        defer { interruption.stop() }
+        // Traces are stored together once the sweep ends: stopping during it loses no record.
+        interruption.abandonAtOnce { [store, id] in
+            try? store.finishRun(id, status: .interrupted, message: "stopped during the sweep; no trace stored")
+            FileHandle.standardError.write(Data("\nrun \(id) interrupted during the sweep; no trace was stored (run the command again)\n".utf8))
+        }
         do {
+            var started = false
             traces = try sweep.run(on: target, limits: instrument.limits, tile: info, maxPayloadBytes: payload) { done, total in
-                if done == total || done % max(1, total / 10) == 0 { print("  sweep point \(done)/\(total)") }
+                if !started {
+                    started = true
+                    display.begin("sweep", total: total, unit: "points")
+                }
+                display.update(done: done)
             }
+            display.end()
+            interruption.waitForBoundary()
             try store.saveTraces(run: id, traces.map(\.record))
             try store.finishRun(id, status: .completed)
+            // The run is complete; what follows only fits and prints, and Ctrl-C simply ends it.
+            interruption.stop()
         } catch {
+            display.abandon()
             try? store.finishRun(id, status: .failed, message: "\(error)")
             throw error
         }
@@ -147,13 +169,14 @@ struct STMCommand: ParsableCommand {
         }
     }
 
-    static func parseNumbers(_ text: String, option: String) throws -> [Double] {
-        try text.split(separator: ",").map {
-            guard let v = Double($0.trimmingCharacters(in: .whitespaces)), v.isFinite, v > 0 else {
-                throw ValidationError("\(option) \(text): \"\($0)\" is not a positive number")
-            }
-            return v
+    /// Comma-separated positive quantities of `unit`, with optional SI prefixes and unit symbols.
+    static func parseNumbers(_ text: String, option: String, unit: SIUnit) throws -> [Double] {
+        let values: [Double]
+        do { values = try SIQuantity.parseList(text, unit: unit) } catch { throw ValidationError("\(option) \(text): \(error)") }
+        if let bad = values.firstIndex(where: { $0 <= 0 }) {
+            throw ValidationError("\(option) \(text): item \(bad + 1) is not a positive number of \(unit.name)")
         }
+        return values
     }
 
     static func parseNodes(_ text: String, rows: UInt16, columns: UInt16) throws -> [CellIndex] {

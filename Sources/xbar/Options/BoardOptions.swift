@@ -94,7 +94,8 @@ struct BoardOptions: ParsableArguments {
 
     @OptionGroup var simulation: SimulationOptions
 
-    @Option(help: ArgumentHelp("Wait for a board's reply beyond the operation's own duration and, on a serial line, the wire time of the request and its largest reply at the line's baud rate; seconds (up to 3600).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Wait for a board's reply beyond the operation's own duration and, on a serial line, the wire time of the request and its largest reply at the line's baud rate; seconds (1, 500ms; up to 3600). Default: 1.", valueName: "seconds"),
+            transform: QuantityArgument.seconds)
     var linkTimeout: Double = 1.0
 
     @Option(help: ArgumentHelp("Resends of a request to a board before it counts as lost (0 to 100), each after a pause that doubles from 0.05 s up to 1 s.", valueName: "count"))
