@@ -39,12 +39,26 @@ extension CalibrationFile {
         }
     }
 
+    /// Non-finite numbers in JSON: `Infinity`, `-Infinity` and `NaN` as strings.
+    static let jsonNonFinite = (
+        encoding: JSONEncoder.NonConformingFloatEncodingStrategy.convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN"),
+        decoding: JSONDecoder.NonConformingFloatDecodingStrategy.convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN"))
+
+    static var jsonDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = jsonNonFinite.decoding
+        return decoder
+    }
+
     /// The file's text in the format its extension names.
     public func encoded(forPath path: String) throws -> String {
         switch Self.format(path) {
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            // A fit whose covariance is singular has an infinite uncertainty; JSON has no number
+            // for it, so it is written as the text JavaScript and Python print for it.
+            encoder.nonConformingFloatEncodingStrategy = Self.jsonNonFinite.encoding
             return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
         case .yaml:
             let encoder = YAMLEncoder()
@@ -84,14 +98,14 @@ extension CalibrationFile {
             struct Version: Decodable { var formatVersion: Int }
             let version: Version
             switch format {
-            case .json: version = try JSONDecoder().decode(Version.self, from: data)
+            case .json: version = try Self.jsonDecoder.decode(Version.self, from: data)
             case .yaml: version = try YAMLDecoder().decode(Version.self, from: data)
             }
             guard version.formatVersion == currentFormatVersion else {
                 throw CalibrationFileError.unsupportedVersion(path: path, found: version.formatVersion, supported: currentFormatVersion)
             }
             switch format {
-            case .json: return try JSONDecoder().decode(CalibrationFile.self, from: data)
+            case .json: return try Self.jsonDecoder.decode(CalibrationFile.self, from: data)
             case .yaml: return try YAMLDecoder().decode(CalibrationFile.self, from: data)
             }
         } catch let error as CalibrationFileError {

@@ -70,6 +70,19 @@ struct CalibrationFileTests {
         #expect(back.device.nonVolatile.setStepFraction == DistributedParameter(0.0437, spread: 0.21))
     }
 
+    @Test("a fit with an infinite or undefined uncertainty is written and read back, as JSON and as YAML", arguments: ["json", "yaml"])
+    func nonFiniteUncertainties(_ ext: String) throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var file = sampleCalibration(instrument: formatTestInstrument())
+        file.uncertainties["shortTermMemory.tauSeconds.mean"] = .infinity
+        file.nodes[0].tauUncertainty = .infinity
+        let path = "\(directory)/cal.\(ext)"
+        try file.save(path: path)
+        let back = try CalibrationFile.load(path: path)
+        #expect(back == file)
+        #expect(back.nodes[0].tauUncertainty == .infinity)
+    }
+
     @Test("a calibration of a board without STM device classes is written exactly as before classes existed, and such a file loads")
     func filesWithoutClasses() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
