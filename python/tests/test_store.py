@@ -159,3 +159,19 @@ def test_inference_matches_csv_export(store):
     shown = xbar("runs", "show", str(run), "--store", path)
     accuracy = float(re.search(r"accuracy ([\d.]+) %", shown).group(1))
     assert abs(100 * samples["correct"].mean() - accuracy) < 0.01
+
+
+def test_runs_show_prints_figures_for_stm_and_calibrate_runs(store):
+    s, path, _ = store
+    for kind in ("stm", "calibrate"):
+        (run,) = run_ids(s)[kind]
+        shown = xbar("runs", "show", str(run), "--store", path)
+        assert "SQL(" not in shown and "operations  0 logged" not in shown, shown
+        traces = s.traces(run)
+        match = re.search(r"STM traces\s+(\d+) read trains of (\d+) nodes, \d+ sweep points, (\d+) pulses, (\d+) reads", shown)
+        assert match, shown
+        assert int(match.group(4)) == len(traces)
+        assert int(match.group(2)) == len(traces.groupby(["tile", "row", "column"]))
+    (run,) = run_ids(s)["calibrate"]
+    shown = xbar("runs", "show", str(run), "--store", path)
+    assert re.search(r"curves\s+\d+ pulse-response curves of 8 cells \(\d+ reset at \d+ conditions, \d+ set at \d+ conditions\), \d+ pulses", shown), shown

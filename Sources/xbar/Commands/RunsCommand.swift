@@ -69,8 +69,9 @@ extension RunsCommand {
             // Counted in the store: a whole array's ledger is some hundred thousand rows.
             let byState = try store.operationStateCounts(run: runID)
             let logged = byState.values.reduce(0, +)
-            // An inference run sends no journalled operations (its programming is a run of its own).
-            if r.draft.kind != "infer" || logged > 0 {
+            // Jobs that journal operations (program, read, pulse) count them; STM sweeps, calibrations
+            // and inference record what they measured instead, shown below.
+            if logged > 0 || ["program", "read", "pulse"].contains(r.draft.kind) {
                 print("  operations  \(logged) logged: \(byState[.done] ?? 0) done, \(byState[.intent] ?? 0) awaiting a result, "
                       + "\(byState[.inDoubt] ?? 0) in doubt, \(byState[.notApplied] ?? 0) never ran, \(byState[.applied] ?? 0) ran without a result")
                 let pulses = try store.pulseCounts(run: runID)
@@ -86,13 +87,14 @@ extension RunsCommand {
                 let nodes = Set(traces.map { [$0.tile, $0.row, $0.column] }).count
                 let points = Set(traces.filter { $0.point >= 0 }.map(\.point)).count
                 let reads = traces.reduce(0) { $0 + $1.conductancesSiemens.count }
-                print("  STM traces  \(traces.count) read trains of \(nodes) nodes, \(points) sweep points, \(reads) reads")
+                let pulses = traces.reduce(0) { $0 + $1.pulseCount }
+                print("  STM traces  \(traces.count) read trains of \(nodes) nodes, \(points) sweep points, \(pulses) pulses, \(reads) reads")
             }
             let curves = try store.pulseResponses(run: runID)
             if !curves.isEmpty {
                 let cells = Set(curves.map { [$0.tile, $0.row, $0.column] }).count
                 let byPolarity = Dictionary(grouping: curves, by: \.polarity)
-                let conditions = byPolarity.keys.sorted().map { polarity in
+                let conditions: String = byPolarity.keys.sorted().map { polarity -> String in
                     let list = byPolarity[polarity]!
                     let amplitudes = Set(list.map { "\(format($0.amplitudeVolts)) V x \(format($0.widthSeconds)) s" }).count
                     return "\(list.count) \(polarity) at \(amplitudes) conditions"
