@@ -55,6 +55,8 @@ public enum RunReport {
         var rows = [["", ""]]
         rows.append(["status", run.status.rawValue + (run.message.map { ": \($0)" } ?? "")])
         rows.append(["user", run.draft.user])
+        if let sample = run.draft.sample { rows.append(["sample", sample]) }
+        if let note = run.draft.note { rows.append(["note", note]) }
         rows.append(["started", timestamp(run.startedAt) + (run.endedAt.map { ", ended \(timestamp($0)) (\(String(format: "%.1f", $0.timeIntervalSince(run.startedAt))) s)" } ?? "")])
         rows.append(["board", "\(run.draft.backend); \(run.draft.boardModel ?? "-") serial \(run.draft.boardSerial ?? "-") firmware \(run.draft.boardFirmware ?? "-")"])
         rows.append(["instrument", "\(run.draft.instrumentName ?? "-") \(run.draft.instrumentVersion ?? "") digest \(run.draft.instrumentDigest?.prefix(16) ?? "-")"])

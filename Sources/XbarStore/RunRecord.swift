@@ -29,10 +29,15 @@ public struct RunDraft: Sendable, Hashable {
     public var calibrationID: Int64?
     /// The command's arguments as JSON, enough to resume it.
     public var argumentsJSON: String
+    /// The user's note on the run (`--note`).
+    public var note: String?
+    /// The chip or device under test (`--sample`), e.g. a wafer and die id.
+    public var sample: String?
 
     public init(kind: String, user: String, backend: String, boardModel: String? = nil, boardSerial: String? = nil,
                 boardFirmware: String? = nil, instrumentName: String? = nil, instrumentVersion: String? = nil,
-                instrumentDigest: String? = nil, calibrationID: Int64? = nil, argumentsJSON: String) {
+                instrumentDigest: String? = nil, calibrationID: Int64? = nil, argumentsJSON: String,
+                note: String? = nil, sample: String? = nil) {
         self.kind = kind
         self.user = user
         self.backend = backend
@@ -44,6 +49,8 @@ public struct RunDraft: Sendable, Hashable {
         self.instrumentDigest = instrumentDigest
         self.calibrationID = calibrationID
         self.argumentsJSON = argumentsJSON
+        self.note = note
+        self.sample = sample
     }
 
     /// The login name of whoever runs this process (`$USER`, else the account of the user id).

@@ -38,12 +38,13 @@ public final class RunStore: Sendable {
         try pool.write { db in
             try db.execute(sql: """
                 INSERT INTO runs (kind, user, started_at, backend, board_model, board_serial, board_firmware,
-                    instrument_name, instrument_version, instrument_digest, calibration_id, arguments_json, status)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    instrument_name, instrument_version, instrument_digest, calibration_id, arguments_json, status,
+                    note, sample)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [draft.kind, draft.user, date.timeIntervalSince1970, draft.backend,
                                  draft.boardModel, draft.boardSerial, draft.boardFirmware, draft.instrumentName,
                                  draft.instrumentVersion, draft.instrumentDigest, draft.calibrationID,
-                                 draft.argumentsJSON, RunStatus.running.rawValue])
+                                 draft.argumentsJSON, RunStatus.running.rawValue, draft.note, draft.sample])
             return db.lastInsertedRowID
         }
     }
@@ -92,7 +93,8 @@ public final class RunStore: Sendable {
                              boardModel: row["board_model"], boardSerial: row["board_serial"],
                              boardFirmware: row["board_firmware"], instrumentName: row["instrument_name"],
                              instrumentVersion: row["instrument_version"], instrumentDigest: row["instrument_digest"],
-                             calibrationID: row["calibration_id"], argumentsJSON: row["arguments_json"])
+                             calibrationID: row["calibration_id"], argumentsJSON: row["arguments_json"],
+                             note: row["note"], sample: row["sample"])
         let ended: Double? = row["ended_at"]
         return RunRecord(id: row["id"], draft: draft, startedAt: Date(timeIntervalSince1970: row["started_at"]),
                          endedAt: ended.map(Date.init(timeIntervalSince1970:)),

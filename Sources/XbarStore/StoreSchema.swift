@@ -210,6 +210,14 @@ enum StoreSchema {
                 );
                 """)
         }
+        m.registerMigration("v7: a run's note and sample") { db in
+            try db.execute(sql: """
+                -- What the user said of a run (--note) and which chip it ran on (--sample).
+                ALTER TABLE runs ADD COLUMN note TEXT;
+                ALTER TABLE runs ADD COLUMN sample TEXT;
+                CREATE INDEX runs_by_sample ON runs(sample);
+                """)
+        }
         return m
     }
 }

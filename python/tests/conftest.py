@@ -35,7 +35,7 @@ def store(tmp_path_factory):
     rng = np.random.default_rng(3)
     np.save(folder / "tile.npy", rng.uniform(10e-6, 60e-6, size=(64, 64)))
     xbar("program", "--board", "sim", "--instrument", "usb-4x64", "--target", str(folder / "tile.npy"),
-         "--tile", "1", "--tolerance", "1%", "--store", path)
+         "--tile", "1", "--tolerance", "1%", "--sample", "W3-D17", "--note", "tile 1 after bonding", "--store", path)
     xbar("infer", "--model", os.path.join(ROOT, "examples", "event_digits_event_ssm_int8.safetensors"),
          "--data", os.path.join(ROOT, "examples", "event_digits_test.safetensors"), "--limit", "3",
          "--board", "sim", "--instrument", "usb-4x64", "--program", "--store", path)

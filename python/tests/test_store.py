@@ -175,3 +175,14 @@ def test_runs_show_prints_figures_for_stm_and_calibrate_runs(store):
     (run,) = run_ids(s)["calibrate"]
     shown = xbar("runs", "show", str(run), "--store", path)
     assert re.search(r"curves\s+\d+ pulse-response curves of 8 cells \(\d+ reset at \d+ conditions, \d+ set at \d+ conditions\), \d+ pulses", shown), shown
+
+
+def test_sample_and_note_are_recorded_and_listed(store):
+    s, path, _ = store
+    runs = s.runs().set_index("id")
+    assert runs.loc[1, "sample"] == "W3-D17" and runs.loc[1, "note"] == "tile 1 after bonding"
+    assert runs.drop(index=1)["sample"].isna().all()
+    listed = xbar("runs", "list", "--sample", "W3-D17", "--store", path).splitlines()
+    assert len(listed) == 2 and listed[1].split()[0] == "1" and listed[1].rstrip().endswith("W3-D17  tile 1 after bonding")
+    shown = xbar("runs", "show", "1", "--store", path)
+    assert "sample      W3-D17" in shown and "note        tile 1 after bonding" in shown

@@ -64,6 +64,7 @@ struct CalibrateCommand: ParsableCommand {
 
     @OptionGroup var board: BoardOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var labels: RunLabelOptions
 
     @Option(help: "Calibration file to write (.json, .yaml or .yml). With --resume or --refit, default: the run's.")
     var out: String?
@@ -234,7 +235,7 @@ struct CalibrateCommand: ParsableCommand {
                                                              "tau_groups": String(plan.timeConstantGroups), "stm_repetitions": String(stmRepetitions),
                                                              "periphery_tile": plan.periphery.map { String($0.tile) } ?? "none",
                                                              "periphery_probes": plan.periphery.map { String($0.probeVectors) } ?? "0",
-                                                             "seed": String(board.simulation.seed)]))
+                                                             "seed": String(board.simulation.seed)], labels: labels))
             print("run \(id): calibrating, store \(store.path)")
         }
         let calibrator = Calibrator(instrument: instrument, plan: plan)

@@ -71,6 +71,7 @@ struct InferCommand: ParsableCommand {
 
     @OptionGroup var boardOptions: BoardOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var labels: RunLabelOptions
     @OptionGroup var progress: ProgressOptions
 
     enum Engine: String, ExpressibleByArgument, CaseIterable { case reference, chip, both }

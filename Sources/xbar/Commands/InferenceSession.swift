@@ -97,7 +97,8 @@ struct InferenceSession {
         } else {
             guard let board, let identity else { throw ValidationError("\(arguments.board): no board to start the run on") }
             id = try store.startRun(try RunDraft.started(kind: "infer", board: board, identity: identity, options: options,
-                                                         instrument: instrument, store: store, argumentsJSON: try arguments.encoded()))
+                                                         instrument: instrument, store: store, argumentsJSON: try arguments.encoded(),
+                                                         labels: command.labels))
         }
         let recorded = try store.inferenceSamples(run: id)
         let all = samples.enumerated().map { InferenceJob.IndexedSample(index: $0.offset, sample: $0.element) }
@@ -242,7 +243,8 @@ struct InferenceSession {
         let json = String(decoding: try JSONSerialization.data(withJSONObject: ["programmedFor": "infer run \(inferRun)", "model": arguments.model],
                                                                 options: .sortedKeys), as: UTF8.self)
         let programRun = try store.startRun(try RunDraft.started(kind: "program", board: board, identity: identity, options: options,
-                                                                 instrument: instrument, store: store, argumentsJSON: json))
+                                                                 instrument: instrument, store: store, argumentsJSON: json,
+                                                                 labels: command.labels))
         for t in map.tiles where used.contains(Int(t.tile.index)) {
             try store.saveTargets(run: programRun, tile: Int(t.tile.index), rows: Int(t.tile.rows), columns: Int(t.tile.columns), siemens: t.siemens)
         }

@@ -50,6 +50,7 @@ struct ProgramCommand: ParsableCommand {
 
     @OptionGroup var boardOptions: BoardOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var labels: RunLabelOptions
 
     @Option(help: "Target conductance map, siemens: .npy or .csv (one tile, or all weight tiles stacked vertically).")
     var target: String?
@@ -240,7 +241,7 @@ struct ProgramCommand: ParsableCommand {
         } else {
             let json = String(decoding: try JSONEncoder().encode(args), as: UTF8.self)
             id = try store.startRun(try RunDraft.started(kind: "program", board: board, identity: identity, options: options,
-                                                         instrument: instrument, store: store, argumentsJSON: json))
+                                                         instrument: instrument, store: store, argumentsJSON: json, labels: labels))
             for (info, siemens) in targets.tiles {
                 try store.saveTargets(run: id, tile: Int(info.index), rows: Int(info.rows), columns: Int(info.columns), siemens: siemens)
             }

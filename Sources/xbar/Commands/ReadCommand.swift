@@ -23,6 +23,7 @@ struct ReadCommand: ParsableCommand {
 
     @OptionGroup var boardOptions: BoardOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var labels: RunLabelOptions
 
     @Option(help: "Output map: .npy (float64) or .csv, siemens.")
     var out: String
@@ -53,7 +54,7 @@ struct ReadCommand: ParsableCommand {
         let volts = readVolts ?? instrument.defaultReadVolts
         let arguments = ["tile": tile.map(String.init) ?? "all", "averages": String(averages), "read_volts": String(volts), "out": out]
         let id = try store.startRun(try RunDraft.started(kind: "read", board: board, options: boardOptions, instrument: instrument,
-                                                         store: store, arguments: arguments))
+                                                         store: store, arguments: arguments, labels: labels))
         let reader = ConductanceReader(instrument: instrument,
                                        runner: OperationRunner(board: board, journal: StoreJournal(store: store, runID: id)))
         let display = progress.display()

@@ -21,22 +21,25 @@ struct RunsCommand: ParsableCommand {
 extension RunsCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "list", abstract: "List runs, newest first.",
-            discussion: "Example:\n  xbar runs list --store lab.sqlite")
+            commandName: "list", abstract: "List runs, newest first, with the sample (chip) each ran on and its note.",
+            discussion: "Examples:\n  xbar runs list --store lab.sqlite\n  xbar runs list --sample W3-D17")
 
         @OptionGroup var storeOptions: StoreOptions
+        @Option(help: ArgumentHelp("Only the runs on this sample (as given with --sample when they ran).", valueName: "name"))
+        var sample: String?
 
         func run() throws {
             let store = try storeOptions.open()
-            let runs = try store.runs()
+            let runs = try store.runs().filter { sample == nil || $0.draft.sample == sample }
             if runs.isEmpty {
-                print("no runs in \(store.path)")
+                print(sample.map { "no runs on sample \($0) in \(store.path)" } ?? "no runs in \(store.path)")
                 return
             }
-            var rows = [["ID", "KIND", "STATUS", "USER", "STARTED (UTC)", "BACKEND", "INSTRUMENT"]]
+            var rows = [["ID", "KIND", "STATUS", "USER", "STARTED (UTC)", "BACKEND", "INSTRUMENT", "SAMPLE", "NOTE"]]
             for r in runs {
+                let note = r.draft.note.map { $0.count > 48 ? String($0.prefix(47)) + "…" : $0 } ?? ""
                 rows.append([String(r.id), r.draft.kind, r.status.rawValue, r.draft.user, timestamp(r.startedAt),
-                             r.draft.backend, r.draft.instrumentName ?? "-"])
+                             r.draft.backend, r.draft.instrumentName ?? "-", r.draft.sample ?? "-", note])
             }
             printTable(rows)
         }
@@ -64,6 +67,8 @@ extension RunsCommand {
                 let used = try? store.calibration(c)
                 print("  calibration \(c)" + (used.map { ": \($0.path ?? "(no path)") digest \($0.contentDigest.prefix(16))" } ?? ""))
             }
+            if let sample = r.draft.sample { print("  sample      \(sample)") }
+            if let note = r.draft.note { print("  note        \(note)") }
             print("  arguments   \(r.draft.argumentsJSON)")
             if let m = r.message { print("  message     \(m)") }
             // Counted in the store: a whole array's ledger is some hundred thousand rows.

@@ -32,6 +32,7 @@ struct STMCommand: ParsableCommand {
 
     @OptionGroup var board: BoardOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var labels: RunLabelOptions
 
     @Option(help: "State tile (default: the instrument's first STM tile).")
     var tile: UInt8?
@@ -108,7 +109,7 @@ struct STMCommand: ParsableCommand {
             kind: "stm", board: target, options: board, instrument: instrument, store: store,
             arguments: ["tile": String(info.index), "nodes": nodes, "amplitudes": amplitudes, "widths": widths, "reads": String(reads),
                         "interval": String(interval), "pulses": String(pulses), "repetitions": String(repetitions),
-                        "settle": String(sweep.settleSeconds), "read_volts": String(sweep.readVolts)]))
+                        "settle": String(sweep.settleSeconds), "read_volts": String(sweep.readVolts)], labels: labels))
         let traces: [STMTrace]
         let display = progress.display()
         let interruption = Interruption()
