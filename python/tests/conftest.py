@@ -29,7 +29,7 @@ def xbar(*arguments):
 @pytest.fixture(scope="session")
 def store(tmp_path_factory):
     """A store with a run of every kind: 1 program (of tile 1), 2 program and 3 infer (infer
-    --program), 4 read, 5 stm, 6 a read that registers a calibration file, 7 calibrate."""
+    --program), 4 read, 5 stm, 6 a read that registers a calibration file, 7 calibrate, 8 pulse."""
     folder = tmp_path_factory.mktemp("store")
     path = str(folder / "runs.sqlite")
     rng = np.random.default_rng(3)
@@ -48,6 +48,8 @@ def store(tmp_path_factory):
          "--out", str(folder / "read0.npy"), "--store", path)
     xbar("calibrate", "--board", "sim", "--instrument", "usb-4x64", "--cells", "8", "--nodes", "8",
          "--out", str(folder / "calibration.json"), "--store", path)
+    xbar("pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "3", "--cells", "row:2", "--volts", "1.8V",
+         "--width", "2us", "--note", "by hand", "--store", path)
     with xbarlab.open_store(path) as s:
         yield s, path, folder
 

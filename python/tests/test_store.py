@@ -23,7 +23,7 @@ def test_runs_match_runs_list(store):
     assert [r[1] for r in listed] == list(runs["kind"])
     assert [r[2] for r in listed] == list(runs["status"])
     assert [f"{r[4]}T{r[5]}" for r in listed] == [iso[:19] for iso in runs["started_iso"]]
-    assert sorted(run_ids(s)) == ["calibrate", "infer", "program", "read", "stm"]
+    assert sorted(run_ids(s)) == ["calibrate", "infer", "program", "pulse", "read", "stm"]
 
 
 def test_ledger_counts_match_runs_show(store):
@@ -186,3 +186,14 @@ def test_sample_and_note_are_recorded_and_listed(store):
     assert len(listed) == 2 and listed[1].split()[0] == "1" and listed[1].rstrip().endswith("W3-D17  tile 1 after bonding")
     shown = xbar("runs", "show", "1", "--store", path)
     assert "sample      W3-D17" in shown and "note        tile 1 after bonding" in shown
+
+
+def test_a_pulse_given_by_hand_is_a_run_with_its_cell_pulses(store):
+    s, path, _ = store
+    (run,) = run_ids(s)["pulse"]
+    ledger = s.ledger(run)
+    assert len(ledger) == 64 and set(ledger["row"]) == {2} and sorted(ledger["column"]) == list(range(64))
+    assert (ledger["amplitude_volts"] == 1.8).all() and (ledger["width_seconds"] == 2e-6).all()
+    assert set(ledger["tile"]) == {3} and set(ledger["state"]) == {"done"}
+    shown = xbar("runs", "show", str(run), "--store", path)
+    assert "pulses      64 applied" in shown and "note        by hand" in shown

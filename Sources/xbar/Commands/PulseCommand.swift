@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import XbarBoard
+import XbarStore
 import XbarWire
 
 struct PulseCommand: ParsableCommand {
@@ -11,6 +13,10 @@ struct PulseCommand: ParsableCommand {
             against the instrument's limits before it is sent and refused, never clamped, when \
             outside them. Units: volts and seconds, with SI prefixes if wanted (--width 1us, --volts -1.8V).
 
+            Every pulse is recorded as a run of kind "pulse": the cell-pulses are logged before the \
+            request is sent and completed when the board answers (`xbar runs show RUN`), so a \
+            cell's history holds the pulses given by hand too.
+
             Examples:
               xbar pulse --board sim --instrument usb-4x64 --tile 0 --cells 3,5 --volts 2.0 --width 1e-6
               xbar pulse --board serial:/dev/ttyUSB0 --instrument serial-32x32 --cells row:4 --volts -1.8V --width 500ns --scheme half-voltage
@@ -18,6 +24,8 @@ struct PulseCommand: ParsableCommand {
 
     @OptionGroup var boardOptions: BoardOptions
     @OptionGroup var selection: CellSelection
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var labels: RunLabelOptions
 
     @Option(parsing: .unconditional, help: "Pulse amplitude, volts (negative to RESET): -1.8, 2V, 800mV.",
             transform: QuantityArgument.volts)
@@ -34,9 +42,31 @@ struct PulseCommand: ParsableCommand {
     }
 
     func run() throws {
+        let store = try storeOptions.open()
         let (board, instrument) = try boardOptions.openBoard()
         let bias = scheme?.scheme ?? instrument.defaultBiasScheme
-        let receipt = try board.pulse(try selection.cellSet(), amplitudeVolts: volts, widthSeconds: width, scheme: bias)
-        print("applied \(receipt.appliedCount) cell-pulses of \(volts) V, \(width) s on \(board.backendDescription) (board time \(Double(receipt.boardTimeNanoseconds) * 1e-9) s, compliance hits \(receipt.complianceHits))")
+        let cells = try selection.cellSet()
+        guard let info = instrument.tile(cells.tile) else {
+            throw ValidationError("tile \(cells.tile) is not a tile of \(instrument.name)")
+        }
+        let addresses = try cells.cells(rows: Int(info.rows), columns: Int(info.columns))
+        let id = try store.startRun(try RunDraft.started(
+            kind: "pulse", board: board, options: boardOptions, instrument: instrument, store: store,
+            arguments: ["tile": String(cells.tile), "cells": selection.cells, "volts": String(volts), "width": String(width),
+                        "scheme": String(describing: bias)], labels: labels))
+        // The cell-pulses are in the ledger before the request leaves, as for every job.
+        let seq = try store.logIntent(run: id, .pulseBatch(
+            tile: Int(cells.tile), scheme: Int(bias.rawValue), verifyReadVolts: nil, averages: 1,
+            pulses: addresses.map { LedgerPulse(row: Int($0.row), column: Int($0.column), amplitudeVolts: volts, widthSeconds: width) }))
+        let receipt: PulseReceipt
+        do {
+            receipt = try board.pulse(cells, amplitudeVolts: volts, widthSeconds: width, scheme: bias)
+        } catch {
+            try? store.finishRun(id, status: .failed, message: "\(error)")
+            throw error
+        }
+        try store.logResult(run: id, seq: seq, measuredSiemens: [])
+        try store.finishRun(id, status: .completed)
+        print("run \(id): applied \(receipt.appliedCount) cell-pulses of \(volts) V, \(width) s on \(board.backendDescription) (board time \(Double(receipt.boardTimeNanoseconds) * 1e-9) s, compliance hits \(receipt.complianceHits))")
     }
 }

@@ -27,8 +27,10 @@ struct EmulatorOverUSBTests {
         let map = folder.appendingPathComponent("tile1.npy").path
         guard let run = try runThroughUSB([
             ["identify"] + board,
-            ["pulse"] + board + ["--tile", "1", "--cells", "row:2", "--volts", "2.0", "--width", "1e-6"],
-            ["pulse"] + board + ["--tile", "1", "--cells", "2,7", "--volts=-2.2", "--width", "1e-6"],
+            ["pulse"] + board + ["--tile", "1", "--cells", "row:2", "--volts", "2.0", "--width", "1e-6",
+                                 "--store", folder.appendingPathComponent("lab.sqlite").path],
+            ["pulse"] + board + ["--tile", "1", "--cells", "2,7", "--volts=-2.2", "--width", "1e-6",
+                                 "--store", folder.appendingPathComponent("lab.sqlite").path],
             ["read"] + board + ["--tile", "1", "--averages", "8", "--out", map, "--store", folder.appendingPathComponent("lab.sqlite").path],
         ], emulator: emulator) else { return }
         #expect(run.status == 0, "\(run.standardOutput)\n\(run.standardError)")
@@ -57,8 +59,10 @@ struct EmulatorOverUSBTests {
     func unplug() throws {
         let emulator = try BoardEmulatorProcess(instrument: "usb-4x64", extraArguments: ["--real-time"])
         let board = ["--board", "usb:1209:58BA", "--instrument", "usb-4x64"]
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("xbar-usb-unplug-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) } }
         // Pulse a whole tile again and again; the device disappears 1.5 s in.
-        let pulses = Array(repeating: ["pulse"] + board + ["--cells", "all", "--volts", "1.5", "--width", "1e-6"], count: 400)
+        let pulses = Array(repeating: ["pulse"] + board + ["--cells", "all", "--volts", "1.5", "--width", "1e-6", "--store", store], count: 400)
         guard let run = try runThroughUSB(pulses, emulator: emulator, extra: ["--unplug-after", "1.5"]) else { return }
         #expect(run.status != 0)
         #expect(!run.killed, "the client hung after the unplug")
