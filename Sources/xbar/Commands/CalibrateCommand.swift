@@ -200,6 +200,7 @@ struct CalibrateCommand: ParsableCommand {
     }
 
     func run() throws {
+        progress.activate()
         if let refit { return try refitRun(refit) }
         let store = try storeOptions.open()
         var parts = CalibrationParts()
@@ -273,6 +274,7 @@ struct CalibrateCommand: ParsableCommand {
             print(CalibrationReport(file: file).text)
             print("calibrated in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; wrote \(outPath), "
                   + "registered as calibration \(calibrationID) of run \(id)")
+            Self.emitSummary(file, run: id, out: outPath, calibrationID: calibrationID, seconds: Date().timeIntervalSince(started))
         } catch is JobInterrupted {
             display.abandon()
             try store.finishRun(id, status: .interrupted, message: "stopped by \(interruption.signalName) between two measurement parts")
@@ -308,6 +310,7 @@ struct CalibrateCommand: ParsableCommand {
         let calibrationID = try store.registerCalibrationFile(path: outPath, runID: id)
         print(CalibrationReport(file: file).text)
         print("refitted the stored measurements of run \(id); wrote \(outPath), registered as calibration \(calibrationID)")
+        Self.emitSummary(file, run: id, out: outPath, calibrationID: calibrationID, seconds: nil)
     }
 
     private func printPlan(_ plan: CalibrationPlan) {
@@ -336,6 +339,16 @@ struct CalibrateCommand: ParsableCommand {
         case .stmTraces: return "sweep points"
         case .periphery, .fitting: return "steps"
         }
+    }
+
+    /// The `--json` summary of a calibration: where it went and how well its fits predict held-out data.
+    static func emitSummary(_ file: CalibrationFile, run: Int64, out: String, calibrationID: Int64, seconds: Double?) {
+        JSONLines.emit("summary", [
+            "run": run, "status": "completed", "out": out, "calibration": calibrationID, "seconds": seconds ?? NSNull(),
+            "cells": file.cells.count, "nodes": file.nodes.count, "timeConstantGroups": file.timeConstantGroups.count,
+            "heldOutNonVolatileRelativeRMS": file.heldOut.nonVolatileRelativeRMS ?? NSNull(),
+            "heldOutSTMRelativeRMS": file.heldOut.stmRelativeRMS ?? NSNull(), "notMeasured": file.notMeasured,
+        ])
     }
 }
 

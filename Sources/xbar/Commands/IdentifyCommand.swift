@@ -20,11 +20,14 @@ struct IdentifyCommand: ParsableCommand {
 
     @OptionGroup var boardOptions: BoardOptions
 
+    @OptionGroup var output: JSONOption
+
     func validate() throws {
         try boardOptions.simulation.requireInstrument()
     }
 
     func run() throws {
+        output.activate()
         let (board, instrument) = try boardOptions.openBoard()
         let id = try board.identify()
         let problems = instrument.mismatches(with: id)
@@ -43,6 +46,34 @@ struct IdentifyCommand: ParsableCommand {
         print("DAC            \(id.dac.bits) bit, full scale \(id.dac.fullScaleVolts) V")
         let l = id.limits
         print("limits         SET <= \(l.maxSetVolts) V, RESET <= \(l.maxResetVolts) V, read <= \(l.maxReadVolts) V, width \(l.minPulseWidthSeconds)...\(l.maxPulseWidthSeconds) s, compliance \(l.complianceAmperes) A, energy <= \(l.maxPulseEnergyJoules) J")
+        if JSONLines.isActive {
+            let tiles: [[String: Any]] = id.tiles.map { t in
+                ["index": Int(t.index), "kind": "\(t.kind)", "rows": Int(t.rows), "columns": Int(t.columns)]
+            }
+            let adc: [String: Any] = ["bits": Int(id.adc.bits), "readFullScaleAmperes": Double(id.adc.readFullScaleAmperes),
+                                      "mvmFullScaleAmperes": Double(id.adc.mvmFullScaleAmperes)]
+            let dac: [String: Any] = ["bits": Int(id.dac.bits), "fullScaleVolts": Double(id.dac.fullScaleVolts)]
+            var limits: [String: Any] = ["maxSetVolts": Double(l.maxSetVolts), "maxResetVolts": Double(l.maxResetVolts),
+                                         "maxReadVolts": Double(l.maxReadVolts), "maxMVMVolts": Double(l.maxMVMVolts)]
+            limits["minPulseWidthSeconds"] = Double(l.minPulseWidthSeconds)
+            limits["maxPulseWidthSeconds"] = Double(l.maxPulseWidthSeconds)
+            limits["complianceAmperes"] = Double(l.complianceAmperes)
+            limits["maxPulseEnergyJoules"] = Double(l.maxPulseEnergyJoules)
+            var fields: [String: Any] = ["board": board.backendDescription, "model": id.model, "serialNumber": id.serialNumber,
+                                         "firmware": id.firmwareVersion, "protocol": Int(id.protocolVersion)]
+            fields["maxPayloadBytes"] = Int(id.maxPayloadBytes)
+            fields["replyCacheDepth"] = Int(id.replyCacheDepth)
+            fields["session"] = status.sessionID.map(BoardSessionRecord.text) as Any
+            fields["pulsesApplied"] = Int(status.pulsesApplied)
+            fields["tiles"] = tiles
+            fields["adc"] = adc
+            fields["dac"] = dac
+            fields["limits"] = limits
+            fields["instrument"] = instrument.name
+            fields["matchesInstrument"] = problems.isEmpty
+            fields["mismatches"] = problems
+            JSONLines.emit("identity", fields)
+        }
         if problems.isEmpty {
             print("instrument     matches \(instrument.name)")
         } else {

@@ -164,6 +164,7 @@ struct InferCommand: ParsableCommand {
     }
 
     func run() throws {
+        progress.activate()
         if let resume {
             try InferenceSession.resume(resume, store: try storeOptions.open(), command: self)
             return
@@ -225,6 +226,8 @@ struct InferCommand: ParsableCommand {
         print("\(name): " + String(format: "accuracy %.2f %% (%d of %d), %.0f events/s, %.2f us per event",
                                           100 * run.accuracy, correct, run.labels.count, run.eventsPerSecond, 1e6 * run.secondsPerEvent)
               + " [backend: \(run.backend)]")
+        JSONLines.emit("engine", ["engine": name, "accuracy": run.accuracy, "correct": correct, "samples": run.labels.count,
+                                  "eventsPerSecond": run.eventsPerSecond, "backend": run.backend])
     }
 }
 

@@ -197,6 +197,10 @@ struct InferenceSession {
         print(String(format: "  arithmetic: %.3g multiply-accumulates on the array; host %.3g operations (%.2f %%): state decays %d, readout corrections %d, output scaling %d, pair corrections %d, pulse planning %d, state decoding %d",
                      Double(a.arrayMultiplyAccumulates), Double(a.hostOperations), 100 * a.hostShare, a.stateDecays,
                      a.readoutCorrections, a.outputScaling, a.pairCorrections, a.pulsePlanning, a.stateDecoding))
+        JSONLines.emit("arithmetic", ["arrayMultiplyAccumulates": a.arrayMultiplyAccumulates, "hostOperations": a.hostOperations,
+                                      "hostShare": a.hostShare, "stateDecays": a.stateDecays, "readoutCorrections": a.readoutCorrections,
+                                      "outputScaling": a.outputScaling, "pairCorrections": a.pairCorrections,
+                                      "pulsePlanning": a.pulsePlanning, "stateDecoding": a.stateDecoding])
     }
 
     /// `--fallback` as given, or its default: the twin when the chip's newest programming run
@@ -330,5 +334,12 @@ struct InferenceSession {
                          100 * (Double(correct) / Double(max(records.count, 1)) - reference.accuracy)))
         }
         print("run \(id) completed: xbar runs show \(id) --store \(store.path)")
+        var summary: [String: Any] = [
+            "run": id, "status": "completed", "samples": records.count, "correct": correct,
+            "accuracy": Double(correct) / Double(max(records.count, 1)), "computedNow": computed, "store": store.path,
+            "backends": Dictionary(grouping: records, by: \.backend).mapValues(\.count),
+        ]
+        if let reference { summary["referenceAccuracy"] = reference.accuracy }
+        JSONLines.emit("summary", summary)
     }
 }

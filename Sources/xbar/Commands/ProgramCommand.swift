@@ -170,6 +170,7 @@ struct ProgramCommand: ParsableCommand {
     }
 
     func run() throws {
+        progress.activate()
         let resumed = try resume.map(resumedRun)
         var args = try resumed?.arguments ?? newRunArguments()
         // A resumed run reaches the board it started on, unless --board says where that board
@@ -306,8 +307,14 @@ struct ProgramCommand: ParsableCommand {
             let total = r.pulses.reduce(0, +)
             print("tile \(r.tile): \(r.count(.converged)) converged, \(r.count(.stuck)) stuck, \(r.count(.outOfPulses)) out of pulses; "
                   + String(format: "%.2f pulses per cell, %d round trips", Double(total) / Double(max(r.pulses.count, 1)), r.roundTrips))
+            JSONLines.emit("tile", ["run": id, "tile": r.tile, "cells": r.outcomes.count, "converged": r.count(.converged),
+                                    "stuck": r.count(.stuck), "outOfPulses": r.count(.outOfPulses), "pulses": total,
+                                    "pulsesPerCell": Double(total) / Double(max(r.pulses.count, 1)), "roundTrips": r.roundTrips])
         }
         print("run \(id) completed; shadow map: xbar runs export \(id) --format npy --out shadow.npy --store \(store.path)")
+        JSONLines.emit("summary", ["run": id, "status": "completed", "store": store.path, "toleranceSiemens": settings.toleranceSiemens,
+                                   "verifyReadVolts": settings.readVolts, "verifyAverages": settings.verifyAverages,
+                                   "boardPulsesApplied": Int(status.pulsesApplied), "ledgerPulsesApplied": try store.appliedPulses(run: id)])
         if let wanted = args.minYieldPercent {
             let cells = reports.reduce(0) { $0 + $1.outcomes.count }
             let converged = reports.reduce(0) { $0 + $1.count(.converged) }

@@ -49,6 +49,7 @@ struct ReadCommand: ParsableCommand {
     }
 
     func run() throws {
+        progress.activate()
         let (board, instrument) = try boardOptions.openBoard()
         let store = try storeOptions.open()
         let volts = readVolts ?? instrument.defaultReadVolts
@@ -71,6 +72,9 @@ struct ReadCommand: ParsableCommand {
             let finite = map.siemens.filter(\.isFinite)
             print(String(format: "run %lld: read %dx%d cells at %.3g V x %d, %.3g...%.3g S, written to %@", id, map.rows, map.columns,
                          volts, averages, finite.min() ?? .nan, finite.max() ?? .nan, out))
+            JSONLines.emit("summary", ["run": id, "status": "completed", "out": out, "rows": map.rows, "columns": map.columns,
+                                       "readVolts": volts, "averages": averages, "minSiemens": finite.min() ?? .nan,
+                                       "maxSiemens": finite.max() ?? .nan, "store": store.path])
         } catch is JobInterrupted {
             display.abandon()
             try store.finishRun(id, status: .interrupted, message: "stopped by \(interruption.signalName) between two tiles")

@@ -25,10 +25,12 @@ extension RunsCommand {
             discussion: "Examples:\n  xbar runs list --store lab.sqlite\n  xbar runs list --sample W3-D17")
 
         @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: JSONOption
         @Option(help: ArgumentHelp("Only the runs on this sample (as given with --sample when they ran).", valueName: "name"))
         var sample: String?
 
         func run() throws {
+            output.activate()
             let store = try storeOptions.open()
             let runs = try store.runs().filter { sample == nil || $0.draft.sample == sample }
             if runs.isEmpty {
@@ -40,6 +42,7 @@ extension RunsCommand {
                 let note = r.draft.note.map { $0.count > 48 ? String($0.prefix(47)) + "…" : $0 } ?? ""
                 rows.append([String(r.id), r.draft.kind, r.status.rawValue, r.draft.user, timestamp(r.startedAt),
                              r.draft.backend, r.draft.instrumentName ?? "-", r.draft.sample ?? "-", note])
+                JSONLines.emit("run", r.jsonFields)
             }
             printTable(rows)
         }
@@ -51,12 +54,15 @@ extension RunsCommand {
             discussion: "Example:\n  xbar runs show 3")
 
         @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: JSONOption
         @Argument(help: "Run id (see `xbar runs list`).")
         var runID: Int64
 
         func run() throws {
+            output.activate()
             let store = try storeOptions.open()
             let r = try store.run(runID)
+            if JSONLines.isActive { try emit(r, store: store) }
             print("run \(r.id): \(r.draft.kind), \(r.status.rawValue)")
             print("  user        \(r.draft.user)")
             print("  started     \(timestamp(r.startedAt))" + (r.endedAt.map { ", ended \(timestamp($0))" } ?? ""))
@@ -124,6 +130,35 @@ extension RunsCommand {
                     print("  tile \(tile)      \(cells.count) cells: \(summary); " + String(format: "%.2f pulses per cell", mean))
                 }
             }
+        }
+
+        /// The run as one `--json` object: its record and the figures `runs show` prints.
+        func emit(_ r: RunRecord, store: RunStore) throws {
+            var fields = r.jsonFields
+            let states = try store.operationStateCounts(run: r.id)
+            fields["operations"] = Dictionary(uniqueKeysWithValues: states.map { ($0.key.rawValue, $0.value) })
+            fields["pulsesApplied"] = try store.appliedPulses(run: r.id)
+            let outcomes = try store.outcomes(run: r.id)
+            fields["tiles"] = Dictionary(grouping: outcomes, by: \.tile).sorted { $0.key < $1.key }.map { tile, cells -> [String: Any] in
+                let counts = Dictionary(grouping: cells, by: \.outcome).mapValues(\.count)
+                return ["tile": tile, "cells": cells.count, "outcomes": counts,
+                        "pulsesPerCell": Double(cells.reduce(0) { $0 + $1.pulses }) / Double(max(cells.count, 1))]
+            }
+            let traces = try store.traces(run: r.id)
+            if !traces.isEmpty {
+                fields["stmTraces"] = ["trains": traces.count, "pulses": traces.reduce(0) { $0 + $1.pulseCount },
+                                       "reads": traces.reduce(0) { $0 + $1.conductancesSiemens.count }]
+            }
+            let samples = try store.inferenceSamples(run: r.id)
+            if !samples.isEmpty {
+                let correct = samples.filter { $0.label == $0.prediction }.count
+                fields["inference"] = ["samples": samples.count, "correct": correct, "accuracy": Double(correct) / Double(samples.count),
+                                       "backends": Dictionary(grouping: samples, by: \.backend).mapValues(\.count)]
+            }
+            fields["calibrationsMade"] = try store.calibrations(madeBy: r.id).map { c -> [String: Any] in
+                ["calibration": c.id, "path": c.path as Any]
+            }
+            JSONLines.emit("run", fields)
         }
     }
 

@@ -76,6 +76,7 @@ struct STMCommand: ParsableCommand {
     }
 
     func run() throws {
+        progress.activate()
         let (target, instrument) = try board.openBoard()
         let store = try storeOptions.open()
         let device = try board.simulation.deviceParameters(for: instrument)
@@ -157,17 +158,25 @@ struct STMCommand: ParsableCommand {
             let history = DecayHistory(traces: traces.filter { $0.node == node })
             guard let fit = try? DecayFit.fit(history, guess: guess) else {
                 print("node \(node.row):\(node.column): could not be fitted (too few reads after pulses above threshold)")
+                JSONLines.emit("node", ["tile": Int(info.index), "row": Int(node.row), "column": Int(node.column), "fitted": false])
                 continue
             }
             taus.append(fit.law.tauSeconds)
             let deviceClass = instrument.stmDeviceClass(tile: info.index, row: Int(node.row)).map { " (\($0))" } ?? ""
             print(String(format: "node %d:%d: tau %.4g ± %.2g s", node.row, node.column, fit.law.tauSeconds, fit.tauUncertainty) + deviceClass)
+            JSONLines.emit("node", ["tile": Int(info.index), "row": Int(node.row), "column": Int(node.column), "fitted": true,
+                                    "tauSeconds": fit.law.tauSeconds, "tauUncertaintySeconds": fit.tauUncertainty,
+                                    "deviceClass": instrument.stmDeviceClass(tile: info.index, row: Int(node.row)) ?? NSNull()])
         }
         // One group per device class among the selected nodes when they are of several, else four.
         let classCount = Set(selected.map { instrument.stmDeviceClass(tile: info.index, row: Int($0.row)) }).count
         for (i, group) in TimeConstantGroup.cluster(taus, count: min(classCount > 1 ? classCount : 4, taus.count)).enumerated() {
             print(String(format: "group %d: tau %.4g s (%.4g to %.4g s), %d nodes", i, group.centerSeconds, group.minSeconds, group.maxSeconds, group.members.count))
+            JSONLines.emit("group", ["group": i, "centerSeconds": group.centerSeconds, "minSeconds": group.minSeconds,
+                                     "maxSeconds": group.maxSeconds, "nodes": group.members.count])
         }
+        JSONLines.emit("summary", ["run": id, "status": "completed", "traces": traces.count, "fittedNodes": taus.count,
+                                   "reads": traces.reduce(0) { $0 + $1.conductancesSiemens.count }, "store": store.path])
     }
 
     /// Comma-separated positive quantities of `unit`, with optional SI prefixes and unit symbols.

@@ -17,6 +17,8 @@ final class ProgressDisplay {
         case terminal(width: Int)
         /// One line per finished stage.
         case lines
+        /// JSON progress events on standard output (``JSONLines``), at most two a second per stage.
+        case json
 
         /// A terminal's mode when standard error is one, else lines.
         static func forStandardError() -> Mode {
@@ -75,10 +77,21 @@ final class ProgressDisplay {
         // The live bar's line is replaced by the totals, which stay.
         case .terminal: write("\r\u{1B}[K" + Self.summary(s, at: now) + suffix + "\n")
         case .lines: write(Self.summary(s, at: now) + suffix + "\n")
+        case .json:
+            JSONLines.emit("stage", ["stage": s.name, "done": s.done, "total": s.total, "unit": s.unit,
+                                     "seconds": now.timeIntervalSince(s.started), "stopped": !suffix.isEmpty])
         }
     }
 
     private func draw(force: Bool, at now: Date) {
+        if mode == .json, var s = stage {
+            if !force, let last = s.lastDrawn, now.timeIntervalSince(last) < 0.5 { return }
+            s.lastDrawn = now
+            stage = s
+            JSONLines.emit("progress", ["stage": s.name, "done": s.done, "total": s.total, "unit": s.unit,
+                                        "seconds": now.timeIntervalSince(s.started)])
+            return
+        }
         guard case let .terminal(width) = mode, var s = stage else { return }
         if !force, let last = s.lastDrawn, now.timeIntervalSince(last) < 0.1, s.done < s.total { return }
         s.lastDrawn = now
