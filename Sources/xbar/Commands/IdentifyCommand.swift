@@ -50,15 +50,15 @@ struct IdentifyCommand: ParsableCommand {
             let tiles: [[String: Any]] = id.tiles.map { t in
                 ["index": Int(t.index), "kind": "\(t.kind)", "rows": Int(t.rows), "columns": Int(t.columns)]
             }
-            let adc: [String: Any] = ["bits": Int(id.adc.bits), "readFullScaleAmperes": Double(id.adc.readFullScaleAmperes),
-                                      "mvmFullScaleAmperes": Double(id.adc.mvmFullScaleAmperes)]
-            let dac: [String: Any] = ["bits": Int(id.dac.bits), "fullScaleVolts": Double(id.dac.fullScaleVolts)]
-            var limits: [String: Any] = ["maxSetVolts": Double(l.maxSetVolts), "maxResetVolts": Double(l.maxResetVolts),
-                                         "maxReadVolts": Double(l.maxReadVolts), "maxMVMVolts": Double(l.maxMVMVolts)]
-            limits["minPulseWidthSeconds"] = Double(l.minPulseWidthSeconds)
-            limits["maxPulseWidthSeconds"] = Double(l.maxPulseWidthSeconds)
-            limits["complianceAmperes"] = Double(l.complianceAmperes)
-            limits["maxPulseEnergyJoules"] = Double(l.maxPulseEnergyJoules)
+            let adc: [String: Any] = ["bits": Int(id.adc.bits), "readFullScaleAmperes": id.adc.readFullScaleAmperes,
+                                      "mvmFullScaleAmperes": id.adc.mvmFullScaleAmperes]
+            let dac: [String: Any] = ["bits": Int(id.dac.bits), "fullScaleVolts": id.dac.fullScaleVolts]
+            var limits: [String: Any] = ["maxSetVolts": l.maxSetVolts, "maxResetVolts": l.maxResetVolts,
+                                         "maxReadVolts": l.maxReadVolts, "maxMVMVolts": l.maxMVMVolts]
+            limits["minPulseWidthSeconds"] = l.minPulseWidthSeconds
+            limits["maxPulseWidthSeconds"] = l.maxPulseWidthSeconds
+            limits["complianceAmperes"] = l.complianceAmperes
+            limits["maxPulseEnergyJoules"] = l.maxPulseEnergyJoules
             var fields: [String: Any] = ["board": board.backendDescription, "model": id.model, "serialNumber": id.serialNumber,
                                          "firmware": id.firmwareVersion, "protocol": Int(id.protocolVersion)]
             fields["maxPayloadBytes"] = Int(id.maxPayloadBytes)

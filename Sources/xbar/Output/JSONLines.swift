@@ -54,7 +54,8 @@ enum JSONLines {
         }
         switch value {
         case let d as Double: return d.isFinite ? d : NSNull()
-        case let f as Float: return f.isFinite ? Double(f) : NSNull()
+        // Single precision as the board sends it: its shortest decimal, not the widened binary value.
+        case let f as Float: return f.isFinite ? (Double("\(f)") ?? Double(f)) : NSNull()
         case let array as [Any]: return array.map(jsonValue)
         case let dictionary as [String: Any]: return dictionary.mapValues(jsonValue)
         default: return value
