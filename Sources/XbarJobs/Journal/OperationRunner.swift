@@ -38,22 +38,30 @@ public final class OperationRunner {
                                settle: (Double) throws -> Void) throws -> [Double] {
         switch operation {
         case let .settle(_, seconds):
+            try WaitLimit.check(seconds: seconds, "settle time")
             try settle(seconds)
             return []
         case let .read(tile, cells, _, _, volts, averages):
-            let set: CellSet = cells.map { .list(tile: UInt8(tile), $0.map { CellIndex(row: UInt16($0.row), column: UInt16($0.column)) }) }
-                ?? .tile(UInt8(tile))
-            let values = try board.readConductances(set, readVolts: volts, averages: averages)
+            let t: UInt8 = try exact(tile, "tile")
+            let set: CellSet = try cells.map { list in
+                .list(tile: t, try list.map { CellIndex(row: try exact($0.row, "row"), column: try exact($0.column, "column")) })
+            } ?? .tile(t)
+            let count: UInt16 = try exact(averages, "averages")
+            let values = try board.readConductances(set, readVolts: volts, averages: Int(count))
             if values.count != operation.cells.count {
                 throw ProgrammingError.badReply("READ of \(operation.cells.count) cells of tile \(tile) returned \(values.count) values")
             }
             return values
         case let .pulseBatch(tile, scheme, verifyVolts, averages, pulses):
+            guard let code = UInt8(exactly: scheme), let bias = BiasScheme(rawValue: code) else {
+                throw ProgrammingError.badJournal(field: "bias scheme", value: "\(scheme)")
+            }
+            let count: UInt16 = try exact(averages, "averages")
             let batch = PulseBatch(
-                tile: UInt8(tile), scheme: BiasScheme(rawValue: UInt8(scheme)) ?? .grounded,
-                verify: verifyVolts.map { VerifyRead(readVolts: Float($0), averages: UInt16(averages)) },
-                pulses: pulses.map { CellPulse(cell: CellIndex(row: UInt16($0.row), column: UInt16($0.column)),
-                                               amplitudeVolts: Float($0.amplitudeVolts), widthSeconds: Float($0.widthSeconds)) })
+                tile: try exact(tile, "tile"), scheme: bias,
+                verify: verifyVolts.map { VerifyRead(readVolts: Float($0), averages: count) },
+                pulses: try pulses.map { CellPulse(cell: CellIndex(row: try exact($0.row, "row"), column: try exact($0.column, "column")),
+                                                   amplitudeVolts: Float($0.amplitudeVolts), widthSeconds: Float($0.widthSeconds)) })
             let receipt = try board.pulseBatch(batch)
             guard let volts = verifyVolts else { return [] }
             if receipt.verifyAmperes.count != pulses.count {
@@ -61,5 +69,13 @@ public final class OperationRunner {
             }
             return receipt.verifyAmperes.map { Double($0) / volts }
         }
+    }
+
+    /// A logged number converted exactly to the type a request carries. A number that does not
+    /// fit (a store edited, or written by another build) is refused naming the field, never
+    /// truncated on its way to the board.
+    private static func exact<T: BinaryInteger>(_ value: Int, _ field: String) throws(ProgrammingError) -> T {
+        guard let converted = T(exactly: value) else { throw .badJournal(field: field, value: "\(value)") }
+        return converted
     }
 }

@@ -9,6 +9,8 @@ public enum ProgrammingError: Error, Hashable, Sendable, CustomStringConvertible
     case badTile(Int, reason: String)
     /// The board answered with fewer or more values than cells asked for.
     case badReply(String)
+    /// A logged operation holds a value no request can carry: the field and the value.
+    case badJournal(field: String, value: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum ProgrammingError: Error, Hashable, Sendable, CustomStringConvertible
             return "tile \(t): \(reason)"
         case .badReply(let m):
             return "unexpected board reply: \(m)"
+        case let .badJournal(field, value):
+            return "the run's journal holds \(field) \(value), which no board request can carry (a store edited or written by another build); nothing was sent"
         }
     }
 }

@@ -27,7 +27,7 @@ extension RunsCommand {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() throws {
-            let store = try storeOptions.open()
+            let store = try storeOptions.openForReading()
             let runs = try store.runs()
             if runs.isEmpty {
                 print("no runs in \(store.path)")
@@ -52,7 +52,7 @@ extension RunsCommand {
         var runID: Int64
 
         func run() throws {
-            let store = try storeOptions.open()
+            let store = try storeOptions.openForReading()
             let r = try store.run(runID)
             print("run \(r.id): \(r.draft.kind), \(r.status.rawValue)")
             print("  user        \(r.draft.user)")
@@ -146,10 +146,11 @@ extension RunsCommand {
 
         func validate() throws {
             if cells && format != .csv { throw ValidationError("--cells exports a CSV table; use --format csv") }
+            try OutputPath.check(out, "--out")
         }
 
         func run() throws {
-            let store = try storeOptions.open()
+            let store = try storeOptions.openForReading()
             let record = try store.run(runID)
             if format == .csv && !cells && ["stm", "calibrate"].contains(record.draft.kind) {
                 let traces = try store.traces(run: runID)

@@ -81,8 +81,8 @@ struct BoardOptions: ParsableArguments {
     ///
     /// - Throws: `ValidationError` naming the option that is out of range.
     func retryPolicy() throws -> RemoteBoard.RetryPolicy {
-        guard replyTimeout > 0, replyTimeout.isFinite else { throw ValidationError("--reply-timeout must be a positive number of seconds, got \(replyTimeout)") }
-        guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1, got \(attempts)") }
+        try OptionCheck.requireWait(replyTimeout, "--reply-timeout", positive: true)
+        try OptionCheck.require(attempts, "--attempts", in: 1...1000)
         return RemoteBoard.RetryPolicy(replyTimeoutSeconds: replyTimeout, attempts: attempts)
     }
 
