@@ -90,10 +90,15 @@ extension CalibrationFile {
             guard version.formatVersion == currentFormatVersion else {
                 throw CalibrationFileError.unsupportedVersion(path: path, found: version.formatVersion, supported: currentFormatVersion)
             }
+            let file: CalibrationFile
             switch format {
-            case .json: return try JSONDecoder().decode(CalibrationFile.self, from: data)
-            case .yaml: return try YAMLDecoder().decode(CalibrationFile.self, from: data)
+            case .json: file = try JSONDecoder().decode(CalibrationFile.self, from: data)
+            case .yaml: file = try YAMLDecoder().decode(CalibrationFile.self, from: data)
             }
+            if let (key, value) = file.firstNonFiniteNumber() {
+                throw CalibrationFileError.malformed(path: path, key: key, reason: "must be a finite number, got \(value)")
+            }
+            return file
         } catch let error as CalibrationFileError {
             throw error
         } catch let error as DecodingError {
