@@ -179,4 +179,33 @@ struct HostileInputTests {
         let program = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "t.npy", "--tile", "0"])
         #expect(program.status != 0 && program.standardError.contains(message), "\(program)")
     }
+
+    @Test("numeric options beyond what can be waited or counted are refused naming the option, before any device is opened")
+    func otherNumericOptions() throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        let model = XbarExecutable.packageRoot.appendingPathComponent("examples/event_digits_s4d_ternary.safetensors").path
+        let data = XbarExecutable.packageRoot.appendingPathComponent("examples/event_digits_test.safetensors").path
+        let cases: [([String], String)] = [
+            (["devices", "loopback", "--serial", "/dev/null", "--seconds", "1e300"], "--seconds: 1e+300 s is outside the waits accepted"),
+            (["devices", "loopback", "--serial", "/dev/null", "--timeout", "inf"], "--timeout: inf s is outside the waits accepted"),
+            (["devices", "loopback", "--serial", "/dev/null", "--baud", "99999999999"], "--baud 99999999999: expected an integer from 50 to 12000000"),
+            (["read", "--board", "sim", "--instrument", "usb-4x64", "--out", "r.npy", "--reply-timeout", "1e300"],
+             "--reply-timeout: 1e+300 s is outside the waits accepted"),
+            (["read", "--board", "sim", "--instrument", "usb-4x64", "--out", "r.npy", "--averages", "70000"],
+             "--averages 70000: expected an integer from 1 to 65535"),
+            (["stm", "--board", "sim", "--instrument", "usb-4x64", "--nodes", "0:0", "--amplitudes", "1.2", "--widths", "1e-6",
+              "--reads", "70000"], "--reads 70000: expected an integer from 1 to 65535"),
+            (["infer", "--engine", "reference", "--model", model, "--data", data, "--instrument", "usb-4x64",
+              "--map-out", "/nonexistent/w.npy"], "--map-out /nonexistent/w.npy: folder /nonexistent does not exist"),
+            (["infer", "--engine", "reference", "--model", model, "--data", data, "--defect-threshold-siemens", "nan"],
+             "--defect-threshold-siemens nan: expected siemens from 0.0 to 1.0"),
+        ]
+        for (arguments, message) in cases {
+            let r = try lab.run(arguments)
+            #expect(r.status != 0 && !r.killed)
+            #expect(r.standardError.contains(message), "\(r)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: lab.storePath))
+    }
 }
