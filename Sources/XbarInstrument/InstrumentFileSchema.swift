@@ -107,6 +107,11 @@ struct InstrumentFileSchema {
             return nil
         }
         guard let baud else { return nil }
+        // A key given but not understood has been reported; it never falls back to 8N1.
+        for (key, parsed) in [("data_bits", dataBits != nil), ("parity", parity != nil), ("stop_bits", stopBits != nil),
+                              ("flow_control", flow != nil)] where s.has(key) && !parsed {
+            return nil
+        }
         return .serial(SerialSettings(baudRate: baud, dataBits: dataBits ?? 8, parity: parity ?? .none,
                                       stopBits: stopBits ?? 1, flowControl: flow ?? .none,
                                       usbVendorID: usbVID.map(UInt16.init), usbProductID: usbPID.map(UInt16.init)))

@@ -120,7 +120,9 @@ private func applyLineSettings(fd: Int32, path: String, configuration: SerialCon
 func isPseudoTerminal(_ path: String) -> Bool {
     guard let resolved = realpath(path, nil) else { return false }
     defer { free(resolved) }
-    return String(cString: resolved).hasPrefix("/dev/pts/")
+    let name = String(cString: resolved)
+    // Linux names pseudo-terminals /dev/pts/N, macOS /dev/ttysNNN.
+    return name.hasPrefix("/dev/pts/") || name.range(of: #"^/dev/ttys[0-9]+$"#, options: .regularExpression) != nil
 }
 
 let standardBaudRates = [
