@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries, found through pkg-config.
@@ -42,7 +43,7 @@ let package = Package(
         .target(name: "XbarDevice"),
         // Instrument files: transport, geometry, limits, default device parameters.
         .target(name: "XbarInstrument", dependencies: [
-            "XbarWire", "XbarDevice", "Yams",
+            "XbarWire", "XbarDevice", "Yams", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The Board interface, the simulated board, the remote board client, the board server.
         .target(name: "XbarBoard", dependencies: [
