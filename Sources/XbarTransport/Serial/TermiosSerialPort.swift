@@ -1,4 +1,8 @@
+#if os(Linux)
 import Glibc
+#else
+#error("XbarTransport drives serial lines through Linux termios, /dev/pts and /sys: XbarLab builds on Linux only")
+#endif
 
 /// A serial port driven directly through termios: the transport for pseudo-terminals (which
 /// libserialport cannot open) and the fallback for ports libserialport does not know.
