@@ -208,4 +208,19 @@ struct HostileInputTests {
         }
         #expect(!FileManager.default.fileExists(atPath: lab.storePath))
     }
+
+    @Test("instruments check refuses a spread of 5.0 and max_set_volts 3000 with the rule and its range")
+    func impossibleInstrument() throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        let shipped = try String(contentsOfFile: XbarExecutable.instrumentsFolder + "/usb-4x64.yaml", encoding: .utf8)
+        let edited = shipped.replacingOccurrences(of: "max_set_volts: 3.0", with: "max_set_volts: 3000")
+            .replacingOccurrences(of: "set_step_fraction: {mean: 0.04, spread: 0.2}", with: "set_step_fraction: {mean: 0.04, spread: 5.0}")
+        try edited.write(toFile: lab.path("impossible.yaml"), atomically: true, encoding: .utf8)
+        let r = try lab.run(["instruments", "check", lab.path("impossible.yaml")])
+        #expect(r.status != 0)
+        let output = r.standardOutput + r.standardError
+        #expect(output.contains("limits.max_set_volts: must be greater than 0 and at most 20.0 V"), "\(r)")
+        #expect(output.contains("device.non_volatile.set_step_fraction.spread: must be between 0 and 1"), "\(r)")
+    }
 }
