@@ -15,7 +15,7 @@ public enum ProgrammingError: Error, Hashable, Sendable, CustomStringConvertible
     public var description: String {
         switch self {
         case .badTolerance(let t):
-            return "tolerance \"\(t)\": expected siemens (e.g. 1e-6) or a percentage of the range (e.g. 1%)"
+            return "tolerance \"\(t)\": expected siemens from 1e-12 to 1 (e.g. 1e-6) or a percentage of the range above 0.000001 and below 100 (e.g. 1%)"
         case let .badTarget(path, row, column, value, reason):
             return "\(path): row \(row), column \(column): target \(value) S \(reason)"
         case let .badShape(path, rows, columns, expected):

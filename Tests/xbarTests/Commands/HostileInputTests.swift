@@ -61,6 +61,20 @@ struct HostileInputTests {
         #expect(resume.standardError.contains("bias scheme \"quarter\" in the run's arguments is not one of grounded, half, third"), "\(resume)")
     }
 
+    @Test("--tolerance 1e-300 (once a crash after the run was created) is refused before any store exists")
+    func tinyTolerance() throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        try writeTarget(lab)
+        for tolerance in ["1e-300", "1e-300%"] {
+            let r = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "t.npy", "--tile", "0",
+                                 "--tolerance", tolerance])
+            #expect(r.status != 0 && !r.killed)
+            #expect(r.standardError.contains("tolerance \"\(tolerance)\": expected siemens from 1e-12 to 1"), "\(r)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: lab.storePath))
+    }
+
     @Test("an .npy whose shape (2^62, 4) overflows is refused naming the file")
     func overflowingNPY() throws {
         let lab = try LabFolder()
