@@ -137,7 +137,7 @@ struct InferCommand: ParsableCommand {
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
-        if ditherPairs < 0 { throw ValidationError("--dither-pairs must be 0 or more, got \(ditherPairs)") }
+        try OptionCheck.require(ditherPairs, "--dither-pairs", in: 0...256)
         if chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize)") }
         if let windowSeconds { try OptionCheck.requireWait(windowSeconds, "--window-seconds", positive: true) }
         try OptionCheck.require(defectThresholdSiemens, "--defect-threshold-siemens", in: 0...1, unit: "siemens")

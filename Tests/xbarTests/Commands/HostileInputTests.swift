@@ -212,6 +212,8 @@ struct HostileInputTests {
               "--reads", "70000"], "--reads 70000: expected an integer from 1 to 65535"),
             (["infer", "--engine", "reference", "--model", model, "--data", data, "--instrument", "usb-4x64",
               "--map-out", "/nonexistent/w.npy"], "--map-out /nonexistent/w.npy: folder /nonexistent does not exist"),
+            (["infer", "--engine", "chip", "--board", "sim", "--instrument", "usb-4x64", "--model", model, "--data", data,
+              "--limit", "1", "--program", "--dither-pairs", "999999999"], "--dither-pairs 999999999: expected an integer from 0 to 256"),
             (["infer", "--engine", "reference", "--model", model, "--data", data, "--defect-threshold-siemens", "nan"],
              "--defect-threshold-siemens nan: expected siemens from 0.0 to 1.0"),
         ]
