@@ -138,6 +138,21 @@ struct HostileInputTests {
         #expect(!FileManager.default.fileExists(atPath: lab.storePath), "no store, so no run, was created")
     }
 
+    @Test("infer with a missing --readout-calibration is refused before a run is created or a weight programmed")
+    func missingReadoutCalibration() throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        let model = XbarExecutable.packageRoot.appendingPathComponent("examples/event_digits_s4d_ternary.safetensors").path
+        let data = XbarExecutable.packageRoot.appendingPathComponent("examples/event_digits_test.safetensors").path
+        let r = try lab.run(["infer", "--engine", "chip", "--board", "sim", "--instrument", "usb-4x64", "--model", model, "--data", data,
+                             "--limit", "1", "--program", "--readout", "calibrated", "--readout-calibration", lab.path("missing.json")])
+        #expect(r.status != 0)
+        #expect(r.standardError.contains("missing.json"), "\(r)")
+        #expect(!r.standardOutput.contains("programmed tile"), "no weight was programmed: \(r)")
+        let list = try lab.run(["runs", "list"])
+        #expect(list.standardOutput.contains("no runs"), "\(list)")
+    }
+
     @Test("runs list with a mistyped --store says the store does not exist and creates none")
     func mistypedStore() throws {
         let lab = try LabFolder()
