@@ -98,6 +98,9 @@ extension CalibrationFile {
             if let (key, value) = file.firstNonFiniteNumber() {
                 throw CalibrationFileError.malformed(path: path, key: key, reason: "must be a finite number, got \(value)")
             }
+            if let problem = file.device.physicalProblems.first {
+                throw CalibrationFileError.malformed(path: path, key: "device." + problem.keyPath, reason: problem.message)
+            }
             return file
         } catch let error as CalibrationFileError {
             throw error

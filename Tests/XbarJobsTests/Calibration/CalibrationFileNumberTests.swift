@@ -36,4 +36,25 @@ struct CalibrationFileNumberTests {
         let decoded = try CalibrationFile.decode(try yaml { _ in }, path: "c.yaml")
         #expect(decoded.device.nonVolatile.setStepFraction.mean == 0.0437)
     }
+
+    @Test("a device model no crossbar can have (Gmax of 5 S, a spread of 5.0) is refused by the instrument files' physical bounds")
+    func impossibleDeviceModel() throws {
+        let siemens = try yaml { $0.device.nonVolatile.gMaxSiemens = DistributedParameter(5, spread: 0.1) }
+        #expect {
+            _ = try CalibrationFile.decode(siemens, path: "c.yaml")
+        } throws: { error in
+            "\(error)".contains("device.nonVolatile.gMaxSiemens.mean: must be greater than 0 and at most 0.01 S")
+        }
+        let spread = try yaml { $0.device.shortTermMemory.tauSeconds = DistributedParameter(0.02, spread: 5.0) }
+        #expect {
+            _ = try CalibrationFile.decode(spread, path: "c.yaml")
+        } throws: { error in
+            "\(error)".contains("device.shortTermMemory.tauSeconds.spread: must be between 0 and 1")
+        }
+        // At the bounds themselves the file reads.
+        let bounds = try yaml {
+            $0.device.nonVolatile.gMaxSiemens = DistributedParameter(0.01, spread: 1)
+        }
+        #expect(try CalibrationFile.decode(bounds, path: "c.yaml").device.nonVolatile.gMaxSiemens.spread == 1)
+    }
 }
