@@ -4,9 +4,13 @@ import PackageDescription
 // Targets mirror the layers: wire protocol and device physics at the bottom,
 // transports beside them, boards above both, lab jobs and SSM engines above
 // boards, and the `xbar` tool on top. A layer imports only layers below it.
+//
+// Linux only: the transports drive serial lines through Glibc's termios, /dev/pts and
+// /sys, and that is the platform the package is built and tested on. No Apple platform is
+// declared because none is built or tested; XbarTransport stops a build elsewhere with a
+// message saying so.
 let package = Package(
     name: "XbarLab",
-    platforms: [.macOS(.v14)],
     products: [
         .library(name: "XbarLab", targets: [
             "XbarWire", "XbarTransport", "XbarDevice", "XbarInstrument",
@@ -28,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries, found through pkg-config.
@@ -49,7 +54,7 @@ let package = Package(
         .target(name: "XbarDevice"),
         // Instrument files: transport, geometry, limits, default device parameters.
         .target(name: "XbarInstrument", dependencies: [
-            "XbarWire", "XbarDevice", "Yams",
+            "XbarWire", "XbarDevice", "Yams", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The Board interface, the simulated board, the remote board client, the board server.
         .target(name: "XbarBoard", dependencies: [

@@ -26,6 +26,7 @@ extension Board {
     public func read(_ cells: CellSet, readVolts: Double, averages: Int = 1) throws(BoardError) -> Currents {
         let reply = try perform(.read(ReadCells(cells: cells, readVolts: Float(readVolts), averages: UInt16(clamping: averages))))
         guard case .currents(let c) = reply else { throw unexpected("READ", reply) }
+        try requireFinite(c.amperes, "READ")
         return c
     }
 
@@ -47,6 +48,7 @@ extension Board {
     public func pulseBatch(_ batch: PulseBatch) throws(BoardError) -> PulseReceipt {
         let reply = try perform(.pulseBatch(batch))
         guard case .pulsed(let r) = reply else { throw unexpected("PULSE_BATCH", reply) }
+        try requireFinite(r.verifyAmperes, "PULSE_BATCH")
         return r
     }
 
@@ -54,12 +56,14 @@ extension Board {
     public func mvm(_ request: MatrixVectorProduct) throws(BoardError) -> Currents {
         let reply = try perform(.mvm(request))
         guard case .currents(let c) = reply else { throw unexpected("MVM", reply) }
+        try requireFinite(c.amperes, "MVM")
         return c
     }
 
     public func readTrain(_ request: ReadTrain) throws(BoardError) -> ReadTrainData {
         let reply = try perform(.readTrain(request))
         guard case .readTrain(let d) = reply else { throw unexpected("READ_TRAIN", reply) }
+        try requireFinite(d.amperes, "READ_TRAIN")
         return d
     }
 
@@ -82,6 +86,7 @@ extension Board {
     public func playFetch(_ fetch: PlayFetch) throws(BoardError) -> PlayData {
         let reply = try perform(.playFetch(fetch))
         guard case .playData(let d) = reply else { throw unexpected("PLAY_FETCH", reply) }
+        try requireFinite(d.results.map(\.amperes), "PLAY_FETCH")
         return d
     }
 
@@ -93,6 +98,14 @@ extension Board {
     public func reset() throws(BoardError) {
         let reply = try perform(.reset)
         guard case .done = reply else { throw unexpected("RESET", reply) }
+    }
+
+    /// Currents are measurements: a NaN or infinite one is a broken reply, refused here so that
+    /// no job quantises it (converting NaN to an ADC code would stop the program).
+    private func requireFinite(_ amperes: [Float], _ op: String) throws(BoardError) {
+        if let k = amperes.firstIndex(where: { !$0.isFinite }) {
+            throw .unexpectedReply(operation: op, reply: "current \(k) is \(amperes[k]) A; a board reports finite currents")
+        }
     }
 
     private func unexpected(_ op: String, _ reply: Reply) -> BoardError {

@@ -126,17 +126,11 @@ extension Instrument {
         return out
     }
 
-    /// A stable fingerprint of what the instrument says, for run records: FNV-1a 64-bit of the
-    /// UTF-8 bytes of ``canonicalYAML``, as 16 lowercase hex digits. Comments, layout and the
-    /// file's location do not change it; any value does.
+    /// The instrument's fingerprint, the one stored in run records and in calibration files:
+    /// ``SHA256Hex/digest(_:)`` of the UTF-8 bytes of ``canonicalYAML`` (64 lowercase hex
+    /// digits). Comments, layout and the file's location do not change it; any value does.
     public var contentDigest: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in canonicalYAML.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        let h = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - h.count) + h
+        SHA256Hex.digest(Array(canonicalYAML.utf8))
     }
 
     /// A YAML double-quoted string.

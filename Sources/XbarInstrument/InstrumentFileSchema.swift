@@ -107,6 +107,11 @@ struct InstrumentFileSchema {
             return nil
         }
         guard let baud else { return nil }
+        // A key given but not understood has been reported; it never falls back to 8N1.
+        for (key, parsed) in [("data_bits", dataBits != nil), ("parity", parity != nil), ("stop_bits", stopBits != nil),
+                              ("flow_control", flow != nil)] where s.has(key) && !parsed {
+            return nil
+        }
         return .serial(SerialSettings(baudRate: baud, dataBits: dataBits ?? 8, parity: parity ?? .none,
                                       stopBits: stopBits ?? 1, flowControl: flow ?? .none,
                                       usbVendorID: usbVID.map(UInt16.init), usbProductID: usbPID.map(UInt16.init)))
@@ -189,14 +194,14 @@ struct InstrumentFileSchema {
 
     private func readLimits(_ s: InstrumentFileSection) -> ElectricalLimits? {
         defer { s.finish() }
-        let set = s.float("max_set_volts", .positive)
-        let reset = s.float("max_reset_volts", .positive)
-        let read = s.float("max_read_volts", .positive)
-        let mvm = s.float("max_mvm_volts", .positive)
-        let minWidth = s.float("min_pulse_width_seconds", .positive)
-        let maxWidth = s.float("max_pulse_width_seconds", .positive)
-        let compliance = s.float("compliance_amperes", .positive)
-        let energy = s.float("max_pulse_energy_joules", .positive)
+        let set = s.float("max_set_volts", PhysicalBounds.pulseVolts)
+        let reset = s.float("max_reset_volts", PhysicalBounds.pulseVolts)
+        let read = s.float("max_read_volts", PhysicalBounds.readVolts)
+        let mvm = s.float("max_mvm_volts", PhysicalBounds.readVolts)
+        let minWidth = s.float("min_pulse_width_seconds", PhysicalBounds.pulseSeconds)
+        let maxWidth = s.float("max_pulse_width_seconds", PhysicalBounds.pulseSeconds)
+        let compliance = s.float("compliance_amperes", PhysicalBounds.complianceAmperes)
+        let energy = s.float("max_pulse_energy_joules", PhysicalBounds.pulseEnergyJoules)
         let averages = s.integer("max_read_averages", in: 1...Int(UInt16.max))
         let trainLength = s.integer("max_read_train_length", in: 1...Int(UInt16.max))
         let programActions = s.integer("max_program_actions", in: 1...Int(UInt32.max))
@@ -215,8 +220,8 @@ struct InstrumentFileSchema {
     private func readADC(_ s: InstrumentFileSection) -> ADCInfo? {
         defer { s.finish() }
         let bits = s.integer("bits", in: 1...16)
-        let read = s.float("read_full_scale_amperes", .positive)
-        let mvm = s.float("mvm_full_scale_amperes", .positive)
+        let read = s.float("read_full_scale_amperes", PhysicalBounds.converterAmperes)
+        let mvm = s.float("mvm_full_scale_amperes", PhysicalBounds.converterAmperes)
         guard let bits, let read, let mvm else { return nil }
         return ADCInfo(bits: UInt8(bits), readFullScaleAmperes: read, mvmFullScaleAmperes: mvm)
     }
@@ -224,7 +229,7 @@ struct InstrumentFileSchema {
     private func readDAC(_ s: InstrumentFileSection) -> DACInfo? {
         defer { s.finish() }
         let bits = s.integer("bits", in: 1...16)
-        let fullScale = s.float("full_scale_volts", .positive)
+        let fullScale = s.float("full_scale_volts", PhysicalBounds.readVolts)
         guard let bits, let fullScale else { return nil }
         return DACInfo(bits: UInt8(bits), fullScaleVolts: fullScale)
     }
@@ -243,17 +248,17 @@ struct InstrumentFileSchema {
 
     private func readNonVolatile(_ s: InstrumentFileSection, limits: ElectricalLimits?) -> NonVolatileCellParameters? {
         defer { s.finish() }
-        let gMin = s.distributed("g_min_siemens", .positive)
-        let gMax = s.distributed("g_max_siemens", .positive)
-        let setThreshold = s.distributed("set_threshold_volts", .positive)
-        let resetThreshold = s.distributed("reset_threshold_volts", .positive)
+        let gMin = s.distributed("g_min_siemens", PhysicalBounds.conductanceSiemens)
+        let gMax = s.distributed("g_max_siemens", PhysicalBounds.conductanceSiemens)
+        let setThreshold = s.distributed("set_threshold_volts", PhysicalBounds.pulseVolts)
+        let resetThreshold = s.distributed("reset_threshold_volts", PhysicalBounds.pulseVolts)
         let setStep = s.distributed("set_step_fraction", .positiveFraction)
         let resetStep = s.distributed("reset_step_fraction", .positiveFraction)
         let overdrive = s.number("overdrive_scale_volts", .positive)
         let referenceWidth = s.number("reference_width_seconds", .positive)
         let widthExponent = s.number("width_exponent", .positiveFraction)
-        let c2c = s.number("cycle_to_cycle_spread", .nonNegative)
-        let readNoise = s.number("read_noise_spread", .nonNegative)
+        let c2c = s.number("cycle_to_cycle_spread", .relativeSpread)
+        let readNoise = s.number("read_noise_spread", .relativeSpread)
         let stuckMin = s.number("stuck_at_min_rate", .unitInterval)
         let stuckMax = s.number("stuck_at_max_rate", .unitInterval)
         let relaxation = s.number("relaxation_spread_per_decade", .nonNegative)
@@ -289,17 +294,17 @@ struct InstrumentFileSchema {
         defer { s.finish() }
         let required = !isClass
         let base = s.distributed("base_siemens", .nonNegative, required: required) ?? inherited?.baseSiemens
-        let ceiling = s.distributed("ceiling_siemens", .positive, required: required) ?? inherited?.ceilingSiemens
-        let tau = s.distributed("tau_seconds", .positive, required: required) ?? inherited?.tauSeconds
-        let slowTau = s.distributed("slow_tau_seconds", .positive, required: required) ?? inherited?.slowTauSeconds
+        let ceiling = s.distributed("ceiling_siemens", PhysicalBounds.conductanceSiemens, required: required) ?? inherited?.ceilingSiemens
+        let tau = s.distributed("tau_seconds", PhysicalBounds.timeConstantSeconds, required: required) ?? inherited?.tauSeconds
+        let slowTau = s.distributed("slow_tau_seconds", PhysicalBounds.timeConstantSeconds, required: required) ?? inherited?.slowTauSeconds
         let slowFraction = s.number("slow_fraction", .unitInterval, required: required) ?? inherited?.slowFraction
         let increment = s.distributed("increment_fraction", .positiveFraction, required: required) ?? inherited?.incrementFraction
-        let threshold = s.distributed("threshold_volts", .positive, required: required) ?? inherited?.thresholdVolts
+        let threshold = s.distributed("threshold_volts", PhysicalBounds.pulseVolts, required: required) ?? inherited?.thresholdVolts
         let overdrive = s.number("overdrive_scale_volts", .positive, required: required) ?? inherited?.overdriveScaleVolts
         let referenceWidth = s.number("reference_width_seconds", .positive, required: required) ?? inherited?.referenceWidthSeconds
         let widthExponent = s.number("width_exponent", .positiveFraction, required: required) ?? inherited?.widthExponent
-        let c2c = s.number("cycle_to_cycle_spread", .nonNegative, required: required) ?? inherited?.cycleToCycleSpread
-        let readNoise = s.number("read_noise_spread", .nonNegative, required: required) ?? inherited?.readNoiseSpread
+        let c2c = s.number("cycle_to_cycle_spread", .relativeSpread, required: required) ?? inherited?.cycleToCycleSpread
+        let readNoise = s.number("read_noise_spread", .relativeSpread, required: required) ?? inherited?.readNoiseSpread
         let readDisturb = s.number("read_disturb_fraction", .unitInterval, required: required) ?? inherited?.readDisturbFraction
 
         if let tau, let slowTau, let slowFraction, slowFraction > 0, slowTau.mean <= tau.mean {

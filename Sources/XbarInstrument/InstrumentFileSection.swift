@@ -32,7 +32,32 @@ struct NumberRule: Sendable {
         $0 > 0 && $0 <= 1 ? nil : "must be greater than 0 and at most 1, got \(format($0))"
     }
 
+    /// What a crossbar test board can physically be: greater than 0 and at most `high`, in
+    /// `unit`; `why` says what bounds it. Values beyond are typos (a missing exponent, volts
+    /// for millivolts), refused rather than warned about like merely unrealistic ones.
+    static func physical(upTo high: Double, _ unit: String, _ why: String) -> NumberRule {
+        NumberRule { $0 > 0 && $0 <= high ? nil : "must be greater than 0 and at most \(format(high)) \(unit) (\(why)), got \(format($0))" }
+    }
+
+    /// A relative spread (a standard deviation as a fraction of the mean): 0 up to 1, since a
+    /// spread above 100 % of the mean would make the parameter's sign itself random.
+    static let relativeSpread = NumberRule {
+        (0...1).contains($0) ? nil : "must be between 0 and 1 (a relative spread, at most 100 % of the mean), got \(format($0))"
+    }
+
     static func format(_ x: Double) -> String { "\(x)" }
+}
+
+/// The physical bounds of instrument values, one place for all of them.
+enum PhysicalBounds {
+    static let pulseVolts = NumberRule.physical(upTo: 20, "V", "no crossbar test board drives pulses above 20 V")
+    static let readVolts = NumberRule.physical(upTo: 5, "V", "a read or MVM input above 5 V would switch any memristor")
+    static let pulseSeconds = NumberRule.physical(upTo: 1, "s", "a pulse longer than a second is not a pulse")
+    static let complianceAmperes = NumberRule.physical(upTo: 0.1, "A", "a crossbar cell's compliance is micro- to milliamperes")
+    static let pulseEnergyJoules = NumberRule.physical(upTo: 1e-3, "J", "a millijoule would destroy a cell")
+    static let converterAmperes = NumberRule.physical(upTo: 1, "A", "a sense amplifier's full scale is at most an ampere")
+    static let conductanceSiemens = NumberRule.physical(upTo: 0.01, "S", "a crossbar cell conducts at most 10 mS (100 ohms)")
+    static let timeConstantSeconds = NumberRule.physical(upTo: 86_400, "s", "a volatile cell decays within a day")
 }
 
 /// One YAML mapping of an instrument file, read key by key. Every key asked for is remembered,
@@ -218,7 +243,7 @@ final class InstrumentFileSection {
         if case .mapping = node {
             guard let inner = Self.open(node, at: path(key), log: log) else { return nil }
             let mean = inner.numberNode("mean", rules)
-            let spread = inner.numberNode("spread", [.nonNegative], required: false)
+            let spread = inner.numberNode("spread", [.relativeSpread], required: false)
             inner.finish()
             guard let mean else { return nil }
             if inner.has("spread") && spread == nil { return nil }

@@ -15,21 +15,74 @@ public final class RunStore: Sendable {
     public let path: String
     let pool: DatabasePool
 
-    /// Opens (creating if needed) and migrates the store at `path`.
+    /// How a command uses a store.
+    public enum Access: Sendable {
+        /// Creates the store when it is missing and upgrades an older schema.
+        case readWrite
+        /// Never creates, upgrades or writes: the store must exist and have this build's schema.
+        /// A store in a read-only file or folder can be read this way.
+        case readOnly
+    }
+
+    /// Opens the store at `path`: with `.readWrite` creating it if needed and upgrading an older
+    /// schema, with `.readOnly` only reading an existing one.
     ///
-    /// - Throws: ``StoreError/cannotOpen(path:reason:)`` when the file cannot be opened or is
-    ///   not a run store.
-    public init(path: String) throws(StoreError) {
+    /// - Throws: ``StoreError/noStore(path:)`` when `.readOnly` finds no file;
+    ///   ``StoreError/newerSchema(path:storeVersion:buildVersion:)`` when the store was written
+    ///   by a newer build (nothing is written to it); ``StoreError/olderSchema(path:storeVersion:buildVersion:)``
+    ///   when `.readOnly` finds a store this build would first have to upgrade;
+    ///   ``StoreError/cannotOpen(path:reason:)`` when the file cannot be opened or is not a run store.
+    public init(path: String, access: Access = .readWrite) throws(StoreError) {
         self.path = path
+        if access == .readOnly, !FileManager.default.fileExists(atPath: path) { throw .noStore(path: path) }
+        let migrator = StoreSchema.migrator
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.readonly = access == .readOnly
+        var opened: (DatabasePool, Set<String>)
         do {
-            var config = Configuration()
-            config.busyMode = .timeout(10)
-            pool = try DatabasePool(path: path, configuration: config)
-            try StoreSchema.migrator.migrate(pool)
+            let pool = try DatabasePool(path: path, configuration: config)
+            opened = (pool, try pool.read { db in try migrator.appliedIdentifiers(db) })
         } catch {
-            throw StoreError.cannotOpen(path: path, reason: "\(error)")
+            // A write-ahead-log store in a folder that takes no new files cannot be read the
+            // usual way (readers need its shared-memory file). No writer can be at work on such
+            // a store (a writer needs that file too), so it is read as an unchanging file.
+            guard access == .readOnly, let immutable = Self.immutableURI(path) else {
+                throw .cannotOpen(path: path, reason: "\(error)")
+            }
+            do {
+                let pool = try DatabasePool(path: immutable, configuration: config)
+                opened = (pool, try pool.read { db in try migrator.appliedIdentifiers(db) })
+            } catch {
+                throw .cannotOpen(path: path, reason: "\(error)")
+            }
+        }
+        pool = opened.0
+        let applied = opened.1
+        let known = migrator.migrations
+        if applied.contains(where: { !known.contains($0) }) {
+            throw .newerSchema(path: path, storeVersion: applied.count, buildVersion: known.count)
+        }
+        if applied.count < known.count {
+            guard access == .readWrite else {
+                throw .olderSchema(path: path, storeVersion: applied.count, buildVersion: known.count)
+            }
+            do { try migrator.migrate(pool) } catch { throw .cannotOpen(path: path, reason: "\(error)") }
         }
     }
+
+    /// The SQLite URI that opens `path` as a file nothing changes, or nil when the path cannot
+    /// be written as a URI.
+    private static func immutableURI(_ path: String) -> String? {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard let encoded = absolute.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#%"))) else {
+            return nil
+        }
+        return "file:\(encoded)?immutable=1"
+    }
+
+    /// The schema version this build writes: the number of its migrations.
+    public static var schemaVersion: Int { StoreSchema.migrator.migrations.count }
 
     // MARK: Runs
 

@@ -70,8 +70,9 @@ struct ShippedInstrumentTests {
     func digest() throws {
         let text = try RepositoryFiles.text(RepositoryFiles.shipped("usb-4x64"))
         let original = try Instrument.parse(yaml: text, path: "usb-4x64.yaml")
-        #expect(original.contentDigest.count == 16)
-        #expect(original.contentDigest.allSatisfy { $0.isHexDigit })
+        #expect(original.contentDigest == SHA256Hex.digest(Array(original.canonicalYAML.utf8)))
+        #expect(original.contentDigest.count == 64)
+        #expect(original.contentDigest.allSatisfy { $0.isHexDigit && !$0.isUppercase })
 
         let recommented = try Instrument.parse(yaml: "# a new comment\n" + text.replacingOccurrences(of: "# pid.codes test range", with: ""),
                                                path: "usb-4x64.yaml")

@@ -82,13 +82,20 @@ public enum BoardConnector {
     }
 
     static func openSerial(path: String, instrument: Instrument, policy: RemoteBoard.RetryPolicy) throws(BoardError) -> any Board {
-        var settings = SerialSettings(baudRate: 115_200)
-        if case .serial(let s) = instrument.transport { settings = s }
-        let configuration = SerialConfiguration(
-            baudRate: settings.baudRate, dataBits: settings.dataBits,
-            parity: SerialConfiguration.Parity(rawValue: settings.parity.rawValue) ?? .none,
-            stopBits: settings.stopBits,
-            flowControl: SerialConfiguration.FlowControl(rawValue: settings.flowControl.rawValue) ?? .none)
+        let configuration: SerialConfiguration
+        switch instrument.transport {
+        case .serial(let settings):
+            configuration = SerialConfiguration(settings)
+        case .usb(let usb):
+            // A USB board has no line settings to take. A pseudo-terminal (the board emulator,
+            // `xbar sim`) ignores them, so a USB instrument's emulator may be reached there; on a
+            // real serial line they would be a guess, and the board is refused instead.
+            guard SerialPortInfo.isPseudoTerminal(path: path) else {
+                throw BoardError.identityMismatch(String(format: "instrument %@ is a USB board (usb %04X:%04X) and names no serial line settings; reach it with --board usb:%04X:%04X or --board auto, or use an instrument file whose transport is serial",
+                                                         instrument.name, usb.vendorID, usb.productID, usb.vendorID, usb.productID))
+            }
+            configuration = SerialConfiguration(baudRate: 115_200)
+        }
         let transport: any ByteTransport
         do {
             transport = try SerialTransport.open(path: path, configuration: configuration)
@@ -126,5 +133,26 @@ public enum BoardConnector {
             transport.close()
             throw error
         }
+    }
+}
+
+extension SerialConfiguration {
+    /// The line settings an instrument file names, case by case: a setting this layer could not
+    /// express fails to compile rather than falling back to a default.
+    init(_ settings: SerialSettings) {
+        let parity: Parity
+        switch settings.parity {
+        case .none: parity = .none
+        case .odd: parity = .odd
+        case .even: parity = .even
+        }
+        let flow: FlowControl
+        switch settings.flowControl {
+        case .none: flow = .none
+        case .rtscts: flow = .rtscts
+        case .xonxoff: flow = .xonxoff
+        }
+        self.init(baudRate: settings.baudRate, dataBits: settings.dataBits, parity: parity, stopBits: settings.stopBits,
+                  flowControl: flow)
     }
 }

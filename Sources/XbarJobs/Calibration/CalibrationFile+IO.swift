@@ -104,10 +104,18 @@ extension CalibrationFile {
             guard version.formatVersion == currentFormatVersion else {
                 throw CalibrationFileError.unsupportedVersion(path: path, found: version.formatVersion, supported: currentFormatVersion)
             }
+            let file: CalibrationFile
             switch format {
-            case .json: return try Self.jsonDecoder.decode(CalibrationFile.self, from: data)
-            case .yaml: return try YAMLDecoder().decode(CalibrationFile.self, from: data)
+            case .json: file = try Self.jsonDecoder.decode(CalibrationFile.self, from: data)
+            case .yaml: file = try YAMLDecoder().decode(CalibrationFile.self, from: data)
             }
+            if let (key, value) = file.firstNonFiniteNumber() {
+                throw CalibrationFileError.malformed(path: path, key: key, reason: "must be a finite number, got \(value)")
+            }
+            if let problem = file.device.physicalProblems.first {
+                throw CalibrationFileError.malformed(path: path, key: "device." + problem.keyPath, reason: problem.message)
+            }
+            return file
         } catch let error as CalibrationFileError {
             throw error
         } catch let error as DecodingError {

@@ -60,7 +60,7 @@ public struct CalibrationFile: Hashable, Sendable, Codable {
 public struct InstrumentReference: Hashable, Sendable, Codable {
     public var name: String
     public var version: String
-    /// SHA-256 of the instrument file (hex), or of its description when it has no file.
+    /// The instrument's ``Instrument/contentDigest`` when the calibration was made.
     public var digest: String
 
     public init(name: String, version: String, digest: String) {
@@ -70,13 +70,7 @@ public struct InstrumentReference: Hashable, Sendable, Codable {
     }
 
     public init(_ instrument: Instrument) {
-        let bytes: [UInt8]
-        if let path = instrument.path, let data = FileManager.default.contents(atPath: path) {
-            bytes = [UInt8](data)
-        } else {
-            bytes = Array(String(describing: instrument).utf8)
-        }
-        self.init(name: instrument.name, version: instrument.version, digest: SHA256.hex(bytes))
+        self.init(name: instrument.name, version: instrument.version, digest: instrument.contentDigest)
     }
 }
 

@@ -96,11 +96,24 @@ public struct CalibrationPlan: Hashable, Sendable {
     ///     every cell of it is overwritten. Ignored when `peripheryProbes` is 0.
     ///   - peripheryProbes: MVM probe vectors per pattern of the periphery part (default: 65536
     ///     column currents' worth, 1024 on a 64-column tile); 0 leaves the part out.
-    /// - Throws: ``PlanningError`` when fewer than four amplitudes fit the limits, or the
-    ///   periphery tile is not a weight tile.
+    /// - Throws: ``PlanningError`` when fewer than four amplitudes fit the limits, the
+    ///   periphery tile is not a weight tile, or a count is beyond what the instrument has or a
+    ///   calibration can use (more cells or nodes than the board holds is refused, not clamped).
     public init(instrument: Instrument, sampleCells: Int = 64, stateNodes: Int? = nil, pulsesPerCurve: Int? = nil,
                 stmRepetitions: Int = 3, stmReadCount: Int = 40, noiseReads: Int = 30, timeConstantGroups: Int? = nil,
                 peripheryTile: UInt8? = nil, peripheryProbes: Int? = nil) throws {
+        let weightCells = instrument.weightTiles.reduce(0) { $0 + $1.cellCount }
+        let stateCells = instrument.stateTiles.first?.cellCount ?? 0
+        func require(_ value: Int, _ name: String, in range: ClosedRange<Int>, _ why: String) throws(PlanningError) {
+            guard range.contains(value) else {
+                throw PlanningError(description: "\(instrument.name): \(name) \(value) is outside \(range.lowerBound)...\(range.upperBound) (\(why))")
+            }
+        }
+        try require(sampleCells, "sample cells", in: 0...weightCells, "the board's weight cells")
+        if let stateNodes { try require(stateNodes, "state nodes", in: 0...stateCells, "the nodes of its first state tile") }
+        try require(stmRepetitions, "STM repetitions", in: 1...100, "each repetition re-measures every sweep point")
+        if let timeConstantGroups { try require(timeConstantGroups, "time-constant groups", in: 1...max(1, stateCells), "at most one per node") }
+        if let peripheryProbes { try require(peripheryProbes, "periphery probe vectors", in: 0...(1 << 20), "a million vectors per pattern") }
         let limits = instrument.limits
         func allowed(_ c: PulseCondition, sign: Double) -> Bool {
             limits.checkPulse(amplitudeVolts: Float(sign * c.amplitudeVolts), widthSeconds: Float(c.widthSeconds)) == nil

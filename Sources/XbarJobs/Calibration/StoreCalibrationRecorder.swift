@@ -1,5 +1,6 @@
 import Foundation
 import XbarDevice
+import XbarInstrument
 import XbarStore
 
 /// Records a calibration's measurements in a run of the run store: the STM read trains and
@@ -56,7 +57,7 @@ extension RunStore {
         let formatter = ISO8601DateFormatter()
         let created = formatter.date(from: file.createdAt) ?? Date()
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        return try registerCalibration(path: absolute, contentDigest: SHA256.hex([UInt8](data)),
+        return try registerCalibration(path: absolute, contentDigest: SHA256Hex.digest([UInt8](data)),
                                        content: String(decoding: data, as: UTF8.self), instrumentName: file.instrument.name,
                                        instrumentDigest: file.instrument.digest, formatVersion: file.formatVersion,
                                        createdAt: created, runID: runID)

@@ -1,4 +1,5 @@
 import Foundation
+import XbarInstrument
 
 /// The SHA-256 digest of a file's bytes, hex: how a run notices that a file it used changed.
 public enum FileDigest {
@@ -7,7 +8,7 @@ public enum FileDigest {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FileDigestError(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
         }
-        return SHA256.hex([UInt8](data))
+        return SHA256Hex.digest([UInt8](data))
     }
 }
 

@@ -68,10 +68,13 @@ public enum NPYFile {
             throw MapFileError(path: path, "dtype '\(descr)' is not supported: save the map as float64 or float32")
         }
         let rows = shape[0], columns = shape[1]
-        let count = rows * columns
         let dataStart = headerStart + headerLength
-        guard bytes.count - dataStart == count * width else {
-            throw fail("shape (\(rows), \(columns)) of \(width)-byte floats needs \(count * width) data bytes, the file has \(bytes.count - dataStart)")
+        // A header can claim any shape; its size is computed without overflow before it is trusted.
+        let (count, countOverflow) = rows.multipliedReportingOverflow(by: columns)
+        let (byteCount, bytesOverflow) = count.multipliedReportingOverflow(by: width)
+        guard !countOverflow, !bytesOverflow, bytes.count - dataStart == byteCount else {
+            let needs = countOverflow || bytesOverflow ? "more data bytes than any file holds" : "\(byteCount) data bytes"
+            throw fail("shape (\(rows), \(columns)) of \(width)-byte floats needs \(needs), the file has \(bytes.count - dataStart)")
         }
         var values = [Double](repeating: 0, count: count)
         for i in 0..<count {

@@ -29,6 +29,8 @@ public final class OperationRunner {
     ///   logged as intent (in doubt).
     @discardableResult
     public func perform(_ operation: JournalOperation) throws -> (measured: [Double], at: Date) {
+        // A wait longer than any board can time is refused before it is logged.
+        if case .settle(_, let seconds) = operation { try WaitLimit.check(seconds: seconds, "settle time") }
         let request = try Self.request(for: operation)
         let link = request == nil ? nil : board as? SequencedBoard
         let seq = try journal.logIntent(operation, wireSequence: link.map { Int($0.upcomingSequence) },
@@ -51,7 +53,10 @@ public final class OperationRunner {
     public static func execute(_ operation: JournalOperation, on board: any Board,
                                settle: (Double) throws -> Void) throws -> [Double] {
         guard let request = try request(for: operation) else {
-            if case .settle(_, let seconds) = operation { try settle(seconds) }
+            if case .settle(_, let seconds) = operation {
+                try WaitLimit.check(seconds: seconds, "settle time")
+                try settle(seconds)
+            }
             return []
         }
         return try measurements(board.perform(request), for: operation)

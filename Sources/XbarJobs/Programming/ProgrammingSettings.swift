@@ -45,8 +45,10 @@ public struct ProgrammingSettings: Hashable, Sendable {
     public static func verifyAverages(readNoiseSpread: Double, highSiemens: Double, toleranceSiemens: Double,
                                       maxAverages: Int) -> Int {
         let sigma = readNoiseSpread * highSiemens
-        let wanted = Int((8 * sigma / toleranceSiemens).squared.rounded(.up))
-        return min(max(wanted, 1), maxAverages)
+        // Compared while still a double: a tiny tolerance asks for more reads than an Int holds.
+        let wanted = (8 * sigma / toleranceSiemens).squared.rounded(.up)
+        guard wanted.isFinite, wanted < Double(maxAverages) else { return maxAverages }
+        return max(Int(wanted), 1)
     }
 
     /// Standard deviation of one verify read at conductance `g`, siemens.

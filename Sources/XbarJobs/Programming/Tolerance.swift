@@ -10,6 +10,10 @@ public enum Tolerance: Hashable, Sendable, Codable, CustomStringConvertible {
     /// cells "converge" where they already are, which is a typing mistake (a bare `1` is one
     /// siemens), not a programming request.
     public static let widestFractionOfRange = 0.1
+    /// The narrowest tolerances accepted: below a picosiemens no read of a crossbar cell
+    /// resolves a difference (and the averaging it would need does not fit a count).
+    public static let narrowestSiemens = 1e-12
+    public static let narrowestPercent = 1e-6
 
     /// Parses siemens (`1e-6`, `0.5uS`, `2 µS`) or a percentage of the nominal range (`1%`).
     ///
@@ -23,7 +27,10 @@ public enum Tolerance: Hashable, Sendable, Codable, CustomStringConvertible {
                 throw .badTolerance(text, reason: "\"\(number)\" is not a number")
             }
             guard p > 0 else {
-                throw .badTolerance(text, reason: "a tolerance must be above 0% (allowed: above 0% up to 10% of the nominal range, e.g. 1%)")
+                throw .badTolerance(text, reason: "a tolerance must be above 0% (allowed: \(Self.narrowestPercent)% up to 10% of the nominal range, e.g. 1%)")
+            }
+            guard p >= Self.narrowestPercent else {
+                throw .badTolerance(text, reason: "a tolerance must be at least \(Self.narrowestPercent)% (allowed: \(Self.narrowestPercent)% up to 10% of the nominal range, e.g. 1%)")
             }
             guard p <= Self.widestFractionOfRange * 100 else {
                 throw .badTolerance(text, reason: "\(Self.number(p))% of the range is not a tolerance (allowed: above 0% up to 10% of the nominal range, e.g. 1%)")
@@ -35,7 +42,10 @@ public enum Tolerance: Hashable, Sendable, Codable, CustomStringConvertible {
                 throw .badTolerance(text, reason: "\(error.reason): expected siemens (e.g. 1e-6 or 0.5uS) or a percentage of the nominal range (e.g. 1%)")
             }
             guard s > 0 else {
-                throw .badTolerance(text, reason: "a tolerance must be above 0 S (allowed: above 0 S up to a tenth of the programmable range, e.g. 1e-6 or 0.5uS, or a percentage such as 1%)")
+                throw .badTolerance(text, reason: "a tolerance must be above 0 S (allowed: 1e-12 S up to a tenth of the programmable range, e.g. 1e-6 or 0.5uS, or a percentage such as 1%)")
+            }
+            guard s >= Self.narrowestSiemens else {
+                throw .badTolerance(text, reason: "a tolerance must be at least 1e-12 S (allowed: 1e-12 S up to a tenth of the programmable range, e.g. 1e-6 or 0.5uS, or a percentage such as 1%)")
             }
             self = .siemens(s)
         }

@@ -18,7 +18,7 @@ public struct ConductanceReader {
     /// The tiles a read covers: the given one, or every non-volatile tile.
     ///
     /// - Throws: ``ProgrammingError/badTile(_:reason:)`` for a tile the instrument lacks.
-    public func tiles(_ tile: Int?) throws(ProgrammingError) -> [TileInfo] {
+    public static func tiles(_ tile: Int?, of instrument: Instrument) throws(ProgrammingError) -> [TileInfo] {
         guard let t = tile else { return instrument.weightTiles }
         guard t >= 0, t <= 255, let info = instrument.tile(UInt8(t)) else {
             throw .badTile(t, reason: "the instrument \(instrument.name) has tiles \(instrument.tiles.map { String($0.index) }.joined(separator: ", "))")

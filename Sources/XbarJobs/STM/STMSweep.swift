@@ -99,13 +99,22 @@ public struct STMSweep: Hashable, Sendable {
         guard tailReadCount == 0 || tailIntervalSeconds > 0 else {
             throw .badArgument("the tail read train needs a positive interval")
         }
-        guard readCount >= 1, repetitions >= 1, intervalSeconds > 0, settleSeconds > 0 else {
-            throw .badArgument("reads, repetitions, interval and settle time must be positive")
+        guard repetitions >= 1 else { throw .badArgument("repetitions must be at least 1") }
+        // Counts travel as u16 read-train lengths: refused above that, never clamped.
+        for (name, count, low) in [("reads per train", readCount, 1), ("rest reads", restReadCount, 0), ("tail reads", tailReadCount, 0)]
+        where count < low || count > Int(UInt16.max) {
+            throw .badArgument("\(name) \(count) outside \(low)...\(UInt16.max)")
+        }
+        for (name, seconds, positive) in [("settle time", settleSeconds, true), ("read interval", intervalSeconds, true),
+                                          ("tail read interval", tailIntervalSeconds, tailReadCount > 0)] {
+            if let problem = WaitLimit.problem(seconds: seconds, positive: positive) { throw .badArgument("\(name): \(problem)") }
         }
         for (i, p) in points.enumerated() {
-            guard p.pulseCount >= 1 else { throw .badArgument("sweep point \(i): pulse count must be at least 1") }
+            guard p.pulseCount >= 1, p.pulseCount <= Int(UInt16.max) else {
+                throw .badArgument("sweep point \(i): pulse count \(p.pulseCount) outside 1...\(UInt16.max)")
+            }
             let train = ReadTrain(cells: .list(tile: tile, nodes), pulse: TrainPulse(amplitudeVolts: Float(p.amplitudeVolts), widthSeconds: Float(p.widthSeconds)),
-                                  readVolts: Float(readVolts), readCount: UInt16(clamping: readCount), intervalSeconds: Float(intervalSeconds))
+                                  readVolts: Float(readVolts), readCount: UInt16(readCount), intervalSeconds: Float(intervalSeconds))
             if let fault = limits.check(.readTrain(train)) { throw .refused(point: i, fault) }
         }
     }
@@ -158,7 +167,7 @@ public struct STMSweep: Hashable, Sendable {
             let restPerNode = max(1, (maxPayloadBytes - 64 - 8 * restReadCount) / (4 * restReadCount))
             for cells in chunks(restPerNode) {
                 let data = try board.readTrain(ReadTrain(cells: .list(tile: tile, cells), pulse: nil, readVolts: Float(readVolts),
-                                                         readCount: UInt16(clamping: restReadCount), intervalSeconds: Float(intervalSeconds)))
+                                                         readCount: UInt16(restReadCount), intervalSeconds: Float(intervalSeconds)))
                 record(data, cells, point: STMTrace.restPoint, repetition: 0, pulse: nil, pulseEnd: nil)
             }
         }
@@ -181,7 +190,7 @@ public struct STMSweep: Hashable, Sendable {
                         data = try board.readTrain(ReadTrain(
                             cells: .list(tile: tile, cells),
                             pulse: TrainPulse(amplitudeVolts: Float(point.amplitudeVolts), widthSeconds: Float(point.widthSeconds)),
-                            readVolts: Float(readVolts), readCount: UInt16(clamping: readCount), intervalSeconds: Float(intervalSeconds)))
+                            readVolts: Float(readVolts), readCount: UInt16(readCount), intervalSeconds: Float(intervalSeconds)))
                         // The first read comes one interval after the end of the pulse.
                         pulseEnd = data.timestampsNanoseconds[0] - UInt64((intervalSeconds * 1e9).rounded())
                     } else {
@@ -193,12 +202,12 @@ public struct STMSweep: Hashable, Sendable {
                         let receipt = try board.pulseBatch(PulseBatch(tile: tile, scheme: scheme, verify: nil, pulses: pulses))
                         pulseEnd = receipt.boardTimeNanoseconds
                         data = try board.readTrain(ReadTrain(cells: .list(tile: tile, cells), pulse: nil, readVolts: Float(readVolts),
-                                                             readCount: UInt16(clamping: readCount), intervalSeconds: Float(intervalSeconds)))
+                                                             readCount: UInt16(readCount), intervalSeconds: Float(intervalSeconds)))
                     }
                     record(data, cells, point: index, repetition: repetition, pulse: point, pulseEnd: pulseEnd, burstStart: burstStart)
                     if tailReadCount > 0 {
                         let tail = try board.readTrain(ReadTrain(cells: .list(tile: tile, cells), pulse: nil, readVolts: Float(readVolts),
-                                                                 readCount: UInt16(clamping: tailReadCount), intervalSeconds: Float(tailIntervalSeconds)))
+                                                                 readCount: UInt16(tailReadCount), intervalSeconds: Float(tailIntervalSeconds)))
                         // Same point and pulse: the tail is the rest of the same decay.
                         var before = traces.count
                         record(tail, cells, point: index, repetition: repetition, pulse: point, pulseEnd: pulseEnd)

@@ -55,14 +55,13 @@ public struct EventDataset: Sendable {
         let reader = ModelFileReader(f)
         let names = try reader.strings("class_names")
         let channels = try reader.int("num_channels", atLeast: 1)
-        func load(_ key: String) throws(SSMFileError) -> [Double] {
-            return try f.doubles(key)
-        }
-        let times = try load("events_time_seconds")
-        let chans = try load("events_channel")
-        let pols = try load("events_polarity")
-        let offsets = try load("sample_offsets").map { Int($0) }
-        let labels = try load("labels").map { Int($0) }
+        // Counts, channels and labels are read exactly as integers: a float tensor (where a NaN
+        // or 1e300 could stand) is refused by name before any conversion.
+        let times = try f.doubles("events_time_seconds")
+        let chans = try f.integers("events_channel")
+        let pols = try f.integers("events_polarity")
+        let offsets = try f.integers("sample_offsets")
+        let labels = try f.integers("labels")
         guard chans.count == times.count else { throw fail("events_channel", "has \(chans.count) events, events_time_seconds \(times.count)") }
         guard pols.count == times.count else { throw fail("events_polarity", "has \(pols.count) events, events_time_seconds \(times.count)") }
         guard offsets.count == labels.count + 1, offsets.first == 0, offsets.last == times.count else {
@@ -73,6 +72,9 @@ public struct EventDataset: Sendable {
         for s in 0..<labels.count {
             let a = offsets[s], b = offsets[s + 1]
             guard a <= b else { throw fail("sample_offsets", "offset \(s + 1) (\(b)) is below offset \(s) (\(a))") }
+            guard b <= times.count else {
+                throw fail("sample_offsets", "offset \(s + 1) (\(b)) is beyond the event count \(times.count)")
+            }
             guard labels[s] >= 0, labels[s] < names.count else {
                 throw fail("labels", "sample \(s) has label \(labels[s]); there are \(names.count) classes")
             }
@@ -80,7 +82,7 @@ public struct EventDataset: Sendable {
             events.reserveCapacity(b - a)
             var previous = 0.0
             for k in a..<b {
-                let c = Int(chans[k]), p = Int(pols[k]), t = times[k]
+                let c = chans[k], p = pols[k], t = times[k]
                 guard t.isFinite, t >= previous else {
                     throw fail("events_time_seconds", "event \(k) of sample \(s) at \(t) s is not finite or comes before the previous event (\(previous) s)")
                 }

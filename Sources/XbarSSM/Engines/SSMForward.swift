@@ -78,8 +78,10 @@ public struct SSMForward {
         let n = model.inputCount
         var u = [[Double]](repeating: [Double](repeating: 0, count: n), count: steps)
         for e in sample.events {
-            let k = Int((e.timeSeconds / dt).rounded(.down))
-            guard k < steps else { continue }
+            // Compared as a double first: an event at 1e300 s is past the last step, not an overflow.
+            let step = (e.timeSeconds / dt).rounded(.down)
+            guard step < Double(steps) else { continue }
+            let k = Int(step)
             switch mode {
             case .signedMerge: u[k][e.channel % n] += Double(e.polarity)
             case .separate: u[k][e.channel] += 1

@@ -141,13 +141,36 @@ public struct SafeTensorsFile: Sendable {
         }
     }
 
-    /// A tensor's elements as integers, row-major; refuses floating-point tensors.
+    /// A tensor's elements as integers, row-major, read exactly from an integer dtype (never
+    /// through a double, which rounds 64-bit values).
+    ///
+    /// - Throws: ``SSMFileError`` naming the tensor when it is floating-point, or naming the
+    ///   element when an unsigned 64-bit value is above `Int.max`.
     public func integers(_ name: String) throws(SSMFileError) -> [Int] {
         let t = try info(name)
         guard !t.dtype.isFloatingPoint else {
-            throw SSMFileError(file: file, key: name, problem: "is \(t.dtype.rawValue), expected an integer tensor")
+            throw SSMFileError(file: file, key: name, problem: "is \(t.dtype.rawValue), expected an integer tensor (I8, I16, I32, I64, U8, U16, U32, U64)")
         }
-        return try doubles(name).map { Int($0) }
+        var values: [Int] = []
+        values.reserveCapacity(t.elementCount)
+        for i in 0..<t.elementCount {
+            let o = t.dataRange.lowerBound + i * t.dtype.byteWidth
+            var bits: UInt64 = 0
+            for k in 0..<t.dtype.byteWidth { bits |= UInt64(data[o + k]) << (8 * UInt64(k)) }
+            let value: Int?
+            switch t.dtype {
+            case .int8: value = Int(Int8(truncatingIfNeeded: bits))
+            case .int16: value = Int(Int16(truncatingIfNeeded: bits))
+            case .int32: value = Int(Int32(truncatingIfNeeded: bits))
+            case .int64: value = Int(exactly: Int64(bitPattern: bits))
+            default: value = Int(exactly: bits)
+            }
+            guard let value else {
+                throw SSMFileError(file: file, key: name, problem: "element \(i) is \(bits), above the largest integer this build handles (\(Int.max))")
+            }
+            values.append(value)
+        }
+        return values
     }
 
     /// A metadata value parsed as JSON, or nil when absent.

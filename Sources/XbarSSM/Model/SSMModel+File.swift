@@ -294,9 +294,14 @@ struct ModelFileReader {
         }
         var out: [TilePlacement] = []
         for (k, p) in list.enumerated() {
+            // Placement numbers are tile geometry: anything beyond a u16 cannot address a cell,
+            // and bounding them here keeps every later offset sum far from overflowing.
             func int(_ name: String) throws(SSMFileError) -> Int {
                 guard let n = p[name] as? NSNumber, n.doubleValue == Double(n.intValue) else {
                     throw metaError("tile_map", "placement \(k): \(name) must be an integer")
+                }
+                guard (0...Int(UInt16.max)).contains(n.intValue) else {
+                    throw metaError("tile_map", "placement \(k): \(name) is \(n.intValue); expected 0...\(UInt16.max)")
                 }
                 return n.intValue
             }

@@ -25,7 +25,7 @@ extension STMNodeModel {
         guard let bytes = FileManager.default.contents(atPath: file) else {
             throw STMStateError.calibrationMismatch("\(file): cannot be read")
         }
-        let digest = SHA256.hex([UInt8](bytes))
+        let digest = SHA256Hex.digest([UInt8](bytes))
         guard digest == binding.calibrationSHA256 else {
             throw STMStateError.calibrationMismatch("\(file) is not the calibration \(modelPath) was trained with (SHA-256 \(digest.prefix(12))..., the model's \(binding.calibrationSHA256.prefix(12))...)")
         }

@@ -35,8 +35,11 @@ public struct EventWindowing: Sendable {
     public mutating func add(channel: Int, polarity: Int, atSeconds seconds: Double) throws(EventStreamError) -> Window? {
         guard seconds.isFinite, seconds >= 0 else { throw .badTime("event time \(seconds) s is not a finite, non-negative number of seconds") }
         guard seconds >= previous else { throw .badTime("event time \(seconds) s is earlier than the previous event's \(previous) s; a stream is in time order") }
+        // A window number beyond Int (an event at 1e300 s) is a bad time, not a crash.
+        guard let index = Int(exactly: (seconds / windowSeconds).rounded(.down)), index < Int.max else {
+            throw .badTime("event time \(seconds) s is \((seconds / windowSeconds).rounded(.down)) windows of \(windowSeconds) s into the stream, beyond what can be counted")
+        }
         previous = seconds
-        let index = Int((seconds / windowSeconds).rounded(.down))
         var closed: Window?
         if let k = current, k != index { closed = flush() }
         if current == nil { current = index }

@@ -100,3 +100,9 @@ public struct SerialPortInfo: Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension SerialPortInfo {
+    /// Whether `path` (after following links) is a pseudo-terminal, such as the board
+    /// emulator's: one that ignores baud rate, parity and flow control.
+    public static func isPseudoTerminal(path: String) -> Bool { XbarTransport.isPseudoTerminal(path) }
+}

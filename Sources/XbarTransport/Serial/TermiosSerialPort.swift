@@ -1,4 +1,8 @@
+#if os(Linux)
 import Glibc
+#else
+#error("XbarTransport drives serial lines through Linux termios, /dev/pts and /sys: XbarLab builds on Linux only")
+#endif
 
 /// A serial port driven directly through termios: the transport for pseudo-terminals (which
 /// libserialport cannot open) and the fallback for ports libserialport does not know.
@@ -120,7 +124,9 @@ private func applyLineSettings(fd: Int32, path: String, configuration: SerialCon
 func isPseudoTerminal(_ path: String) -> Bool {
     guard let resolved = realpath(path, nil) else { return false }
     defer { free(resolved) }
-    return String(cString: resolved).hasPrefix("/dev/pts/")
+    let name = String(cString: resolved)
+    // Linux names pseudo-terminals /dev/pts/N, macOS /dev/ttysNNN.
+    return name.hasPrefix("/dev/pts/") || name.range(of: #"^/dev/ttys[0-9]+$"#, options: .regularExpression) != nil
 }
 
 let standardBaudRates = [

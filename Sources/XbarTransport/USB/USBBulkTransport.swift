@@ -9,7 +9,10 @@ import Foundation
 /// `close()` from another thread takes effect within one slice; an unplug ends a transfer at once
 /// with `.disconnected`.
 public final class USBBulkTransport: ByteTransport, @unchecked Sendable {
-    public let device: USBDeviceHandle
+    /// The open device, used only through this transport.
+    private let device: USBDeviceHandle
+    /// What enumeration showed of the device.
+    public var deviceInfo: USBDeviceInfo { device.info }
     public let interfaceNumber: UInt8
     /// Endpoint addresses, e.g. 0x01 (OUT) and 0x81 (IN).
     public let outEndpoint: UInt8
@@ -38,7 +41,7 @@ public final class USBBulkTransport: ByteTransport, @unchecked Sendable {
 
     /// Claims `interfaceNumber` of an open device and uses the two bulk endpoints. The transport
     /// owns the device from here: closing it releases the interface and closes the device.
-    public init(device: USBDeviceHandle, interfaceNumber: UInt8, outEndpoint: UInt8, inEndpoint: UInt8)
+    init(device: USBDeviceHandle, interfaceNumber: UInt8, outEndpoint: UInt8, inEndpoint: UInt8)
         throws(TransportError)
     {
         guard outEndpoint & 0x80 == 0, inEndpoint & 0x80 != 0 else {

@@ -44,6 +44,11 @@ public struct ElectricalLimits: Hashable, Sendable, Codable {
 }
 
 extension ElectricalLimits {
+    /// Longest time one request may keep a board busy, seconds: one week. Board clocks count
+    /// nanoseconds in 64 bits (about 584 years); this bound keeps every offset and duration a
+    /// request can carry far inside that, and no lab operation needs longer in one request.
+    public static let maxRequestSeconds: Double = 604_800
+
     /// Checks one pulse: amplitude by polarity, width, and worst-case energy.
     public func checkPulse(amplitudeVolts v: Float, widthSeconds w: Float) -> BoardFault? {
         guard v.isFinite, w.isFinite else {
@@ -121,9 +126,17 @@ extension ElectricalLimits {
             guard t.intervalSeconds.isFinite, t.intervalSeconds > 0 else {
                 return BoardFault(code: .badArgument, message: "read train interval must be a positive number of seconds")
             }
+            let span = Double(t.intervalSeconds) * Double(t.readCount)
+            guard span <= Self.maxRequestSeconds else {
+                return BoardFault(code: .badArgument, message: "read train of \(t.readCount) reads every \(t.intervalSeconds) s lasts \(span) s, longer than the \(Int(Self.maxRequestSeconds)) s one request may take")
+            }
             return nil
         case .playLoad(let l):
+            let latest = UInt64(Self.maxRequestSeconds * 1e9)
             for a in l.actions {
+                guard a.offsetNanoseconds <= latest else {
+                    return BoardFault(code: .badArgument, message: "timed action at offset \(a.offsetNanoseconds) ns is later than the \(Int(Self.maxRequestSeconds)) s one program may take")
+                }
                 switch a.operation {
                 case let .pulse(v, w):
                     if let f = checkPulse(amplitudeVolts: v, widthSeconds: w) { return f }

@@ -56,9 +56,11 @@ struct DevicesLoopbackCommand: ParsableCommand {
         guard (serialPath == nil) != (usbDevice == nil) else {
             throw ValidationError("give exactly one of --serial PATH or --usb VID:PID")
         }
-        guard bytes > 0, block > 0, seconds > 0, timeout > 0 else {
-            throw ValidationError("--bytes, --block, --seconds and --timeout must be positive")
-        }
+        try OptionCheck.require(bytes, "--bytes", in: 1...(1 << 40))
+        try OptionCheck.require(block, "--block", in: 1...(1 << 24))
+        try OptionCheck.require(baud, "--baud", in: 50...12_000_000)
+        try OptionCheck.requireWait(seconds, "--seconds", positive: true)
+        try OptionCheck.requireWait(timeout, "--timeout", positive: true)
     }
 
     func run() throws {

@@ -141,11 +141,12 @@ struct InferCommand: ParsableCommand {
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
-        if ditherPairs < 0 { throw ValidationError("--dither-pairs must be 0 or more, got \(ditherPairs)") }
+        try OptionCheck.require(ditherPairs, "--dither-pairs", in: 0...256)
         if chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize)") }
-        if let windowSeconds, !(windowSeconds > 0 && windowSeconds.isFinite) {
-            throw ValidationError("--window-seconds must be a positive number of seconds, got \(windowSeconds)")
-        }
+        if let windowSeconds { try OptionCheck.requireWait(windowSeconds, "--window-seconds", positive: true) }
+        try OptionCheck.require(defectThresholdSiemens, "--defect-threshold-siemens", in: 0...1, unit: "siemens")
+        if let mapOut { try OutputPath.check(mapOut, "--map-out") }
+        if let saveReadoutCalibration { try OutputPath.check(saveReadoutCalibration, "--save-readout-calibration") }
         if resume != nil {
             if stream != nil { throw ValidationError("--resume finishes a recorded run; a --stream is not recorded") }
             if model != nil || data != nil || limit != nil {

@@ -80,6 +80,8 @@ struct InferenceSession {
             options.announce("BOARD \(arguments.board) CANNOT BE REACHED (\(error)); the run continues on the twin")
         }
         let identity = try board?.identify()
+        // A given readout calibration is read and matched to this board before any run is created.
+        let givenReadout = try identity.flatMap { try givenReadoutCalibration(identity: $0, instrument: instrument) }
 
         if !resumed {
             guard let identity, let board else {
@@ -125,7 +127,8 @@ struct InferenceSession {
                     if arguments.program && (!resumed || board is SimulatedBoard) {
                         believed = try programWeights(map, on: board, identity: identity, instrument: instrument, options: options, inferRun: id)
                     }
-                    classifier = try prepareChip(board, identity: identity, map: map, instrument: instrument, believed: believed)
+                    classifier = try prepareChip(board, identity: identity, map: map, instrument: instrument, believed: believed,
+                                                 given: givenReadout)
                 } catch let error as BoardError where error.isBoardLost && twinFallback {
                     lostBeforeStart = error
                 }
@@ -274,16 +277,23 @@ struct InferenceSession {
         return Dictionary(uniqueKeysWithValues: outcomes.filter { !$0.measuredSiemens.isEmpty }.map { ($0.tile, $0.measuredSiemens) })
     }
 
+    /// The readout calibration given with `--readout-calibration`, when the readout is
+    /// calibrated: read and checked to be this board's.
+    ///
+    /// - Throws: the file's errors; `ValidationError` when it was measured on another board.
+    private func givenReadoutCalibration(identity: BoardIdentity, instrument: Instrument) throws -> ReadoutCalibration? {
+        guard let path = arguments.readoutCalibration, arguments.readout == .calibrated else { return nil }
+        let loaded = try ReadoutCalibration(contentsOf: path)
+        guard loaded.boardSerial == identity.serialNumber, loaded.instrument == instrument.name else {
+            throw ValidationError("\(path): measured on board \(loaded.boardSerial) (\(loaded.instrument)), this is \(identity.serialNumber) (\(instrument.name)); measure anew without --readout-calibration")
+        }
+        return loaded
+    }
+
     private func prepareChip(_ board: any Board, identity: BoardIdentity, map: WeightMap, instrument: Instrument,
-                             believed: [UInt8: [Double]]) throws -> ChipInLoopEngine {
-        var given: ReadoutCalibration?
-        if let path = arguments.readoutCalibration, arguments.readout == .calibrated {
-            let loaded = try ReadoutCalibration(contentsOf: path)
-            guard loaded.boardSerial == identity.serialNumber, loaded.instrument == instrument.name else {
-                throw ValidationError("\(path): measured on board \(loaded.boardSerial) (\(loaded.instrument)), this is \(identity.serialNumber) (\(instrument.name)); measure anew without --readout-calibration")
-            }
-            given = loaded
-            print("readout calibration: \(path) (measured \(loaded.measuredAt))")
+                             believed: [UInt8: [Double]], given: ReadoutCalibration?) throws -> ChipInLoopEngine {
+        if let given, let path = arguments.readoutCalibration {
+            print("readout calibration: \(path) (measured \(given.measuredAt))")
         }
         let prepared = try preparation.prepare(board: board, model: model, map: map, instrument: instrument, believed: believed,
                                                calibration: given, log: { print($0) })

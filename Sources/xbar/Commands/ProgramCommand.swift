@@ -122,10 +122,16 @@ struct ProgramCommand: ParsableCommand {
             // A new run needs --target and --instrument; a resumed one takes both from the store.
             _ = try newRunArguments()
         }
-        guard maxPulses > 0 else { throw ValidationError("--max-pulses must be at least 1") }
         do { _ = try Tolerance(parsing: tolerance) } catch { throw ValidationError("\(error)") }
         _ = try Self.minYieldPercent(minYield)
-        guard settleSeconds >= 0, settleSeconds.isFinite else { throw ValidationError("--settle-seconds must be 0 or more") }
+        try Self.checkNumbers(maxPulses: maxPulses, settleSeconds: settleSeconds)
+    }
+
+    /// The numeric options a run carries, checked alike for a new run and for the arguments a
+    /// resumed run recorded (a store written by an older build may hold values refused now).
+    static func checkNumbers(maxPulses: Int, settleSeconds: Double) throws {
+        try OptionCheck.require(maxPulses, "--max-pulses", in: 1...Int(Int32.max))
+        try OptionCheck.requireWait(settleSeconds, "--settle-seconds")
     }
 
     /// A run continued with `--resume`: what it recorded when it started, and what it logged since.
@@ -148,6 +154,17 @@ struct ProgramCommand: ParsableCommand {
         }
         let arguments = try JSONDecoder().decode(Arguments.self, from: Data(record.draft.argumentsJSON.utf8))
         return ResumedRun(id: id, store: store, record: record, arguments: arguments, journal: try store.journal(run: id))
+    }
+
+    /// The bias scheme a run's arguments name: empty for the instrument's default. A name this
+    /// build does not know (a store written by another build, or edited) is refused, never
+    /// replaced by a default on its way to the board.
+    static func scheme(recorded: String, instrument: Instrument) throws -> BiasScheme {
+        if recorded.isEmpty { return instrument.defaultBiasScheme }
+        guard let argument = BiasSchemeArgument(rawValue: recorded) else {
+            throw ValidationError("bias scheme \"\(recorded)\" in the run's arguments is not one of \(BiasSchemeArgument.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return argument.scheme
     }
 
     private func newRunArguments() throws -> Arguments {
@@ -185,14 +202,21 @@ struct ProgramCommand: ParsableCommand {
         let tol = try Tolerance(parsing: args.tolerance)
         // Refused before the store or the board is touched: a bare 1 would "converge" every cell at once.
         do { _ = try tol.checkedSiemens(in: range, typed: args.tolerance) } catch { throw ValidationError("\(error)") }
-        let scheme = BiasSchemeArgument(rawValue: args.biasScheme)?.scheme ?? instrument.defaultBiasScheme
+        let scheme = try Self.scheme(recorded: args.biasScheme, instrument: instrument)
         args.biasScheme = BiasSchemeArgument(scheme).rawValue
+        try Self.checkNumbers(maxPulses: args.maxPulses, settleSeconds: args.settleSeconds)
+        if let volts = args.readVolts {
+            try OptionCheck.requireRead(volts: volts, "--read-volts", limits: instrument.limits, instrument: instrument.name)
+        }
 
         let targets: ProgrammingTargets
         if let resumed {
             let stored = try resumed.store.targets(run: resumed.id)
-            targets = ProgrammingTargets(tiles: stored.keys.sorted().compactMap { t in
-                instrument.tile(UInt8(t)).map { ($0, stored[t]!.siemens) }
+            targets = ProgrammingTargets(tiles: try stored.keys.sorted().map { t in
+                guard let index = UInt8(exactly: t), let info = instrument.tile(index), let map = stored[t] else {
+                    throw ValidationError("run \(resumed.id): its stored targets name tile \(t), which instrument \(instrument.name) does not have")
+                }
+                return (info, map.siemens)
             })
         } else {
             let map = try ConductanceMap.load(path: args.target)

@@ -45,14 +45,20 @@ struct ReadCommand: ParsableCommand {
         guard lower.hasSuffix(".npy") || lower.hasSuffix(".csv") else {
             throw ValidationError("--out \(out): name a .npy or .csv file")
         }
-        guard averages >= 1 else { throw ValidationError("--averages must be at least 1") }
+        try OptionCheck.require(averages, "--averages", in: 1...Int(UInt16.max))
+        try OutputPath.check(out, "--out")
     }
 
     func run() throws {
         progress.activate()
-        let (board, instrument) = try boardOptions.openBoard()
-        let store = try storeOptions.open()
+        // Read voltage, averages and tile are checked against the instrument before the board
+        // is opened or a run is created.
+        let instrument = try boardOptions.simulation.loadInstrument()
         let volts = readVolts ?? instrument.defaultReadVolts
+        try OptionCheck.requireRead(volts: volts, averages: averages, "--read-volts", limits: instrument.limits, instrument: instrument.name)
+        let tiles = try ConductanceReader.tiles(tile, of: instrument)
+        let (board, _) = try boardOptions.openBoard()
+        let store = try storeOptions.open()
         let arguments = ["tile": tile.map(String.init) ?? "all", "averages": String(averages), "read_volts": String(volts), "out": out]
         let id = try store.startRun(try RunDraft.started(kind: "read", board: board, options: boardOptions, instrument: instrument,
                                                          store: store, arguments: arguments, labels: labels))
@@ -62,7 +68,6 @@ struct ReadCommand: ParsableCommand {
         let interruption = Interruption()
         defer { interruption.stop() }
         do {
-            let tiles = try reader.tiles(tile)
             display.begin("read", total: tiles.count, unit: "tiles")
             let map = try reader.read(tiles: tiles, readVolts: volts, averages: averages,
                                       tileRead: { done in display.update(done: done) }, shouldStop: { interruption.isRequested })

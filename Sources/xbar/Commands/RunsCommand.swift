@@ -31,7 +31,7 @@ extension RunsCommand {
 
         func run() throws {
             output.activate()
-            let store = try storeOptions.open()
+            let store = try storeOptions.openForReading()
             let runs = try store.runs().filter { sample == nil || $0.draft.sample == sample }
             if runs.isEmpty {
                 print(sample.map { "no runs on sample \($0) in \(store.path)" } ?? "no runs in \(store.path)")
@@ -60,7 +60,7 @@ extension RunsCommand {
 
         func run() throws {
             output.activate()
-            let store = try storeOptions.open()
+            let store = try storeOptions.openForReading()
             let r = try store.run(runID)
             if JSONLines.isActive { try emit(r, store: store) }
             print("run \(r.id): \(r.draft.kind), \(r.status.rawValue)")
@@ -211,10 +211,11 @@ extension RunsCommand {
                                       + "leave out --format (the extension decides) or name a .\(formatOption.rawValue) file")
             }
             if cells && format != .csv { throw ValidationError("--cells exports a CSV table; use --format csv") }
+            try OutputPath.check(out, "--out")
         }
 
         func run() throws {
-            let store = try storeOptions.open()
+            let store = try storeOptions.openForReading()
             let record = try store.run(runID)
             if format == .csv && !cells && ["stm", "calibrate"].contains(record.draft.kind) {
                 let traces = try store.traces(run: runID)

@@ -73,12 +73,18 @@ struct STMCommand: ParsableCommand {
 
     func validate() throws {
         try board.simulation.requireInstrument()
+        try OptionCheck.require(reads, "--reads", in: 1...Int(UInt16.max))
+        try OptionCheck.require(pulses, "--pulses", in: 1...Int(UInt16.max))
+        try OptionCheck.require(repetitions, "--repetitions", in: 1...10_000)
+        try OptionCheck.requireWait(interval, "--interval", positive: true)
+        if let settle { try OptionCheck.requireWait(settle, "--settle", positive: true) }
+        if let csv { try OutputPath.check(csv, "--csv") }
     }
 
     func run() throws {
         progress.activate()
-        let (target, instrument) = try board.openBoard()
-        let store = try storeOptions.open()
+        // Everything is checked against the instrument before the board is opened or a run created.
+        let instrument = try board.simulation.loadInstrument()
         let device = try board.simulation.deviceParameters(for: instrument)
         guard let info = tile.map({ instrument.tile($0) }) ?? instrument.stateTiles.first else {
             throw ValidationError("--tile: instrument \(instrument.name) has no STM state tile\(tile.map { " \($0)" } ?? "")")
@@ -105,6 +111,8 @@ struct STMCommand: ParsableCommand {
                              readVolts: readVolts ?? instrument.stmReadVolts, settleSeconds: settle ?? 6 * slowest,
                              scheme: instrument.defaultBiasScheme)
         do { try sweep.validate(against: instrument.limits, tile: info) } catch { throw ValidationError("\(error)") }
+        let (target, _) = try board.openBoard()
+        let store = try storeOptions.open()
         let payload = Int(try target.identify().maxPayloadBytes)
         let id = try store.startRun(try RunDraft.started(
             kind: "stm", board: target, options: board, instrument: instrument, store: store,

@@ -105,10 +105,8 @@ struct BoardOptions: ParsableArguments {
     ///
     /// - Throws: `ValidationError` naming the option that is out of range.
     func retryPolicy() throws -> RemoteBoard.RetryPolicy {
-        guard linkTimeout > 0, linkTimeout <= 3600 else {
-            throw ValidationError("--link-timeout must be more than 0 and at most 3600 seconds, got \(linkTimeout)")
-        }
-        guard (0...100).contains(linkRetries) else { throw ValidationError("--link-retries must be from 0 to 100, got \(linkRetries)") }
+        try OptionCheck.requireWait(linkTimeout, "--link-timeout", positive: true)
+        try OptionCheck.require(linkRetries, "--link-retries", in: 0...100)
         return RemoteBoard.RetryPolicy(replyTimeoutSeconds: linkTimeout, attempts: linkRetries + 1)
     }
 

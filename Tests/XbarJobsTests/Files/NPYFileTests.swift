@@ -116,3 +116,36 @@ struct ConductanceCSVTests {
         #expect { try ConductanceCSV.parse("# nothing\n", path: "e.csv") } throws: { "\($0)".contains("no values") }
     }
 }
+
+@Suite("NumPy .npy headers that lie about their size")
+struct NPYHeaderSizeTests {
+    /// A version 1.0 file whose header claims `shape` and which holds `dataBytes` zero bytes.
+    func file(shape: String, dataBytes: Int) -> [UInt8] {
+        var header = "{'descr': '<f8', 'fortran_order': False, 'shape': \(shape), }"
+        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+        let length = header.utf8.count
+        return NPYFile.magic + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)] + Array(header.utf8)
+            + [UInt8](repeating: 0, count: dataBytes)
+    }
+
+    @Test("a shape whose element count overflows, (2^62, 4), is refused as larger than any file, not a crash")
+    func overflowingShape() {
+        #expect {
+            _ = try NPYFile.decode(file(shape: "(4611686018427387904, 4)", dataBytes: 0), path: "big.npy")
+        } throws: { error in
+            "\(error)".contains("big.npy: not a valid .npy file: shape (4611686018427387904, 4) of 8-byte floats needs more data bytes than any file holds")
+        }
+        // Count fits but bytes overflow: 2^61 x 1 elements of 8 bytes.
+        #expect(throws: MapFileError.self) { _ = try NPYFile.decode(file(shape: "(2305843009213693952, 1)", dataBytes: 0), path: "b.npy") }
+    }
+
+    @Test("a (2, 3) header over 48 data bytes reads; over 40 it is refused naming both sizes")
+    func honestShape() throws {
+        #expect(try NPYFile.decode(file(shape: "(2, 3)", dataBytes: 48), path: "ok.npy").siemens.count == 6)
+        #expect {
+            _ = try NPYFile.decode(file(shape: "(2, 3)", dataBytes: 40), path: "short.npy")
+        } throws: { error in
+            "\(error)".contains("needs 48 data bytes, the file has 40")
+        }
+    }
+}

@@ -3,7 +3,7 @@ import Testing
 @testable import XbarSSM
 
 /// Writes a file with the real Python `safetensors` package and returns its path.
-private func writeWithPython(_ script: String, name: String) throws -> String {
+func writeWithPython(_ script: String, name: String) throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xbar-st-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let path = dir.appendingPathComponent(name).path

@@ -60,6 +60,9 @@ struct ModelFileTests {
             ("j['tile_map']['placements'][1]['tile'] = j['tile_map']['placements'][0]['tile']; j['tile_map']['placements'][1]['row_offset'] = j['tile_map']['placements'][0]['row_offset']", "already used"),
             ("j['tile_map']['placements'][0]['rows'] -= 1", "exactly one"),
             ("j['tile_map']['placements'][0]['tile'] = 7", "does not exist"),
+            ("j['tile_map']['placements'][0]['col_pair_offset'] = 2**62", "col_pair_offset is 4611686018427387904; expected 0...65535"),
+            ("j['tile_map']['placements'][0]['row_offset'] = 2**63 - 1", "row_offset is 9223372036854775807; expected 0...65535"),
+            ("j['tile_map']['placements'][0]['input_offset'] = -1", "input_offset is -1; expected 0...65535"),
         ]
         for (edit, phrase) in cases {
             let path = try brokenCopy(of: stem, edit)

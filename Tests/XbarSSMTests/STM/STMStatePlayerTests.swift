@@ -19,7 +19,7 @@ struct STMStatePlayerTests {
     static func nodes(_ instrument: Instrument) throws -> STMNodeModel {
         let bytes = try #require(FileManager.default.contents(atPath: calibrationPath))
         return try STMNodeModel(calibration: CalibrationFile.load(path: calibrationPath),
-                                calibrationSHA256: SHA256.hex([UInt8](bytes)), instrument: instrument)
+                                calibrationSHA256: SHA256Hex.digest([UInt8](bytes)), instrument: instrument)
     }
 
     /// A burst of increments on the first block's states of the board-trained event-digit model:

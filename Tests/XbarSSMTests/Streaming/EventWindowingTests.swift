@@ -45,4 +45,18 @@ struct EventWindowingTests {
         }
         #expect(throws: EventStreamError.self) { try EventLine.parse("abc 2", line: 1, channelCount: 8) }
     }
+
+    @Test("an event at 1e300 s, beyond any countable window, is refused as a bad time and the stream goes on")
+    func timeBeyondCountableWindows() throws {
+        var w = EventWindowing(windowSeconds: 0.3)
+        #expect(try w.add(channel: 0, polarity: 1, atSeconds: 0.1) == nil)
+        #expect {
+            _ = try w.add(channel: 0, polarity: 1, atSeconds: 1e300)
+        } throws: { error in
+            "\(error)".contains("event time 1e+300 s is") && "\(error)".contains("beyond what can be counted")
+        }
+        // The refused event did not move the stream's clock: a later, sane event still fits.
+        #expect(try w.add(channel: 1, polarity: 1, atSeconds: 0.2) == nil)
+        #expect(w.finish()?.events.count == 2)
+    }
 }

@@ -37,7 +37,7 @@ struct ProgramCommandTests {
         let whole = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "t.npy"])
         #expect(whole.status != 0 && whole.standardError.contains("--tile N"), "\(whole)")
         let unknown = try lab.run(["runs", "show", "77"])
-        #expect(unknown.status != 0 && unknown.standardError.contains("no run 77"), "\(unknown)")
+        #expect(unknown.status != 0 && unknown.standardError.contains("no run store here"), "\(unknown)")
         let resume = try lab.run(["program", "--resume", "77"])
         #expect(resume.status != 0 && resume.standardError.contains("no run 77"), "\(resume)")
     }
