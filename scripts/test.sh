@@ -13,3 +13,6 @@ fi
 python3 -m pytest -q -rs python/tests
 # The USB emulator harness that the end-to-end USB tests stand on.
 BENCH_SECONDS=0.3 tools/usb-emulator/selftest/run.sh
+# Every reader of outside bytes under libFuzzer for a short budget, from the committed seeds
+# (inputs that once crashed included); a longer run: scripts/fuzz.sh 600.
+scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
