@@ -56,7 +56,7 @@ step "Chip-in-loop inference on the programmed board (matrix products on its til
 xbar infer --engine both --model "$model" --data "$data" --board "$board" --instrument "$instrument" --limit 50
 
 step "Calibrate the device model from measurements (a small sample)"
-xbar calibrate --board "$board" --instrument "$instrument" --cells 16 --nodes 32 --out "$work/calibration.json" --store "$store"
+xbar calibrate --board "$board" --instrument "$instrument" --cell-count 16 --node-count 32 --out "$work/calibration.json" --store "$store"
 
 step "The calibrated model stands in for the board: the same job on the simulated board"
 python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.random.default_rng(1).uniform(5e-6, 60e-6, (64, 64)))" "$work/tile-target.npy"

@@ -46,7 +46,7 @@ def store(tmp_path_factory):
     xbar("read", "--board", "sim", "--instrument", "usb-4x64-multitau", "--calibration",
          os.path.join(ROOT, "examples", "usb-4x64-multitau.calibration.json"), "--tile", "0",
          "--out", str(folder / "read0.npy"), "--store", path)
-    xbar("calibrate", "--board", "sim", "--instrument", "usb-4x64", "--cells", "8", "--nodes", "8",
+    xbar("calibrate", "--board", "sim", "--instrument", "usb-4x64", "--cell-count", "8", "--node-count", "8",
          "--out", str(folder / "calibration.json"), "--store", path)
     xbar("pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "3", "--cells", "row:2", "--volts", "1.8V",
          "--width", "2us", "--note", "by hand", "--store", path)

@@ -69,10 +69,10 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Calibration file to write (.json, .yaml or .yml). With --resume or --refit, default: the run's.")
     var out: String?
 
-    @Option(help: "Non-volatile cells to measure, spread over the weight tiles.")
+    @Option(name: .customLong("cell-count"), help: "How many non-volatile cells to measure, spread over the weight tiles.")
     var cells: Int = 64
 
-    @Option(help: "STM nodes to measure (default: all of the first state tile).")
+    @Option(name: .customLong("node-count"), help: "How many STM nodes to measure (default: all of the first state tile).")
     var nodes: Int?
 
     @Option(name: .customLong("tau-groups"), help: "Groups to split the STM time constants into (default: the number of STM device classes when the state tile has several, else 4).")

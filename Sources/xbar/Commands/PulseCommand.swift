@@ -19,7 +19,7 @@ struct PulseCommand: ParsableCommand {
 
             Examples:
               xbar pulse --board sim --instrument usb-4x64 --tile 0 --cells 3,5 --volts 2.0 --width 1e-6
-              xbar pulse --board serial:/dev/ttyUSB0 --instrument serial-32x32 --cells row:4 --volts -1.8V --width 500ns --scheme half-voltage
+              xbar pulse --board serial:/dev/ttyUSB0 --instrument serial-32x32 --cells row:4 --volts -1.8V --width 500ns --bias-scheme half-voltage
             """)
 
     @OptionGroup var boardOptions: BoardOptions
@@ -34,7 +34,7 @@ struct PulseCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Pulse width, seconds: 1e-6, 1us, 500ns.", transform: QuantityArgument.seconds)
     var width: Double
 
-    @Option(help: "Bias scheme: grounded, half-voltage or third-voltage (default: the instrument's).")
+    @Option(name: .customLong("bias-scheme"), help: "Bias scheme: grounded, half-voltage or third-voltage (default: the instrument's).")
     var scheme: BiasSchemeArgument?
 
     func validate() throws {

@@ -14,7 +14,7 @@ struct STMCommand: ParsableCommand {
         abstract: "Sweep pulse amplitudes and widths over STM nodes and capture board-timed read trains.",
         discussion: """
             For every amplitude (volts) and width (seconds), and every repetition: wait on the \
-            board's clock for the volatile state to decay (--settle seconds, default six of the \
+            board's clock for the volatile state to decay (--settle-seconds, default six of the \
             slowest expected time constants of the selected nodes' device classes), apply the pulse (or --pulses back to back) to all \
             selected nodes, then read them --reads times every --interval seconds, timed by the \
             board. Traces carry board timestamps (nanoseconds) and conductances (siemens); \
@@ -58,7 +58,7 @@ struct STMCommand: ParsableCommand {
     @Option(help: "Repetitions of the whole sweep.")
     var repetitions: Int = 1
 
-    @Option(help: "Wait before each sweep point, seconds (0.5, 500ms; default: 6 x the slowest expected time constant).",
+    @Option(name: .customLong("settle-seconds"), help: "Wait before each sweep point, seconds (0.5, 500ms; default: 6 x the slowest expected time constant).",
             transform: QuantityArgument.seconds)
     var settle: Double?
 
@@ -77,7 +77,7 @@ struct STMCommand: ParsableCommand {
         try OptionCheck.require(pulses, "--pulses", in: 1...Int(UInt16.max))
         try OptionCheck.require(repetitions, "--repetitions", in: 1...10_000)
         try OptionCheck.requireWait(interval, "--interval", positive: true)
-        if let settle { try OptionCheck.requireWait(settle, "--settle", positive: true) }
+        if let settle { try OptionCheck.requireWait(settle, "--settle-seconds", positive: true) }
         if let csv { try OutputPath.check(csv, "--csv") }
     }
 

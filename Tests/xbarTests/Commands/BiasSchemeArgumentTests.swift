@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `--scheme` (xbar pulse) and `--bias-scheme` (xbar program) take the same words.
+/// `--bias-scheme` takes the same words on xbar pulse and xbar program.
 @Suite("bias schemes on the command line")
 struct BiasSchemeArgumentTests {
     @Test("xbar pulse takes the short and the long spelling of a scheme alike", arguments: ["half", "half-voltage", "third", "third-voltage", "grounded"])
@@ -9,7 +9,7 @@ struct BiasSchemeArgumentTests {
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("xbar-scheme-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) } }
         let run = try XbarExecutable.run(["pulse", "--board", "sim", "--instrument", "serial-32x32", "--cells", "0,0",
-                                          "--volts", "1.5", "--width", "1e-6", "--scheme", scheme, "--store", store])
+                                          "--volts", "1.5", "--width", "1e-6", "--bias-scheme", scheme, "--store", store])
         #expect(run.status == 0, "\(run)")
         #expect(run.standardOutput.contains("applied"))
         // The pulse is a run of its own, its scheme recorded.
@@ -20,7 +20,7 @@ struct BiasSchemeArgumentTests {
     @Test("an unknown scheme is refused with the accepted words named, for pulse and program alike")
     func unknown() throws {
         let pulse = try XbarExecutable.run(["pulse", "--board", "sim", "--instrument", "serial-32x32", "--cells", "0,0",
-                                            "--volts", "1.5", "--width", "1e-6", "--scheme", "quarter"])
+                                            "--volts", "1.5", "--width", "1e-6", "--bias-scheme", "quarter"])
         let program = try XbarExecutable.run(["program", "--board", "sim", "--instrument", "serial-32x32", "--target", "none.npy",
                                               "--bias-scheme", "quarter"])
         for run in [pulse, program] {

@@ -48,7 +48,7 @@ struct BiasSchemeToBoardTests {
         return (terminal, stop)
     }
 
-    @Test("xbar pulse --scheme third and xbar program --bias-scheme third send thirdVoltage, not the board's default", arguments: ["third", "third-voltage"])
+    @Test("xbar pulse --bias-scheme third and xbar program --bias-scheme third send thirdVoltage, not the board's default", arguments: ["third", "third-voltage"])
     func third(spelling: String) throws {
         let lab = try LabFolder()
         defer { lab.cleanup() }
@@ -57,7 +57,7 @@ struct BiasSchemeToBoardTests {
         defer { stop.raised.store(true, ordering: .relaxed); terminal.close() }
 
         let pulse = try lab.run(["pulse", "--board", "serial:\(terminal.slavePath)", "--instrument", "serial-32x32", "--cells", "0,0",
-                                 "--volts", "1.5", "--width", "1e-6", "--scheme", spelling])
+                                 "--volts", "1.5", "--width", "1e-6", "--bias-scheme", spelling])
         #expect(pulse.status == 0, "\(pulse)")
         #expect(log.all == [.thirdVoltage], "xbar pulse sent \(log.all)")
 

@@ -14,7 +14,7 @@ struct CalibrateCommandTests {
 
         // A small sample keeps the serial run short; the recovery itself is checked in-process.
         let calibrate = try lab.run(["calibrate", "--board", "serial:\(emulator.devicePath)", "--instrument", "usb-4x64",
-                                     "--cells", "8", "--nodes", "8", "--out", calibration, "--store", lab.storePath])
+                                     "--cell-count", "8", "--node-count", "8", "--out", calibration, "--store", lab.storePath])
         #expect(calibrate.status == 0, "\(calibrate.standardError)")
         #expect(calibrate.standardOutput.contains("STM time constants"), "\(calibrate.standardOutput)")
         #expect(calibrate.standardOutput.contains("held-out errors"))
@@ -68,7 +68,7 @@ struct CalibrateCommandTests {
 
         // 8 cells and 4 nodes with one STM repetition keep the serial run to seconds.
         let calibrate = try lab.run(["calibrate", "--board", "serial:\(emulator.devicePath)", "--instrument", "usb-4x64",
-                                      "--cells", "8", "--nodes", "4", "--stm-repetitions", "1", "--tau-groups", "2",
+                                      "--cell-count", "8", "--node-count", "4", "--stm-repetitions", "1", "--tau-groups", "2",
                                       "--out", "cal.json"])
         #expect(calibrate.status == 0, "\(calibrate)")
 

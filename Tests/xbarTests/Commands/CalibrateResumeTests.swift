@@ -4,7 +4,7 @@ import XbarStore
 
 @Suite("xbar calibrate: refused outputs, interruption, resume and refit", .serialized)
 struct CalibrateResumeTests {
-    let small = ["calibrate", "--board", "sim", "--instrument", "usb-4x64", "--seed", "3", "--cells", "8", "--nodes", "8"]
+    let small = ["calibrate", "--board", "sim", "--instrument", "usb-4x64", "--seed", "3", "--cell-count", "8", "--node-count", "8"]
 
     @Test("an --out in a missing folder or with a wrong extension is refused before anything is measured")
     func badOutput() throws {

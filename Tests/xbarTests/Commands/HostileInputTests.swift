@@ -11,7 +11,7 @@ struct HostileInputTests {
         #expect(r.status == 0, "python3 with numpy writes the target: \(r)")
     }
 
-    @Test("--settle-seconds 1e300 and stm --settle 1e300 are refused naming the option and the week limit; no store is created")
+    @Test("--settle-seconds 1e300 and stm --settle-seconds 1e300 are refused naming the option and the week limit; no store is created")
     func hugeSettle() throws {
         let lab = try LabFolder()
         defer { lab.cleanup() }
@@ -21,9 +21,9 @@ struct HostileInputTests {
         #expect(program.status != 0 && !program.killed)
         #expect(program.standardError.contains("--settle-seconds: 1e+300 s is outside the waits accepted: 0 or more and at most 604800 s"), "\(program)")
         let stm = try lab.run(["stm", "--board", "sim", "--instrument", "usb-4x64", "--nodes", "0:0", "--amplitudes", "1.2",
-                               "--widths", "1e-6", "--settle", "1e300"])
+                               "--widths", "1e-6", "--settle-seconds", "1e300"])
         #expect(stm.status != 0 && !stm.killed)
-        #expect(stm.standardError.contains("--settle: 1e+300 s is outside the waits accepted"), "\(stm)")
+        #expect(stm.standardError.contains("--settle-seconds: 1e+300 s is outside the waits accepted"), "\(stm)")
         #expect(!FileManager.default.fileExists(atPath: lab.storePath), "a refused command leaves no store behind")
     }
 

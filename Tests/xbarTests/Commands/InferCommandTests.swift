@@ -25,8 +25,8 @@ struct InferCommandTests {
     /// A calibration made in another store, by a calibrate run whose id means nothing here.
     func calibrationFromAnotherStore(_ lab: LabFolder) throws -> String {
         let path = lab.path("cal.json")
-        let made = try lab.run(["calibrate", "--board", "sim", "--instrument", "usb-4x64", "--seed", "8", "--cells", "8",
-                                "--nodes", "8", "--out", path, "--store", lab.path("calibration-lab.sqlite")])
+        let made = try lab.run(["calibrate", "--board", "sim", "--instrument", "usb-4x64", "--seed", "8", "--cell-count", "8",
+                                "--node-count", "8", "--out", path, "--store", lab.path("calibration-lab.sqlite")])
         try #require(made.status == 0, "\(made)")
         return path
     }
