@@ -3,12 +3,7 @@ import Foundation
 /// Arrays of doubles stored as little-endian float64 blobs (the layout of a `.npy` body).
 enum DoubleBlob {
     static func encode(_ values: [Double]) -> Data {
-        var data = Data(capacity: values.count * 8)
-        for v in values {
-            var bits = v.bitPattern.littleEndian
-            withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
-        }
-        return data
+        IntegerBlob.encode(values.map(\.bitPattern))
     }
 
     static func decode(_ data: Data) -> [Double] {

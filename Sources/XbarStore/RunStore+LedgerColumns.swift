@@ -28,8 +28,8 @@ extension RunStore {
                 amplitude_volts, width_seconds, measured_siemens)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [run, seq.count, try operationsKey(db, run: run),
-                             Int32Blob.encode(seq), Int32Blob.encode(idx), Int32Blob.encode(tile),
-                             Int32Blob.encode(row), Int32Blob.encode(column), DoubleBlob.encode(amplitude),
+                             IntegerBlob.encode(seq), IntegerBlob.encode(idx), IntegerBlob.encode(tile),
+                             IntegerBlob.encode(row), IntegerBlob.encode(column), DoubleBlob.encode(amplitude),
                              DoubleBlob.encode(width), DoubleBlob.encode(measured)])
     }
 
@@ -44,16 +44,4 @@ extension RunStore {
                 (SELECT state, COUNT(*) AS n FROM operations WHERE run_id = ?1 GROUP BY state ORDER BY state)), '')
             || ':' || IFNULL((SELECT MAX(result_at) FROM operations WHERE run_id = ?1), '')
         """
-}
-
-/// Arrays of 32-bit signed integers stored as little-endian blobs.
-enum Int32Blob {
-    static func encode(_ values: [Int32]) -> Data {
-        var data = Data(capacity: values.count * 4)
-        for v in values {
-            var bits = v.littleEndian
-            withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
-        }
-        return data
-    }
 }

@@ -16,7 +16,7 @@ extension RunStore {
             for t in traces {
                 try insert.execute(arguments: [run, next, t.tile, t.row, t.column, t.point, t.repetition, t.amplitudeVolts,
                                                t.widthSeconds, t.pulseCount, t.pulseEndNanoseconds.map { Int64(bitPattern: $0) },
-                                               UInt64Blob.encode(t.pulseTimesNanoseconds), UInt64Blob.encode(t.timestampsNanoseconds),
+                                               IntegerBlob.encode(t.pulseTimesNanoseconds), IntegerBlob.encode(t.timestampsNanoseconds),
                                                DoubleBlob.encode(t.conductancesSiemens)])
                 next += 1
             }
@@ -31,8 +31,8 @@ extension RunStore {
                 return TraceRecord(tile: r["tile"], row: r["row"], column: r["column"], point: r["point"], repetition: r["repetition"],
                                    amplitudeVolts: r["amplitude_volts"], widthSeconds: r["width_seconds"], pulseCount: r["pulse_count"],
                                    pulseEndNanoseconds: end.map { UInt64(bitPattern: $0) },
-                                   pulseTimesNanoseconds: UInt64Blob.decode(r["pulse_times_ns"]),
-                                   timestampsNanoseconds: UInt64Blob.decode(r["timestamps_ns"]),
+                                   pulseTimesNanoseconds: IntegerBlob.decodeUInt64(r["pulse_times_ns"]),
+                                   timestampsNanoseconds: IntegerBlob.decodeUInt64(r["timestamps_ns"]),
                                    conductancesSiemens: DoubleBlob.decode(r["siemens"]))
             }
         }
