@@ -42,7 +42,7 @@ extension RunsCommand {
                 let note = r.draft.note.map { $0.count > 48 ? String($0.prefix(47)) + "…" : $0 } ?? ""
                 rows.append([String(r.id), r.draft.kind, r.status.rawValue, r.draft.user, timestamp(r.startedAt),
                              r.draft.backend, r.draft.instrumentName ?? "-", r.draft.sample ?? "-", note])
-                JSONLines.emit("run", r.jsonFields)
+                if JSONLines.isActive { JSONLines.emit("run", r.jsonFields) }
             }
             printTable(rows)
         }
@@ -266,18 +266,24 @@ extension RunsCommand {
     }
 }
 
+/// `yyyy-MM-dd HH:mm:ss` in UTC. Formatted by hand: `runs list` prints a thousand of them, and
+/// a DateFormatter per line took half the command's time.
 func timestamp(_ date: Date) -> String {
-    let f = DateFormatter()
-    f.locale = Locale(identifier: "en_US_POSIX")
-    f.timeZone = TimeZone(identifier: "UTC")
-    f.dateFormat = "yyyy-MM-dd HH:mm:ss"
-    return f.string(from: date)
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    return String(format: "%04d-%02d-%02d %02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                  Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
 }
 
 func printTable(_ rows: [[String]]) {
     guard let first = rows.first else { return }
     let widths = (0..<first.count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+    // One write for the whole table: a list of a thousand runs is a thousand lines.
+    var text = ""
     for row in rows {
-        print(row.enumerated().map { $0.element.padding(toLength: widths[$0.offset] + 2, withPad: " ", startingAt: 0) }.joined())
+        text += row.enumerated().map { $0.element + String(repeating: " ", count: widths[$0.offset] + 2 - $0.element.count) }.joined()
+        text += "\n"
     }
+    print(text, terminator: "")
 }

@@ -22,9 +22,15 @@ extension RunRecord {
         return fields
     }
 
+    /// `2026-12-02T13:24:26.781Z`, formatted by hand (an ISO8601DateFormatter per run made
+    /// listing a thousand runs take half a second).
     static func iso(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
+        let t = date.timeIntervalSince1970
+        var seconds = time_t(t.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let millis = min(999, Int(((t - t.rounded(.down)) * 1000).rounded(.down)))
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
     }
 }
