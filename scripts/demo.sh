@@ -53,7 +53,7 @@ step "Read the array back"
 xbar read --board "$board" --instrument "$instrument" --tile 0 --averages 16 --out "$work/tile0.npy" --store "$store"
 
 step "Chip-in-loop inference on the programmed board (matrix products on its tiles), against the reference"
-xbar infer --engine both --model "$model" --data "$data" --board "$board" --instrument "$instrument" --limit 50
+xbar infer --engine both --model "$model" --data "$data" --board "$board" --instrument "$instrument" --limit 50 --store "$store"
 
 step "Calibrate the device model from measurements (a small sample)"
 xbar calibrate --board "$board" --instrument "$instrument" --cell-count 16 --node-count 32 --out "$work/calibration.json" --store "$store"
