@@ -28,7 +28,7 @@ extension SimulatedBoard {
     /// Refuses a cell outside the tile; `what` says where it came from.
     func check(_ cell: CellIndex, in info: TileInfo, _ what: @autoclosure () -> String) throws {
         guard cell.row < info.rows, cell.column < info.columns else {
-            throw badArgument("\(what()): cell (row \(cell.row), column \(cell.column)) is outside the \(info.rows)x\(info.columns) tile \(info.index)")
+            throw badArgument("\(what()): cell \(cell) is outside the \(info.rows)x\(info.columns) tile \(info.index)")
         }
     }
 

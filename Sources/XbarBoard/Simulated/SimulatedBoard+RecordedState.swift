@@ -22,7 +22,7 @@ extension SimulatedBoard {
         for i in 0..<info.cellCount {
             let g = siemens[i]
             guard g.isFinite, g >= 0 else {
-                throw badArgument("tile \(index) cell (row \(i / Int(info.columns)), column \(i % Int(info.columns))): recorded conductance \(g) S is not a conductance")
+                throw badArgument("tile \(index) cell \(i / Int(info.columns)):\(i % Int(info.columns)): recorded conductance \(g) S is not a conductance")
             }
             var draw = array.draws[i]
             draw.stuck = stuck[i]

@@ -64,10 +64,13 @@ public struct CalibrationReport {
                 scalar("\(prefix).readNoiseSpread", stm.readNoiseSpread)
                 scalar("\(prefix).readDisturbFraction", stm.readDisturbFraction)
             }
-            lines.append("STM time constants per node (tile:row:column tau, seconds):")
-            let perNode = file.nodes.map { String(format: "%d:%d:%d %.4g", $0.tile, $0.row, $0.column, $0.tauSeconds) }
-            for start in stride(from: 0, to: perNode.count, by: 6) {
-                lines.append("  " + perNode[start..<min(start + 6, perNode.count)].joined(separator: "  "))
+            lines.append("STM time constants per node (ROW:COLUMN tau, seconds):")
+            for tile in Set(file.nodes.map(\.tile)).sorted() {
+                lines.append("  tile \(tile):")
+                let perNode = file.nodes.filter { $0.tile == tile }.map { String(format: "%d:%d %.4g", $0.row, $0.column, $0.tauSeconds) }
+                for start in stride(from: 0, to: perNode.count, by: 6) {
+                    lines.append("    " + perNode[start..<min(start + 6, perNode.count)].joined(separator: "  "))
+                }
             }
             lines.append("STM time constants (\(file.timeConstantGroups.count) groups, fastest first):")
             for (i, group) in file.timeConstantGroups.enumerated() {

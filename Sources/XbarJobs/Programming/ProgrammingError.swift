@@ -16,7 +16,7 @@ public enum ProgrammingError: Error, Hashable, Sendable, CustomStringConvertible
         case let .badTolerance(t, reason):
             return "--tolerance \(t): \(reason)"
         case let .badTarget(path, row, column, value, reason):
-            return "\(path): row \(row), column \(column): target \(value) S \(reason)"
+            return "\(path): cell \(row):\(column): target \(value) S \(reason)"
         case let .badShape(path, rows, columns, expected):
             return "\(path): a \(rows)x\(columns) map does not fit: expected \(expected)"
         case let .badTile(t, reason):

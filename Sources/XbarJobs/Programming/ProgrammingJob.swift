@@ -107,10 +107,16 @@ public final class ProgrammingJob {
     /// deterministic (same seed and requests give the same state bit for bit), so this
     /// rebuilds the exact board state the killed run had reached, except for the effect of an
     /// in-doubt operation, which the resumed run then measures like on hardware.
+    ///
+    /// - Parameter progress: called after each re-applied operation with how many are done
+    ///   and how many there are (a long run's replay takes a while).
     public static func replay(_ journal: [JournalEntry], onto board: any Board,
-                              settle: (Double) throws -> Void) throws {
-        for entry in journal where entry.state == .done {
+                              settle: (Double) throws -> Void,
+                              progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws {
+        let done = journal.filter { $0.state == .done }
+        for (k, entry) in done.enumerated() {
             _ = try OperationRunner.execute(entry.operation, on: board, settle: settle)
+            progress(k + 1, done.count)
         }
     }
 }

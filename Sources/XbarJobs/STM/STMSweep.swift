@@ -78,7 +78,7 @@ public struct STMSweep: Hashable, Sendable {
             switch self {
             case .notStateTile(let t): return "tile \(t) is not a tile of STM state nodes: choose one listed as short_term_memory in the instrument"
             case .noNodes: return "no state nodes selected: pass --nodes"
-            case let .nodeOutside(c, r, k): return "node (row \(c.row), column \(c.column)) is outside the \(r)x\(k) state tile"
+            case let .nodeOutside(c, r, k): return "node \(c) is outside the \(r)x\(k) state tile"
             case let .refused(p, f): return "sweep point \(p) is outside the instrument's limits: \(f.message)"
             case .badArgument(let m): return m
             }

@@ -32,7 +32,7 @@ enum CalibrationSection {
                 let color = SeriesColor.at(i)
                 for (k, curve) in f.curves.prefix(2).enumerated() {
                     plot.points(curve.conductancesSiemens.enumerated().map { (Double($0.offset), $0.element) }, color: color, radius: 1.8,
-                                label: k == 0 ? "cell \(f.cell[0]):\(f.cell[1]):\(f.cell[2])" : nil)
+                                label: k == 0 ? "tile \(f.cell[0]) cell \(f.cell[1]):\(f.cell[2])" : nil)
                     let model = curve.predicted(rate: f.fit.rates[k], boundSiemens: f.fit.boundSiemens)
                     plot.line(model.enumerated().map { (Double($0.offset), $0.element) }, color: color, dashed: true)
                 }

@@ -92,7 +92,7 @@ enum ProgrammingSection {
             guard let reads = series[[cell.tile, cell.row, cell.column]], !reads.isEmpty else { continue }
             let color = SeriesColor.at(i)
             plot.line(reads.enumerated().map { (Double($0.offset + 1), $0.element) }, color: color,
-                      label: "\(cell.tile):\(cell.row):\(cell.column) \(cell.outcome)")
+                      label: "tile \(cell.tile) cell \(cell.row):\(cell.column) \(cell.outcome)")
             plot.line([(1, cell.targetSiemens), (Double(reads.count), cell.targetSiemens)], color: color, dashed: true)
         }
         return plot.marks.isEmpty ? nil : plot.figure

@@ -34,7 +34,7 @@ enum ShortTermMemorySection {
             let own = traces.filter { Int($0.tile) == node[0] && Int($0.node.row) == node[1] && Int($0.node.column) == node[2] }
             let reads = own.flatMap { t in zip(t.timestampsNanoseconds, t.conductancesSiemens).map { (Double($0.0 &- origin) * 1e-9, $0.1) } }
                 .sorted { $0.0 < $1.0 }
-            plot.points(reads, color: SeriesColor.at(i), radius: 1.8, label: "node \(node[0]):\(node[1]):\(node[2])")
+            plot.points(reads, color: SeriesColor.at(i), radius: 1.8, label: "tile \(node[0]) node \(node[1]):\(node[2])")
             if let fitted = fits.first(where: { $0.node == node }) {
                 let readTimes = fitted.history.events.compactMap { event -> Double? in
                     if case .read = event { return event.timeSeconds } else { return nil }

@@ -215,7 +215,7 @@ extension SSMModel {
                 for c in p.physicalColumns {
                     let key = (p.tile * geometry.rows + r) * geometry.columns + c
                     guard used.insert(key).inserted else {
-                        throw reader.metaError("tile_map", "\(slab): cell (row \(r), column \(c)) of tile \(p.tile) is already used by another placement")
+                        throw reader.metaError("tile_map", "\(slab): cell \(r):\(c) of tile \(p.tile) is already used by another placement")
                     }
                 }
             }

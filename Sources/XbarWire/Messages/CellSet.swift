@@ -111,7 +111,7 @@ public enum CellSetError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .outOfTile(r, c, rows, columns):
-            return "cell (row \(r), column \(c)) is outside the \(rows)x\(columns) tile"
+            return "cell \(r):\(c) is outside the \(rows)x\(columns) tile"
         case let .maskShape(r, c, tr, tc):
             return "a \(r)x\(c) mask does not fit the \(tr)x\(tc) tile"
         }

@@ -242,7 +242,15 @@ struct ProgramCommand: ParsableCommand {
             id = resumed.id
             if rebuildsBoard {
                 // The simulated board died with the killed process: rebuild its state exactly.
-                try ProgrammingJob.replay(journal, onto: board, settle: settle)
+                let display = progress.display()
+                display.begin("replaying the journal", total: journal.filter { $0.state == .done }.count, unit: "operations")
+                do {
+                    try ProgrammingJob.replay(journal, onto: board, settle: settle) { done, _ in display.update(done: done) }
+                    display.end()
+                } catch {
+                    display.abandon()
+                    throw error
+                }
                 print("run \(id): resuming on a fresh simulated board (seed \(args.seed)) after replaying \(journal.filter { $0.state == .done }.count) completed operations")
             } else {
                 print("run \(id): resuming after \(journal.count) logged operations")

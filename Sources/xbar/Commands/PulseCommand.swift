@@ -18,7 +18,7 @@ struct PulseCommand: ParsableCommand {
             cell's history holds the pulses given by hand too.
 
             Examples:
-              xbar pulse --board sim --instrument usb-4x64 --tile 0 --cells 3,5 --volts 2.0 --width 1e-6
+              xbar pulse --board sim --instrument usb-4x64 --tile 0 --cells 3:5 --volts 2.0 --width 1e-6
               xbar pulse --board serial:/dev/ttyUSB0 --instrument serial-32x32 --cells row:4 --volts -1.8V --width 500ns --bias-scheme half-voltage
             """)
 

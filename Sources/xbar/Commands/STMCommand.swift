@@ -37,7 +37,7 @@ struct STMCommand: ParsableCommand {
     @Option(help: "State tile (default: the instrument's first STM tile).")
     var tile: UInt8?
 
-    @Option(help: "Nodes: ROW:COLUMN[,ROW:COLUMN...], ROW:C1-C2, ROW1:C1-ROW2:C2, or all.")
+    @Option(help: ArgumentHelp("Nodes: all, or \(CellAddressList.grammar).", valueName: "nodes"))
     var nodes: String
 
     @Option(help: "Pulse amplitudes, volts, comma-separated (1.2,1.6 or 1.2V,1600mV).")
@@ -165,7 +165,7 @@ struct STMCommand: ParsableCommand {
             let guess = DecayLaw(startingFrom: populations[node.row]!)
             let history = DecayHistory(traces: traces.filter { $0.node == node })
             guard let fit = try? DecayFit.fit(history, guess: guess) else {
-                print("node \(node.row):\(node.column): could not be fitted (too few reads after pulses above threshold)")
+                print("node \(node): could not be fitted (too few reads after pulses above threshold)")
                 JSONLines.emit("node", ["tile": Int(info.index), "row": Int(node.row), "column": Int(node.column), "fitted": false])
                 continue
             }
@@ -201,28 +201,6 @@ struct STMCommand: ParsableCommand {
         if text == "all" {
             return (0..<rows).flatMap { r in (0..<columns).map { CellIndex(row: r, column: $0) } }
         }
-        var out: [CellIndex] = []
-        func bad(_ item: Substring) -> ValidationError {
-            ValidationError("--nodes \(text): \"\(item)\" is not ROW:COLUMN, ROW:C1-C2 or ROW1:C1-ROW2:C2")
-        }
-        func cell(_ part: Substring) -> (Int, Int)? {
-            let rc = part.split(separator: ":")
-            guard rc.count == 2, let r = Int(rc[0]), let c = Int(rc[1]) else { return nil }
-            return (r, c)
-        }
-        for item in text.split(separator: ",") {
-            let ends = item.split(separator: "-")
-            guard ends.count == 1 || ends.count == 2, let first = cell(ends[0]) else { throw bad(item) }
-            var last = first
-            if ends.count == 2 {
-                if let c = Int(ends[1]) { last = (first.0, c) } else if let rc = cell(ends[1]) { last = rc } else { throw bad(item) }
-            }
-            guard first.0 <= last.0, first.1 <= last.1 else { throw bad(item) }
-            guard last.0 < Int(rows), last.1 < Int(columns) else {
-                throw ValidationError("--nodes \(text): \"\(item)\" is outside the \(rows)x\(columns) state tile")
-            }
-            for r in first.0...last.0 { for c in first.1...last.1 { out.append(CellIndex(row: UInt16(r), column: UInt16(c))) } }
-        }
-        return out
+        return try CellAddressList.parse(text, option: "--nodes", rows: rows, columns: columns)
     }
 }

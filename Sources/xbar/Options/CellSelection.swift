@@ -6,7 +6,7 @@ struct CellSelection: ParsableArguments {
     @Option(help: "Tile index (see xbar identify).")
     var tile: UInt8 = 0
 
-    @Option(help: ArgumentHelp("Cells: all, row:R, column:C, or R,C[;R,C...] (rows and columns from 0).",
+    @Option(help: ArgumentHelp("Cells: all, row:R, column:C, or \(CellAddressList.grammar).",
                                valueName: "cells"))
     var cells: String = "all"
 
@@ -15,7 +15,7 @@ struct CellSelection: ParsableArguments {
     /// - Throws: `ValidationError` naming the part of `--cells` that is not understood.
     func cellSet() throws -> CellSet {
         func number(_ s: Substring, _ what: String) throws -> UInt16 {
-            guard let v = UInt16(s.trimmingCharacters(in: .whitespaces)) else {
+            guard let v = UInt16(s) else {
                 throw ValidationError("--cells \(cells): \(what) \"\(s)\" is not a non-negative integer")
             }
             return v
@@ -23,14 +23,7 @@ struct CellSelection: ParsableArguments {
         if cells == "all" { return .tile(tile) }
         if cells.hasPrefix("row:") { return .row(tile: tile, row: try number(cells.dropFirst(4), "row")) }
         if cells.hasPrefix("column:") { return .column(tile: tile, column: try number(cells.dropFirst(7), "column")) }
-        var list: [CellIndex] = []
-        for pair in cells.split(separator: ";") {
-            let parts = pair.split(separator: ",")
-            guard parts.count == 2 else {
-                throw ValidationError("--cells \(cells): \"\(pair)\" is not ROW,COLUMN; use all, row:R, column:C or R,C;R,C")
-            }
-            list.append(CellIndex(row: try number(parts[0], "row"), column: try number(parts[1], "column")))
-        }
+        let list = try CellAddressList.parse(cells, option: "--cells")
         return list.count == 1 ? .cell(tile: tile, list[0]) : .list(tile: tile, list)
     }
 }

@@ -29,7 +29,7 @@ struct EmulatorOverUSBTests {
             ["identify"] + board,
             ["pulse"] + board + ["--tile", "1", "--cells", "row:2", "--volts", "2.0", "--width", "1e-6",
                                  "--store", folder.appendingPathComponent("lab.sqlite").path],
-            ["pulse"] + board + ["--tile", "1", "--cells", "2,7", "--volts=-2.2", "--width", "1e-6",
+            ["pulse"] + board + ["--tile", "1", "--cells", "2:7", "--volts=-2.2", "--width", "1e-6",
                                  "--store", folder.appendingPathComponent("lab.sqlite").path],
             ["read"] + board + ["--tile", "1", "--averages", "8", "--out", map, "--store", folder.appendingPathComponent("lab.sqlite").path],
         ], emulator: emulator) else { return }

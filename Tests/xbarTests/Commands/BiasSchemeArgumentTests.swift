@@ -8,7 +8,7 @@ struct BiasSchemeArgumentTests {
     func spellings(scheme: String) throws {
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("xbar-scheme-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) } }
-        let run = try XbarExecutable.run(["pulse", "--board", "sim", "--instrument", "serial-32x32", "--cells", "0,0",
+        let run = try XbarExecutable.run(["pulse", "--board", "sim", "--instrument", "serial-32x32", "--cells", "0:0",
                                           "--volts", "1.5", "--width", "1e-6", "--bias-scheme", scheme, "--store", store])
         #expect(run.status == 0, "\(run)")
         #expect(run.standardOutput.contains("applied"))
@@ -19,7 +19,7 @@ struct BiasSchemeArgumentTests {
 
     @Test("an unknown scheme is refused with the accepted words named, for pulse and program alike")
     func unknown() throws {
-        let pulse = try XbarExecutable.run(["pulse", "--board", "sim", "--instrument", "serial-32x32", "--cells", "0,0",
+        let pulse = try XbarExecutable.run(["pulse", "--board", "sim", "--instrument", "serial-32x32", "--cells", "0:0",
                                             "--volts", "1.5", "--width", "1e-6", "--bias-scheme", "quarter"])
         let program = try XbarExecutable.run(["program", "--board", "sim", "--instrument", "serial-32x32", "--target", "none.npy",
                                               "--bias-scheme", "quarter"])

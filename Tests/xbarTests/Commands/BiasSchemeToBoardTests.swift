@@ -56,7 +56,7 @@ struct BiasSchemeToBoardTests {
         let (terminal, stop) = try Self.serve(log)
         defer { stop.raised.store(true, ordering: .relaxed); terminal.close() }
 
-        let pulse = try lab.run(["pulse", "--board", "serial:\(terminal.slavePath)", "--instrument", "serial-32x32", "--cells", "0,0",
+        let pulse = try lab.run(["pulse", "--board", "serial:\(terminal.slavePath)", "--instrument", "serial-32x32", "--cells", "0:0",
                                  "--volts", "1.5", "--width", "1e-6", "--bias-scheme", spelling])
         #expect(pulse.status == 0, "\(pulse)")
         #expect(log.all == [.thirdVoltage], "xbar pulse sent \(log.all)")

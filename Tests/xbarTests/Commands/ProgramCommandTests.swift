@@ -24,8 +24,8 @@ struct ProgramCommandTests {
         defer { lab.cleanup() }
         try writeTargets(lab)
         let cases: [(String, String)] = [
-            ("nan.npy", "nan.npy: row 5, column 9: target nan S is not a number"),
-            ("high.npy", "high.npy: row 10, column 2: target 0.001 S is outside the programmable range"),
+            ("nan.npy", "nan.npy: cell 5:9: target nan S is not a number"),
+            ("high.npy", "high.npy: cell 10:2: target 0.001 S is outside the programmable range"),
             ("shape.npy", "shape.npy: a 60x64 map does not fit: expected 64x64 for tile 0"),
             ("corrupt.npy", "corrupt.npy: not a valid .npy file"),
         ]
@@ -85,6 +85,10 @@ struct ProgramCommandTests {
         let resumed = try lab.run(["program", "--resume", "1"])
         #expect(resumed.status == 0, "\(resumed)")
         #expect(resumed.standardOutput.contains("resuming on a fresh simulated board (seed 5)"), "\(resumed)")
+        // Piped, the replay of the killed run's journal reports itself as a stage of its own.
+        let replayed = resumed.standardError.split(separator: "\n").first { $0.hasPrefix("replaying the journal: ") }
+        #expect(replayed.map { $0.contains("/\(killedAt - 1) operations") || $0.contains("/\(killedAt) operations") } == true,
+                "one progress line for the replay of the \(killedAt) logged operations: \(resumed.standardError)")
         let journal = try store.journal(run: 1)
         #expect(journal.allSatisfy { $0.state != .intent }, "no operation is left awaiting a result")
         for doubtful in journal where doubtful.state == .inDoubt {

@@ -53,7 +53,7 @@ struct TypedInputTests {
         try writeTargets(lab)
         let r = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "micro.npy", "--tile", "0"])
         #expect(r.status != 0, "\(r)")
-        #expect(r.standardError.contains("micro.npy: row 0, column 0"), "\(r)")
+        #expect(r.standardError.contains("micro.npy: cell 0:0"), "\(r)")
         #expect(r.standardError.contains("look like microsiemens: multiply by 1e-6?"), "\(r)")
     }
 
@@ -61,15 +61,15 @@ struct TypedInputTests {
     func unitsOnPulse() throws {
         let lab = try LabFolder()
         defer { lab.cleanup() }
-        let ok = try lab.run(["pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "0", "--cells", "0,3",
+        let ok = try lab.run(["pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "0", "--cells", "0:3",
                               "--volts", "-1.8V", "--width", "1us"])
         #expect(ok.status == 0, "\(ok)")
         #expect(ok.standardOutput.contains("of -1.8 V, 1e-06 s"), "\(ok)")
-        let bad = try lab.run(["pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "0", "--cells", "0,3",
+        let bad = try lab.run(["pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "0", "--cells", "0:3",
                                "--volts", "2", "--width", "1uS"])
         #expect(bad.status == 64, "\(bad)")
         #expect(bad.standardError.contains("\"1uS\": \"uS\" is not an SI prefix (p n u m k M G) followed by s; expected seconds"), "\(bad)")
-        let volts = try lab.run(["pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "0", "--cells", "0,3",
+        let volts = try lab.run(["pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "0", "--cells", "0:3",
                                  "--volts", "1.8ms", "--width", "1e-6"])
         #expect(volts.status == 64 && volts.standardError.contains("expected volts"), "\(volts)")
     }
@@ -88,6 +88,23 @@ struct TypedInputTests {
                                    "--tolerance", "0.5uS", "-q"])
         #expect(program.status == 0, "\(program)")
         #expect(program.standardOutput.contains("tolerance 5e-07 S"), "\(program)")
+    }
+
+    @Test("cells are written ROW:COLUMN everywhere; the old R,C form is refused with the rewritten option")
+    func cellAddresses() throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        let pulse = ["pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "0", "--volts", "2V", "--width", "1us"]
+        let old = try lab.run(pulse + ["--cells", "0,3;1,4"])
+        #expect(old.status == 64, "\(old)")
+        #expect(old.standardError.contains("--cells 0,3;1,4: a cell is written ROW:COLUMN; did you mean --cells 0:3,1:4?"), "\(old)")
+        let backwards = try lab.run(pulse + ["--cells", "1:6-4"])
+        #expect(backwards.standardError.contains("\"1:6-4\" runs backwards"), "\(backwards)")
+        let outside = try lab.run(pulse + ["--cells", "0:3,70:1"])
+        #expect(outside.status != 0 && outside.standardError.contains("cell 70:1 is outside"), "the board names the cell the way it is typed: \(outside)")
+        let list = try lab.run(pulse + ["--cells", "0:3,1:4-6"])
+        #expect(list.status == 0, "\(list)")
+        #expect(list.standardOutput.contains("applied 4 cell-pulses"), "one cell and a run of three along row 1 make four cells: \(list.standardOutput)")
     }
 
     @Test("piped, program writes one progress line per tile on stderr and its results on stdout")
