@@ -30,4 +30,5 @@ struct Xbar: ParsableCommand {
 // Results go out line by line even into a pipe or a file, so a run killed halfway has
 // printed everything it finished (progress goes to standard error, which is not buffered).
 setvbuf(stdout, nil, _IOLBF, 0)
+LogVerbosity.bootstrap()
 Xbar.main()

@@ -1,6 +1,8 @@
 /// Where a board is, as written after `--board`.
 ///
-/// - `sim`: the simulated board, in process.
+/// - `sim`: the simulated board, in process: a fresh chip from the seed in every command.
+/// - `sim:FILE`: the simulated board whose chip is kept in a chip state file (the format of
+///   `xbar sim --state FILE`), so what one command programs the next one reads.
 /// - `serial:PATH`: a board (or the emulator) on a serial device, e.g. `serial:/dev/ttyUSB0`.
 /// - `usb:VID:PID[:SERIAL]`: a USB board by hexadecimal vendor and product id, e.g. `usb:1209:58BA`.
 /// - `twin:RUN`: the digital twin of the chip a programming run (its id in the run store)
@@ -8,6 +10,7 @@
 /// - `auto`: a discovered board matching the instrument, else a stand-in (announced).
 public enum BoardAddress: Hashable, Sendable, CustomStringConvertible {
     case simulated
+    case simulatedChip(stateFile: String)
     case serial(path: String)
     case usb(vendorID: UInt16, productID: UInt16, serialNumber: String?)
     case twin(programmingRun: Int64)
@@ -19,6 +22,12 @@ public enum BoardAddress: Hashable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws(BoardAddressError) {
         if text == "sim" || text == "simulated" { self = .simulated; return }
         if text == "auto" { self = .automatic; return }
+        if text.hasPrefix("sim:") {
+            let path = String(text.dropFirst("sim:".count))
+            guard !path.isEmpty else { throw BoardAddressError(text: text, problem: "sim: needs a chip state file, e.g. sim:chip.state") }
+            self = .simulatedChip(stateFile: path)
+            return
+        }
         if text.hasPrefix("twin:") {
             let run = text.dropFirst("twin:".count)
             guard let id = Int64(run), id > 0 else {
@@ -51,12 +60,13 @@ public enum BoardAddress: Hashable, Sendable, CustomStringConvertible {
             self = .usb(vendorID: vid, productID: pid, serialNumber: serial)
             return
         }
-        throw BoardAddressError(text: text, problem: "expected sim, auto, serial:PATH, usb:VID:PID[:SERIAL] or twin:RUN")
+        throw BoardAddressError(text: text, problem: "expected sim, sim:FILE, auto, serial:PATH, usb:VID:PID[:SERIAL] or twin:RUN")
     }
 
     public var description: String {
         switch self {
         case .simulated: return "sim"
+        case .simulatedChip(let path): return "sim:\(path)"
         case .automatic: return "auto"
         case .twin(let run): return "twin:\(run)"
         case .serial(let p): return "serial:\(p)"

@@ -1,3 +1,4 @@
+import Logging
 import XbarDevice
 import XbarInstrument
 import XbarTransport
@@ -39,6 +40,23 @@ public enum BoardConnector {
                 }
             }
             return SimulatedBoard(instrument: instrument, parameters: simulatedParameters, periphery: simulatedPeriphery, seed: seed)
+        case .simulatedChip(let path):
+            let file = ChipStateFile(path: path)
+            let makeChip: @Sendable () throws(ChipStateError) -> ChipStateKeeper = {
+                let chip = SimulatedBoard(instrument: instrument, parameters: simulatedParameters, periphery: simulatedPeriphery, seed: seed)
+                // A first use creates the file, so the chip exists from then on.
+                if file.exists { try file.restore(into: chip) } else { try file.save(chip) }
+                return ChipStateKeeper(board: chip, file: file) { error in
+                    Logger(label: "xbar.board").error("\(error); the chip state on disk is stale")
+                }
+            }
+            let chip: ChipStateKeeper
+            do { chip = try makeChip() } catch { throw BoardError.identityMismatch(error.description) }
+            if let faults = simulatedFaults {
+                // The board's thread powers its own chip up from the file, as after a restart.
+                return try FaultySimulatedLink.open(instrument: instrument, faults: faults, policy: policy) { try makeChip() }
+            }
+            return chip
         case .serial(let path):
             return try openSerial(path: path, instrument: instrument, policy: policy)
         case let .usb(vid, pid, serialNumber):

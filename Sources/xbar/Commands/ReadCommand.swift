@@ -59,6 +59,7 @@ struct ReadCommand: ParsableCommand {
         let tiles = try ConductanceReader.tiles(tile, of: instrument)
         let (board, _) = try boardOptions.openBoard()
         let store = try storeOptions.open()
+        boardOptions.warnOfFreshSimulatedChip(store: store, instrument: instrument)
         let arguments = ["tile": tile.map(String.init) ?? "all", "averages": String(averages), "read_volts": String(volts), "out": out]
         let id = try store.startRun(try RunDraft.started(kind: "read", board: board, options: boardOptions, instrument: instrument,
                                                          store: store, arguments: arguments, labels: labels))

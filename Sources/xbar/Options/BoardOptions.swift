@@ -82,7 +82,7 @@ struct SimulationOptions: ParsableArguments {
 
 /// `--board`, `--instrument`, `--calibration`, `--seed`: how a command reaches its board.
 struct BoardOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The board: sim (default), serial:PATH, usb:VID:PID[:SERIAL] (hexadecimal), twin:RUN (the digital twin of programming run RUN; infer only), or auto (a discovered board, else a stand-in).",
+    @Option(help: ArgumentHelp("The board: sim (default; a fresh simulated chip in every command), sim:FILE (a simulated chip kept in FILE across commands, as xbar sim --state keeps it), serial:PATH, usb:VID:PID[:SERIAL] (hexadecimal), twin:RUN (the digital twin of programming run RUN; infer only), or auto (a discovered board, else a stand-in).",
                                valueName: "address"))
     var board: String?
 
@@ -142,6 +142,15 @@ struct BoardOptions: ParsableArguments {
                                                      calibrationPath: simulation.calibration)
         for w in warnings { announce("warning: \(w)") }
         return try recipe.build(seed: simulation.seed)
+    }
+
+    /// Warns when a fresh simulated chip is about to be read although the store holds a
+    /// programming run of this instrument: the fresh chip holds none of what was programmed.
+    func warnOfFreshSimulatedChip(store: RunStore, instrument: Instrument) {
+        guard (try? BoardAddress(parsing: address)) == .simulated,
+              let run = try? store.newestProgrammingRun(instrumentName: instrument.name) else { return }
+        announce("warning: --board sim is a fresh simulated chip: it holds nothing of programming run \(run). "
+                 + "Keep a simulated chip across commands with --board sim:FILE, or read what run \(run) left with --board twin:\(run) (infer)")
     }
 
     /// Tells people on standard error.
