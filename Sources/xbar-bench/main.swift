@@ -14,6 +14,7 @@ struct XbarBench: ParsableCommand {
             CalibrationBenchmark.self,
             ProgrammingBenchmark.self,
             InferenceBenchmark.self,
+            ReferenceBenchmark.self,
             TwinBenchmark.self,
             STMInferenceBenchmark.self,
             StoreScaleBenchmark.self,

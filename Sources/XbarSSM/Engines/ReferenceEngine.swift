@@ -7,21 +7,45 @@ public struct ReferenceEngine: Sendable {
 
     public init(model: SSMModel) { self.model = model }
 
-    /// Runs the samples, one at a time.
+    /// Runs the samples, one at a time: an event SSM through ``EventSSMKernel`` (event by event
+    /// in flat buffers), an S4D through ``SSMForward`` with the ``DigitalBackend``.
     public func run(_ samples: [EventSample]) -> InferenceRun {
-        var backend = DigitalBackend(model: model)
-        let forward = SSMForward(model: model)
         let clock = ContinuousClock()
         let start = clock.now
+        let logits = model.architecture == .eventSSM ? eventLogits(samples) : layerwiseLogits(samples)
+        let elapsed = start.duration(to: clock.now)
+        return InferenceRun(logits: logits, labels: samples.map(\.label), backend: DigitalBackend(model: model).backendDescription,
+                            eventCount: samples.reduce(0) { $0 + $1.events.count },
+                            wallSeconds: elapsed.seconds, mvmRequests: 0, mvmVectors: 0)
+    }
+
+    /// The same logits computed layer by layer over whole samples with a vector per event
+    /// (``SSMForward``), the way the chip-in-loop engine computes them; kept to compare the
+    /// two paths' speed and results.
+    public func runLayerwise(_ samples: [EventSample]) -> InferenceRun {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let logits = layerwiseLogits(samples)
+        let elapsed = start.duration(to: clock.now)
+        return InferenceRun(logits: logits, labels: samples.map(\.label), backend: DigitalBackend(model: model).backendDescription,
+                            eventCount: samples.reduce(0) { $0 + $1.events.count },
+                            wallSeconds: elapsed.seconds, mvmRequests: 0, mvmVectors: 0)
+    }
+
+    private func eventLogits(_ samples: [EventSample]) -> [[Double]] {
+        let kernel = EventSSMKernel(model: model)
+        return samples.map(kernel.logits)
+    }
+
+    private func layerwiseLogits(_ samples: [EventSample]) -> [[Double]] {
+        var backend = DigitalBackend(model: model)
+        let forward = SSMForward(model: model)
         var logits: [[Double]] = []
         for s in samples {
             // The digital backend cannot fail.
             logits += (try? forward.logits([s], backend: &backend)) ?? []
         }
-        let elapsed = start.duration(to: clock.now)
-        return InferenceRun(logits: logits, labels: samples.map(\.label), backend: backend.backendDescription,
-                            eventCount: samples.reduce(0) { $0 + $1.events.count },
-                            wallSeconds: elapsed.seconds, mvmRequests: 0, mvmVectors: 0)
+        return logits
     }
 }
 

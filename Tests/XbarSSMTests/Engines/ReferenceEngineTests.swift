@@ -52,3 +52,23 @@ struct ReferenceEngineTests {
         }
     }
 }
+
+@Suite("the reference's event kernel")
+struct EventSSMKernelTests {
+    /// The kernel and the layer-wise forward pass do the same operations in the same order per
+    /// element, so they agree exactly, on float, quantised and board-trained (STM node pairs) models.
+    @Test("the event-by-event kernel gives the layer-wise forward pass's logits bit for bit, for every shipped event SSM")
+    func kernelMatchesLayerwise() throws {
+        let stems = try FileManager.default.contentsOfDirectory(atPath: Examples.folder.path)
+            .filter { $0.contains("_event_ssm_") && $0.hasSuffix(".safetensors") }.map { String($0.dropLast(".safetensors".count)) }.sorted()
+        #expect(stems.count >= 6 && stems.contains { $0.hasSuffix("multitau") }, "float, int8 and board-trained models of both tasks: \(stems)")
+        for stem in stems {
+            let model = try Examples.model(stem)
+            let samples = Array(try Examples.testData(of: model).samples.prefix(40))
+            let engine = ReferenceEngine(model: model)
+            let fast = engine.run(samples), layerwise = engine.runLayerwise(samples)
+            #expect(fast.logits == layerwise.logits, "\(stem)")
+            #expect(fast.eventCount == layerwise.eventCount && fast.eventCount > 0)
+        }
+    }
+}
