@@ -123,14 +123,25 @@ extension Instrument {
             line(1, "adc_inl_code_lsb: \(a.adcCodeNoiseLSB)")
             line(1, "half_select_current_fraction: \(a.halfSelectCurrentFraction)")
         }
-        return out
+        return out + energyYAML
+    }
+
+    /// The `energy:` section in canonical form, empty without one.
+    private var energyYAML: String {
+        guard let e = energy else { return "" }
+        return "energy:\n"
+            + "  dac_joules_per_conversion: \(e.dacJoulesPerConversion)\n"
+            + "  adc_joules_per_conversion: \(e.adcJoulesPerConversion)\n"
+            + "  mvm_integration_seconds: \(e.mvmIntegrationSeconds)\n"
     }
 
     /// The instrument's fingerprint, the one stored in run records and in calibration files:
     /// ``SHA256Hex/digest(_:)`` of the UTF-8 bytes of ``canonicalYAML`` (64 lowercase hex
-    /// digits). Comments, layout and the file's location do not change it; any value does.
+    /// digits). Comments, layout and the file's location do not change it; any value of the
+    /// board does. The energy figures are left out: they are estimates about the board, not
+    /// part of what it does, so revising them does not make every calibration look stale.
     public var contentDigest: String {
-        SHA256Hex.digest(Array(canonicalYAML.utf8))
+        SHA256Hex.digest(Array(canonicalYAML.dropLast(energyYAML.count).utf8))
     }
 
     /// A YAML double-quoted string.

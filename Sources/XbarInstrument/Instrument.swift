@@ -33,12 +33,15 @@ public struct Instrument: Hashable, Sendable {
     public var stmRowDeviceClasses: [UInt8: [String]]
     /// The array periphery of the simulated twin (the file's `array:` section; ideal without one).
     public var periphery: ArrayPeripheryParameters
+    /// What conversions and products cost (the file's `energy:` section), for estimating an
+    /// inference's energy; nil when the file declares none.
+    public var energy: ConverterEnergy?
 
     public init(name: String, model: String, description: String, path: String?, version: String,
                 transport: InstrumentTransport, tiles: [TileInfo], limits: ElectricalLimits,
                 adc: ADCInfo, dac: DACInfo, defaultBiasScheme: BiasScheme, defaultReadVolts: Double,
                 stmReadVolts: Double, device: DeviceParameters, stmRowDeviceClasses: [UInt8: [String]] = [:],
-                periphery: ArrayPeripheryParameters = .ideal) {
+                periphery: ArrayPeripheryParameters = .ideal, energy: ConverterEnergy? = nil) {
         self.name = name
         self.model = model
         self.description = description
@@ -55,6 +58,7 @@ public struct Instrument: Hashable, Sendable {
         self.device = device
         self.stmRowDeviceClasses = stmRowDeviceClasses
         self.periphery = periphery
+        self.energy = energy
     }
 }
 

@@ -37,6 +37,7 @@ struct InstrumentFileSchema {
         let stmReadVolts = top.number("stm_read_volts", .positive)
         let device = top.section("device").flatMap { readDevice($0, limits: limits) }
         let periphery = top.section("array", required: false).flatMap { readArray($0, adc: adc) }
+        let energy = top.section("energy", required: false).flatMap(readEnergy)
         top.finish()
 
         if let limits {
@@ -62,10 +63,11 @@ struct InstrumentFileSchema {
         guard let name, let model, let version, let transport, let tiles, let limits, let adc, let dac,
               let bias, let readVolts, let stmReadVolts, let device, let rowClasses else { return nil }
         if top.has("array") && periphery == nil { return nil }
+        if top.has("energy") && energy == nil { return nil }
         return Instrument(name: name, model: model, description: description, path: nil, version: version,
                           transport: transport, tiles: tiles, limits: limits, adc: adc, dac: dac,
                           defaultBiasScheme: bias, defaultReadVolts: readVolts, stmReadVolts: stmReadVolts,
-                          device: device, stmRowDeviceClasses: rowClasses, periphery: periphery ?? .ideal)
+                          device: device, stmRowDeviceClasses: rowClasses, periphery: periphery ?? .ideal, energy: energy)
     }
 
     private func readName(_ top: InstrumentFileSection) -> String? {
