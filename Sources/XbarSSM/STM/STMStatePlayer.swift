@@ -90,6 +90,9 @@ public final class STMStatePlayer {
         /// the ideal recursion at the nodes' calibrated time constants, and squares of the latter.
         public var stateErrorSquares = 0.0
         public var idealStateSquares = 0.0
+        /// The state pulses' energy (at each node's predicted conductance) and the reads'
+        /// conversions, for the inference's energy estimate.
+        public var energy = InferenceEnergy()
 
         /// RMS difference of the states read from the ideal recursion, relative to the ideal
         /// states' RMS; nil when nothing was compared.
@@ -216,6 +219,7 @@ public final class STMStatePlayer {
         var actions: [PlayAction] = []
         actions.reserveCapacity(pairs.count * (baselineReads + times.count) + n * times.count)
         var planning = 0
+        var pulseEnergy = InferenceEnergy()
 
         func read(at offset: UInt64, seconds t: Double) {
             for j in readOrder {
@@ -262,6 +266,7 @@ public final class STMStatePlayer {
                     let s = portion / (draw.incrementFraction * room)
                     let volts = min(strength.amplitudeVolts(forStrength: s, widthSeconds: pulseWidthSeconds), vMax)
                     predicted[j].pulse(amplitudeVolts: volts, widthSeconds: pulseWidthSeconds, at: t, parameters: law, generator: &quiet)
+                    pulseEnergy.addPulses(1, volts: volts, widthSeconds: pulseWidthSeconds, siemens: g)
                     wanted[i] -= predicted[j].volatileConductance(at: t) - g
                     actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(pairs[j]),
                                               operation: .pulse(amplitudeVolts: Float(volts), widthSeconds: width)))
@@ -282,6 +287,8 @@ public final class STMStatePlayer {
         statistics.planningOperations += planning
         statistics.pulses += actions.count - outcome.results.count
         statistics.reads += outcome.results.count
+        statistics.energy = statistics.energy + pulseEnergy
+        statistics.energy.addReads(outcome.results.count)
 
         // Decode: baseline per node, then every event's reads.
         let m = pairs.count
