@@ -20,16 +20,19 @@ extension Instrument {
         }
         if defaultBiasScheme == .halfVoltage { c.insert(.halfVoltageScheme) }
         if defaultBiasScheme == .thirdVoltage { c.insert(.thirdVoltageScheme) }
+        if !senseRanges.isEmpty { c.insert(.senseRanges) }
         return c
     }
 
     /// The IDENTIFY reply a board of this type gives: protocol version 1, the file's model,
-    /// tiles, limits, ADC and DAC, ``capabilities``, 65536-byte payloads and a 32-reply cache.
-    public func identity(serialNumber: String, firmwareVersion: String) -> BoardIdentity {
+    /// tiles, limits, ADC and DAC, ``capabilities``, 65536-byte payloads and a 32-reply cache;
+    /// with `senseRanges`, the answer to an IDENTIFY that asks for them (the file's ranges).
+    public func identity(serialNumber: String, firmwareVersion: String, senseRanges listed: Bool = false) -> BoardIdentity {
         BoardIdentity(protocolVersion: Self.protocolVersion, model: model, serialNumber: serialNumber,
                       firmwareVersion: firmwareVersion, capabilities: capabilities,
                       maxPayloadBytes: Self.maxPayloadBytes, replyCacheDepth: Self.replyCacheDepth,
-                      adc: adc, dac: dac, limits: limits, tiles: tiles)
+                      adc: adc, dac: dac, limits: limits, tiles: tiles,
+                      senseRanges: listed && !senseRanges.isEmpty ? senseRanges : nil)
     }
 
     /// How a board's IDENTIFY reply disagrees with this instrument file, one sentence per
@@ -57,6 +60,10 @@ extension Instrument {
         ]
         for (key, file, board) in converters where file != board {
             found.append("\(key): the instrument file says \(file), the board reports \(board)")
+        }
+        if let boardRanges = identity.senseRanges, boardRanges != senseRanges {
+            let text = { (r: [SenseRange]) in r.isEmpty ? "none" : r.map { "\($0.fullScaleAmperes) A (noise \($0.noiseAmperes) A)" }.joined(separator: ", ") }
+            found.append("adc.sense_ranges: the instrument file says \(text(senseRanges)), the board reports \(text(boardRanges))")
         }
         let missing = capabilities.subtracting(identity.capabilities)
         if !missing.isEmpty {
@@ -115,7 +122,7 @@ extension Instrument {
         let all: [(Capabilities, String)] = [
             (.halfVoltageScheme, "half_voltage_scheme"), (.thirdVoltageScheme, "third_voltage_scheme"),
             (.mvm, "mvm"), (.mvmPulseWidth, "mvm_pulse_width"), (.readTrain, "read_train"),
-            (.play, "play"), (.pulseBatch, "pulse_batch"),
+            (.play, "play"), (.pulseBatch, "pulse_batch"), (.senseRanges, "sense_ranges"),
         ]
         return all.filter { capabilities.contains($0.0) }.map(\.1)
     }
