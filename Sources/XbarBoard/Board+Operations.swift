@@ -126,7 +126,8 @@ extension Board {
     /// A ranged request's reply flags every value; a plain one's flags none.
     private func requireFlags(_ c: Currents, ranged: Bool, _ op: String) throws(BoardError) {
         let flags = c.saturated?.count
-        if ranged ? flags != c.amperes.count : flags != nil {
+        // No values carry no flags: an empty reply has no mask either way.
+        if ranged ? (flags ?? 0) != c.amperes.count : flags != nil {
             throw .unexpectedReply(operation: op, reply: ranged
                 ? "\(c.amperes.count) currents with \(flags ?? 0) saturation flags; a sense range flags every value"
                 : "saturation flags in reply to a request that chose no sense range")
