@@ -65,6 +65,8 @@ public struct ChipInLoopBackend: ComputeBackend {
     public private(set) var saturatedConversions = 0
     /// Vectors measured again after a saturated conversion.
     public private(set) var remeasuredVectors = 0
+    /// Matrix-vector products asked for so far: input vectors times the slabs they are multiplied on.
+    public private(set) var productCount = 0
     /// Vectors converted in one of the board's sense ranges so far (dither copies included).
     public private(set) var rangedVectors = 0
     /// Whether to compare every product with the exact one and record converter use (costs
@@ -208,6 +210,7 @@ public struct ChipInLoopBackend: ComputeBackend {
         var out = [[Double]](repeating: [Double](repeating: 0, count: outputs), count: inputs.count)
         var stats = ProductStatistics()
         var voltsPerUnit = [Double](repeating: 0, count: inputs.count)
+        productCount += inputs.count * slabs.count
         for slab in slabs {
             try multiply(slab, k: k, inputs: inputs, inputRange: inputRange, into: &out, voltsPerUnit: &voltsPerUnit, stats: &stats)
         }

@@ -101,6 +101,8 @@ public final class ChipInLoopEngine {
                             saturatedConversions: backend.saturatedConversions, remeasuredVectors: backend.remeasuredVectors,
                             productStatistics: backend.statistics)
         result.arithmetic = arithmetic
+        result.products = backend.productCount
+        result.rangedVectors = backend.rangedVectors
         result.stateNodes = stm
         return result
     }
