@@ -31,8 +31,9 @@ import XbarWire
 ///
 /// On a board with sense ranges (``ReadoutSettings/usesSenseRanges``), each vector is driven at
 /// the DAC's full scale and converted in the smallest range that holds its planned column
-/// currents: each driven row's largest target conductance times its voltage, through the
-/// calibration's largest column gain, plus its largest offset. A vector whose planned signal spans
+/// currents: from the targets' mean and spread per row, the columns' common current plus three
+/// standard deviations of their spread, through the calibration's largest column gain, plus its
+/// largest offset. A vector whose planned signal spans
 /// ``ReadoutSettings/ditherFreeSteps`` steps of that range is converted once, without dither;
 /// only those the smallest range still leaves short of it are dithered. Saturation comes from
 /// the reply's flags, and a flagged vector is measured again in the next range up.
@@ -54,6 +55,8 @@ public struct ChipInLoopBackend: ComputeBackend {
     public let fullScaleVolts: Double
     /// Vectors per MVM request.
     public let vectorsPerRequest: Int
+    /// Vectors per MVM request in a sense range, whose reply adds a flag bit per current.
+    public let rangedVectorsPerRequest: Int
     /// Whether an S4D's decay `A x` is multiplied on the chip (its placement exists).
     public let multipliesDecayOnChip: Bool
 
@@ -109,8 +112,10 @@ public struct ChipInLoopBackend: ComputeBackend {
         /// Per slab column: target conductance summed over the slab's rows, and over the dither rows.
         var slabSums: [Double]
         var ditherSums: [Double]
-        /// Per slab row: its largest target conductance over the slab's columns, siemens.
-        var rowPeaks: [Double]
+        /// Per slab row: the mean and the variance of its target conductances over the slab's
+        /// columns (siemens, square siemens), from which a vector's column currents are planned.
+        var rowMeans: [Double]
+        var rowVariances: [Double]
         /// The slab columns' largest readout gain and largest offset magnitude (amperes).
         var largestGain: Double
         var largestOffset: Double
@@ -153,6 +158,7 @@ public struct ChipInLoopBackend: ComputeBackend {
         let rows = map.tiles.map { Int($0.tile.rows) }.max() ?? 64
         let columns = map.tiles.map { Int($0.tile.columns) }.max() ?? 64
         vectorsPerRequest = Self.vectorsPerRequest(rows: rows, columns: columns, maxPayloadBytes: maxPayloadBytes)
+        rangedVectorsPerRequest = max(1, min(vectorsPerRequest, (maxPayloadBytes - 16) * 8 / (33 * columns)))
         multipliesDecayOnChip = decayOnChip && model.placements.contains { $0.matrix.hasSuffix(".A") }
         var slabs: [String: [Slab]] = [:]
         for p in map.placements {
@@ -194,10 +200,13 @@ public struct ChipInLoopBackend: ComputeBackend {
         if let W = model.matrix(named: p.matrix), W.rows == W.columns, p.inputOffset == 0, p.rows == W.columns, p.outputs == W.rows {
             diagonal = (0..<W.rows).allSatisfy { r in (0..<W.columns).allSatisfy { c in r == c || W[r, c] == 0 } }
         }
-        let rowPeaks = (0..<p.rows).map { i in (0..<width).reduce(0.0) { max($0, siemens[i * width + $1]) } }
+        let rowMeans = (0..<p.rows).map { i in (0..<width).reduce(0.0) { $0 + siemens[i * width + $1] } / Double(width) }
+        let rowVariances = (0..<p.rows).map { i in
+            (0..<width).reduce(0.0) { $0 + (siemens[i * width + $1] - rowMeans[i]) * (siemens[i * width + $1] - rowMeans[i]) } / Double(width)
+        }
         return Slab(placement: p, tile: t.tile.index, rows: rows, columns: columns,
                     ditherRows: (0..<rows).filter { !p.physicalRows.contains($0) }, siemens: siemens,
-                    slabSums: slabSums, ditherSums: ditherSums, rowPeaks: rowPeaks,
+                    slabSums: slabSums, ditherSums: ditherSums, rowMeans: rowMeans, rowVariances: rowVariances,
                     largestGain: gains.max() ?? 1, largestOffset: offsets.map(abs).max() ?? 0,
                     gains: gains, offsets: offsets, rowScales: rowScales,
                     measured: measured, isDiagonal: diagonal)
@@ -316,15 +325,20 @@ public struct ChipInLoopBackend: ComputeBackend {
                 pending.append(Pending(vector: v, scale: scale, ditherVolts: ditherVolts, retries: 0, pairs: slabPairs, range: nil))
                 continue
             }
-            // The largest column current the vector can draw per volt of scale, from each row's
-            // largest target conductance: a bound (no cancellation between rows) that costs a
-            // pass over the rows, not over the matrix.
-            var peak = 0.0
+            // The largest column current the vector draws per volt of scale, planned from the
+            // targets' row means and variances: the columns' common part plus three standard
+            // deviations of their spread (the largest of 64 Gaussian columns is about 2.5). It
+            // costs a pass over the rows, not over the matrix; a column it underestimates comes
+            // back flagged and is measured again one range up.
+            var common = 0.0, spread = 0.0
             for i in 0..<p.rows {
                 let u = x[p.inputOffset + i]
-                peak += (perRow ? (u == 0 ? 0 : 1) : abs(u)) * slab.rowPeaks[i]
+                let drive = perRow ? (u == 0 ? 0 : (u > 0 ? 1.0 : -1.0)) : u
+                common += drive * slab.rowMeans[i]
+                spread += drive * drive * slab.rowVariances[i]
             }
-            hostArithmetic.rangePlanning += p.rows
+            let peak = abs(common) + 3 * spread.squareRoot()
+            hostArithmetic.rangePlanning += 2 * p.rows
             let plainScale = fullScaleVolts / largest
             let plain = slab.largestGain * plainScale * peak + slab.largestOffset
             if let r = smallestHolding(plain), slabPairs == 0 || plain >= settings.ditherFreeSteps * ranges[r].stepAmperes {
@@ -345,7 +359,7 @@ public struct ChipInLoopBackend: ComputeBackend {
             let key = (pending[0].range, pending[0].pairs)
             let pairs = key.1
             let copies = max(1, 2 * pairs)
-            let perRequest = max(1, vectorsPerRequest / copies)
+            let perRequest = max(1, (key.0 == nil ? vectorsPerRequest : rangedVectorsPerRequest) / copies)
             var batch: [Pending] = []
             var rest: [Pending] = []
             for job in pending {

@@ -59,7 +59,7 @@ struct InferenceSession {
 
     var preparation: ChipPreparation {
         ChipPreparation(readout: arguments.readout, ditherPairs: arguments.ditherPairs, decayOnChip: arguments.decayOnChip,
-                        defectThresholdSiemens: arguments.defectThresholdSiemens)
+                        defectThresholdSiemens: arguments.defectThresholdSiemens, usesSenseRanges: arguments.senseRanges ?? true)
     }
 
     func execute() throws {
