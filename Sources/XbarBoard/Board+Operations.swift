@@ -2,15 +2,27 @@ import XbarWire
 
 /// Typed forms of the protocol operations, in SI units. Each sends one request.
 extension Board {
-    /// The board's identity; for a board with ``XbarWire/Capabilities/senseRanges``, with its
-    /// ranges (a second IDENTIFY asks for them).
+    /// The board's identity, with its sense ranges when it has them
+    /// (``XbarWire/Capabilities/senseRanges``): IDENTIFY asks for them, and a board without
+    /// ranges, which refuses that payload, is asked the plain way.
+    ///
+    /// - Throws: ``BoardError`` when the board does not answer either IDENTIFY.
     public func identify() throws(BoardError) -> BoardIdentity {
+        let reply: Reply
+        do {
+            reply = try perform(.identifyWithSenseRanges)
+        } catch .fault {
+            return try plainIdentify()
+        }
+        guard case .identity(let id) = reply else { throw unexpected("IDENTIFY", reply) }
+        return id
+    }
+
+    /// IDENTIFY without a payload: what every board answers, never with sense ranges.
+    public func plainIdentify() throws(BoardError) -> BoardIdentity {
         let reply = try perform(.identify)
         guard case .identity(let id) = reply else { throw unexpected("IDENTIFY", reply) }
-        guard id.capabilities.contains(.senseRanges), id.senseRanges == nil else { return id }
-        let ranged = try perform(.identifyWithSenseRanges)
-        guard case .identity(let withRanges) = ranged else { throw unexpected("IDENTIFY", ranged) }
-        return withRanges
+        return id
     }
 
     public func status() throws(BoardError) -> BoardStatus {

@@ -39,7 +39,8 @@ extension Instrument {
     /// difference naming the file's key; empty when the board is what the file describes.
     ///
     /// Checked: protocol version, model, tiles (count, index, kind, rows, columns), every
-    /// electrical limit, ADC and DAC, and capabilities the file's tiles need but the board lacks.
+    /// electrical limit, ADC and DAC, sense ranges when the board lists them, and capabilities
+    /// the file's tiles need but the board lacks.
     /// Serial number, firmware version, payload size and reply cache depth may differ.
     public func mismatches(with identity: BoardIdentity) -> [String] {
         var found: [String] = []
@@ -65,7 +66,9 @@ extension Instrument {
             let text = { (r: [SenseRange]) in r.isEmpty ? "none" : r.map { "\($0.fullScaleAmperes) A (noise \($0.noiseAmperes) A)" }.joined(separator: ", ") }
             found.append("adc.sense_ranges: the instrument file says \(text(senseRanges)), the board reports \(text(boardRanges))")
         }
-        let missing = capabilities.subtracting(identity.capabilities)
+        // Every job runs on a board without sense ranges (the readout then converts at the ADC's
+        // own full scale), so their absence is no mismatch; ranges a board lists must be the file's.
+        let missing = capabilities.subtracting(identity.capabilities).subtracting(.senseRanges)
         if !missing.isEmpty {
             found.append("capabilities: the board lacks \(Self.names(of: missing).joined(separator: ", ")), which this instrument's tiles need")
         }

@@ -27,6 +27,10 @@ struct InstrumentIdentityTests {
         var other = ranged
         other.senseRanges?[2].noiseAmperes = 1e-6
         #expect(instrument.mismatches(with: other).contains { $0.hasPrefix("adc.sense_ranges:") })
+        // A board without ranges still runs every job: no mismatch.
+        var older = identity
+        older.capabilities.remove(.senseRanges)
+        #expect(instrument.mismatches(with: older) == [])
     }
 
     @Test("a passive board offers the V/2 and V/3 schemes", arguments: ["serial-32x32"])

@@ -96,12 +96,10 @@ public final class RemoteBoard: SequencedBoard {
         }
         self.nextSequence = status.nextSequence
         self.sessionID = status.sessionID
-        var identified = try exchange(.identify)
-        // A board with sense ranges lists them when asked; a plain IDENTIFY leaves them out, so
-        // that hosts that know no ranges read its reply as before.
-        if case .identity(let plain) = identified, plain.capabilities.contains(.senseRanges) {
-            identified = try exchange(.identifyWithSenseRanges)
-        }
+        // IDENTIFY asks for the sense ranges too; a board without them refuses the payload byte
+        // with a FAULT that is not cached, and is then asked the plain way (as STATUS above).
+        var identified = try exchange(.identifyWithSenseRanges)
+        if case .fault = identified { identified = try exchange(.identify) }
         guard case .identity(let id) = identified else {
             throw BoardError.unexpectedReply(operation: "IDENTIFY", reply: "\(identified)")
         }
