@@ -118,7 +118,7 @@ MUTATIONS = [
       "        clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)\n        if l.chunkIndex == 0 { run = nil }",
       "LimitRefusalMatrixTests", "PLAY_LOAD actions not limit-checked on the board"),
     M("board-mvm-limits", "Sources/XbarBoard/Simulated/SimulatedBoard+MatrixVectorProduct.swift",
-      "MVM of \\(vectors) vectors\")\n        try pass(limits)\n", "MVM of \\(vectors) vectors\")\n",
+      "let range = try senseRange(m.senseRange, \"MVM\")\n        try pass(limits)\n", "let range = try senseRange(m.senseRange, \"MVM\")\n",
       "LimitRefusalMatrixTests", "MVM not limit-checked on the board"),
     M("program-length-boundary", "Sources/XbarBoard/Simulated/SimulatedBoard+Play.swift",
       "if total > Int(instrument.limits.maxProgramActions) {", "if total >= Int(instrument.limits.maxProgramActions) {",

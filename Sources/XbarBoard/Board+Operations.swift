@@ -2,7 +2,24 @@ import XbarWire
 
 /// Typed forms of the protocol operations, in SI units. Each sends one request.
 extension Board {
+    /// The board's identity, with its sense ranges when it has them
+    /// (``XbarWire/Capabilities/senseRanges``): IDENTIFY asks for them, and a board without
+    /// ranges, which refuses that payload, is asked the plain way.
+    ///
+    /// - Throws: ``BoardError`` when the board does not answer either IDENTIFY.
     public func identify() throws(BoardError) -> BoardIdentity {
+        let reply: Reply
+        do {
+            reply = try perform(.identifyWithSenseRanges)
+        } catch .fault {
+            return try plainIdentify()
+        }
+        guard case .identity(let id) = reply else { throw unexpected("IDENTIFY", reply) }
+        return id
+    }
+
+    /// IDENTIFY without a payload: what every board answers, never with sense ranges.
+    public func plainIdentify() throws(BoardError) -> BoardIdentity {
         let reply = try perform(.identify)
         guard case .identity(let id) = reply else { throw unexpected("IDENTIFY", reply) }
         return id
@@ -22,11 +39,17 @@ extension Board {
         return s
     }
 
-    /// Reads cells; returns currents in amperes in the cell set's order.
-    public func read(_ cells: CellSet, readVolts: Double, averages: Int = 1) throws(BoardError) -> Currents {
-        let reply = try perform(.read(ReadCells(cells: cells, readVolts: Float(readVolts), averages: UInt16(clamping: averages))))
+    /// Reads cells; returns currents in amperes in the cell set's order. With `senseRange` (an
+    /// index into the board's ``XbarWire/BoardIdentity/senseRanges``) the cells are converted in
+    /// that range and every current comes with its saturation flag.
+    ///
+    /// - Throws: ``BoardError/fault(_:)`` `badArgument` for a range the board does not have.
+    public func read(_ cells: CellSet, readVolts: Double, averages: Int = 1, senseRange: UInt8? = nil) throws(BoardError) -> Currents {
+        let reply = try perform(.read(ReadCells(cells: cells, readVolts: Float(readVolts), averages: UInt16(clamping: averages),
+                                                senseRange: senseRange)))
         guard case .currents(let c) = reply else { throw unexpected("READ", reply) }
         try requireFinite(c.amperes, "READ")
+        try requireFlags(c, ranged: senseRange != nil, "READ")
         return c
     }
 
@@ -52,11 +75,15 @@ extension Board {
         return r
     }
 
-    /// Multiplies vectors by a tile; returns column currents in amperes, vector after vector.
+    /// Multiplies vectors by a tile; returns column currents in amperes, vector after vector,
+    /// each with its saturation flag when the request chose a sense range.
+    ///
+    /// - Throws: ``BoardError/fault(_:)`` `badArgument` for a range the board does not have.
     public func mvm(_ request: MatrixVectorProduct) throws(BoardError) -> Currents {
         let reply = try perform(.mvm(request))
         guard case .currents(let c) = reply else { throw unexpected("MVM", reply) }
         try requireFinite(c.amperes, "MVM")
+        try requireFlags(c, ranged: request.senseRange != nil, "MVM")
         return c
     }
 
@@ -105,6 +132,17 @@ extension Board {
     private func requireFinite(_ amperes: [Float], _ op: String) throws(BoardError) {
         if let k = amperes.firstIndex(where: { !$0.isFinite }) {
             throw .unexpectedReply(operation: op, reply: "current \(k) is \(amperes[k]) A; a board reports finite currents")
+        }
+    }
+
+    /// A ranged request's reply flags every value; a plain one's flags none.
+    private func requireFlags(_ c: Currents, ranged: Bool, _ op: String) throws(BoardError) {
+        let flags = c.saturated?.count
+        // No values carry no flags: an empty reply has no mask either way.
+        if ranged ? (flags ?? 0) != c.amperes.count : flags != nil {
+            throw .unexpectedReply(operation: op, reply: ranged
+                ? "\(c.amperes.count) currents with \(flags ?? 0) saturation flags; a sense range flags every value"
+                : "saturation flags in reply to a request that chose no sense range")
         }
     }
 

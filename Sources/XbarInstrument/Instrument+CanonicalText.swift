@@ -62,6 +62,10 @@ extension Instrument {
         line(1, "bits: \(adc.bits)")
         line(1, "read_full_scale_amperes: \(adc.readFullScaleAmperes)")
         line(1, "mvm_full_scale_amperes: \(adc.mvmFullScaleAmperes)")
+        if !senseRanges.isEmpty {
+            line(1, "sense_ranges:")
+            for r in senseRanges { line(2, "- {full_scale_amperes: \(r.fullScaleAmperes), noise_amperes: \(r.noiseAmperes)}") }
+        }
         line(0, "dac:")
         line(1, "bits: \(dac.bits)")
         line(1, "full_scale_volts: \(dac.fullScaleVolts)")

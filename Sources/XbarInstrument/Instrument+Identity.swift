@@ -20,23 +20,27 @@ extension Instrument {
         }
         if defaultBiasScheme == .halfVoltage { c.insert(.halfVoltageScheme) }
         if defaultBiasScheme == .thirdVoltage { c.insert(.thirdVoltageScheme) }
+        if !senseRanges.isEmpty { c.insert(.senseRanges) }
         return c
     }
 
     /// The IDENTIFY reply a board of this type gives: protocol version 1, the file's model,
-    /// tiles, limits, ADC and DAC, ``capabilities``, 65536-byte payloads and a 32-reply cache.
-    public func identity(serialNumber: String, firmwareVersion: String) -> BoardIdentity {
+    /// tiles, limits, ADC and DAC, ``capabilities``, 65536-byte payloads and a 32-reply cache;
+    /// with `senseRanges`, the answer to an IDENTIFY that asks for them (the file's ranges).
+    public func identity(serialNumber: String, firmwareVersion: String, senseRanges listed: Bool = false) -> BoardIdentity {
         BoardIdentity(protocolVersion: Self.protocolVersion, model: model, serialNumber: serialNumber,
                       firmwareVersion: firmwareVersion, capabilities: capabilities,
                       maxPayloadBytes: Self.maxPayloadBytes, replyCacheDepth: Self.replyCacheDepth,
-                      adc: adc, dac: dac, limits: limits, tiles: tiles)
+                      adc: adc, dac: dac, limits: limits, tiles: tiles,
+                      senseRanges: listed && !senseRanges.isEmpty ? senseRanges : nil)
     }
 
     /// How a board's IDENTIFY reply disagrees with this instrument file, one sentence per
     /// difference naming the file's key; empty when the board is what the file describes.
     ///
     /// Checked: protocol version, model, tiles (count, index, kind, rows, columns), every
-    /// electrical limit, ADC and DAC, and capabilities the file's tiles need but the board lacks.
+    /// electrical limit, ADC and DAC, sense ranges when the board lists them, and capabilities
+    /// the file's tiles need but the board lacks.
     /// Serial number, firmware version, payload size and reply cache depth may differ.
     public func mismatches(with identity: BoardIdentity) -> [String] {
         var found: [String] = []
@@ -58,7 +62,13 @@ extension Instrument {
         for (key, file, board) in converters where file != board {
             found.append("\(key): the instrument file says \(file), the board reports \(board)")
         }
-        let missing = capabilities.subtracting(identity.capabilities)
+        if let boardRanges = identity.senseRanges, boardRanges != senseRanges {
+            let text = { (r: [SenseRange]) in r.isEmpty ? "none" : r.map { "\($0.fullScaleAmperes) A (noise \($0.noiseAmperes) A)" }.joined(separator: ", ") }
+            found.append("adc.sense_ranges: the instrument file says \(text(senseRanges)), the board reports \(text(boardRanges))")
+        }
+        // Every job runs on a board without sense ranges (the readout then converts at the ADC's
+        // own full scale), so their absence is no mismatch; ranges a board lists must be the file's.
+        let missing = capabilities.subtracting(identity.capabilities).subtracting(.senseRanges)
         if !missing.isEmpty {
             found.append("capabilities: the board lacks \(Self.names(of: missing).joined(separator: ", ")), which this instrument's tiles need")
         }
@@ -115,7 +125,7 @@ extension Instrument {
         let all: [(Capabilities, String)] = [
             (.halfVoltageScheme, "half_voltage_scheme"), (.thirdVoltageScheme, "third_voltage_scheme"),
             (.mvm, "mvm"), (.mvmPulseWidth, "mvm_pulse_width"), (.readTrain, "read_train"),
-            (.play, "play"), (.pulseBatch, "pulse_batch"),
+            (.play, "play"), (.pulseBatch, "pulse_batch"), (.senseRanges, "sense_ranges"),
         ]
         return all.filter { capabilities.contains($0.0) }.map(\.1)
     }

@@ -18,6 +18,9 @@ public struct Instrument: Hashable, Sendable {
     public var tiles: [TileInfo]
     public var limits: ElectricalLimits
     public var adc: ADCInfo
+    /// The sense ranges a READ or MVM may choose (`adc.sense_ranges` in the file), index by
+    /// index; empty when the board has none (capability ``XbarWire/Capabilities/senseRanges``).
+    public var senseRanges: [SenseRange]
     public var dac: DACInfo
     /// Bias scheme used when a job does not name one.
     public var defaultBiasScheme: BiasScheme
@@ -41,7 +44,9 @@ public struct Instrument: Hashable, Sendable {
                 transport: InstrumentTransport, tiles: [TileInfo], limits: ElectricalLimits,
                 adc: ADCInfo, dac: DACInfo, defaultBiasScheme: BiasScheme, defaultReadVolts: Double,
                 stmReadVolts: Double, device: DeviceParameters, stmRowDeviceClasses: [UInt8: [String]] = [:],
-                periphery: ArrayPeripheryParameters = .ideal, energy: ConverterEnergy? = nil) {
+                periphery: ArrayPeripheryParameters = .ideal, senseRanges: [SenseRange] = [],
+                energy: ConverterEnergy? = nil) {
+        self.senseRanges = senseRanges
         self.name = name
         self.model = model
         self.description = description

@@ -30,7 +30,8 @@ struct InstrumentFileSchema {
         let tileListing = top.list("tiles").flatMap { readTiles($0, at: top.path("tiles"), node: top.value("tiles", required: false)) }
         let tiles = tileListing?.tiles
         let limits = top.section("limits").flatMap(readLimits)
-        let adc = top.section("adc").flatMap(readADC)
+        let converter = top.section("adc").flatMap(readADC)
+        let adc = converter?.adc
         let dac = top.section("dac").flatMap(readDAC)
         let bias = top.choice("bias_scheme", Self.biasSchemes)
         let readVolts = top.number("read_volts", .positive)
@@ -67,7 +68,8 @@ struct InstrumentFileSchema {
         return Instrument(name: name, model: model, description: description, path: nil, version: version,
                           transport: transport, tiles: tiles, limits: limits, adc: adc, dac: dac,
                           defaultBiasScheme: bias, defaultReadVolts: readVolts, stmReadVolts: stmReadVolts,
-                          device: device, stmRowDeviceClasses: rowClasses, periphery: periphery ?? .ideal, energy: energy)
+                          device: device, stmRowDeviceClasses: rowClasses, periphery: periphery ?? .ideal,
+                          senseRanges: converter?.ranges ?? [], energy: energy)
     }
 
     private func readName(_ top: InstrumentFileSection) -> String? {
@@ -219,13 +221,39 @@ struct InstrumentFileSchema {
                                 maxProgramActions: UInt32(programActions))
     }
 
-    private func readADC(_ s: InstrumentFileSection) -> ADCInfo? {
+    private func readADC(_ s: InstrumentFileSection) -> (adc: ADCInfo, ranges: [SenseRange])? {
         defer { s.finish() }
         let bits = s.integer("bits", in: 1...16)
         let read = s.float("read_full_scale_amperes", PhysicalBounds.converterAmperes)
         let mvm = s.float("mvm_full_scale_amperes", PhysicalBounds.converterAmperes)
-        guard let bits, let read, let mvm else { return nil }
-        return ADCInfo(bits: UInt8(bits), readFullScaleAmperes: read, mvmFullScaleAmperes: mvm)
+        let ranges = s.has("sense_ranges") ? s.list("sense_ranges").flatMap { readSenseRanges($0, at: s.path("sense_ranges"), node: s.value("sense_ranges")) } : []
+        guard let bits, let read, let mvm, let ranges else { return nil }
+        return (ADCInfo(bits: UInt8(bits), readFullScaleAmperes: read, mvmFullScaleAmperes: mvm), ranges)
+    }
+
+    /// `adc.sense_ranges`: a list of `{full_scale_amperes, noise_amperes}`, at most 255 (a range
+    /// index is one byte on the wire), each noise below a tenth of its full scale.
+    private func readSenseRanges(_ nodes: [Node], at keyPath: String, node: Node?) -> [SenseRange]? {
+        guard !nodes.isEmpty, nodes.count <= 255 else {
+            log.report(keyPath, "lists \(nodes.count) ranges; give 1 to 255, or leave the key out for a board without ranges", at: node)
+            return nil
+        }
+        var ranges: [SenseRange] = []
+        var failed = false
+        for (i, rangeNode) in nodes.enumerated() {
+            guard let r = InstrumentFileSection.open(rangeNode, at: "\(keyPath)[\(i)]", log: log) else { failed = true; continue }
+            let fullScale = r.float("full_scale_amperes", PhysicalBounds.converterAmperes)
+            let noise = r.float("noise_amperes", NumberRule { $0 >= 0 ? nil : "must be 0 or more, got \(NumberRule.format($0))" })
+            r.finish()
+            guard let fullScale, let noise else { failed = true; continue }
+            guard noise < fullScale / 10 else {
+                log.report(r.path("noise_amperes"), "\(noise) A of noise is a tenth of the range's \(fullScale) A full scale or more; that range measures nothing", at: r.value("noise_amperes", required: false))
+                failed = true
+                continue
+            }
+            ranges.append(SenseRange(fullScaleAmperes: fullScale, noiseAmperes: noise))
+        }
+        return failed ? nil : ranges
     }
 
     private func readDAC(_ s: InstrumentFileSection) -> DACInfo? {

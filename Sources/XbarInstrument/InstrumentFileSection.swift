@@ -112,6 +112,7 @@ final class InstrumentFileSection {
             return "named STM device classes, each a section of short_term_memory keys; see instruments/usb-4x64-multitau.yaml"
         case "row_device_classes": return "a list of STM device class names, one per row"
         case "tiles": return "a list of {index, kind, rows, columns}"
+        case "sense_ranges": return "a list of {full_scale_amperes, noise_amperes}"
         case "bias_scheme": return "grounded, half_voltage or third_voltage"
         case "model": return "text, the model string boards of this type report in IDENTIFY"
         case "version": return "text, e.g. \"1.0.0\""

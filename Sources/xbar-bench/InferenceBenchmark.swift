@@ -61,6 +61,9 @@ struct InferenceBenchmark: ParsableCommand {
     @Flag(help: "Program with the lab's write-verify job instead of setting the targets directly (programming error is then in).")
     var writeVerify = false
 
+    @Flag(help: "Compare the calibrated readout with and without the board's sense ranges, each with and without dither: accuracy and conversions per product.")
+    var senseRangeStudy = false
+
     @Flag(help: "Print, per matrix, the chip's product error against the exact product and its converter use.")
     var diagnose = false
 
@@ -118,6 +121,10 @@ struct InferenceBenchmark: ParsableCommand {
             let reference = ReferenceEngine(model: model).run(subset)
             line("reference, subset", reference)
 
+            if senseRangeStudy {
+                try studySenseRanges(model, instrument, subset, reference)
+                continue
+            }
             let uncorrected = try chipRun(model, instrument, subset, reference, label: "chip, uncorrected",
                                           settings: .activationRange, calibrate: false, decayOnChip: true)
             let calibrated = try chipRun(model, instrument, subset, reference, label: "chip, calibrated",
@@ -133,7 +140,29 @@ struct InferenceBenchmark: ParsableCommand {
             rows.append(Row(name: name, reference: reference, uncorrected: uncorrected, calibrated: calibrated,
                             calibratedIdeal: calibratedIdeal, decayOnChip: decayOnChip))
         }
-        summary(rows)
+        if !senseRangeStudy { summary(rows) }
+    }
+
+    /// The calibrated readout four ways: without sense ranges (dithered as given, and one plain
+    /// conversion), and with them (dither only where the range leaves a vector under 16 steps,
+    /// and dither everywhere).
+    private func studySenseRanges(_ model: SSMModel, _ instrument: Instrument, _ subset: [EventSample], _ reference: InferenceRun) throws {
+        let variants: [(String, ReadoutSettings)] = [
+            ("no ranges, dithered", ReadoutSettings(inputScaling: .perVector, ditherPairs: ditherPairs, diagonalDitherPairs: diagonalDitherPairs,
+                                                     usesSenseRanges: false)),
+            ("no ranges, no dither", ReadoutSettings(inputScaling: .perVector, ditherPairs: 0, diagonalDitherPairs: 0, usesSenseRanges: false)),
+            ("ranges (default)", ReadoutSettings(inputScaling: .perVector, ditherPairs: ditherPairs, diagonalDitherPairs: diagonalDitherPairs)),
+            ("ranges, dithered", ReadoutSettings(inputScaling: .perVector, ditherPairs: ditherPairs, diagonalDitherPairs: diagonalDitherPairs,
+                                                  ditherFreeSteps: .infinity)),
+        ]
+        for (label, settings) in variants {
+            let run = try chipRun(model, instrument, subset, reference, label: "chip, \(label)", settings: settings, calibrate: true, decayOnChip: false)
+            let stats = run.productStatistics.values
+            let error = (stats.reduce(0.0) { $0 + $1.errorSquares } / max(stats.reduce(0.0) { $0 + $1.exactSquares }, .leastNonzeroMagnitude)).squareRoot()
+            print(String(format: "    sense ranges: %.2f conversions per product, %.0f %% of them in a range; products %.1f %% rms off the exact ones",
+                         Double(run.mvmVectors) / Double(max(run.products, 1)), 100 * Double(run.rangedVectors) / Double(max(run.mvmVectors, 1)),
+                         100 * error))
+        }
     }
 
     /// One chip-in-loop run on a fresh simulated board of the benchmark's seed.
@@ -177,7 +206,7 @@ struct InferenceBenchmark: ParsableCommand {
         let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument,
                                           decayOnChip: decayOnChip,
                                           settings: settings, calibration: calibration, defects: defects)
-        engine.recordsStatistics = diagnose
+        engine.recordsStatistics = diagnose || senseRangeStudy
         let chip = try engine.run(subset)
         line(label, chip)
         if diagnose { printStatistics(chip, model: model) }

@@ -42,6 +42,18 @@ struct BrokenInstrumentFileTests {
         #expect(error.problem(at: "dac.flux_capacitor")?.message == "unknown key; known keys here: bits, full_scale_volts")
     }
 
+    @Test("a sense range whose noise is a tenth of its full scale or more, or without a full scale, is refused naming the range")
+    func badSenseRanges() throws {
+        let shipped = try RepositoryFiles.text(RepositoryFiles.shipped("usb-4x64"))
+        let noisy = shipped.replacingOccurrences(of: "{full_scale_amperes: 4e-06, noise_amperes: 3e-08}",
+                                                 with: "{full_scale_amperes: 4e-06, noise_amperes: 5e-07}")
+        #expect(noisy != shipped)
+        let error = try rejection(yaml: noisy)
+        #expect(error.problem(at: "adc.sense_ranges[4].noise_amperes")?.message.contains("a tenth of the range's") == true)
+        let missing = shipped.replacingOccurrences(of: "{full_scale_amperes: 1.6e-05, noise_amperes: 4e-08}", with: "{noise_amperes: 4e-08}")
+        #expect(try rejection(yaml: missing).problem(at: "adc.sense_ranges[3].full_scale_amperes")?.message.contains("missing") == true)
+    }
+
     @Test("camel case and hyphens find the snake_case key")
     func suggestionIgnoresCaseAndSeparators() throws {
         let text = try RepositoryFiles.text(RepositoryFiles.shipped("usb-4x64"))

@@ -17,8 +17,20 @@ struct InstrumentIdentityTests {
         #expect(identity.limits == instrument.limits)
         #expect(identity.adc == instrument.adc && identity.dac == instrument.dac)
         #expect(identity.maxPayloadBytes == 65_536 && identity.replyCacheDepth == 32)
-        // 1T1R weight tiles and STM nodes, grounded bias: MVM, read trains, programs, batches.
-        #expect(identity.capabilities == [.mvm, .mvmPulseWidth, .readTrain, .play, .pulseBatch])
+        // 1T1R weight tiles and STM nodes, grounded bias: MVM, read trains, programs, batches; sense ranges.
+        #expect(identity.capabilities == [.mvm, .mvmPulseWidth, .readTrain, .play, .pulseBatch, .senseRanges])
+        // A plain IDENTIFY lists no ranges; asked for them, the file's five.
+        #expect(identity.senseRanges == nil)
+        let ranged = instrument.identity(serialNumber: "SN-0042", firmwareVersion: "fw 2.1", senseRanges: true)
+        #expect(ranged.senseRanges?.map(\.fullScaleAmperes) == [1e-3, 250e-6, 64e-6, 16e-6, 4e-6])
+        #expect(instrument.mismatches(with: ranged) == [])
+        var other = ranged
+        other.senseRanges?[2].noiseAmperes = 1e-6
+        #expect(instrument.mismatches(with: other).contains { $0.hasPrefix("adc.sense_ranges:") })
+        // A board without ranges still runs every job: no mismatch.
+        var older = identity
+        older.capabilities.remove(.senseRanges)
+        #expect(instrument.mismatches(with: older) == [])
     }
 
     @Test("a passive board offers the V/2 and V/3 schemes", arguments: ["serial-32x32"])

@@ -96,7 +96,10 @@ public final class RemoteBoard: SequencedBoard {
         }
         self.nextSequence = status.nextSequence
         self.sessionID = status.sessionID
-        let identified = try exchange(.identify)
+        // IDENTIFY asks for the sense ranges too; a board without them refuses the payload byte
+        // with a FAULT that is not cached, and is then asked the plain way (as STATUS above).
+        var identified = try exchange(.identifyWithSenseRanges)
+        if case .fault = identified { identified = try exchange(.identify) }
         guard case .identity(let id) = identified else {
             throw BoardError.unexpectedReply(operation: "IDENTIFY", reply: "\(identified)")
         }
@@ -264,7 +267,7 @@ public final class RemoteBoard: SequencedBoard {
         case .readTrain(let t): payload = 32 + Int(t.readCount) * (8 + 4 * cellCount(t.cells))
         case .pulseBatch(let b): payload = 32 + 4 * b.pulses.count
         case .playFetch: payload = maxPayload
-        case .identify: payload = 4096
+        case .identify, .identifyWithSenseRanges: payload = 4096
         case .pulse, .status, .sessionStatus, .playLoad, .playStart, .abort, .reset: payload = 256
         }
         let bounded = min(payload, maxPayload)
@@ -275,7 +278,7 @@ public final class RemoteBoard: SequencedBoard {
     /// The reply opcode that answers a request (besides FAULT).
     static func replyOpcode(_ request: Request) -> Opcode {
         switch request {
-        case .identify: return .identity
+        case .identify, .identifyWithSenseRanges: return .identity
         case .status, .sessionStatus: return .statusReport
         case .read, .mvm: return .currents
         case .pulse, .pulseBatch: return .pulsed

@@ -11,6 +11,10 @@ extension SimulatedBoard {
     /// non-linearity. Passive tiles see no sneak current here: every row is driven and every
     /// column held at 0 V, so no cell is half-selected.
     ///
+    /// With a sense range (``XbarWire/MatrixVectorProduct/senseRange``), the column currents
+    /// also carry the range's own noise and convert at its full scale; each one beyond it reads
+    /// full scale of its sign and is flagged in the reply.
+    ///
     /// The per-cell read noises of a column are independent Gaussians, so their sum is one
     /// Gaussian of variance `sigma^2 * sum_i (G_ij * V_i)^2`: one normal number per column.
     func multiply(_ m: MatrixVectorProduct, limits: BoardFault?) throws -> Reply {
@@ -26,7 +30,9 @@ extension SimulatedBoard {
             throw badArgument("MVM carries \(m.inputs.count) inputs, not a positive multiple of the input length \(rows)")
         }
         let vectors = m.inputs.count / rows
-        try checkReplySize(10 + 4 * vectors * columns, "MVM of \(vectors) vectors")
+        let flagBytes = m.senseRange == nil ? 0 : (vectors * columns + 7) / 8
+        try checkReplySize(10 + 4 * vectors * columns + flagBytes, "MVM of \(vectors) vectors")
+        let range = try senseRange(m.senseRange, "MVM")
         try pass(limits)
         if let beyond = instrument.dac.checkInputs(of: m) { throw BoardError.fault(beyond) }
 
@@ -46,6 +52,11 @@ extension SimulatedBoard {
         var out = [Float]()
         out.reserveCapacity(vectors * columns)
         var saturations = 0
+        // A chosen range converts at its own full scale with its own noise, and flags each value.
+        let converter = range?.mvm ?? mvmConverter
+        let rangeNoise = range?.noiseAmperes ?? 0
+        var flags: [Bool] = []
+        if range != nil { flags.reserveCapacity(vectors * columns) }
         m.inputs.withUnsafeBufferPointer { inputs in
             for k in 0..<vectors {
                 let x = UnsafeBufferPointer(rebasing: inputs[(k * rows)..<((k + 1) * rows)])
@@ -76,16 +87,21 @@ extension SimulatedBoard {
                 for j in 0..<columns {
                     var noisy = currents[j] + sigma * squares[j].squareRoot() * readNoise.nextNormal()
                     if hasAmplifiers { noisy = amplifiers!.gains[j] * noisy + amplifiers!.offsetsAmperes[j] }
-                    let (value, saturated) = linearConverter ? mvmConverter.convert(noisy)
-                        : mvmConverter.convert(noisy, nonlinearity: nonlinearity)
+                    if range != nil {
+                        noisy += rangeNoise * readNoise.nextNormal()
+                    }
+                    let (value, saturated) = linearConverter ? converter.convert(noisy)
+                        : converter.convert(noisy, nonlinearity: nonlinearity)
                     if saturated { saturations += 1 }
+                    if range != nil { flags.append(saturated) }
                     out.append(Float(value))
                 }
                 clock.advance(by: duration)
             }
         }
         adcSaturations += UInt64(saturations)
-        return .currents(Currents(boardTimeNanoseconds: clock.boardNanoseconds, amperes: out))
+        return .currents(Currents(boardTimeNanoseconds: clock.boardNanoseconds, amperes: out,
+                                  saturated: range == nil ? nil : flags))
     }
 
     /// The effective conductances of a tile's resistive lines, or nil when the lines are ideal.

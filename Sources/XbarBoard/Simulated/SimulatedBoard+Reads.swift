@@ -5,16 +5,37 @@ extension SimulatedBoard {
     func read(_ r: ReadCells, limits: BoardFault?) throws -> Reply {
         let tile = try tile(r.cells.tile)
         let selected = try cells(r.cells, of: tile)
-        try checkReplySize(10 + 4 * selected.count, "READ of \(selected.count) cells")
+        let flagBytes = r.senseRange == nil ? 0 : (selected.count + 7) / 8
+        try checkReplySize(10 + 4 * selected.count + flagBytes, "READ of \(selected.count) cells")
+        let range = try senseRange(r.senseRange, "READ")
         try pass(limits)
         clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
         refresh(tile)
         var amperes: [Float] = []
         amperes.reserveCapacity(selected.count)
-        for cell in selected {
-            amperes.append(readCell(tile, cell, volts: Double(r.readVolts), averages: Int(r.averages)))
+        guard let range else {
+            for cell in selected {
+                amperes.append(readCell(tile, cell, volts: Double(r.readVolts), averages: Int(r.averages)))
+            }
+            return .currents(Currents(boardTimeNanoseconds: clock.boardNanoseconds, amperes: amperes))
         }
-        return .currents(Currents(boardTimeNanoseconds: clock.boardNanoseconds, amperes: amperes))
+        // In a range, a cell is flagged when any of its averaged conversions saturated.
+        var saturated: [Bool] = []
+        saturated.reserveCapacity(selected.count)
+        let step = timing.readSeconds.wholeNanoseconds
+        for cell in selected {
+            var sum = 0.0, flagged = false
+            for _ in 0..<Int(r.averages) {
+                let (current, nonlinear) = senseCurrent(tile, cell, volts: Double(r.readVolts))
+                let (value, over) = convertRead(current, in: range, nonlinear: nonlinear)
+                sum += value
+                flagged = flagged || over
+                clock.advance(by: step)
+            }
+            amperes.append(Float(sum / Double(r.averages)))
+            saturated.append(flagged)
+        }
+        return .currents(Currents(boardTimeNanoseconds: clock.boardNanoseconds, amperes: amperes, saturated: saturated))
     }
 
     func readTrain(_ t: ReadTrain, limits: BoardFault?) throws -> Reply {
@@ -97,6 +118,16 @@ extension SimulatedBoard {
     /// column's half-selected cells (at V/2 or V/3, scaled by their I-V non-linearity) adds to
     /// it; then the read converter's non-linearity.
     func sense(_ tile: SimulatedTile, _ cell: CellIndex, volts: Double) -> Double {
+        let (current, nonlinear) = senseCurrent(tile, cell, volts: volts)
+        let (value, saturated) = nonlinear ? readConverter.convert(current, nonlinearity: periphery.readNonlinearity)
+            : readConverter.convert(current)
+        if saturated { adcSaturations += 1 }
+        return value
+    }
+
+    /// The analog current of one read of one cell at the current time, amperes, and whether
+    /// the board's read converter has a non-linearity to apply to it.
+    func senseCurrent(_ tile: SimulatedTile, _ cell: CellIndex, volts: Double) -> (amperes: Double, nonlinear: Bool) {
         var current: Double
         var nonlinear = false
         switch tile {
@@ -126,9 +157,6 @@ extension SimulatedBoard {
             current = t.read(Int(cell.row) * Int(info.columns) + Int(cell.column), readVolts: volts,
                              at: clock.seconds, generator: &readNoise)
         }
-        let (value, saturated) = nonlinear ? readConverter.convert(current, nonlinearity: periphery.readNonlinearity)
-            : readConverter.convert(current)
-        if saturated { adcSaturations += 1 }
-        return value
+        return (current, nonlinear)
     }
 }

@@ -73,6 +73,8 @@ public final class SimulatedBoard: StoppableBoard {
     let readConverter: UnipolarQuantizer
     let mvmConverter: BipolarQuantizer
     let inputConverter: BipolarQuantizer
+    /// The instrument's sense ranges, index by index.
+    let senseRanges: [SimulatedSenseRange]
     /// Effective conductances of resistive lines per tile, with the tile revision they are of.
     var effectiveConductances: [UInt8: (revision: UInt64, siemens: [Double])] = [:]
     /// Asked before each read of a READ_TRAIN while a caller of
@@ -108,6 +110,7 @@ public final class SimulatedBoard: StoppableBoard {
                                           fullScale: Double(instrument.adc.readFullScaleAmperes))
         mvmConverter = BipolarQuantizer(bits: Int(instrument.adc.bits),
                                         fullScale: Double(instrument.adc.mvmFullScaleAmperes))
+        senseRanges = instrument.senseRanges.map { SimulatedSenseRange($0, bits: Int(instrument.adc.bits)) }
         inputConverter = BipolarQuantizer(bits: Int(instrument.dac.bits),
                                           fullScale: Double(instrument.dac.fullScaleVolts))
         self.periphery = ArrayPeriphery(parameters: periphery ?? instrument.periphery,
@@ -176,7 +179,7 @@ public final class SimulatedBoard: StoppableBoard {
         }
         if let run, !run.finished {
             switch request {
-            case .identify, .status, .sessionStatus, .playFetch, .abort, .reset: break
+            case .identify, .identifyWithSenseRanges, .status, .sessionStatus, .playFetch, .abort, .reset: break
             default:
                 throw BoardError.fault(BoardFault(code: .busy, message: "program \(run.programID) is running; wait for it or ABORT"))
             }
@@ -187,6 +190,13 @@ public final class SimulatedBoard: StoppableBoard {
         let reply: Reply
         switch request {
         case .identify: reply = .identity(identity)
+        case .identifyWithSenseRanges:
+            guard !instrument.senseRanges.isEmpty else {
+                throw BoardError.fault(BoardFault(code: .badLength, message: "IDENTIFY takes no payload on a board without sense ranges"))
+            }
+            var id = identity
+            id.senseRanges = instrument.senseRanges
+            reply = .identity(id)
         case .status: reply = .status(status())
         case .sessionStatus:
             var report = status()

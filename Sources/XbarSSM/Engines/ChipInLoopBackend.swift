@@ -25,8 +25,18 @@ import XbarWire
 /// Column currents are planned from the map's target conductances: when a vector's largest
 /// possible column current (signal and dither) would pass ``ReadoutSettings/adcHeadroom`` of
 /// the ADC's full scale, the vector is scaled down to fit. A conversion that still reads full
-/// scale (the wire reports no saturation flag, so a full-scale code counts as saturated) has
-/// its vector measured again at half the scale, up to ``ReadoutSettings/saturationRetries`` times.
+/// scale (without a sense range the wire has no saturation flag, so a full-scale code counts as
+/// saturated) has its vector measured again at half the scale, up to
+/// ``ReadoutSettings/saturationRetries`` times.
+///
+/// On a board with sense ranges (``ReadoutSettings/usesSenseRanges``), each vector is driven at
+/// the DAC's full scale and converted in the smallest range that holds its planned column
+/// currents: from the targets' mean and spread per row, the columns' common current plus three
+/// standard deviations of their spread, through the calibration's largest column gain, plus its
+/// largest offset. A vector whose planned signal spans
+/// ``ReadoutSettings/ditherFreeSteps`` steps of that range is converted once, without dither;
+/// only those the smallest range still leaves short of it are dithered. Saturation comes from
+/// the reply's flags, and a flagged vector is measured again in the next range up.
 ///
 /// States of the event SSM are updated digitally here, with the model's decay constants:
 /// the instrument's STM nodes decay with their own time constant (one population, 20 ms
@@ -45,6 +55,8 @@ public struct ChipInLoopBackend: ComputeBackend {
     public let fullScaleVolts: Double
     /// Vectors per MVM request.
     public let vectorsPerRequest: Int
+    /// Vectors per MVM request in a sense range, whose reply adds a flag bit per current.
+    public let rangedVectorsPerRequest: Int
     /// Whether an S4D's decay `A x` is multiplied on the chip (its placement exists).
     public let multipliesDecayOnChip: Bool
 
@@ -56,6 +68,10 @@ public struct ChipInLoopBackend: ComputeBackend {
     public private(set) var saturatedConversions = 0
     /// Vectors measured again after a saturated conversion.
     public private(set) var remeasuredVectors = 0
+    /// Matrix-vector products asked for so far: input vectors times the slabs they are multiplied on.
+    public private(set) var productCount = 0
+    /// Vectors converted in one of the board's sense ranges so far (dither copies included).
+    public private(set) var rangedVectors = 0
     /// Whether to compare every product with the exact one and record converter use (costs
     /// an exact product per vector on the host).
     public var recordsStatistics = false
@@ -69,9 +85,18 @@ public struct ChipInLoopBackend: ComputeBackend {
     public var backendDescription: String { board.backendDescription }
 
     var dither: Xoshiro256StarStar
+    /// The board's sense ranges in use, smallest full scale first; empty without ranges.
+    let ranges: [RangeChoice]
     let adcFullScaleAmperes: Double
     let adcStepAmperes: Double
     let slabs: [String: [Slab]]
+
+    /// A sense range as the planning sees it: its index on the wire, full scale and step, amperes.
+    struct RangeChoice {
+        var index: UInt8
+        var fullScaleAmperes: Double
+        var stepAmperes: Double
+    }
 
     /// One placement with what the products need of its tile, worked out once.
     struct Slab {
@@ -87,6 +112,13 @@ public struct ChipInLoopBackend: ComputeBackend {
         /// Per slab column: target conductance summed over the slab's rows, and over the dither rows.
         var slabSums: [Double]
         var ditherSums: [Double]
+        /// Per slab row: the mean and the variance of its target conductances over the slab's
+        /// columns (siemens, square siemens), from which a vector's column currents are planned.
+        var rowMeans: [Double]
+        var rowVariances: [Double]
+        /// The slab columns' largest readout gain and largest offset magnitude (amperes).
+        var largestGain: Double
+        var largestOffset: Double
         /// Per slab column: readout gain and offset (1 and 0 without a calibration).
         var gains: [Double]
         var offsets: [Double]
@@ -103,7 +135,8 @@ public struct ChipInLoopBackend: ComputeBackend {
     ///   - decayOnChip: multiply an S4D's diagonal decay on its tile (when placed) instead of digitally.
     public init(board: any Board, model: SSMModel, map: WeightMap, instrument: Instrument,
                 maxPayloadBytes: Int, settings: ReadoutSettings = .ranged, calibration: ReadoutCalibration? = nil,
-                decayOnChip: Bool = false, seed: UInt64 = 1, defects: PairDefects = PairDefects()) {
+                decayOnChip: Bool = false, seed: UInt64 = 1, defects: PairDefects = PairDefects(),
+                senseRanges: [SenseRange] = []) {
         self.defects = defects
         self.board = board
         self.model = model
@@ -115,10 +148,17 @@ public struct ChipInLoopBackend: ComputeBackend {
         fullScaleVolts = Double(min(instrument.dac.fullScaleVolts, instrument.limits.maxMVMVolts)) * (1 - 1e-6)
         dither = Xoshiro256StarStar(seed: seed)
         adcFullScaleAmperes = Double(instrument.adc.mvmFullScaleAmperes)
-        adcStepAmperes = adcFullScaleAmperes / Double((1 << (Int(instrument.adc.bits) - 1)) - 1)
+        let levels = Double((1 << (Int(instrument.adc.bits) - 1)) - 1)
+        adcStepAmperes = adcFullScaleAmperes / levels
+        ranges = settings.usesSenseRanges
+            ? senseRanges.enumerated().map { RangeChoice(index: UInt8($0.offset), fullScaleAmperes: Double($0.element.fullScaleAmperes),
+                                                         stepAmperes: Double($0.element.fullScaleAmperes) / levels) }
+                .sorted { $0.fullScaleAmperes < $1.fullScaleAmperes }
+            : []
         let rows = map.tiles.map { Int($0.tile.rows) }.max() ?? 64
         let columns = map.tiles.map { Int($0.tile.columns) }.max() ?? 64
         vectorsPerRequest = Self.vectorsPerRequest(rows: rows, columns: columns, maxPayloadBytes: maxPayloadBytes)
+        rangedVectorsPerRequest = max(1, min(vectorsPerRequest, (maxPayloadBytes - 16) * 8 / (33 * columns)))
         multipliesDecayOnChip = decayOnChip && model.placements.contains { $0.matrix.hasSuffix(".A") }
         var slabs: [String: [Slab]] = [:]
         for p in map.placements {
@@ -160,9 +200,15 @@ public struct ChipInLoopBackend: ComputeBackend {
         if let W = model.matrix(named: p.matrix), W.rows == W.columns, p.inputOffset == 0, p.rows == W.columns, p.outputs == W.rows {
             diagonal = (0..<W.rows).allSatisfy { r in (0..<W.columns).allSatisfy { c in r == c || W[r, c] == 0 } }
         }
+        let rowMeans = (0..<p.rows).map { i in (0..<width).reduce(0.0) { $0 + siemens[i * width + $1] } / Double(width) }
+        let rowVariances = (0..<p.rows).map { i in
+            (0..<width).reduce(0.0) { $0 + (siemens[i * width + $1] - rowMeans[i]) * (siemens[i * width + $1] - rowMeans[i]) } / Double(width)
+        }
         return Slab(placement: p, tile: t.tile.index, rows: rows, columns: columns,
                     ditherRows: (0..<rows).filter { !p.physicalRows.contains($0) }, siemens: siemens,
-                    slabSums: slabSums, ditherSums: ditherSums, gains: gains, offsets: offsets, rowScales: rowScales,
+                    slabSums: slabSums, ditherSums: ditherSums, rowMeans: rowMeans, rowVariances: rowVariances,
+                    largestGain: gains.max() ?? 1, largestOffset: offsets.map(abs).max() ?? 0,
+                    gains: gains, offsets: offsets, rowScales: rowScales,
                     measured: measured, isDiagonal: diagonal)
     }
 
@@ -173,6 +219,7 @@ public struct ChipInLoopBackend: ComputeBackend {
         var out = [[Double]](repeating: [Double](repeating: 0, count: outputs), count: inputs.count)
         var stats = ProductStatistics()
         var voltsPerUnit = [Double](repeating: 0, count: inputs.count)
+        productCount += inputs.count * slabs.count
         for slab in slabs {
             try multiply(slab, k: k, inputs: inputs, inputRange: inputRange, into: &out, voltsPerUnit: &voltsPerUnit, stats: &stats)
         }
@@ -200,29 +247,69 @@ public struct ChipInLoopBackend: ComputeBackend {
     }
 
     /// One vector waiting to be multiplied: its volts per unit input (per unit of the input's sign
-    /// when each row is driven at its own full scale) and its dither amplitude, volts.
+    /// when each row is driven at its own full scale), its dither amplitude, volts, its dither
+    /// pairs, and the sense range it is converted in (an index into ``ranges``; nil: none).
     private struct Pending {
         var vector: Int
         var scale: Double
         var ditherVolts: Double
         var retries: Int
+        var pairs: Int
+        var range: Int?
+    }
+
+    /// The input scale and dither amplitude of a vector within `budget` amperes of planned column
+    /// current: the largest input at the signal's full scale, shrunk when the column currents
+    /// the targets give could pass the budget.
+    private func plan(_ slab: Slab, _ x: [Double], largest: Double, inputRange: Double?, pairs: Int, perRow: Bool,
+                      budget: Double) -> (scale: Double, ditherVolts: Double) {
+        let p = slab.placement, width = 2 * p.outputs
+        let inSlab = slab.ditherRows.isEmpty
+        // In-slab dither shares the rows' range with the signal; dither on other rows spans the whole range.
+        let ditherVolts = pairs == 0 ? 0 : (inSlab ? fullScaleVolts * settings.ditherFraction : fullScaleVolts)
+        let signalFullScale = inSlab ? fullScaleVolts - ditherVolts : fullScaleVolts
+        let ditherSums = inSlab ? slab.slabSums : slab.ditherSums
+        let scale: Double
+        switch settings.inputScaling {
+        case .activationRange: scale = inputRange.map { signalFullScale / $0 } ?? (largest > 0 ? signalFullScale / largest : 0)
+        case .perVector: scale = largest > 0 ? signalFullScale / largest : 0
+        }
+        var shrink = 1.0
+        if settings.adcHeadroom < 1 {
+            // A bound from the largest input first; the exact per-row bound only when that one fails.
+            var worst = 0.0
+            for c in 0..<width { worst = max(worst, scale * largest * slab.slabSums[c] + ditherVolts * ditherSums[c]) }
+            if worst > budget {
+                worst = 0
+                for c in 0..<width {
+                    var signal = 0.0
+                    for i in 0..<p.rows {
+                        let u = perRow ? (x[p.inputOffset + i] == 0 ? 0 : 1) : abs(x[p.inputOffset + i])
+                        signal += slab.siemens[i * width + c] * u
+                    }
+                    worst = max(worst, scale * signal + ditherVolts * ditherSums[c])
+                }
+                if worst > budget { shrink = budget / worst }
+            }
+        }
+        return (scale * shrink, ditherVolts * shrink)
     }
 
     private mutating func multiply(_ slab: Slab, k: [Double], inputs: [[Double]], inputRange: Double?,
                                    into out: inout [[Double]], voltsPerUnit: inout [Double], stats: inout ProductStatistics) throws {
         let p = slab.placement
         let rows = slab.rows, columns = slab.columns, width = 2 * p.outputs, first = 2 * p.colPairOffset
-        let pairs = slab.isDiagonal ? settings.diagonalDitherPairs : settings.ditherPairs
-        let copies = max(1, 2 * pairs)
+        let slabPairs = slab.isDiagonal ? settings.diagonalDitherPairs : settings.ditherPairs
         let inSlab = slab.ditherRows.isEmpty
-        // In-slab dither shares the rows' range with the signal; dither on other rows spans the whole range.
-        let ditherVolts = pairs == 0 ? 0 : (inSlab ? fullScaleVolts * settings.ditherFraction : fullScaleVolts)
-        let signalFullScale = inSlab ? fullScaleVolts - ditherVolts : fullScaleVolts
-        let budget = settings.adcHeadroom * adcFullScaleAmperes
         let ditherSums = inSlab ? slab.slabSums : slab.ditherSums
+        let largestDitherSum = ditherSums.max() ?? 0
         // A diagonal's output j sees row j alone, so each row can take the whole DAC range: the
         // row carries the input's sign at full scale and the output is rescaled by |x_j|.
         let perRow = slab.isDiagonal && settings.inputScaling == .perVector && settings.rowScaledDiagonals
+        let ranged = !ranges.isEmpty && settings.inputScaling == .perVector
+        // The smallest range whose headroom holds a planned current.
+        let ranges = self.ranges, headroom = settings.adcHeadroom
+        let smallestHolding = { (amperes: Double) in ranges.firstIndex { amperes <= headroom * $0.fullScaleAmperes } }
 
         var pending: [Pending] = []
         pending.reserveCapacity(inputs.count)
@@ -230,39 +317,58 @@ public struct ChipInLoopBackend: ComputeBackend {
             var largest = 0.0
             for i in p.inputs { largest = max(largest, abs(x[i])) }
             if perRow && largest > 0 { largest = 1 }
-            var scale: Double
-            switch settings.inputScaling {
-            case .activationRange: scale = inputRange.map { signalFullScale / $0 } ?? (largest > 0 ? signalFullScale / largest : 0)
-            case .perVector: scale = largest > 0 ? signalFullScale / largest : 0
-            }
             // An all-zero vector has a zero product: the earlier method still sends it (for its dither).
-            if scale == 0 && settings.inputScaling == .perVector { continue }
-            var shrink = 1.0
-            if settings.adcHeadroom < 1 {
-                // A bound from the largest input first; the exact per-row bound only when that one fails.
-                var worst = 0.0
-                for c in 0..<width { worst = max(worst, scale * largest * slab.slabSums[c] + ditherVolts * ditherSums[c]) }
-                if worst > budget {
-                    worst = 0
-                    for c in 0..<width {
-                        var signal = 0.0
-                        for i in 0..<p.rows {
-                            let u = perRow ? (x[p.inputOffset + i] == 0 ? 0 : 1) : abs(x[p.inputOffset + i])
-                            signal += slab.siemens[i * width + c] * u
-                        }
-                        worst = max(worst, scale * signal + ditherVolts * ditherSums[c])
-                    }
-                    if worst > budget { shrink = budget / worst }
-                }
+            if largest == 0 && settings.inputScaling == .perVector { continue }
+            guard ranged else {
+                let (scale, ditherVolts) = plan(slab, x, largest: largest, inputRange: inputRange, pairs: slabPairs, perRow: perRow,
+                                                budget: settings.adcHeadroom * adcFullScaleAmperes)
+                pending.append(Pending(vector: v, scale: scale, ditherVolts: ditherVolts, retries: 0, pairs: slabPairs, range: nil))
+                continue
             }
-            pending.append(Pending(vector: v, scale: scale * shrink, ditherVolts: ditherVolts * shrink, retries: 0))
+            // The largest column current the vector draws per volt of scale, planned from the
+            // targets' row means and variances: the columns' common part plus three standard
+            // deviations of their spread (the largest of 64 Gaussian columns is about 2.5). It
+            // costs a pass over the rows, not over the matrix; a column it underestimates comes
+            // back flagged and is measured again one range up.
+            var common = 0.0, spread = 0.0
+            for i in 0..<p.rows {
+                let u = x[p.inputOffset + i]
+                let drive = perRow ? (u == 0 ? 0 : (u > 0 ? 1.0 : -1.0)) : u
+                common += drive * slab.rowMeans[i]
+                spread += drive * drive * slab.rowVariances[i]
+            }
+            let peak = abs(common) + 3 * spread.squareRoot()
+            hostArithmetic.rangePlanning += 2 * p.rows
+            let plainScale = fullScaleVolts / largest
+            let plain = slab.largestGain * plainScale * peak + slab.largestOffset
+            if let r = smallestHolding(plain), slabPairs == 0 || plain >= settings.ditherFreeSteps * ranges[r].stepAmperes {
+                pending.append(Pending(vector: v, scale: plainScale, ditherVolts: 0, retries: 0, pairs: 0, range: r))
+                continue
+            }
+            // Too small for one conversion even in the smallest range that holds it (or too large
+            // for every range): dithered, within the largest range when it must be.
+            let (scale, ditherVolts) = plan(slab, x, largest: largest, inputRange: inputRange, pairs: slabPairs, perRow: perRow,
+                                            budget: settings.adcHeadroom * ranges[ranges.count - 1].fullScaleAmperes)
+            let planned = slab.largestGain * (scale * peak + ditherVolts * largestDitherSum) + slab.largestOffset
+            pending.append(Pending(vector: v, scale: scale, ditherVolts: ditherVolts, retries: 0, pairs: slabPairs,
+                                   range: smallestHolding(planned) ?? ranges.count - 1))
         }
 
-        let perRequest = max(1, vectorsPerRequest / copies)
-        var next = 0
-        while next < pending.count {
-            let batch = Array(pending[next..<min(next + perRequest, pending.count)])
-            next += batch.count
+        while !pending.isEmpty {
+            // One request carries vectors of one range and one number of dither pairs.
+            let key = (pending[0].range, pending[0].pairs)
+            let pairs = key.1
+            let copies = max(1, 2 * pairs)
+            let perRequest = max(1, (key.0 == nil ? vectorsPerRequest : rangedVectorsPerRequest) / copies)
+            var batch: [Pending] = []
+            var rest: [Pending] = []
+            for job in pending {
+                if batch.count < perRequest && job.range == key.0 && job.pairs == pairs { batch.append(job) } else { rest.append(job) }
+            }
+            pending = rest
+            let range = key.0.map { ranges[$0] }
+            let fullScale = range?.fullScaleAmperes ?? adcFullScaleAmperes
+            let step = range?.stepAmperes ?? adcStepAmperes
             var volts = [Float](repeating: 0, count: batch.count * copies * rows)
             for (b, job) in batch.enumerated() {
                 let x = inputs[job.vector]
@@ -294,10 +400,12 @@ public struct ChipInLoopBackend: ComputeBackend {
                     }
                 }
             }
-            let currents = try board.mvm(MatrixVectorProduct(tile: slab.tile, encoding: .voltage, readVolts: 0,
-                                                             inputLength: UInt16(rows), inputs: volts)).amperes
+            let reply = try board.mvm(MatrixVectorProduct(tile: slab.tile, encoding: .voltage, readVolts: 0,
+                                                          inputLength: UInt16(rows), inputs: volts, senseRange: range?.index))
+            let currents = reply.amperes
             requestCount += 1
             vectorCount += batch.count * copies
+            if range != nil { rangedVectors += batch.count * copies }
             hostArithmetic.arrayMultiplyAccumulates += batch.count * copies * p.rows * width
             hostArithmetic.readoutCorrections += batch.count * copies * width * 2
             for (b, job) in batch.enumerated() {
@@ -306,9 +414,14 @@ public struct ChipInLoopBackend: ComputeBackend {
                     let c = n % columns - first
                     guard c >= 0 && c < width else { continue }
                     let a = abs(Double(currents[n]))
-                    if a >= adcFullScaleAmperes * (1 - 1e-6) { saturated += 1 }
+                    // A range flags what it clipped; without one, a full-scale code is all there is to go by.
+                    if let flags = reply.saturated {
+                        if flags[n] { saturated += 1 }
+                    } else if a >= fullScale * (1 - 1e-6) {
+                        saturated += 1
+                    }
                     if recordsStatistics {
-                        let steps = a / adcStepAmperes
+                        let steps = a / step
                         stats.conversions += 1
                         stats.currentSquaresInSteps += steps * steps
                         stats.largestCurrentSteps = max(stats.largestCurrentSteps, steps)
@@ -318,8 +431,16 @@ public struct ChipInLoopBackend: ComputeBackend {
                 stats.saturatedConversions += saturated
                 if saturated > 0 && job.retries < settings.saturationRetries {
                     remeasuredVectors += 1
-                    pending.append(Pending(vector: job.vector, scale: job.scale / 2, ditherVolts: job.ditherVolts / 2,
-                                           retries: job.retries + 1))
+                    var again = job
+                    again.retries += 1
+                    if let r = job.range, r + 1 < ranges.count {
+                        // The next range up holds what this one clipped; the inputs stay as they were.
+                        again.range = r + 1
+                    } else {
+                        again.scale /= 2
+                        again.ditherVolts /= 2
+                    }
+                    pending.append(again)
                     continue
                 }
                 guard job.scale > 0 else { continue }
@@ -339,8 +460,8 @@ public struct ChipInLoopBackend: ComputeBackend {
                     var difference = 0.0
                     for c in 0..<copies {
                         let plus = (b * copies + c) * columns + first + 2 * j
-                        let readPlus = slab.measured?.linearised(Double(currents[plus]), step: adcStepAmperes) ?? Double(currents[plus])
-                        let readMinus = slab.measured?.linearised(Double(currents[plus + 1]), step: adcStepAmperes) ?? Double(currents[plus + 1])
+                        let readPlus = slab.measured?.linearised(Double(currents[plus]), step: step) ?? Double(currents[plus])
+                        let readMinus = slab.measured?.linearised(Double(currents[plus + 1]), step: step) ?? Double(currents[plus + 1])
                         let iPlus = (readPlus - slab.offsets[2 * j]) / slab.gains[2 * j]
                         let iMinus = (readMinus - slab.offsets[2 * j + 1]) / slab.gains[2 * j + 1]
                         difference += iPlus - iMinus

@@ -55,10 +55,14 @@ public final class ChipInLoopEngine {
         self.decayOnChip = decayOnChip
         self.settings = settings
         self.calibration = calibration
-        maxPayloadBytes = Int(try board.identify().maxPayloadBytes)
+        let identity = try board.identify()
+        maxPayloadBytes = Int(identity.maxPayloadBytes)
+        senseRanges = identity.senseRanges ?? []
     }
 
     let maxPayloadBytes: Int
+    /// The board's sense ranges, as its IDENTIFY lists them (none on a board without).
+    let senseRanges: [SenseRange]
 
     /// Runs the samples.
     ///
@@ -66,7 +70,7 @@ public final class ChipInLoopEngine {
     public func run(_ samples: [EventSample]) throws -> InferenceRun {
         var backend = ChipInLoopBackend(board: board, model: model, map: map, instrument: instrument,
                                         maxPayloadBytes: maxPayloadBytes, settings: settings, calibration: calibration,
-                                        decayOnChip: decayOnChip, defects: defects)
+                                        decayOnChip: decayOnChip, defects: defects, senseRanges: senseRanges)
         backend.recordsStatistics = recordsStatistics
         backend.statePlayer = statePlayer
         let stmBefore = statePlayer?.statistics
@@ -97,6 +101,8 @@ public final class ChipInLoopEngine {
                             saturatedConversions: backend.saturatedConversions, remeasuredVectors: backend.remeasuredVectors,
                             productStatistics: backend.statistics)
         result.arithmetic = arithmetic
+        result.products = backend.productCount
+        result.rangedVectors = backend.rangedVectors
         result.stateNodes = stm
         return result
     }

@@ -21,12 +21,14 @@ public struct HostArithmetic: Sendable, Hashable {
     public var pulsePlanning = 0
     /// Turning STM node reads into states (baseline subtraction and scaling).
     public var stateDecoding = 0
+    /// Choosing each vector's sense range from the planned column currents, per driven row.
+    public var rangePlanning = 0
 
     public init() {}
 
     /// Everything the host did, operations.
     public var hostOperations: Int {
-        stateDecays + readoutCorrections + outputScaling + pairCorrections + pulsePlanning + stateDecoding
+        stateDecays + readoutCorrections + outputScaling + pairCorrections + pulsePlanning + stateDecoding + rangePlanning
     }
 
     /// The host's share of all operations, 0...1.

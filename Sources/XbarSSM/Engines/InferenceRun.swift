@@ -15,6 +15,11 @@ public struct InferenceRun: Sendable {
     /// Conversions that read the ADC's full scale, and vectors measured again because of them.
     public var saturatedConversions = 0
     public var remeasuredVectors = 0
+    /// Matrix-vector products the engine asked of the board (input vectors per tile slab), and
+    /// vectors of those converted in a sense range (dither copies included): `mvmVectors /
+    /// products` is the conversions each product cost.
+    public var products = 0
+    public var rangedVectors = 0
     /// Chip products compared with exact ones, by matrix name (empty unless the engine was asked
     /// to record them).
     public var productStatistics: [String: ProductStatistics] = [:]

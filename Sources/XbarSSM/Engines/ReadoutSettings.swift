@@ -45,9 +45,20 @@ public struct ReadoutSettings: Hashable, Sendable {
     /// Times a vector whose conversion reached the ADC's full scale is measured again, each
     /// time at half the input scale (0: saturated conversions are used as they come).
     public var saturationRetries: Int
+    /// Whether each vector is converted in the smallest of the board's sense ranges that holds
+    /// its planned column currents (with ``adcHeadroom``), when the board has ranges; a vector
+    /// a range flags as saturated is measured again in the next range up.
+    public var usesSenseRanges: Bool
+    /// A vector whose largest planned column current spans at least this many steps of its
+    /// sense range is converted once, without dither: its conversion error is already a small
+    /// part of the signal, and dither would only multiply the conversions.
+    public var ditherFreeSteps: Double
 
     public init(inputScaling: InputScaling, ditherPairs: Int, diagonalDitherPairs: Int? = nil, rowScaledDiagonals: Bool = true,
-                ditherFraction: Double = 0.25, adcHeadroom: Double = 0.8, saturationRetries: Int = 3) {
+                ditherFraction: Double = 0.25, adcHeadroom: Double = 0.8, saturationRetries: Int = 3,
+                usesSenseRanges: Bool = true, ditherFreeSteps: Double = 16) {
+        self.usesSenseRanges = usesSenseRanges
+        self.ditherFreeSteps = ditherFreeSteps
         precondition(adcHeadroom > 0 && adcHeadroom <= 1, "ADC headroom is a fraction of full scale in (0, 1]")
         precondition(ditherFraction > 0 && ditherFraction < 1, "the dither is a fraction of full scale in (0, 1)")
         self.inputScaling = inputScaling
@@ -62,8 +73,10 @@ public struct ReadoutSettings: Hashable, Sendable {
     /// The earlier method: activation ranges at full scale, four dither pairs everywhere, no
     /// ADC planning or saturation retries.
     public static let activationRange = ReadoutSettings(inputScaling: .activationRange, ditherPairs: 4,
-                                                        adcHeadroom: 1, saturationRetries: 0)
+                                                        adcHeadroom: 1, saturationRetries: 0, usesSenseRanges: false)
 
-    /// Per-vector input scale within the ADC's range, four dither pairs, sixteen for diagonal matrices.
+    /// Per-vector input scale within the ADC's range, four dither pairs, sixteen for diagonal
+    /// matrices, wherever the board's sense ranges leave a vector's signal under
+    /// ``ditherFreeSteps`` steps (everywhere on a board without ranges).
     public static let ranged = ReadoutSettings(inputScaling: .perVector, ditherPairs: 4, diagonalDitherPairs: 16)
 }

@@ -18,8 +18,12 @@ public struct ChipPreparation {
     public var decayOnChip: Bool
     /// Pairs whose believed `G+ - G-` misses its target by more than this are corrected on the host, siemens.
     public var defectThresholdSiemens: Double
+    /// Whether the calibrated readout converts in the board's sense ranges (when it has them).
+    public var usesSenseRanges: Bool
 
-    public init(readout: Readout = .calibrated, ditherPairs: Int = 4, decayOnChip: Bool = false, defectThresholdSiemens: Double = 3e-6) {
+    public init(readout: Readout = .calibrated, ditherPairs: Int = 4, decayOnChip: Bool = false, defectThresholdSiemens: Double = 3e-6,
+                usesSenseRanges: Bool = true) {
+        self.usesSenseRanges = usesSenseRanges
         self.readout = readout
         self.ditherPairs = ditherPairs
         self.decayOnChip = decayOnChip
@@ -29,8 +33,10 @@ public struct ChipPreparation {
     /// The readout settings the engine runs with.
     public var settings: ReadoutSettings {
         readout == .calibrated
-            ? ReadoutSettings(inputScaling: .perVector, ditherPairs: ditherPairs, diagonalDitherPairs: 4 * ditherPairs)
-            : ReadoutSettings(inputScaling: .activationRange, ditherPairs: ditherPairs, adcHeadroom: 1, saturationRetries: 0)
+            ? ReadoutSettings(inputScaling: .perVector, ditherPairs: ditherPairs, diagonalDitherPairs: 4 * ditherPairs,
+                              usesSenseRanges: usesSenseRanges)
+            : ReadoutSettings(inputScaling: .activationRange, ditherPairs: ditherPairs, adcHeadroom: 1, saturationRetries: 0,
+                              usesSenseRanges: false)
     }
 
     /// What preparing a board found.

@@ -61,7 +61,7 @@ extension Request {
     /// The opcode of this request's frame.
     public var opcode: Opcode {
         switch self {
-        case .identify: return .identify
+        case .identify, .identifyWithSenseRanges: return .identify
         case .status, .sessionStatus: return .status
         case .read: return .read
         case .pulse: return .pulse
@@ -81,7 +81,7 @@ extension Request {
     /// their replies.
     public var isReadOnly: Bool {
         switch self {
-        case .identify, .status, .sessionStatus: return true
+        case .identify, .identifyWithSenseRanges, .status, .sessionStatus: return true
         default: return false
         }
     }

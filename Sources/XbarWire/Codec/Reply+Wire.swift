@@ -15,6 +15,7 @@ extension Reply {
             bytes.put(c.boardTimeNanoseconds)
             bytes.putCount(c.amperes.count)
             for a in c.amperes { bytes.put(a) }
+            if let flags = c.saturated { bytes.putBits(flags) }
         case .pulsed(let p):
             bytes.put(p.boardTimeNanoseconds)
             bytes.put(p.appliedCount)
@@ -81,7 +82,9 @@ extension Reply {
             var amperes: [Float] = []
             amperes.reserveCapacity(n)
             for i in 0..<n { amperes.append(try r.f32("amperes[\(i)]")) }
-            self = .currents(Currents(boardTimeNanoseconds: time, amperes: amperes))
+            // Present only in the answer to a request that chose a sense range.
+            let saturated = r.remaining > 0 ? try r.bits(n, "saturated") : nil
+            self = .currents(Currents(boardTimeNanoseconds: time, amperes: amperes, saturated: saturated))
         case .pulsed:
             let time = try r.u64("boardTimeNanoseconds")
             let applied = try r.u32("appliedCount")
@@ -181,6 +184,13 @@ extension BoardIdentity {
             bytes.put(t.rows)
             bytes.put(t.columns)
         }
+        if let ranges = senseRanges {
+            bytes.putCount(ranges.count)
+            for range in ranges {
+                bytes.put(range.fullScaleAmperes)
+                bytes.put(range.noiseAmperes)
+            }
+        }
     }
 
     static func decode(from r: inout WireReader) throws(WireError) -> BoardIdentity {
@@ -217,8 +227,18 @@ extension BoardIdentity {
             let columns = try r.u16("tiles[\(i)].columns")
             tiles.append(TileInfo(index: index, kind: kind, rows: rows, columns: columns))
         }
+        // Present only in the answer to an IDENTIFY that asked for them.
+        var ranges: [SenseRange]?
+        if r.remaining > 0 {
+            let k = try r.count("senseRanges.count", elementBytes: 8)
+            ranges = []
+            for i in 0..<k {
+                ranges!.append(SenseRange(fullScaleAmperes: try r.f32("senseRanges[\(i)].fullScaleAmperes"),
+                                          noiseAmperes: try r.f32("senseRanges[\(i)].noiseAmperes")))
+            }
+        }
         return BoardIdentity(protocolVersion: version, model: model, serialNumber: serial, firmwareVersion: firmware,
                              capabilities: capabilities, maxPayloadBytes: maxPayload, replyCacheDepth: depth,
-                             adc: adc, dac: dac, limits: limits, tiles: tiles)
+                             adc: adc, dac: dac, limits: limits, tiles: tiles, senseRanges: ranges)
     }
 }

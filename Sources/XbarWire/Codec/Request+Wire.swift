@@ -6,10 +6,13 @@ extension Request {
             break
         case .sessionStatus:
             bytes.append(BoardStatus.sessionReportDetail)
+        case .identifyWithSenseRanges:
+            bytes.append(BoardIdentity.senseRangesDetail)
         case .read(let r):
             bytes.put(r.readVolts)
             bytes.put(r.averages)
             r.cells.encode(into: &bytes)
+            if let range = r.senseRange { bytes.append(range) }
         case .pulse(let p):
             bytes.put(p.amplitudeVolts)
             bytes.put(p.widthSeconds)
@@ -35,6 +38,7 @@ extension Request {
             bytes.put(m.inputLength)
             bytes.putCount(m.inputs.count)
             for x in m.inputs { bytes.put(x) }
+            if let range = m.senseRange { bytes.append(range) }
         case .readTrain(let t):
             bytes.put(t.readVolts)
             bytes.put(t.readCount)
@@ -80,7 +84,15 @@ extension Request {
     public init(_ frame: Frame) throws(WireError) {
         var r = WireReader(frame)
         switch frame.header.opcode {
-        case .identify: self = .identify
+        case .identify:
+            // An empty payload is the basic identity; one byte, 1, asks for the sense ranges too.
+            guard r.remaining > 0 else { self = .identify; break }
+            let at = r.position
+            let detail = try r.u8("detail")
+            guard detail == BoardIdentity.senseRangesDetail else {
+                throw r.badField("detail", at: at, "IDENTIFY detail \(detail) is not defined; 1 asks for the sense ranges")
+            }
+            self = .identifyWithSenseRanges
         case .status:
             // An empty payload is the basic report; one byte, 1, asks for the session id too.
             guard r.remaining > 0 else { self = .status; break }
@@ -96,7 +108,9 @@ extension Request {
             let volts = try r.f32("readVolts")
             let averages = try r.u16("averages")
             let cells = try CellSet.decode(from: &r, "cells")
-            self = .read(ReadCells(cells: cells, readVolts: volts, averages: averages))
+            // An optional trailing byte chooses a sense range.
+            let range = r.remaining > 0 ? try r.u8("senseRange") : nil
+            self = .read(ReadCells(cells: cells, readVolts: volts, averages: averages, senseRange: range))
         case .pulse:
             let volts = try r.f32("amplitudeVolts")
             let width = try r.f32("widthSeconds")
@@ -149,7 +163,9 @@ extension Request {
             var inputs: [Float] = []
             inputs.reserveCapacity(n)
             for i in 0..<n { inputs.append(try r.f32("inputs[\(i)]")) }
-            self = .mvm(MatrixVectorProduct(tile: tile, encoding: encoding, readVolts: volts, inputLength: length, inputs: inputs))
+            let range = r.remaining > 0 ? try r.u8("senseRange") : nil
+            self = .mvm(MatrixVectorProduct(tile: tile, encoding: encoding, readVolts: volts, inputLength: length, inputs: inputs,
+                                            senseRange: range))
         case .readTrain:
             let volts = try r.f32("readVolts")
             let count = try r.u16("readCount")

@@ -27,6 +27,20 @@ extension Array where Element == UInt8 {
 
     mutating func put(_ value: Bool) { append(value ? 1 : 0) }
 
+    /// Appends flags as a bit mask of ⌈n/8⌉ bytes: flag k is bit k mod 8 (least significant
+    /// first) of byte ⌊k/8⌋; the unused bits of the last byte are zero.
+    mutating func putBits(_ flags: [Bool]) {
+        var byte: UInt8 = 0
+        for (k, flag) in flags.enumerated() {
+            if flag { byte |= 1 << UInt8(k % 8) }
+            if k % 8 == 7 {
+                append(byte)
+                byte = 0
+            }
+        }
+        if flags.count % 8 != 0 { append(byte) }
+    }
+
     /// Appends a u16 element count. A count above 65535 only occurs in a payload far over the
     /// frame limit, which every receiver refuses before reading any count.
     mutating func putCount(_ count: Int) { put(UInt16(truncatingIfNeeded: count)) }
@@ -144,6 +158,17 @@ struct WireReader {
     mutating func bytes(_ count: Int, _ field: @autoclosure () -> String) throws(WireError) -> [UInt8] {
         let start = try take(count, field)
         return Array(bytes[start..<start + count])
+    }
+
+    /// Reads `count` flags written by `putBits`; unused bits of the last byte are reserved.
+    mutating func bits(_ count: Int, _ field: @autoclosure () -> String) throws(WireError) -> [Bool] {
+        let n = (count + 7) / 8
+        let at = position
+        let raw = try bytes(n, field())
+        if count % 8 != 0, let last = raw.last, last >> UInt8(count % 8) != 0 {
+            throw badField(field(), at: at + n - 1, "unused bits of the last byte must be zero")
+        }
+        return (0..<count).map { k in raw[k / 8] & (1 << UInt8(k % 8)) != 0 }
     }
 
     /// Reads a u16-length-prefixed UTF-8 string of at most ``FrameLayout/maxStringBytes``.

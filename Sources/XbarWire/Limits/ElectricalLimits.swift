@@ -90,7 +90,7 @@ extension ElectricalLimits {
     /// Geometry (tiles, cells) is not checked here: that needs the board's tiles.
     public func check(_ request: Request) -> BoardFault? {
         switch request {
-        case .identify, .status, .sessionStatus, .abort, .reset, .playStart, .playFetch:
+        case .identify, .identifyWithSenseRanges, .status, .sessionStatus, .abort, .reset, .playStart, .playFetch:
             return nil
         case .read(let r):
             return checkRead(readVolts: r.readVolts, averages: r.averages)

@@ -73,6 +73,10 @@ public struct Capabilities: OptionSet, Hashable, Sendable {
     /// STATUS that asks for it (``Request/sessionStatus``): a host that finds another id than
     /// before knows the board restarted, with its reply cache and pulse counter.
     public static let boardSession = Capabilities(rawValue: 1 << 8)
+    /// READ and MVM take a sense range by index (``SenseRange``); the board lists its ranges to
+    /// an IDENTIFY that asks for them (``Request/identifyWithSenseRanges``) and flags each
+    /// saturated value of a ranged request's CURRENTS.
+    public static let senseRanges = Capabilities(rawValue: 1 << 9)
 }
 
 /// The IDENTIFY reply: who the board is and what it can do.
@@ -92,10 +96,17 @@ public struct BoardIdentity: Hashable, Sendable {
     public var dac: DACInfo
     public var limits: ElectricalLimits
     public var tiles: [TileInfo]
+    /// The board's sense ranges, index by index; nil when the IDENTIFY did not ask for them
+    /// (a plain IDENTIFY) or the board has none (no ``Capabilities/senseRanges``).
+    public var senseRanges: [SenseRange]?
+
+    /// The IDENTIFY payload byte that asks for the sense ranges.
+    public static let senseRangesDetail: UInt8 = 1
 
     public init(protocolVersion: UInt8, model: String, serialNumber: String, firmwareVersion: String,
                 capabilities: Capabilities, maxPayloadBytes: UInt32, replyCacheDepth: UInt16,
-                adc: ADCInfo, dac: DACInfo, limits: ElectricalLimits, tiles: [TileInfo]) {
+                adc: ADCInfo, dac: DACInfo, limits: ElectricalLimits, tiles: [TileInfo], senseRanges: [SenseRange]? = nil) {
+        self.senseRanges = senseRanges
         self.protocolVersion = protocolVersion
         self.model = model
         self.serialNumber = serialNumber

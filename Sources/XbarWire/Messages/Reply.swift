@@ -29,9 +29,14 @@ public struct Currents: Hashable, Sendable {
     public var boardTimeNanoseconds: UInt64
     /// Amperes.
     public var amperes: [Float]
+    /// Per value, whether its current was beyond the sense range's full scale (it then reads full
+    /// scale, of its sign for an MVM). Present only in the reply to a request that chose a sense
+    /// range; nil otherwise.
+    public var saturated: [Bool]?
 
-    public init(boardTimeNanoseconds: UInt64, amperes: [Float]) {
+    public init(boardTimeNanoseconds: UInt64, amperes: [Float], saturated: [Bool]? = nil) {
         self.boardTimeNanoseconds = boardTimeNanoseconds
+        self.saturated = saturated
         self.amperes = amperes
     }
 }

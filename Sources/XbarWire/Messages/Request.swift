@@ -5,6 +5,10 @@
 public enum Request: Hashable, Sendable {
     /// Asks for the board's identity, geometry, limits and capabilities.
     case identify
+    /// IDENTIFY asking also for the board's sense ranges (a payload of one byte, 1): only to a
+    /// board whose IDENTIFY reports ``Capabilities/senseRanges``. The reply is an IDENTITY whose
+    /// ``BoardIdentity/senseRanges`` is set.
+    case identifyWithSenseRanges
     /// Asks for the board's state and clock.
     case status
     /// STATUS asking also for the board's session id (a payload of one byte, 1): only to a board
@@ -40,9 +44,13 @@ public struct ReadCells: Hashable, Sendable {
     public var readVolts: Float
     /// How many reads the board averages per cell, at least 1.
     public var averages: UInt16
+    /// The sense range to convert in, an index into the board's ``BoardIdentity/senseRanges``;
+    /// nil converts at the ADC's read full scale, without saturation flags.
+    public var senseRange: UInt8?
 
-    public init(cells: CellSet, readVolts: Float, averages: UInt16 = 1) {
+    public init(cells: CellSet, readVolts: Float, averages: UInt16 = 1, senseRange: UInt8? = nil) {
         self.cells = cells
+        self.senseRange = senseRange
         self.readVolts = readVolts
         self.averages = averages
     }
@@ -126,9 +134,15 @@ public struct MatrixVectorProduct: Hashable, Sendable {
     public var inputLength: UInt16
     /// `vectorCount * inputLength` values, vector after vector.
     public var inputs: [Float]
+    /// The sense range the column currents are converted in, an index into the board's
+    /// ``BoardIdentity/senseRanges``; nil converts at the ADC's MVM full scale, without
+    /// saturation flags.
+    public var senseRange: UInt8?
 
-    public init(tile: UInt8, encoding: InputEncoding, readVolts: Float, inputLength: UInt16, inputs: [Float]) {
+    public init(tile: UInt8, encoding: InputEncoding, readVolts: Float, inputLength: UInt16, inputs: [Float],
+                senseRange: UInt8? = nil) {
         self.tile = tile
+        self.senseRange = senseRange
         self.encoding = encoding
         self.readVolts = readVolts
         self.inputLength = inputLength

@@ -43,6 +43,9 @@ struct IdentifyCommand: ParsableCommand {
             print("tile \(t.index)         \(t.rows)x\(t.columns) \(t.kind)")
         }
         print("ADC            \(id.adc.bits) bit, read full scale \(id.adc.readFullScaleAmperes) A, MVM full scale \(id.adc.mvmFullScaleAmperes) A")
+        if let ranges = id.senseRanges {
+            print("sense ranges   " + ranges.enumerated().map { "\($0.offset): \($0.element.fullScaleAmperes) A (noise \($0.element.noiseAmperes) A)" }.joined(separator: ", "))
+        }
         print("DAC            \(id.dac.bits) bit, full scale \(id.dac.fullScaleVolts) V")
         let l = id.limits
         print("limits         SET <= \(l.maxSetVolts) V, RESET <= \(l.maxResetVolts) V, read <= \(l.maxReadVolts) V, width \(l.minPulseWidthSeconds)...\(l.maxPulseWidthSeconds) s, compliance \(l.complianceAmperes) A, energy <= \(l.maxPulseEnergyJoules) J")
@@ -69,6 +72,7 @@ struct IdentifyCommand: ParsableCommand {
             fields["adc"] = adc
             fields["dac"] = dac
             fields["limits"] = limits
+            fields["senseRanges"] = (id.senseRanges ?? []).map { ["fullScaleAmperes": $0.fullScaleAmperes, "noiseAmperes": $0.noiseAmperes] }
             fields["instrument"] = instrument.name
             fields["matchesInstrument"] = problems.isEmpty
             fields["mismatches"] = problems

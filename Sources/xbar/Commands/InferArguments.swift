@@ -30,6 +30,9 @@ struct InferArguments: Codable {
     /// Where an event SSM's states live (nil: the model's default).
     var state: InferCommand.StatePlace?
     var nodeCalibration: String?
+    /// Whether the calibrated readout converts in the board's sense ranges (nil, as runs recorded
+    /// before ranges existed: it does).
+    var senseRanges: Bool? = nil
 
     static func decode(_ json: String) throws -> InferArguments {
         try JSONDecoder().decode(InferArguments.self, from: Data(json.utf8))

@@ -91,6 +91,9 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Antithetic dither pairs per product against the ADC's resolution (0: one plain conversion).")
     var ditherPairs: Int = 4
 
+    @Flag(inversion: .prefixedNo, help: "Convert each product in the smallest of the board's sense ranges that holds it, dithering only what the ranges leave under 16 steps (boards with sense ranges; --no-sense-ranges: the ADC's own full scale).")
+    var senseRanges = true
+
     @Option(help: ArgumentHelp("calibrated: read the tiles back, measure each column's gain and offset with probe vectors, scale every vector to the DAC's range within the ADC's; uncorrected: the earlier readout (activation ranges at full scale, no calibration).", valueName: "mode"))
     var readout: ChipPreparation.Readout = .calibrated
 
@@ -217,7 +220,7 @@ struct InferCommand: ParsableCommand {
             seed: simulation.seed, program: program, readout: readout, ditherPairs: ditherPairs, decayOnChip: decayOnChip,
             defectThresholdSiemens: defectThresholdSiemens, weightScaling: weightScaling.rawValue,
             readoutCalibration: readoutCalibration.map(absolute), fallback: fallback?.rawValue ?? "", chunkSize: chunkSize,
-            state: state, nodeCalibration: nodeCalibration.map(absolute))
+            state: state, nodeCalibration: nodeCalibration.map(absolute), senseRanges: senseRanges)
         try InferenceSession.start(arguments, model: model, samples: samples, reference: reference,
                                    store: try storeOptions.open(), command: self)
     }
@@ -250,7 +253,7 @@ extension InferCommand {
             throw ValidationError("a simulated board starts unprogrammed and lives only inside this process: add --program")
         }
         let preparation = ChipPreparation(readout: readout, ditherPairs: ditherPairs, decayOnChip: decayOnChip,
-                                          defectThresholdSiemens: defectThresholdSiemens)
+                                          defectThresholdSiemens: defectThresholdSiemens, usesSenseRanges: senseRanges)
         let engine = try preparation.prepare(board: board, model: model, map: map, instrument: instrument, believed: believed,
                                              log: { print($0) }).engine
         engine.statePlayer = try Self.statePlayer(model: model, modelPath: modelPath, place: state, nodeCalibration: nodeCalibration,

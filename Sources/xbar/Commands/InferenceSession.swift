@@ -59,7 +59,7 @@ struct InferenceSession {
 
     var preparation: ChipPreparation {
         ChipPreparation(readout: arguments.readout, ditherPairs: arguments.ditherPairs, decayOnChip: arguments.decayOnChip,
-                        defectThresholdSiemens: arguments.defectThresholdSiemens)
+                        defectThresholdSiemens: arguments.defectThresholdSiemens, usesSenseRanges: arguments.senseRanges ?? true)
     }
 
     func execute() throws {
@@ -196,14 +196,16 @@ struct InferenceSession {
             a.pairCorrections += r.arithmetic.pairCorrections
             a.pulsePlanning += r.arithmetic.pulsePlanning
             a.stateDecoding += r.arithmetic.stateDecoding
+            a.rangePlanning += r.arithmetic.rangePlanning
         }
-        print(String(format: "  arithmetic: %.3g multiply-accumulates on the array; host %.3g operations (%.2f %%): state decays %d, readout corrections %d, output scaling %d, pair corrections %d, pulse planning %d, state decoding %d",
+        print(String(format: "  arithmetic: %.3g multiply-accumulates on the array; host %.3g operations (%.2f %%): state decays %d, readout corrections %d, output scaling %d, pair corrections %d, pulse planning %d, state decoding %d, range planning %d",
                      Double(a.arrayMultiplyAccumulates), Double(a.hostOperations), 100 * a.hostShare, a.stateDecays,
-                     a.readoutCorrections, a.outputScaling, a.pairCorrections, a.pulsePlanning, a.stateDecoding))
+                     a.readoutCorrections, a.outputScaling, a.pairCorrections, a.pulsePlanning, a.stateDecoding, a.rangePlanning))
         JSONLines.emit("arithmetic", ["arrayMultiplyAccumulates": a.arrayMultiplyAccumulates, "hostOperations": a.hostOperations,
                                       "hostShare": a.hostShare, "stateDecays": a.stateDecays, "readoutCorrections": a.readoutCorrections,
                                       "outputScaling": a.outputScaling, "pairCorrections": a.pairCorrections,
-                                      "pulsePlanning": a.pulsePlanning, "stateDecoding": a.stateDecoding])
+                                      "pulsePlanning": a.pulsePlanning, "stateDecoding": a.stateDecoding,
+                                      "rangePlanning": a.rangePlanning])
     }
 
     /// `--fallback` as given, or its default: the twin when the chip's newest programming run

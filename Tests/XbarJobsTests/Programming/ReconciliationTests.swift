@@ -113,19 +113,21 @@ struct ReconciliationTests {
     }
 }
 
-/// A board of before sessions: no capability bit 8, and a STATUS with a payload refused as a
-/// frame of the wrong length, as such a board's decoder refuses trailing bytes.
+/// A board of before sessions (and sense ranges): no capability bits 8 and 9, and a STATUS or
+/// IDENTIFY with a payload refused as a frame of the wrong length, as such a board's decoder
+/// refuses trailing bytes.
 final class SessionlessBoard: Board {
     let inner: SimulatedBoard
     init(_ inner: SimulatedBoard) { self.inner = inner }
     var backendDescription: String { inner.backendDescription }
     func perform(_ request: Request) throws(BoardError) -> Reply {
         switch request {
-        case .sessionStatus:
+        case .sessionStatus, .identifyWithSenseRanges:
             throw .fault(BoardFault(code: .badLength, message: "payload: 1 bytes left after the last field"))
         case .identify:
             guard case .identity(var id) = try inner.perform(request) else { throw .fault(BoardFault(code: .internalError, message: "no identity")) }
             id.capabilities.remove(.boardSession)
+            id.capabilities.remove(.senseRanges)
             return .identity(id)
         default:
             return try inner.perform(request)

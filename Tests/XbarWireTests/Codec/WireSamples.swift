@@ -107,7 +107,8 @@ enum WireSamples {
         case .abort: return .abort
         case .reset: return .reset
         case .read:
-            return .read(ReadCells(cells: cellSet(&rng), readVolts: f(), averages: u16()))
+            return .read(ReadCells(cells: cellSet(&rng), readVolts: f(), averages: u16(),
+                                   senseRange: Bool.random(using: &rng) ? u8() : nil))
         case .pulse:
             return .pulse(PulseCells(cells: cellSet(&rng), amplitudeVolts: f(), widthSeconds: f(),
                                      scheme: BiasScheme.allCases.randomElement(using: &rng)!))
@@ -123,7 +124,8 @@ enum WireSamples {
             let vectors = count(max: 16_000 / Int(length), &rng)
             let encoding = InputEncoding.allCases.randomElement(using: &rng)!
             return .mvm(MatrixVectorProduct(tile: u8(), encoding: encoding,
-                                            readVolts: encoding == .voltage ? 0 : f(), inputLength: length, inputs: floats(vectors * Int(length), &rng)))
+                                            readVolts: encoding == .voltage ? 0 : f(), inputLength: length, inputs: floats(vectors * Int(length), &rng),
+                                            senseRange: Bool.random(using: &rng) ? u8() : nil))
         case .readTrain:
             let pulse = Bool.random(using: &rng) ? TrainPulse(amplitudeVolts: f(), widthSeconds: f()) : nil
             return .readTrain(ReadTrain(cells: cellSet(&rng), pulse: pulse, readVolts: f(), readCount: u16(), intervalSeconds: f()))
@@ -168,7 +170,10 @@ enum WireSamples {
             replyCacheDepth: UInt16.random(in: 0...UInt16.max, using: &rng),
             adc: ADCInfo(bits: UInt8.random(in: 0...255, using: &rng), readFullScaleAmperes: f(), mvmFullScaleAmperes: f()),
             dac: DACInfo(bits: UInt8.random(in: 0...255, using: &rng), fullScaleVolts: f()),
-            limits: limits, tiles: tiles)
+            limits: limits, tiles: tiles,
+            senseRanges: Bool.random(using: &rng) ? (0..<Int.random(in: 0...255, using: &rng)).map { _ in
+                SenseRange(fullScaleAmperes: f(), noiseAmperes: f())
+            } : nil)
     }
 
     static func reply(_ opcode: Opcode, _ rng: inout some SeededRandomNumberGenerator) -> Reply {
@@ -182,7 +187,12 @@ enum WireSamples {
             return .status(BoardStatus(state: BoardState.allCases.randomElement(using: &rng)!, boardTimeNanoseconds: u64(),
                                        pulsesApplied: u64(), programID: u16(), nextSequence: u16()))
         case .currents:
-            return .currents(Currents(boardTimeNanoseconds: u64(), amperes: floats(count(max: 16_000, &rng), &rng)))
+            // Flags travel with a ranged request's values (a byte per eight within the payload);
+            // with no values there is nothing to flag.
+            let ranged = Bool.random(using: &rng)
+            let amperes = floats(count(max: ranged ? 14_000 : 16_000, &rng), &rng)
+            let flags = ranged && !amperes.isEmpty ? amperes.map { _ in Bool.random(using: &rng) } : nil
+            return .currents(Currents(boardTimeNanoseconds: u64(), amperes: amperes, saturated: flags))
         case .pulsed:
             return .pulsed(PulseReceipt(boardTimeNanoseconds: u64(), appliedCount: u32(), complianceHits: u32(),
                                         verifyAmperes: floats(count(max: 16_000, &rng), &rng)))

@@ -14,7 +14,7 @@ enum SpecExamples {
     static let identity = BoardIdentity(
         protocolVersion: 1, model: "xbar-usb-4x64", serialNumber: "SN0042", firmwareVersion: "1.0.3",
         capabilities: [.halfVoltageScheme, .thirdVoltageScheme, .mvm, .mvmPulseWidth, .readTrain, .play, .pulseBatch,
-                       .simultaneousNodeActions, .boardSession],
+                       .simultaneousNodeActions, .boardSession, .senseRanges],
         maxPayloadBytes: 65_536, replyCacheDepth: 32,
         adc: ADCInfo(bits: 8, readFullScaleAmperes: 40e-6, mvmFullScaleAmperes: 1e-3),
         dac: DACInfo(bits: 8, fullScaleVolts: 0.25),
@@ -26,6 +26,26 @@ enum SpecExamples {
             TileInfo(index: 3, kind: .nonVolatile1T1R, rows: 64, columns: 64),
             TileInfo(index: 4, kind: .shortTermMemory, rows: 4, columns: 64),
         ])
+
+    /// The board's sense ranges, as `instruments/usb-4x64.yaml` declares them.
+    static let senseRanges = [
+        SenseRange(fullScaleAmperes: 1e-3, noiseAmperes: 1e-6),
+        SenseRange(fullScaleAmperes: 250e-6, noiseAmperes: 250e-9),
+        SenseRange(fullScaleAmperes: 64e-6, noiseAmperes: 80e-9),
+        SenseRange(fullScaleAmperes: 16e-6, noiseAmperes: 40e-9),
+        SenseRange(fullScaleAmperes: 4e-6, noiseAmperes: 30e-9),
+    ]
+
+    static var identityWithRanges: BoardIdentity {
+        var id = identity
+        id.senseRanges = senseRanges
+        return id
+    }
+
+    /// Two cells of tile 0 read in the 16 uA range (index 3).
+    static let rangedRead = Request.read(ReadCells(
+        cells: .list(tile: 0, [CellIndex(row: 3, column: 5), CellIndex(row: 3, column: 6)]),
+        readVolts: 0.2, averages: 1, senseRange: 3))
 
     static let pulseBatch = Request.pulseBatch(PulseBatch(
         tile: 0, scheme: .grounded, verify: VerifyRead(readVolts: 0.2, averages: 4),
@@ -91,6 +111,13 @@ enum SpecExamples {
             ("session-status-request", WireCodec.frame(.sessionStatus, sequence: 0x0200)),
             ("session-status-reply", WireCodec.frame(.status(BoardStatus(state: .idle, boardTimeNanoseconds: 5_100_000_000,
                 pulsesApplied: 1000, programID: 0, nextSequence: 0x0200, sessionID: 0x1F52_372F_ADA0_4BDC)), sequence: 0x0200)),
+            // IDENTIFY asking for the sense ranges takes no number either.
+            ("identify-ranges-request", WireCodec.frame(.identifyWithSenseRanges, sequence: 0x0200)),
+            ("identify-ranges-reply", WireCodec.frame(.identity(identityWithRanges), sequence: 0x0200)),
+            ("ranged-read-request", WireCodec.frame(rangedRead, sequence: 0x0200)),
+            // 26 uA of the second cell is beyond the 16 uA range: it reads full scale, flagged.
+            ("ranged-read-reply", WireCodec.frame(.currents(Currents(
+                boardTimeNanoseconds: 5_200_000_000, amperes: [5.25e-6, 16e-6], saturated: [false, true])), sequence: 0x0200)),
         ]
     }
 }
