@@ -215,6 +215,12 @@ struct InferenceBenchmark: ParsableCommand {
         print(String(format: "    %d MVM requests, %d vectors, %.3f s board time (%.2f us per event); %d pairs corrected; %d saturated conversions, %d vectors remeasured; agreement with reference %d/%d",
                      chip.mvmRequests, chip.mvmVectors, boardSeconds, 1e6 * boardSeconds / Double(max(chip.eventCount, 1)),
                      defects.count, chip.saturatedConversions, chip.remeasuredVectors, agree, subset.count))
+        if let figures = instrument.energy {
+            let j = chip.energy.joules(figures)
+            print(String(format: "    energy on the chip (our estimate): %.3g J per event, %.3g J per sample (array %.3g, DACs %.3g, ADCs %.3g J); %.1f %% of multiply-accumulates on the array",
+                         j.total / Double(max(chip.eventCount, 1)), j.total / Double(max(subset.count, 1)), j.array, j.dac, j.adc,
+                         100 * (1 - chip.arithmetic.hostShare)))
+        }
         return chip
     }
 

@@ -102,10 +102,12 @@ struct STMInferenceBenchmark: ParsableCommand {
                              s.restBoardSeconds / Double(max(s.programs, 1)), s.incrementsCutShort))
             }
             arithmetic(stm.arithmetic)
+            energy(stm, instrument)
             engine.statePlayer = nil
             let host = try engine.run(subset)
             line("host decay", host)
             arithmetic(host.arithmetic)
+            energy(host, instrument)
             rows.append(Row(task: task, float: float, trained: trained, stm: stm, host: host))
         }
         print("\n| task | float reference | board-trained reference | STM engine | host decay | STM events/s | STM vs trained ref | STM vs float |")
@@ -121,6 +123,15 @@ struct STMInferenceBenchmark: ParsableCommand {
         print(String(format: "    arithmetic: %.3g MACs on the array, %.3g host operations (%.2f %%): decays %d, decoding %d, planning %d, readout corrections %d, output scaling %d, pair corrections %d",
                      Double(a.arrayMultiplyAccumulates), Double(a.hostOperations), 100 * a.hostShare, a.stateDecays, a.stateDecoding,
                      a.pulsePlanning, a.readoutCorrections, a.outputScaling, a.pairCorrections))
+    }
+
+    /// Our estimate from the instrument's converter figures; neither paper's figure is in this
+    /// repository's references to print beside it.
+    private func energy(_ run: InferenceRun, _ instrument: Instrument) {
+        guard let figures = instrument.energy else { return }
+        let j = run.energy.joules(figures)
+        print(String(format: "    energy on the chip (our estimate): %.3g J per event, %.3g J per sample (array %.3g, DACs %.3g, ADCs %.3g, STM pulses %.3g J)",
+                     j.total / Double(max(run.eventCount, 1)), j.total / Double(max(run.labels.count, 1)), j.array, j.dac, j.adc, j.pulses))
     }
 
     private func line(_ label: String, _ run: InferenceRun) {

@@ -81,6 +81,8 @@ public struct ChipInLoopBackend: ComputeBackend {
     public var statePlayer: STMStatePlayer?
     /// Multiply-accumulates the crossbar did and arithmetic the host did inside the inference.
     public private(set) var hostArithmetic = HostArithmetic()
+    /// What the products asked of the chip, for the inference's energy estimate.
+    public private(set) var energy = InferenceEnergy()
 
     public var backendDescription: String { board.backendDescription }
 
@@ -124,6 +126,9 @@ public struct ChipInLoopBackend: ComputeBackend {
         var offsets: [Double]
         /// Per tile row: what its voltage is multiplied by when sent (1 without a calibration).
         var rowScales: [Double]
+        /// Per tile row: the targets of all its cells summed, siemens (a driven row's voltage
+        /// falls across every cell of the row, not only the slab's), for the energy estimate.
+        var rowSiemens: [Double]
         /// The tile's calibration, for the converter's deviation per code.
         var measured: ReadoutCalibration.Tile?
         /// Whether the slab is a whole diagonal matrix: output `j` depends on input `j` alone.
@@ -209,6 +214,7 @@ public struct ChipInLoopBackend: ComputeBackend {
                     slabSums: slabSums, ditherSums: ditherSums, rowMeans: rowMeans, rowVariances: rowVariances,
                     largestGain: gains.max() ?? 1, largestOffset: offsets.map(abs).max() ?? 0,
                     gains: gains, offsets: offsets, rowScales: rowScales,
+                    rowSiemens: (0..<rows).map { r in t.siemens[(r * columns)..<((r + 1) * columns)].reduce(0, +) },
                     measured: measured, isDiagonal: diagonal)
     }
 
@@ -403,6 +409,9 @@ public struct ChipInLoopBackend: ComputeBackend {
             let reply = try board.mvm(MatrixVectorProduct(tile: slab.tile, encoding: .voltage, readVolts: 0,
                                                           inputLength: UInt16(rows), inputs: volts, senseRange: range?.index))
             let currents = reply.amperes
+            for k in 0..<(batch.count * copies) {
+                energy.addProduct(rowVolts: volts[(k * rows)..<((k + 1) * rows)], rowSiemens: slab.rowSiemens, columns: columns)
+            }
             requestCount += 1
             vectorCount += batch.count * copies
             if range != nil { rangedVectors += batch.count * copies }

@@ -104,6 +104,7 @@ public final class ChipInLoopEngine {
         result.products = backend.productCount
         result.rangedVectors = backend.rangedVectors
         result.stateNodes = stm
+        result.energy = backend.energy + (stm?.energy ?? InferenceEnergy())
         return result
     }
 }

@@ -20,11 +20,11 @@ public struct InferenceEnergy: Hashable, Sendable {
 
     /// One product: `rowVolts[i]` applied to row i, whose cells in the product's columns sum to
     /// `rowSiemens[i]`; `columns` currents converted.
-    public mutating func addProduct(rowVolts: [Double], rowSiemens: [Double], columns: Int) {
+    public mutating func addProduct(rowVolts: ArraySlice<Float>, rowSiemens: [Double], columns: Int) {
         var watts = 0.0
         var driven = 0
         for (v, g) in zip(rowVolts, rowSiemens) where v != 0 {
-            watts += v * v * g
+            watts += Double(v) * Double(v) * g
             driven += 1
         }
         arrayWatts += watts
@@ -47,6 +47,16 @@ public struct InferenceEnergy: Hashable, Sendable {
         s.adcConversions += b.adcConversions
         s.pulseJoules += b.pulseJoules
         return s
+    }
+
+    /// What was added between `b` and `a` (`a` a later total of the same accumulator).
+    public static func - (a: InferenceEnergy, b: InferenceEnergy) -> InferenceEnergy {
+        var d = a
+        d.arrayWatts -= b.arrayWatts
+        d.dacConversions -= b.dacConversions
+        d.adcConversions -= b.adcConversions
+        d.pulseJoules -= b.pulseJoules
+        return d
     }
 
     /// The estimate in joules, part by part.

@@ -25,6 +25,9 @@ public struct InferenceRun: Sendable {
     public var productStatistics: [String: ProductStatistics] = [:]
     /// Where the arithmetic happened (zero for the digital reference).
     public var arithmetic = HostArithmetic()
+    /// What the inference asked of the chip, for its energy estimate (zero for the digital
+    /// reference): products, conversions and STM pulses together.
+    public var energy = InferenceEnergy()
     /// What holding the states on STM nodes took, when they were.
     public var stateNodes: STMStatePlayer.Statistics?
 

@@ -119,6 +119,7 @@ public final class STMStatePlayer {
             d.decodingOperations -= earlier.decodingOperations
             d.stateErrorSquares -= earlier.stateErrorSquares
             d.idealStateSquares -= earlier.idealStateSquares
+            d.energy = energy - earlier.energy
             return d
         }
     }

@@ -161,12 +161,12 @@ struct InferenceSession {
         let note = job.fellBackAt.map { "board lost at sample \($0) (\(job.boardLoss.map { "\($0)" } ?? "")); later samples computed on the twin" }
         try store.finishRun(id, status: .completed, message: note)
         try summarise(id, computed: job.computedCount)
-        printFigures(job.chunkRuns)
+        printFigures(job.chunkRuns, instrument: instrument)
     }
 
     /// What the engines did over the chunks this process computed: requests, converter use,
-    /// the states on STM nodes, and where the arithmetic happened.
-    private func printFigures(_ runs: [InferenceRun]) {
+    /// the states on STM nodes, where the arithmetic happened, and what it cost in energy.
+    private func printFigures(_ runs: [InferenceRun], instrument: Instrument) {
         guard !runs.isEmpty else { return }
         print("  MVM requests \(runs.reduce(0) { $0 + $1.mvmRequests }), vectors \(runs.reduce(0) { $0 + $1.mvmVectors }); "
               + "ADC conversions at full scale \(runs.reduce(0) { $0 + $1.saturatedConversions }), "
@@ -206,6 +206,23 @@ struct InferenceSession {
                                       "outputScaling": a.outputScaling, "pairCorrections": a.pairCorrections,
                                       "pulsePlanning": a.pulsePlanning, "stateDecoding": a.stateDecoding,
                                       "rangePlanning": a.rangePlanning])
+        printEnergy(runs, instrument: instrument)
+    }
+
+    /// The inference's energy on the chip, estimated, per event and per sample.
+    private func printEnergy(_ runs: [InferenceRun], instrument: Instrument) {
+        guard let figures = instrument.energy else {
+            print("  energy: not estimated (\(instrument.name) declares no energy: section)")
+            return
+        }
+        let j = runs.reduce(InferenceEnergy()) { $0 + $1.energy }.joules(figures)
+        guard j.total > 0 else { return }
+        let events = Double(max(runs.reduce(0) { $0 + $1.eventCount }, 1)), samples = Double(max(runs.reduce(0) { $0 + $1.logits.count }, 1))
+        print(String(format: "  energy on the chip (estimate from %@'s converter figures): %.3g J per event, %.3g J per sample; array %.0f %%, DACs %.0f %%, ADCs %.0f %%, STM pulses %.0f %%",
+                     instrument.name, j.total / events, j.total / samples,
+                     100 * j.array / j.total, 100 * j.dac / j.total, 100 * j.adc / j.total, 100 * j.pulses / j.total))
+        JSONLines.emit("energy", ["joulesPerEvent": j.total / events, "joulesPerSample": j.total / samples, "arrayJoules": j.array,
+                                  "dacJoules": j.dac, "adcJoules": j.adc, "pulseJoules": j.pulses, "estimate": true])
     }
 
     /// `--fallback` as given, or its default: the twin when the chip's newest programming run
