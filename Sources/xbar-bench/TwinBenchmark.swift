@@ -29,7 +29,8 @@ struct TwinBenchmark: ParsableCommand {
                 of the ADC's full scale; the chip against itself (the same vectors again) is the floor;
               reads: RMS difference of 16-fold averaged tile reads, in % of the conductance range;
               predictions: agreement of the chip-in-loop predictions (calibrated readout, each \
-                board prepared on its own) over the first --samples test samples, and accuracies;
+                board prepared on its own) over the first --samples test samples, and accuracies; \
+                the chip's agreement with itself run again is the floor;
               write-verify: a new random target map written onto tile 0 of each board by the \
                 lab's job: mean pulses per cell, round trips, cells found stuck, and each twin's \
                 figure off the chip's in %.
@@ -187,8 +188,13 @@ struct TwinBenchmark: ParsableCommand {
         let preparation = ChipPreparation()
         var onChip: InferenceRun?
         if let model, let map {
-            let result = try preparation.prepare(board: chip, model: model, map: map, instrument: instrument).engine.run(data)
-            print(String(format: "  chip: accuracy %.1f %% on %d samples", 100 * result.accuracy, data.count))
+            let engine = try preparation.prepare(board: chip, model: model, map: map, instrument: instrument).engine
+            let result = try engine.run(data)
+            // The chip run again (new read noise): the floor of any agreement with it.
+            let again = try engine.run(data)
+            let same = zip(result.predictions, again.predictions).filter { $0 == $1 }.count
+            print(String(format: "  chip: accuracy %.1f %% on %d samples; agreement with itself run again %.1f %%",
+                         100 * result.accuracy, data.count, 100 * Double(same) / Double(data.count)))
             onChip = result
         }
 
