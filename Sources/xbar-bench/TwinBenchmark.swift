@@ -15,8 +15,11 @@ struct TwinBenchmark: ParsableCommand {
         commandName: "twin",
         abstract: "Measure the digital twin's fidelity to a chip with hidden parameters: products, reads, predictions, write-verify.",
         discussion: """
-            The "chip" is a simulated usb-4x64 board whose device model is a hidden random draw \
-            around the instrument's defaults (--seed; the twin is never told it). Per model: the \
+            The "chip" is a simulated board (--instrument) whose device model is a hidden random \
+            draw around the instrument's defaults and whose array periphery (wire and line \
+            resistance, column gains and offsets, converter non-linearity, sneak paths of \
+            passive tiles) is a hidden draw across the realistic ranges (--seed; the twin is \
+            never told either). Per model: the \
             chip is calibrated with the default plan of `xbar calibrate`, the model's weights are \
             write-verified onto it by the lab's job (recorded in a scratch run store), and two \
             twins are built from that programming run's shadow map: one with the calibration, one \
@@ -26,9 +29,13 @@ struct TwinBenchmark: ParsableCommand {
                 of the ADC's full scale; the chip against itself (the same vectors again) is the floor;
               reads: RMS difference of 16-fold averaged tile reads, in % of the conductance range;
               predictions: agreement of the chip-in-loop predictions (calibrated readout, each \
-                board prepared on its own) over the first --samples test samples, and accuracies;
+                board prepared on its own) over the first --samples test samples, and accuracies; \
+                the chip's agreement with itself run again is the floor;
               write-verify: a new random target map written onto tile 0 of each board by the \
-                lab's job: mean pulses per cell, round trips, cells found stuck.
+                lab's job: mean pulses per cell, round trips, cells found stuck, and each twin's \
+                figure off the chip's in %.
+            On an instrument the example models do not fit (serial-32x32) a random target map \
+            is programmed on every weight tile instead, and predictions are left out.
             Whatever the calibration file describes (and the simulated board models) reaches the \
             twin through the calibration, so periphery the calibration learns to measure is \
             picked up here without change.
@@ -36,7 +43,10 @@ struct TwinBenchmark: ParsableCommand {
             Example: swift build -c release --product xbar-bench && .build/release/xbar-bench twin --samples 100
             """)
 
-    @Option(help: "Model files (default: the event-digit S4D ternary and event SSM int8 models in examples/).")
+    @Option(help: "Instrument of the chip.")
+    var instrument: String = "usb-4x64"
+
+    @Option(help: "Model files (default: the eight example models of examples/: both data sets' event SSM float and int8, S4D float and ternary).")
     var model: [String] = []
 
     @Option(help: "Folder of the example models and data sets.")
@@ -65,55 +75,103 @@ struct TwinBenchmark: ParsableCommand {
     }
 
     func run() throws {
-        let instrument = try InstrumentCatalog.locate(explicitDirectory: instrumentsDirectory).resolve("usb-4x64")
+        let instrument = try InstrumentCatalog.locate(explicitDirectory: instrumentsDirectory).resolve(self.instrument)
         let hidden = instrument.device.hiddenDraw(seed: seed)
-        let models = model.isEmpty
-            ? ["event_digits_s4d_ternary", "event_digits_event_ssm_int8"].map { "\(examples)/\($0).safetensors" } : model
-        print("chip: usb-4x64 with a hidden parameter draw (seed \(seed)): set step \(String(format: "%.4f", hidden.nonVolatile.setStepFraction.mean)) "
+        let passive = instrument.weightTiles.contains { $0.kind == .nonVolatilePassive }
+        let periphery = ArrayPeripheryParameters.hiddenDraw(seed: seed ^ 0xA77A, passive: passive)
+        print("chip: \(instrument.name) with a hidden parameter draw (seed \(seed)): set step \(String(format: "%.4f", hidden.nonVolatile.setStepFraction.mean)) "
               + "(defaults \(instrument.device.nonVolatile.setStepFraction.mean)), read noise \(String(format: "%.4f", hidden.nonVolatile.readNoiseSpread)) "
               + "(defaults \(instrument.device.nonVolatile.readNoiseSpread))")
+        print(String(format: "  periphery: wire %.2f ohm/cell, lines %.1f ohm, column gains %.1f %%, offsets %.2f %% of full scale, bow %.2f LSB, per-code %.2f LSB, half-select %.3f",
+                     periphery.wireOhmsPerCell, periphery.lineOhms, 100 * periphery.senseGainSpread, 100 * periphery.senseOffsetSpread,
+                     periphery.adcBowLSB.mean, periphery.adcCodeNoiseLSB, periphery.halfSelectCurrentFraction))
+        let names = ["event_digits", "spoken_digits"].flatMap { set in
+            ["event_ssm_float", "event_ssm_int8", "s4d_float", "s4d_ternary"].map { "\(examples)/\(set)_\($0).safetensors" }
+        }
+        let models: [String?] = instrument.name == "usb-4x64" ? (model.isEmpty ? names : model) : [nil]
+        var summary: [(String, [(String, Figures)], Figures)] = []
         for path in models {
-            try benchmark(path, instrument: instrument, hidden: hidden)
+            summary.append(try benchmark(path, instrument: instrument, hidden: hidden, periphery: periphery))
+        }
+        guard summary.count > 1 else { return }
+        print("\nsummary (\(summary.count) models): worst products, worst reads, least agreement, largest write-verify differences")
+        for label in ["calibrated twin", "uncalibrated twin"] {
+            let rows = summary.compactMap { entry in entry.1.first { $0.0 == label }.map { ($0.1, entry.2) } }
+            func off(_ a: Double, _ b: Double) -> Double { b == 0 ? (a == 0 ? 0 : .infinity) : abs(a / b - 1) }
+            print("  " + label.padding(toLength: 18, withPad: " ", startingAt: 0)
+                  + String(format: "products %.3f %%, reads %.3f %%, agreement %.1f %%, pulses/cell %.1f %%, round trips %.1f %%, stuck %.1f %% off",
+                           100 * rows.map(\.0.productRMS).max()!, 100 * rows.map(\.0.readRMS).max()!, 100 * rows.map(\.0.agreement).min()!,
+                           100 * rows.map { off($0.0.pulsesPerCell, $0.1.pulsesPerCell) }.max()!,
+                           100 * rows.map { off(Double($0.0.roundTrips), Double($0.1.roundTrips)) }.max()!,
+                           100 * rows.map { off(Double($0.0.stuckFound), Double($0.1.stuckFound)) }.max()!))
         }
     }
 
-    private func benchmark(_ path: String, instrument: Instrument, hidden: DeviceParameters) throws {
-        let model = try SSMModel(contentsOf: path)
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        guard let dataName = model.testDataFile else { throw ValidationError("\(path): names no test_data") }
-        let data = Array(try EventDataset(contentsOf: "\(folder)/\(dataName)").samples.prefix(samples))
-        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+    /// One model (or, with none, a random target map on every weight tile) on a fresh chip.
+    /// - Returns: the model's name, each twin's figures and the chip's.
+    private func benchmark(_ path: String?, instrument: Instrument, hidden: DeviceParameters,
+                           periphery: ArrayPeripheryParameters) throws -> (String, [(String, Figures)], Figures) {
+        var model: SSMModel?
+        var data: [EventSample] = []
+        if let path {
+            let m = try SSMModel(contentsOf: path)
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            guard let dataName = m.testDataFile else { throw ValidationError("\(path): names no test_data") }
+            data = Array(try EventDataset(contentsOf: "\(folder)/\(dataName)").samples.prefix(samples))
+            model = m
+        }
+        let name = path.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "random target map"
         print("\n\(name)")
 
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("xbar-bench-twin-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let store = try RunStore(path: scratch.appendingPathComponent("lab.sqlite").path)
-        let chip = SimulatedBoard(instrument: instrument, parameters: hidden, seed: seed)
+        let chip = SimulatedBoard(instrument: instrument, parameters: hidden, periphery: periphery, seed: seed)
 
         // Calibrate, then program the weights with the calibrated model, as a lab would.
         let calibrator = Calibrator(instrument: instrument, plan: try CalibrationPlan(instrument: instrument))
         let calibration = try calibrator.fit(try calibrator.measure(on: chip), backend: chip.backendDescription)
         let calibrationPath = scratch.appendingPathComponent("cal.json").path
         try calibration.save(path: calibrationPath)
-        let map = try WeightMap(model: model, instrument: instrument)
         let run = try store.startRun(RunDraft(kind: "program", user: RunDraft.currentUser, backend: chip.backendDescription,
                                               boardModel: chip.identity.model, boardSerial: chip.serialNumber,
                                               instrumentName: instrument.name, argumentsJSON: "{}"))
         let programmer = WriteVerifyWeightProgrammer(instrument: instrument, device: calibration.device.nonVolatile,
                                                      journal: StoreJournal(store: store, runID: run), store: store, runID: run)
-        let outcomes = try WeightProgramming.program(map, on: chip, with: programmer)
+        let map = try model.map { try WeightMap(model: $0, instrument: instrument) }
+        let tiles: [UInt8]
+        if let map {
+            let outcomes = try WeightProgramming.program(map, on: chip, with: programmer)
+            let cells = outcomes.reduce(0) { $0 + $1.cells }, ok = outcomes.reduce(0) { $0 + $1.cellsInTolerance }
+            print(String(format: "  programmed %d tiles: %.2f %% of %d cells in tolerance", outcomes.count, 100 * Double(ok) / Double(cells), cells))
+            tiles = outcomes.map(\.tile)
+        } else {
+            // Every weight tile written to targets uniform over the calibrated range, as by `xbar program`.
+            var random = Xoshiro256StarStar(seed: seed ^ 0x7A29)
+            let range = ProgrammableRange(device: calibration.device.nonVolatile)
+            let targets = instrument.weightTiles.map { info in
+                (info, (0..<info.cellCount).map { _ in range.lowSiemens + (range.highSiemens - range.lowSiemens) * random.nextOpenUnit() })
+            }
+            let device = calibration.device.nonVolatile
+            let job = ProgrammingJob(targets: ProgrammingTargets(tiles: targets), algorithm: .adaptive,
+                                     settings: .standard(for: instrument, device: device, tolerance: .percentOfRange(1)),
+                                     device: device, envelope: PulseEnvelope(limits: instrument.limits),
+                                     runner: OperationRunner(board: chip, journal: StoreJournal(store: store, runID: run)), store: store, runID: run)
+            let reports = try job.run()
+            let cells = reports.reduce(0) { $0 + $1.pulses.count }, ok = reports.reduce(0) { $0 + $1.count(.converged) }
+            print(String(format: "  programmed %d tiles: %.2f %% of %d cells converged", reports.count, 100 * Double(ok) / Double(cells), cells))
+            tiles = instrument.weightTiles.map(\.index)
+        }
         try store.finishRun(run, status: .completed)
-        let cells = outcomes.reduce(0) { $0 + $1.cells }, ok = outcomes.reduce(0) { $0 + $1.cellsInTolerance }
-        print(String(format: "  programmed %d tiles: %.2f %% of %d cells in tolerance", outcomes.count, 100 * Double(ok) / Double(cells), cells))
 
         let (recipe, _) = try TwinRecipe.load(store: store, programmingRun: run, instrument: instrument, calibrationPath: calibrationPath)
         var uncalibratedRecipe = recipe
         uncalibratedRecipe.device = instrument.device
         uncalibratedRecipe.deviceSource = .instrumentDefaults
+        uncalibratedRecipe.periphery = nil
         let twins = [("calibrated twin", try recipe.build(seed: seed &+ 1000)),
                      ("uncalibrated twin", try uncalibratedRecipe.build(seed: seed &+ 1000))]
-        let tiles = outcomes.map(\.tile)
 
         // Products and reads: the chip against itself is the floor of any comparison.
         let requests = randomProducts(tiles: tiles, instrument: instrument)
@@ -128,17 +186,30 @@ struct TwinBenchmark: ParsableCommand {
 
         // Predictions, each board prepared on its own like the chip.
         let preparation = ChipPreparation()
-        let onChip = try preparation.prepare(board: chip, model: model, map: map, instrument: instrument).engine.run(data)
-        print(String(format: "  chip: accuracy %.1f %% on %d samples", 100 * onChip.accuracy, data.count))
+        var onChip: InferenceRun?
+        if let model, let map {
+            let engine = try preparation.prepare(board: chip, model: model, map: map, instrument: instrument).engine
+            let result = try engine.run(data)
+            // The chip run again (new read noise): the floor of any agreement with it.
+            let again = try engine.run(data)
+            let same = zip(result.predictions, again.predictions).filter { $0 == $1 }.count
+            print(String(format: "  chip: accuracy %.1f %% on %d samples; agreement with itself run again %.1f %%",
+                         100 * result.accuracy, data.count, 100 * Double(same) / Double(data.count)))
+            onChip = result
+        }
 
         var figures: [(String, Figures)] = []
         for (label, twin) in twins {
             var f = Figures()
             f.productRMS = rms(chipProducts, try requests.map { try twin.mvm($0).amperes }) / fullScale
             f.readRMS = rms(chipReads, try tiles.map { try twin.readConductances(.tile($0), readVolts: instrument.defaultReadVolts, averages: 16) }) / range
-            let onTwin = try preparation.prepare(board: twin, model: model, map: map, instrument: instrument).engine.run(data)
-            f.accuracy = onTwin.accuracy
-            f.agreement = Double(zip(onChip.predictions, onTwin.predictions).filter { $0 == $1 }.count) / Double(data.count)
+            if let model, let map, let onChip {
+                let onTwin = try preparation.prepare(board: twin, model: model, map: map, instrument: instrument).engine.run(data)
+                f.accuracy = onTwin.accuracy
+                f.agreement = Double(zip(onChip.predictions, onTwin.predictions).filter { $0 == $1 }.count) / Double(data.count)
+            } else {
+                (f.accuracy, f.agreement) = (.nan, .nan)
+            }
             figures.append((label, f))
         }
 
@@ -162,18 +233,30 @@ struct TwinBenchmark: ParsableCommand {
             (figures[i].1.pulsesPerCell, figures[i].1.roundTrips, figures[i].1.stuckFound) = try writeVerify(twin, device: device)
         }
 
+        var chipFigures = Figures()
+        chipFigures.accuracy = onChip?.accuracy ?? .nan
+        (chipFigures.pulsesPerCell, chipFigures.roundTrips, chipFigures.stuckFound) = chipWrite
+        func off(_ a: Double, _ b: Double) -> String {
+            b == 0 ? (a == 0 ? "(0 %)" : "(-)") : String(format: "(%+.0f %%)", 100 * (a / b - 1))
+        }
         print("  " + ["", "products", "reads", "agreement", "accuracy", "pulses/cell", "round trips", "stuck"]
-            .map { $0.padding(toLength: $0.isEmpty ? 18 : 12, withPad: " ", startingAt: 0) }.joined())
+            .map { $0.padding(toLength: $0.isEmpty ? 18 : ($0.hasPrefix("pulses") || $0.hasPrefix("round") || $0 == "stuck" ? 16 : 12),
+                              withPad: " ", startingAt: 0) }.joined())
         print("  " + "chip".padding(toLength: 18, withPad: " ", startingAt: 0)
-              + ["-", "-", "-", String(format: "%.1f %%", 100 * onChip.accuracy), String(format: "%.2f", chipWrite.0),
-                 String(chipWrite.1), String(chipWrite.2)].map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
+              + ["-", "-", "-", String(format: "%.1f %%", 100 * chipFigures.accuracy)].map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
+              + [String(format: "%.2f", chipWrite.0), String(chipWrite.1), String(chipWrite.2)]
+                .map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         for (label, f) in figures {
             print("  " + label.padding(toLength: 18, withPad: " ", startingAt: 0)
                   + [String(format: "%.3f %%", 100 * f.productRMS), String(format: "%.3f %%", 100 * f.readRMS),
-                     String(format: "%.1f %%", 100 * f.agreement), String(format: "%.1f %%", 100 * f.accuracy),
-                     String(format: "%.2f", f.pulsesPerCell), String(f.roundTrips), String(f.stuckFound)]
-                    .map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
+                     String(format: "%.1f %%", 100 * f.agreement), String(format: "%.1f %%", 100 * f.accuracy)]
+                    .map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
+                  + [String(format: "%.2f ", f.pulsesPerCell) + off(f.pulsesPerCell, chipWrite.0),
+                     "\(f.roundTrips) " + off(Double(f.roundTrips), Double(chipWrite.1)),
+                     "\(f.stuckFound) " + off(Double(f.stuckFound), Double(chipWrite.2))]
+                    .map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         }
+        return (name, figures, chipFigures)
     }
 
     /// Held-out random products per tile: inputs uniform within the DAC's full scale (and the MVM limit).

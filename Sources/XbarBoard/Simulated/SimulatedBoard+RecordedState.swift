@@ -12,7 +12,11 @@ extension SimulatedBoard {
     ///
     /// - Throws: `BoardError.fault` (`.badArgument`) for an unknown or STM tile, or counts that
     ///   are not the tile's cell count.
-    public func adoptRecordedTile(_ index: UInt8, siemens: [Double], stuck: [StuckState]) throws(BoardError) {
+    /// - Parameter bounds: cells whose records show them at one of their own bounds (row-major;
+    ///   empty: none): a cell that stopped responding short of its target while far from the
+    ///   bound a stuck cell sits at has reached its own upper (or lower) bound, and stays within it.
+    public func adoptRecordedTile(_ index: UInt8, siemens: [Double], stuck: [StuckState],
+                                  bounds: [RecordedBound] = []) throws(BoardError) {
         guard case .nonVolatile(let info, let array)? = tiles[Int(index)] else {
             throw badArgument("tile \(index) is not a non-volatile tile of this board; only those hold recorded conductances")
         }
@@ -31,7 +35,19 @@ extension SimulatedBoard {
             case .atMax: draw.gMaxSiemens = g; draw.gMinSiemens = min(draw.gMinSiemens, g / 1.001)
             case .none: draw.gMinSiemens = min(draw.gMinSiemens, g); draw.gMaxSiemens = max(draw.gMaxSiemens, g)
             }
+            if stuck[i] == .none, i < bounds.count {
+                switch bounds[i] {
+                case .upper: draw.gMaxSiemens = g; draw.gMinSiemens = min(draw.gMinSiemens, g / 1.001)
+                case .lower: draw.gMinSiemens = g; draw.gMaxSiemens = max(draw.gMaxSiemens, g * 1.001)
+                case .none: break
+                }
+            }
             array.adopt(i, draw: draw, siemens: g, at: clock.seconds)
         }
     }
+}
+
+/// Which of its own bounds a recorded cell sits at, as far as its records tell.
+public enum RecordedBound: UInt8, Hashable, Sendable {
+    case none, upper, lower
 }

@@ -8,20 +8,27 @@ import XbarWire
 /// What it keeps from the chip's records:
 /// - every recorded cell's conductance (the shadow map: the last value write-verify verified),
 ///   set as if just programmed;
-/// - which cells programming found stuck, stuck at their recorded value; no other cell is stuck;
+/// - which cells programming found stuck, stuck at their recorded value (a cell that stopped
+///   responding far from the bound it would be stuck at has reached its own bound instead: it
+///   stays within its recorded value, and responds the other way);
+/// - which cells programming saw respond to pulses: never stuck;
 /// - the device model of the calibration it is given (switching law, population spreads, read
 ///   noise, cycle-to-cycle noise, STM time constants) and the instrument's geometry, limits and
 ///   converters.
 ///
 /// What it draws (from `seed`), because no record holds it per cell:
+/// - whether a cell the records leave untested (never pulsed: it sat at its target from the
+///   start) is stuck, at the calibrated stuck rates: at its lower bound if it sits in the lower
+///   half of the range, at its upper bound otherwise (a stuck cell reads at its bound);
 /// - each cell's thresholds and step fractions, from the calibrated population (they matter
 ///   only if the twin is pulsed again);
 /// - cycle-to-cycle noise of pulses and read noise of every read and product;
 /// - STM nodes, from the calibrated population.
 ///
 /// What it leaves out: relaxation since the verify (its direction is unknown; the twin predicts
-/// the expected conductance, the recorded one), and cells the records do not cover (they stay
-/// at a drawn `gMin`, unprogrammed). A cell whose verify read sat at the read converter's full
+/// the expected conductance, the recorded one, until a cell is pulsed again: from then on it
+/// relaxes by the device model, as a cell write-verify just programmed does), and cells the
+/// records do not cover (they stay at a drawn `gMin`, unprogrammed). A cell whose verify read sat at the read converter's full
 /// scale (a cell stuck high, above the range) is held at that reading, a floor of its true value.
 public final class DigitalTwin: Board {
     /// A tile as the chip's records give it.
@@ -30,10 +37,16 @@ public final class DigitalTwin: Board {
         public var siemens: [Double]
         /// Cells found stuck, row-major (`.none` for the others).
         public var stuck: [StuckState]
+        /// Cells whose records say nothing of whether they respond, row-major (empty: none).
+        public var untested: [Bool]
+        /// Cells the records show at one of their own bounds, row-major (empty: none).
+        public var bounds: [RecordedBound]
 
-        public init(siemens: [Double], stuck: [StuckState]) {
+        public init(siemens: [Double], stuck: [StuckState], untested: [Bool] = [], bounds: [RecordedBound] = []) {
             self.siemens = siemens
             self.stuck = stuck
+            self.untested = untested
+            self.bounds = bounds
         }
     }
 
@@ -55,17 +68,24 @@ public final class DigitalTwin: Board {
                 tiles: [UInt8: RecordedTile], seed: UInt64,
                 chipSerial: String, description: String) throws(BoardError) {
         var model = device
-        // Stuck cells come from the records alone, and relaxation is left out (see above).
+        // Stuck cells come from the records and the draws of untested cells alone.
         model.nonVolatile.stuckAtMinRate = 0
         model.nonVolatile.stuckAtMaxRate = 0
-        model.nonVolatile.relaxationSpreadPerDecade = 0
         // Mixed, so that a twin never shares its random streams with a simulated chip of the same seed.
         board = SimulatedBoard(instrument: instrument, parameters: model, periphery: periphery,
                                seed: SplitMix64.mix(seed ^ 0x7E1A_0000_0000_0003),
                                serialNumber: "twin-\(chipSerial)")
         backendDescription = description
+        let nv = device.nonVolatile
+        let middle = (nv.gMinSiemens.mean + nv.gMaxSiemens.mean) / 2
+        var random = Xoshiro256StarStar(seed: SplitMix64.mix(seed ^ 0x5706_C000_0000_0007))
         for (index, tile) in tiles.sorted(by: { $0.key < $1.key }) {
-            try board.adoptRecordedTile(index, siemens: tile.siemens, stuck: tile.stuck)
+            var stuck = tile.stuck
+            for (i, untested) in tile.untested.enumerated() where untested && i < stuck.count && stuck[i] == .none {
+                let low = tile.siemens[i] < middle
+                if random.nextOpenUnit() < (low ? nv.stuckAtMinRate : nv.stuckAtMaxRate) { stuck[i] = low ? .atMin : .atMax }
+            }
+            try board.adoptRecordedTile(index, siemens: tile.siemens, stuck: stuck, bounds: tile.bounds)
         }
     }
 

@@ -34,10 +34,20 @@ public struct ArrayPeriphery: Hashable, Sendable {
         // One bow per board, shared by the read and MVM converters (one converter design); the
         // per-code deviations are each converter's own.
         let bow = DistributedParameter(parameters.adcBowLSB.mean * (1 + parameters.adcBowLSB.spread * generator.nextNormal()))
-        readNonlinearity = parameters.hasConverterNonlinearity
+        var read: ConverterNonlinearity = parameters.hasConverterNonlinearity
             ? .draw(codes: 1 << adcBits, bow: bow, codeSpreadLSB: parameters.adcCodeNoiseLSB, using: &generator) : .none
-        mvmNonlinearity = parameters.hasConverterNonlinearity
+        var mvm: ConverterNonlinearity = parameters.hasConverterNonlinearity
             ? .draw(codes: (1 << adcBits) - 1, bow: bow, codeSpreadLSB: parameters.adcCodeNoiseLSB, using: &generator) : .none
+        // Measured deviations per code replace the drawn ones (drawn first all the same, so that
+        // the draws after them do not move).
+        if let table = parameters.measuredReadCodeLSB, table.count == 1 << adcBits {
+            read = ConverterNonlinearity(bowLSB: parameters.hasConverterNonlinearity ? read.bowLSB : 0, codeLSB: table)
+        }
+        if let table = parameters.measuredMVMCodeLSB, table.count == (1 << adcBits) - 1 {
+            mvm = ConverterNonlinearity(bowLSB: parameters.hasConverterNonlinearity ? mvm.bowLSB : 0, codeLSB: table)
+        }
+        readNonlinearity = read
+        mvmNonlinearity = mvm
         var columns: [UInt8: Columns] = [:]
         for tile in tiles {
             var g = Xoshiro256StarStar(seed: SplitMix64.mix(seed ^ 0xC01_5E45_0000_0000 ^ UInt64(tile.index)))

@@ -96,8 +96,10 @@ public final class NonVolatileTile {
     }
 
     /// Replaces a cell's drawn parameters with what is known of the cell (a twin of a chip
-    /// takes its bounds and stuck state from the chip's records) and sets its conductance as if
-    /// it had just been programmed there at time `t`, within the new draw's bounds.
+    /// takes its bounds and stuck state from the chip's records) and sets its conductance at
+    /// time `t`, within the new draw's bounds, where it stays until the cell is next pulsed:
+    /// relaxation is a zero-mean walk, so a recorded value is the best prediction of a cell's
+    /// later state; a cell pulsed again relaxes like any other.
     public func adopt(_ index: Int, draw: NonVolatileCellDraw, siemens: Double, at t: Double) {
         draws[index] = draw
         if draw.stuck == .none {
@@ -105,6 +107,7 @@ public final class NonVolatileTile {
             minimumResetThreshold = min(minimumResetThreshold, draw.resetThresholdVolts)
         }
         program(index, to: draw.stuckConductance ?? min(max(siemens, draw.gMinSiemens), draw.gMaxSiemens), at: t)
+        nextRelaxation[index] = .infinity
     }
 
     /// Applies one pulse to the cell at (`row`, `column`) at time `t`, and its disturb to the

@@ -33,6 +33,11 @@ public struct ArrayPeripheryParameters: Hashable, Sendable, Codable {
     public var halfSelectCurrentFraction: Double
     /// Column gains and offsets a calibration measured, by tile: they replace the drawn ones.
     public var measuredColumns: [MeasuredColumns]
+    /// The read converter's deviation per output code a calibration measured, LSB, from the
+    /// lowest code (0 where it saw too few readings to tell); replaces the drawn one. Nil: drawn.
+    public var measuredReadCodeLSB: [Double]?
+    /// The same for the MVM converter, from its most negative code.
+    public var measuredMVMCodeLSB: [Double]?
 
     public init(wireOhmsPerCell: Double, lineOhms: Double, senseGainSpread: Double, senseOffsetSpread: Double,
                 adcBowLSB: DistributedParameter, adcCodeNoiseLSB: Double, halfSelectCurrentFraction: Double,
@@ -57,7 +62,9 @@ public struct ArrayPeripheryParameters: Hashable, Sendable, Codable {
     public var hasLineResistance: Bool { wireOhmsPerCell > 0 || lineOhms > 0 }
 
     /// Whether the converters deviate from ideal rounding.
-    public var hasConverterNonlinearity: Bool { adcBowLSB.mean != 0 || adcCodeNoiseLSB > 0 }
+    public var hasConverterNonlinearity: Bool {
+        adcBowLSB.mean != 0 || adcCodeNoiseLSB > 0 || measuredReadCodeLSB != nil || measuredMVMCodeLSB != nil
+    }
 
     /// The exponent of the cells' power-law I-V, `log2(1 / halfSelectCurrentFraction)`.
     public var currentExponent: Double {

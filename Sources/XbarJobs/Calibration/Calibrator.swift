@@ -125,6 +125,14 @@ public struct Calibrator {
                                              heldOutProbes: a.heldOutProbes, heldOutRelativeRMS: a.heldOutRelativeRMS,
                                              heldOutIdealRelativeRMS: a.heldOutIdealRelativeRMS,
                                              fitResidualRelativeRMS: a.fitResidualRelativeRMS)
+            // The whole periphery tile sees stuck cells that the sampled cells are too few for
+            // (on 1T1R tiles: see StuckCellSurvey).
+            if plan.nonVolatile != nil, instrument.tile(m.tile)?.kind == .nonVolatile1T1R, let survey = StuckCellSurvey(m, plan: p), survey.drivenHigh > 0, survey.drivenLow > 0 {
+                device.nonVolatile.stuckAtMinRate = survey.atMinRate
+                device.nonVolatile.stuckAtMaxRate = survey.atMaxRate
+                uncertainties["nonVolatile.stuckAtMinRate"] = survey.atMinUncertainty
+                uncertainties["nonVolatile.stuckAtMaxRate"] = survey.atMaxUncertainty
+            }
         }
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")

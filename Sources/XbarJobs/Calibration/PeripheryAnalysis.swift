@@ -86,6 +86,10 @@ struct PeripheryAnalysis {
                 }
             }
         }
+        var readCodeLSB = [Double](repeating: 0, count: 1 << Int(instrument.adc.bits))
+        for (code, count) in codeCount where count >= 30 && readCodeLSB.indices.contains(code) {
+            readCodeLSB[code] = codeSum[code]! / Double(count) / readLSB
+        }
         for t in reads.indices {
             for k in reads[t].indices {
                 reads[t][k] = reads[t][k].map { y in
@@ -276,6 +280,8 @@ struct PeripheryAnalysis {
             if best == nil || candidate.rmsResidual < best!.rmsResidual { best = candidate }
         }
         var fit = best!
+        let mvmHalf = (1 << (Int(instrument.adc.bits) - 1)) - 1
+        var mvmCodeLSB = [Double](repeating: 0, count: 2 * mvmHalf + 1)
         // The MVM converter's deviation per code: the mean residual of the conversions at that
         // code (read 30 times or more), taken off the outputs, and the fit once more from there.
         do {
@@ -292,6 +298,9 @@ struct PeripheryAnalysis {
                         count[code, default: 0] += 1
                     }
                 }
+            }
+            for (code, c) in count where c >= 30 && mvmCodeLSB.indices.contains(code + mvmHalf) {
+                mvmCodeLSB[code + mvmHalf] = sum[code]! / Double(c) / mvmLSB
             }
             outputs = m.patterns.map { pattern in
                 pattern.probeAmperes.map { y in
@@ -315,6 +324,11 @@ struct PeripheryAnalysis {
         result.senseGainSpread = SampleMoments(r.gains).standardDeviation
         result.senseOffsetSpread = SampleMoments(r.offsets).standardDeviation / mvmFullScale
         result.measuredColumns = [MeasuredColumns(tile: m.tile, gains: r.gains, offsetsAmperes: r.offsets)]
+        // The converters' deviations per code, as measured; their spread is what the table shows.
+        result.measuredReadCodeLSB = readCodeLSB
+        result.measuredMVMCodeLSB = mvmCodeLSB
+        let seen = (readCodeLSB + mvmCodeLSB).filter { $0 != 0 }
+        result.adcCodeNoiseLSB = seen.isEmpty ? 0 : (seen.reduce(0) { $0 + $1 * $1 } / Double(seen.count)).squareRoot()
         parameters = result
 
         uncertainties["periphery.wireOhmsPerCell"] = fit.uncertainties[0]
@@ -323,7 +337,6 @@ struct PeripheryAnalysis {
         uncertainties["periphery.adcBowLSB"] = readBowSigma
         uncertainties["periphery.columnGain"] = SampleMoments(r.gainErrors).mean
         uncertainties["periphery.columnOffsetAmperes"] = SampleMoments(r.offsetErrors).mean
-        notMeasured.append("periphery.adcCodeNoiseLSB")
         if !passive { notMeasured.append("periphery.halfSelectCurrentFraction") }
 
         // Held-out probes: predicted with everything fitted, and from the reads alone (an ideal

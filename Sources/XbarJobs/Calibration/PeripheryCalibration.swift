@@ -7,8 +7,9 @@ public struct PeripheryCalibration: Hashable, Sendable, Codable {
     /// The tile the pattern was programmed on and the probes ran on.
     public var tile: UInt8
     /// Fitted: line resistances, column gains and offsets (and their spreads), the converters'
-    /// bow (from reads at several voltages), the half-select fraction of passive tiles; the
-    /// per-code non-linearity stays the instrument's (see `notMeasured`).
+    /// bow (from reads at several voltages), each converter's deviation per code (the mean
+    /// residual of the codes read 30 times or more; 0 for the others), the half-select
+    /// fraction of passive tiles.
     public var parameters: ArrayPeripheryParameters
     /// One-sigma uncertainties by parameter path, e.g. `periphery.lineOhms`;
     /// `periphery.columnGain` and `periphery.columnOffsetAmperes` are a typical column's.

@@ -23,16 +23,21 @@ public struct PeripheryMeasurement: Hashable, Sendable, Codable {
     /// In the plan's pattern order.
     public var patterns: [Pattern]
 
-    /// What the tile holds after the measurement (the last pattern), as its reads show it:
-    /// per cell the read current over the voltage, at the highest voltage whose reading is below
-    /// 98 % of the largest reading of the tile at that voltage (so that no clipped reading is
-    /// taken), siemens, row-major.
-    public var lastReadSiemens: [Double] {
-        guard let last = patterns.last, !readVolts.isEmpty else { return [] }
-        let ceilings = last.readAmperes.map { 0.98 * ($0.max() ?? 0) }
+    /// What the tile holds after the measurement (the last pattern), as its reads show it (see
+    /// ``readSiemens(pattern:)``), siemens, row-major.
+    public var lastReadSiemens: [Double] { patterns.isEmpty ? [] : readSiemens(pattern: patterns.count - 1) }
+
+    /// What the tile held under pattern `t`, as its reads show it: per cell the read current
+    /// over the voltage, at the highest voltage whose reading is below 98 % of the largest
+    /// reading of the tile at that voltage (so that no clipped reading is taken), siemens,
+    /// row-major.
+    public func readSiemens(pattern t: Int) -> [Double] {
+        guard patterns.indices.contains(t), !readVolts.isEmpty else { return [] }
+        let reads = patterns[t].readAmperes
+        let ceilings = reads.map { 0.98 * ($0.max() ?? 0) }
         return (0..<(rows * columns)).map { c in
-            let k = readVolts.indices.first { last.readAmperes[$0][c] < ceilings[$0] } ?? readVolts.count - 1
-            return last.readAmperes[k][c] / readVolts[k]
+            let k = readVolts.indices.first { reads[$0][c] < ceilings[$0] } ?? readVolts.count - 1
+            return reads[k][c] / readVolts[k]
         }
     }
 }

@@ -79,21 +79,6 @@ public struct TwinRecipe: Sendable {
         }
         let shadow = try store.shadowMap(run: programmingRun)
         guard !shadow.tiles.isEmpty else { throw TwinError.noShadowMap(run: programmingRun, kind: run.draft.kind) }
-        var stuck: [Int: [Int: StuckState]] = [:]
-        for o in try store.outcomes(run: programmingRun) where o.outcome == CellOutcome.stuck.rawValue {
-            guard let tile = shadow.tiles[o.tile] else { continue }
-            // Stuck low when it could not rise to its target, high when it could not fall.
-            stuck[o.tile, default: [:]][o.row * tile.columns + o.column] = o.finalSiemens < o.targetSiemens ? .atMin : .atMax
-        }
-        var tiles: [UInt8: DigitalTwin.RecordedTile] = [:]
-        for (index, t) in shadow.tiles {
-            guard let info = instrument.tile(UInt8(index)), Int(info.rows) == t.rows, Int(info.columns) == t.columns else {
-                throw TwinError.geometry(run: programmingRun, tile: index, rows: t.rows, columns: t.columns, instrument: instrument.name)
-            }
-            var states = [StuckState](repeating: .none, count: t.rows * t.columns)
-            for (i, s) in stuck[index] ?? [:] { states[i] = s }
-            tiles[UInt8(index)] = DigitalTwin.RecordedTile(siemens: t.siemens, stuck: states)
-        }
 
         var warnings: [String] = []
         let device: DeviceParameters
@@ -118,6 +103,43 @@ public struct TwinRecipe: Sendable {
         } else {
             (device, source) = (instrument.device, .instrumentDefaults)
             warnings.append("NO CALIBRATION OF \(instrument.name) IN \(store.path) AND NONE GIVEN: the twin of run \(programmingRun) uses the instrument's default device model; its noise and switching are a typical chip's, not this one's (calibrate with `xbar calibrate`, or give --calibration)")
+        }
+
+        let nv = device.nonVolatile
+        let middle = (nv.gMinSiemens.mean + nv.gMaxSiemens.mean) / 2
+        var stuck: [Int: [Int: StuckState]] = [:]
+        var bounds: [Int: [Int: RecordedBound]] = [:]
+        var untested: [Int: Set<Int>] = [:]
+        for o in try store.outcomes(run: programmingRun) {
+            guard let tile = shadow.tiles[o.tile] else { continue }
+            let i = o.row * tile.columns + o.column
+            if o.outcome == CellOutcome.stuck.rawValue {
+                // Stuck low when it could not rise to its target and sits low, high when it could
+                // not fall and sits high; otherwise it reached its own bound.
+                let rising = o.finalSiemens < o.targetSiemens, low = o.finalSiemens < middle
+                if rising == low {
+                    stuck[o.tile, default: [:]][i] = rising ? .atMin : .atMax
+                } else {
+                    bounds[o.tile, default: [:]][i] = rising ? .upper : .lower
+                }
+            } else if o.pulses == 0 {
+                // At its target from the start: never seen to respond, so possibly stuck there.
+                untested[o.tile, default: []].insert(i)
+            }
+        }
+        var tiles: [UInt8: DigitalTwin.RecordedTile] = [:]
+        for (index, t) in shadow.tiles {
+            guard let info = instrument.tile(UInt8(index)), Int(info.rows) == t.rows, Int(info.columns) == t.columns else {
+                throw TwinError.geometry(run: programmingRun, tile: index, rows: t.rows, columns: t.columns, instrument: instrument.name)
+            }
+            let n = t.rows * t.columns
+            var states = [StuckState](repeating: .none, count: n)
+            for (i, s) in stuck[index] ?? [:] { states[i] = s }
+            var sides = [RecordedBound](repeating: .none, count: n)
+            for (i, b) in bounds[index] ?? [:] { sides[i] = b }
+            let unknown = untested[index] ?? []
+            tiles[UInt8(index)] = DigitalTwin.RecordedTile(siemens: t.siemens, stuck: states,
+                                                           untested: (0..<n).map { unknown.contains($0) }, bounds: sides)
         }
         var recipe = TwinRecipe(instrument: instrument, device: device, deviceSource: source, programmingRun: programmingRun,
                                 chipModel: run.draft.boardModel ?? instrument.model, chipSerial: run.draft.boardSerial ?? "unknown",

@@ -77,3 +77,34 @@ struct DigitalTwinTests {
         #expect(freshRMS > 4 * rms, "a board of other conductances differs by \(freshRMS / fullScale * 100) % only")
     }
 }
+
+@Suite("the digital twin's stuck cells the records cannot tell")
+struct DigitalTwinUntestedCellTests {
+    @Test("an untested cell is stuck at the calibrated rate, at the bound it sits near; a cell the records saw respond never is")
+    func untestedCellsDrawStuck() throws {
+        var instrument = TestInstrument.usb4x64()
+        instrument.periphery = .ideal
+        var device = instrument.device
+        device.nonVolatile.stuckAtMinRate = 0.1
+        device.nonVolatile.stuckAtMaxRate = 0.05
+        // Half the cells sit low (5-20 uS), half high (70-85 uS); the first half of each untested.
+        var random = Xoshiro256StarStar(seed: 3)
+        let siemens = (0..<4096).map { i in (i % 2 == 0 ? 5e-6 : 70e-6) + 15e-6 * random.nextOpenUnit() }
+        let untested = (0..<4096).map { $0 < 2048 }
+        let twin = try DigitalTwin(instrument: instrument, device: device,
+                                   tiles: [0: .init(siemens: siemens, stuck: .init(repeating: .none, count: 4096), untested: untested)],
+                                   seed: 8, chipSerial: "SIM-0001", description: "twin")
+        let stuck = (0..<4096).filter { twin.board.isStuck(tile: 0, row: $0 / 64, column: $0 % 64) }
+        #expect(stuck.allSatisfy { $0 < 2048 }, "only untested cells")
+        let low = stuck.filter { $0 % 2 == 0 }, high = stuck.filter { $0 % 2 == 1 }
+        // 1024 untested cells on each side: 102 stuck low expected (binomial sigma 10), 51 stuck
+        // high (sigma 7); four sigma either way.
+        #expect((62...142).contains(low.count), "\(low.count) stuck low")
+        #expect((23...79).contains(high.count), "\(high.count) stuck high")
+        // Each held where it was recorded, and pulses do not move it.
+        for i in low + high { #expect(twin.board.trueConductance(tile: 0, row: i / 64, column: i % 64) == siemens[i]) }
+        let s = try #require(low.first)
+        try twin.pulse(.cell(tile: 0, CellIndex(row: UInt16(s / 64), column: UInt16(s % 64))), amplitudeVolts: 2.5, widthSeconds: 1e-6, scheme: .grounded)
+        #expect(twin.board.trueConductance(tile: 0, row: s / 64, column: s % 64) == siemens[s])
+    }
+}

@@ -9,12 +9,7 @@ import XbarWire
 /// A periphery drawn at random (seeded) across the realistic ranges: the truth a calibration
 /// must recover without being told it.
 func hiddenPeriphery(seed: UInt64, passive: Bool) -> ArrayPeripheryParameters {
-    var random = Xoshiro256StarStar(seed: seed)
-    func uniform(_ range: ClosedRange<Double>) -> Double { range.lowerBound + (range.upperBound - range.lowerBound) * random.nextOpenUnit() }
-    return ArrayPeripheryParameters(
-        wireOhmsPerCell: uniform(0.5...3), lineOhms: uniform(10...50), senseGainSpread: uniform(0.01...0.03),
-        senseOffsetSpread: uniform(0.002...0.01), adcBowLSB: DistributedParameter(uniform(0.5...2), spread: 0.3),
-        adcCodeNoiseLSB: uniform(0...0.4), halfSelectCurrentFraction: passive ? uniform(0.1...(1.0 / 3)) : 0)
+    ArrayPeripheryParameters.hiddenDraw(seed: seed, passive: passive)
 }
 
 /// The calibration's periphery part alone (the device and STM parts left out of the plan to

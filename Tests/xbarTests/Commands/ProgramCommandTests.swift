@@ -18,6 +18,26 @@ struct ProgramCommandTests {
         #expect(r.status == 0, "python3 with numpy writes the targets: \(r)")
     }
 
+    @Test("a calibration file made in another store programs a chip recorded in this one: registered here, naming no run of the other")
+    func calibrationFromAnotherStore() throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        try writeTargets(lab)
+        let calibration = lab.path("cal.json")
+        let made = try lab.run(["calibrate", "--board", "sim", "--instrument", "usb-4x64", "--seed", "8", "--cell-count", "8",
+                                "--node-count", "8", "--out", calibration, "--store", lab.path("calibration-lab.sqlite")])
+        try #require(made.status == 0, "\(made)")
+        let r = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--calibration", calibration,
+                             "--target", "t.npy", "--tile", "0", "--store", lab.path("other.sqlite")])
+        #expect(r.status == 0, "\(r)")
+        let store = try RunStore(path: lab.path("other.sqlite"))
+        let run = try #require(try store.runs().first { $0.draft.kind == "program" })
+        #expect(run.status == .completed)
+        let id = try #require(run.draft.calibrationID)
+        #expect(try store.calibration(id).runID == nil, "the calibrate run belongs to the other store")
+        #expect(try store.outcomes(run: run.id).count == 4096)
+    }
+
     @Test("bad targets and unknown runs are refused with messages naming the file, cell and value")
     func badInputs() throws {
         let lab = try LabFolder()

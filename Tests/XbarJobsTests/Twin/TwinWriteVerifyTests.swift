@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import XbarBoard
+import XbarDevice
+import XbarInstrument
+import XbarStore
+import XbarWire
+@testable import XbarJobs
+
+/// The twin predicts what write-verify will do on its chip: built from one programming run, it is
+/// asked to write a new map, and so is the chip.
+@Suite("the twin predicts write-verify on its chip", .serialized)
+struct TwinWriteVerifyTests {
+    struct Figures {
+        var pulses = 0, cells = 0, stuckFound = 0
+    }
+
+    /// Programs `targets` onto tile 0 of `board` with the adaptive job planned with `device`.
+    func writeVerify(_ setup: SimulatedProgramming, board: SimulatedBoard, targets: [Double], device: NonVolatileCellParameters,
+                     store: RunStore? = nil, runID: Int64? = nil) throws -> TileReport {
+        let job = ProgrammingJob(targets: ProgrammingTargets(tiles: [(setup.info, targets)]), algorithm: .adaptive,
+                                 settings: .standard(for: setup.instrument, device: device, tolerance: .percentOfRange(1)),
+                                 device: device, envelope: PulseEnvelope(limits: setup.instrument.limits),
+                                 runner: OperationRunner(board: board, journal: runID.map { StoreJournal(store: store!, runID: $0) } ?? DiscardingJournal()),
+                                 store: store, runID: runID)
+        return try job.run()[0]
+    }
+
+    /// Six chips of hidden device parameters with 2 % of cells stuck low and 1 % high (the top
+    /// of the realistic range, so that a 32x32 tile holds a few dozen). Each is first programmed
+    /// with a sparse map (60 % of the cells at the bottom of the range, as a weight map's zeros
+    /// are, so those cells are never pulsed and programming cannot tell whether they are stuck),
+    /// then the twin of that run (with the chip's own device model, a perfect calibration) and
+    /// the chip both write one new random map.
+    @Test("pulses per cell within 10 %, and the stuck cells found within 10 % over six chips")
+    func predictsWriteVerify() throws {
+        var chipTotal = Figures(), twinTotal = Figures()
+        var knownStuck = 0
+        for seed in [UInt64(61), 62, 63, 64, 65, 66] {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xbar-twin-wv-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let store = try RunStore(path: folder.appendingPathComponent("lab.sqlite").path)
+            let setup = try SimulatedProgramming(rows: 32, columns: 32, targetSeed: seed)
+            var device = setup.instrument.device.hiddenDraw(seed: seed)
+            device.nonVolatile.stuckAtMinRate = 0.02
+            device.nonVolatile.stuckAtMaxRate = 0.01
+            let chip = SimulatedBoard(instrument: setup.instrument, parameters: device, seed: seed)
+            var random = Xoshiro256StarStar(seed: seed ^ 0x5A)
+            let range = ProgrammableRange(device: device.nonVolatile)
+            let sparse = setup.targets.map { random.nextOpenUnit() < 0.6 ? range.lowSiemens : $0 }
+            let run = try store.startRun(RunDraft(kind: "program", user: "tester", backend: "simulated", boardModel: chip.identity.model,
+                                                  boardSerial: chip.serialNumber, instrumentName: setup.instrument.name, argumentsJSON: "{}"))
+            let first = try writeVerify(setup, board: chip, targets: sparse, device: device.nonVolatile, store: store, runID: run)
+            try store.finishRun(run, status: .completed)
+
+            var (recipe, _) = try TwinRecipe.load(store: store, programmingRun: run, instrument: setup.instrument, calibrationPath: nil)
+            recipe.device = device
+            let next = setup.targets.map { _ in range.lowSiemens + (range.highSiemens - range.lowSiemens) * random.nextOpenUnit() }
+            let onChip = try writeVerify(setup, board: chip, targets: next, device: device.nonVolatile)
+            chipTotal.pulses += 2 * onChip.pulses.reduce(0, +); chipTotal.cells += 2 * onChip.pulses.count
+            chipTotal.stuckFound += 2 * onChip.count(.stuck)
+            knownStuck += first.count(.stuck)
+            // Two twins of their own draws, so that the twin's prediction is less of a draw itself.
+            for twinSeed in [seed &+ 100, seed &+ 200] {
+                let twin = try recipe.build(seed: twinSeed)
+                let onTwin = try writeVerify(setup, board: twin.board, targets: next, device: device.nonVolatile)
+                twinTotal.pulses += onTwin.pulses.reduce(0, +); twinTotal.cells += onTwin.pulses.count; twinTotal.stuckFound += onTwin.count(.stuck)
+            }
+        }
+        let chipPulses = Double(chipTotal.pulses) / Double(chipTotal.cells), twinPulses = Double(twinTotal.pulses) / Double(twinTotal.cells)
+        print("write-verify on six chips: pulses per cell chip \(chipPulses), twin \(twinPulses); stuck found (twice over) chip \(chipTotal.stuckFound), twins \(twinTotal.stuckFound), known from the first programming \(2 * knownStuck)")
+        #expect(abs(twinPulses / chipPulses - 1) < 0.1, "pulses per cell: chip \(chipPulses), twin \(twinPulses)")
+        // About 180 stuck cells found in 6144, a fifth of them under never-pulsed cells: the twin
+        // must draw those (its records alone know the others); the binomial noise of the chips'
+        // own untested stuck cells and of the twins' draws is about 5 % of the count.
+        #expect(2 * knownStuck < chipTotal.stuckFound * 9 / 10, "the first programming saw \(knownStuck) of \(chipTotal.stuckFound / 2)")
+        #expect(abs(Double(twinTotal.stuckFound) / Double(chipTotal.stuckFound) - 1) < 0.1,
+                "stuck found (twice over): chip \(chipTotal.stuckFound), twins \(twinTotal.stuckFound), known \(2 * knownStuck)")
+    }
+}
