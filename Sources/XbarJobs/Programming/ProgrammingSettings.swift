@@ -64,7 +64,11 @@ public struct ProgrammingSettings: Hashable, Sendable {
         return max(Int(wanted), 1)
     }
 
-    /// The wait before relaxation pass `pass` (0-based), seconds.
+    /// The wait before relaxation pass `pass` (0-based), seconds: the last waits
+    /// ``relaxationWaitSeconds``, each earlier one a tenth of the next. (Short confirming
+    /// passes after the long one do worse: the cells the long pass touched up are the youngest
+    /// and relax fastest, so a pass seconds later re-opens many of them and leaves the ones it
+    /// verified at a young age to drift before the end.)
     public func relaxationWait(pass: Int) -> Double {
         relaxationWaitSeconds * pow(10, Double(pass - (relaxationPasses - 1)))
     }

@@ -269,14 +269,9 @@ struct ProgramCommand: ParsableCommand {
             throw ValidationError("run \(resumed.id) ran on board \(resumed.record.draft.boardModel ?? "?") serial \(serial); "
                                   + "\(board.backendDescription) reports \(identity.model) serial \(identity.serialNumber): not resuming on another chip")
         }
-        // Waits are timed by the board's clock (read trains of one cell, which a non-volatile
-        // cell does not feel): a host sleep jitters on hardware and leaves an emulator's clock where it was.
-        let waitCell = CellSet.list(tile: targets.tiles.first?.tile.index ?? 0, [CellIndex(row: 0, column: 0)])
-        var waitVolts = args.readVolts ?? instrument.defaultReadVolts
-        let settle: (Double) throws -> Void = { seconds in
-            if let sim = board as? SimulatedBoard { sim.advanceTime(seconds: seconds) }
-            else if seconds > 0 { _ = try board.settle(seconds: seconds, referenceCell: waitCell, readVolts: waitVolts) }
-        }
+        // Waits are timed by the board's clock, never by a host sleep.
+        let waitTile = Int(targets.tiles.first?.tile.index ?? 0)
+        let settle: (Double) throws -> Void = { try OperationRunner.wait(seconds: $0, tile: waitTile, on: board) }
 
         let id: Int64
         var journal = resumed?.journal ?? []
@@ -329,8 +324,7 @@ struct ProgramCommand: ParsableCommand {
             s.readBack = args.readBack ?? false
             return s
         }()
-        waitVolts = settings.readVolts
-        let runner = OperationRunner(board: board, journal: StoreJournal(store: store, runID: id), settle: settle)
+        let runner = OperationRunner(board: board, journal: StoreJournal(store: store, runID: id))
         let job = ProgrammingJob(targets: targets, algorithm: args.algorithm, settings: settings, device: device,
                                  envelope: PulseEnvelope(limits: instrument.limits), runner: runner, store: store, runID: id)
         job.onCellsLost = { tile, count in
