@@ -97,6 +97,7 @@ struct ProgrammingBenchmark: ParsableCommand {
         var withinSoon: Int
         var withinLater: Int
         var floorNow: Double
+        var floorSoon: Double
         var floorLater: Double
         var meanPulses: Double
         var p99Pulses: Int
@@ -199,7 +200,7 @@ struct ProgrammingBenchmark: ParsableCommand {
 
         let sorted = report.pulses.sorted()
         return Result(label: algorithm.rawValue + (passes > 0 ? "" : ", no passes"), cells: info.cellCount, nonStuck: nonStuck,
-                      withinTrue: withinTrue, withinNow: now.within, withinSoon: soon.within, withinLater: later.within, floorNow: now.floor, floorLater: later.floor,
+                      withinTrue: withinTrue, withinNow: now.within, withinSoon: soon.within, withinLater: later.within, floorNow: now.floor, floorSoon: soon.floor, floorLater: later.floor,
                       meanPulses: Double(report.pulses.reduce(0, +)) / Double(info.cellCount),
                       p99Pulses: sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)],
                       conversions: report.conversions, roundTrips: meter.roundTrips, wireBytes: meter.requestBytes + meter.replyBytes,
@@ -221,6 +222,7 @@ struct ProgrammingBenchmark: ParsableCommand {
         row("read-back yield right after the run", { share($0.withinNow, $0) })
         row("  relaxation floor then", { String(format: "%.2f %%", 100 * $0.floorNow) })
         row("read-back yield 10 s later", { share($0.withinSoon, $0) })
+        row("  relaxation floor then", { String(format: "%.2f %%", 100 * $0.floorSoon) })
         row("read-back yield \(later) later", { share($0.withinLater, $0) })
         row("  relaxation floor then", { String(format: "%.2f %%", 100 * $0.floorLater) })
         row("yield on true G at the end of the run", { share($0.withinTrue, $0) })
