@@ -49,7 +49,7 @@ struct ProgrammingBenchmark: ParsableCommand {
     @Option(help: "Relaxation passes when on (they are also run off).")
     var relaxationPasses = 2
     @Option(help: "Wait before the last relaxation pass, seconds of board time.")
-    var relaxationWait = 30.0
+    var relaxationWait = 10.0
     @Option(help: "Board time between the end of the run and the later read-back, seconds (more than 10: a read-back 10 s after the run comes between).")
     var laterSeconds = 3600.0
     @Option(help: "Verify read averaging (default: from the read noise and tolerance).")

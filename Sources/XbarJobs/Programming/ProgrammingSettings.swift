@@ -39,7 +39,7 @@ public struct ProgrammingSettings: Hashable, Sendable {
     public var relaxationPasses: Int = 0
     /// Wait before the last relaxation pass, seconds of board time; each earlier pass waits a
     /// tenth of the next (a decade apart in log time).
-    public var relaxationWaitSeconds: Double = 30
+    public var relaxationWaitSeconds: Double = 10
     /// A full-tile read after the last pass, judged by nothing in the run: the read-back yield
     /// a lab measures (``TileReport/readBackSiemens``).
     public var readBack: Bool = false

@@ -32,6 +32,10 @@ public final class WriteVerifyProgrammer {
     public let settings: ProgrammingSettings
     public let algorithm: any ProgrammingAlgorithm
     public let targetSiemens: [Double]
+    /// The relaxation waits are spent before an earlier tile's passes of the same run: this
+    /// tile's passes follow those at once (its waits are zero), so every tile of the run is
+    /// judged at nearly the same time and none relaxes while another is programmed.
+    public var relaxationWaitsShared = false
 
     var phase = Phase.initialRead
     var needsRecoveryRead = false
@@ -79,6 +83,17 @@ public final class WriteVerifyProgrammer {
 
     public var isDone: Bool { phase == .done }
 
+    /// How far the tile has got towards its end: relaxation passes done, or nil before the
+    /// first pass's wait has been reached. Reaching ``relaxationPasses`` means only the
+    /// read-back (if any) is left.
+    public var relaxationPassesReached: Int? {
+        switch phase {
+        case .relaxationWait: return relaxationPassesDone
+        case .readBack, .done: return settings.relaxationPasses
+        default: return nil
+        }
+    }
+
     /// Cells no longer being programmed: converged, stuck or out of pulses.
     public var settledCells: Int { states.reduce(0) { $0 + ($1 == .open ? 0 : 1) } }
 
@@ -97,7 +112,7 @@ public final class WriteVerifyProgrammer {
         case .settle:
             return .settle(tile: Int(tile.index), seconds: settings.settleSeconds)
         case .relaxationWait:
-            return .settle(tile: Int(tile.index), seconds: settings.relaxationWait(pass: relaxationPassesDone))
+            return .settle(tile: Int(tile.index), seconds: relaxationWaitsShared ? 0 : settings.relaxationWait(pass: relaxationPassesDone))
         case .pulsing:
             var open = (0..<states.count).filter { states[$0] == .open }
             if open.count > settings.maxPulsesPerBatch {

@@ -40,7 +40,7 @@ struct ProgramCommand: ParsableCommand {
             Cells keep relaxing while the rest of the tile is programmed, so the run ends with \
             relaxation passes spaced a decade apart in log time (--relaxation-passes, 2 by \
             default on a device that relaxes; 0 for none): each waits on the board's clock (the \
-            last --relaxation-wait, 30 s by default), reads the whole tile and touches up the \
+            last --relaxation-wait, 10 s by default), reads the whole tile and touches up the \
             cells outside the accept band. Then the whole tile is read back once more, averaged \
             like a verify read, and the read-back yield (cells within tolerance among those not \
             found stuck) is printed and recorded with the run: that read judges nothing in the \
@@ -93,9 +93,9 @@ struct ProgramCommand: ParsableCommand {
     @Option(help: "Re-verify passes at the end, a decade apart in log time, touching up cells that relaxed out (0: none). Default: 2 when the device model relaxes.")
     var relaxationPasses: Int?
 
-    @Option(help: "Wait before the last relaxation pass, seconds of board time (30, 500ms); earlier passes wait a tenth each.",
+    @Option(help: "Wait before the last relaxation pass, seconds of board time (10, 500ms); earlier passes wait a tenth each.",
             transform: QuantityArgument.seconds)
-    var relaxationWait: Double = 30
+    var relaxationWait: Double = 10
 
     @Flag(inversion: .prefixedNo, help: "Read the tiles back after the run and print and record the read-back yield.")
     var readBack = true
