@@ -37,14 +37,14 @@ struct ProgramCommand: ParsableCommand {
             (`xbar runs export RUN --format npy --out map.npy`). With --min-yield the command \
             exits with status 3 when fewer cells converged.
 
-            Cells keep relaxing while the rest of the tile is programmed, so the run ends with \
+            Cells keep relaxing while the rest of the array is programmed, so the run ends with \
             relaxation passes spaced a decade apart in log time (--relaxation-passes, 2 by \
             default on a device that relaxes; 0 for none): each waits on the board's clock (the \
-            last --relaxation-wait, 10 s by default), reads the whole tile and touches up the \
-            cells outside the accept band. Then the whole tile is read back once more, averaged \
-            like a verify read, and the read-back yield (cells within tolerance among those not \
-            found stuck) is printed and recorded with the run: that read judges nothing in the \
-            run, as a lab judges write-verify (--no-read-back leaves it out).
+            last --relaxation-wait, 10 s by default), then reads every tile of the run in turn and \
+            touches up the cells outside the accept band. Then every tile is read back once more, \
+            averaged like a verify read, and the read-back yield (cells within tolerance among \
+            those not found stuck) is printed and recorded with the run: that read judges nothing \
+            in the run, as a lab judges write-verify (--no-read-back leaves it out).
 
             Progress goes to standard error (a live bar per tile on a terminal, one line per tile \
             otherwise; -q for none). Ctrl-C or SIGTERM stops the run after the operation in \
