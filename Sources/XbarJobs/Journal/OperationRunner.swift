@@ -8,15 +8,30 @@ import XbarWire
 public final class OperationRunner {
     public let board: any Board
     public let journal: any OperationJournal
-    /// Waits for conductances to relax, seconds: a real wait on hardware; the simulated board
-    /// advances its clock instead.
-    public let settle: (Double) throws -> Void
+    /// Waits for conductances to relax, seconds; nil waits on the board's own clock
+    /// (``wait(seconds:tile:on:)``).
+    public let settle: ((Double) throws -> Void)?
 
-    public init(board: any Board, journal: any OperationJournal,
-                settle: @escaping (Double) throws -> Void = { Thread.sleep(forTimeInterval: $0) }) {
+    public init(board: any Board, journal: any OperationJournal, settle: ((Double) throws -> Void)? = nil) {
         self.board = board
         self.journal = journal
         self.settle = settle
+    }
+
+    /// Read voltage of the reads that time a wait: low enough for any instrument's limits, and
+    /// a read does not move a non-volatile cell.
+    public static let waitReadVolts = 0.1
+
+    /// Waits `seconds` on the board's clock: a simulated board advances its clock; any other
+    /// board runs read trains on the first cell of `tile` (``Board/settle(seconds:referenceCell:readVolts:sliceSeconds:readsPerTrain:)``).
+    /// A host sleep would jitter on hardware and leave an emulator's clock where it was.
+    ///
+    /// - Throws: ``BoardError`` from the read trains.
+    public static func wait(seconds: Double, tile: Int, on board: any Board) throws {
+        guard seconds > 0 else { return }
+        if let sim = board as? SimulatedBoard { return sim.advanceTime(seconds: seconds) }
+        _ = try board.settle(seconds: seconds, referenceCell: .list(tile: UInt8(clamping: tile), [CellIndex(row: 0, column: 0)]),
+                             readVolts: waitReadVolts)
     }
 
     /// Logs, performs and logs the result of one operation; returns the measured conductances.
@@ -38,8 +53,8 @@ public final class OperationRunner {
         let measured: [Double]
         if let request {
             measured = try Self.measurements(board.perform(request), for: operation)
-        } else if case .settle(_, let seconds) = operation {
-            try settle(seconds)
+        } else if case .settle(let tile, let seconds) = operation {
+            if let settle { try settle(seconds) } else { try Self.wait(seconds: seconds, tile: tile, on: board) }
             measured = []
         } else {
             measured = []

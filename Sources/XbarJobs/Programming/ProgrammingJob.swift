@@ -63,10 +63,11 @@ public final class ProgrammingJob {
     /// - Throws: ``JobInterrupted`` when ``shouldStop`` asked to stop; board, store and reply
     ///   errors. The run can then be resumed.
     public func run(resuming journal: [JournalEntry] = [], boardRestarted: Bool = false) throws -> [TileReport] {
-        var reports: [TileReport] = []
-        for (tile, siemens) in targets.tiles {
+        var programmers: [WriteVerifyProgrammer] = []
+        for (k, (tile, siemens)) in targets.tiles.enumerated() {
             let programmer = WriteVerifyProgrammer(tile: tile, targetSiemens: siemens,
                                                    algorithm: makeAlgorithm(cellCount: tile.cellCount), settings: settings)
+            programmer.relaxationWaitsShared = k > 0
             for entry in journal where entry.operation.tile == Int(tile.index) {
                 switch entry.state {
                 case .done:
@@ -79,14 +80,23 @@ public final class ProgrammingJob {
                 }
             }
             if boardRestarted { programmer.distrustAfterRestart() }
-            onProgress?(Int(tile.index), programmer.settledCells, tile.cellCount)
-            while let operation = programmer.nextOperation() {
-                if shouldStop?() == true { throw JobInterrupted() }
-                let (measured, at) = try runner.perform(operation)
-                programmer.absorb(operation, measuredSiemens: measured, at: at)
-                onOperation?(Int(tile.index), programmer.report)
-                onProgress?(Int(tile.index), programmer.settledCells, tile.cellCount)
+            programmers.append(programmer)
+        }
+        // Tile after tile up to the relaxation passes; then each pass over every tile (one wait,
+        // spent before the first tile's pass); then the read-backs, so that no tile relaxes
+        // for long while another is programmed, and every tile is judged at the end of the run.
+        for programmer in programmers {
+            try advance(programmer) { $0.relaxationPassesReached != nil }
+        }
+        for pass in 0..<settings.relaxationPasses {
+            for programmer in programmers {
+                try advance(programmer) { ($0.relaxationPassesReached ?? 0) > pass }
             }
+        }
+        var reports: [TileReport] = []
+        for programmer in programmers {
+            try advance(programmer) { $0.isDone }
+            let tile = programmer.tile
             let report = programmer.report
             if programmer.cellsLostToRestart > 0 { onCellsLost?(Int(tile.index), programmer.cellsLostToRestart) }
             if let store, let runID {
@@ -100,6 +110,19 @@ public final class ProgrammingJob {
             reports.append(report)
         }
         return reports
+    }
+
+    /// Sends a tile's operations until `reached` holds or the tile is done.
+    func advance(_ programmer: WriteVerifyProgrammer, until reached: (WriteVerifyProgrammer) -> Bool) throws {
+        let tile = Int(programmer.tile.index)
+        onProgress?(tile, programmer.settledCells, programmer.tile.cellCount)
+        while !reached(programmer), let operation = programmer.nextOperation() {
+            if shouldStop?() == true { throw JobInterrupted() }
+            let (measured, at) = try runner.perform(operation)
+            programmer.absorb(operation, measuredSiemens: measured, at: at)
+            onOperation?(tile, programmer.report)
+            onProgress?(tile, programmer.settledCells, programmer.tile.cellCount)
+        }
     }
 
     /// Re-applies a killed run's completed operations, in order, to a fresh simulated board

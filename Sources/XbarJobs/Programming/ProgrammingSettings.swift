@@ -30,6 +30,19 @@ public struct ProgrammingSettings: Hashable, Sendable {
     public var settleSeconds: Double = 0
     /// Most pulses in one batch request (the board's payload limit).
     public var maxPulsesPerBatch: Int = 4096
+    /// Re-verify passes at the end of the run, spaced in log time (0: none): each waits, reads
+    /// the whole tile and touches up every cell outside the accept band. Cells keep relaxing
+    /// while the rest of the tile is programmed, so a cell verified early reads out of tolerance
+    /// at the end; after a wait long against the time the last pass takes, a cell the last
+    /// pass leaves alone drifts little before the run ends. ``standard(tolerance:scheme:device:limits:adcFullScaleAmperes:maxPayloadBytes:readVolts:)``
+    /// turns them on for a device that relaxes.
+    public var relaxationPasses: Int = 0
+    /// Wait before the last relaxation pass, seconds of board time; each earlier pass waits a
+    /// tenth of the next (a decade apart in log time).
+    public var relaxationWaitSeconds: Double = 10
+    /// A full-tile read after the last pass, judged by nothing in the run: the read-back yield
+    /// a lab measures (``TileReport/readBackSiemens``).
+    public var readBack: Bool = false
 
     public init(toleranceSiemens: Double, scheme: BiasScheme, readVolts: Double, verifyAverages: Int, readNoiseSpread: Double) {
         self.toleranceSiemens = toleranceSiemens
@@ -49,6 +62,15 @@ public struct ProgrammingSettings: Hashable, Sendable {
         let wanted = (8 * sigma / toleranceSiemens).squared.rounded(.up)
         guard wanted.isFinite, wanted < Double(maxAverages) else { return maxAverages }
         return max(Int(wanted), 1)
+    }
+
+    /// The wait before relaxation pass `pass` (0-based), seconds: the last waits
+    /// ``relaxationWaitSeconds``, each earlier one a tenth of the next. (Short confirming
+    /// passes after the long one do worse: the cells the long pass touched up are the youngest
+    /// and relax fastest, so a pass seconds later re-opens many of them and leaves the ones it
+    /// verified at a young age to drift before the end.)
+    public func relaxationWait(pass: Int) -> Double {
+        relaxationWaitSeconds * pow(10, Double(pass - (relaxationPasses - 1)))
     }
 
     /// Standard deviation of one verify read at conductance `g`, siemens.
@@ -85,7 +107,15 @@ extension ProgrammingSettings {
                                            toleranceSiemens: tol, maxAverages: min(Int(limits.maxReadAverages), 128)),
             readNoiseSpread: device.readNoiseSpread)
         s.maxPulsesPerBatch = maxPulsesPerBatch(maxPayloadBytes: maxPayloadBytes)
+        s.relaxationPasses = standardRelaxationPasses(device: device)
+        s.readBack = true
         return s
+    }
+
+    /// Relaxation passes for a device model: two (a decade apart) when its cells relax, none when
+    /// they do not.
+    public static func standardRelaxationPasses(device: NonVolatileCellParameters) -> Int {
+        device.relaxationSpreadPerDecade > 0 ? 2 : 0
     }
 
     /// The verify read voltage: as high as the read limit allows while a cell 15 % above the

@@ -15,10 +15,14 @@ import XbarWire
 /// verified by the board in the same round trip; under a half-select bias scheme a full-tile
 /// read every few batches re-opens converged cells a neighbour's pulses disturbed; when no cell
 /// is open, a full-tile verify read (and after an optional settle wait, another) re-opens cells
-/// that drifted out of tolerance.
+/// that drifted out of tolerance. Then the relaxation passes (``ProgrammingSettings/relaxationPasses``):
+/// waits spaced a decade apart in log time, each followed by a full-tile read and touch-ups of the
+/// cells outside the accept band; and, if asked, a read-back of the whole tile that changes
+/// nothing (``TileReport/readBackSiemens``).
 public final class WriteVerifyProgrammer {
     enum Phase: Equatable {
-        case initialRead, pulsing, disturbCheck, finalVerify, settle, settleRead, restartRead, done
+        case initialRead, pulsing, disturbCheck, finalVerify, settle, settleRead, restartRead
+        case relaxationWait, relaxationRead, readBack, done
     }
     enum CellState: Equatable {
         case open, converged, stuck, outOfPulses
@@ -28,11 +32,18 @@ public final class WriteVerifyProgrammer {
     public let settings: ProgrammingSettings
     public let algorithm: any ProgrammingAlgorithm
     public let targetSiemens: [Double]
+    /// The relaxation waits are spent before an earlier tile's passes of the same run: this
+    /// tile's passes follow those at once (its waits are zero), so every tile of the run is
+    /// judged at nearly the same time and none relaxes while another is programmed.
+    public var relaxationWaitsShared = false
 
     var phase = Phase.initialRead
     var needsRecoveryRead = false
     var settled = false
     var finalVerifies = 0
+    var relaxationPassesDone = 0
+    /// Set once the first relaxation wait has passed: later pulses and conversions are the passes' cost.
+    var inRelaxationPasses = false
     var batches = 0
     var states: [CellState]
     var measured: [Double]
@@ -46,6 +57,13 @@ public final class WriteVerifyProgrammer {
     /// confirm it: programmed again with a fresh budget.
     public private(set) var cellsLostToRestart = 0
     public private(set) var roundTrips = 0
+    /// Conversions so far: every cell read, counted once per averaged read.
+    public private(set) var conversions = 0
+    /// Pulses and conversions the relaxation passes took (their waits, reads and touch-ups).
+    public private(set) var relaxationPulses = 0
+    public private(set) var relaxationConversions = 0
+    /// The read-back after the run, siemens, row-major; nil until it is done.
+    public private(set) var readBackSiemens: [Double]?
 
     /// - Parameter targetSiemens: row-major, `tile.rows * tile.columns` values.
     public init(tile: TileInfo, targetSiemens: [Double], algorithm: any ProgrammingAlgorithm, settings: ProgrammingSettings) {
@@ -65,6 +83,17 @@ public final class WriteVerifyProgrammer {
 
     public var isDone: Bool { phase == .done }
 
+    /// How far the tile has got towards its end: relaxation passes done, or nil before the
+    /// first pass's wait has been reached. Reaching ``relaxationPasses`` means only the
+    /// read-back (if any) is left.
+    public var relaxationPassesReached: Int? {
+        switch phase {
+        case .relaxationWait: return relaxationPassesDone
+        case .readBack, .done: return settings.relaxationPasses
+        default: return nil
+        }
+    }
+
     /// Cells no longer being programmed: converged, stuck or out of pulses.
     public var settledCells: Int { states.reduce(0) { $0 + ($1 == .open ? 0 : 1) } }
 
@@ -78,10 +107,12 @@ public final class WriteVerifyProgrammer {
         if phase == .done { return nil }
         if needsRecoveryRead { return fullRead }
         switch phase {
-        case .initialRead, .disturbCheck, .finalVerify, .settleRead, .restartRead:
+        case .initialRead, .disturbCheck, .finalVerify, .settleRead, .restartRead, .relaxationRead, .readBack:
             return fullRead
         case .settle:
             return .settle(tile: Int(tile.index), seconds: settings.settleSeconds)
+        case .relaxationWait:
+            return .settle(tile: Int(tile.index), seconds: relaxationWaitsShared ? 0 : settings.relaxationWait(pass: relaxationPassesDone))
         case .pulsing:
             var open = (0..<states.count).filter { states[$0] == .open }
             if open.count > settings.maxPulsesPerBatch {
@@ -108,10 +139,23 @@ public final class WriteVerifyProgrammer {
     /// Learns from an operation's result: conductances in the operation's cell order, siemens.
     public func absorb(_ operation: JournalOperation, measuredSiemens values: [Double], at date: Date) {
         roundTrips += 1
+        let converted = operation.cells.count * settings.verifyAverages
+        conversions += converted
+        if inRelaxationPasses && phase != .readBack { relaxationConversions += converted }
         switch operation {
         case .settle:
             if phase == .settle { phase = .settleRead }
+            if phase == .relaxationWait {
+                phase = .relaxationRead
+                inRelaxationPasses = true
+            }
         case .read(_, let cells, _, _, _, _):
+            if phase == .readBack && cells == nil {
+                // Judged by nothing in the run: it only says where the cells are at its end.
+                readBackSiemens = Array(values.prefix(tile.cellCount))
+                phase = .done
+                return
+            }
             let columns = Int(tile.columns)
             let indices = cells.map { $0.map { $0.row * columns + $0.column } } ?? Array(0..<tile.cellCount)
             for (k, i) in indices.enumerated() where k < values.count {
@@ -130,6 +174,7 @@ public final class WriteVerifyProgrammer {
                 algorithm.observe(cell: i, pulse: choice, beforeSiemens: before, afterSiemens: after,
                                   readNoiseSiemens: settings.readNoise(at: max(before, after)))
                 pulses[i] += 1
+                if inRelaxationPasses { relaxationPulses += 1 }
                 measured[i] = after
                 verifiedAt[i] = date
                 let toward = (after - before) * (p.amplitudeVolts > 0 ? 1 : -1)
@@ -182,9 +227,10 @@ public final class WriteVerifyProgrammer {
 
     func afterFullRead() {
         needsRecoveryRead = false
-        // The read after the settle wait is the last look at most cells: there, anything outside
-        // the accept band is touched up, so relaxation after it has the whole margin to use.
-        let lastLook = phase == .settleRead
+        // The reads after the settle wait and the relaxation waits are the last look at most
+        // cells: there, anything outside the accept band is touched up, so relaxation after it
+        // has the whole margin to use.
+        let lastLook = phase == .settleRead || phase == .relaxationRead
         if phase == .restartRead {
             for i in states.indices where states[i] == .converged && !withinTolerance(i) {
                 states[i] = .open
@@ -214,18 +260,30 @@ public final class WriteVerifyProgrammer {
             phase = anyOpen ? .pulsing : phaseAfterPulsing
         case .finalVerify:
             finalVerifies += 1
-            phase = anyOpen ? .pulsing : (settings.settleSeconds > 0 && !settled ? .settle : .done)
+            phase = anyOpen ? .pulsing : (settings.settleSeconds > 0 && !settled ? .settle : phaseAfterSettling)
         case .settleRead:
             settled = true
-            phase = anyOpen ? .pulsing : .done
+            phase = anyOpen ? .pulsing : phaseAfterSettling
+        case .relaxationRead:
+            relaxationPassesDone += 1
+            phase = anyOpen ? .pulsing : phaseAfterSettling
         case .restartRead:
-            // The verify rounds and the settle wait ran on the lost state: they run again.
+            // The verify rounds, the settle wait and the relaxation passes ran on the lost
+            // state: they run again.
             finalVerifies = 0
             settled = false
+            relaxationPassesDone = 0
             phase = anyOpen ? .pulsing : phaseAfterPulsing
-        case .settle, .done:
+        case .settle, .relaxationWait, .readBack, .done:
             break
         }
+    }
+
+    /// After the verify rounds and the settle wait: the next relaxation pass, else the
+    /// read-back, else the end.
+    var phaseAfterSettling: Phase {
+        if relaxationPassesDone < settings.relaxationPasses { return .relaxationWait }
+        return settings.readBack ? .readBack : .done
     }
 
     /// Where to go when no cell is open: another full-tile verify, unless the verify rounds are
@@ -233,9 +291,9 @@ public final class WriteVerifyProgrammer {
     /// the touch-ups of the last round end the run, each cell's last verify read its record),
     /// or the settle wait, or the end.
     var phaseAfterPulsing: Phase {
-        if settled { return .done }
+        if settled || relaxationPassesDone > 0 { return phaseAfterSettling }
         if finalVerifies < settings.verifyRounds { return .finalVerify }
-        return settings.settleSeconds > 0 ? .settle : .done
+        return settings.settleSeconds > 0 ? .settle : phaseAfterSettling
     }
 
     /// Per-cell results so far (final once ``isDone``).
@@ -249,7 +307,9 @@ public final class WriteVerifyProgrammer {
                        case .outOfPulses, .open: return .outOfPulses
                        }
                    },
-                   pulses: pulses, roundTrips: roundTrips)
+                   pulses: pulses, roundTrips: roundTrips, conversions: conversions,
+                   relaxationPulses: relaxationPulses, relaxationConversions: relaxationConversions,
+                   readBackSiemens: readBackSiemens, toleranceSiemens: settings.toleranceSiemens)
     }
 
     /// The tile's shadow map: last verified conductances and when they were verified.

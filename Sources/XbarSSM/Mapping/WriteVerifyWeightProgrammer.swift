@@ -33,7 +33,12 @@ public struct WriteVerifyWeightProgrammer: WeightProgrammer {
     }
 
     public func program(tile: TileInfo, targetSiemens: [Double], on board: any Board) throws -> TileProgrammingOutcome {
-        let settings = ProgrammingSettings.standard(for: instrument, device: device, tolerance: tolerance)
+        var settings = ProgrammingSettings.standard(for: instrument, device: device, tolerance: tolerance)
+        // One tile per job: relaxation passes at the end of each would let the tiles programmed
+        // first relax while the later ones are programmed (the passes pay off over every tile of
+        // one job together), and the read-back that judges a run is the inference's own.
+        settings.relaxationPasses = 0
+        settings.readBack = false
         let job = ProgrammingJob(targets: ProgrammingTargets(tiles: [(tile, targetSiemens)]), algorithm: algorithm,
                                  settings: settings, device: device, envelope: PulseEnvelope(limits: instrument.limits),
                                  runner: OperationRunner(board: board, journal: journal), store: store, runID: runID)

@@ -37,6 +37,15 @@ struct ProgramCommand: ParsableCommand {
             (`xbar runs export RUN --format npy --out map.npy`). With --min-yield the command \
             exits with status 3 when fewer cells converged.
 
+            Cells keep relaxing while the rest of the array is programmed, so the run ends with \
+            relaxation passes spaced a decade apart in log time (--relaxation-passes, 2 by \
+            default on a device that relaxes; 0 for none): each waits on the board's clock (the \
+            last --relaxation-wait, 10 s by default), then reads every tile of the run in turn and \
+            touches up the cells outside the accept band. Then every tile is read back once more, \
+            averaged like a verify read, and the read-back yield (cells within tolerance among \
+            those not found stuck) is printed and recorded with the run: that read judges nothing \
+            in the run, as a lab judges write-verify (--no-read-back leaves it out).
+
             Progress goes to standard error (a live bar per tile on a terminal, one line per tile \
             otherwise; -q for none). Ctrl-C or SIGTERM stops the run after the operation in \
             flight, marks it interrupted, prints the command that resumes it and exits with 130.
@@ -81,6 +90,16 @@ struct ProgramCommand: ParsableCommand {
             transform: QuantityArgument.seconds)
     var settleSeconds: Double = 0
 
+    @Option(help: "Re-verify passes at the end, a decade apart in log time, touching up cells that relaxed out (0: none). Default: 2 when the device model relaxes.")
+    var relaxationPasses: Int?
+
+    @Option(help: "Wait before the last relaxation pass, seconds of board time (10, 500ms); earlier passes wait a tenth each.",
+            transform: QuantityArgument.seconds)
+    var relaxationWait: Double = 10
+
+    @Flag(inversion: .prefixedNo, help: "Read the tiles back after the run and print and record the read-back yield.")
+    var readBack = true
+
     @Option(help: "Continue the run with this id (its targets and options are taken from the store).")
     var resume: Int64?
 
@@ -102,6 +121,12 @@ struct ProgramCommand: ParsableCommand {
         var settleSeconds: Double
         /// Least converged share, percent; nil asks for none. Optional so runs recorded before it existed resume.
         var minYieldPercent: Double?
+        /// Relaxation passes and the wait before the last, seconds; nil in runs recorded before
+        /// they existed, which resume without them, as they started.
+        var relaxationPasses: Int?
+        var relaxationWaitSeconds: Double?
+        /// Whether the run ends with a read-back; nil (older runs) for none.
+        var readBack: Bool?
 
         /// `options` reaching the board, instrument, calibration and seed recorded here.
         func boardOptions(from options: BoardOptions) -> BoardOptions {
@@ -125,6 +150,13 @@ struct ProgramCommand: ParsableCommand {
         do { _ = try Tolerance(parsing: tolerance) } catch { throw ValidationError("\(error)") }
         _ = try Self.minYieldPercent(minYield)
         try Self.checkNumbers(maxPulses: maxPulses, settleSeconds: settleSeconds)
+        try Self.checkRelaxation(passes: relaxationPasses, waitSeconds: relaxationWait)
+    }
+
+    /// At most six passes: they are a decade apart, so a sixth waits a hundred-thousandth of the last.
+    static func checkRelaxation(passes: Int?, waitSeconds: Double?) throws {
+        if let passes { try OptionCheck.require(passes, "--relaxation-passes", in: 0...6) }
+        if let waitSeconds { try OptionCheck.requireWait(waitSeconds, "--relaxation-wait", positive: true) }
     }
 
     /// The numeric options a run carries, checked alike for a new run and for the arguments a
@@ -173,7 +205,8 @@ struct ProgramCommand: ParsableCommand {
         return Arguments(board: boardOptions.address, seed: simulation.seed, instrument: try simulation.requireInstrument(),
                          calibration: simulation.calibration, target: target, tile: tile, tolerance: tolerance,
                          algorithm: algorithm, maxPulses: maxPulses, biasScheme: biasScheme?.rawValue ?? "",
-                         readVolts: readVolts, settleSeconds: settleSeconds, minYieldPercent: try Self.minYieldPercent(minYield))
+                         readVolts: readVolts, settleSeconds: settleSeconds, minYieldPercent: try Self.minYieldPercent(minYield),
+                         relaxationPasses: relaxationPasses, relaxationWaitSeconds: relaxationWait, readBack: readBack)
     }
 
     /// `--min-yield` as a percentage: `99%` or `99`, from 0 to 100.
@@ -205,6 +238,11 @@ struct ProgramCommand: ParsableCommand {
         let scheme = try Self.scheme(recorded: args.biasScheme, instrument: instrument)
         args.biasScheme = BiasSchemeArgument(scheme).rawValue
         try Self.checkNumbers(maxPulses: args.maxPulses, settleSeconds: args.settleSeconds)
+        try Self.checkRelaxation(passes: args.relaxationPasses, waitSeconds: args.relaxationWaitSeconds)
+        if resumed == nil {
+            // Recorded as decided, so that the run resumes with the passes it started with.
+            args.relaxationPasses = args.relaxationPasses ?? ProgrammingSettings.standardRelaxationPasses(device: device)
+        }
         if let volts = args.readVolts {
             try OptionCheck.requireRead(volts: volts, "--read-volts", limits: instrument.limits, instrument: instrument.name)
         }
@@ -231,9 +269,9 @@ struct ProgramCommand: ParsableCommand {
             throw ValidationError("run \(resumed.id) ran on board \(resumed.record.draft.boardModel ?? "?") serial \(serial); "
                                   + "\(board.backendDescription) reports \(identity.model) serial \(identity.serialNumber): not resuming on another chip")
         }
-        let settle: (Double) throws -> Void = { seconds in
-            if let sim = board as? SimulatedBoard { sim.advanceTime(seconds: seconds) } else { Thread.sleep(forTimeInterval: seconds) }
-        }
+        // Waits are timed by the board's clock, never by a host sleep.
+        let waitTile = Int(targets.tiles.first?.tile.index ?? 0)
+        let settle: (Double) throws -> Void = { try OperationRunner.wait(seconds: $0, tile: waitTile, on: board) }
 
         let id: Int64
         var journal = resumed?.journal ?? []
@@ -289,9 +327,12 @@ struct ProgramCommand: ParsableCommand {
                 maxPayloadBytes: Int(identity.maxPayloadBytes), readVolts: args.readVolts)
             s.maxPulses = args.maxPulses
             s.settleSeconds = args.settleSeconds
+            s.relaxationPasses = args.relaxationPasses ?? 0
+            s.relaxationWaitSeconds = args.relaxationWaitSeconds ?? s.relaxationWaitSeconds
+            s.readBack = args.readBack ?? false
             return s
         }()
-        let runner = OperationRunner(board: board, journal: StoreJournal(store: store, runID: id), settle: settle)
+        let runner = OperationRunner(board: board, journal: StoreJournal(store: store, runID: id))
         let job = ProgrammingJob(targets: targets, algorithm: args.algorithm, settings: settings, device: device,
                                  envelope: PulseEnvelope(limits: instrument.limits), runner: runner, store: store, runID: id)
         job.onCellsLost = { tile, count in
@@ -325,7 +366,11 @@ struct ProgramCommand: ParsableCommand {
             try? store.finishRun(id, status: .failed, message: "\(error)")
             throw RunStopped(description: "run \(id) stopped: \(error)\nresume it with: \(resumeCommand)")
         }
-        try store.finishRun(id, status: .completed)
+        let readBack = Self.readBackYield(reports)
+        try store.finishRun(id, status: .completed, message: readBack.map {
+            String(format: "read-back yield %.2f %% (%d of %d cells not found stuck within %.3g S)",
+                   100 * Double($0.within) / Double(max($0.cells, 1)), $0.within, $0.cells, settings.toleranceSiemens)
+        })
         let status = try board.sessionStatus(identity)
         print("board reports \(status.pulsesApplied) cell-pulses applied since power-up")
         if let session = try store.boardSessions(run: id).last {
@@ -335,18 +380,42 @@ struct ProgramCommand: ParsableCommand {
         }
         print(String(format: "tolerance %.3g S, verify reads at %.2f V averaged %d times", settings.toleranceSiemens,
                      settings.readVolts, settings.verifyAverages))
+        if settings.relaxationPasses > 0 {
+            let waits = (0..<settings.relaxationPasses).map { String(format: "%g s", settings.relaxationWait(pass: $0)) }
+            print("relaxation passes: \(settings.relaxationPasses), after waits of \(waits.joined(separator: ", ")) of board time")
+        }
         for r in reports {
             let total = r.pulses.reduce(0, +)
+            let cells = Double(max(r.pulses.count, 1))
             print("tile \(r.tile): \(r.count(.converged)) converged, \(r.count(.stuck)) stuck, \(r.count(.outOfPulses)) out of pulses; "
-                  + String(format: "%.2f pulses per cell, %d round trips", Double(total) / Double(max(r.pulses.count, 1)), r.roundTrips))
-            JSONLines.emit("tile", ["run": id, "tile": r.tile, "cells": r.outcomes.count, "converged": r.count(.converged),
-                                    "stuck": r.count(.stuck), "outOfPulses": r.count(.outOfPulses), "pulses": total,
-                                    "pulsesPerCell": Double(total) / Double(max(r.pulses.count, 1)), "roundTrips": r.roundTrips])
+                  + String(format: "%.2f pulses per cell, %d round trips, %.0f conversions per cell", Double(total) / cells, r.roundTrips,
+                           Double(r.conversions) / cells))
+            if settings.relaxationPasses > 0 {
+                print(String(format: "tile %d: relaxation passes took %.2f pulses and %.0f conversions per cell", r.tile,
+                             Double(r.relaxationPulses) / cells, Double(r.relaxationConversions) / cells))
+            }
+            var fields: [String: Any] = ["run": id, "tile": r.tile, "cells": r.outcomes.count, "converged": r.count(.converged),
+                                         "stuck": r.count(.stuck), "outOfPulses": r.count(.outOfPulses), "pulses": total,
+                                         "pulsesPerCell": Double(total) / cells, "roundTrips": r.roundTrips,
+                                         "conversions": r.conversions, "relaxationPulses": r.relaxationPulses,
+                                         "relaxationConversions": r.relaxationConversions]
+            if let y = r.readBackYield {
+                print(String(format: "tile %d: read-back %d of %d cells not found stuck within tolerance (%.2f %%)", r.tile,
+                             y.within, y.cells, 100 * Double(y.within) / Double(max(y.cells, 1))))
+                fields["readBackWithin"] = y.within
+                fields["readBackCells"] = y.cells
+            }
+            JSONLines.emit("tile", fields)
+        }
+        if let y = readBack {
+            print(String(format: "read-back yield %.2f %%: %d of %d cells not found stuck within tolerance, read after the run ended",
+                         100 * Double(y.within) / Double(max(y.cells, 1)), y.within, y.cells))
         }
         print("run \(id) completed; shadow map: xbar runs export \(id) --format npy --out shadow.npy --store \(store.path)")
         JSONLines.emit("summary", ["run": id, "status": "completed", "store": store.path, "toleranceSiemens": settings.toleranceSiemens,
                                    "verifyReadVolts": settings.readVolts, "verifyAverages": settings.verifyAverages,
-                                   "boardPulsesApplied": Int(status.pulsesApplied), "ledgerPulsesApplied": try store.appliedPulses(run: id)])
+                                   "boardPulsesApplied": Int(status.pulsesApplied), "ledgerPulsesApplied": try store.appliedPulses(run: id),
+                                   "readBackWithin": readBack?.within as Any, "readBackCells": readBack?.cells as Any])
         if let wanted = args.minYieldPercent {
             let cells = reports.reduce(0) { $0 + $1.outcomes.count }
             let converged = reports.reduce(0) { $0 + $1.count(.converged) }
@@ -357,6 +426,16 @@ struct ProgramCommand: ParsableCommand {
                 throw ExitStatus.yieldBelowMinimum
             }
         }
+    }
+}
+
+extension ProgramCommand {
+    /// The tiles' read-back yields summed: cells within tolerance, cells not found stuck; nil
+    /// when no tile was read back.
+    static func readBackYield(_ reports: [TileReport]) -> (within: Int, cells: Int)? {
+        let yields = reports.compactMap(\.readBackYield)
+        guard !yields.isEmpty else { return nil }
+        return (yields.reduce(0) { $0 + $1.within }, yields.reduce(0) { $0 + $1.cells })
     }
 }
 
