@@ -73,6 +73,9 @@ public struct Capabilities: OptionSet, Hashable, Sendable {
     /// STATUS that asks for it (``Request/sessionStatus``): a host that finds another id than
     /// before knows the board restarted, with its reply cache and pulse counter.
     public static let boardSession = Capabilities(rawValue: 1 << 8)
+    /// SWEEP: board-timed voltage staircases with a current at every step (I–V curves) and
+    /// forming ramps that stop each cell at a read threshold.
+    public static let voltageSweep = Capabilities(rawValue: 1 << 10)
 }
 
 /// The IDENTIFY reply: who the board is and what it can do.
