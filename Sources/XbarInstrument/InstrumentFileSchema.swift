@@ -207,9 +207,6 @@ struct InstrumentFileSchema {
         let programActions = s.integer("max_program_actions", in: 1...Int(UInt32.max))
         // Optional: a board without it forms no cells beyond the SET limit.
         let forming = s.float("max_forming_volts", PhysicalBounds.pulseVolts, required: false)
-        if let forming, let set, forming < set {
-            log.report(s.path("max_forming_volts"), "\(forming) V is below max_set_volts (\(set) V): forming needs more than SET", at: s.value("max_forming_volts", required: false))
-        }
         if let minWidth, let maxWidth, minWidth >= maxWidth {
             log.report(s.path("min_pulse_width_seconds"), "\(minWidth) s must be below max_pulse_width_seconds (\(maxWidth) s)", at: s.value("min_pulse_width_seconds", required: false))
         }
