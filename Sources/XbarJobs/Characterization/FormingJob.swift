@@ -52,9 +52,9 @@ public struct FormingJob {
         while start < cells.count {
             let batch = Array(cells[start..<min(start + perRequest, cells.count)])
             start += batch.count
-            let reply = try board.perform(.sweep(sweep(tile: tile, cells: batch)))
-            guard case .sweep(let data) = reply, data.cells.count == batch.count else {
-                throw BoardError.unexpectedReply(operation: "SWEEP", reply: "\(reply.opcode.name)")
+            let data = try board.sweep(sweep(tile: tile, cells: batch))
+            guard data.cells.count == batch.count else {
+                throw BoardError.unexpectedReply(operation: "SWEEP", reply: "SWEEP_DATA of \(data.cells.count) cells for \(batch.count)")
             }
             let reached = batch.indices.filter { data.cells[$0].stopped }
             var afterReset = [Double](repeating: .nan, count: batch.count)

@@ -112,9 +112,9 @@ public struct IVSweepJob {
             start += batch.count
             var s = sweepTemplate
             s.cells = .list(tile: tile, batch)
-            let reply = try board.perform(.sweep(s))
-            guard case .sweep(let data) = reply, data.cells.count == batch.count else {
-                throw BoardError.unexpectedReply(operation: "SWEEP", reply: "\(reply.opcode.name)")
+            let data = try board.sweep(s)
+            guard data.cells.count == batch.count else {
+                throw BoardError.unexpectedReply(operation: "SWEEP", reply: "SWEEP_DATA of \(data.cells.count) cells for \(batch.count)")
             }
             try progress(batch.enumerated().map { i, cell in
                 IVCurve(tile: tile, cell: cell, curve: data.cells[i],
