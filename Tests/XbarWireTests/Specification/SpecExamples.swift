@@ -14,7 +14,7 @@ enum SpecExamples {
     static let identity = BoardIdentity(
         protocolVersion: 1, model: "xbar-usb-4x64", serialNumber: "SN0042", firmwareVersion: "1.0.3",
         capabilities: [.halfVoltageScheme, .thirdVoltageScheme, .mvm, .mvmPulseWidth, .readTrain, .play, .pulseBatch,
-                       .simultaneousNodeActions, .boardSession],
+                       .simultaneousNodeActions, .boardSession, .voltageSweep],
         maxPayloadBytes: 65_536, replyCacheDepth: 32,
         adc: ADCInfo(bits: 8, readFullScaleAmperes: 40e-6, mvmFullScaleAmperes: 1e-3),
         dac: DACInfo(bits: 8, fullScaleVolts: 0.25),
