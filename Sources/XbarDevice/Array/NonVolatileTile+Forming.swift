@@ -44,9 +44,10 @@ extension NonVolatileTile {
             } else {
                 formingStates[i] = .formed
                 if overFormed.contains(i) {
-                    program(i, to: draws[i].gMaxSiemens, at: 0)
                     draws[i].stuck = .atMax
                 }
+                // A stuck cell ignores the saved conductance that follows: it takes its stuck value here.
+                if let stuck = draws[i].stuckConductance { program(i, to: stuck, at: 0) }
             }
         }
     }

@@ -93,9 +93,9 @@ public final class NonVolatileTile {
 
     /// Sets a cell's conductance as if it had just been programmed there at time `t` (used to
     /// start a simulation from recorded conductances). Kept within the cell's own bounds;
-    /// a stuck cell keeps its stuck value.
+    /// a stuck cell keeps its stuck value, a pristine one its pristine conductance.
     public func setConductance(_ index: Int, siemens: Double, at t: Double) {
-        guard draws[index].stuck == .none else { return }
+        guard draws[index].stuck == .none, formingState(index) == .formed else { return }
         let d = draws[index]
         program(index, to: min(max(siemens, d.gMinSiemens), d.gMaxSiemens), at: t)
     }
