@@ -19,8 +19,8 @@ mkdir -p "$(dirname "$report")"
 step "Board types in instruments/"
 xbar instruments
 
-step "Start the simulated $instrument board behind a pseudo-terminal ($work/board)"
-"$bin/xbar" sim --instrument "$instrument" --pty --link "$work/board" --seed 2026 >"$work/sim.out" 2>"$work/sim.err" &
+step "Start the simulated $instrument board behind a pseudo-terminal ($work/board), its chip pristine as from the fab"
+"$bin/xbar" sim --instrument "$instrument" --pty --link "$work/board" --seed 2026 --pristine >"$work/sim.out" 2>"$work/sim.err" &
 sim=$!
 cleanup() {
     kill "$sim" 2>/dev/null || true
@@ -41,13 +41,22 @@ step "The event-digits S4D (ternary weights) in the digital reference; its weigh
 xbar infer --engine reference --model "$model" --data "$data" --instrument "$instrument" --limit 50 --map-out "$work/weights.npy"
 target="$work/weights.npy"
 
-step "Write-verify the targets (adaptive algorithm), every batch logged in $store"
-xbar program --board "$board" --instrument "$instrument" --target "$target" --store "$store"
+step "Form the pristine chip: board-timed ramps under compliance, each cell stopped once formed"
+for tile in 0 1 2 3; do
+    xbar form --board "$board" --instrument "$instrument" --tile "$tile" --store "$store"
+done
+
+step "I-V curves of one row: SET and RESET voltages, on/off ratio"
+xbar sweep --board "$board" --instrument "$instrument" --tile 0 --cells row:0 --shape bipolar --store "$store"
+
+step "Write-verify the targets (adaptive algorithm), every batch logged in $store; the cells forming left unformed are programmed too, and end stuck"
+xbar program --board "$board" --instrument "$instrument" --target "$target" --store "$store" --allow-unformed
 
 step "The run store"
 xbar runs list --store "$store"
-xbar runs show 1 --store "$store"
-xbar runs export 1 --format npy --out "$work/shadow.npy" --store "$store"
+program_run=$(xbar runs list --store "$store" | awk '$2 == "program" { print $1; exit }')
+xbar runs show "$program_run" --store "$store"
+xbar runs export "$program_run" --format npy --out "$work/shadow.npy" --store "$store"
 
 step "Read the array back"
 xbar read --board "$board" --instrument "$instrument" --tile 0 --averages 16 --out "$work/tile0.npy" --store "$store"
@@ -60,7 +69,9 @@ xbar calibrate --board "$board" --instrument "$instrument" --cell-count 16 --nod
 
 step "The calibrated model stands in for the board: the same job on the simulated board"
 python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.random.default_rng(1).uniform(5e-6, 60e-6, (64, 64)))" "$work/tile-target.npy"
-xbar program --board sim --instrument "$instrument" --calibration "$work/calibration.json" --target "$work/tile-target.npy" --tile 0 --store "$store"
+# The in-process board is a formed chip reporting the emulator's serial number (SIM-0001): the
+# forming records of the emulator's pristine chip are not its own, hence --allow-unformed.
+xbar program --board sim --instrument "$instrument" --calibration "$work/calibration.json" --target "$work/tile-target.npy" --tile 0 --store "$store" --allow-unformed
 xbar runs list --store "$store"
 
 step "Co-design: the event-digit SSM trained for usb-4x64-multitau's STM nodes (3/10/30/90 ms classes), its states held on the nodes"

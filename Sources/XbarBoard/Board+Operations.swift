@@ -129,7 +129,7 @@ extension Board {
 
     /// Currents are measurements: a NaN or infinite one is a broken reply, refused here so that
     /// no job quantises it (converting NaN to an ADC code would stop the program).
-    private func requireFinite(_ amperes: [Float], _ op: String) throws(BoardError) {
+    func requireFinite(_ amperes: [Float], _ op: String) throws(BoardError) {
         if let k = amperes.firstIndex(where: { !$0.isFinite }) {
             throw .unexpectedReply(operation: op, reply: "current \(k) is \(amperes[k]) A; a board reports finite currents")
         }
@@ -146,7 +146,7 @@ extension Board {
         }
     }
 
-    private func unexpected(_ op: String, _ reply: Reply) -> BoardError {
+    func unexpected(_ op: String, _ reply: Reply) -> BoardError {
         if case .fault(let f) = reply { return .fault(f) }
         return .unexpectedReply(operation: op, reply: String(describing: reply).prefix(120).description)
     }

@@ -58,6 +58,7 @@ extension Instrument {
         line(1, "max_read_averages: \(limits.maxReadAverages)")
         line(1, "max_read_train_length: \(limits.maxReadTrainLength)")
         line(1, "max_program_actions: \(limits.maxProgramActions)")
+        if let forming = limits.maxFormingVolts { line(1, "max_forming_volts: \(forming)") }
         line(0, "adc:")
         line(1, "bits: \(adc.bits)")
         line(1, "read_full_scale_amperes: \(adc.readFullScaleAmperes)")
@@ -89,6 +90,14 @@ extension Instrument {
         line(2, "stuck_at_min_rate: \(nv.stuckAtMinRate)")
         line(2, "stuck_at_max_rate: \(nv.stuckAtMaxRate)")
         line(2, "relaxation_spread_per_decade: \(nv.relaxationSpreadPerDecade)")
+        // Written only when present, so that files without them keep their digest.
+        if let v0 = nv.conductionScaleVolts { line(2, "conduction_scale_volts: \(v0)") }
+        if let f = nv.forming {
+            line(2, "forming_volts: \(distributed(f.formingVolts))")
+            line(2, "pristine_siemens: \(distributed(f.pristineSiemens))")
+            line(2, "never_form_rate: \(f.neverFormRate)")
+            line(2, "over_form_rate: \(f.overFormRate)")
+        }
         // Every class is written with every key: the canonical form does not depend on which
         // keys a file chose to inherit.
         func shortTermMemory(_ stm: ShortTermMemoryCellParameters, indent: Int) {

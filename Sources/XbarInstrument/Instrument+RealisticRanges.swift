@@ -45,6 +45,21 @@ extension Instrument {
         check(nvPath + "relaxation_spread_per_decade", nv.relaxationSpreadPerDecade * log10(86_400).squareRoot(),
               0.01...0.03, "relaxation within a day, as a fraction of the range,", scale: 100, unit: " %")
         check("read_volts", defaultReadVolts, 0.1...0.5, "non-volatile read voltage", unit: " V")
+        if let f = nv.forming {
+            // Forming at 1.5-3x the SET threshold under compliance, yields of 95-99.9 %
+            // (DESIGN.md's table; HfOx/TaOx 1T1R forming studies).
+            check(nvPath + "forming_volts", f.formingVolts.mean / nv.setThresholdVolts.mean, 1.5...3,
+                  "forming voltage as a multiple of the SET threshold", unit: "x")
+            check(nvPath + "never_form_rate", f.expectedYield(of: nv), 0.95...0.999,
+                  "forming yield (1 - never_form_rate - over_form_rate, times the unstuck cells)", scale: 100, unit: " %")
+            check(nvPath + "pristine_siemens", f.pristineSiemens.mean, 1e-10...1e-7, "pristine conductance", scale: 1e9, unit: " nS")
+        }
+        if let v0 = nv.conductionScaleVolts {
+            check(nvPath + "conduction_scale_volts", v0, 0.2...1.0, "sinh I–V conduction scale", unit: " V")
+        }
+        if let forming = limits.maxFormingVolts {
+            check("limits.max_forming_volts", Double(forming), 3.0...5.0, "maximum forming step", unit: " V")
+        }
 
         // Every STM population, the default and each device class, on its own.
         let populations = [("device.short_term_memory.", device.shortTermMemory)]

@@ -209,6 +209,8 @@ struct InstrumentFileSchema {
         let averages = s.integer("max_read_averages", in: 1...Int(UInt16.max))
         let trainLength = s.integer("max_read_train_length", in: 1...Int(UInt16.max))
         let programActions = s.integer("max_program_actions", in: 1...Int(UInt32.max))
+        // Optional: a board without it forms no cells beyond the SET limit.
+        let forming = s.float("max_forming_volts", PhysicalBounds.pulseVolts, required: false)
         if let minWidth, let maxWidth, minWidth >= maxWidth {
             log.report(s.path("min_pulse_width_seconds"), "\(minWidth) s must be below max_pulse_width_seconds (\(maxWidth) s)", at: s.value("min_pulse_width_seconds", required: false))
         }
@@ -218,7 +220,7 @@ struct InstrumentFileSchema {
                                 minPulseWidthSeconds: minWidth, maxPulseWidthSeconds: maxWidth,
                                 complianceAmperes: compliance, maxPulseEnergyJoules: energy,
                                 maxReadAverages: UInt16(averages), maxReadTrainLength: UInt16(trainLength),
-                                maxProgramActions: UInt32(programActions))
+                                maxProgramActions: UInt32(programActions), maxFormingVolts: forming)
     }
 
     private func readADC(_ s: InstrumentFileSection) -> (adc: ADCInfo, ranges: [SenseRange])? {
@@ -292,6 +294,29 @@ struct InstrumentFileSchema {
         let stuckMin = s.number("stuck_at_min_rate", .unitInterval)
         let stuckMax = s.number("stuck_at_max_rate", .unitInterval)
         let relaxation = s.number("relaxation_spread_per_decade", .nonNegative)
+        let conductionScale = s.number("conduction_scale_volts", .positive, required: false)
+        // Forming keys come together: a population has forming parameters or none.
+        let formingVolts = s.distributed("forming_volts", PhysicalBounds.pulseVolts, required: false)
+        let pristine = s.distributed("pristine_siemens", .positive, required: false)
+        let neverForm = s.number("never_form_rate", .unitInterval, required: false)
+        let overForm = s.number("over_form_rate", .unitInterval, required: false)
+        let formingKeys = ["forming_volts", "pristine_siemens", "never_form_rate", "over_form_rate"]
+        let given = formingKeys.filter { s.has($0) }
+        if !given.isEmpty && given.count < formingKeys.count {
+            let missing = formingKeys.filter { !s.has($0) }
+            log.report(s.path(missing[0]), "missing: forming needs \(formingKeys.joined(separator: ", ")) together (found \(given.joined(separator: ", ")))", at: s.node)
+        }
+        var forming: FormingParameters?
+        if let formingVolts, let pristine, let neverForm, let overForm {
+            forming = FormingParameters(formingVolts: formingVolts, pristineSiemens: pristine,
+                                        neverFormRate: neverForm, overFormRate: overForm)
+            if neverForm + overForm > 1 {
+                log.report(s.path("over_form_rate"), "never_form_rate + over_form_rate is \(neverForm + overForm), more than every cell", at: s.value("over_form_rate", required: false))
+            }
+            if let limits, formingVolts.mean >= Double(limits.maxFormingVolts ?? limits.maxSetVolts) {
+                log.report(s.path("forming_volts"), "\(formingVolts.mean) V is not below limits.max_forming_volts (\(limits.maxFormingVolts ?? limits.maxSetVolts) V), so no allowed ramp could form a cell", at: s.value("forming_volts", required: false))
+            }
+        }
 
         if let gMin, let gMax, gMin.mean >= gMax.mean {
             log.report(s.path("g_min_siemens"), "\(gMin.mean) S must be below g_max_siemens (\(gMax.mean) S)", at: s.value("g_min_siemens", required: false))
@@ -313,7 +338,8 @@ struct InstrumentFileSchema {
             resetThresholdVolts: resetThreshold, setStepFraction: setStep, resetStepFraction: resetStep,
             overdriveScaleVolts: overdrive, referenceWidthSeconds: referenceWidth, widthExponent: widthExponent,
             cycleToCycleSpread: c2c, readNoiseSpread: readNoise, stuckAtMinRate: stuckMin,
-            stuckAtMaxRate: stuckMax, relaxationSpreadPerDecade: relaxation)
+            stuckAtMaxRate: stuckMax, relaxationSpreadPerDecade: relaxation,
+            forming: forming, conductionScaleVolts: conductionScale)
     }
 
     /// The default STM population (every key required), or a device class that overrides

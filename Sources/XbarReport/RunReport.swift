@@ -23,6 +23,7 @@ public enum RunReport {
                 CalibrationSection.make(store: store, run: run),
                 ShortTermMemorySection.make(store: store, run: run, instrument: instrument),
                 InferenceSection.make(store: store, run: run),
+                CharacterizationSection.make(store: store, run: run),
             ].compactMap { $0 }
             body += "<article id=\"run-\(id)\"><h1>Run \(id): \(SVGElement.escape(run.draft.kind))</h1>"
                 + sections.map(\.html).joined() + "</article>"

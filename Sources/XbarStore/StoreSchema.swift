@@ -218,6 +218,40 @@ enum StoreSchema {
                 CREATE INDEX runs_by_sample ON runs(sample);
                 """)
         }
+        m.registerMigration("v8: forming results and I–V curves") { db in
+            try db.execute(sql: """
+                -- What xbar form did to each cell; the newest result of a cell on a board is its
+                -- forming state (xbar program refuses cells whose newest result is not formed).
+                CREATE TABLE forming_results (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    tile INTEGER NOT NULL,
+                    "row" INTEGER NOT NULL,
+                    "column" INTEGER NOT NULL,
+                    outcome TEXT NOT NULL,
+                    forming_volts DOUBLE,
+                    formed_siemens DOUBLE NOT NULL,
+                    after_reset_siemens DOUBLE NOT NULL,
+                    PRIMARY KEY (run_id, tile, "row", "column")
+                );
+                -- One cell's curve of a SWEEP (xbar sweep, and xbar form's ramps): little-endian
+                -- blobs (int64 board times in ns; float64 volts and amperes), with what was
+                -- extracted from it (NULL where nothing was).
+                CREATE TABLE iv_curves (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    tile INTEGER NOT NULL,
+                    "row" INTEGER NOT NULL,
+                    "column" INTEGER NOT NULL,
+                    board_time_ns BLOB NOT NULL,
+                    volts BLOB NOT NULL,
+                    amperes BLOB NOT NULL,
+                    read_amperes BLOB NOT NULL,
+                    set_volts DOUBLE,
+                    reset_volts DOUBLE,
+                    on_off_ratio DOUBLE,
+                    PRIMARY KEY (run_id, tile, "row", "column")
+                );
+                """)
+        }
         return m
     }
 }

@@ -18,6 +18,7 @@ struct XbarBench: ParsableCommand {
             TwinBenchmark.self,
             STMInferenceBenchmark.self,
             StoreScaleBenchmark.self,
+            CharacterizationBenchmark.self,
             AllBenchmarks.self,
         ])
 }

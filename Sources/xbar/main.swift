@@ -21,6 +21,8 @@ struct Xbar: ParsableCommand {
             RunsCommand.self,
             ReportCommand.self,
             PulseCommand.self,
+            FormCommand.self,
+            SweepCommand.self,
             IdentifyCommand.self,
             DevicesCommand.self,
             InstrumentsCommand.self,

@@ -14,6 +14,8 @@ public enum BoardConnector {
     ///   - simulatedPeriphery: the array periphery of a simulated board (a calibration's); the
     ///     instrument's when nil.
     ///   - seed: the simulated board's seed.
+    ///   - pristine: whether the simulated board's chip starts pristine (unformed); a
+    ///     precondition that its device model can be (``SimulatedBoard/canBePristine``).
     ///   - policy: how long a remote board waits for replies and how often it tries; on a serial
     ///     line without a speed of its own, the line's baud rate is used for the wire time.
     ///   - simulatedFaults: faults of a simulated board's link: when given, the simulated board is
@@ -27,24 +29,28 @@ public enum BoardConnector {
     ///   `auto`: only when no board was found either).
     public static func open(_ address: BoardAddress, instrument: Instrument,
                             simulatedParameters: DeviceParameters? = nil, simulatedPeriphery: ArrayPeripheryParameters? = nil,
-                            seed: UInt64 = 1,
+                            seed: UInt64 = 1, pristine: Bool = false,
                             policy: RemoteBoard.RetryPolicy = .init(),
                             simulatedFaults: LinkFaults? = nil,
                             twin: ((Int64?) throws -> any Board)? = nil,
                             announce: (String) -> Void = { _ in }) throws -> any Board {
+        let simulated: @Sendable () -> SimulatedBoard = {
+            let board = SimulatedBoard(instrument: instrument, parameters: simulatedParameters, periphery: simulatedPeriphery, seed: seed)
+            if pristine { board.makePristine() }
+            return board
+        }
         switch address {
         case .simulated:
             if let faults = simulatedFaults {
-                return try FaultySimulatedLink.open(instrument: instrument, faults: faults, policy: policy) {
-                    SimulatedBoard(instrument: instrument, parameters: simulatedParameters, periphery: simulatedPeriphery, seed: seed)
-                }
+                return try FaultySimulatedLink.open(instrument: instrument, faults: faults, policy: policy, makeBoard: simulated)
             }
-            return SimulatedBoard(instrument: instrument, parameters: simulatedParameters, periphery: simulatedPeriphery, seed: seed)
+            return simulated()
         case .simulatedChip(let path):
             let file = ChipStateFile(path: path)
             let makeChip: @Sendable () throws(ChipStateError) -> ChipStateKeeper = {
-                let chip = SimulatedBoard(instrument: instrument, parameters: simulatedParameters, periphery: simulatedPeriphery, seed: seed)
-                // A first use creates the file, so the chip exists from then on.
+                // A new file starts the chip the options describe (pristine or formed); an
+                // existing one holds the chip as it was left.
+                let chip = simulated()
                 if file.exists { try file.restore(into: chip) } else { try file.save(chip) }
                 return ChipStateKeeper(board: chip, file: file) { error in
                     Logger(label: "xbar.board").error("\(error); the chip state on disk is stale")
@@ -70,7 +76,7 @@ public enum BoardConnector {
             if let found = discover(instrument) {
                 announce("--board auto: found \(found) for \(instrument.name)")
                 return try open(found, instrument: instrument, simulatedParameters: simulatedParameters,
-                                simulatedPeriphery: simulatedPeriphery, seed: seed, policy: policy,
+                                simulatedPeriphery: simulatedPeriphery, seed: seed, pristine: pristine, policy: policy,
                                 simulatedFaults: simulatedFaults, twin: twin, announce: announce)
             }
             if let twin {
@@ -80,7 +86,7 @@ public enum BoardConnector {
             }
             let model = simulatedParameters == nil ? "the instrument's default device model" : "the calibrated device model"
             announce("--board auto: NO \(instrument.name) BOARD FOUND; USING THE SIMULATED BOARD with \(model). Results are simulated.")
-            return SimulatedBoard(instrument: instrument, parameters: simulatedParameters, periphery: simulatedPeriphery, seed: seed)
+            return simulated()
         }
     }
 

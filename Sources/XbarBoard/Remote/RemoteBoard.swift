@@ -236,6 +236,20 @@ public final class RemoteBoard: SequencedBoard {
             return Double(t.intervalSeconds) * Double(t.readCount) + Double(t.pulse?.widthSeconds ?? 0)
         case .pulseBatch(let b):
             return b.pulses.reduce(0) { $0 + Double($1.widthSeconds) }
+        case .sweep(let s):
+            // Each step holds its width, then reads; a board's read takes microseconds, so
+            // 10 us per read bounds it with room.
+            let perStep = Double(s.stepWidthSeconds) + Double(s.readAverages) * 10e-6
+            let cells: Int
+            switch s.cells {
+            case .cell: cells = 1
+            case .list(_, let list): cells = list.count
+            case .mask(_, let m): cells = m.bits.reduce(0) { $0 + $1.nonzeroBitCount }
+            // Without the tile's size here, a row, a column or a tile counts as 65536 cells: a
+            // longer wait than needed, never a shorter one.
+            case .row, .column, .tile: cells = 65536
+            }
+            return perStep * Double(s.stepCount ?? 0) * Double(cells)
         default:
             return 0
         }
@@ -266,6 +280,7 @@ public final class RemoteBoard: SequencedBoard {
         case .mvm(let m): payload = 16 + 4 * m.vectorCount * Int(tile(m.tile)?.columns ?? UInt16(maxPayload / 4))
         case .readTrain(let t): payload = 32 + Int(t.readCount) * (8 + 4 * cellCount(t.cells))
         case .pulseBatch(let b): payload = 32 + 4 * b.pulses.count
+        case .sweep(let s): payload = 16 + cellCount(s.cells) * (3 + VoltageSweep.pointBytes * (s.stepCount ?? 0))
         case .playFetch: payload = maxPayload
         case .identify, .identifyWithSenseRanges: payload = 4096
         case .pulse, .status, .sessionStatus, .playLoad, .playStart, .abort, .reset: payload = 256
@@ -287,6 +302,7 @@ public final class RemoteBoard: SequencedBoard {
         case .playStart: return .playStarted
         case .playFetch: return .playData
         case .abort, .reset: return .done
+        case .sweep: return .sweepData
         }
     }
 

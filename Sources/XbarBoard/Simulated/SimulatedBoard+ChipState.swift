@@ -15,6 +15,14 @@ public struct ChipStateFile: Sendable {
         public var instrument: String
         public var seed: UInt64
         public var tiles: [TileCells]
+        /// Which cells are still pristine and which over-formed, for a chip simulated pristine;
+        /// nil for a chip formed from the start (and in files saved before forming existed).
+        public var forming: FormingRecord? = nil
+    }
+    /// A pristine chip's forming so far: cell positions in the file's conductance order.
+    public struct FormingRecord: Codable, Sendable, Equatable {
+        public var pristine: [Int]
+        public var overFormed: [Int]
     }
     public struct TileCells: Codable, Sendable, Equatable {
         public var index: UInt8
@@ -95,6 +103,8 @@ public struct ChipStateFile: Sendable {
         if let bad = siemens.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
             throw ChipStateError(path: path, problem: "value \(bad) is \(siemens[bad]), not a conductance")
         }
+        // Forming first: it marks the cells, then the saved conductances of formed cells land.
+        if let forming = header.forming { board.adoptFormingRecord(forming) }
         board.adoptChipState(siemens)
     }
 }
@@ -116,7 +126,7 @@ extension SimulatedBoard {
             tilesOut.append(.init(index: info.index, cells: info.cellCount))
             for i in 0..<info.cellCount { siemens.append(array.conductance(i, at: t)) }
         }
-        return (ChipStateFile.Header(instrument: instrument.name, seed: seed, tiles: tilesOut), siemens)
+        return (ChipStateFile.Header(instrument: instrument.name, seed: seed, tiles: tilesOut, forming: formingRecord()), siemens)
     }
 
     /// Sets every non-volatile cell to a saved conductance, as if just programmed there; stuck

@@ -54,9 +54,10 @@ extension SimulatedBoard {
 
     /// Applies one pulse to one cell at the current board time (the end of the pulse);
     /// returns how many cell-pulses compliance limited (the cell and, on passive tiles,
-    /// the cells its bias scheme disturbed).
-    func applyPulse(_ tile: SimulatedTile, _ cell: CellIndex, volts: Double, width: Double, scheme: BiasScheme) -> Int {
-        let compliance = Double(instrument.limits.complianceAmperes)
+    /// the cells its bias scheme disturbed). `complianceAmperes` defaults to the board's limit.
+    func applyPulse(_ tile: SimulatedTile, _ cell: CellIndex, volts: Double, width: Double, scheme: BiasScheme,
+                    complianceAmperes: Double? = nil) -> Int {
+        let compliance = complianceAmperes ?? Double(instrument.limits.complianceAmperes)
         switch tile {
         case .nonVolatile(_, let t):
             return t.pulse(row: Int(cell.row), column: Int(cell.column), amplitudeVolts: volts, widthSeconds: width,

@@ -117,8 +117,12 @@ extension SimulatedBoard {
     /// in series with it; on a passive tile under a V/2 or V/3 scheme, the current of the
     /// column's half-selected cells (at V/2 or V/3, scaled by their I-V non-linearity) adds to
     /// it; then the read converter's non-linearity.
-    func sense(_ tile: SimulatedTile, _ cell: CellIndex, volts: Double) -> Double {
+    ///
+    /// With `converter` false the read ADC is left out: a SWEEP's auto-ranging sense, whose
+    /// resolution is far finer than the read noise.
+    func sense(_ tile: SimulatedTile, _ cell: CellIndex, volts: Double, converter: Bool = true) -> Double {
         let (current, nonlinear) = senseCurrent(tile, cell, volts: volts)
+        guard converter else { return current }
         let (value, saturated) = nonlinear ? readConverter.convert(current, nonlinearity: periphery.readNonlinearity)
             : readConverter.convert(current)
         if saturated { adcSaturations += 1 }

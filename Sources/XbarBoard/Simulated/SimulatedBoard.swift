@@ -210,6 +210,7 @@ public final class SimulatedBoard: StoppableBoard {
         case .playLoad(let l): reply = try playLoad(l, limits: limits)
         case .playStart(let id): reply = try playStart(id)
         case .playFetch(let f): reply = try playFetch(f)
+        case .sweep(let s): reply = try sweep(s, limits: limits)
         case .abort:
             clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
             if run != nil { run!.finished = true }
@@ -229,7 +230,8 @@ public final class SimulatedBoard: StoppableBoard {
     public var identity: BoardIdentity {
         var id = instrument.identity(serialNumber: serialNumber, firmwareVersion: "simulated-1")
         id.capabilities.formUnion([.halfVoltageScheme, .thirdVoltageScheme, .mvm, .mvmPulseWidth,
-                                   .readTrain, .play, .pulseBatch, .simultaneousNodeActions, .boardSession])
+                                   .readTrain, .play, .pulseBatch, .simultaneousNodeActions, .boardSession,
+                                   .voltageSweep])
         return id
     }
 

@@ -14,18 +14,23 @@ public final class NonVolatileTile {
     /// so that no bias scheme disturbs it. Passive tiles are disturbed by the scheme.
     public let isolatesUnselectedCells: Bool
     /// Each cell's drawn parameters, row-major (replaced only by ``adopt(_:draw:siemens:at:)``).
-    public private(set) var draws: [NonVolatileCellDraw]
+    public internal(set) var draws: [NonVolatileCellDraw]
     /// Conductance of every cell as of the last refresh, siemens, row-major.
     // Exclusivity of the per-cell arrays is not checked at run time: a tile is used by one
     // thread and its methods never hold two accesses to one array, and the checks cost more
     // than the physics in the pulse loop.
-    @exclusivity(unchecked) public private(set) var conductances: [Double]
+    @exclusivity(unchecked) public internal(set) var conductances: [Double]
     /// Counts changes of ``conductances``: what depends on them (the effective conductances of
     /// resistive lines) is recomputed when it moves.
-    public private(set) var revision: UInt64 = 0
+    public internal(set) var revision: UInt64 = 0
+    /// Forming state of every cell (see NonVolatileTile+Forming.swift): empty while the whole
+    /// tile is formed, which keeps the pulse loop's check to one integer compare.
+    var formingStates: [FormingState] = []
+    var formingDraws: [FormingDraw] = []
+    var pristineCount = 0
 
     private let keys: [UInt64]
-    @exclusivity(unchecked) private var squaredConductances: [Double]
+    @exclusivity(unchecked) var squaredConductances: [Double]
     @exclusivity(unchecked) private var programmedSiemens: [Double]
     @exclusivity(unchecked) private var relaxationOffset: [Double]
     @exclusivity(unchecked) private var programmedAt: [Double]
@@ -88,9 +93,9 @@ public final class NonVolatileTile {
 
     /// Sets a cell's conductance as if it had just been programmed there at time `t` (used to
     /// start a simulation from recorded conductances). Kept within the cell's own bounds;
-    /// a stuck cell keeps its stuck value.
+    /// a stuck cell keeps its stuck value, a pristine one its pristine conductance.
     public func setConductance(_ index: Int, siemens: Double, at t: Double) {
-        guard draws[index].stuck == .none else { return }
+        guard draws[index].stuck == .none, formingState(index) == .formed else { return }
         let d = draws[index]
         program(index, to: min(max(siemens, d.gMinSiemens), d.gMaxSiemens), at: t)
     }
@@ -204,6 +209,7 @@ public final class NonVolatileTile {
     @inline(__always)
     private func step(_ i: Int, _ v: Double, _ w: Double, _ t: Double, _ compliance: Double,
                       _ generator: inout Xoshiro256StarStar) -> Bool {
+        if pristineCount > 0 && formingStates[i] == .pristine { return formingStep(i, v, t, compliance) }
         refreshCell(i, to: t)
         let g = conductances[i]
         guard var next = draws[i].conductanceAfterPulse(from: g, amplitudeVolts: v, widthSeconds: w,
@@ -221,7 +227,7 @@ public final class NonVolatileTile {
         return limited
     }
 
-    private func program(_ i: Int, to g: Double, at t: Double) {
+    func program(_ i: Int, to g: Double, at t: Double) {
         programmedSiemens[i] = g
         relaxationOffset[i] = 0
         programmedAt[i] = t

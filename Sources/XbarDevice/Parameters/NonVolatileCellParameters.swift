@@ -43,13 +43,21 @@ public struct NonVolatileCellParameters: Hashable, Sendable, Codable {
     /// deviation is `relaxationSpreadPerDecade * sqrt(d)` of the range. The walk takes a step
     /// every tenth of a decade and the drifted conductance is kept within `[gMin, gMax]`.
     public var relaxationSpreadPerDecade: Double
+    /// Forming of pristine cells; nil for a population that is formed when it ships (its cells
+    /// can never be pristine).
+    public var forming: FormingParameters?
+    /// Conduction scale `V0` of the sinh I–V law (``ConductionLaw``), volts; nil for ohmic
+    /// cells. SWEEP steps carry the law's current; READ and MVM, at read voltages, the
+    /// small-signal `G * V`.
+    public var conductionScaleVolts: Double?
 
     public init(gMinSiemens: DistributedParameter, gMaxSiemens: DistributedParameter,
                 setThresholdVolts: DistributedParameter, resetThresholdVolts: DistributedParameter,
                 setStepFraction: DistributedParameter, resetStepFraction: DistributedParameter,
                 overdriveScaleVolts: Double, referenceWidthSeconds: Double, widthExponent: Double,
                 cycleToCycleSpread: Double, readNoiseSpread: Double, stuckAtMinRate: Double,
-                stuckAtMaxRate: Double, relaxationSpreadPerDecade: Double) {
+                stuckAtMaxRate: Double, relaxationSpreadPerDecade: Double,
+                forming: FormingParameters? = nil, conductionScaleVolts: Double? = nil) {
         self.gMinSiemens = gMinSiemens
         self.gMaxSiemens = gMaxSiemens
         self.setThresholdVolts = setThresholdVolts
@@ -64,5 +72,7 @@ public struct NonVolatileCellParameters: Hashable, Sendable, Codable {
         self.stuckAtMinRate = stuckAtMinRate
         self.stuckAtMaxRate = stuckAtMaxRate
         self.relaxationSpreadPerDecade = relaxationSpreadPerDecade
+        self.forming = forming
+        self.conductionScaleVolts = conductionScaleVolts
     }
 }

@@ -13,6 +13,7 @@ public enum Opcode: UInt8, Hashable, Sendable, CaseIterable {
     case playFetch = 0x0A
     case abort = 0x0B
     case reset = 0x0C
+    case sweep = 0x0D
 
     case identity = 0x81
     case statusReport = 0x82
@@ -24,6 +25,7 @@ public enum Opcode: UInt8, Hashable, Sendable, CaseIterable {
     case playData = 0x88
     case done = 0x89
     case fault = 0x8A
+    case sweepData = 0x8B
 
     /// True for the opcodes a board sends.
     public var isReply: Bool { rawValue & 0x80 != 0 }
@@ -43,6 +45,7 @@ public enum Opcode: UInt8, Hashable, Sendable, CaseIterable {
         case .playFetch: return "PLAY_FETCH"
         case .abort: return "ABORT"
         case .reset: return "RESET"
+        case .sweep: return "SWEEP"
         case .identity: return "IDENTITY"
         case .statusReport: return "STATUS_REPORT"
         case .currents: return "CURRENTS"
@@ -53,6 +56,7 @@ public enum Opcode: UInt8, Hashable, Sendable, CaseIterable {
         case .playData: return "PLAY_DATA"
         case .done: return "DONE"
         case .fault: return "FAULT"
+        case .sweepData: return "SWEEP_DATA"
         }
     }
 }
@@ -73,6 +77,7 @@ extension Request {
         case .playFetch: return .playFetch
         case .abort: return .abort
         case .reset: return .reset
+        case .sweep: return .sweep
         }
     }
 
@@ -106,6 +111,7 @@ extension Reply {
         case .playData: return .playData
         case .done: return .done
         case .fault: return .fault
+        case .sweep: return .sweepData
         }
     }
 }

@@ -48,6 +48,21 @@ extension Reply {
             }
         case .done:
             break
+        case .sweep(let d):
+            bytes.putCount(d.cells.count)
+            bytes.putCount(d.cells.reduce(0) { $0 + $1.points.count })
+            for c in d.cells {
+                bytes.putCount(c.points.count)
+                bytes.put(c.stopped)
+            }
+            for c in d.cells {
+                for p in c.points {
+                    bytes.put(p.boardTimeNanoseconds)
+                    bytes.put(p.volts)
+                    bytes.put(p.amperes)
+                    bytes.put(p.readAmperes)
+                }
+            }
         case .fault(let f):
             bytes.append(f.code.rawValue)
             bytes.append(f.limit.rawValue)
@@ -143,7 +158,36 @@ extension Reply {
             let limitValue = try r.f32("limitValue")
             let message = try r.string("message")
             self = .fault(BoardFault(code: code, limit: limit, value: value, limitValue: limitValue, message: message))
-        case .identify, .status, .read, .pulse, .pulseBatch, .mvm, .readTrain, .playLoad, .playStart, .playFetch, .abort, .reset:
+        case .sweepData:
+            let cellCount = try r.count("cells.count", elementBytes: 3)
+            let pointsAt = r.position
+            let pointCount = try r.count("points.count", elementBytes: VoltageSweep.pointBytes)
+            var heads: [(count: Int, stopped: Bool)] = []
+            heads.reserveCapacity(cellCount)
+            var total = 0
+            for i in 0..<cellCount {
+                let n = Int(try r.u16("cells[\(i)].points"))
+                heads.append((n, try r.bool("cells[\(i)].stopped")))
+                total += n
+            }
+            guard total == pointCount else {
+                throw r.badField("points.count", at: pointsAt, "\(pointCount) points, but the cells list \(total)")
+            }
+            var cells: [SweptCell] = []
+            cells.reserveCapacity(cellCount)
+            for (i, head) in heads.enumerated() {
+                var points: [SweepPoint] = []
+                points.reserveCapacity(head.count)
+                for k in 0..<head.count {
+                    points.append(SweepPoint(boardTimeNanoseconds: try r.u64("cells[\(i)].points[\(k)].boardTimeNanoseconds"),
+                                             volts: try r.f32("cells[\(i)].points[\(k)].volts"),
+                                             amperes: try r.f32("cells[\(i)].points[\(k)].amperes"),
+                                             readAmperes: try r.f32("cells[\(i)].points[\(k)].readAmperes")))
+                }
+                cells.append(SweptCell(stopped: head.stopped, points: points))
+            }
+            self = .sweep(SweepData(cells: cells))
+        case .identify, .status, .read, .pulse, .pulseBatch, .mvm, .readTrain, .playLoad, .playStart, .playFetch, .abort, .reset, .sweep:
             let opcode = frame.header.opcode
             throw WireError(.unexpectedOpcode(opcode), field: "opcode", offset: FrameLayout.opcodeOffset,
                             sequence: frame.header.sequence, reason: "\(opcode.name) is a request, not a reply")

@@ -74,6 +74,18 @@ extension Request {
             bytes.put(f.programID)
             bytes.put(f.firstResult)
             bytes.put(f.maxResults)
+        case .sweep(let s):
+            bytes.append(s.mode.rawValue)
+            bytes.put(s.stepWidthSeconds)
+            bytes.put(s.stepVolts)
+            bytes.put(s.complianceAmperes)
+            bytes.put(s.readVolts)
+            bytes.put(s.readAverages)
+            bytes.put(s.stopAmperes)
+            bytes.put(s.cycles)
+            bytes.putCount(s.verticesVolts.count)
+            for v in s.verticesVolts { bytes.put(v) }
+            s.cells.encode(into: &bytes)
         }
     }
 
@@ -219,7 +231,24 @@ extension Request {
             let first = try r.u32("firstResult")
             let max = try r.u16("maxResults")
             self = .playFetch(PlayFetch(programID: id, firstResult: first, maxResults: max))
-        case .identity, .statusReport, .currents, .pulsed, .readTrainData, .playLoaded, .playStarted, .playData, .done, .fault:
+        case .sweep:
+            let mode = try r.enumeration(SweepMode.self, "mode")
+            let width = try r.f32("stepWidthSeconds")
+            let step = try r.f32("stepVolts")
+            let compliance = try r.f32("complianceAmperes")
+            let readVolts = try r.f32("readVolts")
+            let averages = try r.u16("readAverages")
+            let stop = try r.f32("stopAmperes")
+            let cycles = try r.u16("cycles")
+            let n = try r.count("vertices.count", elementBytes: 4)
+            var vertices: [Float] = []
+            vertices.reserveCapacity(n)
+            for i in 0..<n { vertices.append(try r.f32("vertices[\(i)]")) }
+            let cells = try CellSet.decode(from: &r, "cells")
+            self = .sweep(VoltageSweep(mode: mode, stepWidthSeconds: width, stepVolts: step, complianceAmperes: compliance,
+                                       readVolts: readVolts, readAverages: averages, stopAmperes: stop, cycles: cycles,
+                                       verticesVolts: vertices, cells: cells))
+        case .identity, .statusReport, .currents, .pulsed, .readTrainData, .playLoaded, .playStarted, .playData, .done, .fault, .sweepData:
             let opcode = frame.header.opcode
             throw WireError(.unexpectedOpcode(opcode), field: "opcode", offset: FrameLayout.opcodeOffset,
                             sequence: frame.header.sequence, reason: "\(opcode.name) is a reply, not a request")

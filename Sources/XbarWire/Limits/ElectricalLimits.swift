@@ -24,11 +24,15 @@ public struct ElectricalLimits: Hashable, Sendable, Codable {
     public var maxReadTrainLength: UInt16
     /// Most actions in one timed program.
     public var maxProgramActions: UInt32
+    /// Largest positive step of a forming SWEEP, volts; nil when the board forms no cells
+    /// (forming steps are then held to `maxSetVolts`). Not part of IDENTITY, whose layout
+    /// protocol 1 fixed: a host takes it from the instrument file, a board from its own.
+    public var maxFormingVolts: Float?
 
     public init(maxSetVolts: Float, maxResetVolts: Float, maxReadVolts: Float, maxMVMVolts: Float,
                 minPulseWidthSeconds: Float, maxPulseWidthSeconds: Float, complianceAmperes: Float,
                 maxPulseEnergyJoules: Float, maxReadAverages: UInt16, maxReadTrainLength: UInt16,
-                maxProgramActions: UInt32) {
+                maxProgramActions: UInt32, maxFormingVolts: Float? = nil) {
         self.maxSetVolts = maxSetVolts
         self.maxResetVolts = maxResetVolts
         self.maxReadVolts = maxReadVolts
@@ -40,6 +44,7 @@ public struct ElectricalLimits: Hashable, Sendable, Codable {
         self.maxReadAverages = maxReadAverages
         self.maxReadTrainLength = maxReadTrainLength
         self.maxProgramActions = maxProgramActions
+        self.maxFormingVolts = maxFormingVolts
     }
 }
 
@@ -145,7 +150,55 @@ extension ElectricalLimits {
                 }
             }
             return nil
+        case .sweep(let s):
+            return checkSweep(s)
         }
+    }
+
+    /// Checks a SWEEP: its read, compliance, step width and count, and every step's voltage
+    /// against the limit of its mode (forming: `maxFormingVolts`, positive only) and its
+    /// worst-case energy at the sweep's own compliance.
+    public func checkSweep(_ s: VoltageSweep) -> BoardFault? {
+        if let f = checkRead(readVolts: s.readVolts, averages: s.readAverages) { return f }
+        guard s.complianceAmperes.isFinite, s.complianceAmperes > 0 else {
+            return BoardFault(code: .badArgument, message: "sweep compliance must be a positive number of amperes")
+        }
+        if s.complianceAmperes > complianceAmperes {
+            return refuse(.complianceCurrent, s.complianceAmperes, complianceAmperes, "sweep compliance \(s.complianceAmperes) A above the limit")
+        }
+        guard s.stepWidthSeconds.isFinite, s.stepVolts.isFinite, s.stepVolts > 0, s.stopAmperes.isFinite, s.stopAmperes >= 0 else {
+            return BoardFault(code: .badArgument, message: "sweep step, width and stop current must be finite, the step above 0 V and the stop current not negative")
+        }
+        if s.stepWidthSeconds < minPulseWidthSeconds {
+            return refuse(.minPulseWidth, s.stepWidthSeconds, minPulseWidthSeconds, "sweep step width \(s.stepWidthSeconds) s below the limit")
+        }
+        if s.stepWidthSeconds > maxPulseWidthSeconds {
+            return refuse(.maxPulseWidth, s.stepWidthSeconds, maxPulseWidthSeconds, "sweep step width \(s.stepWidthSeconds) s above the limit")
+        }
+        guard !s.verticesVolts.isEmpty, s.verticesVolts.count <= VoltageSweep.maxVertices, s.cycles >= 1 else {
+            return BoardFault(code: .badArgument, message: "a sweep needs 1 to \(VoltageSweep.maxVertices) vertices and at least one cycle")
+        }
+        guard let steps = s.stepCount, steps >= 1, steps <= VoltageSweep.maxStepsPerCell else {
+            return BoardFault(code: .badArgument, message: "a sweep of \(s.stepCount.map(String.init) ?? "non-finite") steps per cell is outside 1...\(VoltageSweep.maxStepsPerCell); use a larger step or fewer cycles")
+        }
+        for v in s.verticesVolts {
+            switch s.mode {
+            case .forming:
+                let limit = maxFormingVolts ?? maxSetVolts
+                if v < 0 { return BoardFault(code: .badArgument, message: "a forming sweep has positive steps only, not \(v) V") }
+                if v > limit {
+                    return refuse(maxFormingVolts == nil ? .setVolts : .formingVolts, v, limit, "forming step \(v) V above the limit")
+                }
+            case .switching:
+                if v > maxSetVolts { return refuse(.setVolts, v, maxSetVolts, "sweep step \(v) V above the SET limit") }
+                if -v > maxResetVolts { return refuse(.resetVolts, -v, maxResetVolts, "sweep step \(-v) V above the RESET limit") }
+            }
+            let energy = abs(v) * s.complianceAmperes * s.stepWidthSeconds
+            if energy > maxPulseEnergyJoules {
+                return refuse(.pulseEnergy, energy, maxPulseEnergyJoules, "worst-case sweep step energy \(energy) J above the limit")
+            }
+        }
+        return nil
     }
 
     private func refuse(_ id: LimitID, _ value: Float, _ limit: Float, _ message: String) -> BoardFault {

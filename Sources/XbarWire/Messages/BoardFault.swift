@@ -41,6 +41,8 @@ public enum LimitID: UInt8, Hashable, Sendable, CaseIterable, Codable {
     case readAverages = 9
     case readTrainLength = 10
     case programLength = 11
+    /// A SWEEP in forming mode above the forming limit.
+    case formingVolts = 12
 
     /// The key of the limit in an instrument file.
     public var instrumentKey: String {
@@ -57,6 +59,7 @@ public enum LimitID: UInt8, Hashable, Sendable, CaseIterable, Codable {
         case .readAverages: return "limits.max_read_averages"
         case .readTrainLength: return "limits.max_read_train_length"
         case .programLength: return "limits.max_program_actions"
+        case .formingVolts: return "limits.max_forming_volts"
         }
     }
 }

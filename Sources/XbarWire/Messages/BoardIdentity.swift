@@ -77,6 +77,9 @@ public struct Capabilities: OptionSet, Hashable, Sendable {
     /// an IDENTIFY that asks for them (``Request/identifyWithSenseRanges``) and flags each
     /// saturated value of a ranged request's CURRENTS.
     public static let senseRanges = Capabilities(rawValue: 1 << 9)
+    /// SWEEP: board-timed voltage staircases with a current at every step (I–V curves) and
+    /// forming ramps that stop each cell at a read threshold.
+    public static let voltageSweep = Capabilities(rawValue: 1 << 10)
 }
 
 /// The IDENTIFY reply: who the board is and what it can do.

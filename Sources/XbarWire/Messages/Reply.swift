@@ -18,6 +18,8 @@ public enum Reply: Hashable, Sendable {
     case playStarted(PlayStarted)
     /// To PLAY_FETCH.
     case playData(PlayData)
+    /// To SWEEP.
+    case sweep(SweepData)
     /// To ABORT and RESET.
     case done
     /// The request was not carried out (or, for a compliance trip, stopped part-way).

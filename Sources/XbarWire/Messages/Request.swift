@@ -33,6 +33,10 @@ public enum Request: Hashable, Sendable {
     case playFetch(PlayFetch)
     /// Stops a running program or read train.
     case abort
+    /// A board-timed voltage staircase with a current at every step: I–V curves, or forming
+    /// by a ramp that stops at a read threshold. Only to a board whose IDENTIFY reports
+    /// ``Capabilities/voltageSweep``.
+    case sweep(VoltageSweep)
     /// Returns the board to its idle state: clears programs and the reply cache, restarts its clock.
     /// Non-volatile conductances are not changed.
     case reset

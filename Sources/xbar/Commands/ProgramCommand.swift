@@ -103,6 +103,9 @@ struct ProgramCommand: ParsableCommand {
     @Option(help: "Continue the run with this id (its targets and options are taken from the store).")
     var resume: Int64?
 
+    @Flag(help: "Program cells that xbar form left unformed (failed or over-formed) too, instead of refusing; they end stuck or out of pulses in the record.")
+    var allowUnformed = false
+
     @OptionGroup var progress: ProgressOptions
 
     /// What a run records to be resumable.
@@ -310,6 +313,9 @@ struct ProgramCommand: ParsableCommand {
             }
             journal = try store.journal(run: id)
         } else {
+            if !allowUnformed {
+                try Self.refuseUnformed(targets: targets, store: store, identity: identity)
+            }
             let json = String(decoding: try JSONEncoder().encode(args), as: UTF8.self)
             id = try store.startRun(try RunDraft.started(kind: "program", board: board, identity: identity, options: options,
                                                          instrument: instrument, store: store, argumentsJSON: json, labels: labels))
@@ -436,6 +442,18 @@ extension ProgramCommand {
         let yields = reports.compactMap(\.readBackYield)
         guard !yields.isEmpty else { return nil }
         return (yields.reduce(0) { $0 + $1.within }, yields.reduce(0) { $0 + $1.cells })
+    }
+
+    /// Refuses targets on cells whose newest forming result on this board (by model and serial
+    /// number) is not formed, naming them: a pristine or over-formed cell cannot be programmed.
+    static func refuseUnformed(targets: ProgrammingTargets, store: RunStore, identity: BoardIdentity) throws {
+        let targeted = Set(targets.tiles.map { Int($0.tile.index) })
+        let unformed = try store.unformedCells(boardModel: identity.model, boardSerial: identity.serialNumber)
+            .filter { targeted.contains($0.tile) }
+        guard !unformed.isEmpty else { return }
+        let shown = unformed.prefix(8).map { "tile \($0.tile) cell \($0.row):\($0.column) \($0.outcome)" }.joined(separator: ", ")
+        let more = unformed.count > 8 ? " and \(unformed.count - 8) more" : ""
+        throw ValidationError("\(unformed.count) targeted cells are not formed on board \(identity.model) serial \(identity.serialNumber) (newest xbar form results in \(store.path)): \(shown)\(more). Form them again with xbar form --cells, or pass --allow-unformed to program them anyway (they will end stuck or out of pulses).")
     }
 }
 

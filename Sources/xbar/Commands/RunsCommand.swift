@@ -173,13 +173,17 @@ extension RunsCommand {
                 an stm or calibrate run, --format csv writes its STM traces, one line per read \
                 (board time in nanoseconds, seconds after the pulse, conductance in siemens). For \
                 an infer run, --format csv writes one line per sample: index in the data set, label, \
-                prediction, whether it is right, the backend that computed it, when, and its logits.
+                prediction, whether it is right, the backend that computed it, when, and its logits. \
+                A form or sweep run exports its I–V points (tile,row,column,step,board_time_ns,volts, \
+                amperes,read_amperes; .npy: the same eight columns as float64), and with --cells one \
+                line per cell (forming outcome and voltage; SET and RESET voltages and on/off ratio).
 
                 Examples:
                   xbar runs export 3 --out shadow.npy
                   xbar runs export 3 --cells --out cells.csv
                   xbar runs export 4 --format csv --out traces.csv
                   xbar runs export 7 --format csv --out samples.csv
+                  xbar runs export 9 --cells --out forming.csv
                 """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable { case csv, npy }
@@ -224,6 +228,7 @@ extension RunsCommand {
                 print("wrote \(traces.count) STM traces (\(traces.reduce(0) { $0 + $1.conductancesSiemens.count }) reads) of run \(runID) to \(out)")
                 return
             }
+            if try exportCharacterization(record, store: store) { return }
             if record.draft.kind == "infer" {
                 guard format == .csv, !cells else {
                     throw ValidationError("run \(runID) is an inference run: its per-sample table exports with --format csv")

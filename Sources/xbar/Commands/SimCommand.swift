@@ -23,13 +23,16 @@ struct SimCommand: ParsableCommand {
             the pulse counter (cell-pulses since power-up) start empty. With --state FILE the \
             chip's non-volatile conductances are saved to FILE after every request that pulsed \
             and restored from it at the next start, as a real chip keeps them across a power \
-            cycle; without it every start is a fresh chip drawn from --seed. --faults damages \
-            the link both ways and can restart the board or close the link after N requests.
+            cycle; without it every start is a fresh chip drawn from --seed. --pristine starts \
+            with unformed cells (form them with `xbar form`); a chip is formed otherwise. \
+            --faults damages the link both ways and can restart the board or close the link \
+            after N requests.
 
             Examples:
               xbar sim --instrument usb-4x64 --pty --link /tmp/xbar-board &
               xbar identify --board serial:/tmp/xbar-board --instrument usb-4x64
               xbar sim --instrument usb-4x64 --pty --link /tmp/xbar-board --state chip.state --faults drop=0.05,corrupt=0.02
+              xbar sim --instrument usb-4x64 --pty --link /tmp/xbar-board --state chip.state --pristine
             """)
 
     @OptionGroup var simulation: SimulationOptions
@@ -60,7 +63,9 @@ struct SimCommand: ParsableCommand {
         let stateFile = state.map(ChipStateFile.init(path:))
         // A power-up: a fresh chip from the seed, or the saved one.
         let powerUp: () throws -> any Board = {
-            let chip = try simulation.makeSimulatedBoard(instrument: instrument, realTime: realTime)
+            // A saved chip keeps its own forming: --pristine makes only a new chip pristine.
+            let chip = try simulation.makeSimulatedBoard(instrument: instrument, realTime: realTime,
+                                                         pristine: simulation.pristine && !(stateFile?.exists ?? false))
             guard let stateFile else { return chip }
             if stateFile.exists {
                 try stateFile.restore(into: chip)

@@ -73,10 +73,33 @@ struct SimulationOptions: ParsableArguments {
         return file.periphery?.parameters
     }
 
-    func makeSimulatedBoard(instrument: Instrument, realTime: Bool = false) throws -> SimulatedBoard {
-        SimulatedBoard(instrument: instrument, parameters: try deviceParameters(for: instrument),
-                       periphery: try peripheryParameters(for: instrument), seed: seed,
-                       pacing: realTime ? .realTime : .virtual)
+    @Flag(help: "Simulated board only: start with a pristine chip, fresh from the fab, every non-volatile cell unformed until `xbar form` forms it (the device model must describe forming). xbar sim with --state: only when the file does not exist yet.")
+    var pristine = false
+
+    /// `--pristine`, refused for a device model without forming.
+    ///
+    /// - Throws: `ValidationError` naming the keys the model lacks.
+    func checkedPristine(_ instrument: Instrument) throws -> Bool {
+        guard pristine else { return false }
+        let model = try deviceParameters(for: instrument) ?? instrument.device
+        guard model.nonVolatile.forming != nil else {
+            throw ValidationError("--pristine: the device model of \(instrument.name) has no forming parameters (device.non_volatile.forming_volts, pristine_siemens, never_form_rate, over_form_rate)")
+        }
+        return true
+    }
+
+    /// - Throws: `ValidationError` when `pristine` is asked of a device model without forming.
+    func makeSimulatedBoard(instrument: Instrument, realTime: Bool = false, pristine: Bool? = nil) throws -> SimulatedBoard {
+        let board = SimulatedBoard(instrument: instrument, parameters: try deviceParameters(for: instrument),
+                                   periphery: try peripheryParameters(for: instrument), seed: seed,
+                                   pacing: realTime ? .realTime : .virtual)
+        if pristine ?? self.pristine {
+            guard board.canBePristine else {
+                throw ValidationError("--pristine: the device model of \(instrument.name) has no forming parameters (device.non_volatile.forming_volts, pristine_siemens, never_form_rate, over_form_rate)")
+            }
+            board.makePristine()
+        }
+        return board
     }
 }
 
@@ -126,7 +149,7 @@ struct BoardOptions: ParsableArguments {
             address, instrument: instrument,
             simulatedParameters: try simulation.deviceParameters(for: instrument),
             simulatedPeriphery: try simulation.peripheryParameters(for: instrument),
-            seed: simulation.seed, policy: try retryPolicy(), simulatedFaults: try simulation.linkFaults(),
+            seed: simulation.seed, pristine: try simulation.checkedPristine(instrument), policy: try retryPolicy(), simulatedFaults: try simulation.linkFaults(),
             twin: twin, announce: announce)
         return (opened, instrument)
     }

@@ -7,6 +7,7 @@ enum QuantityArgument {
     static func volts(_ text: String) throws -> Double { try SIQuantity.parse(text, unit: .volts) }
     static func seconds(_ text: String) throws -> Double { try SIQuantity.parse(text, unit: .seconds) }
     static func siemens(_ text: String) throws -> Double { try SIQuantity.parse(text, unit: .siemens) }
+    static func amperes(_ text: String) throws -> Double { try SIQuantity.parse(text, unit: .amperes) }
     static func voltsList(_ text: String) throws -> [Double] { try SIQuantity.parseList(text, unit: .volts) }
     static func secondsList(_ text: String) throws -> [Double] { try SIQuantity.parseList(text, unit: .seconds) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import XbarBoard
+import XbarDevice
 import XbarWire
 
 @Suite("the simulated chip's state across an emulator restart")
@@ -29,6 +30,31 @@ struct ChipStateFileTests {
         #expect(after.trueConductance(tile: 1, row: 7, column: 3) != fresh)
         #expect(after.sessionID != before.sessionID)
         #expect(try after.status().pulsesApplied == 0)
+    }
+
+    @Test("a pristine chip keeps its forming across a restart: pristine cells stay pristine, formed cells keep their conductance, over-formed ones stay stuck")
+    func formingRoundTrip() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let before = SimulatedBoard(instrument: instrument, seed: 4)
+        before.makePristine()
+        // Row 2 of tile 0 ramped to 3.5 V in 0.1 V steps under 100 uA: every cell that can form does.
+        _ = try before.sweep(VoltageSweep(mode: .forming, stepWidthSeconds: 1e-6, stepVolts: 0.1, complianceAmperes: 100e-6,
+                                          readVolts: 0.2, verticesVolts: [3.5], cells: .row(tile: 0, row: 2)))
+        try ChipStateFile(path: path).save(before)
+        let after = SimulatedBoard(instrument: instrument, seed: 4)
+        try ChipStateFile(path: path).restore(into: after)
+        for row in [1, 2] {
+            for column in 0..<64 {
+                #expect(after.formingState(tile: 0, row: row, column: column) == before.formingState(tile: 0, row: row, column: column))
+                #expect(after.trueConductance(tile: 0, row: row, column: column) == before.trueConductance(tile: 0, row: row, column: column))
+                #expect(after.isStuck(tile: 0, row: row, column: column) == before.isStuck(tile: 0, row: row, column: column))
+            }
+        }
+        // Row 1 was never ramped: still pristine, a few nanosiemens.
+        #expect(after.formingState(tile: 0, row: 1, column: 0) == .pristine)
+        #expect(after.trueConductance(tile: 0, row: 1, column: 0) < 1e-7)
+        #expect(before.formingState(tile: 0, row: 2, column: 0) == .formed || before.formingDraw(tile: 0, row: 2, column: 0)?.outcome == .neverForms)
     }
 
     @Test("a state file of another seed, or not a state file, is refused naming the file")

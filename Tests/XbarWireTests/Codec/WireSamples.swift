@@ -144,6 +144,10 @@ enum WireSamples {
             return .playStart(programID: u16())
         case .playFetch:
             return .playFetch(PlayFetch(programID: u16(), firstResult: u32(), maxResults: u16()))
+        case .sweep:
+            return .sweep(VoltageSweep(mode: SweepMode.allCases.randomElement(using: &rng)!, stepWidthSeconds: f(), stepVolts: f(),
+                                       complianceAmperes: f(), readVolts: f(), readAverages: u16(), stopAmperes: f(),
+                                       cycles: u16(), verticesVolts: floats(count(max: 3_000, &rng), &rng), cells: cellSet(&rng)))
         default:
             preconditionFailure("\(opcode.name) is not a request")
         }
@@ -213,6 +217,17 @@ enum WireSamples {
             return .playData(PlayData(programID: u16(), firstResult: u32(), results: results, complete: Bool.random(using: &rng)))
         case .done:
             return .done
+        case .sweepData:
+            var budget = count(max: 3_000, &rng)
+            var cells: [SweptCell] = []
+            while budget > 0 {
+                let n = Int.random(in: 0...budget, using: &rng)
+                budget -= max(n, 1)
+                cells.append(SweptCell(stopped: Bool.random(using: &rng), points: (0..<n).map { _ in
+                    SweepPoint(boardTimeNanoseconds: u64(), volts: float(&rng), amperes: float(&rng), readAmperes: float(&rng))
+                }))
+            }
+            return .sweep(SweepData(cells: cells))
         case .fault:
             return .fault(BoardFault(code: FaultCode.allCases.randomElement(using: &rng)!,
                                      limit: LimitID.allCases.randomElement(using: &rng)!,

@@ -14,7 +14,7 @@ enum SpecExamples {
     static let identity = BoardIdentity(
         protocolVersion: 1, model: "xbar-usb-4x64", serialNumber: "SN0042", firmwareVersion: "1.0.3",
         capabilities: [.halfVoltageScheme, .thirdVoltageScheme, .mvm, .mvmPulseWidth, .readTrain, .play, .pulseBatch,
-                       .simultaneousNodeActions, .boardSession, .senseRanges],
+                       .simultaneousNodeActions, .boardSession, .senseRanges, .voltageSweep],
         maxPayloadBytes: 65_536, replyCacheDepth: 32,
         adc: ADCInfo(bits: 8, readFullScaleAmperes: 40e-6, mvmFullScaleAmperes: 1e-3),
         dac: DACInfo(bits: 8, fullScaleVolts: 0.25),
@@ -46,6 +46,13 @@ enum SpecExamples {
     static let rangedRead = Request.read(ReadCells(
         cells: .list(tile: 0, [CellIndex(row: 3, column: 5), CellIndex(row: 3, column: 6)]),
         readVolts: 0.2, averages: 1, senseRange: 3))
+
+    /// A forming ramp of two pristine cells of tile 0: 0 V to 3 V in 1 V steps of 1 us under
+    /// 100 uA, read at 0.2 V after each step, each cell stopping once its read reaches 2 uA.
+    static let formingSweep = Request.sweep(VoltageSweep(
+        mode: .forming, stepWidthSeconds: 1e-6, stepVolts: 1, complianceAmperes: 100e-6, readVolts: 0.2,
+        readAverages: 1, stopAmperes: 2e-6, cycles: 1, verticesVolts: [3],
+        cells: .list(tile: 0, [CellIndex(row: 0, column: 0), CellIndex(row: 0, column: 1)])))
 
     static let pulseBatch = Request.pulseBatch(PulseBatch(
         tile: 0, scheme: .grounded, verify: VerifyRead(readVolts: 0.2, averages: 4),
@@ -118,6 +125,22 @@ enum SpecExamples {
             // 26 uA of the second cell is beyond the 16 uA range: it reads full scale, flagged.
             ("ranged-read-reply", WireCodec.frame(.currents(Currents(
                 boardTimeNanoseconds: 5_200_000_000, amperes: [5.25e-6, 16e-6], saturated: [false, true])), sequence: 0x0200)),
+
+            ("sweep-request", WireCodec.frame(formingSweep, sequence: 0x0200)),
+            // Cell (0, 0) forms at 2 V (its step current at compliance, its read 9 uA reaches the
+            // 2 uA stop) and stops; cell (0, 1) stays pristine up to 3 V. Each step holds 1 us,
+            // each read takes 1 us.
+            ("sweep-reply", WireCodec.frame(.sweep(SweepData(cells: [
+                SweptCell(stopped: true, points: [
+                    SweepPoint(boardTimeNanoseconds: 5_200_001_000, volts: 1, amperes: 4.5e-9, readAmperes: 1e-9),
+                    SweepPoint(boardTimeNanoseconds: 5_200_003_000, volts: 2, amperes: 100e-6, readAmperes: 9e-6),
+                ]),
+                SweptCell(stopped: false, points: [
+                    SweepPoint(boardTimeNanoseconds: 5_200_005_000, volts: 1, amperes: 4.5e-9, readAmperes: 1e-9),
+                    SweepPoint(boardTimeNanoseconds: 5_200_007_000, volts: 2, amperes: 68e-9, readAmperes: 1e-9),
+                    SweepPoint(boardTimeNanoseconds: 5_200_009_000, volts: 3, amperes: 504e-9, readAmperes: 1e-9),
+                ]),
+            ])), sequence: 0x0200)),
         ]
     }
 }
