@@ -144,7 +144,7 @@ struct InferenceBenchmark: ParsableCommand {
     }
 
     /// The calibrated readout four ways: without sense ranges (dithered as given, and one plain
-    /// conversion), and with them (dither only where the range leaves a vector under 16 steps,
+    /// conversion), and with them (dither only where the range leaves a vector under 64 steps,
     /// and dither everywhere).
     private func studySenseRanges(_ model: SSMModel, _ instrument: Instrument, _ subset: [EventSample], _ reference: InferenceRun) throws {
         let variants: [(String, ReadoutSettings)] = [

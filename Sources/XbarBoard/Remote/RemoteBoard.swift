@@ -276,8 +276,10 @@ public final class RemoteBoard: SequencedBoard {
         }
         let payload: Int
         switch request {
-        case .read(let r): payload = 16 + 4 * cellCount(r.cells)
-        case .mvm(let m): payload = 16 + 4 * m.vectorCount * Int(tile(m.tile)?.columns ?? UInt16(maxPayload / 4))
+        // A ranged READ or MVM adds a flag bit per current.
+        case .read(let r): payload = 16 + (r.senseRange == nil ? 32 : 33) * cellCount(r.cells) / 8
+        case .mvm(let m):
+            payload = 16 + (m.senseRange == nil ? 32 : 33) * m.vectorCount * Int(tile(m.tile)?.columns ?? UInt16(maxPayload / 4)) / 8
         case .readTrain(let t): payload = 32 + Int(t.readCount) * (8 + 4 * cellCount(t.cells))
         case .pulseBatch(let b): payload = 32 + 4 * b.pulses.count
         case .sweep(let s): payload = 16 + cellCount(s.cells) * (3 + VoltageSweep.pointBytes * (s.stepCount ?? 0))

@@ -56,7 +56,7 @@ public struct ReadoutSettings: Hashable, Sendable {
 
     public init(inputScaling: InputScaling, ditherPairs: Int, diagonalDitherPairs: Int? = nil, rowScaledDiagonals: Bool = true,
                 ditherFraction: Double = 0.25, adcHeadroom: Double = 0.8, saturationRetries: Int = 3,
-                usesSenseRanges: Bool = true, ditherFreeSteps: Double = 16) {
+                usesSenseRanges: Bool = true, ditherFreeSteps: Double = 64) {
         self.usesSenseRanges = usesSenseRanges
         self.ditherFreeSteps = ditherFreeSteps
         precondition(adcHeadroom > 0 && adcHeadroom <= 1, "ADC headroom is a fraction of full scale in (0, 1]")

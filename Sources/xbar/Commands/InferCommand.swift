@@ -91,7 +91,7 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Antithetic dither pairs per product against the ADC's resolution (0: one plain conversion).")
     var ditherPairs: Int = 4
 
-    @Flag(inversion: .prefixedNo, help: "Convert each product in the smallest of the board's sense ranges that holds it, dithering only what the ranges leave under 16 steps (boards with sense ranges; --no-sense-ranges: the ADC's own full scale).")
+    @Flag(inversion: .prefixedNo, help: "Convert each product in the smallest of the board's sense ranges that holds it, dithering only what the ranges leave under 64 steps (boards with sense ranges; --no-sense-ranges: the ADC's own full scale).")
     var senseRanges = true
 
     @Option(help: ArgumentHelp("calibrated: read the tiles back, measure each column's gain and offset with probe vectors, scale every vector to the DAC's range within the ADC's; uncorrected: the earlier readout (activation ranges at full scale, no calibration).", valueName: "mode"))

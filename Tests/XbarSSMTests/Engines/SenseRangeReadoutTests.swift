@@ -31,7 +31,9 @@ struct SenseRangeReadoutTests {
         }
     }
 
-    @Test("each vector is converted once, in a range, as accurately as eight dithered conversions at the ADC's full scale and far better than one")
+    /// Their planned signals span 16 to 64 steps of the range chosen: converted once with a
+    /// 16-step threshold, dithered with the default 64.
+    @Test("a vector whose signal spans the threshold's steps in its range is converted once, as accurately as eight dithered conversions at the ADC's full scale and far better than one")
     func oneConversionInRange() throws {
         let instrument = try Examples.instrument()
         func run(_ settings: ReadoutSettings) throws -> (error: Double, conversions: Double, ranged: Int, saturated: Int) {
@@ -40,7 +42,10 @@ struct SenseRangeReadoutTests {
             return (ReadoutRangingTests.relativeError(got, Self.sparse, Self.inputs), Double(b.vectorCount) / Double(b.productCount),
                     b.rangedVectors, b.saturatedConversions)
         }
-        let ranged = try run(.ranged)
+        var once = ReadoutSettings.ranged
+        once.ditherFreeSteps = 16
+        let ranged = try run(once)
+        let rangedDithered = try run(.ranged)
         var plain = ReadoutSettings.ranged
         plain.usesSenseRanges = false
         let dithered = try run(plain)
@@ -54,6 +59,9 @@ struct SenseRangeReadoutTests {
         #expect(dithered.ranged == 0)
         #expect(ranged.error <= dithered.error * 1.2)
         #expect(ranged.error * 2 <= single.error)
+        // Under the default 64 steps they are dithered in their range: better still.
+        #expect(rangedDithered.ranged > 0 && rangedDithered.conversions == 8)
+        #expect(rangedDithered.error <= ranged.error)
     }
 
     /// Inputs on `n` rows at full scale, `n` as many as the 250 µA range holds for the targets
