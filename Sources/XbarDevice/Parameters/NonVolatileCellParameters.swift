@@ -43,6 +43,8 @@ public struct NonVolatileCellParameters: Hashable, Sendable, Codable {
     /// deviation is `relaxationSpreadPerDecade * sqrt(d)` of the range. The walk takes a step
     /// every tenth of a decade and the drifted conductance is kept within `[gMin, gMax]`.
     public var relaxationSpreadPerDecade: Double
+    /// Endurance wear and sub-threshold disturb; nil for cells that never wear.
+    public var wear: NonVolatileWearParameters? = nil
 
     public init(gMinSiemens: DistributedParameter, gMaxSiemens: DistributedParameter,
                 setThresholdVolts: DistributedParameter, resetThresholdVolts: DistributedParameter,

@@ -173,7 +173,11 @@ extension RunsCommand {
                 an stm or calibrate run, --format csv writes its STM traces, one line per read \
                 (board time in nanoseconds, seconds after the pulse, conductance in siemens). For \
                 an infer run, --format csv writes one line per sample: index in the data set, label, \
-                prediction, whether it is right, the backend that computed it, when, and its logits.
+                prediction, whether it is right, the backend that computed it, when, and its logits. For a \
+                retention, endurance or disturb run the file has one line per read: \
+                series,tile,row,column,x,siemens, where x is seconds since programming, cycles, or \
+                disturbing pulses so far (in .npy a float64 table of those six columns, the series \
+                as its index in the order the command prints).
 
                 Examples:
                   xbar runs export 3 --out shadow.npy
@@ -222,6 +226,17 @@ extension RunsCommand {
                 guard !traces.isEmpty else { throw ValidationError("run \(runID) (\(record.draft.kind)) stored no STM traces") }
                 try traces.map(STMTrace.init).csv().write(toFile: out, atomically: true, encoding: .utf8)
                 print("wrote \(traces.count) STM traces (\(traces.reduce(0) { $0 + $1.conductancesSiemens.count }) reads) of run \(runID) to \(out)")
+                return
+            }
+            if ["retention", "endurance", "disturb"].contains(record.draft.kind) && !cells {
+                let table = CellSeriesTable(try store.series(run: runID))
+                guard table.readCount > 0 else { throw ValidationError("run \(runID) (\(record.draft.kind)) stored no reads") }
+                switch format {
+                case .csv: try table.csv.write(toFile: out, atomically: true, encoding: .utf8)
+                case .npy: try NPYFile.write(table.matrix, path: out)
+                }
+                print("wrote \(table.readCount) reads of run \(runID) (\(table.names.joined(separator: ", "))) to \(out)"
+                      + (format == .npy ? "; columns: series index, tile, row, column, x, siemens" : ""))
                 return
             }
             if record.draft.kind == "infer" {
