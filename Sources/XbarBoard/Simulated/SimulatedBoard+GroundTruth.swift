@@ -73,7 +73,7 @@ extension SimulatedBoard {
         for (i, g) in siemens.enumerated() { array.setConductance(i, siemens: g, at: clock.seconds) }
     }
 
-    private func locate(_ tile: UInt8, _ row: Int, _ column: Int) -> (SimulatedTile, Int) {
+    func locate(_ tile: UInt8, _ row: Int, _ column: Int) -> (SimulatedTile, Int) {
         guard let t = tiles[Int(tile)] else { preconditionFailure("tile \(tile) does not exist") }
         let info = t.info
         precondition(row >= 0 && row < Int(info.rows) && column >= 0 && column < Int(info.columns),

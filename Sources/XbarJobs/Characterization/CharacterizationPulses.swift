@@ -44,6 +44,16 @@ extension NonVolatileCellParameters {
                         "the strong RESET pulse", limits: limits)
     }
 
+    /// The SET and RESET of an endurance cycle: three overdrive scales beyond the mean
+    /// thresholds at the reference width, so that a typical cell swings over about a third of
+    /// its range or more every cycle (each pulse moves it about ten reference steps).
+    public func switchingPair(limits: ElectricalLimits) throws(ModuleError) -> (set: ModulePulse, reset: ModulePulse) {
+        (try ModulePulse(volts: setThresholdVolts.mean + 3 * overdriveScaleVolts, seconds: referenceWidthSeconds,
+                         "the endurance SET pulse", limits: limits),
+         try ModulePulse(volts: -(resetThresholdVolts.mean + 3 * overdriveScaleVolts), seconds: referenceWidthSeconds,
+                         "the endurance RESET pulse", limits: limits))
+    }
+
     /// Pulses that take typical cells from anywhere to about mid-range: strong RESETs down to
     /// the bottom, then as many reference SETs as close half the distance to the top.
     public func midRangePulses(limits: ElectricalLimits) throws(ModuleError) -> [ModulePulse] {

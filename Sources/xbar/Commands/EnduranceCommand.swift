@@ -17,8 +17,8 @@ struct EnduranceCommand: ParsableCommand {
             --averages. A cell whose window falls below --failure-window of its first window has \
             failed: it is cycled no further, and its failure cycle is put midway between its last \
             good read and its first failed one (so --read-every is the resolution). Pulses default \
-            to the device model's: a SET one overdrive scale above the mean threshold, a RESET two \
-            beyond, both at the reference width. Recorded as a run of kind "endurance"; \
+            to three overdrive scales beyond the device model's mean thresholds, at its reference \
+            width: each moves a typical cell about ten reference steps. Recorded as a run of kind "endurance"; \
             `xbar runs export RUN --out window.csv` gives every read.
 
             Examples:
@@ -43,9 +43,9 @@ struct EnduranceCommand: ParsableCommand {
     })
     var readEvery: Int
 
-    @Option(help: "SET amplitude, volts (default: the model's reference SET).", transform: QuantityArgument.volts)
+    @Option(help: "SET amplitude, volts (default: three overdrive scales above the mean SET threshold).", transform: QuantityArgument.volts)
     var setVolts: Double?
-    @Option(help: "RESET amplitude, volts, negative (default: the model's strong RESET).", transform: QuantityArgument.volts)
+    @Option(help: "RESET amplitude, volts, negative (default: three overdrive scales beyond the mean RESET threshold).", transform: QuantityArgument.volts)
     var resetVolts: Double?
     @Option(help: "Width of both pulses, seconds (default: the model's reference width).", transform: QuantityArgument.seconds)
     var width: Double?
@@ -91,8 +91,9 @@ struct EnduranceCommand: ParsableCommand {
         let set: ModulePulse, reset: ModulePulse
         do {
             let w = width ?? device.referenceWidthSeconds
-            set = try ModulePulse(volts: setVolts ?? device.referenceSet(limits: instrument.limits).volts, seconds: w, "--set-volts", limits: instrument.limits)
-            reset = try ModulePulse(volts: resetVolts ?? device.strongReset(limits: instrument.limits).volts, seconds: w, "--reset-volts", limits: instrument.limits)
+            let pair = try device.switchingPair(limits: instrument.limits)
+            set = try ModulePulse(volts: setVolts ?? pair.set.volts, seconds: w, "--set-volts", limits: instrument.limits)
+            reset = try ModulePulse(volts: resetVolts ?? pair.reset.volts, seconds: w, "--reset-volts", limits: instrument.limits)
         } catch { throw ValidationError("\(error)") }
         let bias = scheme?.scheme ?? instrument.defaultBiasScheme
         let fraction = try failureFraction()
