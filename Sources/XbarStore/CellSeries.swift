@@ -23,6 +23,27 @@ public struct CellSeries: Hashable, Sendable {
     }
 }
 
+extension CellSeries {
+    /// Parts of series (as a job hands them over, a point or a round at a time) joined into one
+    /// series per (series, cell), points in the order given; ordered by series name, then by
+    /// the first time each cell appeared.
+    public static func joined(_ parts: [CellSeries]) -> [CellSeries] {
+        var joined: [CellSeries] = []
+        var position: [String: Int] = [:]
+        for s in parts {
+            let key = "\(s.series)/\(s.tile)/\(s.row)/\(s.column)"
+            if let k = position[key] {
+                joined[k].x += s.x
+                joined[k].ySiemens += s.ySiemens
+            } else {
+                position[key] = joined.count
+                joined.append(s)
+            }
+        }
+        return joined.enumerated().sorted { ($0.element.series, $0.offset) < ($1.element.series, $1.offset) }.map(\.element)
+    }
+}
+
 extension RunStore {
     /// Appends points to cells' series, in one transaction.
     public func appendSeries(run: Int64, _ series: [CellSeries]) throws {
@@ -44,20 +65,9 @@ extension RunStore {
         let rows = try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM cell_series WHERE run_id = ? ORDER BY idx", arguments: [run])
         }
-        var joined: [CellSeries] = []
-        var position: [String: Int] = [:]
-        for r in rows {
-            let s = CellSeries(series: r["series"], tile: r["tile"], row: r["row"], column: r["column"],
-                               x: DoubleBlob.decode(r["x"]), ySiemens: DoubleBlob.decode(r["y"]))
-            let key = "\(s.series)/\(s.tile)/\(s.row)/\(s.column)"
-            if let k = position[key] {
-                joined[k].x += s.x
-                joined[k].ySiemens += s.ySiemens
-            } else {
-                position[key] = joined.count
-                joined.append(s)
-            }
-        }
-        return joined.enumerated().sorted { ($0.element.series, $0.offset) < ($1.element.series, $1.offset) }.map(\.element)
+        return CellSeries.joined(rows.map { r in
+            CellSeries(series: r["series"], tile: r["tile"], row: r["row"], column: r["column"],
+                       x: DoubleBlob.decode(r["x"]), ySiemens: DoubleBlob.decode(r["y"]))
+        })
     }
 }

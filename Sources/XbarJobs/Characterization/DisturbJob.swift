@@ -98,7 +98,9 @@ public struct DisturbAnalysis: Hashable, Sendable {
 
     public var schemes: [Scheme]
 
-    public init(_ series: [CellSeries], rangeSiemens: Double, thresholdFraction: Double = 0.01) {
+    /// - Parameter parts: the runs' series, whole or in the parts a job hands over.
+    public init(_ parts: [CellSeries], rangeSiemens: Double, thresholdFraction: Double = 0.01) {
+        let series = CellSeries.joined(parts)
         var bySeries: [String: [CellSeries]] = [:]
         var order: [String] = []
         for s in series where s.series.hasPrefix("disturb_") {

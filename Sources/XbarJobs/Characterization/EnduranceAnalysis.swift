@@ -5,6 +5,9 @@ import XbarStore
 public struct EnduranceAnalysis: Hashable, Sendable {
     public static let onSeries = "endurance_on"
     public static let offSeries = "endurance_off"
+    /// Reads in a row a window must be below the failure fraction at: a single narrow swing of
+    /// a healthy cell is cycle-to-cycle noise (each pulse's step varies by 20-50 %).
+    public static let confirmingReads = 2
 
     public struct Cell: Hashable, Sendable {
         public var tile: Int, row: Int, column: Int
@@ -12,8 +15,9 @@ public struct EnduranceAnalysis: Hashable, Sendable {
         public var cycles: [Double]
         /// On minus off conductance, siemens.
         public var windowSiemens: [Double]
-        /// The cycle the cell failed at (midway between its last good read and its first failed
-        /// one), nil when it lasted every cycle; 0 when it had no window from the start.
+        /// The cycle the cell failed at (midway between its last good read and the first of
+        /// ``confirmingReads`` failed ones in a row), nil when it lasted every cycle; 0 when it
+        /// had no window from the start.
         public var failureCycle: Double?
     }
 
@@ -24,8 +28,10 @@ public struct EnduranceAnalysis: Hashable, Sendable {
     /// The fraction of its first window a cell's window fell below to count as failed.
     public var failureWindowFraction: Double
 
-    public init(_ series: [CellSeries], failureWindowFraction: Double) {
+    /// - Parameter parts: the runs' series, whole or in the parts a job hands over.
+    public init(_ parts: [CellSeries], failureWindowFraction: Double) {
         self.failureWindowFraction = failureWindowFraction
+        let series = CellSeries.joined(parts)
         let off = Dictionary(series.filter { $0.series == Self.offSeries }.map { ("\($0.tile)/\($0.row)/\($0.column)", $0) },
                              uniquingKeysWith: { a, _ in a })
         var cells: [Cell] = []
@@ -37,8 +43,12 @@ public struct EnduranceAnalysis: Hashable, Sendable {
             if let first = window.first {
                 if first <= 0 {
                     failure = 0
-                } else if let k = window.firstIndex(where: { $0 < failureWindowFraction * first }) {
-                    failure = k == 0 ? on.x[0] : (on.x[k - 1] + on.x[k]) / 2
+                } else {
+                    let low = window.map { $0 < failureWindowFraction * first }
+                    let confirmed = Self.confirmingReads
+                    if let k = low.indices.first(where: { k in k + confirmed <= low.count && low[k..<k + confirmed].allSatisfy { $0 } }) {
+                        failure = k == 0 ? on.x[0] : (on.x[k - 1] + on.x[k]) / 2
+                    }
                 }
             }
             cells.append(Cell(tile: on.tile, row: on.row, column: on.column, cycles: Array(on.x.prefix(n)), windowSiemens: window,

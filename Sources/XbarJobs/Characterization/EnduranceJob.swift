@@ -7,8 +7,8 @@ import XbarWire
 /// and off states read every `readEvery` cycles: the on/off window against cycles, and the
 /// cycle each cell failed at (``EnduranceAnalysis``).
 ///
-/// A cell whose window has fallen below the failure fraction of its first is not cycled any
-/// further: its pulses would only cost wire time.
+/// A cell whose window has fallen below the failure fraction of its first at two reads in a
+/// row is not cycled any further: its pulses would only cost wire time.
 public final class EnduranceJob {
     public let board: any Board
     public let tile: UInt8
@@ -59,6 +59,7 @@ public final class EnduranceJob {
     public func run(record: ([CellSeries]) throws -> Void) throws {
         var alive = cells
         var firstWindow: [CellIndex: Double] = [:]
+        var lowReads: [CellIndex: Int] = [:]
         var done = 0
         onCheckpoint?(0, cycles)
         for checkpoint in checkpoints {
@@ -88,7 +89,9 @@ public final class EnduranceJob {
                 let window = on[k] - off[k]
                 let first = firstWindow[cell] ?? window
                 firstWindow[cell] = first
-                if first > 0 && window >= failureWindowFraction * first { still.append(cell) }
+                // One narrow swing can be cycle-to-cycle noise; two in a row are a failure.
+                lowReads[cell] = first > 0 && window >= failureWindowFraction * first ? 0 : lowReads[cell, default: 0] + 1
+                if lowReads[cell]! < EnduranceAnalysis.confirmingReads { still.append(cell) }
             }
             try record(series)
             alive = still

@@ -25,10 +25,12 @@ public struct RetentionFit: Hashable, Sendable {
     /// The retention series a retention run stores.
     public static let series = "retention"
 
-    /// Fits the `retention` series (x: seconds since programming, y: siemens).
+    /// Fits the `retention` series (x: seconds since programming, y: siemens), whole or in the
+    /// parts a job hands over.
     ///
     /// - Returns: nil when fewer than two cells have a change spanning time after the first second.
-    public static func fit(_ all: [CellSeries], rangeSiemens: Double) -> RetentionFit? {
+    public static func fit(_ parts: [CellSeries], rangeSiemens: Double) -> RetentionFit? {
+        let all = CellSeries.joined(parts)
         var sxx = 0.0, sx = 0.0, sy = 0.0, sxy = 0.0, n = 0.0
         var cells = 0, longest = 0.0
         for s in all where s.series == series && s.x.count >= 2 {
