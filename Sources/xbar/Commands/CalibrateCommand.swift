@@ -206,6 +206,13 @@ struct CalibrateCommand: ParsableCommand {
 
     func run() throws {
         progress.activate()
+        if let retention {
+            // A retention run that cannot be folded in is refused before anything is measured.
+            let record = try storeOptions.open().run(retention)
+            guard record.draft.kind == "retention" else {
+                throw ValidationError("--retention \(retention): run \(retention) is a \(record.draft.kind) run, not a retention run")
+            }
+        }
         if let refit { return try refitRun(refit) }
         let store = try storeOptions.open()
         var parts = CalibrationParts()
