@@ -17,6 +17,7 @@ struct XbarBench: ParsableCommand {
             TwinBenchmark.self,
             STMInferenceBenchmark.self,
             StoreScaleBenchmark.self,
+            WearBenchmark.self,
             AllBenchmarks.self,
         ])
 }
