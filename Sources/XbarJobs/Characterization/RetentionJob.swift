@@ -21,8 +21,17 @@ public final class RetentionJob {
     /// Called with the points read so far and how many there are.
     public var onPoint: ((Int, Int) -> Void)?
     public var shouldStop: (() -> Bool)?
-    /// Host waits; replaced in tests.
-    public var sleep: (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }
+    /// Waits `seconds` on the host in slices of at most a quarter second, so that a stop asked
+    /// for during an hour's wait ends the run at once.
+    func sleep(_ seconds: Double) throws {
+        let end = Date().addingTimeInterval(seconds)
+        while true {
+            if shouldStop?() == true { throw JobInterrupted() }
+            let left = end.timeIntervalSinceNow
+            guard left > 0 else { return }
+            Thread.sleep(forTimeInterval: min(left, 0.25))
+        }
+    }
 
     public init(board: any Board, tile: UInt8, cells: [CellIndex], schedule: RetentionSchedule, boardTimedSeconds: Double,
                 readVolts: Double, averages: Int) {
@@ -46,8 +55,9 @@ public final class RetentionJob {
     }
 
     /// Reads every scheduled point after `after` seconds; `record` gets each point's series as
-    /// it is read. Times are the board's since `programmedAtBoardNanoseconds` when given, else
-    /// the host's since `programmedAt` (a resumed run, whose board clock may have restarted).
+    /// it is read. A board-timed point's time is the board's since `programmedAtBoardNanoseconds`;
+    /// a host-timed one's (and every point of a resumed run, whose board clock may have
+    /// restarted: `programmedAtBoardNanoseconds` nil) the host's since `programmedAt`.
     public func measure(after: Double = -1, programmedAtBoardNanoseconds: UInt64?, programmedAt: Date,
                         record: ([CellSeries]) throws -> Void) throws {
         let selection = CellSet.list(tile: tile, cells)
@@ -55,28 +65,26 @@ public final class RetentionJob {
         let due = times.filter { $0 > after }
         var done = times.count - due.count
         onPoint?(done, times.count)
-        func elapsed(_ boardNanoseconds: UInt64) -> Double {
-            if let start = programmedAtBoardNanoseconds {
-                return Double(Int64(bitPattern: boardNanoseconds &- start)) * 1e-9
-            }
-            return Date().timeIntervalSince(programmedAt)
-        }
-        var now = programmedAtBoardNanoseconds.map { _ in 0.0 } ?? Date().timeIntervalSince(programmedAt)
+        var boardNow = 0.0
         for t in due {
             if shouldStop?() == true { throw JobInterrupted() }
-            let wait = t - now
-            if wait > 0 {
-                if programmedAtBoardNanoseconds != nil && t <= boardTimedSeconds {
-                    _ = try board.settle(seconds: wait, referenceCell: .cell(tile: tile, cells[0]), readVolts: readVolts)
-                } else {
-                    sleep(wait)
+            let boardTimed = programmedAtBoardNanoseconds != nil && t <= boardTimedSeconds
+            if boardTimed {
+                if t > boardNow {
+                    _ = try board.settle(seconds: t - boardNow, referenceCell: .cell(tile: tile, cells[0]), readVolts: readVolts)
                 }
+            } else {
+                let wait = t - Date().timeIntervalSince(programmedAt)
+                if wait > 0 { try sleep(wait) }
             }
             let currents = try board.read(selection, readVolts: readVolts, averages: averages)
-            now = elapsed(currents.boardTimeNanoseconds)
+            if let start = programmedAtBoardNanoseconds {
+                boardNow = Double(Int64(bitPattern: currents.boardTimeNanoseconds &- start)) * 1e-9
+            }
+            let x = boardTimed ? boardNow : Date().timeIntervalSince(programmedAt)
             try record(zip(cells, currents.amperes).map { cell, amperes in
                 CellSeries(series: RetentionFit.series, tile: Int(tile), row: Int(cell.row), column: Int(cell.column),
-                           x: [now], ySiemens: [Double(amperes) / readVolts])
+                           x: [x], ySiemens: [Double(amperes) / readVolts])
             })
             done += 1
             onPoint?(done, times.count)

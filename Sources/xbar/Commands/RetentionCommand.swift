@@ -16,8 +16,10 @@ struct RetentionCommand: ParsableCommand {
             PULSE_BATCH requests), then read with --averages at --points-per-decade log-spaced \
             times from --first to --last seconds after programming. Waits up to --board-timed \
             seconds are timed by the board's clock (read trains); later ones by the host, so a run \
-            of hours can be stopped and continued with --resume RUN (on a physical board: a \
-            simulated board forgets its cells' history when the process ends). The fit gives the \
+            of hours can be stopped and continued with --resume RUN, which takes the run's own \
+            schedule, reads and waits (on a physical board: a \
+            simulated board forgets its cells' history when the process ends). On --board sim \
+            every wait is board-timed: its clock moves only when it works. The fit gives the \
             relaxation spread per decade as a fraction of the instrument's range; \
             `xbar calibrate --retention RUN` puts it into a calibration. Recorded as a run of kind \
             "retention"; `xbar runs export RUN --out retention.csv` gives every read.
@@ -68,9 +70,9 @@ struct RetentionCommand: ParsableCommand {
     func run() throws {
         progress.activate()
         let instrument = try boardOptions.simulation.loadInstrument()
-        let volts = readVolts ?? instrument.defaultReadVolts
-        try OptionCheck.requireRead(volts: volts, averages: averages, "--read-volts", limits: instrument.limits, instrument: instrument.name)
-        let schedule = try RetentionSchedule(firstSeconds: first, lastSeconds: last, pointsPerDecade: pointsPerDecade)
+        var volts = readVolts ?? instrument.defaultReadVolts
+        var averages = self.averages, boardTimed = self.boardTimed
+        var schedule = try RetentionSchedule(firstSeconds: first, lastSeconds: last, pointsPerDecade: pointsPerDecade)
         let device = try boardOptions.simulation.deviceParameters(for: instrument)?.nonVolatile ?? instrument.device.nonVolatile
         let preparation: [ModulePulse]
         do { preparation = try device.midRangePulses(limits: instrument.limits) } catch { throw ValidationError("\(error)") }
@@ -87,6 +89,13 @@ struct RetentionCommand: ParsableCommand {
                 throw ValidationError("--resume \(resume): the run never finished programming its cells; start a new one")
             }
             programmedAt = Date(timeIntervalSince1970: at)
+            // The run continues as it started: its schedule, reads and waits.
+            guard let first = args["first_seconds"].flatMap(Double.init), let last = args["last_seconds"].flatMap(Double.init),
+                  let perDecade = args["points_per_decade"].flatMap(Int.init), let recordedAverages = args["averages"].flatMap(Int.init),
+                  let recordedVolts = args["read_volts"].flatMap(Double.init), let recordedWaits = args["board_timed_seconds"].flatMap(Double.init)
+            else { throw ValidationError("--resume \(resume): the run's recorded options are incomplete; start a new one") }
+            schedule = try RetentionSchedule(firstSeconds: first, lastSeconds: last, pointsPerDecade: perDecade)
+            (averages, volts, boardTimed) = (recordedAverages, recordedVolts, recordedWaits)
             let stored = try store.series(run: resume)
             guard let firstSeries = stored.first else { throw ValidationError("--resume \(resume): the run read nothing yet; start a new one") }
             tile = UInt8(firstSeries.tile)
@@ -98,6 +107,7 @@ struct RetentionCommand: ParsableCommand {
             (tile, cells) = try CharacterizationRun.cells(selection, of: instrument)
             id = 0
         }
+        try OptionCheck.requireRead(volts: volts, averages: averages, "--read-volts", limits: instrument.limits, instrument: instrument.name)
         let (board, _) = try boardOptions.openBoard()
         let runID: Int64
         let arguments = ["tile": String(tile), "cells": selection.cells, "first_seconds": String(first), "last_seconds": String(last),
@@ -109,7 +119,10 @@ struct RetentionCommand: ParsableCommand {
         } else {
             runID = id
         }
-        let job = RetentionJob(board: board, tile: tile, cells: cells, schedule: schedule, boardTimedSeconds: boardTimed,
+        // The in-process simulated board's clock moves only when it works: host waits would not
+        // age its cells, so every wait is timed by it.
+        let boardTimedSeconds = board is SimulatedBoard ? max(boardTimed, schedule.lastSeconds) : boardTimed
+        let job = RetentionJob(board: board, tile: tile, cells: cells, schedule: schedule, boardTimedSeconds: boardTimedSeconds,
                                readVolts: volts, averages: averages)
         let display = progress.display()
         let interruption = Interruption()
