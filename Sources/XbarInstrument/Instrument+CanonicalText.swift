@@ -98,6 +98,16 @@ extension Instrument {
             line(2, "never_form_rate: \(f.neverFormRate)")
             line(2, "over_form_rate: \(f.overFormRate)")
         }
+        if let w = nv.wear {
+            line(1, "non_volatile_wear:")
+            line(2, "endurance_median_cycles: \(w.enduranceMedianCycles)")
+            line(2, "endurance_log_spread: \(w.enduranceLogSpread)")
+            line(2, "window_loss_at_failure: \(w.windowLossAtFailure)")
+            line(2, "window_loss_exponent: \(w.windowLossExponent)")
+            line(2, "failure_stuck_high_fraction: \(w.failureStuckHighFraction)")
+            line(2, "disturb_step_fraction: \(w.disturbStepFraction)")
+            line(2, "disturb_scale_volts: \(w.disturbScaleVolts)")
+        }
         // Every class is written with every key: the canonical form does not depend on which
         // keys a file chose to inherit.
         func shortTermMemory(_ stm: ShortTermMemoryCellParameters, indent: Int) {

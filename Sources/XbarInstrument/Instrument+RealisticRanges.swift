@@ -82,6 +82,7 @@ extension Instrument {
                 message: "\(dac.fullScaleVolts) V is above limits.max_mvm_volts (\(limits.maxMVMVolts) V): MVM inputs near full scale will be refused"))
         }
         warnings += arrayRealismWarnings
+        warnings += wearRealismWarnings
         return warnings
     }
 

@@ -270,7 +270,9 @@ struct InstrumentFileSchema {
 
     private func readDevice(_ s: InstrumentFileSection, limits: ElectricalLimits?) -> DeviceParameters? {
         defer { s.finish() }
-        let nv = s.section("non_volatile").flatMap { readNonVolatile($0, limits: limits) }
+        var nv = s.section("non_volatile").flatMap { readNonVolatile($0, limits: limits) }
+        let wear = s.section("non_volatile_wear", required: false).map(readWear)
+        if let wear { guard let wear else { return nil }; nv?.wear = wear }
         let stm = s.section("short_term_memory").flatMap { readShortTermMemory($0, limits: limits) }
         let classes = s.section("short_term_memory_classes", required: false).map { readClasses($0, inheriting: stm, limits: limits) }
         guard let nv, let stm else { return nil }

@@ -24,6 +24,9 @@ public enum RunReport {
                 ShortTermMemorySection.make(store: store, run: run, instrument: instrument),
                 InferenceSection.make(store: store, run: run),
                 CharacterizationSection.make(store: store, run: run),
+                RetentionSection.make(store: store, run: run, instrument: instrument),
+                EnduranceSection.make(store: store, run: run),
+                DisturbSection.make(store: store, run: run, instrument: instrument),
             ].compactMap { $0 }
             body += "<article id=\"run-\(id)\"><h1>Run \(id): \(SVGElement.escape(run.draft.kind))</h1>"
                 + sections.map(\.html).joined() + "</article>"

@@ -252,6 +252,24 @@ enum StoreSchema {
                 );
                 """)
         }
+        m.registerMigration("v9: characterization series") { db in
+            try db.execute(sql: """
+                -- What retention, endurance and disturb runs measured, cell by cell: one row per
+                -- batch of points of one series (x and y as little-endian float64 blobs; a
+                -- series continued by a resumed run gets further rows).
+                CREATE TABLE cell_series (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    idx INTEGER NOT NULL,
+                    series TEXT NOT NULL,
+                    tile INTEGER NOT NULL,
+                    "row" INTEGER NOT NULL,
+                    "column" INTEGER NOT NULL,
+                    x BLOB NOT NULL,
+                    y BLOB NOT NULL,
+                    PRIMARY KEY (run_id, idx)
+                );
+                """)
+        }
         return m
     }
 }

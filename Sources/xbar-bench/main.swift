@@ -19,6 +19,7 @@ struct XbarBench: ParsableCommand {
             STMInferenceBenchmark.self,
             StoreScaleBenchmark.self,
             CharacterizationBenchmark.self,
+            WearBenchmark.self,
             AllBenchmarks.self,
         ])
 }

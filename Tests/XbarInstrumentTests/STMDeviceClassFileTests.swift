@@ -44,7 +44,12 @@ struct STMDeviceClassFileTests {
         limits.maxProgramActions = usb.limits.maxProgramActions
         #expect(limits == usb.limits && multitau.limits.maxProgramActions >= usb.limits.maxProgramActions)
         #expect(multitau.adc == usb.adc && multitau.dac == usb.dac)
-        #expect(multitau.device.nonVolatile == usb.device.nonVolatile)
+        // The same weight cells; usb-4x64's also wear (endurance and disturb), which
+        // multitau's file does not describe: its example calibration is bound to the file as it is.
+        var weights = usb.device.nonVolatile
+        #expect(weights.wear != nil && multitau.device.nonVolatile.wear == nil)
+        weights.wear = nil
+        #expect(multitau.device.nonVolatile == weights)
         #expect(multitau.stmRowDeviceClasses == [4: ["wox_3ms", "wox_10ms", "wox_30ms", "wox_90ms"]])
         let classes = multitau.device.shortTermMemoryClasses
         #expect(classes.keys.sorted() == ["wox_10ms", "wox_30ms", "wox_3ms", "wox_90ms"])

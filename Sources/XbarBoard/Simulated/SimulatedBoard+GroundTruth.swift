@@ -73,11 +73,11 @@ extension SimulatedBoard {
         for (i, g) in siemens.enumerated() { array.setConductance(i, siemens: g, at: clock.seconds) }
     }
 
-    private func locate(_ tile: UInt8, _ row: Int, _ column: Int) -> (SimulatedTile, Int) {
+    func locate(_ tile: UInt8, _ row: Int, _ column: Int) -> (SimulatedTile, Int) {
         guard let t = tiles[Int(tile)] else { preconditionFailure("tile \(tile) does not exist") }
         let info = t.info
         precondition(row >= 0 && row < Int(info.rows) && column >= 0 && column < Int(info.columns),
-                     "cell (\(row), \(column)) is outside the \(info.rows)x\(info.columns) tile \(tile)")
+                     "cell \(row):\(column) is outside the \(info.rows)x\(info.columns) tile \(tile)")
         return (t, row * Int(info.columns) + column)
     }
 }

@@ -30,14 +30,7 @@ extension SimulatedBoard {
         }
         try pass(limits)
         clock.advance(by: timing.requestOverheadSeconds.wholeNanoseconds)
-        let gap = timing.pulseGapSeconds.wholeNanoseconds
-        var hits = 0
-        for p in b.pulses {
-            let w = Double(p.widthSeconds)
-            clock.advance(by: w.wholeNanoseconds)
-            hits += applyPulse(tile, p.cell, volts: Double(p.amplitudeVolts), width: w, scheme: b.scheme)
-            clock.advance(by: gap)
-        }
+        let hits = applyBatchPulses(tile, b.pulses, scheme: b.scheme)
         pulsesApplied += UInt64(b.pulses.count)
         complianceHits += UInt64(hits)
         var verified: [Float] = []

@@ -28,6 +28,8 @@ public final class NonVolatileTile {
     var formingStates: [FormingState] = []
     var formingDraws: [FormingDraw] = []
     var pristineCount = 0
+    /// Cycles counted and failures drawn, when the cells wear (``NonVolatileCellParameters/wear``).
+    public let wear: TileWear?
 
     private let keys: [UInt64]
     @exclusivity(unchecked) var squaredConductances: [Double]
@@ -40,6 +42,8 @@ public final class NonVolatileTile {
     @exclusivity(unchecked) private var earliestRelaxation = Double.infinity
     private var minimumSetThreshold: Double
     private var minimumResetThreshold: Double
+    /// How far below threshold a pulse still disturbs a cell, volts.
+    private let disturbReach: Double
 
     /// Relaxation advances in steps of this many decades of time since programming.
     public static let relaxationDecadesPerStep = 0.1
@@ -58,6 +62,8 @@ public final class NonVolatileTile {
         keys.reserveCapacity(n)
         for r in 0..<rows { for c in 0..<columns { keys.append(cellKey(r, c)) } }
         self.keys = keys
+        wear = parameters.wear.map { TileWear(parameters: $0, keys: keys) }
+        disturbReach = parameters.wear?.disturbReachVolts ?? 0
         let draws = keys.map { NonVolatileCellDraw(drawingFrom: parameters, key: $0) }
         self.draws = draws
         let start = draws.map { $0.stuckConductance ?? $0.gMinSiemens }
@@ -202,19 +208,28 @@ public final class NonVolatileTile {
     // MARK: - Cell state
 
     private func canSwitchSomeCell(_ volts: Double) -> Bool {
-        volts > 0 ? volts > minimumSetThreshold : -volts > minimumResetThreshold
+        volts > 0 ? volts > minimumSetThreshold - disturbReach : -volts > minimumResetThreshold - disturbReach
     }
 
     /// One pulse on one cell; returns whether compliance limited it.
     @inline(__always)
-    private func step(_ i: Int, _ v: Double, _ w: Double, _ t: Double, _ compliance: Double,
-                      _ generator: inout Xoshiro256StarStar) -> Bool {
+    func step(_ i: Int, _ v: Double, _ w: Double, _ t: Double, _ compliance: Double,
+              _ generator: inout Xoshiro256StarStar) -> Bool {
         if pristineCount > 0 && formingStates[i] == .pristine { return formingStep(i, v, t, compliance) }
         refreshCell(i, to: t)
         let g = conductances[i]
-        guard var next = draws[i].conductanceAfterPulse(from: g, amplitudeVolts: v, widthSeconds: w,
-                                                        parameters: parameters, generator: &generator)
-        else { return false }
+        // A worn cell switches between bounds that have moved towards each other.
+        let draw = wear?.worn(draws[i], i) ?? draws[i]
+        guard var next = draw.conductanceAfterPulse(from: g, amplitudeVolts: v, widthSeconds: w,
+                                                    parameters: parameters, generator: &generator)
+        else {
+            if let wear, draw.stuck == .none {
+                let f = wear.disturbFraction(draw, volts: v, widthSeconds: w, referenceWidthSeconds: parameters.referenceWidthSeconds,
+                                             widthExponent: parameters.widthExponent)
+                if f > 0 { creep(i, by: f * ((v > 0 ? draw.gMaxSiemens : draw.gMinSiemens) - g)) }
+            }
+            return false
+        }
         var limited = false
         if v > 0 {
             let ceiling = compliance / v
@@ -224,7 +239,26 @@ public final class NonVolatileTile {
             }
         }
         program(i, to: next, at: t)
+        if let wear, wear.count(i, polarity: v > 0 ? 1 : -1) { fail(i, at: t) }
         return limited
+    }
+
+    /// A cell that reached its cycles to failure sticks where its wear left it.
+    func fail(_ i: Int, at t: Double) {
+        guard let wear, draws[i].stuck == .none else { return }
+        draws[i] = wear.failed(draws[i], i)
+        program(i, to: draws[i].stuckConductance ?? conductances[i], at: t)
+    }
+
+    /// Moves a cell by `delta` siemens without programming it: a sub-threshold disturb shifts
+    /// the level the cell relaxes around but does not restart its relaxation.
+    private func creep(_ i: Int, by delta: Double) {
+        let d = draws[i]
+        programmedSiemens[i] = min(max(programmedSiemens[i] + delta, d.gMinSiemens), d.gMaxSiemens)
+        let g = min(max(programmedSiemens[i] + relaxationOffset[i], d.gMinSiemens), d.gMaxSiemens)
+        conductances[i] = g
+        squaredConductances[i] = g * g
+        revision &+= 1
     }
 
     func program(_ i: Int, to g: Double, at t: Double) {

@@ -50,6 +50,8 @@ public struct NonVolatileCellParameters: Hashable, Sendable, Codable {
     /// cells. SWEEP steps carry the law's current; READ and MVM, at read voltages, the
     /// small-signal `G * V`.
     public var conductionScaleVolts: Double?
+    /// Endurance wear and sub-threshold disturb; nil for cells that never wear.
+    public var wear: NonVolatileWearParameters? = nil
 
     public init(gMinSiemens: DistributedParameter, gMaxSiemens: DistributedParameter,
                 setThresholdVolts: DistributedParameter, resetThresholdVolts: DistributedParameter,

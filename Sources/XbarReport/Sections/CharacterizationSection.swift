@@ -76,7 +76,7 @@ enum CharacterizationSection {
                           y: .init(label: "log10 |I / 1 A|", unit: ""))
         for (k, c) in curves.enumerated() {
             let points = zip(c.volts, c.amperes).compactMap { v, i in abs(i) > 0 ? (v, log10(abs(i))) : nil }
-            plot.line(points, color: colors[k % colors.count], label: "tile \(c.tile) (\(c.row), \(c.column))")
+            plot.line(points, color: colors[k % colors.count], label: "tile \(c.tile) cell \(c.row):\(c.column)")
         }
         section.figures.append(plot.figure)
     }

@@ -53,13 +53,15 @@ struct CalibrateCommand: ParsableCommand {
             measures only the parts still missing, on the board, instrument and seed the run \
             started with. --refit RUN fits a finished run's stored measurements again, without a \
             board, and writes the file (to --out, default the run's own). Progress goes to \
-            standard error (-q for none).
+            standard error (-q for none). --retention RUN fits the relaxation from a retention run \
+            (`xbar retention`) and writes it into the file, which then no longer lists it as not measured.
 
             Example:
               xbar calibrate --board sim --instrument usb-4x64 --seed 7 --out cal.yaml
               xbar calibrate --board sim --instrument usb-4x64-multitau --seed 1 --out multitau.json
               xbar calibrate --resume 3
               xbar calibrate --refit 3 --out refit.yaml
+              xbar calibrate --refit 3 --retention 5 --out with-relaxation.yaml
             """)
 
     @OptionGroup var board: BoardOptions
@@ -95,6 +97,9 @@ struct CalibrateCommand: ParsableCommand {
 
     @Option(help: "Fit the stored measurements of the calibration run with this id again and write the file; no board is reached.")
     var refit: Int64?
+
+    @Option(help: "Fit the relaxation from this retention run (xbar retention) and put it into the calibration.")
+    var retention: Int64?
 
     @OptionGroup var progress: ProgressOptions
 
@@ -201,6 +206,13 @@ struct CalibrateCommand: ParsableCommand {
 
     func run() throws {
         progress.activate()
+        if let retention {
+            // A retention run that cannot be folded in is refused before anything is measured.
+            let record = try storeOptions.open().run(retention)
+            guard record.draft.kind == "retention" else {
+                throw ValidationError("--retention \(retention): run \(retention) is a \(record.draft.kind) run, not a retention run")
+            }
+        }
         if let refit { return try refitRun(refit) }
         let store = try storeOptions.open()
         var parts = CalibrationParts()
@@ -246,7 +258,7 @@ struct CalibrateCommand: ParsableCommand {
         let interruption = Interruption()
         defer { interruption.stop() }
         do {
-            let (file, measurements) = try calibrator.calibrate(
+            let (measured, measurements) = try calibrator.calibrate(
                 on: target, recorder: StoreCalibrationRecorder(store: store, runID: id), runID: String(id), resuming: parts,
                 partMeasured: { try store.saveCalibrationParts(run: id, content: try $0.encoded()) },
                 shouldStop: { interruption.isRequested }
@@ -265,6 +277,7 @@ struct CalibrateCommand: ParsableCommand {
                 display.update(done: done)
             }
             display.end()
+            let file = try retention.map { try measured.foldingRetention(run: $0, store: store) } ?? measured
             try file.save(path: outPath)
             let calibrationID = try store.registerCalibrationFile(path: outPath, runID: id)
             if let tracesCSV {
@@ -304,8 +317,9 @@ struct CalibrateCommand: ParsableCommand {
             let (measured, total) = parts.progress(for: plan)
             throw ValidationError("run \(id) measured \(measured) of \(total) parts; finish it first with `xbar calibrate --resume \(id) --store \(store.path)`")
         }
-        let file = try Calibrator(instrument: instrument, plan: plan).fit(measurements, backend: parts.backend ?? record.draft.backend,
-                                                                                 runID: String(id))
+        let fitted = try Calibrator(instrument: instrument, plan: plan).fit(measurements, backend: parts.backend ?? record.draft.backend,
+                                                                                   runID: String(id))
+        let file = try retention.map { try fitted.foldingRetention(run: $0, store: store) } ?? fitted
         try file.save(path: outPath)
         let calibrationID = try store.registerCalibrationFile(path: outPath, runID: id)
         print(CalibrationReport(file: file).text)

@@ -176,7 +176,11 @@ extension RunsCommand {
                 prediction, whether it is right, the backend that computed it, when, and its logits. \
                 A form or sweep run exports its I–V points (tile,row,column,step,board_time_ns,volts, \
                 amperes,read_amperes; .npy: the same eight columns as float64), and with --cells one \
-                line per cell (forming outcome and voltage; SET and RESET voltages and on/off ratio).
+                line per cell (forming outcome and voltage; SET and RESET voltages and on/off ratio). For a \
+                retention, endurance or disturb run the file has one line per read: \
+                series,tile,row,column,x,siemens, where x is seconds since programming, cycles, or \
+                disturbing pulses so far (in .npy a float64 table of those six columns, the series \
+                as its index in the order the command prints).
 
                 Examples:
                   xbar runs export 3 --out shadow.npy
@@ -229,6 +233,17 @@ extension RunsCommand {
                 return
             }
             if try exportCharacterization(record, store: store) { return }
+            if ["retention", "endurance", "disturb"].contains(record.draft.kind) && !cells {
+                let table = CellSeriesTable(try store.series(run: runID))
+                guard table.readCount > 0 else { throw ValidationError("run \(runID) (\(record.draft.kind)) stored no reads") }
+                switch format {
+                case .csv: try table.csv.write(toFile: out, atomically: true, encoding: .utf8)
+                case .npy: try NPYFile.write(table.matrix, path: out)
+                }
+                print("wrote \(table.readCount) reads of run \(runID) (\(table.names.joined(separator: ", "))) to \(out)"
+                      + (format == .npy ? "; columns: series index, tile, row, column, x, siemens" : ""))
+                return
+            }
             if record.draft.kind == "infer" {
                 guard format == .csv, !cells else {
                     throw ValidationError("run \(runID) is an inference run: its per-sample table exports with --format csv")

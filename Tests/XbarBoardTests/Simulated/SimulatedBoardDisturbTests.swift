@@ -1,6 +1,7 @@
 import Testing
 import XbarBoard
 import XbarDevice
+import XbarInstrument
 import XbarWire
 
 @Suite("Simulated board: bias schemes, half-select disturb and compliance")
@@ -9,13 +10,22 @@ struct SimulatedBoardDisturbTests {
         (0..<(size * size)).map { board.trueConductance(tile: tile, row: $0 / size, column: $0 % size) }
     }
 
+    /// The shipped passive board with its cells' switching law alone: the creep of pulses just
+    /// below threshold (the wear section's disturb) is left out here and counted in the disturb
+    /// module's own tests.
+    static func switchingOnly() -> Instrument {
+        var instrument = TestInstrument.serial32x32()
+        instrument.device.nonVolatile.wear?.disturbStepFraction = 0
+        return instrument
+    }
+
     static func drawn(_ board: SimulatedBoard, _ tile: UInt8, _ r: Int, _ c: Int) throws -> NonVolatileCellDraw {
         try #require(board.cellParameters(tile: tile, row: r, column: c).nonVolatile)
     }
 
     @Test("under V/2 a sub-threshold half-select changes no other cell, exactly")
     func halfSelectBelowThreshold() throws {
-        let board = SimulatedBoard(instrument: TestInstrument.serial32x32(), seed: 3)
+        let board = SimulatedBoard(instrument: Self.switchingOnly(), seed: 3)
         let passive = TestInstrument.passive
         let lowest = try (0..<1024).map { try Self.drawn(board, passive, $0 / 32, $0 % 32).setThresholdVolts }.min()!
         let volts = 1.6
@@ -30,7 +40,7 @@ struct SimulatedBoardDisturbTests {
 
     @Test("under V/2 exactly the half-selected cells whose threshold is below V/2 switch; others and the rest of the tile do not")
     func halfSelectAboveThreshold() throws {
-        let board = SimulatedBoard(instrument: TestInstrument.serial32x32(), seed: 3)
+        let board = SimulatedBoard(instrument: Self.switchingOnly(), seed: 3)
         let passive = TestInstrument.passive
         let before = Self.snapshot(board, tile: passive, size: 32)
         let volts = Float(2.9)
@@ -66,7 +76,7 @@ struct SimulatedBoardDisturbTests {
     func thirdVoltageScheme() throws {
         // Cells with lower thresholds than the shipped V/2 array, so that V/3 of a 3 V pulse
         // reaches some of them.
-        let instrument = TestInstrument.serial32x32()
+        let instrument = Self.switchingOnly()
         var device = instrument.device
         device.nonVolatile.setThresholdVolts = DistributedParameter(1.0, spread: 0.1)
         device.nonVolatile.resetThresholdVolts = DistributedParameter(1.2, spread: 0.1)
