@@ -40,15 +40,22 @@ struct STMDeviceClassFileTests {
         #expect(multitau.tiles == usb.tiles)
         // The same electrical limits; the board holds longer PLAY programs (states of a whole
         // sample on many nodes).
+        // (usb-4x64 also declares a forming limit, which multitau's file, bound to its example
+        // calibration, does not.)
         var limits = multitau.limits
         limits.maxProgramActions = usb.limits.maxProgramActions
+        limits.maxFormingVolts = usb.limits.maxFormingVolts
         #expect(limits == usb.limits && multitau.limits.maxProgramActions >= usb.limits.maxProgramActions)
         #expect(multitau.adc == usb.adc && multitau.dac == usb.dac)
-        // The same weight cells; usb-4x64's also wear (endurance and disturb), which
-        // multitau's file does not describe: its example calibration is bound to the file as it is.
+        // The same weight cells; usb-4x64's also wear (endurance and disturb), start pristine
+        // when asked and conduct with a sinh law, which multitau's file does not describe: its
+        // example calibration is bound to the file as it is.
         var weights = usb.device.nonVolatile
         #expect(weights.wear != nil && multitau.device.nonVolatile.wear == nil)
+        #expect(weights.forming != nil && multitau.device.nonVolatile.forming == nil)
         weights.wear = nil
+        weights.forming = nil
+        weights.conductionScaleVolts = nil
         #expect(multitau.device.nonVolatile == weights)
         #expect(multitau.stmRowDeviceClasses == [4: ["wox_3ms", "wox_10ms", "wox_30ms", "wox_90ms"]])
         let classes = multitau.device.shortTermMemoryClasses

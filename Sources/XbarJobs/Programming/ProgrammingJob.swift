@@ -24,6 +24,9 @@ public final class ProgrammingJob {
     /// Called when a tile starts and after each of its operations completes: the tile, how many
     /// of its cells are settled (converged, stuck or out of pulses) and how many it has.
     public var onProgress: ((_ tile: Int, _ settledCells: Int, _ cellCount: Int) -> Void)?
+    /// Called as the stages after programming go over the tiles: each relaxation pass
+    /// ("relaxation pass 1") and the read-back, with the tiles done and the tiles in all.
+    public var onStage: ((_ name: String, _ tilesDone: Int, _ tiles: Int) -> Void)?
     /// Asked before each operation is sent: true stops the job there with ``JobInterrupted``,
     /// so an interruption never leaves an operation half logged.
     public var shouldStop: (() -> Bool)?
@@ -89,13 +92,17 @@ public final class ProgrammingJob {
             try advance(programmer) { $0.relaxationPassesReached != nil }
         }
         for pass in 0..<settings.relaxationPasses {
-            for programmer in programmers {
-                try advance(programmer) { ($0.relaxationPassesReached ?? 0) > pass }
+            onStage?("relaxation pass \(pass + 1)", 0, programmers.count)
+            for (k, programmer) in programmers.enumerated() {
+                try advance(programmer, showing: false) { ($0.relaxationPassesReached ?? 0) > pass }
+                onStage?("relaxation pass \(pass + 1)", k + 1, programmers.count)
             }
         }
         var reports: [TileReport] = []
-        for programmer in programmers {
-            try advance(programmer) { $0.isDone }
+        if settings.readBack { onStage?("read-back", 0, programmers.count) }
+        for (k, programmer) in programmers.enumerated() {
+            try advance(programmer, showing: !settings.readBack && settings.relaxationPasses == 0) { $0.isDone }
+            if settings.readBack { onStage?("read-back", k + 1, programmers.count) }
             let tile = programmer.tile
             let report = programmer.report
             if programmer.cellsLostToRestart > 0 { onCellsLost?(Int(tile.index), programmer.cellsLostToRestart) }
@@ -113,15 +120,18 @@ public final class ProgrammingJob {
     }
 
     /// Sends a tile's operations until `reached` holds or the tile is done.
-    func advance(_ programmer: WriteVerifyProgrammer, until reached: (WriteVerifyProgrammer) -> Bool) throws {
+    ///
+    /// - Parameter showing: whether ``onProgress`` hears of it (the stages after programming
+    ///   report through ``onStage`` instead).
+    func advance(_ programmer: WriteVerifyProgrammer, showing: Bool = true, until reached: (WriteVerifyProgrammer) -> Bool) throws {
         let tile = Int(programmer.tile.index)
-        onProgress?(tile, programmer.settledCells, programmer.tile.cellCount)
+        if showing { onProgress?(tile, programmer.settledCells, programmer.tile.cellCount) }
         while !reached(programmer), let operation = programmer.nextOperation() {
             if shouldStop?() == true { throw JobInterrupted() }
             let (measured, at) = try runner.perform(operation)
             programmer.absorb(operation, measuredSiemens: measured, at: at)
             onOperation?(tile, programmer.report)
-            onProgress?(tile, programmer.settledCells, programmer.tile.cellCount)
+            if showing { onProgress?(tile, programmer.settledCells, programmer.tile.cellCount) }
         }
     }
 

@@ -353,6 +353,15 @@ struct ProgramCommand: ParsableCommand {
             }
             display.update(done: settled)
         }
+        var shownStage: String?
+        job.onStage = { name, done, tiles in
+            if name != shownStage {
+                shownStage = name
+                shownTile = nil
+                display.begin(name, total: tiles, unit: "tiles")
+            }
+            display.update(done: done)
+        }
         let interruption = Interruption()
         defer { interruption.stop() }
         job.shouldStop = { interruption.isRequested }

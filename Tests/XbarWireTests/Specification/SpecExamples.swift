@@ -126,9 +126,9 @@ enum SpecExamples {
             ("ranged-read-reply", WireCodec.frame(.currents(Currents(
                 boardTimeNanoseconds: 5_200_000_000, amperes: [5.25e-6, 16e-6], saturated: [false, true])), sequence: 0x0200)),
 
-            ("sweep-request", WireCodec.frame(formingSweep, sequence: 0x0200)),
-            // Cell (0, 0) forms at 2 V (its step current at compliance, its read 9 uA reaches the
-            // 2 uA stop) and stops; cell (0, 1) stays pristine up to 3 V. Each step holds 1 us,
+            ("sweep-request", WireCodec.frame(formingSweep, sequence: 0x0201)),
+            // Cell 0:0 forms at 2 V (its step current at compliance, its read 9 uA reaches the
+            // 2 uA stop) and stops; cell 0:1 stays pristine up to 3 V. Each step holds 1 us,
             // each read takes 1 us.
             ("sweep-reply", WireCodec.frame(.sweep(SweepData(cells: [
                 SweptCell(stopped: true, points: [
@@ -140,7 +140,7 @@ enum SpecExamples {
                     SweepPoint(boardTimeNanoseconds: 5_200_007_000, volts: 2, amperes: 68e-9, readAmperes: 1e-9),
                     SweepPoint(boardTimeNanoseconds: 5_200_009_000, volts: 3, amperes: 504e-9, readAmperes: 1e-9),
                 ]),
-            ])), sequence: 0x0200)),
+            ])), sequence: 0x0201)),
         ]
     }
 }

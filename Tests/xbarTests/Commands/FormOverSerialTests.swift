@@ -35,7 +35,7 @@ struct FormOverSerialTests {
         let unformed = results.filter { $0.outcome != "formed" }
         #expect(program.standardError.contains("\(unformed.count) targeted cells are not formed"), "\(program)")
         let first = try #require(unformed.first)
-        #expect(program.standardError.contains("tile 0 (\(first.row), \(first.column)) \(first.outcome)"), "\(program)")
+        #expect(program.standardError.contains("tile 0 cell \(first.row):\(first.column) \(first.outcome)"), "\(program)")
 
         let sweep = try lab.run(["sweep", "--board", "serial:\(link)", "--instrument", "usb-4x64", "--tile", "0", "--cells", "row:1", "-q"])
         #expect(sweep.status == 0, "\(sweep)")

@@ -115,10 +115,14 @@ struct TypedInputTests {
         let r = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "all.npy"])
         #expect(r.status == 0, "\(r)")
         let lines = r.standardError.split(separator: "\n")
-        #expect(lines.count == 4, "one line per tile and nothing else: \(r.standardError)")
-        for (tile, line) in lines.enumerated() {
+        // One line per tile, then one per relaxation pass over the four tiles and one for the read-back.
+        #expect(lines.count == 7, "one line per stage and nothing else: \(r.standardError)")
+        for (tile, line) in lines.prefix(4).enumerated() {
             #expect(line.hasPrefix("tile \(tile): 4096/4096 cells in "), "\(line)")
             #expect(line.hasSuffix(" cells/s)"), "\(line)")
+        }
+        for (line, stage) in zip(lines.dropFirst(4), ["relaxation pass 1", "relaxation pass 2", "read-back"]) {
+            #expect(line.hasPrefix("\(stage): 4/4 tiles in "), "\(line)")
         }
         #expect(!r.standardOutput.contains("4096/4096"), "progress stays off stdout: \(r.standardOutput)")
         #expect(r.standardOutput.contains("run 1 completed"), "\(r)")
