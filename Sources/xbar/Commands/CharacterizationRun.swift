@@ -6,7 +6,7 @@ import XbarJobs
 import XbarStore
 import XbarWire
 
-/// What the characterization commands (retention, endurance, disturb) share: the cells they
+/// What the characterization commands (form, sweep, retention, endurance, disturb) share: the cells they
 /// act on and how a run ends.
 enum CharacterizationRun {
     /// The selected cells of a non-volatile tile of the instrument.
@@ -26,17 +26,21 @@ enum CharacterizationRun {
 
     /// Runs `body` for run `id`, marking the run completed, interrupted (exit 130, with the
     /// command that continues it when there is one) or failed.
+    ///
+    /// - Parameter progress: how far an interrupted run got ("after 12 of 64 cells"), when the
+    ///   command counts it.
     static func finish(_ id: Int64, store: RunStore, display: ProgressDisplay, interruption: Interruption, resume: String?,
-                       _ body: () throws -> Void) throws {
+                       progress: () -> String? = { nil }, _ body: () throws -> Void) throws {
         do {
             try body()
             display.end()
             try store.finishRun(id, status: .completed)
         } catch is JobInterrupted {
             display.abandon()
-            try store.finishRun(id, status: .interrupted, message: "stopped by \(interruption.signalName); what it measured is kept")
+            let got = progress().map { " \($0)" } ?? ""
+            try store.finishRun(id, status: .interrupted, message: "stopped by \(interruption.signalName)\(got); what it measured is kept")
             let next = resume.map { "; continue it with:\n  \($0)" } ?? " (its measurements are kept: xbar runs export \(id) --out FILE.csv)"
-            FileHandle.standardError.write(Data("run \(id) interrupted\(next)\n".utf8))
+            FileHandle.standardError.write(Data("run \(id) interrupted\(got)\(next)\n".utf8))
             throw ExitStatus.interrupted
         } catch {
             display.abandon()

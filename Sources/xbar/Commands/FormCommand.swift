@@ -107,7 +107,8 @@ struct FormCommand: ParsableCommand {
         defer { interruption.stop() }
         var counts: [FormingOutcome: Int] = [:]
         var done = 0
-        do {
+        try CharacterizationRun.finish(id, store: store, display: display, interruption: interruption, resume: nil,
+                                       progress: { "after \(done) of \(addresses.count) cells" }) {
             display.begin("form tile \(cells.tile)", total: addresses.count, unit: "cells")
             try job.run(tile: cells.tile, cells: addresses, maxPayloadBytes: Int(identity.maxPayloadBytes)) { results in
                 try store.saveFormingResults(run: id, results.map {
@@ -126,17 +127,6 @@ struct FormCommand: ParsableCommand {
                 display.update(done: done)
                 if interruption.isRequested { throw JobInterrupted() }
             }
-            display.end()
-            try store.finishRun(id, status: .completed)
-        } catch is JobInterrupted {
-            display.abandon()
-            try store.finishRun(id, status: .interrupted, message: "stopped by \(interruption.signalName) after \(done) cells")
-            FileHandle.standardError.write(Data("run \(id) interrupted after \(done) of \(addresses.count) cells; form the rest with another xbar form\n".utf8))
-            throw ExitStatus.interrupted
-        } catch {
-            display.abandon()
-            try? store.finishRun(id, status: .failed, message: "\(error)")
-            throw error
         }
         let formed = counts[.formed] ?? 0, failed = counts[.failed] ?? 0, over = counts[.overFormed] ?? 0
         let yield = Double(formed) / Double(max(addresses.count, 1))

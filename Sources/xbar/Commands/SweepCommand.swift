@@ -113,7 +113,8 @@ struct SweepCommand: ParsableCommand {
         defer { interruption.stop() }
         var sets: [Double] = [], resets: [Double] = [], ratios: [Double] = []
         var done = 0
-        do {
+        try CharacterizationRun.finish(id, store: store, display: display, interruption: interruption, resume: nil,
+                                       progress: { "after \(done) of \(addresses.count) cells" }) {
             display.begin("sweep tile \(cells.tile)", total: addresses.count, unit: "cells")
             try IVSweepJob(board: board, sweepTemplate: template).run(
                 tile: cells.tile, cells: addresses, maxPayloadBytes: Int(identity.maxPayloadBytes)) { curves in
@@ -133,17 +134,6 @@ struct SweepCommand: ParsableCommand {
                 display.update(done: done)
                 if interruption.isRequested { throw JobInterrupted() }
             }
-            display.end()
-            try store.finishRun(id, status: .completed)
-        } catch is JobInterrupted {
-            display.abandon()
-            try store.finishRun(id, status: .interrupted, message: "stopped by \(interruption.signalName) after \(done) cells")
-            FileHandle.standardError.write(Data("run \(id) interrupted after \(done) of \(addresses.count) cells; the curves swept are in the run\n".utf8))
-            throw ExitStatus.interrupted
-        } catch {
-            display.abandon()
-            try? store.finishRun(id, status: .failed, message: "\(error)")
-            throw error
         }
         func median(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.sorted()[x.count / 2] }
         print(String(format: "run %lld: tile %d: %d cells x %d cycles; median SET %.3f V (%d found), median RESET %.3f V (%d found), median on/off %.3g",
