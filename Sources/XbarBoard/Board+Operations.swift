@@ -1,19 +1,19 @@
 import XbarWire
 
-/// Typed forms of the protocol operations, in SI units. Each sends one request.
+/// Typed forms of the protocol operations, in SI units. Each sends one request (``identify()``
+/// two, to a board with sense ranges).
 extension Board {
     /// The board's identity, with its sense ranges when it has them
-    /// (``XbarWire/Capabilities/senseRanges``): IDENTIFY asks for them, and a board without
-    /// ranges, which refuses that payload, is asked the plain way.
+    /// (``XbarWire/Capabilities/senseRanges``): a plain IDENTIFY, then one asking for the
+    /// ranges when the board reports them.
     ///
-    /// - Throws: ``BoardError`` when the board does not answer either IDENTIFY.
+    /// - Throws: ``BoardError`` when the board does not answer an IDENTIFY.
     public func identify() throws(BoardError) -> BoardIdentity {
-        let reply: Reply
-        do {
-            reply = try perform(.identifyWithSenseRanges)
-        } catch .fault {
-            return try plainIdentify()
-        }
+        // Asked the plain way first: a board without sense ranges refuses the payload byte with
+        // a fault a link cannot tell from a damaged frame, and would be asked again and again.
+        let plain = try plainIdentify()
+        guard plain.capabilities.contains(.senseRanges) else { return plain }
+        let reply = try perform(.identifyWithSenseRanges)
         guard case .identity(let id) = reply else { throw unexpected("IDENTIFY", reply) }
         return id
     }
