@@ -44,8 +44,9 @@ struct BoardErrorTests {
 
     @Test("a link that damages every frame is a lost board; the request never ran")
     func damagedEveryTime() throws {
-        // The host writes: 0 STATUS, 1 IDENTIFY, then the PULSE three times, each damaged.
-        let served = ServedBoard(instrument: instrument, hostDamage: [2: .flipBit, 3: .flipBit, 4: .flipBit])
+        // The host writes: 0 STATUS, 1 IDENTIFY, 2 IDENTIFY of the sense ranges, then the PULSE
+        // three times, each damaged.
+        let served = ServedBoard(instrument: instrument, hostDamage: [3: .flipBit, 4: .flipBit, 5: .flipBit])
         defer { served.shutDown() }
         let board = try RemoteBoard(transport: served.host, instrument: instrument, description: "link", policy: fast)
         let error = #expect(throws: BoardError.self) {

@@ -96,10 +96,13 @@ public final class RemoteBoard: SequencedBoard {
         }
         self.nextSequence = status.nextSequence
         self.sessionID = status.sessionID
-        // IDENTIFY asks for the sense ranges too; a board without them refuses the payload byte
-        // with a FAULT that is not cached, and is then asked the plain way (as STATUS above).
-        var identified = try exchange(.identifyWithSenseRanges)
-        if case .fault = identified { identified = try exchange(.identify) }
+        // IDENTIFY the plain way, then with the sense ranges from a board that has them: one
+        // request more for those boards, and none the others refuse (a refused payload byte
+        // draws badLength, which a link cannot tell from a damaged frame and asks again).
+        var identified = try exchange(.identify)
+        if case .identity(let plain) = identified, plain.capabilities.contains(.senseRanges) {
+            identified = try exchange(.identifyWithSenseRanges)
+        }
         guard case .identity(let id) = identified else {
             throw BoardError.unexpectedReply(operation: "IDENTIFY", reply: "\(identified)")
         }

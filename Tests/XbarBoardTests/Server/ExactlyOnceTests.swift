@@ -242,8 +242,9 @@ struct PlannedFaultTests {
 
     @Test("unplug-after=N closes the link after N requests: the next one finds the board lost")
     func unplug() throws {
-        // Connecting takes STATUS and IDENTIFY; the third request is answered, then the link closes.
-        let board = try open("unplug-after=3")
+        // Connecting takes STATUS and two IDENTIFYs (plain, then the sense ranges the board
+        // reports); the fourth request is answered, then the link closes.
+        let board = try open("unplug-after=4")
         _ = try board.perform(pulse)
         let error = #expect(throws: BoardError.self) { _ = try board.perform(pulse) }
         #expect(error?.isBoardLost == true)
