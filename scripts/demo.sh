@@ -69,9 +69,7 @@ xbar calibrate --board "$board" --instrument "$instrument" --cell-count 16 --nod
 
 step "The calibrated model stands in for the board: the same job on the simulated board"
 python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.random.default_rng(1).uniform(5e-6, 60e-6, (64, 64)))" "$work/tile-target.npy"
-# The in-process board is a formed chip reporting the emulator's serial number (SIM-0001): the
-# forming records of the emulator's pristine chip are not its own, hence --allow-unformed.
-xbar program --board sim --instrument "$instrument" --calibration "$work/calibration.json" --target "$work/tile-target.npy" --tile 0 --store "$store" --allow-unformed
+xbar program --board sim --instrument "$instrument" --calibration "$work/calibration.json" --target "$work/tile-target.npy" --tile 0 --store "$store"
 xbar runs list --store "$store"
 
 step "Co-design: the event-digit SSM trained for usb-4x64-multitau's STM nodes (3/10/30/90 ms classes), its states held on the nodes"

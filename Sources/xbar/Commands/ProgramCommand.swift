@@ -313,7 +313,14 @@ struct ProgramCommand: ParsableCommand {
             }
             journal = try store.journal(run: id)
         } else {
-            if !allowUnformed {
+            // A fresh in-process simulated chip (`--board sim`) is made for this command: the
+            // store's forming results, of other chips that share its serial number, are not its
+            // own, and a pristine one has no formed cell at all.
+            if try BoardAddress(parsing: options.address) == .simulated {
+                if options.simulation.pristine && !allowUnformed {
+                    throw ValidationError("--pristine with --board sim: a fresh pristine chip has no formed cell to program; keep a chip with --board sim:FILE --pristine and run xbar form on it first")
+                }
+            } else if !allowUnformed {
                 try Self.refuseUnformed(targets: targets, store: store, identity: identity)
             }
             let json = String(decoding: try JSONEncoder().encode(args), as: UTF8.self)

@@ -36,12 +36,19 @@ struct FormOverSerialTests {
         #expect(program.standardError.contains("\(unformed.count) targeted cells are not formed"), "\(program)")
         let first = try #require(unformed.first)
         #expect(program.standardError.contains("tile 0 cell \(first.row):\(first.column) \(first.outcome)"), "\(program)")
+        // A fresh in-process chip is its own: the emulator chip's forming records do not bind it,
+        // and a fresh pristine one has nothing formed to program.
+        let fresh = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "t.npy", "--tile", "0", "-q"])
+        #expect(fresh.status == 0, "\(fresh)")
+        let pristine = try lab.run(["program", "--board", "sim", "--pristine", "--instrument", "usb-4x64", "--target", "t.npy", "--tile", "0", "-q"])
+        #expect(pristine.status == 64 && pristine.standardError.contains("a fresh pristine chip has no formed cell to program"), "\(pristine)")
 
         let sweep = try lab.run(["sweep", "--board", "serial:\(link)", "--instrument", "usb-4x64", "--tile", "0", "--cells", "row:1", "-q"])
         #expect(sweep.status == 0, "\(sweep)")
-        // The refused program recorded no run: the sweep is run 2.
+        // The refused programs recorded no run: after the form run and the fresh chip's program,
+        // the sweep is run 3.
         let sweepRun = try #require(try store.runs().first { $0.draft.kind == "sweep" })
-        #expect(sweepRun.id == 2)
+        #expect(sweepRun.id == 3)
         let sets = try store.ivCurves(run: sweepRun.id).compactMap(\.setVolts).sorted()
         // The instrument's SET threshold is 1.0 V with a 10 % spread.
         #expect(sets.count >= 58)
