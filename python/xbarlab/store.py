@@ -142,6 +142,51 @@ class RunStore:
                                          "seconds_after_pulse", "conductance_siemens"])
         return pd.concat(parts, ignore_index=True)
 
+    def forming(self, run):
+        """What a form run did to each cell: outcome (formed, failed, over-formed), the forming
+        voltage (NaN where no step formed it), the formed and after-RESET conductances (siemens)."""
+        self._require_run(run)
+        return pd.read_sql_query(
+            'SELECT tile, "row", "column", outcome, forming_volts, formed_siemens, after_reset_siemens '
+            'FROM forming_results WHERE run_id = ? ORDER BY tile, "row", "column"', self._db, params=(run,))
+
+    def iv_curves(self, run):
+        """The I-V points of a form or sweep run, one row per step (the columns of
+        `xbar runs export RUN --format csv`): board time (int64 ns), volts, the step's current and
+        the read after it (amperes), with each cell's extracted SET/RESET volts and on/off ratio."""
+        self._require_run(run)
+        parts = []
+        for (tile, row, column, times, volts, amperes, reads, set_v, reset_v, ratio) in self._db.execute(
+                'SELECT tile, "row", "column", board_time_ns, volts, amperes, read_amperes, set_volts, '
+                'reset_volts, on_off_ratio FROM iv_curves WHERE run_id = ? ORDER BY tile, "row", "column"', (run,)):
+            t = np.frombuffer(times, dtype="<i8").astype(np.int64)
+            parts.append(pd.DataFrame({
+                "tile": tile, "row": row, "column": column, "step": np.arange(len(t)), "board_time_ns": t,
+                "volts": np.frombuffer(volts, dtype="<f8").astype(np.float64),
+                "amperes": np.frombuffer(amperes, dtype="<f8").astype(np.float64),
+                "read_amperes": np.frombuffer(reads, dtype="<f8").astype(np.float64),
+                "set_volts": np.nan if set_v is None else set_v, "reset_volts": np.nan if reset_v is None else reset_v,
+                "on_off_ratio": np.nan if ratio is None else ratio}))
+        if not parts:
+            return pd.DataFrame(columns=["tile", "row", "column", "step", "board_time_ns", "volts", "amperes",
+                                         "read_amperes", "set_volts", "reset_volts", "on_off_ratio"])
+        return pd.concat(parts, ignore_index=True)
+
+    def series(self, run):
+        """The reads of a retention, endurance or disturb run, one row per read: series
+        (retention, endurance_on, endurance_off, disturb_<scheme>), cell, x (seconds since
+        programming, cycles, or disturbing pulses so far) and siemens."""
+        self._require_run(run)
+        parts = []
+        for (name, tile, row, column, x, y) in self._db.execute(
+                'SELECT series, tile, "row", "column", x, y FROM cell_series WHERE run_id = ? ORDER BY idx', (run,)):
+            xs = np.frombuffer(x, dtype="<f8").astype(np.float64)
+            parts.append(pd.DataFrame({"series": name, "tile": tile, "row": row, "column": column, "x": xs,
+                                       "siemens": np.frombuffer(y, dtype="<f8").astype(np.float64)}))
+        if not parts:
+            return pd.DataFrame(columns=["series", "tile", "row", "column", "x", "siemens"])
+        return pd.concat(parts, ignore_index=True)
+
     def calibrations(self):
         """The calibration files registered in the store, without their content (see calibration())."""
         frame = pd.read_sql_query(
