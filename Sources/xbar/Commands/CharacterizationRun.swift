@@ -13,12 +13,20 @@ enum CharacterizationRun {
     ///
     /// - Throws: `ValidationError` naming `--tile` or `--cells` when they name no such cells.
     static func cells(_ selection: CellSelection, of instrument: Instrument) throws -> (UInt8, [CellIndex]) {
+        let (set, cells) = try selected(selection, of: instrument)
+        return (set.tile, cells)
+    }
+
+    /// The selection as the board's cell set and as the cells it names, in its order.
+    ///
+    /// - Throws: `ValidationError` naming `--tile` or `--cells` when they name no such cells.
+    static func selected(_ selection: CellSelection, of instrument: Instrument) throws -> (set: CellSet, cells: [CellIndex]) {
         let set = try selection.cellSet()
         guard let info = instrument.tile(set.tile), instrument.weightTiles.contains(where: { $0.index == set.tile }) else {
             throw ValidationError("--tile \(set.tile): not a non-volatile tile of \(instrument.name)")
         }
         do {
-            return (set.tile, try set.cells(rows: Int(info.rows), columns: Int(info.columns)))
+            return (set, try set.cells(rows: Int(info.rows), columns: Int(info.columns)))
         } catch {
             throw ValidationError("--cells \(selection.cells): \(error)")
         }

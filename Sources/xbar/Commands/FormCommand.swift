@@ -73,16 +73,7 @@ struct FormCommand: ParsableCommand {
         settings.complianceAmperes = compliance ?? settings.complianceAmperes
         settings.readVolts = readVolts ?? settings.readVolts
         settings.formedSiemens = formedSiemens
-        let cells = try selection.cellSet()
-        guard let info = instrument.tile(cells.tile), info.kind.isNonVolatile else {
-            throw ValidationError("--tile \(cells.tile): not a non-volatile tile of \(instrument.name)")
-        }
-        let addresses: [CellIndex]
-        do {
-            addresses = try cells.cells(rows: Int(info.rows), columns: Int(info.columns))
-        } catch {
-            throw ValidationError("--cells \(selection.cells): \(error)")
-        }
+        let (cells, addresses) = try CharacterizationRun.selected(selection, of: instrument)
         let (board, _) = try boardOptions.openBoard()
         let job = FormingJob(board: board, instrument: instrument, settings: settings)
         // The whole ramp is checked against the instrument's limits before anything is sent.

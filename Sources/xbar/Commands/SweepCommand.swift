@@ -74,16 +74,7 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         progress.activate()
         let instrument = try boardOptions.simulation.loadInstrument()
-        let cells = try selection.cellSet()
-        guard let info = instrument.tile(cells.tile), info.kind.isNonVolatile else {
-            throw ValidationError("--tile \(cells.tile): not a non-volatile tile of \(instrument.name)")
-        }
-        let addresses: [CellIndex]
-        do {
-            addresses = try cells.cells(rows: Int(info.rows), columns: Int(info.columns))
-        } catch {
-            throw ValidationError("--cells \(selection.cells): \(error)")
-        }
+        let (cells, addresses) = try CharacterizationRun.selected(selection, of: instrument)
         let form: IVSweepShape = shape == .single ? .single : .bipolar
         let read = readVolts ?? instrument.defaultReadVolts
         let template = VoltageSweep(mode: .switching, stepWidthSeconds: Float(stepWidth), stepVolts: Float(step),
