@@ -36,8 +36,10 @@ struct LibSerialPortBoardTests {
         let board = try RemoteBoard(transport: port, instrument: instrument, description: "serial:\(line.portName)")
         defer { port.close() }
 
-        // Connecting took one STATUS and one IDENTIFY, each answered first time.
-        #expect(board.roundTrips == 2 && board.retryCount == 0)
+        // Connecting took one STATUS and two IDENTIFYs (plain, then the sense ranges the board
+        // reports), each answered first time.
+        #expect(board.roundTrips == 3 && board.retryCount == 0)
+        #expect(board.identity.senseRanges?.count == instrument.senseRanges.count && !instrument.senseRanges.isEmpty)
         #expect(board.identity.model == "xbar-serial-32x32")
         #expect(board.identity.tiles.map { [$0.rows, $0.columns] } == [[32, 32], [1, 32]])
         #expect(try board.status().pulsesApplied == 0)
