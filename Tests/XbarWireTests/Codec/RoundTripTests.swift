@@ -45,6 +45,9 @@ struct RoundTripTests {
             largest = max(largest, n)
             #expect(n <= FrameLayout.maxPayloadBytes)
         }
+        await propertyCheck(count: 200, input: WireSamples.requests(.sweep)) { request in
+            #expect(WireCodec.payloadByteCount(of: request) <= FrameLayout.maxPayloadBytes)
+        }
         #expect(largest > FrameLayout.maxPayloadBytes / 2, "large batches must be among the samples")
     }
 

@@ -145,9 +145,10 @@ enum WireSamples {
         case .playFetch:
             return .playFetch(PlayFetch(programID: u16(), firstResult: u32(), maxResults: u16()))
         case .sweep:
+            // Up to 300 vertices (1.2 kB) beside the largest cell list (64 kB) stays within a payload.
             return .sweep(VoltageSweep(mode: SweepMode.allCases.randomElement(using: &rng)!, stepWidthSeconds: f(), stepVolts: f(),
                                        complianceAmperes: f(), readVolts: f(), readAverages: u16(), stopAmperes: f(),
-                                       cycles: u16(), verticesVolts: floats(count(max: 3_000, &rng), &rng), cells: cellSet(&rng)))
+                                       cycles: u16(), verticesVolts: floats(count(max: 300, &rng), &rng), cells: cellSet(&rng)))
         default:
             preconditionFailure("\(opcode.name) is not a request")
         }
