@@ -6,8 +6,9 @@ import XbarInstrument
 import XbarJobs
 import XbarWire
 
-/// `xbar-bench program`: write-verify quality and cost, ISPP baseline against adaptive, each with
-/// and without the relaxation passes, judged as a lab judges it: by a read-back after the run.
+/// `xbar-bench program`: write-verify quality and cost, the baselines (ISPP, width ramp, identical
+/// pulses) against adaptive, each with and without the relaxation passes, judged as a lab judges
+/// it: by a read-back after the run.
 struct ProgrammingBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "program",

@@ -23,7 +23,7 @@ public struct PulseChoice: Hashable, Sendable {
 /// learning happens in `observe`, so that replaying a run's ledger into `observe` rebuilds
 /// exactly the state the run had (this is how `--resume` continues a killed run).
 public protocol ProgrammingAlgorithm: AnyObject {
-    /// Short name used in run records: "ispp", "adaptive".
+    /// Short name used in run records: "ispp", "adaptive", "fixed", "width-ramp".
     var name: String { get }
 
     /// The next pulse for a cell whose last verified conductance `measuredSiemens` is out of
@@ -41,4 +41,8 @@ public enum ProgrammingAlgorithmKind: String, Sendable, Hashable, Codable, CaseI
     case ispp
     /// Per-cell adaptive amplitude and width from the device model and the cell's responses.
     case adaptive
+    /// One fixed amplitude and width per direction: the identical-pulse baseline.
+    case fixed
+    /// A fixed amplitude and a width that doubles per pulse: the width-ramped baseline.
+    case widthRamp = "width-ramp"
 }

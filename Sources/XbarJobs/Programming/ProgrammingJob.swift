@@ -49,6 +49,8 @@ public final class ProgrammingJob {
         switch algorithm {
         case .ispp: return IncrementalStepPulse(cellCount: cellCount, device: device, envelope: envelope)
         case .adaptive: return AdaptivePulse(cellCount: cellCount, device: device, envelope: envelope)
+        case .fixed: return FixedAmplitudePulse(device: device, envelope: envelope)
+        case .widthRamp: return WidthRampPulse(cellCount: cellCount, device: device, envelope: envelope)
         }
     }
 

@@ -73,7 +73,7 @@ struct ProgramCommand: ParsableCommand {
     @Option(help: "Least share of cells that must converge, percent (e.g. 99%); below it the command exits with status 3.")
     var minYield: String?
 
-    @Option(help: "Write-verify algorithm: ispp (fixed-step baseline) or adaptive.")
+    @Option(help: "Write-verify algorithm: adaptive (per-cell amplitude and width from the device model), or a baseline: ispp (amplitude ramp), width-ramp (width doubling at one amplitude) or fixed (identical pulses).")
     var algorithm: ProgrammingAlgorithmKind = .adaptive
 
     @Option(help: "Pulse budget per cell.")

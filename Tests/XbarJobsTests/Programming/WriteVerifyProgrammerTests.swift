@@ -53,6 +53,29 @@ struct WriteVerifyProgrammerTests {
         #expect(adaptive.pulses.reduce(0, +) * 2 <= baseline.pulses.reduce(0, +))
     }
 
+    @Test("the identical-pulse and width-ramp baselines stay within the board's limits and need more pulses than adaptive",
+          arguments: [ProgrammingAlgorithmKind.fixed, .widthRamp])
+    func simpleBaselines(kind: ProgrammingAlgorithmKind) throws {
+        let setup = try SimulatedProgramming()
+        let b1 = setup.board(seed: 3), b2 = setup.board(seed: 3)
+        // The board refuses any pulse outside its limits, so a run that finishes kept to them.
+        let baseline = try setup.job(kind, board: b1, sim: b1).run()[0]
+        let adaptive = try setup.job(.adaptive, board: b2, sim: b2).run()[0]
+        #expect(UInt64(baseline.pulses.reduce(0, +)) == b1.pulsesApplied)
+        #expect(adaptive.pulses.reduce(0, +) * 2 <= baseline.pulses.reduce(0, +),
+                "adaptive \(adaptive.pulses.reduce(0, +)) pulses, \(kind.rawValue) \(baseline.pulses.reduce(0, +))")
+        // A converged cell read within tolerance, whatever the scheme.
+        let tolerance = setup.settings().toleranceSiemens
+        for i in baseline.outcomes.indices where baseline.outcomes[i] == .converged {
+            #expect(abs(baseline.verifiedSiemens[i] - setup.targets[i]) <= tolerance)
+        }
+        let truth = setup.trueConductances(b1), stuck = setup.stuck(b1)
+        let nonStuck = stuck.filter { !$0 }.count
+        let within = truth.indices.filter { !stuck[$0] && abs(truth[$0] - setup.targets[$0]) <= tolerance }.count
+        // Baselines still program most cells; how many they miss is the benchmark's figure.
+        #expect(Double(within) >= 0.8 * Double(nonStuck), "\(kind.rawValue): \(within) of \(nonStuck) within tolerance")
+    }
+
     @Test("under a V/2 scheme on a passive tile, disturbed converged cells are re-verified and fixed")
     func halfSelectDisturb() throws {
         var setup = try SimulatedProgramming(instrument: "serial-32x32", rows: 16, columns: 16)
