@@ -47,6 +47,7 @@ extension ComputeBackend {
     /// The exact digital recursion, in the reference's order of operations.
     public static func digitalEventStates(timesSeconds: [Double], increments: [[Double]], tauSeconds: [Double]) -> [[Double]] {
         var x = [Double](repeating: 0, count: tauSeconds.count)
+        var factors = [Double](repeating: 0, count: tauSeconds.count)
         var out: [[Double]] = []
         out.reserveCapacity(timesSeconds.count)
         var previous = 0.0
@@ -54,7 +55,13 @@ extension ComputeBackend {
             let dt = t - previous
             previous = t
             let v = increments[k]
-            for i in 0..<x.count { x[i] = SSMModel.decay(dt, tauSeconds[i]) * x[i] + v[i] }
+            tauSeconds.withUnsafeBufferPointer { taus in
+                factors.withUnsafeMutableBufferPointer { f in
+                    guard let t = taus.baseAddress, let out = f.baseAddress else { return }
+                    DecayFactors.decays(dt, taus: t, count: taus.count, into: out)
+                }
+            }
+            for i in 0..<x.count { x[i] = factors[i] * x[i] + v[i] }
             out.append(x)
         }
         return out

@@ -12,8 +12,9 @@ import Darwin
 /// order, the same quantiser, the same decay and activation functions), so the logits agree
 /// bit for bit. What changes: the weights sit in one buffer allocated once (no reference
 /// counting inside the event loop); each decay factor is computed once per distinct time
-/// constant and event rather than once per state; and the first layer's increment, which
-/// depends on the event's channel alone, is looked up rather than multiplied again.
+/// constant and event rather than once per state, eight at a time (``DecayFactors``); and the
+/// first layer's increment, which depends on the event's channel alone, is looked up rather
+/// than multiplied again.
 final class EventSSMKernel {
     /// Where a layer's numbers sit in ``weights`` and ``partGroups``.
     private struct Block {
@@ -167,7 +168,7 @@ final class EventSSMKernel {
                             Self.product(w + block.bT, uq, inputs: d, into: v, outputs: n)
                             Self.quantise(v, n, block.incrementRange)
                         }
-                        for k in 0..<block.tauCount { factor[k] = SSMModel.decay(dt, w[block.taus + k]) }
+                        DecayFactors.decays(dt, taus: w + block.taus, count: block.tauCount, into: factor)
                         let group = groups + block.groups
                         if block.pairs {
                             for i in 0..<n {

@@ -117,10 +117,11 @@ public struct SSMModel: Sendable {
         }
     }
 
-    /// `exp(-dt / tau)`, the factor a state keeps over `dt` seconds.
+    /// `exp(-dt / tau)`, the factor a state keeps over `dt` seconds (``DecayFactors``: the same
+    /// lanes every decay of the model is computed with).
     @inlinable
     public static func decay(_ dtSeconds: Double, _ tauSeconds: Double) -> Double {
-        exp(-dtSeconds / tauSeconds)
+        DecayFactors.exponential(SIMD8(repeating: -dtSeconds / tauSeconds))[0]
     }
 
     /// The activation range of a quantiser point, or nil for float models.
