@@ -39,7 +39,7 @@ struct PeripheryAnalysis {
         let readLSB = readFullScale / Double((1 << Int(instrument.adc.bits)) - 1)
         let mvmFullScale = Double(instrument.adc.mvmFullScaleAmperes)
         let mvmLSB = mvmFullScale / Double((1 << (Int(instrument.adc.bits) - 1)) - 1)
-        let voltages = plan.readVoltages
+        let patternVolts = m.patterns.indices.map { m.readVolts(pattern: $0) }
 
         // 1. Bow and apparent conductances, from both patterns' reads.
         func readBow(_ amperes: Double) -> Double {
@@ -47,10 +47,11 @@ struct PeripheryAnalysis {
             return readLSB * 4 * u * (1 - u)
         }
         func usable(_ reads: [[Double]], _ c: Int) -> [Int] {
-            voltages.indices.filter { reads[$0][c] > 0 && reads[$0][c] < 0.98 * readFullScale }
+            reads.indices.filter { reads[$0][c] > 0 && reads[$0][c] < 0.98 * readFullScale }
         }
         var numerator = 0.0, denominator = 0.0
-        for pattern in m.patterns {
+        for (t, pattern) in m.patterns.enumerated() {
+            let voltages = patternVolts[t]
             for c in 0..<n {
                 let use = usable(pattern.readAmperes, c)
                 guard use.count >= 2 else { continue }
@@ -69,7 +70,8 @@ struct PeripheryAnalysis {
         // every reading; each code's own error otherwise leans on the conductances it reads.
         var reads = m.patterns.map(\.readAmperes)
         var codeSum: [Int: Double] = [:], codeCount: [Int: Int] = [:]
-        for pattern in reads {
+        for (t, pattern) in reads.enumerated() {
+            let voltages = patternVolts[t]
             for c in 0..<n {
                 let use = usable(pattern, c)
                 guard use.count >= 2 else { continue }
@@ -102,6 +104,7 @@ struct PeripheryAnalysis {
         var apparent: [[Double]] = []
         var bowResiduals = 0.0, bowCount = 0, slopes = 0
         for (t, pattern) in m.patterns.enumerated() {
+            let voltages = patternVolts[t]
             var a = [Double](repeating: 0, count: n)
             var missing = 0
             for c in 0..<n {
