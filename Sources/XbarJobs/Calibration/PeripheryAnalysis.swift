@@ -156,37 +156,11 @@ struct PeripheryAnalysis {
             a.halfSelectCurrentFraction = passive ? p[2] : 0
             return a
         }
-        func sneakRatio(_ a: ArrayPeripheryParameters) -> Double {
-            switch instrument.defaultBiasScheme {
-            case .halfVoltage: return a.halfSelectCurrentFraction
-            case .thirdVoltage: return a.halfSelectRatio(atFraction: 1.0 / 3)
-            case .grounded: return 0
-            }
-        }
         /// True conductances from one pattern's apparent ones.
         func conductances(_ apparent: [Double], _ a: ArrayPeripheryParameters) -> [Double] {
             let lines = LineResistance(wireOhmsPerCell: a.wireOhmsPerCell, lineOhms: a.lineOhms)
-            let s = passive ? sneakRatio(a) : 0
-            var g = apparent
-            var drop = [Double](repeating: 0, count: rows)
-            for _ in 0..<3 {
-                for j in 0..<columns {
-                    // apparent = G / (1 + G Rs) + s (S - G): with the line drop taken from the
-                    // last estimate, linear in the column's conductances.
-                    var shiftedSum = 0.0
-                    for i in 0..<rows {
-                        let k = i * columns + j, rs = lines.seriesOhms(row: i, column: j, rows: rows)
-                        drop[i] = g[k] - g[k] / (1 + g[k] * rs)
-                        shiftedSum += apparent[k] + drop[i]
-                    }
-                    let total = shiftedSum / (1 + s * Double(rows - 1))
-                    for i in 0..<rows {
-                        let k = i * columns + j
-                        g[k] = max((apparent[k] + drop[i] - s * total) / (1 - s), 0)
-                    }
-                }
-            }
-            return g
+            return SneakPathCorrection(ratio: passive ? a.sneakRatio(under: instrument.defaultBiasScheme) : 0, lines: lines,
+                                       rows: rows, columns: columns).tileSiemens(apparent: apparent)
         }
         /// Predicted ideal-amplifier column currents of pattern `t`'s probes in `set`.
         func products(_ g: [Double], _ t: Int, _ set: [Int]) -> [Double] {
