@@ -32,7 +32,8 @@ struct TwinBenchmark: ParsableCommand {
                 board prepared on its own) over the first --samples test samples, and accuracies; \
                 the chip's agreement with itself run again is the floor;
               write-verify: a new random target map written onto tile 0 of each board by the \
-                lab's job: mean pulses per cell, round trips, cells found stuck, and each twin's \
+                lab's job (on a passive array taking the calibrated sneak current off its verify \
+                reads): mean pulses per cell, round trips, cells found stuck, and each twin's \
                 figure off the chip's in %.
             On an instrument the example models do not fit (serial-32x32) a random target map \
             is programmed on every weight tile instead, and predictions are left out.
@@ -155,7 +156,8 @@ struct TwinBenchmark: ParsableCommand {
             }
             let device = calibration.device.nonVolatile
             let job = ProgrammingJob(targets: ProgrammingTargets(tiles: targets), algorithm: .adaptive,
-                                     settings: .standard(for: instrument, device: device, tolerance: .percentOfRange(1)),
+                                     settings: .standard(for: instrument, device: device, tolerance: .percentOfRange(1),
+                                                         periphery: calibration.periphery?.parameters),
                                      device: device, envelope: PulseEnvelope(limits: instrument.limits),
                                      runner: OperationRunner(board: chip, journal: StoreJournal(store: store, runID: run)), store: store, runID: run)
             let reports = try job.run()
@@ -219,18 +221,23 @@ struct TwinBenchmark: ParsableCommand {
         let range0 = ProgrammableRange(device: calibration.device.nonVolatile)
         let info = instrument.tile(0)!
         let targets = (0..<info.cellCount).map { _ in range0.lowSiemens + (range0.highSiemens - range0.lowSiemens) * random.nextOpenUnit() }
-        func writeVerify(_ board: any Board, device: NonVolatileCellParameters) throws -> (Double, Int, Int) {
+        func writeVerify(_ board: any Board, device: NonVolatileCellParameters,
+                         periphery: ArrayPeripheryParameters?) throws -> (Double, Int, Int) {
             let job = ProgrammingJob(targets: ProgrammingTargets(tiles: [(info, targets)]), algorithm: .adaptive,
-                                     settings: .standard(for: instrument, device: device, tolerance: .percentOfRange(1)),
+                                     settings: .standard(for: instrument, device: device, tolerance: .percentOfRange(1),
+                                                         periphery: periphery),
                                      device: device, envelope: PulseEnvelope(limits: instrument.limits),
                                      runner: OperationRunner(board: board, journal: DiscardingJournal()))
             let report = try job.run()[0]
             return (Double(report.pulses.reduce(0, +)) / Double(report.pulses.count), report.roundTrips, report.count(.stuck))
         }
-        let chipWrite = try writeVerify(chip, device: calibration.device.nonVolatile)
+        // On a passive array the verify reads take the calibrated sneak current off (the
+        // uncalibrated twin's job has no calibration to take it from).
+        let chipWrite = try writeVerify(chip, device: calibration.device.nonVolatile, periphery: calibration.periphery?.parameters)
         for (i, (_, twin)) in twins.enumerated() {
             let device = i == 0 ? calibration.device.nonVolatile : instrument.device.nonVolatile
-            (figures[i].1.pulsesPerCell, figures[i].1.roundTrips, figures[i].1.stuckFound) = try writeVerify(twin, device: device)
+            (figures[i].1.pulsesPerCell, figures[i].1.roundTrips, figures[i].1.stuckFound)
+                = try writeVerify(twin, device: device, periphery: i == 0 ? calibration.periphery?.parameters : nil)
         }
 
         var chipFigures = Figures()

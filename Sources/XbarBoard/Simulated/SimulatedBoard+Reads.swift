@@ -1,4 +1,5 @@
 import XbarDevice
+import XbarInstrument
 import XbarWire
 
 extension SimulatedBoard {
@@ -144,12 +145,7 @@ extension SimulatedBoard {
                 current /= 1 + g * periphery.lines.seriesOhms(row: row, column: column, rows: Int(info.rows))
             }
             if info.kind == .nonVolatilePassive, p.halfSelectCurrentFraction > 0 {
-                let ratio: Double
-                switch instrument.defaultBiasScheme {
-                case .halfVoltage: ratio = p.halfSelectCurrentFraction
-                case .thirdVoltage: ratio = p.halfSelectRatio(atFraction: 1.0 / 3)
-                case .grounded: ratio = 0
-                }
+                let ratio = p.sneakRatio(under: instrument.defaultBiasScheme)
                 if ratio > 0 {
                     var others = 0.0
                     for r in 0..<Int(info.rows) where r != row { others += t.conductances[r * columns + column] }

@@ -39,7 +39,7 @@ struct PeripheryAnalysis {
         let readLSB = readFullScale / Double((1 << Int(instrument.adc.bits)) - 1)
         let mvmFullScale = Double(instrument.adc.mvmFullScaleAmperes)
         let mvmLSB = mvmFullScale / Double((1 << (Int(instrument.adc.bits) - 1)) - 1)
-        let voltages = plan.readVoltages
+        let patternVolts = m.patterns.indices.map { m.readVolts(pattern: $0) }
 
         // 1. Bow and apparent conductances, from both patterns' reads.
         func readBow(_ amperes: Double) -> Double {
@@ -47,10 +47,11 @@ struct PeripheryAnalysis {
             return readLSB * 4 * u * (1 - u)
         }
         func usable(_ reads: [[Double]], _ c: Int) -> [Int] {
-            voltages.indices.filter { reads[$0][c] > 0 && reads[$0][c] < 0.98 * readFullScale }
+            reads.indices.filter { reads[$0][c] > 0 && reads[$0][c] < 0.98 * readFullScale }
         }
         var numerator = 0.0, denominator = 0.0
-        for pattern in m.patterns {
+        for (t, pattern) in m.patterns.enumerated() {
+            let voltages = patternVolts[t]
             for c in 0..<n {
                 let use = usable(pattern.readAmperes, c)
                 guard use.count >= 2 else { continue }
@@ -69,7 +70,8 @@ struct PeripheryAnalysis {
         // every reading; each code's own error otherwise leans on the conductances it reads.
         var reads = m.patterns.map(\.readAmperes)
         var codeSum: [Int: Double] = [:], codeCount: [Int: Int] = [:]
-        for pattern in reads {
+        for (t, pattern) in reads.enumerated() {
+            let voltages = patternVolts[t]
             for c in 0..<n {
                 let use = usable(pattern, c)
                 guard use.count >= 2 else { continue }
@@ -102,6 +104,7 @@ struct PeripheryAnalysis {
         var apparent: [[Double]] = []
         var bowResiduals = 0.0, bowCount = 0, slopes = 0
         for (t, pattern) in m.patterns.enumerated() {
+            let voltages = patternVolts[t]
             var a = [Double](repeating: 0, count: n)
             var missing = 0
             for c in 0..<n {
@@ -153,37 +156,11 @@ struct PeripheryAnalysis {
             a.halfSelectCurrentFraction = passive ? p[2] : 0
             return a
         }
-        func sneakRatio(_ a: ArrayPeripheryParameters) -> Double {
-            switch instrument.defaultBiasScheme {
-            case .halfVoltage: return a.halfSelectCurrentFraction
-            case .thirdVoltage: return a.halfSelectRatio(atFraction: 1.0 / 3)
-            case .grounded: return 0
-            }
-        }
         /// True conductances from one pattern's apparent ones.
         func conductances(_ apparent: [Double], _ a: ArrayPeripheryParameters) -> [Double] {
             let lines = LineResistance(wireOhmsPerCell: a.wireOhmsPerCell, lineOhms: a.lineOhms)
-            let s = passive ? sneakRatio(a) : 0
-            var g = apparent
-            var drop = [Double](repeating: 0, count: rows)
-            for _ in 0..<3 {
-                for j in 0..<columns {
-                    // apparent = G / (1 + G Rs) + s (S - G): with the line drop taken from the
-                    // last estimate, linear in the column's conductances.
-                    var shiftedSum = 0.0
-                    for i in 0..<rows {
-                        let k = i * columns + j, rs = lines.seriesOhms(row: i, column: j, rows: rows)
-                        drop[i] = g[k] - g[k] / (1 + g[k] * rs)
-                        shiftedSum += apparent[k] + drop[i]
-                    }
-                    let total = shiftedSum / (1 + s * Double(rows - 1))
-                    for i in 0..<rows {
-                        let k = i * columns + j
-                        g[k] = max((apparent[k] + drop[i] - s * total) / (1 - s), 0)
-                    }
-                }
-            }
-            return g
+            return SneakPathCorrection(ratio: passive ? a.sneakRatio(under: instrument.defaultBiasScheme) : 0, lines: lines,
+                                       rows: rows, columns: columns).tileSiemens(apparent: apparent)
         }
         /// Predicted ideal-amplifier column currents of pattern `t`'s probes in `set`.
         func products(_ g: [Double], _ t: Int, _ set: [Int]) -> [Double] {

@@ -9,6 +9,9 @@ public struct PeripheryMeasurement: Hashable, Sendable, Codable {
     public struct Pattern: Hashable, Sendable, Codable {
         /// Per read voltage (the plan's order), every cell's read current, amperes, row-major.
         public var readAmperes: [[Double]]
+        /// The read voltages of this pattern's reads when the measurement scaled the plan's down
+        /// (see ``PeripheryMeasurement/readVolts(pattern:)``), volts; nil: the measurement's.
+        public var readVolts: [Double]? = nil
         /// Probe vectors' row voltages, volts, vector after vector (whole DAC levels).
         public var probeVolts: [Double]
         /// Their column currents as the board reported them, amperes, vector after vector.
@@ -18,7 +21,8 @@ public struct PeripheryMeasurement: Hashable, Sendable, Codable {
     public var tile: UInt8
     public var rows: Int
     public var columns: Int
-    /// The read voltages, volts, in the order of each pattern's `readAmperes`.
+    /// The plan's read voltages, volts, in the order of each pattern's `readAmperes` unless the
+    /// pattern has its own.
     public var readVolts: [Double]
     /// In the plan's pattern order.
     public var patterns: [Pattern]
@@ -33,6 +37,7 @@ public struct PeripheryMeasurement: Hashable, Sendable, Codable {
     /// row-major.
     public func readSiemens(pattern t: Int) -> [Double] {
         guard patterns.indices.contains(t), !readVolts.isEmpty else { return [] }
+        let readVolts = readVolts(pattern: t)
         let reads = patterns[t].readAmperes
         let ceilings = reads.map { 0.98 * ($0.max() ?? 0) }
         return (0..<(rows * columns)).map { c in
@@ -42,13 +47,20 @@ public struct PeripheryMeasurement: Hashable, Sendable, Codable {
     }
 }
 
+extension PeripheryMeasurement {
+    /// The voltages pattern `t` was read at, volts, in the order of its `readAmperes`.
+    public func readVolts(pattern t: Int) -> [Double] {
+        patterns.indices.contains(t) ? patterns[t].readVolts ?? readVolts : readVolts
+    }
+}
+
 extension CalibrationPlan.Periphery {
     /// For each pattern: programs it, reads every cell at each read voltage, runs the probes.
     ///
     /// Probes come in four kinds, in turn: dense positive, dense signed, sparse positive (a
     /// random tenth to half of the rows) and a positive block of consecutive rows; the largest
-    /// amplitude keeps the largest column current the reads predict within 80 % of the MVM
-    /// converter's full scale.
+    /// amplitude keeps the largest column current of a trial product with every row driven
+    /// within 80 % of the MVM converter's full scale.
     ///
     /// - Throws: ``BoardError`` from the board.
     public func measure(on board: any Board, instrument: Instrument, maxPayloadBytes: Int) throws -> PeripheryMeasurement {
@@ -81,9 +93,20 @@ extension CalibrationPlan.Periphery {
             _ = try board.pulseBatch(PulseBatch(tile: tile, scheme: scheme, verify: nil,
                                                 pulses: Array(pulses[start..<min(start + perBatch, pulses.count)])))
         }
+        // The plan's voltages, scaled down so that the largest reading at the highest sits at
+        // 90 % of the read converter's full scale: on a passive tile a column's sneak current
+        // can carry every read beyond full scale at the plan's voltages, leaving only the lowest
+        // ones, whose converter step is several times a low cell's conductance. Scaled, every
+        // voltage reads, and their several steps apart turn a cell's quantization error at
+        // one into a different one at the next.
+        let readFullScale = Double(instrument.adc.readFullScaleAmperes)
+        let lowest = readVoltages.min()!, highest = readVoltages.max()!
+        let scale = try board.read(.tile(tile), readVolts: lowest, averages: 1).amperes.map(Double.init).max() ?? 0
+        let factor = scale > 0 && scale < 0.98 * readFullScale ? min(1, 0.9 * readFullScale / (scale * highest / lowest)) : 1
+        let volts = readVoltages.map { $0 * factor }
         var reads: [[Double]] = []
-        for volts in readVoltages {
-            reads.append(try board.read(.tile(tile), readVolts: volts, averages: readAverages).amperes.map(Double.init))
+        for v in volts {
+            reads.append(try board.read(.tile(tile), readVolts: v, averages: readAverages).amperes.map(Double.init))
         }
 
         // Probe amplitude from the highest voltage's reads (an upper bound on the conductances).
@@ -92,11 +115,20 @@ extension CalibrationPlan.Periphery {
         let dacStep = Double(instrument.dac.fullScaleVolts) / dacLevels
         let largestVolts = min(Double(instrument.dac.fullScaleVolts), Double(instrument.limits.maxMVMVolts))
         var columnSums = [Double](repeating: 0, count: columns)
-        for (k, amperes) in reads.last!.enumerated() { columnSums[k % columns] += amperes / readVoltages.last! }
-        let amplitude = min(largestVolts, 0.8 * fullScale / max(columnSums.max() ?? 0, 1e-12))
+        for (k, amperes) in reads.last!.enumerated() { columnSums[k % columns] += amperes / volts.last! }
+        let readBound = min(largestVolts, 0.8 * fullScale / max(columnSums.max() ?? 0, 1e-12))
+        // On a passive tile every read carries its column's sneak current, so the reads' column
+        // sums overstate the products several times over and probes at that amplitude would use
+        // a fraction of the converter. One product with every row at the reads' bound (which
+        // cannot saturate) measures the columns' conductance sums without sneak paths.
+        let trialLevels = max(1, (readBound / dacStep).rounded(.down))
+        let trial = try board.mvm(MatrixVectorProduct(tile: tile, encoding: .voltage, readVolts: 0, inputLength: UInt16(rows),
+                                                      inputs: [Float](repeating: Float(trialLevels * dacStep), count: rows)))
+        let trialSiemens = (trial.amperes.map { abs(Double($0)) }.max() ?? 0) / (trialLevels * dacStep)
+        let amplitude = trialSiemens > 0 ? min(largestVolts, 0.8 * fullScale / trialSiemens) : readBound
         let levels = max(1, (amplitude / dacStep).rounded(.down))
         var random = Xoshiro256StarStar(seed: seed ^ 0x9E0B_E5 ^ UInt64(index) << 32)
-        var volts: [Double] = []
+        var probeVolts: [Double] = []
         for k in 0..<probeVectors {
             var u = [Double](repeating: 0, count: rows)
             switch k % 4 {
@@ -114,16 +146,17 @@ extension CalibrationPlan.Periphery {
                 let a = Int(random.next() % UInt64(rows)), b = Int(random.next() % UInt64(rows))
                 for i in min(a, b)...max(a, b) { u[i] = 0.5 + 0.5 * random.nextOpenUnit() }
             }
-            volts += u.map { ($0 * levels).rounded() * dacStep }
+            probeVolts += u.map { ($0 * levels).rounded() * dacStep }
         }
         let perRequest = max(1, min((maxPayloadBytes - 64) / (4 * max(rows, columns)), 4096 / max(rows, 1)))
         var amperes: [Double] = []
         for start in stride(from: 0, to: probeVectors, by: perRequest) {
             let count = min(perRequest, probeVectors - start)
-            let inputs = volts[(start * rows)..<((start + count) * rows)].map { Float($0) }
+            let inputs = probeVolts[(start * rows)..<((start + count) * rows)].map { Float($0) }
             amperes += try board.mvm(MatrixVectorProduct(tile: tile, encoding: .voltage, readVolts: 0,
                                                          inputLength: UInt16(rows), inputs: inputs)).amperes.map(Double.init)
         }
-        return PeripheryMeasurement.Pattern(readAmperes: reads, probeVolts: volts, probeAmperes: amperes)
+        return PeripheryMeasurement.Pattern(readAmperes: reads, readVolts: factor < 1 ? volts : nil, probeVolts: probeVolts,
+                                            probeAmperes: amperes)
     }
 }

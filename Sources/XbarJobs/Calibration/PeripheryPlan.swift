@@ -22,7 +22,8 @@ extension CalibrationPlan {
         public var prepareReset: PulseCondition
         public var scheme: BiasScheme
         /// Read voltages, highest first: several, so that the read converter's bow shows
-        /// against the reads' proportionality to the voltage.
+        /// against the reads' proportionality to the voltage; the measurement scales them down
+        /// together when the tile's reads would pass the converter's full scale.
         public var readVoltages: [Double]
         public var readAverages: Int
         public var probeVectors: Int
@@ -55,8 +56,16 @@ extension CalibrationPlan {
         let byColumns = (0..<(rows * columns)).map { random.nextOpenUnit() < columnDensity[$0 % columns] }
         let read = nv.readVolts
         return Periphery(tile: info.index, patterns: [byRows, byColumns], preparePulses: nv.preparePulses, prepareSet: nv.prepareSet,
-                         prepareReset: nv.prepareReset, scheme: nv.scheme, readVoltages: [read, read / 2, read / 4, read / 8],
+                         prepareReset: nv.prepareReset, scheme: nv.scheme, readVoltages: readVoltages(read, passive: info.kind == .nonVolatilePassive),
                          readAverages: min(16, Int(instrument.limits.maxReadAverages)), probeVectors: probeVectors,
                          heldOutEvery: 5, seed: seed)
+    }
+
+    /// The read voltage and a half, a quarter and an eighth of it; on a passive tile eight even
+    /// steps down to the eighth instead: there a column's sneak current puts all its cells near
+    /// one reading, so the cells' quantization errors at one voltage are alike, and only
+    /// voltages several converter steps apart make them differ.
+    private static func readVoltages(_ read: Double, passive: Bool) -> [Double] {
+        passive ? (1...8).reversed().map { read * Double($0) / 8 } : [read, read / 2, read / 4, read / 8]
     }
 }

@@ -43,6 +43,12 @@ public struct ProgrammingSettings: Hashable, Sendable {
     /// A full-tile read after the last pass, judged by nothing in the run: the read-back yield
     /// a lab measures (``TileReport/readBackSiemens``).
     public var readBack: Bool = false
+    /// On a passive tile under a half-select scheme: the calibrated sneak paths and lines,
+    /// through which every read's current over its voltage is turned into the cell's own
+    /// conductance before anything is judged (nil: reads are taken as they come). Without it a
+    /// read carries its column's sneak current, and verify accepts a cell that reads on target
+    /// while it sits below it.
+    public var sneakCorrection: SneakPathCorrection?
 
     public init(toleranceSiemens: Double, scheme: BiasScheme, readVolts: Double, verifyAverages: Int, readNoiseSpread: Double) {
         self.toleranceSiemens = toleranceSiemens
@@ -121,8 +127,12 @@ extension ProgrammingSettings {
     /// The verify read voltage: as high as the read limit allows while a cell 15 % above the
     /// top of the programmable range stays below 95 % of the ADC's full scale. A higher read
     /// voltage makes one ADC step a smaller conductance (the step is full scale / 2^bits / V).
-    public static func verifyReadVolts(adcFullScaleAmperes: Double, maxReadVolts: Double, range: ProgrammableRange) -> Double {
-        let fit = 0.95 * adcFullScaleAmperes / (1.15 * range.highSiemens)
+    ///
+    /// With sneak paths (`sneakRatio` and the tile's `rows`), a read also carries the current of
+    /// its column's other cells: the voltage keeps a column of cells all at that top within range.
+    public static func verifyReadVolts(adcFullScaleAmperes: Double, maxReadVolts: Double, range: ProgrammableRange,
+                                       sneakRatio: Double = 0, rows: Int = 1) -> Double {
+        let fit = 0.95 * adcFullScaleAmperes / (1.15 * range.highSiemens * (1 + sneakRatio * Double(max(rows - 1, 0))))
         // Two significant digits: readable in run records, and below the limit after Float rounding.
         return (min(maxReadVolts * 0.999, fit) * 100).rounded(.down) / 100
     }

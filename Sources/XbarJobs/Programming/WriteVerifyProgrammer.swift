@@ -137,7 +137,8 @@ public final class WriteVerifyProgrammer {
     func withinTolerance(_ i: Int) -> Bool { error(i) <= settings.toleranceSiemens }
 
     /// Learns from an operation's result: conductances in the operation's cell order, siemens.
-    public func absorb(_ operation: JournalOperation, measuredSiemens values: [Double], at date: Date) {
+    public func absorb(_ operation: JournalOperation, measuredSiemens logged: [Double], at date: Date) {
+        let values = ownSiemens(operation, logged)
         roundTrips += 1
         let converted = operation.cells.count * settings.verifyAverages
         conversions += converted
@@ -200,6 +201,19 @@ public final class WriteVerifyProgrammer {
                 phase = phaseAfterPulsing
             }
         }
+    }
+
+    /// The cells' own conductances from what a read or a batch's verify reads logged (their
+    /// currents over the read voltage): as logged, or with the column's sneak current taken off
+    /// (``ProgrammingSettings/sneakCorrection``), against the latest conductances of the cells
+    /// not read (``XbarDevice/SneakPathCorrection/cellsSiemens(apparent:cells:rest:)``).
+    func ownSiemens(_ operation: JournalOperation, _ values: [Double]) -> [Double] {
+        guard let c = settings.sneakCorrection, c.rows == Int(tile.rows), c.columns == Int(tile.columns) else { return values }
+        if case .settle = operation { return values }
+        let columns = Int(tile.columns)
+        let cells = operation.cells.map { $0.row * columns + $0.column }
+        guard cells.count == values.count, Set(cells).count == cells.count else { return values }
+        return c.cellsSiemens(apparent: values, cells: cells, rest: measured.map { $0.isFinite ? $0 : 0 })
     }
 
     func budgetUsed(_ i: Int) -> Bool { pulses[i] - budgetStart[i] >= settings.maxPulses }

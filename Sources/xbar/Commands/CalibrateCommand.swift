@@ -30,9 +30,11 @@ struct CalibrateCommand: ParsableCommand {
             random patterns in turn (rows, then columns, 5-95 % high) with the same strong pulses \
             that prepare the curves (which already leave the sampled cells at their upper bound); \
             the tile is left holding the second pattern. With each pattern every cell is read at \
-            the read voltage, a half, a quarter and an eighth of it (sneak currents on passive tiles \
-            can take the higher ones out of the converter's range); --periphery-probes MVM probe vectors \
-            (dense, signed, sparse, row blocks) are compared with the products those reads \
+            the read voltage, a half, a quarter and an eighth of it (on passive tiles eight even \
+            steps down to the eighth), all scaled down together when a first read shows the \
+            highest would pass the converter's full scale (sneak currents on passive tiles); \
+            --periphery-probes MVM probe vectors (dense, signed, sparse, row blocks), their \
+            amplitude set by a trial product with every row driven, are compared with the products those reads \
             predict, and line resistance (per cell pitch and per line), each column's gain and \
             offset, the converters' bow and, on passive tiles, the half-select current fraction \
             of the sneak paths are fitted; one probe in five is held out and predicted. \

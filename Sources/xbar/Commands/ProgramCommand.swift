@@ -333,11 +333,22 @@ struct ProgramCommand: ParsableCommand {
             print("run \(id): programming \(targets.tiles.count) tile(s) with \(args.algorithm.rawValue), store \(store.path)")
         }
 
+        // On a passive array, the calibration's sneak paths come off every verify read, and the
+        // verify voltage leaves room for them (unless --read-volts sets it); under the
+        // instrument's own bias scheme, the one the calibration measured them in.
+        let sneak = scheme != instrument.defaultBiasScheme ? nil : try options.simulation.peripheryParameters(for: instrument)
+            .flatMap { ProgrammingSettings.sneakCorrection(for: instrument, periphery: $0) }
         let settings = {
             var s = ProgrammingSettings.standard(
                 tolerance: tol, scheme: scheme, device: device, limits: instrument.limits,
                 adcFullScaleAmperes: Double(identity.adc.readFullScaleAmperes),
-                maxPayloadBytes: Int(identity.maxPayloadBytes), readVolts: args.readVolts)
+                maxPayloadBytes: Int(identity.maxPayloadBytes),
+                readVolts: args.readVolts ?? sneak.map {
+                    ProgrammingSettings.verifyReadVolts(adcFullScaleAmperes: Double(identity.adc.readFullScaleAmperes),
+                                                        maxReadVolts: Double(instrument.limits.maxReadVolts), range: range,
+                                                        sneakRatio: $0.ratio, rows: $0.rows)
+                })
+            s.sneakCorrection = sneak
             s.maxPulses = args.maxPulses
             s.settleSeconds = args.settleSeconds
             s.relaxationPasses = args.relaxationPasses ?? 0

@@ -25,13 +25,19 @@ func calibratePeriphery(_ instrument: Instrument, truth: ArrayPeripheryParameter
 
 /// Three hidden draws per board (wire 0.5-3 ohm per cell, lines 10-50 ohm, gain spread 1-3 %,
 /// offsets 0.2-1 % of full scale, bow 0.5-2 LSB, per-code 0-0.4 LSB, half-select 0.1-1/3).
-/// Measured: usb-4x64 wire within 2.0 %, lines within 6.7 %, gain mismatch within 7.2 %, mean
-/// gain within 1.8 %, zero-input readings within 6.0 %; serial-32x32 half-select fraction
-/// within 0.3 %, zero-input readings within 7.6 %. On serial-32x32 the line drops are a few
-/// percent (32 cells of at most 50 uS per line) and the line resistances (6-15 % off, the
-/// wire's up to 58 %), and with them the column gains (a column line's drop scales like a
-/// gain), are not recovered within 10 %; the file's uncertainties say so (several ohm on the
-/// lines).
+/// Measured: usb-4x64 wire within 2.3 %, lines within 7.2 %, gain mismatch within 5.6 %, mean
+/// gain within 1.8 %, zero-input readings within 4.5 %; serial-32x32 wire within 3.3 %, lines
+/// within 1.3 %, gain mismatch within 6.9 %, half-select fraction within 0.3 %, zero-input
+/// readings within 2.3 %. The gain is asserted on the mismatch (each column's gain over the
+/// mean, against the drawn ones: the spread of 1-3 % is what the columns differ by) and on the
+/// mean gain, the offsets on the zero-input readings (see ``PeripheryRecovery``).
+/// On serial-32x32 two things kept the line resistances 6-15 % off and the gain mismatch up to
+/// 82 %: the probes' amplitude came from the reads' column sums, which carry every cell's sneak
+/// current (4-9 times the products), so probes used a fraction of the converter; and at the plan's
+/// read voltages most reads passed full scale, leaving the lowest ones, whose converter step
+/// is a low cell's whole conductance. A wider sweep (draws 4 and 7) still leaves the wire (16 %)
+/// or the lines (14 %) off where the converters' per-code deviations are large: without them
+/// both come within 6 %.
 @Suite("Calibration of the array periphery against hidden draws", .serialized)
 struct PeripheryRecoveryTests {
     @Test("on usb-4x64 the wire and line resistances, column gain mismatch and zero-input readings come back within 10 %", arguments: [3, 4, 5] as [UInt64])
@@ -55,20 +61,25 @@ struct PeripheryRecoveryTests {
         #expect(p.notMeasured.contains("periphery.halfSelectCurrentFraction"))
     }
 
-    @Test("on serial-32x32 the sneak-path scale and the zero-input readings come back within 10 %", arguments: [1, 2, 3] as [UInt64])
+    @Test("on serial-32x32 the wire and line resistances, sneak-path scale, column gain mismatch and zero-input readings come back within 10 %",
+          arguments: [1, 2, 3] as [UInt64])
     func serial(seed: UInt64) throws {
         let instrument = try Instrument.load(path: instrumentsDirectory + "/serial-32x32.yaml")
         let truth = hiddenPeriphery(seed: seed, passive: true)
         let (file, board) = try calibratePeriphery(instrument, truth: truth, seed: seed &* 7 &+ 1)
         let p = try #require(file.periphery)
         let r = try #require(PeripheryRecovery(file, board: board, instrument: instrument))
+        print("serial-32x32 hidden draw \(seed): half-select \(r.halfSelect ?? -1), wire \(r.wire), lines \(r.line), gain mismatch \(r.gainMismatch), mean gain \(r.meanGain), zero-input \(r.zeroInput), held-out \(p.heldOutRelativeRMS) (ideal \(p.heldOutIdealRelativeRMS))")
         #expect(try #require(r.halfSelect) < 0.1)
         #expect(try #require(p.uncertainties["periphery.halfSelectCurrentFraction"]) < 0.01)
+        #expect(r.wire < 0.1)
+        #expect(r.line < 0.1)
+        #expect(r.gainMismatch < 0.1)
+        #expect(r.meanGain < 0.025)
         #expect(r.zeroInput < 0.1)
-        print("serial-32x32 hidden draw \(seed): half-select \(r.halfSelect ?? -1), wire \(r.wire), lines \(r.line), gain mismatch \(r.gainMismatch), zero-input \(r.zeroInput), held-out \(p.heldOutRelativeRMS) (ideal \(p.heldOutIdealRelativeRMS))")
-        // A line resistance that small drops cannot pin is reported as such.
-        #expect(try #require(p.uncertainties["periphery.lineOhms"]) > 1)
-        #expect(p.heldOutRelativeRMS < 0.1)
+        // Probes the fit never saw are predicted to the converter's noise (about 2 % of their
+        // RMS current); from the reads alone, sneak currents and all, they are several times off.
+        #expect(p.heldOutRelativeRMS < 0.03)
         #expect(p.heldOutIdealRelativeRMS > 1)
     }
 

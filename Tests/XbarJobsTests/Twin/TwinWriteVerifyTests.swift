@@ -12,7 +12,7 @@ import XbarWire
 @Suite("the twin predicts write-verify on its chip", .serialized)
 struct TwinWriteVerifyTests {
     struct Figures {
-        var pulses = 0, cells = 0, stuckFound = 0
+        var pulses = 0, cells = 0, stuckFound = 0, roundTrips = 0
     }
 
     /// Programs `targets` onto tile 0 of `board` with the adaptive job planned with `device`.
@@ -60,16 +60,18 @@ struct TwinWriteVerifyTests {
             let onChip = try writeVerify(setup, board: chip, targets: next, device: device.nonVolatile)
             chipTotal.pulses += 2 * onChip.pulses.reduce(0, +); chipTotal.cells += 2 * onChip.pulses.count
             chipTotal.stuckFound += 2 * onChip.count(.stuck)
+            chipTotal.roundTrips += 2 * onChip.roundTrips
             knownStuck += first.count(.stuck)
             // Two twins of their own draws, so that the twin's prediction is less of a draw itself.
             for twinSeed in [seed &+ 100, seed &+ 200] {
                 let twin = try recipe.build(seed: twinSeed)
                 let onTwin = try writeVerify(setup, board: twin.board, targets: next, device: device.nonVolatile)
                 twinTotal.pulses += onTwin.pulses.reduce(0, +); twinTotal.cells += onTwin.pulses.count; twinTotal.stuckFound += onTwin.count(.stuck)
+                twinTotal.roundTrips += onTwin.roundTrips
             }
         }
         let chipPulses = Double(chipTotal.pulses) / Double(chipTotal.cells), twinPulses = Double(twinTotal.pulses) / Double(twinTotal.cells)
-        print("write-verify on six chips: pulses per cell chip \(chipPulses), twin \(twinPulses); stuck found (twice over) chip \(chipTotal.stuckFound), twins \(twinTotal.stuckFound), known from the first programming \(2 * knownStuck)")
+        print("write-verify on six chips: pulses per cell chip \(chipPulses), twin \(twinPulses); round trips (twice over) chip \(chipTotal.roundTrips), twins \(twinTotal.roundTrips); stuck found (twice over) chip \(chipTotal.stuckFound), twins \(twinTotal.stuckFound), known from the first programming \(2 * knownStuck)")
         #expect(abs(twinPulses / chipPulses - 1) < 0.1, "pulses per cell: chip \(chipPulses), twin \(twinPulses)")
         // About 180 stuck cells found in 6144, a fifth of them under never-pulsed cells: the twin
         // must draw those (its records alone know the others); the binomial noise of the chips'
