@@ -3,8 +3,9 @@ import XbarInstrument
 import XbarWire
 
 /// Runs a model with the crossbar in the loop: every matrix product (B, C, the readout, and an
-/// S4D's decay `A`) on the weight tiles of a programmed board, nonlinearities, residuals,
-/// pooling and the event SSM's state recursion on the host.
+/// S4D's decay `A`, its states fed back through the board every step) on the weight tiles of a
+/// programmed board; nonlinearities, residuals, pooling and the event SSM's state recursion
+/// (unless its states live on STM nodes) on the host.
 ///
 /// The event SSM is run block by block over a sample's events, each product a batch of MVM
 /// requests; the S4D is clocked, one batch of products per step across the samples of a batch.
@@ -20,14 +21,17 @@ public final class ChipInLoopEngine {
     public let instrument: Instrument
     /// Samples sharing one S4D step's batch of MVMs.
     public var samplesPerBatch: Int
-    /// Whether an S4D's diagonal decay `A x` is multiplied on its tile rather than on the host.
+    /// Whether an S4D's recurrence runs on the chip: its decay `A x` multiplied on its tile with
+    /// the states' magnitudes driving the rows, and `a x + B h` one product where the map stacks
+    /// `A` and `B` (see ``ChipInLoopBackend``); off (the default), the states decay on the host.
     ///
-    /// Off by default: each column of a diagonal carries a single cell, at most 2.2 ADC steps
-    /// of signal at full scale on `usb-4x64` (70 uS x 0.25 V against 7.9 uA steps), and its
-    /// other 31 pairs hold zero weights whose cells drift apart as they relax; that error feeds
-    /// the recurrence at every step. Measured on the spoken-digit S4Ds (150 samples, ranged and
-    /// calibrated readout): on the chip 90 % and 92 % right after programming but 31 % and 43 %
-    /// after an hour's relaxation; on the host 91 % to 93 % either way (reference 92 %, 93 %).
+    /// Off by default because a decay factor `a` near 1 turns any error of `a x` into a state
+    /// error `1 / (1 - a)` times larger (tenfold at `a = 0.9`, the spoken-digit S4Ds' slowest
+    /// states at 10 ms steps). Measured with `xbar-bench infer --s4d-on-chip-study --samples 60`
+    /// (write-verified, an hour of relaxation, seed 1): the 30-step event-digit S4D float keeps
+    /// 93-100 % on the chip (reference 100 %, host decay 100 %), the 120-step spoken-digit one
+    /// falls to 2-37 % (reference 93 %, host decay 88 %) with every mapping tried (stacked or
+    /// apart, diagonals' unused cells at their floor or not, re-verified, trimmed or not).
     public var decayOnChip: Bool
     /// How rows are driven and columns read (see ``ReadoutSettings``).
     public var settings: ReadoutSettings

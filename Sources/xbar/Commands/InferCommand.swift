@@ -13,9 +13,9 @@ struct InferCommand: ParsableCommand {
         abstract: "Classify an event data set with a state-space model, digitally and with the crossbar in the loop.",
         discussion: """
             Runs the digital reference (float64) and, with --engine chip or both, the chip-in-loop \
-            engine: the model's matrix products (B, C, the readout; an S4D's decay with \
-            --decay-on-chip) as batched MVM requests on the board's weight tiles, at the placements \
-            the model file gives. Prints the accuracy of each on the same samples, the agreement \
+            engine: the model's matrix products (B, C, the readout; an S4D's decay A too with \
+            --decay-on-chip, its states fed back through the board every step) as batched MVM \
+            requests on the board's weight tiles, at the placements the model file gives. Prints the accuracy of each on the same samples, the agreement \
             between them, events per second and wall time per event (seconds), and which backend \
             produced each result.
 
@@ -106,7 +106,7 @@ struct InferCommand: ParsableCommand {
     @Option(help: ArgumentHelp("per-output (each column pair's largest weight spans the conductance range) or per-matrix (one scale per matrix). Must match how the board was programmed.", valueName: "scaling"))
     var weightScaling: WeightMap.Scaling = .perOutput
 
-    @Flag(help: "Multiply an S4D's diagonal decay on its tile (default: on the host; one cell per column is below the ADC's resolution and drifts into the recurrence).")
+    @Flag(help: "Run an S4D's recurrence on the chip: its decay A on its tile, the states' magnitudes driving its rows every step, A x + B h one product where A and B share a tile (mapped with a shared scale: program with the same flag). Default: the states decay on the host; on the chip the spoken-digit S4Ds lose most of their accuracy (xbar-bench infer --s4d-on-chip-study).")
     var decayOnChip = false
 
     @Option(help: "Pairs whose verified G+ - G- misses its target by more than this many siemens (3e-6, 3uS) are corrected on the host. Default: 3uS.",
@@ -194,7 +194,8 @@ struct InferCommand: ParsableCommand {
         if let mapOut {
             // The targets need only the instrument, so `--engine reference --map-out` writes them
             // without a board, ready for `xbar program --target`.
-            let map = try WeightMap(model: model, instrument: try boardOptions.simulation.loadInstrument(), scaling: weightScaling)
+            let map = try WeightMap(model: model, instrument: try boardOptions.simulation.loadInstrument(), scaling: weightScaling,
+                                    stacksRecurrence: decayOnChip)
             let stacked = map.stacked
             try NPYFile.write(ConductanceMap(rows: stacked.rows, columns: stacked.columns, siemens: stacked.siemens), path: mapOut)
             print("targets: \(mapOut) (\(stacked.rows)x\(stacked.columns) siemens, \(map.lowSiemens)...\(map.highSiemens) S)")
@@ -240,7 +241,7 @@ extension InferCommand {
     private func runStreamOnChip(_ stream: String, model: SSMModel, modelPath: String, dataset: EventDataset,
                                  samples: [EventSample]) throws {
         let (board, instrument) = try boardOptions.openBoard()
-        let map = try WeightMap(model: model, instrument: instrument, scaling: weightScaling)
+        let map = try WeightMap(model: model, instrument: instrument, scaling: weightScaling, stacksRecurrence: decayOnChip)
         var believed: [UInt8: [Double]] = [:]
         if program {
             let device = try boardOptions.simulation.deviceParameters(for: instrument)
