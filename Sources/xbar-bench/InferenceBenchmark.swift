@@ -203,13 +203,13 @@ struct InferenceBenchmark: ParsableCommand {
         var decayOnChip: Bool
         var periphery: ArrayPeripheryParameters? = nil
         /// Map an S4D block's `A` and `B` stacked on one tile with a shared scale (one product).
-        var stacksRecurrence = true
+        var stacksRecurrence = false
         /// Map an S4D's decay as `a - 1`: the chip gives each step's increment, the host adds it.
         var decayIncrements = true
         /// Pulse the unused cells of the diagonals down to their floor after programming and again
         /// just before inference.
         var diagonalFloor = false
-        /// Drive each diagonal row harder by its pair's target over its read-back.
+        /// Drive each diagonal row harder by its pair's target over its read-back (as `xbar infer` does).
         var trimsDiagonals = true
         /// Write-verify the tiles holding diagonals again after the wait, just before inference.
         var reverifyDiagonals = false

@@ -38,13 +38,15 @@ import XbarWire
 /// only those the smallest range still leaves short of it are dithered. Saturation comes from
 /// the reply's flags, and a flagged vector is measured again in the next range up.
 ///
-/// With ``multipliesDecayOnChip`` an S4D's recurrence runs on the chip: its decay `A`
+/// An S4D's recurrence runs on the chip by default (``multipliesDecayOnChip``): its decay `A`
 /// is a product on its tile like `B` and `C`, the states themselves (their magnitudes, each
-/// vector's largest at full scale) driving its rows every step, and a block whose `A` and `B`
-/// are stacked on one tile (``StackedRecurrence``) is updated by ONE product driven with its
-/// inputs and states together. Only a block whose `A` sits apart has its two products added on
-/// the host (``HostArithmetic/partialSums``). With the decay on the host, `a * x + B h` is
-/// computed there (``HostArithmetic/stateDecays``).
+/// vector's largest at full scale) driving its rows every step. Mapped as `a - 1` (the map's
+/// ``WeightMap/mapsDecayIncrements``), the chip gives each step's increment `(a - 1) x + B h`
+/// and the host adds it to `x`; mapped as `a`, the chip gives `a x + B h` itself. A block whose
+/// `A` and `B` the map stacks on one tile (``StackedRecurrence``) is one product driven with its
+/// inputs and states together; otherwise its two products are added on the host. Those
+/// additions are counted (``HostArithmetic/partialSums``). With the decay on the host,
+/// `a * x + B h` is computed there (``HostArithmetic/stateDecays``).
 ///
 /// States of the event SSM are updated digitally here, with the model's decay constants:
 /// the instrument's STM nodes decay with their own time constant (one population, 20 ms
@@ -153,7 +155,7 @@ public struct ChipInLoopBackend: ComputeBackend {
     ///     instead of decaying its states on the host.
     public init(board: any Board, model: SSMModel, map: WeightMap, instrument: Instrument,
                 maxPayloadBytes: Int, settings: ReadoutSettings = .ranged, calibration: ReadoutCalibration? = nil,
-                decayOnChip: Bool = false, seed: UInt64 = 1, defects: PairDefects = PairDefects(),
+                decayOnChip: Bool = true, seed: UInt64 = 1, defects: PairDefects = PairDefects(),
                 senseRanges: [SenseRange] = []) {
         self.defects = defects
         self.board = board

@@ -21,17 +21,18 @@ public final class ChipInLoopEngine {
     public let instrument: Instrument
     /// Samples sharing one S4D step's batch of MVMs.
     public var samplesPerBatch: Int
-    /// Whether an S4D's recurrence runs on the chip: its decay `A x` multiplied on its tile with
-    /// the states' magnitudes driving the rows, and `a x + B h` one product where the map stacks
-    /// `A` and `B` (see ``ChipInLoopBackend``); off (the default), the states decay on the host.
+    /// Whether an S4D's recurrence runs on the chip (the default): its decay `A` multiplied on
+    /// its tile every step with the states' magnitudes driving the rows (see
+    /// ``ChipInLoopBackend``); off, the states decay on the host.
     ///
-    /// Off by default because a decay factor `a` near 1 turns any error of `a x` into a state
-    /// error `1 / (1 - a)` times larger (tenfold at `a = 0.9`, the spoken-digit S4Ds' slowest
-    /// states at 10 ms steps). Measured with `xbar-bench infer --s4d-on-chip-study --samples 60`
-    /// (write-verified, an hour of relaxation, seed 1): the 30-step event-digit S4D float keeps
-    /// 93-100 % on the chip (reference 100 %, host decay 100 %), the 120-step spoken-digit one
-    /// falls to 2-37 % (reference 93 %, host decay 88 %) with every mapping tried (stacked or
-    /// apart, diagonals' unused cells at their floor or not, re-verified, trimmed or not).
+    /// A decay factor `a` near 1 turns an error of the step into a state error up to
+    /// `1 / (1 - a)` times larger (tenfold at `a = 0.9`, the spoken-digit S4Ds' slowest states
+    /// at 10 ms steps), so the map decides: mapped as `a`, one conversion resolves a 40th of the
+    /// largest state, and the zero-weight pairs beside each diagonal cell (31 per column, drifting
+    /// as they relax) couple the states at the same scale; mapped as `a - 1` (``WeightMap``'s
+    /// default), the diagonal's cells span the range for the increment, a tenth of the state,
+    /// and both errors shrink by as much. Measured with `xbar-bench infer --s4d-on-chip-study`
+    /// (see the README's S4D paragraph for the figures).
     public var decayOnChip: Bool
     /// How rows are driven and columns read (see ``ReadoutSettings``).
     public var settings: ReadoutSettings
@@ -48,7 +49,7 @@ public final class ChipInLoopEngine {
 
     /// - Throws: `BoardError` when the board cannot identify itself.
     public init(model: SSMModel, map: WeightMap, board: any Board, instrument: Instrument,
-                samplesPerBatch: Int = 16, decayOnChip: Bool = false, settings: ReadoutSettings = .ranged,
+                samplesPerBatch: Int = 16, decayOnChip: Bool = true, settings: ReadoutSettings = .ranged,
                 calibration: ReadoutCalibration? = nil, defects: PairDefects = PairDefects()) throws {
         self.defects = defects
         self.model = model

@@ -25,7 +25,7 @@ public struct ChipPreparation {
     /// pulsed down to their floor before the read-back (see ``DiagonalFloor``).
     public var floorsDiagonals = false
 
-    public init(readout: Readout = .calibrated, ditherPairs: Int = 4, decayOnChip: Bool = false, defectThresholdSiemens: Double = 3e-6,
+    public init(readout: Readout = .calibrated, ditherPairs: Int = 4, decayOnChip: Bool = true, defectThresholdSiemens: Double = 3e-6,
                 usesSenseRanges: Bool = true) {
         self.usesSenseRanges = usesSenseRanges
         self.readout = readout

@@ -71,10 +71,11 @@ public struct WeightMap: Sendable {
     ///   - scaling: one scale per matrix or per output.
     ///   - stacksRecurrence: map the `A` and `B` of every S4D block that ``StackedRecurrence``
     ///     finds with a shared scale, so that the chip multiplies its state update in one product.
-    ///   - decayIncrements: map an S4D's decay as `a - 1`, so that the chip computes each step's
-    ///     increment `(a - 1) x + B h` and the host adds it to `x` (see ``ChipInLoopBackend``).
+    ///   - decayIncrements: map an S4D's decay as `a - 1` (the default), so that the chip computes
+    ///     each step's increment `(a - 1) x + B h` and the host adds it to `x` (see
+    ///     ``ChipInLoopBackend``); with the decay on the host its placements are not driven.
     public init(model: SSMModel, instrument: Instrument, lowSiemens: Double, highSiemens: Double,
-                scaling: Scaling = .perOutput, stacksRecurrence: Bool = false, decayIncrements: Bool = false) throws(SSMFileError) {
+                scaling: Scaling = .perOutput, stacksRecurrence: Bool = false, decayIncrements: Bool = true) throws(SSMFileError) {
         precondition(lowSiemens > 0 && highSiemens > lowSiemens, "the programmable range must be positive and non-empty")
         let weightTiles = instrument.weightTiles
         var targets = weightTiles.map { TileTargets(tile: $0, siemens: [Double](repeating: lowSiemens, count: $0.cellCount)) }
@@ -132,7 +133,7 @@ public struct WeightMap: Sendable {
 
     /// Maps with the instrument's default device model's programmable range.
     public init(model: SSMModel, instrument: Instrument, scaling: Scaling = .perOutput, stacksRecurrence: Bool = false,
-                decayIncrements: Bool = false) throws(SSMFileError) {
+                decayIncrements: Bool = true) throws(SSMFileError) {
         let r = Self.programmableRange(of: instrument)
         try self.init(model: model, instrument: instrument, lowSiemens: r.low, highSiemens: r.high, scaling: scaling,
                       stacksRecurrence: stacksRecurrence, decayIncrements: decayIncrements)

@@ -69,7 +69,7 @@ struct InferenceSession {
         guard let scaling = WeightMap.Scaling(rawValue: arguments.weightScaling) else {
             throw ValidationError("run records weight scaling \"\(arguments.weightScaling)\", which this xbar does not know")
         }
-        let map = try WeightMap(model: model, instrument: instrument, scaling: scaling, stacksRecurrence: arguments.decayOnChip)
+        let map = try WeightMap(model: model, instrument: instrument, scaling: scaling)
         let resumed = runID != nil
 
         // The board. A resumed run whose board is gone goes straight to the twin when it may.
