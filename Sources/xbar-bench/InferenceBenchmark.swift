@@ -213,6 +213,10 @@ struct InferenceBenchmark: ParsableCommand {
         var trimsDiagonals = true
         /// Write-verify the tiles holding diagonals again after the wait, just before inference.
         var reverifyDiagonals = false
+        /// Write-verify every weight tile again after the wait, just before inference.
+        var reverifyAll = false
+        /// Pairs believed further than this from their targets are corrected on the host, siemens.
+        var defectThresholdSiemens = 3e-6
         /// Overrides of the command's --write-verify and --settle-seconds.
         var writeVerify: Bool? = nil
         var settleSeconds: Double? = nil
@@ -240,8 +244,8 @@ struct InferenceBenchmark: ParsableCommand {
         if floors { try DiagonalFloor(instrument: instrument).apply(to: board, map: map, model: model) }
         // The host waiting between programming and inference: the cells relax meanwhile.
         board.advanceTime(seconds: options.settleSeconds ?? settleSeconds ?? 0)
-        if options.reverifyDiagonals {
-            let tiles = Set(map.placements.filter { DiagonalFloor.isDiagonal($0, model: model) }.map(\.tile))
+        if options.reverifyDiagonals || options.reverifyAll {
+            let tiles = Set(map.placements.filter { options.reverifyAll || DiagonalFloor.isDiagonal($0, model: model) }.map(\.tile))
             for t in map.tiles where tiles.contains(Int(t.tile.index)) {
                 _ = try programmer.program(tile: t.tile, targetSiemens: t.siemens, on: board)
             }
@@ -252,9 +256,9 @@ struct InferenceBenchmark: ParsableCommand {
         if floors { try DiagonalFloor(instrument: instrument).apply(to: board, map: map, model: model) }
         let read = calibrate ? try TileReadback(instrument: instrument).read(map, on: board) : [:]
         let measured = calibrate
-            ? map.believedConductances(readBack: read, toleranceSiemens: 3e-6)
+            ? map.believedConductances(readBack: read, toleranceSiemens: options.defectThresholdSiemens)
             : Dictionary(uniqueKeysWithValues: outcomes.map { ($0.tile, $0.measuredSiemens) })
-        let defects = PairDefects(map: map, measured: measured, thresholdSiemens: 3e-6,
+        let defects = PairDefects(map: map, measured: measured, thresholdSiemens: options.defectThresholdSiemens,
                                   diagonalReads: options.trimsDiagonals && options.decayOnChip ? read : [:], model: model)
         var calibration: ReadoutCalibration?
         if calibrate && probes > 0 {

@@ -37,6 +37,10 @@ extension InferenceBenchmark {
         stateForm.decayIncrements = false
         var reverified = onChip
         reverified.reverifyDiagonals = true
+        var reverifiedAll = onChip
+        reverifiedAll.reverifyAll = true
+        var coarseDefects = onChip
+        coarseDefects.defectThresholdSiemens = 8e-6
         var earlier = studyOptions(ReadoutSettings(inputScaling: .perVector, ditherPairs: 4, diagonalDitherPairs: 16, rowScaledDiagonals: true),
                                    decayOnChip: true)
         earlier.decayIncrements = false
@@ -49,6 +53,8 @@ extension InferenceBenchmark {
             ("on chip, stacked", stacked),
             ("on chip, a x", stateForm),
             ("on chip, re-verified", reverified),
+            ("on chip, all re-verified", reverifiedAll),
+            ("on chip, 8 uS defects", coarseDefects),
             ("on chip, sign drive", earlier),
             ("decay on host", studyOptions(fourPairs, decayOnChip: false)),
             ("decay on host, no dither", studyOptions(noDither, decayOnChip: false)),
@@ -93,7 +99,8 @@ extension InferenceBenchmark {
               + "host, each diagonal row trimmed by its pair's target over its read-back, no dither; 4 pairs: --dither-pairs 4 (16 on "
               + "a diagonal); floor: the diagonals' unused cells RESET to their floor after write-verify and again before inference; "
               + "no trim: without the trims; stacked: (a - 1) x + B h one product where A and B share a tile; a x: A mapped as a; "
-              + "re-verified: the diagonals' tiles write-verified again after the wait; sign drive: the earlier --decay-on-chip (rows "
+              + "re-verified: the diagonals' tiles write-verified again after the wait; all re-verified: every weight tile; 8 uS defects: "
+              + "only pairs believed 8 uS off corrected on the host (else 3 uS); sign drive: the earlier --decay-on-chip (rows "
               + "at their sign's full scale, A and B apart, 4 pairs); decay on host: today's calibrated readout (4 pairs); MACs on "
               + "array: the model's multiply-accumulates done there; host ops of all: every host operation, the converters' side "
               + "included)")

@@ -12,7 +12,15 @@ import XbarWire
 /// up `sum_i dG_ij x_i` from the others' states: a coupling that feeds the recurrence at every
 /// step. A cell at its floor only drifts up (its walk is cut at `gMin`), and both cells of an
 /// unused pair drift up alike, so their difference, which is all a pair adds, spreads about
-/// 0.58 times as much (`sqrt(1 - 1/pi)` against `sqrt(2)` of one walk).
+/// 0.58 times as much (`sqrt(1 - 1/pi)` against `sqrt(2)` of one walk); pulsed again just before
+/// use, a pair differs only by its cells' floors (10 % of 1.5 uS apart) instead of by the
+/// write-verify's tolerance and an hour's walk.
+///
+/// Measured (spoken-digit S4D float, layer 0, an hour after programming): the step's error
+/// falls from 4.2 % to 2.3 % rms mapped as `a - 1`, from 14.3 % to 6.1 % mapped as `a`. Over
+/// 100 samples it moves accuracy by no more than sampling error once the decay is mapped as
+/// `a - 1` (see the README's S4D paragraph), so ``ChipPreparation`` leaves it off by default
+/// (``ChipPreparation/floorsDiagonals``); `xbar-bench infer --s4d-on-chip-study` measures it.
 public struct DiagonalFloor: Sendable {
     /// RESET amplitude, volts (negative), and width, seconds, within the instrument's limits.
     public var resetVolts: Double
