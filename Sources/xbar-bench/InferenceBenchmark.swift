@@ -26,11 +26,15 @@ struct InferenceBenchmark: ParsableCommand {
                 read again at a lower voltage) and a readout calibration measured with probe \
                 vectors (per-column gain and offset); every vector's largest magnitude at full \
                 scale within 80 % of the ADC's range, saturated vectors measured again, all-zero \
-                vectors skipped; 4 dither pairs; an S4D's decay on the host.
-              calibrated, decay on host (S4D only): the same with the states decayed on the host \
-                (the calibrated readout defaults to the recurrence on the chip).
-            --s4d-on-chip-study compares, for the S4Ds, the on-chip recurrence with the host's \
-            decay and its variants after write-verify and an hour's relaxation.
+                vectors skipped; 4 dither pairs; an S4D's recurrence on the chip, its decay mapped \
+                as a - 1 and its diagonal rows trimmed from the read-back.
+              calibrated, decay on host (S4D only): the same with the states decayed on the host.
+            --s4d-on-chip-study runs, for each S4D, the on-chip recurrence as `xbar infer` runs it \
+            (no dither) beside its variants and the host's decay, each write-verified with the \
+            lab's job and left to relax for --settle-seconds (default there 3600) before the \
+            read-back, and prints a table of accuracy, chip events per second (simulated board \
+            time), conversions per product, energy per event and where the arithmetic happened; \
+            for the event SSMs it prints where their arithmetic happened.
             Every chip run has the instrument's array periphery (line resistance, column gains and \
             offsets, converter non-linearity); the calibrated readout runs once more on an ideal \
             periphery, so that what the array physics costs shows beside it.
