@@ -20,7 +20,7 @@ struct ArithmeticShareTests {
     }
 
     /// Measured: event-digit S4D float 99.7 % with the decay on the host (its decays and the
-    /// corrected pairs on the host), 99.6 % with the recurrence on the chip (its sums);
+    /// corrected pairs on the host), 99.9 % with the recurrence on the chip (its sums);
     /// spoken-digit int8 event SSM 99.6 %. The converters' side (offset, gain, code deviation
     /// per column; differences, sums and scaling per output; range planning) is counted too and
     /// is 10-18 % of all operations; it is no multiply-accumulate of the model.
