@@ -26,9 +26,15 @@ struct InferenceBenchmark: ParsableCommand {
                 read again at a lower voltage) and a readout calibration measured with probe \
                 vectors (per-column gain and offset); every vector's largest magnitude at full \
                 scale within 80 % of the ADC's range, saturated vectors measured again, all-zero \
-                vectors skipped; 4 dither pairs; an S4D's decay on the host.
-              calibrated, decay on chip (S4D only): the same with the decay on the chip, its \
-                diagonal rows each at full scale, 16 dither pairs.
+                vectors skipped; 4 dither pairs; an S4D's recurrence on the chip, its decay mapped \
+                as a - 1 and its diagonal rows trimmed from the read-back.
+              calibrated, decay on host (S4D only): the same with the states decayed on the host.
+            --s4d-on-chip-study runs, for each S4D, the on-chip recurrence as `xbar infer` runs it \
+            (no dither) beside its variants and the host's decay, each write-verified with the \
+            lab's job and left to relax for --settle-seconds (default there 3600) before the \
+            read-back, and prints a table of accuracy, chip events per second (simulated board \
+            time), conversions per product, energy per event and where the arithmetic happened; \
+            for the event SSMs it prints where their arithmetic happened.
             Every chip run has the instrument's array periphery (line resistance, column gains and \
             offsets, converter non-linearity); the calibrated readout runs once more on an ideal \
             periphery, so that what the array physics costs shows beside it.
@@ -64,11 +70,14 @@ struct InferenceBenchmark: ParsableCommand {
     @Flag(help: "Compare the calibrated readout with and without the board's sense ranges, each with and without dither: accuracy and conversions per product.")
     var senseRangeStudy = false
 
+    @Flag(help: "For each S4D model: its recurrence on the chip (default readout, four dither pairs, the earlier sign drive, A and B apart, the diagonals' unused cells at their floor, re-verified) against its states decayed on the host, after write-verify and --settle-seconds (default here: an hour); for the event SSMs the share of multiply-accumulates on the array.")
+    var s4dOnChipStudy = false
+
     @Flag(help: "Print, per matrix, the chip's product error against the exact product and its converter use.")
     var diagnose = false
 
-    @Option(help: "Seconds the simulated board waits between programming and inference (cells relax meanwhile), for both runs.")
-    var settleSeconds: Double = 0
+    @Option(help: "Seconds the simulated board waits between programming and inference (cells relax meanwhile), for every run (default 0; 3600 with --s4d-on-chip-study).")
+    var settleSeconds: Double?
 
     @Option(help: "Seed of the simulated board.")
     var seed: UInt64 = 1
@@ -91,7 +100,7 @@ struct InferenceBenchmark: ParsableCommand {
         var uncorrected: InferenceRun
         var calibrated: InferenceRun
         var calibratedIdeal: InferenceRun
-        var decayOnChip: InferenceRun?
+        var decayOnHost: InferenceRun?
     }
 
     func run() throws {
@@ -107,6 +116,8 @@ struct InferenceBenchmark: ParsableCommand {
                                                  diagonalDitherPairs: diagonalDitherPairs)
         print("instrument \(instrument.name), simulated board seed \(seed), \(samples) samples on the chip")
         var rows: [Row] = []
+        var studies: [S4DStudy] = []
+        var eventShares: [(String, ChipOutcome)] = []
         for path in models {
             let model = try SSMModel(contentsOf: path)
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -125,22 +136,38 @@ struct InferenceBenchmark: ParsableCommand {
                 try studySenseRanges(model, instrument, subset, reference)
                 continue
             }
-            let uncorrected = try chipRun(model, instrument, subset, reference, label: "chip, uncorrected",
-                                          settings: .activationRange, calibrate: false, decayOnChip: true)
+            if s4dOnChipStudy {
+                if model.architecture == .s4d {
+                    studies.append(try studyS4DOnChip(model, instrument, subset, reference, name: name))
+                } else {
+                    eventShares.append((name, try chipOutcome(model, instrument, subset, reference, label: "chip, calibrated",
+                                                              studyOptions(calibratedSettings, decayOnChip: true))))
+                }
+                continue
+            }
+            // The earlier method: its decay on the chip as it was, A and B apart, rows at their signs' full scale.
+            let uncorrected = try chipOutcome(model, instrument, subset, reference, label: "chip, uncorrected",
+                                              ChipOptions(settings: .activationRange, calibrate: false, decayOnChip: true,
+                                                          stacksRecurrence: false, decayIncrements: false, diagonalFloor: false,
+                                                          trimsDiagonals: false)).run
             let calibrated = try chipRun(model, instrument, subset, reference, label: "chip, calibrated",
-                                         settings: calibratedSettings, calibrate: true, decayOnChip: false)
+                                         settings: calibratedSettings, calibrate: true, decayOnChip: true)
             // The same on a board whose wires, amplifiers and converters are ideal: what the array physics costs.
             let calibratedIdeal = try chipRun(model, instrument, subset, reference, label: "chip, calibrated, ideal",
-                                              settings: calibratedSettings, calibrate: true, decayOnChip: false, periphery: .ideal)
-            // An S4D's decay is multiplied on the host by the calibrated readout; this shows what keeping it on the chip costs.
-            let decayOnChip = model.placements.contains { $0.matrix.hasSuffix(".A") }
-                ? try chipRun(model, instrument, subset, reference, label: "chip, decay on chip",
-                              settings: calibratedSettings, calibrate: true, decayOnChip: true)
+                                              settings: calibratedSettings, calibrate: true, decayOnChip: true, periphery: .ideal)
+            // An S4D's recurrence runs on the chip by default; this shows the readout with its states decayed on the host.
+            let decayOnHost = model.architecture == .s4d
+                ? try chipRun(model, instrument, subset, reference, label: "chip, decay on host",
+                              settings: calibratedSettings, calibrate: true, decayOnChip: false)
                 : nil
             rows.append(Row(name: name, reference: reference, uncorrected: uncorrected, calibrated: calibrated,
-                            calibratedIdeal: calibratedIdeal, decayOnChip: decayOnChip))
+                            calibratedIdeal: calibratedIdeal, decayOnHost: decayOnHost))
         }
-        if !senseRangeStudy { summary(rows) }
+        if s4dOnChipStudy {
+            summariseS4DStudies(studies, eventShares: eventShares)
+        } else if !senseRangeStudy {
+            summary(rows)
+        }
     }
 
     /// The calibrated readout four ways: without sense ranges (dithered as given, and one plain
@@ -169,19 +196,74 @@ struct InferenceBenchmark: ParsableCommand {
     private func chipRun(_ model: SSMModel, _ instrument: Instrument, _ subset: [EventSample], _ reference: InferenceRun,
                          label: String, settings: ReadoutSettings, calibrate: Bool, decayOnChip: Bool,
                          periphery: ArrayPeripheryParameters? = nil) throws -> InferenceRun {
-        let board = SimulatedBoard(instrument: instrument, periphery: periphery, seed: seed)
+        try chipOutcome(model, instrument, subset, reference, label: label,
+                        ChipOptions(settings: settings, calibrate: calibrate, decayOnChip: decayOnChip, periphery: periphery)).run
+    }
+
+    /// How one chip run is set up.
+    struct ChipOptions {
+        var settings: ReadoutSettings
+        var calibrate: Bool
+        var decayOnChip: Bool
+        var periphery: ArrayPeripheryParameters? = nil
+        /// Map an S4D block's `A` and `B` stacked on one tile with a shared scale (one product).
+        var stacksRecurrence = false
+        /// Map an S4D's decay as `a - 1`: the chip gives each step's increment, the host adds it.
+        var decayIncrements = true
+        /// Pulse the unused cells of the diagonals down to their floor after programming and again
+        /// just before inference.
+        var diagonalFloor = false
+        /// Drive each diagonal row harder by its pair's target over its read-back (as `xbar infer` does).
+        var trimsDiagonals = true
+        /// Write-verify the tiles holding diagonals again after the wait, just before inference.
+        var reverifyDiagonals = false
+        /// Write-verify every weight tile again after the wait, just before inference.
+        var reverifyAll = false
+        /// Pairs believed further than this from their targets are corrected on the host, siemens.
+        var defectThresholdSiemens = 3e-6
+        /// Overrides of the command's --write-verify and --settle-seconds.
+        var writeVerify: Bool? = nil
+        var settleSeconds: Double? = nil
+    }
+
+    /// What one chip run gave beside its inference run.
+    struct ChipOutcome {
+        var run: InferenceRun
+        var boardSeconds: Double
+        var pairsCorrected: Int
+    }
+
+    func chipOutcome(_ model: SSMModel, _ instrument: Instrument, _ subset: [EventSample], _ reference: InferenceRun,
+                     label: String, _ options: ChipOptions) throws -> ChipOutcome {
+        let settings = options.settings, calibrate = options.calibrate
+        let board = SimulatedBoard(instrument: instrument, periphery: options.periphery, seed: seed)
         // The earlier method mapped each matrix with one scale; the calibrated one maps each output to the whole range.
-        let map = try WeightMap(model: model, instrument: instrument, scaling: calibrate ? .perOutput : .perMatrix)
-        let programmer: any WeightProgrammer = writeVerify ? WriteVerifyWeightProgrammer(instrument: instrument) : DirectSimulatedProgrammer()
+        let map = try WeightMap(model: model, instrument: instrument, scaling: calibrate ? .perOutput : .perMatrix,
+                                stacksRecurrence: options.stacksRecurrence && options.decayOnChip,
+                                decayIncrements: options.decayIncrements && options.decayOnChip)
+        let programmer: any WeightProgrammer = (options.writeVerify ?? writeVerify)
+            ? WriteVerifyWeightProgrammer(instrument: instrument) : DirectSimulatedProgrammer()
         let outcomes = try WeightProgramming.program(map, on: board, with: programmer)
+        let floors = options.diagonalFloor && options.decayOnChip && calibrate
+        if floors { try DiagonalFloor(instrument: instrument).apply(to: board, map: map, model: model) }
         // The host waiting between programming and inference: the cells relax meanwhile.
-        board.advanceTime(seconds: settleSeconds)
+        board.advanceTime(seconds: options.settleSeconds ?? settleSeconds ?? 0)
+        if options.reverifyDiagonals || options.reverifyAll {
+            let tiles = Set(map.placements.filter { options.reverifyAll || DiagonalFloor.isDiagonal($0, model: model) }.map(\.tile))
+            for t in map.tiles where tiles.contains(Int(t.tile.index)) {
+                _ = try programmer.program(tile: t.tile, targetSiemens: t.siemens, on: board)
+            }
+        }
         // The earlier method believes the programmer's verify read; the calibrated one reads the
         // tiles back with saturated cells read again at a lower voltage.
+        // The floor is held by pulsing again just before inference (RESET pulses, no verify).
+        if floors { try DiagonalFloor(instrument: instrument).apply(to: board, map: map, model: model) }
+        let read = calibrate ? try TileReadback(instrument: instrument).read(map, on: board) : [:]
         let measured = calibrate
-            ? map.believedConductances(readBack: try TileReadback(instrument: instrument).read(map, on: board), toleranceSiemens: 3e-6)
+            ? map.believedConductances(readBack: read, toleranceSiemens: options.defectThresholdSiemens)
             : Dictionary(uniqueKeysWithValues: outcomes.map { ($0.tile, $0.measuredSiemens) })
-        let defects = PairDefects(map: map, measured: measured, thresholdSiemens: 3e-6)
+        let defects = PairDefects(map: map, measured: measured, thresholdSiemens: options.defectThresholdSiemens,
+                                  diagonalReads: options.trimsDiagonals && options.decayOnChip ? read : [:], model: model)
         var calibration: ReadoutCalibration?
         if calibrate && probes > 0 {
             let clock = ContinuousClock()
@@ -204,7 +286,7 @@ struct InferenceBenchmark: ParsableCommand {
         let before = board.boardTimeNanoseconds
         if diagnose { print(String(format: "    board time before inference %.3f s", Double(before) * 1e-9)) }
         let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument,
-                                          decayOnChip: decayOnChip,
+                                          decayOnChip: options.decayOnChip,
                                           settings: settings, calibration: calibration, defects: defects)
         engine.recordsStatistics = diagnose || senseRangeStudy
         let chip = try engine.run(subset)
@@ -215,26 +297,29 @@ struct InferenceBenchmark: ParsableCommand {
         print(String(format: "    %d MVM requests, %d vectors, %.3f s board time (%.2f us per event); %d pairs corrected; %d saturated conversions, %d vectors remeasured; agreement with reference %d/%d",
                      chip.mvmRequests, chip.mvmVectors, boardSeconds, 1e6 * boardSeconds / Double(max(chip.eventCount, 1)),
                      defects.count, chip.saturatedConversions, chip.remeasuredVectors, agree, subset.count))
+        let a = chip.arithmetic
+        print(String(format: "    %.2f conversions per product; %.2f %% of the model's multiply-accumulates on the array (host: decays %d, partial sums %d, pair corrections %d); host operations %.2f %% of all, with the converters' side",
+                     Double(chip.mvmVectors) / Double(max(chip.products, 1)), 100 * a.arrayShareOfMultiplyAccumulates,
+                     a.stateDecays, a.partialSums, a.pairCorrections, 100 * a.hostShare))
         if let figures = instrument.energy {
             let j = chip.energy.joules(figures)
-            print(String(format: "    energy on the chip (our estimate): %.3g J per event, %.3g J per sample (array %.3g, DACs %.3g, ADCs %.3g J); %.1f %% of multiply-accumulates on the array",
-                         j.total / Double(max(chip.eventCount, 1)), j.total / Double(max(subset.count, 1)), j.array, j.dac, j.adc,
-                         100 * (1 - chip.arithmetic.hostShare)))
+            print(String(format: "    energy on the chip (our estimate): %.3g J per event, %.3g J per sample (array %.3g, DACs %.3g, ADCs %.3g J)",
+                         j.total / Double(max(chip.eventCount, 1)), j.total / Double(max(subset.count, 1)), j.array, j.dac, j.adc))
         }
-        return chip
+        return ChipOutcome(run: chip, boardSeconds: boardSeconds, pairsCorrected: defects.count)
     }
 
     private func summary(_ rows: [Row]) {
-        print("\n| model | reference | chip (uncorrected) | chip (calibrated readout) | chip (calibrated, ideal periphery) | events/s uncorrected | events/s calibrated | calibrated, decay on chip |")
+        print("\n| model | reference | chip (uncorrected) | chip (calibrated readout) | chip (calibrated, ideal periphery) | events/s uncorrected | events/s calibrated | calibrated, decay on host |")
         print("|---|---|---|---|---|---|---|---|")
         for r in rows {
-            let onChip = r.decayOnChip.map { String(format: "%.0f %%", 100 * $0.accuracy) } ?? "-"
+            let onChip = r.decayOnHost.map { String(format: "%.0f %%", 100 * $0.accuracy) } ?? "-"
             print("| \(r.name) " + String(format: "| %.0f %% | %.0f %% | %.0f %% | %.0f %% | %.0f | %.0f |",
                          100 * r.reference.accuracy, 100 * r.uncorrected.accuracy, 100 * r.calibrated.accuracy,
                          100 * r.calibratedIdeal.accuracy, r.uncorrected.eventsPerSecond, r.calibrated.eventsPerSecond) + " \(onChip) |")
         }
         print("(\(rows.first?.reference.labels.count ?? 0) samples per model; uncorrected: the earlier readout, decay on chip; "
-              + "calibrated: ranged inputs, per-output mapping, read-back and readout calibration, decay on the host; "
+              + "calibrated: ranged inputs, per-output mapping, read-back and readout calibration, an S4D's recurrence on the chip; "
               + "every chip column but the ideal one has the instrument's array periphery: line resistance, column gains "
               + "and offsets, converter non-linearity)")
     }
@@ -250,7 +335,7 @@ struct InferenceBenchmark: ParsableCommand {
         }
     }
 
-    private func line(_ label: String, _ run: InferenceRun) {
+    func line(_ label: String, _ run: InferenceRun) {
         let padded = label.padding(toLength: 22, withPad: " ", startingAt: 0)
         print("  \(padded)" + String(format: " accuracy %6.2f %% of %4d  %10.0f events/s  %8.2f us/event",
                                              100 * run.accuracy, run.labels.count, run.eventsPerSecond, 1e6 * run.secondsPerEvent)

@@ -38,6 +38,16 @@ import XbarWire
 /// only those the smallest range still leaves short of it are dithered. Saturation comes from
 /// the reply's flags, and a flagged vector is measured again in the next range up.
 ///
+/// An S4D's recurrence runs on the chip by default (``multipliesDecayOnChip``): its decay `A`
+/// is a product on its tile like `B` and `C`, the states themselves (their magnitudes, each
+/// vector's largest at full scale) driving its rows every step. Mapped as `a - 1` (the map's
+/// ``WeightMap/mapsDecayIncrements``), the chip gives each step's increment `(a - 1) x + B h`
+/// and the host adds it to `x`; mapped as `a`, the chip gives `a x + B h` itself. A block whose
+/// `A` and `B` the map stacks on one tile (``StackedRecurrence``) is one product driven with its
+/// inputs and states together; otherwise its two products are added on the host. Those
+/// additions are counted (``HostArithmetic/partialSums``). With the decay on the host,
+/// `a * x + B h` is computed there (``HostArithmetic/stateDecays``).
+///
 /// States of the event SSM are updated digitally here, with the model's decay constants:
 /// the instrument's STM nodes decay with their own time constant (one population, 20 ms
 /// ± 20 % on `usb-4x64`), which cannot realise the per-group constants a model learned
@@ -57,7 +67,8 @@ public struct ChipInLoopBackend: ComputeBackend {
     public let vectorsPerRequest: Int
     /// Vectors per MVM request in a sense range, whose reply adds a flag bit per current.
     public let rangedVectorsPerRequest: Int
-    /// Whether an S4D's decay `A x` is multiplied on the chip (its placement exists).
+    /// Whether an S4D's recurrence runs on the chip: its decay `A x` multiplied on its tile (its
+    /// placement exists), in one product with `B h` where the map stacks them.
     public let multipliesDecayOnChip: Bool
 
     /// MVM requests sent so far.
@@ -133,14 +144,18 @@ public struct ChipInLoopBackend: ComputeBackend {
         var measured: ReadoutCalibration.Tile?
         /// Whether the slab is a whole diagonal matrix: output `j` depends on input `j` alone.
         var isDiagonal: Bool
+        /// What the outputs are multiplied by, folded into their scale: the rows' common scaling
+        /// down when a diagonal's rows are trimmed (1 otherwise).
+        var outputGain = 1.0
     }
 
     /// - Parameters:
     ///   - maxPayloadBytes: the board's largest frame payload (from IDENTIFY).
-    ///   - decayOnChip: multiply an S4D's diagonal decay on its tile (when placed) instead of digitally.
+    ///   - decayOnChip: run an S4D's recurrence on the chip (its decay on its tile, when placed)
+    ///     instead of decaying its states on the host.
     public init(board: any Board, model: SSMModel, map: WeightMap, instrument: Instrument,
                 maxPayloadBytes: Int, settings: ReadoutSettings = .ranged, calibration: ReadoutCalibration? = nil,
-                decayOnChip: Bool = false, seed: UInt64 = 1, defects: PairDefects = PairDefects(),
+                decayOnChip: Bool = true, seed: UInt64 = 1, defects: PairDefects = PairDefects(),
                 senseRanges: [SenseRange] = []) {
         self.defects = defects
         self.board = board
@@ -168,9 +183,27 @@ public struct ChipInLoopBackend: ComputeBackend {
         var slabs: [String: [Slab]] = [:]
         for p in map.placements {
             guard let t = map.tiles.first(where: { Int($0.tile.index) == p.tile }) else { continue }
-            slabs[p.matrix, default: []].append(Self.slab(p, t, calibration: calibration, model: model))
+            var slab = Self.slab(p, t, calibration: calibration, model: model, map: map)
+            if let trim = defects.diagonalTrims[p.matrix] { Self.trim(&slab, rows: p.physicalRows, by: trim) }
+            slabs[p.matrix, default: []].append(slab)
+        }
+        for stacked in map.stackedRecurrences {
+            guard let t = map.tiles.first(where: { Int($0.tile.index) == stacked.combined.tile }) else { continue }
+            var slab = Self.slab(stacked.combined, t, calibration: calibration, model: model, map: map)
+            if let trim = defects.diagonalTrims[stacked.decay.matrix] { Self.trim(&slab, rows: stacked.decay.physicalRows, by: trim) }
+            slabs[stacked.matrix] = [slab]
         }
         self.slabs = slabs
+    }
+
+    /// Drives the rows `rows` of a slab (a diagonal's, in order) `trim` times harder: every row of
+    /// the slab is scaled down by the largest trim, so that no row passes full scale, and the
+    /// outputs are scaled back up by as much (``Slab/outputGain``).
+    static func trim(_ slab: inout Slab, rows: Range<Int>, by trim: [Double]) {
+        let largest = max(trim.max() ?? 1, 1)
+        for r in slab.placement.physicalRows { slab.rowScales[r] /= largest }
+        for (r, t) in zip(rows, trim) { slab.rowScales[r] *= t }
+        slab.outputGain = largest
     }
 
     /// Vectors one MVM request can carry within a payload: the request's inputs and the reply's
@@ -179,7 +212,8 @@ public struct ChipInLoopBackend: ComputeBackend {
         max(1, min((maxPayloadBytes - 32) / (4 * rows), (maxPayloadBytes - 16) / (4 * columns)))
     }
 
-    private static func slab(_ p: TilePlacement, _ t: WeightMap.TileTargets, calibration: ReadoutCalibration?, model: SSMModel) -> Slab {
+    private static func slab(_ p: TilePlacement, _ t: WeightMap.TileTargets, calibration: ReadoutCalibration?, model: SSMModel,
+                             map: WeightMap) -> Slab {
         let rows = Int(t.tile.rows), columns = Int(t.tile.columns)
         let first = 2 * p.colPairOffset, width = 2 * p.outputs
         var siemens = [Double](repeating: 0, count: p.rows * width)
@@ -202,7 +236,7 @@ public struct ChipInLoopBackend: ComputeBackend {
         let offsets = (0..<width).map { c in measured.map { $0.offsetsAmperes[first + c] } ?? 0 }
         let rowScales = measured?.rowScales.flatMap { $0.count == rows ? $0 : nil } ?? [Double](repeating: 1, count: rows)
         var diagonal = false
-        if let W = model.matrix(named: p.matrix), W.rows == W.columns, p.inputOffset == 0, p.rows == W.columns, p.outputs == W.rows {
+        if let W = map.weights(of: p.matrix, in: model), W.rows == W.columns, p.inputOffset == 0, p.rows == W.columns, p.outputs == W.rows {
             diagonal = (0..<W.rows).allSatisfy { r in (0..<W.columns).allSatisfy { c in r == c || W[r, c] == 0 } }
         }
         let rowMeans = (0..<p.rows).map { i in (0..<width).reduce(0.0) { $0 + siemens[i * width + $1] } / Double(width) }
@@ -229,14 +263,23 @@ public struct ChipInLoopBackend: ComputeBackend {
         for slab in slabs {
             try multiply(slab, k: k, inputs: inputs, inputRange: inputRange, into: &out, voltsPerUnit: &voltsPerUnit, stats: &stats)
         }
-        if !(slabs.count == 1 && slabs[0].isDiagonal && settings.inputScaling == .perVector && settings.rowScaledDiagonals) {
+        let stacked = map.stackedRecurrences.first { $0.matrix == matrix }
+        if let stacked {
+            // Each part's missed pairs against its own part of the inputs.
+            let parts = inputs.map { stacked.split($0) }
+            defects.correct(&out, matrix: stacked.input.matrix, inputs: parts.map(\.h))
+            defects.correct(&out, matrix: stacked.decay.matrix, inputs: parts.map(\.x))
+            hostArithmetic.pairCorrections += ((defects.byMatrix[stacked.input.matrix]?.count ?? 0)
+                                               + (defects.byMatrix[stacked.decay.matrix]?.count ?? 0)) * inputs.count
+        } else if !(slabs.count == 1 && slabs[0].isDiagonal && settings.inputScaling == .perVector && settings.rowScaledDiagonals) {
             defects.correct(&out, matrix: matrix, inputs: inputs)
             hostArithmetic.pairCorrections += (defects.byMatrix[matrix]?.count ?? 0) * inputs.count
         }
-        hostArithmetic.outputScaling += inputs.count * outputs * slabs.count
-        if recordsStatistics, let W = model.matrix(named: matrix) {
+        // Slabs of one matrix are added on the host (one addition per output beyond the first slab).
+        hostArithmetic.partialSums += inputs.count * outputs * (slabs.count - 1)
+        if recordsStatistics, let exactProduct = exactProduct(of: matrix, stacked: stacked) {
             for (v, x) in inputs.enumerated() {
-                let exact = W.times(x)
+                let exact = exactProduct(x)
                 stats.vectors += 1
                 for j in exact.indices {
                     let e = out[v][j] - exact[j]
@@ -250,6 +293,44 @@ public struct ChipInLoopBackend: ComputeBackend {
             statistics[matrix, default: ProductStatistics()].merge(stats)
         }
         return out
+    }
+
+    /// The exact product of `matrix` (the model's, or a stacked block's `B h + a x`), for statistics.
+    private func exactProduct(of matrix: String, stacked: StackedRecurrence?) -> (([Double]) -> [Double])? {
+        if let stacked {
+            let B = model.layers[stacked.layer].B
+            guard let A = map.weights(of: stacked.decay.matrix, in: model) else { return nil }
+            return { v in
+                let (h, x) = stacked.split(v)
+                return zip(B.times(h), A.times(x)).map(+)
+            }
+        }
+        guard let W = map.weights(of: matrix, in: model) else { return nil }
+        return { W.times($0) }
+    }
+
+    /// An S4D block's step: one product where the map stacks `A` and `B`, else two added on the
+    /// host; with the decay on the host, `B h` on the chip and `a * x + B h` on the host.
+    public mutating func s4dStates(layer: Int, states: [[Double]], inputs: [[Double]], inputRange: Double?) throws -> [[Double]] {
+        guard multipliesDecayOnChip else {
+            let bh = try products(of: "layers.\(layer).B", inputs: inputs, inputRange: inputRange)
+            hostArithmetic.stateDecays += states.count * model.stateCount
+            return model.decayedS4DStates(layer: layer, states: states, increments: bh)
+        }
+        var next: [[Double]]
+        if let stacked = map.stackedRecurrences.first(where: { $0.layer == layer }), slabs[stacked.matrix] != nil {
+            // The states are float; so is the joined vector (scaled by its own largest entry).
+            next = try products(of: stacked.matrix, inputs: zip(inputs, states).map { stacked.combinedInput(h: $0, x: $1) }, inputRange: nil)
+        } else {
+            let ax = try products(of: "layers.\(layer).A", inputs: states, inputRange: nil)
+            let bh = try products(of: "layers.\(layer).B", inputs: inputs, inputRange: inputRange)
+            hostArithmetic.partialSums += states.count * model.stateCount
+            next = zip(ax, bh).map { zip($0, $1).map(+) }
+        }
+        guard map.mapsDecayIncrements else { return next }
+        // The chip gave the step's increment; the state is the previous one plus it.
+        hostArithmetic.partialSums += states.count * model.stateCount
+        return zip(states, next).map { zip($0, $1).map(+) }
     }
 
     /// One vector waiting to be multiplied: its volts per unit input (per unit of the input's sign
@@ -416,7 +497,6 @@ public struct ChipInLoopBackend: ComputeBackend {
             vectorCount += batch.count * copies
             if range != nil { rangedVectors += batch.count * copies }
             hostArithmetic.arrayMultiplyAccumulates += batch.count * copies * p.rows * width
-            hostArithmetic.readoutCorrections += batch.count * copies * width * 2
             for (b, job) in batch.enumerated() {
                 var saturated = 0
                 for n in (b * copies * columns)..<((b + 1) * copies * columns) {
@@ -454,6 +534,11 @@ public struct ChipInLoopBackend: ComputeBackend {
                 }
                 guard job.scale > 0 else { continue }
                 let x = inputs[job.vector]
+                // Per converted column: offset and gain (and the converter's code deviation when
+                // measured); per output and copy: the pair's difference and the copies' sum; per
+                // output: the scale to weight units and the addition into the product.
+                hostArithmetic.readoutCorrections += copies * width * (slab.measured?.codeDeviationsAmperes == nil ? 2 : 3)
+                hostArithmetic.outputScaling += p.outputs * (2 * copies + 2 + (perRow ? 1 : 0))
                 if recordsStatistics {
                     var largest = 0.0
                     for i in p.inputs { largest = max(largest, abs(x[i])) }
@@ -469,14 +554,14 @@ public struct ChipInLoopBackend: ComputeBackend {
                     var difference = 0.0
                     for c in 0..<copies {
                         let plus = (b * copies + c) * columns + first + 2 * j
-                        let readPlus = slab.measured?.linearised(Double(currents[plus]), step: step) ?? Double(currents[plus])
-                        let readMinus = slab.measured?.linearised(Double(currents[plus + 1]), step: step) ?? Double(currents[plus + 1])
+                        let readPlus = slab.measured?.linearised(Double(currents[plus]), step: step, tableStep: adcStepAmperes) ?? Double(currents[plus])
+                        let readMinus = slab.measured?.linearised(Double(currents[plus + 1]), step: step, tableStep: adcStepAmperes) ?? Double(currents[plus + 1])
                         let iPlus = (readPlus - slab.offsets[2 * j]) / slab.gains[2 * j]
                         let iMinus = (readMinus - slab.offsets[2 * j + 1]) / slab.gains[2 * j + 1]
                         difference += iPlus - iMinus
                     }
                     let unit = perRow ? abs(x[p.inputOffset + j]) : 1
-                    out[job.vector][j] += difference / Double(copies) / (k[j] * job.scale) * unit
+                    out[job.vector][j] += difference / Double(copies) / (k[j] * job.scale / slab.outputGain) * unit
                 }
                 if perRow { defects.correctRowScaled(&out[job.vector], matrix: p.matrix, input: x) }
             }

@@ -3,8 +3,9 @@ import XbarInstrument
 import XbarWire
 
 /// Runs a model with the crossbar in the loop: every matrix product (B, C, the readout, and an
-/// S4D's decay `A`) on the weight tiles of a programmed board, nonlinearities, residuals,
-/// pooling and the event SSM's state recursion on the host.
+/// S4D's decay `A`, its states fed back through the board every step) on the weight tiles of a
+/// programmed board; nonlinearities, residuals, pooling and the event SSM's state recursion
+/// (unless its states live on STM nodes) on the host.
 ///
 /// The event SSM is run block by block over a sample's events, each product a batch of MVM
 /// requests; the S4D is clocked, one batch of products per step across the samples of a batch.
@@ -20,14 +21,18 @@ public final class ChipInLoopEngine {
     public let instrument: Instrument
     /// Samples sharing one S4D step's batch of MVMs.
     public var samplesPerBatch: Int
-    /// Whether an S4D's diagonal decay `A x` is multiplied on its tile rather than on the host.
+    /// Whether an S4D's recurrence runs on the chip (the default): its decay `A` multiplied on
+    /// its tile every step with the states' magnitudes driving the rows (see
+    /// ``ChipInLoopBackend``); off, the states decay on the host.
     ///
-    /// Off by default: each column of a diagonal carries a single cell, at most 2.2 ADC steps
-    /// of signal at full scale on `usb-4x64` (70 uS x 0.25 V against 7.9 uA steps), and its
-    /// other 31 pairs hold zero weights whose cells drift apart as they relax; that error feeds
-    /// the recurrence at every step. Measured on the spoken-digit S4Ds (150 samples, ranged and
-    /// calibrated readout): on the chip 90 % and 92 % right after programming but 31 % and 43 %
-    /// after an hour's relaxation; on the host 91 % to 93 % either way (reference 92 %, 93 %).
+    /// A decay factor `a` near 1 turns an error of the step into a state error up to
+    /// `1 / (1 - a)` times larger (tenfold at `a = 0.9`, the spoken-digit S4Ds' slowest states
+    /// at 10 ms steps), so the map decides: mapped as `a`, one conversion resolves a 40th of the
+    /// largest state, and the zero-weight pairs beside each diagonal cell (31 per column, drifting
+    /// as they relax) couple the states at the same scale; mapped as `a - 1` (``WeightMap``'s
+    /// default), the diagonal's cells span the range for the increment, a tenth of the state,
+    /// and both errors shrink by as much. Measured with `xbar-bench infer --s4d-on-chip-study`
+    /// (see the README's S4D paragraph for the figures).
     public var decayOnChip: Bool
     /// How rows are driven and columns read (see ``ReadoutSettings``).
     public var settings: ReadoutSettings
@@ -44,7 +49,7 @@ public final class ChipInLoopEngine {
 
     /// - Throws: `BoardError` when the board cannot identify itself.
     public init(model: SSMModel, map: WeightMap, board: any Board, instrument: Instrument,
-                samplesPerBatch: Int = 16, decayOnChip: Bool = false, settings: ReadoutSettings = .ranged,
+                samplesPerBatch: Int = 16, decayOnChip: Bool = true, settings: ReadoutSettings = .ranged,
                 calibration: ReadoutCalibration? = nil, defects: PairDefects = PairDefects()) throws {
         self.defects = defects
         self.model = model

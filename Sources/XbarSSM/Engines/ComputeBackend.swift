@@ -16,9 +16,14 @@ public protocol ComputeBackend {
     /// with `t_{-1} = 0`, `x_{-1} = 0`. Returns `x_k` for every event.
     mutating func eventStates(layer: Int, timesSeconds: [Double], increments: [[Double]], tauSeconds: [Double]) throws -> [[Double]]
 
-    /// Whether an S4D's diagonal decay `a * x` is multiplied on the chip (`layers.L.A`) rather
-    /// than digitally.
-    var multipliesDecayOnChip: Bool { get }
+    /// One step of an S4D block for every sample of a batch: `x_k = a * x_{k-1} + B h_k`, with
+    /// `a` the block's diagonal decay (`layers.L.A`) and `B` its input matrix (`layers.L.B`).
+    ///
+    /// - Parameters:
+    ///   - states: `x_{k-1}` per sample.
+    ///   - inputs: `h_k` per sample, through the block's input quantiser for quantised models.
+    ///   - inputRange: that quantiser's range; nil for float models.
+    mutating func s4dStates(layer: Int, states: [[Double]], inputs: [[Double]], inputRange: Double?) throws -> [[Double]]
 
     /// Where results come from, for run records ("digital reference", "simulated", "serial:...").
     var backendDescription: String { get }
@@ -40,6 +45,15 @@ extension SSMModel {
         let minus = DigitalBackend.digitalEventStates(timesSeconds: timesSeconds, increments: increments.map { $0.map { max(-$0, 0) } },
                                                       tauSeconds: (0..<n).map { nodeTaus[2 * $0 + 1] })
         return zip(plus, minus).map { p, m in zip(p, m).map { $0 - $1 } }
+    }
+}
+
+extension SSMModel {
+    /// `a * x + v` per state with an S4D block's decay factors, in the reference's order of operations.
+    public func decayedS4DStates(layer: Int, states: [[Double]], increments: [[Double]]) -> [[Double]] {
+        guard let dt = timeStepSeconds else { preconditionFailure("S4D models carry a time step") }
+        let a = layers[layer].tauSeconds.map { SSMModel.decay(dt, $0) }
+        return zip(states, increments).map { x, v in (0..<x.count).map { a[$0] * x[$0] + v[$0] } }
     }
 }
 
@@ -83,6 +97,10 @@ public struct DigitalBackend: ComputeBackend {
         model.idealStates(layer: layer, timesSeconds: timesSeconds, increments: increments)
     }
 
-    public var multipliesDecayOnChip: Bool { false }
+    public func s4dStates(layer: Int, states: [[Double]], inputs: [[Double]], inputRange: Double?) throws -> [[Double]] {
+        let bh = try products(of: "layers.\(layer).B", inputs: inputs, inputRange: inputRange)
+        return model.decayedS4DStates(layer: layer, states: states, increments: bh)
+    }
+
     public var backendDescription: String { "digital reference (float64)" }
 }

@@ -11,9 +11,15 @@ public struct HostArithmetic: Sendable, Hashable {
     /// State decays `x <- a x + v` computed on the host, one per state and event (zero when the
     /// states live on STM nodes, whose decay is physics).
     public var stateDecays = 0
-    /// Column readout corrections (gain and offset) per converted column.
+    /// State updates `a x + B h` an S4D block's partial products are added into on the host,
+    /// per state and step (its decay on the chip, but `A` and `B` not stacked on one tile),
+    /// and slabs of one matrix added on the host, per output beyond the first slab.
+    public var partialSums = 0
+    /// Column readout corrections (offset, gain, and the converter's code deviation where
+    /// measured), per converted column of every copy.
     public var readoutCorrections = 0
-    /// Turning column-pair currents into outputs (difference, scale, slab sums), per output.
+    /// Turning column-pair currents into outputs: the pair's difference and the copies' sum per
+    /// output and copy, then the scale to weight units and the addition into the product.
     public var outputScaling = 0
     /// Host corrections of weight pairs that missed their targets, per pair and vector.
     public var pairCorrections = 0
@@ -28,7 +34,18 @@ public struct HostArithmetic: Sendable, Hashable {
 
     /// Everything the host did, operations.
     public var hostOperations: Int {
-        stateDecays + readoutCorrections + outputScaling + pairCorrections + pulsePlanning + stateDecoding + rangePlanning
+        stateDecays + partialSums + readoutCorrections + outputScaling + pairCorrections + pulsePlanning + stateDecoding + rangePlanning
+    }
+
+    /// The model's multiply-accumulates the host did: state decays, partial sums of products
+    /// and corrections of missed pairs (the rest of ``hostOperations`` turns the array's
+    /// currents into numbers or plans its inputs: the converters' side of a product).
+    public var hostMultiplyAccumulates: Int { stateDecays + partialSums + pairCorrections }
+
+    /// The share of the model's multiply-accumulates done on the array, 0...1.
+    public var arrayShareOfMultiplyAccumulates: Double {
+        let all = Double(arrayMultiplyAccumulates + hostMultiplyAccumulates)
+        return all > 0 ? Double(arrayMultiplyAccumulates) / all : 0
     }
 
     /// The host's share of all operations, 0...1.

@@ -42,11 +42,16 @@ public struct ReadoutCalibration: Codable, Hashable, Sendable {
         }
 
         /// A conversion with the converter's deviation at its code taken off, amperes.
-        /// - Parameter step: the converter's step, amperes.
-        public func linearised(_ amperes: Double, step: Double) -> Double {
+        /// - Parameters:
+        ///   - step: the step of the range the conversion was made in, amperes.
+        ///   - tableStep: the step the deviations were measured at, amperes (the probes convert
+        ///     without a sense range); nil when it is `step`. A converter deviates by the same
+        ///     fraction of a step at a code in every range, so a conversion in a smaller range
+        ///     takes off the table's deviation scaled down by the ratio of the steps.
+        public func linearised(_ amperes: Double, step: Double, tableStep: Double? = nil) -> Double {
             guard let table = codeDeviationsAmperes, !table.isEmpty else { return amperes }
             let index = Int((amperes / step).rounded()) + table.count / 2
-            return table.indices.contains(index) ? amperes - table[index] : amperes
+            return table.indices.contains(index) ? amperes - table[index] * step / (tableStep ?? step) : amperes
         }
     }
 

@@ -12,8 +12,8 @@
 ///   currents the host expects from the tile's conductances would leave the ADC's range, and
 ///   every vector whose conversion still reaches full scale measured again at half the
 ///   scale. Vectors that are all zero are not sent. A diagonal matrix (an S4D's decay, one
-///   cell per column: at most 2.2 ADC steps of signal) has each row driven at its own full
-///   scale and is averaged over more dither pairs.
+///   cell per column) is averaged over more dither pairs where its signal is short of
+///   ``ditherFreeSteps``; its rows carry the states' magnitudes (``rowScaledDiagonals`` off).
 ///
 /// Measured on the spoken-digit int8 event SSM (50 samples, `usb-4x64`): with activation
 /// ranges its layer-1 inputs use 9 % to 11 % of the DAC's range (rms), their column signals
@@ -35,7 +35,9 @@ public struct ReadoutSettings: Hashable, Sendable {
     /// Antithetic dither pairs for diagonal matrices, whose columns each carry one cell.
     public var diagonalDitherPairs: Int
     /// Whether a diagonal matrix's rows are each driven at full scale with their input's sign,
-    /// its outputs rescaled by their own input's magnitude (with ``InputScaling/perVector``).
+    /// its outputs rescaled by their own input's magnitude on the host (with
+    /// ``InputScaling/perVector``): the earlier way of an S4D's decay on the chip, which keeps
+    /// the states off the array. Off by default: the states' magnitudes drive the rows.
     public var rowScaledDiagonals: Bool
     /// Largest dither per row, as a fraction of full scale.
     public var ditherFraction: Double
@@ -54,7 +56,7 @@ public struct ReadoutSettings: Hashable, Sendable {
     /// part of the signal, and dither would only multiply the conversions.
     public var ditherFreeSteps: Double
 
-    public init(inputScaling: InputScaling, ditherPairs: Int, diagonalDitherPairs: Int? = nil, rowScaledDiagonals: Bool = true,
+    public init(inputScaling: InputScaling, ditherPairs: Int, diagonalDitherPairs: Int? = nil, rowScaledDiagonals: Bool = false,
                 ditherFraction: Double = 0.25, adcHeadroom: Double = 0.8, saturationRetries: Int = 3,
                 usesSenseRanges: Bool = true, ditherFreeSteps: Double = 64) {
         self.usesSenseRanges = usesSenseRanges

@@ -91,9 +91,8 @@ public struct SSMForward {
     }
 
     private func s4d<B: ComputeBackend>(_ samples: [EventSample], backend: inout B) throws -> [[Double]] {
-        guard let dt = model.timeStepSeconds, let steps = model.stepCount else { preconditionFailure("S4D models carry a time step") }
+        guard let steps = model.stepCount else { preconditionFailure("S4D models carry a step count") }
         let inputs = samples.map(binned)
-        let a = model.layers.map { $0.tauSeconds.map { SSMModel.decay(dt, $0) } }
         let zeros = [Double](repeating: 0, count: model.stateCount)
         var xs = [[[Double]]](repeating: [[Double]](repeating: zeros, count: samples.count), count: model.layers.count)
         var acc = [[Double]](repeating: [Double](repeating: 0, count: model.modelWidth), count: samples.count)
@@ -101,14 +100,7 @@ public struct SSMForward {
             var h = inputs.map { $0[k] }
             for (l, layer) in model.layers.enumerated() {
                 let hq = h.map { qa($0, "l\(l).in") }
-                let bh = try backend.products(of: "layers.\(l).B", inputs: hq, inputRange: model.range("l\(l).in"))
-                let ax: [[Double]]
-                if backend.multipliesDecayOnChip {
-                    ax = try backend.products(of: "layers.\(l).A", inputs: xs[l], inputRange: nil)
-                } else {
-                    ax = xs[l].map { x in (0..<x.count).map { a[l][$0] * x[$0] } }
-                }
-                for s in 0..<samples.count { for i in 0..<model.stateCount { xs[l][s][i] = ax[s][i] + bh[s][i] } }
+                xs[l] = try backend.s4dStates(layer: l, states: xs[l], inputs: hq, inputRange: model.range("l\(l).in"))
                 let xq = xs[l].map { qa($0, "l\(l).x") }
                 let y = try backend.products(of: "layers.\(l).C", inputs: xq, inputRange: model.range("l\(l).x"))
                 for s in 0..<samples.count {

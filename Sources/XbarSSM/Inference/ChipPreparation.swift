@@ -15,13 +15,17 @@ public struct ChipPreparation {
 
     public var readout: Readout
     public var ditherPairs: Int
+    /// Whether an S4D's recurrence runs on the chip (see ``ChipInLoopEngine/decayOnChip``).
     public var decayOnChip: Bool
     /// Pairs whose believed `G+ - G-` misses its target by more than this are corrected on the host, siemens.
     public var defectThresholdSiemens: Double
     /// Whether the calibrated readout converts in the board's sense ranges (when it has them).
     public var usesSenseRanges: Bool
+    /// Whether, with an S4D's recurrence on the chip, the unused cells of its diagonals are
+    /// pulsed down to their floor before the read-back (see ``DiagonalFloor``).
+    public var floorsDiagonals = false
 
-    public init(readout: Readout = .calibrated, ditherPairs: Int = 4, decayOnChip: Bool = false, defectThresholdSiemens: Double = 3e-6,
+    public init(readout: Readout = .calibrated, ditherPairs: Int = 4, decayOnChip: Bool = true, defectThresholdSiemens: Double = 3e-6,
                 usesSenseRanges: Bool = true) {
         self.usesSenseRanges = usesSenseRanges
         self.readout = readout
@@ -63,12 +67,20 @@ public struct ChipPreparation {
                         believed verified: [UInt8: [Double]] = [:], calibration given: ReadoutCalibration? = nil,
                         log: (String) -> Void = { _ in }) throws -> Prepared {
         var believed = verified
+        let recurrenceOnChip = decayOnChip && model.architecture == .s4d
+        if recurrenceOnChip && floorsDiagonals && readout == .calibrated {
+            let cells = try DiagonalFloor(instrument: instrument).apply(to: board, map: map, model: model)
+            log("diagonals: \(cells) unused cells pulsed down to their floor")
+        }
+        var read: [UInt8: [Double]] = [:]
         if readout == .calibrated || believed.isEmpty {
-            let read = try TileReadback(instrument: instrument).read(map, on: board)
+            read = try TileReadback(instrument: instrument).read(map, on: board)
             believed = map.believedConductances(readBack: read, toleranceSiemens: defectThresholdSiemens)
             log("read back tiles \(read.keys.sorted().map(String.init).joined(separator: ", ")) of \(board.backendDescription)")
         }
-        let defects = PairDefects(map: map, measured: believed, thresholdSiemens: defectThresholdSiemens)
+        // The diagonals' pairs are trimmed from the read-back when the calibrated readout runs the recurrence.
+        let defects = PairDefects(map: map, measured: believed, thresholdSiemens: defectThresholdSiemens,
+                                  diagonalReads: recurrenceOnChip && readout == .calibrated ? read : [:], model: model)
         log("pairs corrected on the host (missed by > \(defectThresholdSiemens) S): \(defects.count)")
         var calibration: ReadoutCalibration?
         var measured = false

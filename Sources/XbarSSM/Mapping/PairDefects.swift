@@ -17,6 +17,12 @@ public struct PairDefects: Sendable {
     /// Defects by matrix name.
     public let byMatrix: [String: [Defect]]
     public let thresholdSiemens: Double
+    /// Per output of a diagonal matrix (by name): the pair's target `G+ - G-` over the one it
+    /// was read at. Its row is driven that much harder (see ``ChipInLoopBackend``), so that the
+    /// cell's miss, relaxation included, is made good on the array rather than on the host: a
+    /// decay's gain error `e` would otherwise grow its state `1 / (1 - a)` times (tenfold at
+    /// `a = 0.9`). Its pairs are then no defects.
+    public let diagonalTrims: [String: [Double]]
 
     public var count: Int { byMatrix.values.reduce(0) { $0 + $1.count } }
 
@@ -24,22 +30,38 @@ public struct PairDefects: Sendable {
     public init() {
         byMatrix = [:]
         thresholdSiemens = .infinity
+        diagonalTrims = [:]
     }
 
     /// Finds the pairs whose measured `G+ - G-` differs from the target's by more than
     /// `thresholdSiemens`.
     ///
-    /// - Parameter measured: verified conductances per tile index, row-major, siemens; tiles
-    ///   missing from it are taken as on target.
-    public init(map: WeightMap, measured: [UInt8: [Double]], thresholdSiemens: Double) {
+    /// - Parameters:
+    ///   - measured: verified conductances per tile index, row-major, siemens; tiles missing
+    ///     from it are taken as on target.
+    ///   - diagonalReads: the tiles as read back (row-major, siemens), from which each pair of a
+    ///     diagonal matrix of `model` gets its trim; none without.
+    public init(map: WeightMap, measured: [UInt8: [Double]], thresholdSiemens: Double,
+                diagonalReads: [UInt8: [Double]] = [:], model: SSMModel? = nil) {
         var out: [String: [Defect]] = [:]
+        var trims: [String: [Double]] = [:]
         for p in map.placements {
             guard let t = map.tiles.first(where: { Int($0.tile.index) == p.tile }),
                   let g = measured[t.tile.index], g.count == t.siemens.count,
                   let k = map.siemensPerUnitWeight[p.matrix] else { continue }
             let columns = Int(t.tile.columns)
+            if let model, DiagonalFloor.isDiagonal(p, model: model), let read = diagonalReads[t.tile.index], read.count == t.siemens.count {
+                let trim = (0..<p.outputs).map { j -> Double in
+                    let plus = (p.rowOffset + j) * columns + 2 * (p.colPairOffset + j)
+                    let target = t.siemens[plus] - t.siemens[plus + 1], got = read[plus] - read[plus + 1]
+                    // A pair read at under half its target (stuck low, or a zero weight) is left as it is.
+                    return abs(target) > 0 && got / target > 0.5 ? target / got : 1
+                }
+                trims[p.matrix] = trim
+            }
             for i in 0..<p.rows {
                 for j in 0..<p.outputs {
+                    if i == j, let trim = trims[p.matrix], trim[j] != 1 { continue }
                     let plus = (p.rowOffset + i) * columns + 2 * (p.colPairOffset + j)
                     let error = (g[plus] - t.siemens[plus]) - (g[plus + 1] - t.siemens[plus + 1])
                     if abs(error) > thresholdSiemens {
@@ -50,6 +72,7 @@ public struct PairDefects: Sendable {
         }
         byMatrix = out
         self.thresholdSiemens = thresholdSiemens
+        diagonalTrims = trims
     }
 
     /// Removes the defects' contribution from products of `matrix` with inputs `x`.

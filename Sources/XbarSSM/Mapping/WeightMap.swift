@@ -43,6 +43,23 @@ public struct WeightMap: Sendable {
     /// Target bounds, siemens.
     public let lowSiemens: Double
     public let highSiemens: Double
+    /// S4D blocks whose `A` and `B` are mapped with one shared scale per output, so that their
+    /// state update is one product (see ``StackedRecurrence``).
+    public let stackedRecurrences: [StackedRecurrence]
+    /// Whether an S4D's decay placements hold `a - 1` (the step's increment) rather than `a`.
+    public let mapsDecayIncrements: Bool
+
+    /// The matrix `name`'s placements hold: the model's, or `diag(a - 1)` for an S4D's decay
+    /// when ``mapsDecayIncrements``.
+    public func weights(of name: String, in model: SSMModel) -> Matrix? {
+        Self.weights(of: name, in: model, increments: mapsDecayIncrements)
+    }
+
+    static func weights(of name: String, in model: SSMModel, increments: Bool) -> Matrix? {
+        guard let W = model.matrix(named: name) else { return nil }
+        guard increments, model.architecture == .s4d, name.hasSuffix(".A") else { return W }
+        return Matrix(diagonal: (0..<W.rows).map { W[$0, $0] - 1 })
+    }
 
     /// Maps a model onto an instrument's weight tiles.
     ///
@@ -52,14 +69,32 @@ public struct WeightMap: Sendable {
     /// - Throws: ``SSMFileError`` when a placement names a tile the instrument lacks or that
     ///   holds STM nodes, or does not fit the tile.
     ///   - scaling: one scale per matrix or per output.
+    ///   - stacksRecurrence: map the `A` and `B` of every S4D block that ``StackedRecurrence``
+    ///     finds with a shared scale, so that the chip multiplies its state update in one product.
+    ///   - decayIncrements: map an S4D's decay as `a - 1` (the default), so that the chip computes
+    ///     each step's increment `(a - 1) x + B h` and the host adds it to `x` (see
+    ///     ``ChipInLoopBackend``); with the decay on the host its placements are not driven.
     public init(model: SSMModel, instrument: Instrument, lowSiemens: Double, highSiemens: Double,
-                scaling: Scaling = .perOutput) throws(SSMFileError) {
+                scaling: Scaling = .perOutput, stacksRecurrence: Bool = false, decayIncrements: Bool = true) throws(SSMFileError) {
         precondition(lowSiemens > 0 && highSiemens > lowSiemens, "the programmable range must be positive and non-empty")
         let weightTiles = instrument.weightTiles
         var targets = weightTiles.map { TileTargets(tile: $0, siemens: [Double](repeating: lowSiemens, count: $0.cellCount)) }
         var scales: [String: [Double]] = [:]
+        let stacked = stacksRecurrence ? StackedRecurrence.all(in: model) : []
+        for s in stacked {
+            guard let A = Self.weights(of: s.decay.matrix, in: model, increments: decayIncrements) else { continue }
+            let B = model.layers[s.layer].B
+            // [B | A] row by row: each output's largest weight over both spans the range.
+            var joined: [Double] = []
+            for j in 0..<B.rows { joined += (0..<B.columns).map { B[j, $0] } + (0..<A.columns).map { A[j, $0] } }
+            let k = Self.scales(of: Matrix(rows: B.rows, columns: B.columns + A.columns, values: joined),
+                                range: highSiemens - lowSiemens, scaling: scaling)
+            scales[s.input.matrix] = k
+            scales[s.decay.matrix] = k
+            scales[s.matrix] = k
+        }
         for p in model.placements {
-            guard let W = model.matrix(named: p.matrix) else {
+            guard let W = Self.weights(of: p.matrix, in: model, increments: decayIncrements) else {
                 throw SSMFileError(file: model.file, key: "__metadata__.tile_map", problem: "places unknown matrix \(p.matrix)")
             }
             guard let t = targets.firstIndex(where: { Int($0.tile.index) == p.tile }) else {
@@ -92,12 +127,16 @@ public struct WeightMap: Sendable {
         self.placements = model.placements
         self.lowSiemens = lowSiemens
         self.highSiemens = highSiemens
+        self.stackedRecurrences = stacked
+        mapsDecayIncrements = decayIncrements
     }
 
     /// Maps with the instrument's default device model's programmable range.
-    public init(model: SSMModel, instrument: Instrument, scaling: Scaling = .perOutput) throws(SSMFileError) {
+    public init(model: SSMModel, instrument: Instrument, scaling: Scaling = .perOutput, stacksRecurrence: Bool = false,
+                decayIncrements: Bool = true) throws(SSMFileError) {
         let r = Self.programmableRange(of: instrument)
-        try self.init(model: model, instrument: instrument, lowSiemens: r.low, highSiemens: r.high, scaling: scaling)
+        try self.init(model: model, instrument: instrument, lowSiemens: r.low, highSiemens: r.high, scaling: scaling,
+                      stacksRecurrence: stacksRecurrence, decayIncrements: decayIncrements)
     }
 
     /// Siemens per unit weight of each output of `W`. An output whose weights are all zero takes

@@ -13,9 +13,11 @@ struct InferCommand: ParsableCommand {
         abstract: "Classify an event data set with a state-space model, digitally and with the crossbar in the loop.",
         discussion: """
             Runs the digital reference (float64) and, with --engine chip or both, the chip-in-loop \
-            engine: the model's matrix products (B, C, the readout; an S4D's decay with \
-            --decay-on-chip) as batched MVM requests on the board's weight tiles, at the placements \
-            the model file gives. Prints the accuracy of each on the same samples, the agreement \
+            engine: the model's matrix products (B, C, the readout, and an S4D's decay A, its states \
+            fed back through the board every step; --decay-on-host decays them on the host instead) \
+            as batched MVM requests on the board's weight tiles, at the placements the model file \
+            gives. It prints where the arithmetic happened: the share of the model's \
+            multiply-accumulates done on the array, and every host operation. Prints the accuracy of each on the same samples, the agreement \
             between them, events per second and wall time per event (seconds), and which backend \
             produced each result.
 
@@ -88,8 +90,8 @@ struct InferCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the target conductance map (siemens, 256x64 float64 .npy) here.", valueName: "path"))
     var mapOut: String?
 
-    @Option(help: "Antithetic dither pairs per product against the ADC's resolution (0: one plain conversion).")
-    var ditherPairs: Int = 4
+    @Option(help: "Antithetic dither pairs per product against the ADC's resolution (0: one plain conversion). Default: 0 for an S4D with its recurrence on the chip, 4 otherwise.")
+    var ditherPairs: Int?
 
     @Flag(inversion: .prefixedNo, help: "Convert each product in the smallest of the board's sense ranges that holds it, dithering only what the ranges leave under 64 steps (boards with sense ranges; --no-sense-ranges: the ADC's own full scale).")
     var senseRanges = true
@@ -106,7 +108,10 @@ struct InferCommand: ParsableCommand {
     @Option(help: ArgumentHelp("per-output (each column pair's largest weight spans the conductance range) or per-matrix (one scale per matrix). Must match how the board was programmed.", valueName: "scaling"))
     var weightScaling: WeightMap.Scaling = .perOutput
 
-    @Flag(help: "Multiply an S4D's diagonal decay on its tile (default: on the host; one cell per column is below the ADC's resolution and drifts into the recurrence).")
+    @Flag(help: "Decay an S4D's states on the host, multiplying only B, C and the readout on the chip (default: the recurrence on the chip, its decay mapped as a - 1 and driven by the states every step).")
+    var decayOnHost = false
+
+    @Flag(help: .hidden)
     var decayOnChip = false
 
     @Option(help: "Pairs whose verified G+ - G- misses its target by more than this many siemens (3e-6, 3uS) are corrected on the host. Default: 3uS.",
@@ -144,7 +149,9 @@ struct InferCommand: ParsableCommand {
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
-        try OptionCheck.require(ditherPairs, "--dither-pairs", in: 0...256)
+        if let ditherPairs { try OptionCheck.require(ditherPairs, "--dither-pairs", in: 0...256) }
+        // --decay-on-chip asked for the on-chip recurrence before it was the default; it still may.
+        if decayOnChip && decayOnHost { throw ValidationError("--decay-on-chip and --decay-on-host contradict each other") }
         if chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize)") }
         if let windowSeconds { try OptionCheck.requireWait(windowSeconds, "--window-seconds", positive: true) }
         try OptionCheck.require(defectThresholdSiemens, "--defect-threshold-siemens", in: 0...1, unit: "siemens")
@@ -217,12 +224,19 @@ struct InferCommand: ParsableCommand {
             data: absolute(dataPath), dataDigest: try FileDigest.sha256(path: dataPath),
             classNames: model.classNames, sampleCount: samples.count, board: boardOptions.address,
             instrument: try simulation.requireInstrument(), calibration: simulation.calibration.map(absolute),
-            seed: simulation.seed, program: program, readout: readout, ditherPairs: ditherPairs, decayOnChip: decayOnChip,
+            seed: simulation.seed, program: program, readout: readout, ditherPairs: ditherPairs(for: model), decayOnChip: !decayOnHost,
             defectThresholdSiemens: defectThresholdSiemens, weightScaling: weightScaling.rawValue,
             readoutCalibration: readoutCalibration.map(absolute), fallback: fallback?.rawValue ?? "", chunkSize: chunkSize,
             state: state, nodeCalibration: nodeCalibration.map(absolute), senseRanges: senseRanges)
         try InferenceSession.start(arguments, model: model, samples: samples, reference: reference,
                                    store: try storeOptions.open(), command: self)
+    }
+
+    /// The dither pairs a chip run uses: as given, else none for an S4D whose recurrence runs on
+    /// the chip (measured: its accuracy with none is that of four, at a quarter of the
+    /// conversions; see the README's S4D paragraph), else four.
+    func ditherPairs(for model: SSMModel) -> Int {
+        ditherPairs ?? (model.architecture == .s4d && !decayOnHost ? 0 : 4)
     }
 
     func report(_ name: String, _ run: InferenceRun) {
@@ -252,7 +266,7 @@ extension InferCommand {
         } else if board is SimulatedBoard {
             throw ValidationError("a simulated board starts unprogrammed and lives only inside this process: add --program")
         }
-        let preparation = ChipPreparation(readout: readout, ditherPairs: ditherPairs, decayOnChip: decayOnChip,
+        let preparation = ChipPreparation(readout: readout, ditherPairs: ditherPairs(for: model), decayOnChip: !decayOnHost,
                                           defectThresholdSiemens: defectThresholdSiemens, usesSenseRanges: senseRanges)
         let engine = try preparation.prepare(board: board, model: model, map: map, instrument: instrument, believed: believed,
                                              log: { print($0) }).engine

@@ -191,6 +191,7 @@ struct InferenceSession {
         for r in runs {
             a.arrayMultiplyAccumulates += r.arithmetic.arrayMultiplyAccumulates
             a.stateDecays += r.arithmetic.stateDecays
+            a.partialSums += r.arithmetic.partialSums
             a.readoutCorrections += r.arithmetic.readoutCorrections
             a.outputScaling += r.arithmetic.outputScaling
             a.pairCorrections += r.arithmetic.pairCorrections
@@ -198,10 +199,15 @@ struct InferenceSession {
             a.stateDecoding += r.arithmetic.stateDecoding
             a.rangePlanning += r.arithmetic.rangePlanning
         }
-        print(String(format: "  arithmetic: %.3g multiply-accumulates on the array; host %.3g operations (%.2f %%): state decays %d, readout corrections %d, output scaling %d, pair corrections %d, pulse planning %d, state decoding %d, range planning %d",
-                     Double(a.arrayMultiplyAccumulates), Double(a.hostOperations), 100 * a.hostShare, a.stateDecays,
-                     a.readoutCorrections, a.outputScaling, a.pairCorrections, a.pulsePlanning, a.stateDecoding, a.rangePlanning))
+        print(String(format: "  arithmetic: %.2f %% of the model's multiply-accumulates on the array (%.3g there; on the host %.3g: state decays %d, partial sums %d, pair corrections %d)",
+                     100 * a.arrayShareOfMultiplyAccumulates, Double(a.arrayMultiplyAccumulates), Double(a.hostMultiplyAccumulates),
+                     a.stateDecays, a.partialSums, a.pairCorrections))
+        print(String(format: "  host operations: %.3g in all (%.2f %% of all operations), with the converters' side: readout corrections %d, output scaling %d, range planning %d, pulse planning %d, state decoding %d",
+                     Double(a.hostOperations), 100 * a.hostShare, a.readoutCorrections, a.outputScaling, a.rangePlanning,
+                     a.pulsePlanning, a.stateDecoding))
         JSONLines.emit("arithmetic", ["arrayMultiplyAccumulates": a.arrayMultiplyAccumulates, "hostOperations": a.hostOperations,
+                                      "arrayShareOfMultiplyAccumulates": a.arrayShareOfMultiplyAccumulates,
+                                      "hostMultiplyAccumulates": a.hostMultiplyAccumulates, "partialSums": a.partialSums,
                                       "hostShare": a.hostShare, "stateDecays": a.stateDecays, "readoutCorrections": a.readoutCorrections,
                                       "outputScaling": a.outputScaling, "pairCorrections": a.pairCorrections,
                                       "pulsePlanning": a.pulsePlanning, "stateDecoding": a.stateDecoding,

@@ -11,7 +11,7 @@ import XbarBoard
 @Suite("chip-in-loop engine")
 struct ChipInLoopEngineTests {
     /// Write-verified, read back, readout calibrated: what `xbar infer --program` does.
-    static func calibratedEngine(_ model: SSMModel, board: SimulatedBoard) throws -> ChipInLoopEngine {
+    static func calibratedEngine(_ model: SSMModel, board: SimulatedBoard, settings: ReadoutSettings = .ranged) throws -> ChipInLoopEngine {
         let instrument = try Examples.instrument()
         let map = try WeightMap(model: model, instrument: instrument)
         let outcomes = try WeightProgramming.program(map, on: board, with: TestWriteVerify())
@@ -20,7 +20,7 @@ struct ChipInLoopEngineTests {
         let believed = map.believedConductances(readBack: try TileReadback(instrument: instrument).read(map, on: board),
                                                 toleranceSiemens: 3e-6)
         let calibration = try ReadoutProbe().measure(on: board, map: map, instrument: instrument, believedSiemens: believed)
-        return try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, calibration: calibration,
+        return try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, settings: settings, calibration: calibration,
                                     defects: PairDefects(map: map, measured: believed, thresholdSiemens: 3e-6))
     }
 
@@ -40,12 +40,15 @@ struct ChipInLoopEngineTests {
     /// readout: 92 %, agreeing on 146 (97 %). On 12 samples a chip that agrees on 97 % falls
     /// below 10 with probability 0.003; one that agrees on 57 % reaches 10 with probability
     /// 0.05: at least 10 of 12 tells them apart, and 12 samples are one batch of the clocked S4D.
+    /// It runs as `xbar infer` runs an S4D: its recurrence on the chip, without dither.
     @Test("on a write-verified simulated board with the calibrated readout, the spoken-digit ternary S4D agrees with the digital reference on at least 10 of the first 12 samples")
     func s4dAgreesWithReference() throws {
         let model = try Examples.model("spoken_digits_s4d_ternary")
         let subset = Array(try Examples.testData(of: model).samples.prefix(12))
         let reference = ReferenceEngine(model: model).run(subset)
-        let engine = try Self.calibratedEngine(model, board: SimulatedBoard(instrument: try Examples.instrument(), seed: 7))
+        let engine = try Self.calibratedEngine(model, board: SimulatedBoard(instrument: try Examples.instrument(), seed: 7),
+                                               settings: ReadoutSettings(inputScaling: .perVector, ditherPairs: 0))
+        #expect(engine.decayOnChip)
         let chip = try engine.run(subset)
         let agree = zip(reference.predictions, chip.predictions).filter { $0 == $1 }.count
         print("spoken_digits_s4d_ternary: reference \(reference.accuracy), chip \(chip.accuracy), agreement \(agree)/\(subset.count), \(chip.mvmVectors) MVM vectors")

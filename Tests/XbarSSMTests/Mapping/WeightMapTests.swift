@@ -17,7 +17,7 @@ struct WeightMapTests {
             let model = try Examples.model(stem)
             let map = try WeightMap(model: model, instrument: instrument)
             for name in Set(model.placements.map(\.matrix)) {
-                let W = try #require(model.matrix(named: name))
+                let W = try #require(map.weights(of: name, in: model))
                 for _ in 0..<5 {
                     let x = (0..<W.columns).map { _ in Double.random(in: -1...1, using: &generator) }
                     let want = W.times(x)
