@@ -69,9 +69,10 @@ public final class STMStatePlayer {
     public var smallestIncrementOfCeiling = 1e-4
     /// The conductance a node's sense range must hold, above its base, as a fraction of its
     /// ceiling. A board-trained model fills a node to half its ceiling at the 99.9th percentile
-    /// of its increments, so 0.7 leaves 40 % headroom, and on usb-4x64-multitau every class
-    /// reads in the 16 uA range at 0.5 V (32 uS full scale, steps of 0.13 uS against 0.31 uS
-    /// in the ADC's own 40 uA). A conductance beyond the range reads its full scale.
+    /// of its accumulation, so 0.7 leaves 40 % headroom; on usb-4x64-multitau 115 of the 128
+    /// nodes of a board-trained model read in the 16 uA range at 0.5 V (32 uS full scale, steps
+    /// of 0.13 uS against 0.31 uS in the ADC's own 40 uA), the others (base and 70 % of the
+    /// ceiling above 32 uS) at the ADC's full scale. A conductance beyond the range reads its full scale.
     public static let senseHeadroomOfCeiling = 0.7
     /// Whether node reads use sense ranges when the board has ranged PLAY reads (capability
     /// ``XbarWire/Capabilities/rangedPlayReads``); false reads at the ADC's read full scale.
