@@ -14,8 +14,11 @@ model is fine-tuned with a forward pass that does what the chip does:
 - each node decays with its own calibrated fast time constant, the calibrated slow fraction of
   every increment with the node's slow time constant;
 - each read of a node adds the calibrated read disturb (a fraction of a reference pulse's
-  increment) and returns `G (1 + read noise)` through the ADC's read converter at the model's
-  read voltage; the state is `(G+ - b+) / sigma - (G- - b-) / sigma`, `b` the node's baseline;
+  increment) and returns `G (1 + read noise)` through the read converter at the model's read
+  voltage: on a board with sense ranges in the node's range (the smallest whose full scale holds
+  the node's base plus SENSE_HEADROOM_OF_CEILING of its ceiling, as the STM engine chooses), with
+  the range's noise, steps and clipping at its full scale; else at the ADC's read full scale;
+  the state is `(G+ - b+) / sigma - (G- - b-) / sigma`, `b` the node's baseline;
 - matrix products carry the programming and read noise of the other example models.
 
 The STM engine plans pulse amplitudes from the calibrated increment law, so the saturation
@@ -51,6 +54,9 @@ from safetensors.numpy import load_file
 SEED = 0
 BASELINE_READS = 4  # the STM engine's baseline reads of every node before a sample
 CEILING_REACH = 0.9  # how close to its ceiling the engine's planned pulses take a node
+# The conductance above its base a node's sense range must hold, as a fraction of its ceiling:
+# the STM engine's STMStatePlayer.senseHeadroomOfCeiling.
+SENSE_HEADROOM_OF_CEILING = 0.7
 LEN_CAP = {"event_digits": 640, "spoken_digits": 768}
 DROPOUT = {"event_digits": 0.2, "spoken_digits": 0.0}
 
@@ -69,10 +75,13 @@ class BoardNodes:
         self.read_disturb = float(stm["readDisturbFraction"])
         self.slow_default = float(stm["slowFraction"])
         self.read_volts = read_volts
-        self.pulses_per_increment = 4
+        self.pulses_per_increment = 1
         self.node_gain_spread = 0.05
         bits, full = instrument["adc_bits"], instrument["read_full_scale_amperes"]
-        self.read_step_siemens = full / (2 ** bits - 1) / read_volts
+        self.levels = 2 ** bits - 1
+        self.read_full_scale_amperes = full
+        self.read_step_siemens = full / self.levels / read_volts
+        self.sense_ranges = instrument["sense_ranges"]
         nodes = {}
         columns = instrument["stm_columns"]
         for n in cal["nodes"]:
@@ -124,10 +133,25 @@ class BoardNodes:
                     v = self.nodes[i].get(k)
                     out[s, j] = default if v is None else v
             return out
-        return dict(tau=field("tauSeconds"), slow_tau=field("slowTauSeconds", 0.5),
-                    slow_fraction=field("slowFraction", self.slow_default),
-                    base=field("baseSiemens"), ceiling=field("ceilingSiemens"),
-                    increment=field("incrementFraction", 0.05))
+        out = dict(tau=field("tauSeconds"), slow_tau=field("slowTauSeconds", 0.5),
+                   slow_fraction=field("slowFraction", self.slow_default),
+                   base=field("baseSiemens"), ceiling=field("ceilingSiemens"),
+                   increment=field("incrementFraction", 0.05))
+        full, noise = self.sense(out["base"], out["ceiling"])
+        out.update(read_full_scale=full / self.read_volts, read_step=full / self.levels / self.read_volts,
+                   read_range_noise=noise / self.read_volts)
+        return out
+
+    def sense(self, base, ceiling):
+        """Per node: the full scale and noise (amperes) of the range its reads convert in."""
+        full = np.full(base.shape, self.read_full_scale_amperes)
+        noise = np.zeros(base.shape)
+        need = self.read_volts * (base + SENSE_HEADROOM_OF_CEILING * ceiling)
+        for r in sorted(self.sense_ranges, key=lambda r: -r["full_scale_amperes"]):
+            fits = (r["full_scale_amperes"] >= need) & (r["full_scale_amperes"] < self.read_full_scale_amperes)
+            full = np.where(fits, r["full_scale_amperes"], full)
+            noise = np.where(fits, r["noise_amperes"], noise)
+        return full, noise
 
 
 def instrument_facts(path: Path) -> dict:
@@ -147,8 +171,14 @@ def instrument_facts(path: Path) -> dict:
             columns = int(line.split("columns:")[1].split(",")[0].split("}")[0])
     if columns is None:
         raise SystemExit(f"{path}: no short_term_memory tile found")
+    ranges = []
+    for line in text.splitlines():
+        s = line.split("#")[0].strip()
+        if s.startswith("- {full_scale_amperes:"):
+            fields = dict(kv.split(":") for kv in s[2:].strip("{} ").split(","))
+            ranges.append({k.strip(): float(v) for k, v in fields.items()})
     return dict(adc_bits=int(number("bits")), read_full_scale_amperes=number("read_full_scale_amperes"),
-                max_read_volts=number("max_read_volts"), stm_columns=columns)
+                max_read_volts=number("max_read_volts"), stm_columns=columns, sense_ranges=ranges)
 
 
 # ----------------------------------------------------------------- forward pass
@@ -184,13 +214,15 @@ def stm_states(v, dt, nodes, sigma, board: BoardNodes, noisy: bool, key):
         G = nodes["base"][:, j] + g
         baseline = nodes["base"][:, j]
         if noisy:
-            kr, kb = jax.random.split(kr)
-            G = G * (1 + board.read_noise * jax.random.normal(kr, G.shape))
-            q = board.read_step_siemens
-            G = round_ste(G / q) * q
+            kr, kb, kn, km = jax.random.split(kr, 4)
+            q, top, rn = nodes["read_step"][:, j], nodes["read_full_scale"][:, j], nodes["read_range_noise"][:, j]
+            G = G * (1 + board.read_noise * jax.random.normal(kr, G.shape)) + rn * jax.random.normal(kn, G.shape)
+            # A conductance beyond the node's range reads its full scale.
+            G = round_ste(jnp.clip(G, 0.0, top) / q) * q
             # The engine's baseline: the mean of BASELINE_READS converted reads at rest.
-            reads = baseline * (1 + board.read_noise * jax.random.normal(kb, (BASELINE_READS,) + G.shape[:1] + G.shape[2:]))
-            baseline = jnp.mean(jnp.round(reads / q) * q, axis=0)[:, None, :]
+            shape = (BASELINE_READS,) + G.shape[:1] + G.shape[2:]
+            reads = baseline * (1 + board.read_noise * jax.random.normal(kb, shape)) + rn * jax.random.normal(km, shape)
+            baseline = jnp.mean(jnp.round(jnp.clip(reads, 0.0, top) / q) * q, axis=0)[:, None, :]
         parts.append((G - baseline) / sigma)
     return parts[0] - parts[1]
 
@@ -281,13 +313,16 @@ def main(argv=None):
     ap.add_argument("--read-volts", type=float, help="STM read voltage (default: the instrument's max_read_volts)")
     ap.add_argument("--out", help="model file to write")
     ap.add_argument("--train-limit", type=int, help="train on the first N samples only (for tests)")
-    ap.add_argument("--pulses-per-increment", type=int, default=4,
-                    help="pulses the engine splits each increment into (noise averages down by their square root)")
+    ap.add_argument("--pulses-per-increment", type=int, default=1,
+                    help="pulses the engine splits each increment into (noise averages down by their square root, "
+                         "but smaller pulses sit nearer the threshold, where the calibrated law is least certain)")
     ap.add_argument("--node-gain-spread", type=float, default=0.05,
                     help="relative error of a node's increment law the training is made robust to")
     ap.add_argument("--fill", type=float, default=0.5,
                     help="fraction of a node's ceiling the 99.9th percentile of its accumulation reaches")
-    ap.add_argument("--init", help="start from this model file's weights (default: the task's float event SSM)")
+    ap.add_argument("--init", help="start from this model file's weights (default: the task's float event SSM); "
+                                   "a model trained for the same nodes also gives its siemens per unit of state")
+    ap.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (lower for fine-tuning with --init)")
     args = ap.parse_args(argv)
 
     cal_path = Path(args.calibration)
@@ -334,11 +369,19 @@ def main(argv=None):
         for l, (xp, xm) in enumerate(acc):
             mm = np.asarray(m) > 0
             peaks[l].append(np.concatenate([np.asarray(xp)[mm], np.asarray(xm)[mm]], axis=0))
+    init_meta = read_metadata(Path(args.init)) if args.init else {}
+    init_blocks = json.loads(init_meta.get("blocks", "[]"))
+    # A board model continued from another keeps the record of how that one was trained.
+    init_board = json.loads(init_meta.get("board", "{}"))
+    init_training = {"continued_from": init_board["training"]} if "training" in init_board else {}
     for l, (pairs, _) in enumerate(assignment):
         a = np.concatenate(peaks[l], axis=0)  # [samples*events*2, n]
         p999 = np.maximum(np.percentile(a, 99.9, axis=0), 1e-6)
         ceiling = np.min(board.arrays(pairs)["ceiling"], axis=1)
         layers[l]["sigma"] = jnp.asarray(args.fill * ceiling / p999, jnp.float32)
+        # A model trained for these very nodes keeps its own scale: its weights were fitted to it.
+        if l < len(init_blocks) and init_blocks[l].get("stm_nodes") == [int(i) for pr in pairs for i in pr]:
+            layers[l]["sigma"] = jnp.asarray(init_blocks[l]["stm_siemens_per_unit"], jnp.float32)
 
     pad_tr, pad_te = padded(tr, LEN_CAP[args.task]), padded(te, int(np.ceil(np.diff(te.offsets).max() / 128) * 128))
     acc_float_ideal, _ = evaluate(params, te, cfg, layers, board, "ideal", jax.random.PRNGKey(1), pad_te)
@@ -366,11 +409,15 @@ def main(argv=None):
             return int(np.ceil(len(tr) / batch))
         return (b for _, b in batches(tr, pad_tr, batch, rng))
 
-    params = train_loop(loss_fn, params, batches_fn, args.epochs, 1e-3, SEED + 11,
-                        log=lambda *a: print(*a, flush=True), label="board")
-    acc_ref, _ = evaluate(params, te, cfg, layers, board, "ideal", jax.random.PRNGKey(1), pad_te)
-    chip_accs = [evaluate(params, te, cfg, layers, board, "chip", jax.random.PRNGKey(100 + r), pad_te)[0]
-                 for r in range(3)]
+    if args.epochs > 0:  # no epochs: the --init model re-exported for this calibration
+        params = train_loop(loss_fn, params, batches_fn, args.epochs, args.lr, SEED + 11,
+                            log=lambda *a: print(*a, flush=True), label="board")
+    if args.epochs > 0:
+        acc_ref, _ = evaluate(params, te, cfg, layers, board, "ideal", jax.random.PRNGKey(1), pad_te)
+        chip_accs = [evaluate(params, te, cfg, layers, board, "chip", jax.random.PRNGKey(100 + r), pad_te)[0]
+                     for r in range(3)]
+    else:  # the weights evaluated above
+        acc_ref, chip_accs = acc_float_ideal, [acc_float_chip]
     print(f"{args.task}: board-trained reference {acc_ref:.4f}, chip forward "
           f"{np.mean(chip_accs):.4f} +- {np.std(chip_accs):.4f} ({time.time() - t0:.0f} s)", flush=True)
 
@@ -411,7 +458,12 @@ def main(argv=None):
                                  initial_weights=Path(args.init).name if args.init else float_path.name,
                                  read_noise_spread=board.read_noise,
                                  read_disturb_fraction=board.read_disturb,
-                                 read_step_siemens=board.read_step_siemens)),
+                                 read_step_siemens=board.read_step_siemens,
+                                 sense_headroom_of_ceiling=SENSE_HEADROOM_OF_CEILING,
+                                 stm_read_step_siemens=sorted({float(q) for pairs, _ in assignment
+                                                              for q in board.arrays(pairs)["read_step"].ravel()}),
+                                 learning_rate=args.lr,
+                                 **init_training)),
         test_accuracy=acc_ref, test_accuracy_chip_forward=float(np.mean(chip_accs)),
         test_accuracy_float_model_on_board_nodes=acc_float_ideal, seed=SEED)
     save_tensors(out, tensors, meta_out)

@@ -21,6 +21,7 @@ extension Instrument {
         if defaultBiasScheme == .halfVoltage { c.insert(.halfVoltageScheme) }
         if defaultBiasScheme == .thirdVoltage { c.insert(.thirdVoltageScheme) }
         if !senseRanges.isEmpty { c.insert(.senseRanges) }
+        if !senseRanges.isEmpty, !stateTiles.isEmpty { c.insert(.rangedPlayReads) }
         return c
     }
 
@@ -68,7 +69,7 @@ extension Instrument {
         }
         // Every job runs on a board without sense ranges (the readout then converts at the ADC's
         // own full scale), so their absence is no mismatch; ranges a board lists must be the file's.
-        let missing = capabilities.subtracting(identity.capabilities).subtracting(.senseRanges)
+        let missing = capabilities.subtracting(identity.capabilities).subtracting([.senseRanges, .rangedPlayReads])
         if !missing.isEmpty {
             found.append("capabilities: the board lacks \(Self.names(of: missing).joined(separator: ", ")), which this instrument's tiles need")
         }
@@ -126,6 +127,7 @@ extension Instrument {
             (.halfVoltageScheme, "half_voltage_scheme"), (.thirdVoltageScheme, "third_voltage_scheme"),
             (.mvm, "mvm"), (.mvmPulseWidth, "mvm_pulse_width"), (.readTrain, "read_train"),
             (.play, "play"), (.pulseBatch, "pulse_batch"), (.senseRanges, "sense_ranges"),
+            (.rangedPlayReads, "ranged_play_reads"),
         ]
         return all.filter { capabilities.contains($0.0) }.map(\.1)
     }

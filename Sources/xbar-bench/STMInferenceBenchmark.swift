@@ -48,8 +48,23 @@ struct STMInferenceBenchmark: ParsableCommand {
     @Option(help: "Antithetic dither pairs per product of the calibrated readout.")
     var ditherPairs: Int = ReadoutSettings.ranged.ditherPairs
 
+    @Flag(help: "Read the STM nodes at the ADC's own read full scale, not in their sense ranges.")
+    var fullScaleNodeReads = false
+
+    @Option(help: "Pulses each increment is split into (default: the model's own); more average the pulses' noise down.")
+    var pulsesPerIncrement: Int?
+
+    @Option(help: "Width of the state pulses, seconds (default: the player's, a tenth of the law's reference width).")
+    var pulseWidthSeconds: Double?
+
+    @Option(help: "Size of the gain-measurement pulses as a fraction of a node's ceiling (default: the player's).")
+    var gainCalibrationIncrement: Double?
+
     func validate() throws {
         if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
+        if let k = pulsesPerIncrement, !(1...16).contains(k) {
+            throw ValidationError("--pulses-per-increment must be 1 to 16, got \(k)")
+        }
     }
 
     private struct Row {
@@ -91,7 +106,16 @@ struct STMInferenceBenchmark: ParsableCommand {
             let nodes = try STMNodeModel.forModel(model, modelPath: trainedPath, instrument: instrument)
             let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, settings: settings,
                                               calibration: calibration, defects: defects)
-            engine.statePlayer = try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, model: model)
+            let player = try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, model: model,
+                                            pulseWidthSeconds: pulseWidthSeconds)
+            if let g = gainCalibrationIncrement { player.gainCalibrationIncrementOfCeiling = g }
+            player.usesSenseRanges = !fullScaleNodeReads
+            if let k = pulsesPerIncrement {
+                player.pulsesPerIncrement = k
+                player.maxPulsesPerIncrement = max(player.maxPulsesPerIncrement, 2 * k)
+            }
+            player.comparesStates = true
+            engine.statePlayer = player
             let stm = try engine.run(subset)
             line("STM engine", stm)
             if let s = stm.stateNodes {
@@ -100,6 +124,9 @@ struct STMInferenceBenchmark: ParsableCommand {
                              Double(s.pulses) / events, Double(s.reads) / events, s.programBoardSeconds / Double(max(s.programs, 1)),
                              s.sampleSeconds / Double(max(s.programs, 1)), 1e6 * s.largestReadDelaySeconds,
                              s.restBoardSeconds / Double(max(s.programs, 1)), s.incrementsCutShort))
+                let steps = Set(model.layers.compactMap(\.stmNodes).joined().map { player.readStepSiemens(ofNode: $0) }).sorted()
+                print("    node reads in steps of " + steps.map { String(format: "%.3f", 1e6 * $0) }.joined(separator: "/")
+                      + String(format: " uS; states %.1f %% rms off the ideal recursion", 100 * (s.relativeStateError ?? .nan)))
             }
             arithmetic(stm.arithmetic)
             energy(stm, instrument)

@@ -17,8 +17,9 @@ struct InstrumentIdentityTests {
         #expect(identity.limits == instrument.limits)
         #expect(identity.adc == instrument.adc && identity.dac == instrument.dac)
         #expect(identity.maxPayloadBytes == 65_536 && identity.replyCacheDepth == 32)
-        // 1T1R weight tiles and STM nodes, grounded bias: MVM, read trains, programs, batches; sense ranges.
-        #expect(identity.capabilities == [.mvm, .mvmPulseWidth, .readTrain, .play, .pulseBatch, .senseRanges])
+        // 1T1R weight tiles and STM nodes, grounded bias: MVM, read trains, programs, batches;
+        // sense ranges, which the STM nodes' program reads take too.
+        #expect(identity.capabilities == [.mvm, .mvmPulseWidth, .readTrain, .play, .pulseBatch, .senseRanges, .rangedPlayReads])
         // A plain IDENTIFY lists no ranges; asked for them, the file's five.
         #expect(identity.senseRanges == nil)
         let ranged = instrument.identity(serialNumber: "SN-0042", firmwareVersion: "fw 2.1", senseRanges: true)
@@ -30,6 +31,7 @@ struct InstrumentIdentityTests {
         // A board without ranges still runs every job: no mismatch.
         var older = identity
         older.capabilities.remove(.senseRanges)
+        older.capabilities.remove(.rangedPlayReads)
         #expect(instrument.mismatches(with: older) == [])
     }
 

@@ -53,6 +53,9 @@ extension SimulatedBoard {
                 throw badArgument("program \(l.programID) chunk \(l.chunkIndex) action \(k): offset \(a.offsetNanoseconds) ns is before the previous action's \(previous) ns")
             }
             previous = a.offsetNanoseconds
+            if case let .read(_, range?) = a.operation {
+                _ = try senseRange(range, "program \(l.programID) chunk \(l.chunkIndex) action \(k)")
+            }
         }
         let total = upload.actions.count + l.actions.count
         if total > Int(instrument.limits.maxProgramActions) {
@@ -138,8 +141,15 @@ extension SimulatedBoard {
                 refresh(tile)
                 let stamp = clock.boardNanoseconds
                 for k in together {
-                    guard case let .read(volts) = current.actions[k].operation else { continue }
-                    let amperes = Float(sense(tile, current.actions[k].cell, volts: Double(volts)))
+                    guard case let .read(volts, rangeIndex) = current.actions[k].operation else { continue }
+                    let amperes: Float
+                    // The range was checked when the program loaded.
+                    if let rangeIndex, Int(rangeIndex) < senseRanges.count {
+                        let (analog, nonlinear) = senseCurrent(tile, current.actions[k].cell, volts: Double(volts))
+                        amperes = Float(convertRead(analog, in: senseRanges[Int(rangeIndex)], nonlinear: nonlinear).value)
+                    } else {
+                        amperes = Float(sense(tile, current.actions[k].cell, volts: Double(volts)))
+                    }
                     current.results.append(PlayResult(actionIndex: UInt32(k), timestampNanoseconds: stamp,
                                                       amperes: amperes))
                 }

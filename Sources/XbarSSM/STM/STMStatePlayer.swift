@@ -22,6 +22,8 @@ import XbarWire
 /// the largest allowed amplitude is not enough. Each program starts with
 /// ``baselineReads`` reads of every node at rest; a state is read back as
 /// `((G+ - b+) - (G- - b-)) / sigma` with `G = I / V_read` and `b` the node's mean baseline.
+/// On a board whose PLAY reads take a sense range, every node is read in its own range (see
+/// ``senseRangeIndex(ofNode:)``), so its states span many converter steps.
 /// Before a program the nodes are left to rest (a board-timed wait) until the predicted
 /// residual of their last program is below a quarter of a read step; the baseline reads
 /// measure what is left.
@@ -33,17 +35,21 @@ public final class STMStatePlayer {
     public let instrument: Instrument
     /// Read voltage of the nodes, volts.
     public let readVolts: Double
-    /// Width of every state pulse, seconds: by default a tenth of the law's reference width
-    /// (within the limits). A short pulse needs more overdrive for the same increment, so the
-    /// increment depends less on the node's threshold, the calibration's least certain number
-    /// near it: on the shipped board's first block, states read 27 % rms off the ideal
+    /// Width of every state pulse, seconds: by default the shortest the limits allow. A short pulse needs more overdrive for the same increment, so
+    /// the increment depends less on the node's threshold, the calibration's least certain
+    /// number near it: on the shipped board's first block, states read 27 % rms off the ideal
     /// recursion with 100 ns pulses against 37 % with 1 us ones (15 % against 25 % without
-    /// pulse and read noise).
+    /// pulse and read noise); over 100 spoken-digit samples, one pulse per increment, 50 ns
+    /// pulses gave 89 % against 86 % with 100 ns ones (states 28 % against 29 % rms off).
     public let pulseWidthSeconds: Double
     /// Baseline reads of every node at the start of a program.
     public var baselineReads = 4
-    /// Pulses each increment is split into: their cycle-to-cycle noise averages down by the
-    /// square root (a board-trained model's own number, which its training assumed).
+    /// Pulses each increment is split into (a board-trained model's own number, which its
+    /// training assumed). Their cycle-to-cycle noise averages down by the square root, but a
+    /// smaller pulse sits nearer the node's threshold, where the calibrated law is least
+    /// certain: over 100 spoken-digit samples on the shipped board, states read 29 % rms off
+    /// the ideal recursion with one pulse per increment, 33 % with two, 37 % with four and 48 %
+    /// with eight (accuracy 86, 84, 81 and 54 %).
     public var pulsesPerIncrement = 1
     /// Pulses one increment may take at most (more than ``pulsesPerIncrement`` when the largest
     /// allowed amplitude does not reach the increment).
@@ -51,6 +57,9 @@ public final class STMStatePlayer {
     /// Measure every node's response to planned pulses before its first sample (see
     /// ``calibrateIncrements(_:)``).
     public var calibratesIncrements = true
+    /// Size of each pulse of the gain measurement (``calibrateIncrements(_:programs:pulses:)``)
+    /// as a fraction of the node's ceiling.
+    public var gainCalibrationIncrementOfCeiling = 0.01
     /// Per node: measured increment over the increment the calibrated law predicts for the same
     /// pulses (1 when not measured).
     public private(set) var incrementGains: [Int: Double] = [:]
@@ -58,6 +67,16 @@ public final class STMStatePlayer {
     public var leadInSeconds = 100e-6
     /// Increments below this fraction of a node's ceiling are not pulsed.
     public var smallestIncrementOfCeiling = 1e-4
+    /// The conductance a node's sense range must hold, above its base, as a fraction of its
+    /// ceiling. A board-trained model fills a node to half its ceiling at the 99.9th percentile
+    /// of its accumulation, so 0.7 leaves 40 % headroom; on usb-4x64-multitau 115 of the 128
+    /// nodes of a board-trained model read in the 16 uA range at 0.5 V (32 uS full scale, steps
+    /// of 0.13 uS against 0.31 uS in the ADC's own 40 uA), the others (base and 70 % of the
+    /// ceiling above 32 uS) at the ADC's full scale. A conductance beyond the range reads its full scale.
+    public static let senseHeadroomOfCeiling = 0.7
+    /// Whether node reads use sense ranges when the board has ranged PLAY reads (capability
+    /// ``XbarWire/Capabilities/rangedPlayReads``); false reads at the ADC's read full scale.
+    public var usesSenseRanges = true
 
     /// What the player did, for reports.
     public struct Statistics: Sendable {
@@ -141,7 +160,10 @@ public final class STMStatePlayer {
     }
 
     private let maxPayloadBytes: Int
+    /// Read step at the ADC's own read full scale, siemens.
     private let readStepSiemens: Double
+    /// Whether the board converts PLAY reads in a range it is asked for.
+    private let boardHasRangedReads: Bool
     private var nextProgramID: UInt16 = 1
     /// Per node: board time (ns) after which it is at rest, from its last program's prediction.
     private var restUntilNanoseconds: [Int: UInt64] = [:]
@@ -161,8 +183,10 @@ public final class STMStatePlayer {
         self.nodes = nodes
         self.instrument = instrument
         self.readVolts = min(readVolts, limit)
-        self.pulseWidthSeconds = pulseWidthSeconds ?? max(Double(instrument.limits.minPulseWidthSeconds), nodes.law.referenceWidthSeconds / 10)
-        maxPayloadBytes = Int(try board.identify().maxPayloadBytes)
+        self.pulseWidthSeconds = pulseWidthSeconds ?? Double(instrument.limits.minPulseWidthSeconds)
+        let identity = try board.identify()
+        maxPayloadBytes = Int(identity.maxPayloadBytes)
+        boardHasRangedReads = identity.capabilities.contains(.rangedPlayReads) && !instrument.senseRanges.isEmpty
         let levels = Double((1 << Int(instrument.adc.bits)) - 1)
         readStepSiemens = Double(instrument.adc.readFullScaleAmperes) / levels / self.readVolts
     }
@@ -171,12 +195,35 @@ public final class STMStatePlayer {
     ///
     /// - Throws: ``STMStateError`` when the model was not trained for a board or its read voltage
     ///   passes the instrument's limit; ``BoardError`` when the board cannot identify itself.
-    public convenience init(board: any Board, nodes: STMNodeModel, instrument: Instrument, model: SSMModel) throws {
+    public convenience init(board: any Board, nodes: STMNodeModel, instrument: Instrument, model: SSMModel,
+                            pulseWidthSeconds: Double? = nil) throws {
         guard let binding = model.boardBinding else {
             throw STMStateError.modelNotBound("\(model.file) was not trained for a board's STM nodes")
         }
-        try self.init(board: board, nodes: nodes, instrument: instrument, readVolts: binding.stmReadVolts)
+        try self.init(board: board, nodes: nodes, instrument: instrument, readVolts: binding.stmReadVolts,
+                      pulseWidthSeconds: pulseWidthSeconds)
         pulsesPerIncrement = binding.pulsesPerIncrement
+    }
+
+    /// The sense range node `node` is read in: the smallest of the instrument's ranges whose
+    /// full scale holds, at ``readVolts``, the node's calibrated base plus
+    /// ``senseHeadroomOfCeiling`` of its ceiling; nil (the ADC's read full scale) when the board
+    /// has no ranged PLAY reads, ``usesSenseRanges`` is false, or no range holds that much.
+    public func senseRangeIndex(ofNode node: Int) -> UInt8? {
+        guard usesSenseRanges, boardHasRangedReads else { return nil }
+        let draw = nodes.draws[node]
+        let amperes = readVolts * (draw.baseSiemens + Self.senseHeadroomOfCeiling * draw.ceilingSiemens)
+        let fitting = instrument.senseRanges.enumerated().filter { Double($0.element.fullScaleAmperes) >= amperes }
+        guard let smallest = fitting.min(by: { $0.element.fullScaleAmperes < $1.element.fullScaleAmperes }),
+              smallest.element.fullScaleAmperes < instrument.adc.readFullScaleAmperes else { return nil }
+        return UInt8(smallest.offset)
+    }
+
+    /// Converter step of node `node`'s reads, siemens.
+    public func readStepSiemens(ofNode node: Int) -> Double {
+        guard let index = senseRangeIndex(ofNode: node) else { return readStepSiemens }
+        let levels = Double((1 << Int(instrument.adc.bits)) - 1)
+        return Double(instrument.senseRanges[Int(index)].fullScaleAmperes) / levels / readVolts
     }
 
     /// The largest pulse amplitude the limits allow at the state pulse width, volts.
@@ -215,6 +262,7 @@ public final class STMStatePlayer {
         let tileIndex = nodes.tile.index
         // Reads grouped by row, so that a board reading a row at once does so.
         let readOrder = (0..<pairs.count).sorted { (pairs[$0], $0) < (pairs[$1], $1) }
+        let ranges = pairs.map { senseRangeIndex(ofNode: $0) }
         let width = Float(pulseWidthSeconds)
         let vMax = largestAmplitudeVolts
         var actions: [PlayAction] = []
@@ -225,7 +273,7 @@ public final class STMStatePlayer {
         func read(at offset: UInt64, seconds t: Double) {
             for j in readOrder {
                 actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(pairs[j]),
-                                          operation: .read(readVolts: Float(readVolts))))
+                                          operation: .read(readVolts: Float(readVolts), senseRange: ranges[j])))
                 _ = predicted[j].read(readVolts: readVolts, at: t, parameters: laws[j], generator: &quiet)
             }
         }
@@ -369,7 +417,8 @@ public final class STMStatePlayer {
             var actions: [PlayAction] = []
             for _ in 0..<baselineReads {
                 for (k, n) in order.enumerated() {
-                    actions.append(PlayAction(offsetNanoseconds: 0, tile: tileIndex, cell: nodes.cell(n), operation: .read(readVolts: Float(readVolts))))
+                    actions.append(PlayAction(offsetNanoseconds: 0, tile: tileIndex, cell: nodes.cell(n),
+                                              operation: .read(readVolts: Float(readVolts), senseRange: senseRangeIndex(ofNode: n))))
                     _ = predicted[k].read(readVolts: readVolts, at: 0, parameters: laws[k], generator: &quiet)
                 }
             }
@@ -382,7 +431,7 @@ public final class STMStatePlayer {
                     guard room > 0 else { continue }
                     let strength = SwitchingStrength(thresholdVolts: draw.thresholdVolts, overdriveScaleVolts: law.overdriveScaleVolts,
                                                      referenceWidthSeconds: law.referenceWidthSeconds, widthExponent: law.widthExponent)
-                    let s = 0.01 * draw.ceilingSiemens / (draw.incrementFraction * room)
+                    let s = gainCalibrationIncrementOfCeiling * draw.ceilingSiemens / (draw.incrementFraction * room)
                     let volts = min(strength.amplitudeVolts(forStrength: s, widthSeconds: pulseWidthSeconds), vMax)
                     predicted[k].pulse(amplitudeVolts: volts, widthSeconds: pulseWidthSeconds, at: t, parameters: law, generator: &quiet)
                     actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(n),
@@ -390,7 +439,8 @@ public final class STMStatePlayer {
                 }
             }
             for n in order {
-                actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(n), operation: .read(readVolts: Float(readVolts))))
+                actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(n),
+                                          operation: .read(readVolts: Float(readVolts), senseRange: senseRangeIndex(ofNode: n))))
             }
             let program = TimedProgram(actions: actions, programID: nextProgramID)
             nextProgramID = nextProgramID == .max ? 1 : nextProgramID + 1
@@ -416,7 +466,8 @@ public final class STMStatePlayer {
                 r += 1
             }
             for (k, n) in order.enumerated() {
-                restUntilNanoseconds[n] = last &+ UInt64((restSeconds(predicted[k], after: Double(last &- outcome.started.startNanoseconds) * 1e-9) * 1e9).rounded())
+                let end = Double(last &- outcome.started.startNanoseconds) * 1e-9
+                restUntilNanoseconds[n] = last &+ UInt64((restSeconds(predicted[k], after: end) * 1e9).rounded())
             }
         }
         for (k, n) in order.enumerated() where predictedRise[k] > 0 && measured[k] > 0 {
@@ -424,7 +475,9 @@ public final class STMStatePlayer {
         }
     }
 
-    /// Seconds after `end` until a predicted node's volatile part is under a quarter read step.
+    /// Seconds after `end` until a predicted node's volatile part is under a quarter of the
+    /// ADC's own read step. Nodes read in a finer range rest no longer: the baseline reads measure
+    /// the residual, which changes by less than a tenth of the finer step over a sample.
     private func restSeconds(_ cell: ShortTermMemoryCell, after end: Double) -> Double {
         var wait = 0.0, step = 1e-3
         while cell.volatileConductance(at: end + wait) > readStepSiemens / 4 && wait < 60 {

@@ -62,10 +62,14 @@ extension Request {
                     bytes.append(PlayOperationKind.pulse.rawValue)
                     bytes.put(v)
                     bytes.put(w)
-                case let .read(v):
+                case let .read(v, nil):
                     bytes.append(PlayOperationKind.read.rawValue)
                     bytes.put(v)
                     bytes.put(Float(0))
+                case let .read(v, range?):
+                    bytes.append(PlayOperationKind.readInRange.rawValue)
+                    bytes.put(v)
+                    bytes.append(contentsOf: [range, 0, 0, 0])
                 }
             }
         case .playStart(let id):
@@ -220,6 +224,11 @@ extension Request {
                     let v = try r.f32("actions[\(i)].readVolts")
                     try r.zero("actions[\(i)].reserved", bytes: 4)
                     operation = .read(readVolts: v)
+                case .readInRange:
+                    let v = try r.f32("actions[\(i)].readVolts")
+                    let range = try r.u8("actions[\(i)].senseRange")
+                    try r.zero("actions[\(i)].reserved", bytes: 3)
+                    operation = .read(readVolts: v, senseRange: range)
                 }
                 actions.append(PlayAction(offsetNanoseconds: offset, tile: tile, cell: CellIndex(row: row, column: column), operation: operation))
             }
@@ -261,6 +270,8 @@ extension Request {
 enum PlayOperationKind: UInt8 {
     case pulse = 0
     case read = 1
+    /// A read in a sense range: `a` the read voltage, then the range index and three zero bytes.
+    case readInRange = 2
 
     /// offset u64, tile u8, row u16, column u16, operation u8, two f32.
     static let actionBytes = 22

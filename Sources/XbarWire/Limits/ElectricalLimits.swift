@@ -145,7 +145,7 @@ extension ElectricalLimits {
                 switch a.operation {
                 case let .pulse(v, w):
                     if let f = checkPulse(amplitudeVolts: v, widthSeconds: w) { return f }
-                case let .read(v):
+                case let .read(v, _):
                     if let f = checkRead(readVolts: v, averages: 1) { return f }
                 }
             }

@@ -80,6 +80,9 @@ public struct Capabilities: OptionSet, Hashable, Sendable {
     /// SWEEP: board-timed voltage staircases with a current at every step (I–V curves) and
     /// forming ramps that stop each cell at a read threshold.
     public static let voltageSweep = Capabilities(rawValue: 1 << 10)
+    /// PLAY read actions may name a sense range (operation 2 of PLAY_LOAD): the read converts
+    /// in that range, and a current beyond it reads the range's full scale.
+    public static let rangedPlayReads = Capabilities(rawValue: 1 << 11)
 }
 
 /// The IDENTIFY reply: who the board is and what it can do.

@@ -192,8 +192,11 @@ public struct ReadTrain: Hashable, Sendable {
 public enum PlayOperation: Hashable, Sendable {
     /// A pulse: volts (positive potentiates), seconds.
     case pulse(amplitudeVolts: Float, widthSeconds: Float)
-    /// A read at the given voltage; produces one result.
-    case read(readVolts: Float)
+    /// A read at the given voltage; produces one result. With `senseRange` (an index into the
+    /// board's ``BoardIdentity/senseRanges``; only to a board with
+    /// ``Capabilities/rangedPlayReads``) the read converts in that range; nil converts at the
+    /// ADC's read full scale.
+    case read(readVolts: Float, senseRange: UInt8? = nil)
 }
 
 /// One step of a timed program: what to do to which cell, when.

@@ -14,7 +14,7 @@ enum SpecExamples {
     static let identity = BoardIdentity(
         protocolVersion: 1, model: "xbar-usb-4x64", serialNumber: "SN0042", firmwareVersion: "1.0.3",
         capabilities: [.halfVoltageScheme, .thirdVoltageScheme, .mvm, .mvmPulseWidth, .readTrain, .play, .pulseBatch,
-                       .simultaneousNodeActions, .boardSession, .senseRanges, .voltageSweep],
+                       .simultaneousNodeActions, .boardSession, .senseRanges, .voltageSweep, .rangedPlayReads],
         maxPayloadBytes: 65_536, replyCacheDepth: 32,
         adc: ADCInfo(bits: 8, readFullScaleAmperes: 40e-6, mvmFullScaleAmperes: 1e-3),
         dac: DACInfo(bits: 8, fullScaleVolts: 0.25),
@@ -53,6 +53,15 @@ enum SpecExamples {
         mode: .forming, stepWidthSeconds: 1e-6, stepVolts: 1, complianceAmperes: 100e-6, readVolts: 0.2,
         readAverages: 1, stopAmperes: 2e-6, cycles: 1, verticesVolts: [3],
         cells: .list(tile: 0, [CellIndex(row: 0, column: 0), CellIndex(row: 0, column: 1)])))
+
+    /// A one-chunk program on the STM tile: a pulse on node (0, 3) 100 us after the start, then
+    /// a read of it at 0.5 V in the 16 uA range (index 3).
+    static let rangedPlayLoad = Request.playLoad(PlayLoad(programID: 7, chunkIndex: 0, chunkCount: 1, actions: [
+        PlayAction(offsetNanoseconds: 100_000, tile: 4, cell: CellIndex(row: 0, column: 3),
+                   operation: .pulse(amplitudeVolts: 1.2, widthSeconds: 100e-9)),
+        PlayAction(offsetNanoseconds: 100_000, tile: 4, cell: CellIndex(row: 0, column: 3),
+                   operation: .read(readVolts: 0.5, senseRange: 3)),
+    ]))
 
     static let pulseBatch = Request.pulseBatch(PulseBatch(
         tile: 0, scheme: .grounded, verify: VerifyRead(readVolts: 0.2, averages: 4),
@@ -141,6 +150,8 @@ enum SpecExamples {
                     SweepPoint(boardTimeNanoseconds: 5_200_009_000, volts: 3, amperes: 504e-9, readAmperes: 1e-9),
                 ]),
             ])), sequence: 0x0201)),
+            ("ranged-play-load-request", WireCodec.frame(rangedPlayLoad, sequence: 0x0202)),
+            ("ranged-play-loaded-reply", WireCodec.frame(.playLoaded(programID: 7, chunksReceived: 1), sequence: 0x0202)),
         ]
     }
 }
