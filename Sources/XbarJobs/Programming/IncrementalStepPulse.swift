@@ -15,9 +15,7 @@ public final class IncrementalStepPulse: ProgrammingAlgorithm {
     let resetThreshold: Double
     let envelope: PulseEnvelope
 
-    /// Per cell: last pulse direction (+1 SET, -1 RESET, 0 none) and pulses since the ramp started.
-    var direction: [Int8]
-    var rampIndex: [Int]
+    var ramp: PulseRamp
 
     /// - Parameters:
     ///   - device: population means of the thresholds are used (the baseline learns nothing per cell).
@@ -31,26 +29,18 @@ public final class IncrementalStepPulse: ProgrammingAlgorithm {
         widthSeconds = min(max(device.referenceWidthSeconds, envelope.minWidth), envelope.maxWidth(atVolts: max(envelope.maxSetVolts, envelope.maxResetVolts)))
         setThreshold = device.setThresholdVolts.mean
         resetThreshold = device.resetThresholdVolts.mean
-        direction = Array(repeating: 0, count: cellCount)
-        rampIndex = Array(repeating: 0, count: cellCount)
+        ramp = PulseRamp(cellCount: cellCount)
     }
 
     public func nextPulse(cell: Int, measuredSiemens: Double, targetSiemens: Double) -> PulseChoice {
         let up = targetSiemens > measuredSiemens
-        let dir: Int8 = up ? 1 : -1
-        let k = direction[cell] == dir ? rampIndex[cell] : 0
+        let k = ramp.step(cell: cell, up: up)
         let maxVolts = envelope.maxVolts(up: up, targetSiemens: targetSiemens)
         let volts = min((up ? setThreshold : resetThreshold) + startOverdriveVolts + Double(k) * stepVolts, maxVolts)
         return PulseChoice(amplitudeVolts: up ? volts : -volts, widthSeconds: widthSeconds, isMaximal: volts >= maxVolts)
     }
 
     public func observe(cell: Int, pulse: PulseChoice, beforeSiemens: Double, afterSiemens: Double, readNoiseSiemens: Double) {
-        let dir: Int8 = pulse.amplitudeVolts > 0 ? 1 : -1
-        if direction[cell] == dir {
-            rampIndex[cell] += 1
-        } else {
-            direction[cell] = dir
-            rampIndex[cell] = 1
-        }
+        ramp.record(cell: cell, pulse: pulse)
     }
 }

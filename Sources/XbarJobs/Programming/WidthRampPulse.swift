@@ -17,9 +17,7 @@ public final class WidthRampPulse: ProgrammingAlgorithm {
     let maxSetWidth: Double
     let maxResetWidth: Double
 
-    /// Per cell: last pulse direction (+1 SET, -1 RESET, 0 none) and pulses since the ramp started.
-    var direction: [Int8]
-    var rampIndex: [Int]
+    var ramp: PulseRamp
 
     /// - Parameters:
     ///   - overdriveVolts: added to three threshold spreads above the mean (0.05 V by default);
@@ -31,16 +29,14 @@ public final class WidthRampPulse: ProgrammingAlgorithm {
         minWidth = envelope.minWidth
         maxSetWidth = max(envelope.maxWidth(atVolts: setVolts), minWidth)
         maxResetWidth = max(envelope.maxWidth(atVolts: resetVolts), minWidth)
-        direction = Array(repeating: 0, count: cellCount)
-        rampIndex = Array(repeating: 0, count: cellCount)
+        ramp = PulseRamp(cellCount: cellCount)
     }
 
     public func nextPulse(cell: Int, measuredSiemens: Double, targetSiemens: Double) -> PulseChoice {
         let up = targetSiemens > measuredSiemens
         // A SET stays within what the compliance allows for a cell reaching its target.
         let volts = min(up ? setVolts : resetVolts, envelope.maxVolts(up: up, targetSiemens: targetSiemens))
-        let dir: Int8 = up ? 1 : -1
-        let k = direction[cell] == dir ? rampIndex[cell] : 0
+        let k = ramp.step(cell: cell, up: up)
         let longest = up ? maxSetWidth : maxResetWidth
         // 2^k grows past any width limit long before k could overflow a double's exponent.
         let width = min(minWidth * Double(1 << min(k, 60)), longest)
@@ -48,12 +44,6 @@ public final class WidthRampPulse: ProgrammingAlgorithm {
     }
 
     public func observe(cell: Int, pulse: PulseChoice, beforeSiemens: Double, afterSiemens: Double, readNoiseSiemens: Double) {
-        let dir: Int8 = pulse.amplitudeVolts > 0 ? 1 : -1
-        if direction[cell] == dir {
-            rampIndex[cell] += 1
-        } else {
-            direction[cell] = dir
-            rampIndex[cell] = 1
-        }
+        ramp.record(cell: cell, pulse: pulse)
     }
 }
