@@ -54,7 +54,7 @@ struct STMInferenceBenchmark: ParsableCommand {
     @Option(help: "Pulses each increment is split into (default: the model's own); more average the pulses' noise down.")
     var pulsesPerIncrement: Int?
 
-    @Option(help: "Width of the state pulses, seconds (default: the player's, a tenth of the law's reference width).")
+    @Option(help: "Width of the state pulses, seconds (default: the instrument's shortest pulse).")
     var pulseWidthSeconds: Double?
 
     @Option(help: "Size of the gain-measurement pulses as a fraction of a node's ceiling (default: the player's).")
