@@ -40,23 +40,19 @@ public struct InferenceEnergy: Hashable, Sendable {
         pulseJoules += Double(count) * volts * volts * siemens * widthSeconds
     }
 
-    public static func + (a: InferenceEnergy, b: InferenceEnergy) -> InferenceEnergy {
-        var s = a
-        s.arrayWatts += b.arrayWatts
-        s.dacConversions += b.dacConversions
-        s.adcConversions += b.adcConversions
-        s.pulseJoules += b.pulseJoules
-        return s
-    }
+    public static func + (a: InferenceEnergy, b: InferenceEnergy) -> InferenceEnergy { a.adding(b, times: 1) }
 
     /// What was added between `b` and `a` (`a` a later total of the same accumulator).
-    public static func - (a: InferenceEnergy, b: InferenceEnergy) -> InferenceEnergy {
-        var d = a
-        d.arrayWatts -= b.arrayWatts
-        d.dacConversions -= b.dacConversions
-        d.adcConversions -= b.adcConversions
-        d.pulseJoules -= b.pulseJoules
-        return d
+    public static func - (a: InferenceEnergy, b: InferenceEnergy) -> InferenceEnergy { a.adding(b, times: -1) }
+
+    /// Every field's `self + sign * other`, so that a new field cannot be left out of one of the two.
+    private func adding(_ other: InferenceEnergy, times sign: Int) -> InferenceEnergy {
+        var s = self
+        s.arrayWatts += Double(sign) * other.arrayWatts
+        s.dacConversions += sign * other.dacConversions
+        s.adcConversions += sign * other.adcConversions
+        s.pulseJoules += Double(sign) * other.pulseJoules
+        return s
     }
 
     /// The estimate in joules, part by part.

@@ -227,7 +227,8 @@ struct InferCommand: ParsableCommand {
             seed: simulation.seed, program: program, readout: readout, ditherPairs: ditherPairs(for: model), decayOnChip: !decayOnHost,
             defectThresholdSiemens: defectThresholdSiemens, weightScaling: weightScaling.rawValue,
             readoutCalibration: readoutCalibration.map(absolute), fallback: fallback?.rawValue ?? "", chunkSize: chunkSize,
-            state: state, nodeCalibration: nodeCalibration.map(absolute), senseRanges: senseRanges)
+            state: state, nodeCalibration: nodeCalibration.map(absolute), senseRanges: senseRanges,
+            decayIncrements: true)
         try InferenceSession.start(arguments, model: model, samples: samples, reference: reference,
                                    store: try storeOptions.open(), command: self)
     }

@@ -41,6 +41,9 @@ struct InferenceSession {
             }
         }
         let model = try SSMModel(contentsOf: arguments.model)
+        if model.architecture == .s4d && arguments.decayOnChip && arguments.decayIncrements == nil {
+            throw ValidationError("run \(id) ran its S4D recurrence on the chip with the decay mapped as a, before it was mapped as a - 1; resuming would mix results of two mappings: start a new run")
+        }
         let dataset = try EventDataset(contentsOf: arguments.data)
         let samples = Array(dataset.samples.prefix(arguments.sampleCount))
         try InferenceSession(arguments: arguments, runID: id, model: model, samples: samples, reference: nil,

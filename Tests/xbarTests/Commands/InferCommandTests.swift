@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XbarInstrument
 import XbarStore
 
 /// `xbar infer` runs recorded in the run store: the fallback to the chip's twin when the board
@@ -168,6 +169,30 @@ struct InferCommandTests {
         // What was recorded before the kill is kept as it was, not computed again.
         #expect(Array(after.prefix(before.count)) == before)
         #expect(try store.run(1).status == .completed)
+    }
+
+    @Test("a run that mapped the S4D's on-chip decay as a, recorded before a - 1, is refused on resume rather than finished with the other mapping")
+    func resumeOfEarlierDecayMappingRefused() throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        let store = try RunStore(path: lab.storePath)
+        let examples = XbarExecutable.packageRoot.appendingPathComponent("examples")
+        let model = examples.appendingPathComponent("event_digits_s4d_ternary.safetensors").path
+        let data = examples.appendingPathComponent("event_digits_test.safetensors").path
+        func digest(_ path: String) throws -> String { SHA256Hex.digest([UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))) }
+        // The arguments as such a run recorded them: no "decayIncrements" key.
+        let arguments: [String: Any] = [
+            "model": model, "modelDigest": try digest(model), "data": data, "dataDigest": try digest(data),
+            "classNames": (0..<10).map(String.init), "sampleCount": 10, "board": "sim", "instrument": "usb-4x64", "seed": 1,
+            "program": true, "readout": "calibrated", "ditherPairs": 0, "decayOnChip": true, "defectThresholdSiemens": 3e-6,
+            "weightScaling": "per-output", "fallback": "none", "chunkSize": 10,
+        ]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: arguments), as: UTF8.self)
+        let run = try store.startRun(RunDraft(kind: "infer", user: "tester", backend: "simulated", instrumentName: "usb-4x64", argumentsJSON: json))
+        let refused = try lab.run(["infer", "--resume", String(run), "--store", lab.storePath])
+        #expect(refused.status != 0)
+        #expect(refused.standardError.contains("with the decay mapped as a, before it was mapped as a - 1"), "\(refused)")
+        #expect(try store.run(run).status == .running, "the refused run is left as it was")
     }
 
     @Test("--board auto with no board attached runs on the twin of the newest programming run, announced; with none it refuses")
