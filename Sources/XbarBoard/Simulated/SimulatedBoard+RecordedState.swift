@@ -15,8 +15,10 @@ extension SimulatedBoard {
     /// - Parameter bounds: cells whose records show them at one of their own bounds (row-major;
     ///   empty: none): a cell that stopped responding short of its target while far from the
     ///   bound a stuck cell sits at has reached its own upper (or lower) bound, and stays within it.
+    /// - Parameter responses: the switching law each cell showed (row-major; empty or nil: its
+    ///   own draw), applied before the bounds are widened to the recorded value.
     public func adoptRecordedTile(_ index: UInt8, siemens: [Double], stuck: [StuckState],
-                                  bounds: [RecordedBound] = []) throws(BoardError) {
+                                  bounds: [RecordedBound] = [], responses: [RecordedResponse?] = []) throws(BoardError) {
         guard case .nonVolatile(let info, let array)? = tiles[Int(index)] else {
             throw badArgument("tile \(index) is not a non-volatile tile of this board; only those hold recorded conductances")
         }
@@ -29,6 +31,7 @@ extension SimulatedBoard {
                 throw badArgument("tile \(index) cell \(i / Int(info.columns)):\(i % Int(info.columns)): recorded conductance \(g) S is not a conductance")
             }
             var draw = array.draws[i]
+            if stuck[i] == .none, i < responses.count, let response = responses[i] { draw = response.applied(to: draw) }
             draw.stuck = stuck[i]
             switch stuck[i] {
             case .atMin: draw.gMinSiemens = g; draw.gMaxSiemens = max(draw.gMaxSiemens, g * 1.001)

@@ -21,7 +21,8 @@ import XbarWire
 ///   start) is stuck, at the calibrated stuck rates: at its lower bound if it sits in the lower
 ///   half of the range, at its upper bound otherwise (a stuck cell reads at its bound);
 /// - each cell's thresholds and step fractions, from the calibrated population (they matter
-///   only if the twin is pulsed again);
+///   only if the twin is pulsed again), except for the cells the records saw respond to
+///   pulses: those switch as the records' fit says (``RecordedResponse``);
 /// - cycle-to-cycle noise of pulses and read noise of every read and product;
 /// - STM nodes, from the calibrated population.
 ///
@@ -41,12 +42,17 @@ public final class DigitalTwin: Board {
         public var untested: [Bool]
         /// Cells the records show at one of their own bounds, row-major (empty: none).
         public var bounds: [RecordedBound]
+        /// The switching law each cell showed while programmed, row-major (empty, or nil for a
+        /// cell: its draw from the population).
+        public var responses: [RecordedResponse?]
 
-        public init(siemens: [Double], stuck: [StuckState], untested: [Bool] = [], bounds: [RecordedBound] = []) {
+        public init(siemens: [Double], stuck: [StuckState], untested: [Bool] = [], bounds: [RecordedBound] = [],
+                    responses: [RecordedResponse?] = []) {
             self.siemens = siemens
             self.stuck = stuck
             self.untested = untested
             self.bounds = bounds
+            self.responses = responses
         }
     }
 
@@ -85,7 +91,7 @@ public final class DigitalTwin: Board {
                 let low = tile.siemens[i] < middle
                 if random.nextOpenUnit() < (low ? nv.stuckAtMinRate : nv.stuckAtMaxRate) { stuck[i] = low ? .atMin : .atMax }
             }
-            try board.adoptRecordedTile(index, siemens: tile.siemens, stuck: stuck, bounds: tile.bounds)
+            try board.adoptRecordedTile(index, siemens: tile.siemens, stuck: stuck, bounds: tile.bounds, responses: tile.responses)
         }
     }
 

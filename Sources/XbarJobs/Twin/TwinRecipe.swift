@@ -68,11 +68,14 @@ public struct TwinRecipe: Sendable {
     /// calibration the store holds for the instrument; else the instrument's defaults, with a
     /// warning saying so in capitals.
     ///
+    /// Each cell the run saw respond to pulses switches in the twin as it did on the chip
+    /// (``RecordedResponseFit``) unless `fitsResponses` is false; the others draw from the device model.
+    ///
     /// - Returns: the recipe and warnings for people.
     /// - Throws: ``TwinError`` when the run is not a programming run of this instrument with a
     ///   shadow map; ``CalibrationFileError`` when the calibration is unusable; store errors.
     public static func load(store: RunStore, programmingRun: Int64, instrument: Instrument,
-                            calibrationPath: String?) throws -> (TwinRecipe, warnings: [String]) {
+                            calibrationPath: String?, fitsResponses: Bool = true) throws -> (TwinRecipe, warnings: [String]) {
         let run = try store.run(programmingRun)
         guard run.draft.instrumentName == instrument.name else {
             throw TwinError.otherInstrument(run: programmingRun, recorded: run.draft.instrumentName ?? "none", requested: instrument.name)
@@ -127,6 +130,11 @@ public struct TwinRecipe: Sendable {
                 untested[o.tile, default: []].insert(i)
             }
         }
+        let responses = fitsResponses
+            ? try RecordedResponseFit.responses(store: store, run: programmingRun,
+                                                tiles: shadow.tiles.mapValues { ($0.rows, $0.columns, $0.siemens) },
+                                                instrument: instrument, device: nv, periphery: periphery)
+            : [:]
         var tiles: [UInt8: DigitalTwin.RecordedTile] = [:]
         for (index, t) in shadow.tiles {
             guard let info = instrument.tile(UInt8(index)), Int(info.rows) == t.rows, Int(info.columns) == t.columns else {
@@ -139,7 +147,8 @@ public struct TwinRecipe: Sendable {
             for (i, b) in bounds[index] ?? [:] { sides[i] = b }
             let unknown = untested[index] ?? []
             tiles[UInt8(index)] = DigitalTwin.RecordedTile(siemens: t.siemens, stuck: states,
-                                                           untested: (0..<n).map { unknown.contains($0) }, bounds: sides)
+                                                           untested: (0..<n).map { unknown.contains($0) }, bounds: sides,
+                                                           responses: responses[index] ?? [])
         }
         var recipe = TwinRecipe(instrument: instrument, device: device, deviceSource: source, programmingRun: programmingRun,
                                 chipModel: run.draft.boardModel ?? instrument.model, chipSerial: run.draft.boardSerial ?? "unknown",
