@@ -26,8 +26,12 @@ final class EventSSMKernel {
         var taus: Int, tauCount: Int
         /// Per part of the state, which of the distinct time constants it decays at.
         var groups: Int, partCount: Int
+        /// Whether part `k` decays at distinct time constant `k` (every part its own constant):
+        /// then the factors are the parts' factors as they come.
+        var ownConstants: Bool
         /// Whether each state is a differential pair of parts fed by the clipped increments
-        /// (states on STM nodes) rather than one part fed by the increment.
+        /// (states on STM nodes) rather than one part fed by the increment. The parts then sit
+        /// as all `+` parts, then all `-` parts.
         var pairs: Bool
         var inRange: Double?, incrementRange: Double?, stateRange: Double?, outputRange: Double?
     }
@@ -61,7 +65,11 @@ final class EventSSMKernel {
         }
         var blocks: [Block] = []
         for (l, layer) in model.layers.enumerated() {
-            let partTaus = layer.stmNodeTauSeconds ?? layer.tauSeconds
+            let n = layer.tauSeconds.count
+            // A node pair's `+` parts first, then its `-` parts, so that each half runs in vector
+            // registers alongside the increments.
+            let partTaus = layer.stmNodeTauSeconds.map { nodes in (0..<n).map { nodes[2 * $0] } + (0..<n).map { nodes[2 * $0 + 1] } }
+                ?? layer.tauSeconds
             var distinct: [Double] = []
             var index: [Int] = []
             for tau in partTaus {
@@ -71,6 +79,7 @@ final class EventSSMKernel {
             groups += index
             blocks.append(Block(bT: append(transposed(layer.B)), cT: append(transposed(layer.C)), D: append(layer.D),
                                 taus: append(distinct), tauCount: distinct.count, groups: groupStart, partCount: index.count,
+                                ownConstants: index == Array(0..<index.count),
                                 pairs: layer.stmNodeTauSeconds != nil,
                                 inRange: model.range("l\(l).in"), incrementRange: model.range("l\(l).bv"),
                                 stateRange: model.range("l\(l).x"), outputRange: model.range("l\(l).cy")))
@@ -106,25 +115,109 @@ final class EventSSMKernel {
 
     /// `out[0..<outputs]`, the product of x with a matrix stored transposed: each output
     /// accumulates its inputs' terms in input order from zero, as ``Matrix/times(_:)`` does.
-    /// Eight outputs at a time stay in registers over all inputs, so the weights are the only
-    /// memory read in the inner loop.
+    /// Sixteen outputs at a time stay in registers over all inputs (eight on the rest), so the
+    /// weights are the only memory read in the inner loop and each input is loaded once per
+    /// sixteen outputs; the row pointer steps by a row rather than being multiplied out per input.
     @inline(__always)
     private static func product(_ wT: UnsafePointer<Double>, _ x: UnsafePointer<Double>, inputs: Int,
                                 into out: UnsafeMutablePointer<Double>, outputs: Int) {
-        let blocked = outputs - outputs % 8
+        let rowBytes = outputs * MemoryLayout<Double>.stride
         var r0 = 0
-        while r0 < blocked {
-            var sum = SIMD8<Double>(repeating: 0)
+        while r0 + 16 <= outputs {
+            var low = SIMD8<Double>(repeating: 0), high = SIMD8<Double>(repeating: 0)
+            var row = UnsafeRawPointer(wT + r0)
             for c in 0..<inputs {
-                sum += UnsafeRawPointer(wT + c * outputs + r0).loadUnaligned(as: SIMD8<Double>.self) * x[c]
+                let xc = x[c]
+                low += row.loadUnaligned(as: SIMD8<Double>.self) * xc
+                high += row.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self) * xc
+                row += rowBytes
+            }
+            UnsafeMutableRawPointer(out + r0).storeBytes(of: low, as: SIMD8<Double>.self)
+            UnsafeMutableRawPointer(out + r0 + 8).storeBytes(of: high, as: SIMD8<Double>.self)
+            r0 += 16
+        }
+        if r0 + 8 <= outputs {
+            var sum = SIMD8<Double>(repeating: 0)
+            var row = UnsafeRawPointer(wT + r0)
+            for c in 0..<inputs {
+                sum += row.loadUnaligned(as: SIMD8<Double>.self) * x[c]
+                row += rowBytes
             }
             UnsafeMutableRawPointer(out + r0).storeBytes(of: sum, as: SIMD8<Double>.self)
             r0 += 8
         }
-        for r in blocked..<outputs {
+        for r in r0..<outputs {
             var sum = 0.0
             for c in 0..<inputs { sum += wT[c * outputs + r] * x[c] }
             out[r] = sum
+        }
+    }
+
+    /// One event's step of a layer's state: each part decays by its factor and takes its
+    /// increment (a pair's `+` part the positive increments, its `-` part the magnitude of the
+    /// negative ones), and `x` is the state (the difference of a pair's parts). Eight states at
+    /// a time, the rest one at a time, with the same operations per element as
+    /// ``SSMModel/idealStates(layer:timesSeconds:increments:)``.
+    @inline(__always)
+    private static func advance(_ parts: UnsafeMutablePointer<Double>, by factors: UnsafePointer<Double>,
+                                increments v: UnsafePointer<Double>, count n: Int, pairs: Bool, into x: UnsafeMutablePointer<Double>) {
+        func load(_ p: UnsafePointer<Double>) -> SIMD8<Double> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self) }
+        func store(_ value: SIMD8<Double>, _ p: UnsafeMutablePointer<Double>) { UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD8<Double>.self) }
+        /// `max(value, 0)` lane by lane as the scalar `max` gives it (+0 for −0), with a mask of
+        /// the sign bit: the library's pointwiseMax is a call per use.
+        func positivePart(_ value: SIMD8<Double>) -> SIMD8<Double> {
+            let negative = unsafeBitCast(unsafeBitCast(value, to: SIMD8<Int64>.self) &>> 63, to: SIMD8<UInt64>.self)
+            return unsafeBitCast(unsafeBitCast(value, to: SIMD8<UInt64>.self) & ~negative, to: SIMD8<Double>.self)
+        }
+        var i = 0
+        if pairs {
+            let minus = parts + n, minusFactors = factors + n
+            while i + 8 <= n {
+                let increment = load(v + i)
+                let p = load(factors + i) * load(parts + i) + positivePart(increment)
+                let m = load(minusFactors + i) * load(minus + i) + positivePart(-increment)
+                store(p, parts + i)
+                store(m, minus + i)
+                store(p - m, x + i)
+                i += 8
+            }
+            while i < n {
+                parts[i] = factors[i] * parts[i] + max(v[i], 0)
+                minus[i] = minusFactors[i] * minus[i] + max(-v[i], 0)
+                x[i] = parts[i] - minus[i]
+                i += 1
+            }
+        } else {
+            while i + 8 <= n {
+                let p = load(factors + i) * load(parts + i) + load(v + i)
+                store(p, parts + i)
+                store(p, x + i)
+                i += 8
+            }
+            while i < n {
+                parts[i] = factors[i] * parts[i] + v[i]
+                x[i] = parts[i]
+                i += 1
+            }
+        }
+    }
+
+    /// `h[i] += geluTanh(cy[i] + D[i] h[i])`, eight elements at a time, the rest one at a time
+    /// (the same lanes either way).
+    @inline(__always)
+    private static func activate(_ h: UnsafeMutablePointer<Double>, _ cy: UnsafePointer<Double>, _ D: UnsafePointer<Double>, _ count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let u = UnsafeRawPointer(h + i).loadUnaligned(as: SIMD8<Double>.self)
+            let y = UnsafeRawPointer(cy + i).loadUnaligned(as: SIMD8<Double>.self)
+                + UnsafeRawPointer(D + i).loadUnaligned(as: SIMD8<Double>.self) * u
+            UnsafeMutableRawPointer(h + i).storeBytes(of: u + geluTanh(y), as: SIMD8<Double>.self)
+            i += 8
+        }
+        while i < count {
+            let u = h[i]
+            h[i] = u + geluTanh(cy[i] + D[i] * u)
+            i += 1
         }
     }
 
@@ -138,15 +231,17 @@ final class EventSSMKernel {
     func logits(_ sample: EventSample) -> [Double] {
         let d = width, n = states
         let maxTaus = blocks.map(\.tauCount).max() ?? 1
+        let maxParts = blocks.map(\.partCount).max() ?? 1
         let partsTotal = blocks.reduce(0) { $0 + $1.partCount }
         // Every buffer of the sample in one allocation: h, uq, the running sum of h, the
         // increment, every layer's state parts, the quantised state, C's product, the pooled
-        // mean and the decay factors.
-        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 5 * d + 2 * n + partsTotal + maxTaus)
+        // mean, the decay factors of the distinct time constants and those of the parts.
+        let size = 5 * d + 2 * n + partsTotal + maxTaus + maxParts
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: size)
         defer { scratch.deallocate() }
-        scratch.initialize(repeating: 0, count: 5 * d + 2 * n + partsTotal + maxTaus)
+        scratch.initialize(repeating: 0, count: size)
         let h = scratch, uq = h + d, mean = uq + d, cy = mean + d, pooled = cy + d
-        let v = pooled + d, xq = v + n, stateParts = xq + n, factor = stateParts + partsTotal
+        let v = pooled + d, xq = v + n, stateParts = xq + n, factor = stateParts + partsTotal, gathered = factor + maxTaus
         let w = UnsafePointer(weights.baseAddress!)
         let groups = UnsafePointer(partGroups.baseAddress!)
         var previousTime = 0.0
@@ -169,28 +264,18 @@ final class EventSSMKernel {
                             Self.quantise(v, n, block.incrementRange)
                         }
                         DecayFactors.decays(dt, taus: w + block.taus, count: block.tauCount, into: factor)
-                        let group = groups + block.groups
-                        if block.pairs {
-                            for i in 0..<n {
-                                parts[2 * i] = factor[group[2 * i]] * parts[2 * i] + max(v[i], 0)
-                                parts[2 * i + 1] = factor[group[2 * i + 1]] * parts[2 * i + 1] + max(-v[i], 0)
-                                xq[i] = parts[2 * i] - parts[2 * i + 1]
-                            }
-                        } else {
-                            for i in 0..<n {
-                                parts[i] = factor[group[i]] * parts[i] + v[i]
-                                xq[i] = parts[i]
-                            }
+                        var partFactor = UnsafePointer(factor)
+                        if !block.ownConstants {
+                            let group = groups + block.groups
+                            for k in 0..<block.partCount { gathered[k] = factor[group[k]] }
+                            partFactor = UnsafePointer(gathered)
                         }
+                        Self.advance(parts, by: partFactor, increments: v, count: n, pairs: block.pairs, into: xq)
                         parts += block.partCount
                         Self.quantise(xq, n, block.stateRange)
                         Self.product(w + block.cT, xq, inputs: n, into: cy, outputs: d)
                         Self.quantise(cy, d, block.outputRange)
-                        let D = w + block.D
-                        for i in 0..<d {
-                            let u = h[i]
-                            h[i] = u + geluTanh(cy[i] + D[i] * u)
-                        }
+                        Self.activate(h, cy, w + block.D, d)
                     }
                     for i in 0..<d { mean[i] += h[i] }
                 }

@@ -31,7 +31,11 @@ public enum DecayFactors {
     /// selects), which the compiler keeps in vector registers.
     @inlinable
     public static func exponential(_ x: SIMD8<Double>) -> SIMD8<Double> {
-        let clamped = pointwiseMax(pointwiseMin(x, SIMD8(repeating: 0)), SIMD8(repeating: smallestExponent))
+        // x where it is negative, 0 elsewhere (the sign of x spread over the lane as a mask). Below
+        // the smallest exponent the lanes compute garbage that `kept` below turns into 0, so no
+        // lower clamp is needed (the library's pointwiseMax is not inlined: a call per use).
+        let negative = unsafeBitCast(unsafeBitCast(x, to: SIMD8<Int64>.self) &>> 63, to: SIMD8<UInt64>.self)
+        let clamped = unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt64>.self) & negative, to: SIMD8<Double>.self)
         let t = clamped * log2e + shifter
         let n = t - shifter
         let r = (clamped - n * ln2High) - n * ln2Low
