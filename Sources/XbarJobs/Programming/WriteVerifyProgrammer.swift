@@ -239,7 +239,9 @@ public final class WriteVerifyProgrammer {
         let columns = Int(tile.columns)
         let cells = operation.cells.map { $0.row * columns + $0.column }
         guard cells.count == values.count, Set(cells).count == cells.count else { return values }
-        return c.cellsSiemens(apparent: values, cells: cells, rest: measured.map { $0.isFinite ? $0 : 0 })
+        // A cell this job does not program is believed at its target (it was left alone for being near it).
+        let rest = measured.indices.map { measured[$0].isFinite ? measured[$0] : (states[$0] == .held ? targetSiemens[$0] : 0) }
+        return c.cellsSiemens(apparent: values, cells: cells, rest: rest)
     }
 
     func budgetUsed(_ i: Int) -> Bool { pulses[i] - budgetStart[i] >= settings.maxPulses }

@@ -107,14 +107,15 @@ public struct ChipPreparation {
         var touchUp: TouchUp?
         if touchesUp && readout == .calibrated, let programmer, defects.count > 0 {
             let start = try board.status()
-            let reports = try programmer.touchUp(map, cells: defects.cells, on: board)
+            let cells = defects.cells
+            let reports = try programmer.touchUp(map, cells: cells, on: board)
             read = try TileReadback(instrument: instrument).read(map, on: board)
             let end = try board.status()
             believed = map.believedConductances(readBack: read, toleranceSiemens: defectThresholdSiemens)
             let before = defects.count
             defects = PairDefects(map: map, measured: believed, thresholdSiemens: defectThresholdSiemens,
                                   diagonalReads: trims ? read : [:], model: model)
-            let done = TouchUp(pairsBefore: before, pairsAfter: defects.count, reports: reports,
+            let done = TouchUp(pairsBefore: before, pairsAfter: defects.count, cells: cells, reports: reports,
                                boardSeconds: Double(end.boardTimeNanoseconds &- start.boardTimeNanoseconds) * 1e-9,
                                boardPulses: end.pulsesApplied &- start.pulsesApplied)
             log(done.summary)

@@ -7,6 +7,8 @@ public struct TouchUp: Hashable, Sendable {
     /// Pairs beyond the defect threshold at the first read-back, and at the read-back after.
     public var pairsBefore: Int
     public var pairsAfter: Int
+    /// The cells given to the job: both cells of each drifted pair, per tile index (row-major).
+    public var cells: [UInt8: [Int]]
     /// Cells the job was given (both cells of each drifted pair), and those it pulsed: a cell
     /// its first read found within tolerance gets no pulse.
     public var cellsTouched: Int
@@ -27,8 +29,9 @@ public struct TouchUp: Hashable, Sendable {
             + "\(pulses) pulses, " + String(format: "%.2f s", boardSeconds) + " of board time; \(pairsAfter) pairs still corrected on the host"
     }
 
-    init(pairsBefore: Int, pairsAfter: Int, reports: [TileReport], boardSeconds: Double, boardPulses: UInt64) {
+    init(pairsBefore: Int, pairsAfter: Int, cells: [UInt8: [Int]], reports: [TileReport], boardSeconds: Double, boardPulses: UInt64) {
         self.pairsBefore = pairsBefore
+        self.cells = cells
         self.pairsAfter = pairsAfter
         cellsTouched = reports.reduce(0) { $0 + ($1.programmedCells?.count ?? $1.outcomes.count) }
         cellsPulsed = reports.reduce(0) { $0 + $1.pulses.filter { $0 > 0 }.count }

@@ -33,6 +33,9 @@ struct InferArguments: Codable {
     /// Whether the calibrated readout converts in the board's sense ranges (nil, as runs recorded
     /// before ranges existed: it does).
     var senseRanges: Bool? = nil
+    /// Whether drifted pairs are touched up before inference (nil, as runs recorded before the
+    /// touch-up existed: they are not).
+    var touchUp: Bool? = nil
 
     static func decode(_ json: String) throws -> InferArguments {
         try JSONDecoder().decode(InferArguments.self, from: Data(json.utf8))

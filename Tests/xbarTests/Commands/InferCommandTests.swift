@@ -168,6 +168,18 @@ struct InferCommandTests {
         // What was recorded before the kill is kept as it was, not computed again.
         #expect(Array(after.prefix(before.count)) == before)
         #expect(try store.run(1).status == .completed)
+
+        // Each preparation touched up the pairs past the threshold (stuck cells at least) in a
+        // run of its own, linked to the infer run, every pulse journalled against a cell's record.
+        let touchUps = try store.runs().filter { $0.draft.kind == "touch-up" && $0.draft.argumentsJSON.contains("\"touchUpFor\":\"infer run 1\"") }
+        #expect(touchUps.count == 2, "\(touchUps.map(\.id))")
+        #expect(resumed.standardOutput.contains("touch-up: "), "\(resumed)")
+        for r in touchUps {
+            #expect(r.status == .completed, "touch-up run \(r.id): \(r.status)")
+            let outcomes = try store.outcomes(run: r.id)
+            #expect(!outcomes.isEmpty && outcomes.count < 4 * 4096)
+            #expect(try store.appliedPulses(run: r.id) == outcomes.reduce(0) { $0 + $1.pulses })
+        }
     }
 
     @Test("--board auto with no board attached runs on the twin of the newest programming run, announced; with none it refuses")
