@@ -76,6 +76,9 @@ struct InferenceBenchmark: ParsableCommand {
     @Flag(help: "For each S4D model: its recurrence on the chip (default readout, four dither pairs, the earlier sign drive, A and B apart, the diagonals' unused cells at their floor, re-verified) against its states decayed on the host, after write-verify and --settle-seconds (default here: an hour); for the event SSMs the share of multiply-accumulates on the array.")
     var s4dOnChipStudy = false
 
+    @Option(help: ArgumentHelp("Run only these variants of --s4d-on-chip-study, by the label it prints (\"on chip\", \"on chip, no touch-up\", \"decay on host\", ...); repeatable. Default: all.", valueName: "label"))
+    var studyVariants: [String] = []
+
     @Flag(help: "Print, per matrix, the chip's product error against the exact product and its converter use.")
     var diagnose = false
 

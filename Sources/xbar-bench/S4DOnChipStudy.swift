@@ -66,7 +66,7 @@ extension InferenceBenchmark {
             ("decay on host, no dither", studyOptions(noDither, decayOnChip: false)),
         ]
         var out = S4DStudy(name: name, reference: reference, variants: [])
-        for (label, options) in variants {
+        for (label, options) in variants where studyVariants.isEmpty || studyVariants.contains(label) {
             out.variants.append((label, try chipOutcome(model, instrument, subset, reference, label: "chip, \(label)", options)))
         }
         return out
@@ -95,7 +95,7 @@ extension InferenceBenchmark {
                                                          r.eventsPerSecond,
                                                          Double(r.mvmVectors) / Double(max(r.products, 1)), joules,
                                                          100 * r.arithmetic.arrayShareOfMultiplyAccumulates, 100 * r.arithmetic.hostShare)
-                      + " | \(o.pairsCorrected) | \(touchUpCells(o)) |")
+                      + " \(o.pairsCorrected) | \(touchUpCells(o)) |")
             }
         }
         for (name, o) in eventShares {
@@ -107,7 +107,7 @@ extension InferenceBenchmark {
                                         100 * r.arithmetic.arrayShareOfMultiplyAccumulates, 100 * r.arithmetic.hostShare)
                   + " \(o.pairsCorrected) | \(touchUpCells(o)) |")
         }
-        print("(\(studies.first?.reference.labels.count ?? 0) samples per model; write-verified, \(settleSeconds ?? 3600) s of relaxation; "
+        print("(\(studies.first?.reference.labels.count ?? eventShares.first?.1.run.labels.count ?? 0) samples per model; write-verified, \(settleSeconds ?? 3600) s of relaxation; "
               + "chip events/s: events over the simulated board's time; on chip (xbar infer's default): A on its tile mapped as a - 1, "
               + "the pairs past the defect threshold after the wait touched up (their cells write-verified again, then read back), "
               + "the states' magnitudes driving its rows, each step's increment (a - 1) x + B h from two products added to x on the "

@@ -4,6 +4,7 @@ import XbarInstrument
 import XbarJobs
 import XbarSSM
 import XbarStore
+import XbarWire
 
 /// The record of an inference's touch-up: a run of kind "touch-up" whose journal holds every
 /// pulse batch and read the touch-up sent, with the outcome of each cell it was given, linked to

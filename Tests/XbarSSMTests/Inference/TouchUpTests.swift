@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import XbarBoard
+import XbarInstrument
 import XbarJobs
 import XbarStore
 @testable import XbarSSM
@@ -24,6 +25,14 @@ struct TouchUpTests {
         board.advanceTime(seconds: 3600)
     }
 
+    /// One number per cell of the board: tile, row-major index.
+    static func key(_ tile: Int, p: Int) -> Int { tile * 1_000_000 + p }
+    static func keys(_ cells: [UInt8: [Int]]) -> Set<Int> {
+        var out = Set<Int>()
+        for (tile, list) in cells { for p in list { out.insert(key(Int(tile), p: p)) } }
+        return out
+    }
+
     @Test("an hour after programming, the touch-up leaves fewer pairs past the threshold, pulsing only cells of drifted pairs, each pulse recorded; switched off it pulses nothing")
     func touchUp() throws {
         // Off: today's preparation, the reference count of drifted pairs.
@@ -39,7 +48,7 @@ struct TouchUpTests {
         print("pairs past 3 uS an hour after programming: \(drifted)")
         #expect(drifted > 0, "an hour of relaxation takes some pairs past 3 uS")
 
-        let folder = try Examples.temporaryFolder()
+        let folder = try Python.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = try RunStore(path: folder.appendingPathComponent("lab.sqlite").path)
         let run = try store.startRun(RunDraft(kind: "touch-up", user: "tester", backend: "sim", argumentsJSON: "{}"))
@@ -56,13 +65,14 @@ struct TouchUpTests {
         #expect(abs(t.pairsBefore - drifted) <= max(3, drifted / 10), "\(t.pairsBefore) vs \(drifted)")
         #expect(prepared.defects.count == t.pairsAfter)
         // Stuck cells and cells out of pulses stay; relaxation is what the touch-up takes back,
-        // and most drifted pairs are relaxation alone: at least half of them come back.
-        #expect(t.pairsAfter * 2 <= t.pairsBefore, "\(t.pairsAfter) of \(t.pairsBefore) left")
+        // and nearly every drifted pair is relaxation alone (measured: 84 of 823 left, about the
+        // pairs holding one of the 0.5 % stuck cells): at most a fifth stay.
+        #expect(t.pairsAfter * 5 <= t.pairsBefore, "\(t.pairsAfter) of \(t.pairsBefore) left")
 
         // Only cells of drifted pairs: the cells given are both cells of the pairs the
         // untouched preparation found drifted, bar the few read noise moves.
-        let given = Set(t.cells.flatMap { tile, cells in cells.map { Int(tile) * 1_000_000 + $0 } })
-        let driftedCells = Set(untouched.defects.cells.flatMap { tile, cells in cells.map { Int(tile) * 1_000_000 + $0 } })
+        let given = Self.keys(t.cells)
+        let driftedCells = Self.keys(untouched.defects.cells)
         #expect(given.count == t.cellsTouched && given.count <= 2 * t.pairsBefore)
         #expect(Double(given.intersection(driftedCells).count) >= 0.9 * Double(given.count))
         // Every pulse the board counted is in the run's journal, and every journalled pulse hit a
@@ -71,14 +81,17 @@ struct TouchUpTests {
         for entry in try store.journal(run: run) {
             guard case .pulseBatch(let tile, _, _, _, let pulses) = entry.operation else { continue }
             journalled += pulses.count
-            for p in pulses {
-                #expect(given.contains(tile * 1_000_000 + p.row * 64 + p.column), "pulse on tile \(tile) (\(p.row), \(p.column)) outside the drifted pairs")
-            }
+            let outside = pulses.filter { !given.contains(Self.key(tile, p: $0.row * 64 + $0.column)) }
+            #expect(outside.isEmpty, "pulses on tile \(tile) outside the drifted pairs: \(outside.count)")
         }
-        #expect(journalled == t.pulses && UInt64(t.pulses) == board.pulsesApplied - start && t.boardPulses == UInt64(t.pulses))
+        let counted = board.pulsesApplied - start
+        #expect(journalled == t.pulses)
+        #expect(UInt64(t.pulses) == counted)
+        #expect(t.boardPulses == counted)
         #expect(t.pulses > 0 && t.cellsPulsed <= t.cellsTouched)
         let outcomes = try store.outcomes(run: run)
-        #expect(Set(outcomes.map { $0.tile * 1_000_000 + $0.row * 64 + $0.column }) == given)
+        let recorded = Set(outcomes.map { Self.key($0.tile, p: $0.row * 64 + $0.column) })
+        #expect(recorded == given)
         #expect(outcomes.reduce(0) { $0 + $1.pulses } == t.pulses)
         #expect(try store.shadowMap(run: run).tiles.isEmpty, "a touch-up saves no shadow map: the twin is built from the programming run")
         #expect(t.boardSeconds > 0)
