@@ -30,7 +30,8 @@ public struct ChipPreparation {
     /// Whether the calibrated readout touches up drifted pairs when ``prepare(board:model:map:instrument:believed:calibration:touchUp:log:)``
     /// is given a programmer. Measured (`xbar-bench infer --s4d-on-chip-study`, an hour after
     /// write-verify): about a quarter of the pairs are past 3 uS then, and host corrections of
-    /// them cost 6-8 % of the multiply-accumulates.
+    /// them cost 6-8 % of the multiply-accumulates; the touch-up brings nine in ten back for
+    /// about 1.5 pulses per cell it is given.
     public var touchesUp = true
     /// Whether an S4D's diagonal rows are trimmed by their pairs' targets over their read-back
     /// (see ``PairDefects/diagonalTrims``).
