@@ -29,12 +29,18 @@ struct InferenceBenchmark: ParsableCommand {
                 vectors skipped; 4 dither pairs; an S4D's recurrence on the chip, its decay mapped \
                 as a - 1 and its diagonal rows trimmed from the read-back.
               calibrated, decay on host (S4D only): the same with the states decayed on the host.
+            Every chip run is prepared as `xbar infer` prepares a board (ChipPreparation); with \
+            --write-verify (and in the study) the calibrated readout touches up the pairs that \
+            drifted past the defect threshold before inference, as `xbar infer` does \
+            (--no-touch-up: not), and prints the cells, pulses and board time it took.
             --s4d-on-chip-study runs, for each S4D, the on-chip recurrence as `xbar infer` runs it \
             (no dither) beside its variants and the host's decay, each write-verified with the \
             lab's job and left to relax for --settle-seconds (default there 3600) before the \
             read-back, and prints a table of accuracy, chip events per second (simulated board \
-            time), conversions per product, energy per event and where the arithmetic happened; \
-            for the event SSMs it prints where their arithmetic happened.
+            time), conversions per product, energy per event, where the arithmetic happened, the \
+            pairs left to the host and the touch-up's cost (cells, pulses per cell, board seconds), \
+            "on chip" and "decay on host" each with and without the touch-up (--study-variants \
+            picks variants by label); for the event SSMs the same with and without the touch-up.
             Every chip run has the instrument's array periphery (line resistance, column gains and \
             offsets, converter non-linearity); the calibrated readout runs once more on an ideal \
             periphery, so that what the array physics costs shows beside it.
