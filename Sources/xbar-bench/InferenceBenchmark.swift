@@ -29,12 +29,18 @@ struct InferenceBenchmark: ParsableCommand {
                 vectors skipped; 4 dither pairs; an S4D's recurrence on the chip, its decay mapped \
                 as a - 1 and its diagonal rows trimmed from the read-back.
               calibrated, decay on host (S4D only): the same with the states decayed on the host.
+            Every chip run is prepared as `xbar infer` prepares a board (ChipPreparation); with \
+            --write-verify (and in the study) the calibrated readout touches up the pairs that \
+            drifted past the defect threshold before inference, as `xbar infer` does \
+            (--no-touch-up: not), and prints the cells, pulses and board time it took.
             --s4d-on-chip-study runs, for each S4D, the on-chip recurrence as `xbar infer` runs it \
             (no dither) beside its variants and the host's decay, each write-verified with the \
             lab's job and left to relax for --settle-seconds (default there 3600) before the \
             read-back, and prints a table of accuracy, chip events per second (simulated board \
-            time), conversions per product, energy per event and where the arithmetic happened; \
-            for the event SSMs it prints where their arithmetic happened.
+            time), conversions per product, energy per event, where the arithmetic happened, the \
+            pairs left to the host and the touch-up's cost (cells, pulses per cell, board seconds), \
+            "on chip" and "decay on host" each with and without the touch-up (--study-variants \
+            picks variants by label); for the event SSMs the same with and without the touch-up.
             Every chip run has the instrument's array periphery (line resistance, column gains and \
             offsets, converter non-linearity); the calibrated readout runs once more on an ideal \
             periphery, so that what the array physics costs shows beside it.
@@ -67,11 +73,17 @@ struct InferenceBenchmark: ParsableCommand {
     @Flag(help: "Program with the lab's write-verify job instead of setting the targets directly (programming error is then in).")
     var writeVerify = false
 
+    @Flag(help: "With --write-verify: leave the pairs that drifted past the defect threshold to host corrections instead of write-verifying their cells again before inference (the touch-up `xbar infer` does by default).")
+    var noTouchUp = false
+
     @Flag(help: "Compare the calibrated readout with and without the board's sense ranges, each with and without dither: accuracy and conversions per product.")
     var senseRangeStudy = false
 
     @Flag(help: "For each S4D model: its recurrence on the chip (default readout, four dither pairs, the earlier sign drive, A and B apart, the diagonals' unused cells at their floor, re-verified) against its states decayed on the host, after write-verify and --settle-seconds (default here: an hour); for the event SSMs the share of multiply-accumulates on the array.")
     var s4dOnChipStudy = false
+
+    @Option(help: ArgumentHelp("Run only these variants of --s4d-on-chip-study, by the label it prints (\"on chip\", \"on chip, no touch-up\", \"decay on host\", ...); repeatable. Default: all.", valueName: "label"))
+    var studyVariants: [String] = []
 
     @Flag(help: "Print, per matrix, the chip's product error against the exact product and its converter use.")
     var diagnose = false
@@ -140,8 +152,12 @@ struct InferenceBenchmark: ParsableCommand {
                 if model.architecture == .s4d {
                     studies.append(try studyS4DOnChip(model, instrument, subset, reference, name: name))
                 } else {
-                    eventShares.append((name, try chipOutcome(model, instrument, subset, reference, label: "chip, calibrated",
-                                                              studyOptions(calibratedSettings, decayOnChip: true))))
+                    var untouched = studyOptions(calibratedSettings, decayOnChip: true)
+                    untouched.touchUp = false
+                    eventShares.append((name + " | calibrated", try chipOutcome(model, instrument, subset, reference, label: "chip, calibrated",
+                                                                               studyOptions(calibratedSettings, decayOnChip: true))))
+                    eventShares.append((name + " | calibrated, no touch-up", try chipOutcome(model, instrument, subset, reference,
+                                                                                            label: "chip, no touch-up", untouched)))
                 }
                 continue
             }
@@ -221,6 +237,9 @@ struct InferenceBenchmark: ParsableCommand {
         var reverifyAll = false
         /// Pairs believed further than this from their targets are corrected on the host, siemens.
         var defectThresholdSiemens = 3e-6
+        /// Touch up the pairs that drifted past the defect threshold before inference (as `xbar
+        /// infer` does on a board it can program); only when write-verified.
+        var touchUp = true
         /// Overrides of the command's --write-verify and --settle-seconds.
         var writeVerify: Bool? = nil
         var settleSeconds: Double? = nil
@@ -231,6 +250,8 @@ struct InferenceBenchmark: ParsableCommand {
         var run: InferenceRun
         var boardSeconds: Double
         var pairsCorrected: Int
+        /// What the touch-up before inference did (nil: none ran).
+        var touchUp: TouchUp?
     }
 
     func chipOutcome(_ model: SSMModel, _ instrument: Instrument, _ subset: [EventSample], _ reference: InferenceRun,
@@ -255,27 +276,31 @@ struct InferenceBenchmark: ParsableCommand {
             }
         }
         // The earlier method believes the programmer's verify read; the calibrated one reads the
-        // tiles back with saturated cells read again at a lower voltage.
+        // tiles back with saturated cells read again at a lower voltage, touches up the pairs that
+        // drifted (when write-verified), and calibrates the readout: `xbar infer`'s preparation.
         // The floor is held by pulsing again just before inference (RESET pulses, no verify).
-        if floors { try DiagonalFloor(instrument: instrument).apply(to: board, map: map, model: model) }
-        let read = calibrate ? try TileReadback(instrument: instrument).read(map, on: board) : [:]
-        let measured = calibrate
-            ? map.believedConductances(readBack: read, toleranceSiemens: options.defectThresholdSiemens)
-            : Dictionary(uniqueKeysWithValues: outcomes.map { ($0.tile, $0.measuredSiemens) })
-        let defects = PairDefects(map: map, measured: measured, thresholdSiemens: options.defectThresholdSiemens,
-                                  diagonalReads: options.trimsDiagonals && options.decayOnChip ? read : [:], model: model)
-        var calibration: ReadoutCalibration?
-        if calibrate && probes > 0 {
-            let clock = ContinuousClock()
-            let start = clock.now
-            let c = try ReadoutProbe(probeVectors: probes).measure(on: board, map: map, instrument: instrument, believedSiemens: measured)
+        var preparation = ChipPreparation(readout: calibrate ? .calibrated : .uncorrected, ditherPairs: settings.ditherPairs,
+                                          decayOnChip: options.decayOnChip, defectThresholdSiemens: options.defectThresholdSiemens)
+        preparation.readoutSettings = settings
+        preparation.floorsDiagonals = floors
+        preparation.trimsDiagonals = options.trimsDiagonals
+        preparation.probeVectors = probes
+        preparation.touchesUp = options.touchUp && !noTouchUp
+        let clock = ContinuousClock()
+        let start = clock.now
+        let prepared = try preparation.prepare(
+            board: board, model: model, map: map, instrument: instrument,
+            believed: calibrate ? [:] : Dictionary(uniqueKeysWithValues: outcomes.map { ($0.tile, $0.measuredSiemens) }),
+            touchUp: programmer as? WriteVerifyWeightProgrammer,
+            log: { if $0.hasPrefix("touch-up") || diagnose { print("    " + $0) } })
+        let defects = prepared.defects
+        if let c = prepared.calibration {
             let elapsed = start.duration(to: clock.now).components
             let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
             let gains = c.tiles.flatMap(\.gains), offsets = c.tiles.flatMap(\.offsetsAmperes)
-            print(String(format: "  readout calibration: %d tiles x %d probes in %.3f s; gains %.4f...%.4f, offsets %.2f...%.2f uA",
+            print(String(format: "  read-back and readout calibration: %d tiles x %d probes in %.3f s; gains %.4f...%.4f, offsets %.2f...%.2f uA",
                          c.tiles.count, probes, seconds, gains.min() ?? 0, gains.max() ?? 0,
                          1e6 * (offsets.min() ?? 0), 1e6 * (offsets.max() ?? 0)))
-            calibration = c
             if diagnose {
                 for t in c.tiles {
                     print("    tile \(t.tile) gains " + t.gains.map { String(format: "%.3f", $0) }.joined(separator: " "))
@@ -285,9 +310,7 @@ struct InferenceBenchmark: ParsableCommand {
         }
         let before = board.boardTimeNanoseconds
         if diagnose { print(String(format: "    board time before inference %.3f s", Double(before) * 1e-9)) }
-        let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument,
-                                          decayOnChip: options.decayOnChip,
-                                          settings: settings, calibration: calibration, defects: defects)
+        let engine = prepared.engine
         engine.recordsStatistics = diagnose || senseRangeStudy
         let chip = try engine.run(subset)
         line(label, chip)
@@ -306,7 +329,7 @@ struct InferenceBenchmark: ParsableCommand {
             print(String(format: "    energy on the chip (our estimate): %.3g J per event, %.3g J per sample (array %.3g, DACs %.3g, ADCs %.3g J)",
                          j.total / Double(max(chip.eventCount, 1)), j.total / Double(max(subset.count, 1)), j.array, j.dac, j.adc))
         }
-        return ChipOutcome(run: chip, boardSeconds: boardSeconds, pairsCorrected: defects.count)
+        return ChipOutcome(run: chip, boardSeconds: boardSeconds, pairsCorrected: defects.count, touchUp: prepared.touchUp)
     }
 
     private func summary(_ rows: [Row]) {

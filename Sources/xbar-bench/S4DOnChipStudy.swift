@@ -39,6 +39,10 @@ extension InferenceBenchmark {
         reverified.reverifyDiagonals = true
         var reverifiedAll = onChip
         reverifiedAll.reverifyAll = true
+        var untouched = onChip
+        untouched.touchUp = false
+        var hostUntouched = studyOptions(fourPairs, decayOnChip: false)
+        hostUntouched.touchUp = false
         var coarseDefects = onChip
         coarseDefects.defectThresholdSiemens = 8e-6
         var earlier = studyOptions(ReadoutSettings(inputScaling: .perVector, ditherPairs: 4, diagonalDitherPairs: 16, rowScaledDiagonals: true),
@@ -47,6 +51,7 @@ extension InferenceBenchmark {
         earlier.trimsDiagonals = false
         let variants: [(String, ChipOptions)] = [
             ("on chip", onChip),
+            ("on chip, no touch-up", untouched),
             ("on chip, 4 pairs", studyOptions(fourPairs, decayOnChip: true)),
             ("on chip, floor", floor),
             ("on chip, no trim", noTrim),
@@ -57,10 +62,11 @@ extension InferenceBenchmark {
             ("on chip, 8 uS defects", coarseDefects),
             ("on chip, sign drive", earlier),
             ("decay on host", studyOptions(fourPairs, decayOnChip: false)),
+            ("decay on host, no touch-up", hostUntouched),
             ("decay on host, no dither", studyOptions(noDither, decayOnChip: false)),
         ]
         var out = S4DStudy(name: name, reference: reference, variants: [])
-        for (label, options) in variants {
+        for (label, options) in variants where studyVariants.isEmpty || studyVariants.contains(label) {
             out.variants.append((label, try chipOutcome(model, instrument, subset, reference, label: "chip, \(label)", options)))
         }
         return out
@@ -71,8 +77,13 @@ extension InferenceBenchmark {
         // The chip's own rate: events over the simulated board's time for the inference (its
         // MVMs and request overheads); the host's wall time is printed beside it.
         func chipRate(_ o: ChipOutcome) -> Double { Double(o.run.eventCount) / max(o.boardSeconds, .leastNonzeroMagnitude) }
-        print("\n| model | variant | accuracy (reference) | chip events/s | vs host decay | host events/s | conversions/product | energy J/event | MACs on array | host ops of all |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        // The touch-up's cost: cells given to it, pulses per such cell, board seconds (STATUS).
+        func touchUpCells(_ o: ChipOutcome) -> String {
+            guard let t = o.touchUp else { return "- | - | -" }
+            return String(format: "%d | %.2f | %.2f s", t.cellsTouched, t.pulsesPerCellTouched, t.boardSeconds)
+        }
+        print("\n| model | variant | accuracy (reference) | chip events/s | vs host decay | host events/s | conversions/product | energy J/event | MACs on array | host ops of all | pairs on host | touch-up cells | pulses/cell | touch-up board time |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for study in studies {
             let host = study.variants.first { $0.label == "decay on host" }?.outcome
             for (label, o) in study.variants {
@@ -83,21 +94,25 @@ extension InferenceBenchmark {
                                                          100 * r.accuracy, 100 * study.reference.accuracy, chipRate(o), speedup,
                                                          r.eventsPerSecond,
                                                          Double(r.mvmVectors) / Double(max(r.products, 1)), joules,
-                                                         100 * r.arithmetic.arrayShareOfMultiplyAccumulates, 100 * r.arithmetic.hostShare))
+                                                         100 * r.arithmetic.arrayShareOfMultiplyAccumulates, 100 * r.arithmetic.hostShare)
+                      + " \(o.pairsCorrected) | \(touchUpCells(o)) |")
             }
         }
         for (name, o) in eventShares {
             let r = o.run
-            print("| \(name) | calibrated " + String(format: "| %.1f %% | %.3g | - | %.0f | %.2f | - | %.2f %% | %.1f %% |",
-                                                    100 * r.accuracy, chipRate(o), r.eventsPerSecond,
-                                                    Double(r.mvmVectors) / Double(max(r.products, 1)),
-                                                    100 * r.arithmetic.arrayShareOfMultiplyAccumulates, 100 * r.arithmetic.hostShare))
+            let joules = energy.map { r.energy.joules($0).total / Double(max(r.eventCount, 1)) } ?? .nan
+            print("| \(name) " + String(format: "| %.1f %% | %.3g | - | %.0f | %.2f | %.3g | %.2f %% | %.1f %% |",
+                                        100 * r.accuracy, chipRate(o), r.eventsPerSecond,
+                                        Double(r.mvmVectors) / Double(max(r.products, 1)), joules,
+                                        100 * r.arithmetic.arrayShareOfMultiplyAccumulates, 100 * r.arithmetic.hostShare)
+                  + " \(o.pairsCorrected) | \(touchUpCells(o)) |")
         }
-        print("(\(studies.first?.reference.labels.count ?? 0) samples per model; write-verified, \(settleSeconds ?? 3600) s of relaxation; "
+        print("(\(studies.first?.reference.labels.count ?? eventShares.first?.1.run.labels.count ?? 0) samples per model; write-verified, \(settleSeconds ?? 3600) s of relaxation; "
               + "chip events/s: events over the simulated board's time; on chip (xbar infer's default): A on its tile mapped as a - 1, "
+              + "the pairs past the defect threshold after the wait touched up (their cells write-verified again, then read back), "
               + "the states' magnitudes driving its rows, each step's increment (a - 1) x + B h from two products added to x on the "
               + "host, each diagonal row trimmed by its pair's target over its read-back, no dither; 4 pairs: --dither-pairs 4 (16 on "
-              + "a diagonal); floor: the diagonals' unused cells RESET to their floor after write-verify and again before inference; "
+              + "a diagonal); no touch-up: the same without the touch-up (pairs past the threshold corrected on the host); floor: the diagonals' unused cells RESET to their floor after write-verify and again before inference; "
               + "no trim: without the trims; stacked: (a - 1) x + B h one product where A and B share a tile; a x: A mapped as a; "
               + "re-verified: the diagonals' tiles write-verified again after the wait; all re-verified: every weight tile; 8 uS defects: "
               + "only pairs believed 8 uS off corrected on the host (else 3 uS); sign drive: the earlier --decay-on-chip (rows "

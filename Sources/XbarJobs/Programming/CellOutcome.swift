@@ -29,6 +29,9 @@ public struct TileReport: Hashable, Sendable {
     public var readBackSiemens: [Double]?
     /// The tolerance the run programmed to, siemens.
     public var toleranceSiemens: Double
+    /// The cells the run programmed (row-major indices), or nil for all: a touch-up's others
+    /// were neither read nor pulsed, and their outcomes and conductances say nothing.
+    public var programmedCells: [Int]? = nil
 
     public func count(_ outcome: CellOutcome) -> Int { outcomes.filter { $0 == outcome }.count }
 
@@ -37,7 +40,7 @@ public struct TileReport: Hashable, Sendable {
     public var readBackYield: (within: Int, cells: Int)? {
         guard let readBackSiemens else { return nil }
         var within = 0, cells = 0
-        for i in outcomes.indices where outcomes[i] != .stuck {
+        for i in programmedCells ?? Array(outcomes.indices) where outcomes[i] != .stuck {
             cells += 1
             if abs(readBackSiemens[i] - targetSiemens[i]) <= toleranceSiemens { within += 1 }
         }

@@ -16,6 +16,10 @@ public final class ProgrammingJob {
     /// Where outcomes and shadow maps go; nil keeps them in memory only.
     public let store: RunStore?
     public let runID: Int64?
+    /// The cells programmed per tile index (row-major indices), or nil for every cell of every
+    /// tile: a touch-up names the cells it brings back, and a tile it does not name is left alone.
+    /// Only those cells' outcomes are saved, and no shadow map (the others were not verified).
+    public var cells: [UInt8: [Int]]?
     /// Called after each logged operation completes (progress).
     public var onOperation: ((Int, TileReport) -> Void)?
     /// Called when a tile is done whose read-back after a board restart found cells the
@@ -71,7 +75,8 @@ public final class ProgrammingJob {
         var programmers: [WriteVerifyProgrammer] = []
         for (k, (tile, siemens)) in targets.tiles.enumerated() {
             let programmer = WriteVerifyProgrammer(tile: tile, targetSiemens: siemens,
-                                                   algorithm: makeAlgorithm(cellCount: tile.cellCount), settings: settings)
+                                                   algorithm: makeAlgorithm(cellCount: tile.cellCount), settings: settings,
+                                                   cells: cells.map { $0[tile.index] ?? [] })
             programmer.relaxationWaitsShared = k > 0
             for entry in journal where entry.operation.tile == Int(tile.index) {
                 switch entry.state {
@@ -109,12 +114,12 @@ public final class ProgrammingJob {
             let report = programmer.report
             if programmer.cellsLostToRestart > 0 { onCellsLost?(Int(tile.index), programmer.cellsLostToRestart) }
             if let store, let runID {
-                try store.saveOutcomes(run: runID, (0..<tile.cellCount).map { i in
+                try store.saveOutcomes(run: runID, (programmer.cells ?? Array(0..<tile.cellCount)).map { i in
                     CellOutcomeRecord(tile: Int(tile.index), row: i / Int(tile.columns), column: i % Int(tile.columns),
                                       targetSiemens: report.targetSiemens[i], outcome: report.outcomes[i].rawValue,
                                       pulses: report.pulses[i], finalSiemens: report.verifiedSiemens[i])
                 })
-                try store.saveShadowTile(run: runID, programmer.shadowTile)
+                if programmer.cells == nil { try store.saveShadowTile(run: runID, programmer.shadowTile) }
             }
             reports.append(report)
         }

@@ -26,12 +26,18 @@ public final class WriteVerifyProgrammer {
     }
     enum CellState: Equatable {
         case open, converged, stuck, outOfPulses
+        /// Outside ``WriteVerifyProgrammer/cells``: never read, never pulsed.
+        case held
     }
 
     public let tile: TileInfo
     public let settings: ProgrammingSettings
     public let algorithm: any ProgrammingAlgorithm
     public let targetSiemens: [Double]
+    /// The cells programmed (row-major indices, ascending), or nil for every cell of the tile.
+    /// A touch-up names the cells it means to bring back; the others are neither read nor
+    /// pulsed, and the job's reads cover only the named cells.
+    public let cells: [Int]?
     /// The relaxation waits are spent before an earlier tile's passes of the same run: this
     /// tile's passes follow those at once (its waits are zero), so every tile of the run is
     /// judged at nearly the same time and none relaxes while another is programmed.
@@ -65,15 +71,22 @@ public final class WriteVerifyProgrammer {
     /// The read-back after the run, siemens, row-major; nil until it is done.
     public private(set) var readBackSiemens: [Double]?
 
-    /// - Parameter targetSiemens: row-major, `tile.rows * tile.columns` values.
-    public init(tile: TileInfo, targetSiemens: [Double], algorithm: any ProgrammingAlgorithm, settings: ProgrammingSettings) {
+    /// - Parameters:
+    ///   - targetSiemens: row-major, `tile.rows * tile.columns` values.
+    ///   - cells: the cells to program (row-major indices); nil programs the whole tile.
+    public init(tile: TileInfo, targetSiemens: [Double], algorithm: any ProgrammingAlgorithm, settings: ProgrammingSettings,
+                cells: [Int]? = nil) {
         precondition(targetSiemens.count == tile.cellCount, "one target per cell of the tile")
         self.tile = tile
         self.targetSiemens = targetSiemens
         self.algorithm = algorithm
         self.settings = settings
         let n = tile.cellCount
-        states = Array(repeating: .open, count: n)
+        let chosen = cells.map { Array(Set($0.filter { (0..<n).contains($0) })).sorted() }
+        self.cells = chosen
+        states = Array(repeating: chosen == nil ? .open : .held, count: n)
+        for i in chosen ?? [] { states[i] = .open }
+        if chosen?.isEmpty == true { phase = .done }
         measured = Array(repeating: .nan, count: n)
         verifiedAt = Array(repeating: Date(timeIntervalSince1970: 0), count: n)
         pulses = Array(repeating: 0, count: n)
@@ -97,9 +110,19 @@ public final class WriteVerifyProgrammer {
     /// Cells no longer being programmed: converged, stuck or out of pulses.
     public var settledCells: Int { states.reduce(0) { $0 + ($1 == .open ? 0 : 1) } }
 
+    /// A read of every cell the job programs: the whole tile, or the named cells.
     var fullRead: JournalOperation {
-        .read(tile: Int(tile.index), cells: nil, rows: Int(tile.rows), columns: Int(tile.columns),
-              readVolts: settings.readVolts, averages: settings.verifyAverages)
+        let columns = Int(tile.columns)
+        return .read(tile: Int(tile.index), cells: cells.map { $0.map { CellAddress(row: $0 / columns, column: $0 % columns) } },
+                     rows: Int(tile.rows), columns: columns, readVolts: settings.readVolts, averages: settings.verifyAverages)
+    }
+
+    /// Whether a read's cells are all the job programs (then it is what the job's full reads are).
+    func readsEveryProgrammedCell(_ read: [CellAddress]?) -> Bool {
+        guard let read else { return true }
+        guard let cells else { return false }
+        let columns = Int(tile.columns)
+        return read.map { $0.row * columns + $0.column } == cells
     }
 
     /// The next operation to send, or nil when the tile is done. Does not change state.
@@ -151,19 +174,22 @@ public final class WriteVerifyProgrammer {
                 inRelaxationPasses = true
             }
         case .read(_, let cells, _, _, _, _):
-            if phase == .readBack && cells == nil {
+            let columns = Int(tile.columns)
+            let indices = cells.map { $0.map { $0.row * columns + $0.column } } ?? Array(0..<tile.cellCount)
+            let whole = readsEveryProgrammedCell(cells)
+            if phase == .readBack && whole {
                 // Judged by nothing in the run: it only says where the cells are at its end.
-                readBackSiemens = Array(values.prefix(tile.cellCount))
+                var back = [Double](repeating: .nan, count: tile.cellCount)
+                for (k, i) in indices.enumerated() where k < values.count { back[i] = values[k] }
+                readBackSiemens = back
                 phase = .done
                 return
             }
-            let columns = Int(tile.columns)
-            let indices = cells.map { $0.map { $0.row * columns + $0.column } } ?? Array(0..<tile.cellCount)
             for (k, i) in indices.enumerated() where k < values.count {
                 measured[i] = values[k]
                 verifiedAt[i] = date
             }
-            guard cells == nil else { return }
+            guard whole else { return }
             afterFullRead()
         case .pulseBatch(_, _, _, _, let list):
             let columns = Int(tile.columns)
@@ -213,7 +239,9 @@ public final class WriteVerifyProgrammer {
         let columns = Int(tile.columns)
         let cells = operation.cells.map { $0.row * columns + $0.column }
         guard cells.count == values.count, Set(cells).count == cells.count else { return values }
-        return c.cellsSiemens(apparent: values, cells: cells, rest: measured.map { $0.isFinite ? $0 : 0 })
+        // A cell this job does not program is believed at its target (it was left alone for being near it).
+        let rest = measured.indices.map { measured[$0].isFinite ? measured[$0] : (states[$0] == .held ? targetSiemens[$0] : 0) }
+        return c.cellsSiemens(apparent: values, cells: cells, rest: rest)
     }
 
     func budgetUsed(_ i: Int) -> Bool { pulses[i] - budgetStart[i] >= settings.maxPulses }
@@ -264,7 +292,7 @@ public final class WriteVerifyProgrammer {
                 }
             case .outOfPulses:
                 if withinTolerance(i) { states[i] = .converged }
-            case .stuck:
+            case .stuck, .held:
                 break
             }
         }
@@ -319,11 +347,13 @@ public final class WriteVerifyProgrammer {
                        case .converged: return .converged
                        case .stuck: return .stuck
                        case .outOfPulses, .open: return .outOfPulses
+                       // Not programmed by this job: its cell is as the job found it, unread.
+                       case .held: return .converged
                        }
                    },
                    pulses: pulses, roundTrips: roundTrips, conversions: conversions,
                    relaxationPulses: relaxationPulses, relaxationConversions: relaxationConversions,
-                   readBackSiemens: readBackSiemens, toleranceSiemens: settings.toleranceSiemens)
+                   readBackSiemens: readBackSiemens, toleranceSiemens: settings.toleranceSiemens, programmedCells: cells)
     }
 
     /// The tile's shadow map: last verified conductances and when they were verified.

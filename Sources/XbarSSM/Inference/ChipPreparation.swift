@@ -2,9 +2,12 @@ import XbarBoard
 import XbarInstrument
 
 /// How a board whose tiles hold a model's weights is made ready for chip-in-loop inference,
-/// the same way for the chip and for its twin: the tiles are read back (pairs that missed their
-/// targets are corrected on the host), the readout is calibrated with probe vectors (or a given
-/// calibration is used), and the engine is set up with the readout settings.
+/// the same way for the chip and for its twin: the tiles are read back; given a write-verify
+/// programmer, the cells of pairs that drifted past the defect threshold since programming are
+/// write-verified again and the tiles read back once more (a touch-up, as a lab refreshes a
+/// chip before use); pairs still beyond the threshold are corrected on the host; the readout is
+/// calibrated with probe vectors (or a given calibration is used), and the engine is set up
+/// with the readout settings.
 public struct ChipPreparation {
     public enum Readout: String, Sendable, Codable, CaseIterable {
         /// Read-back, probe calibration, per-vector ranging (see ``ReadoutSettings/ranged``).
@@ -24,6 +27,19 @@ public struct ChipPreparation {
     /// Whether, with an S4D's recurrence on the chip, the unused cells of its diagonals are
     /// pulsed down to their floor before the read-back (see ``DiagonalFloor``).
     public var floorsDiagonals = false
+    /// Whether the calibrated readout touches up drifted pairs when ``prepare(board:model:map:instrument:believed:calibration:touchUp:log:)``
+    /// is given a programmer. Measured (`xbar-bench infer --s4d-on-chip-study`, an hour after
+    /// write-verify): about a quarter of the pairs are past 3 uS then, and host corrections of
+    /// them cost 6-8 % of the multiply-accumulates; the touch-up brings nine in ten back for
+    /// about 1.5 pulses per cell it is given.
+    public var touchesUp = true
+    /// Whether an S4D's diagonal rows are trimmed by their pairs' targets over their read-back
+    /// (see ``PairDefects/diagonalTrims``).
+    public var trimsDiagonals = true
+    /// Probe vectors per tile of the readout calibration (0: none, ranging alone).
+    public var probeVectors = 1024
+    /// The engine's readout settings when not the readout's own (``settings``): a benchmark's variants.
+    public var readoutSettings: ReadoutSettings?
 
     public init(readout: Readout = .calibrated, ditherPairs: Int = 4, decayOnChip: Bool = true, defectThresholdSiemens: Double = 3e-6,
                 usesSenseRanges: Bool = true) {
@@ -51,6 +67,8 @@ public struct ChipPreparation {
         /// Whether `calibration` was measured on this board just now.
         public var measuredCalibration: Bool
         public var defects: PairDefects
+        /// What the touch-up did; nil when none ran.
+        public var touchUp: TouchUp?
     }
 
     /// Prepares `board`, whose tiles hold `map`'s targets.
@@ -61,10 +79,15 @@ public struct ChipPreparation {
     ///     none are given.
     ///   - calibration: a readout calibration measured earlier on this board, reused instead of
     ///     measuring one (the caller checks it belongs to the board).
+    ///   - touchUp: the lab's write-verify job with which a calibrated readout touches up drifted
+    ///     pairs (``touchesUp``); its journal and store record the pulses. Nil: no touch-up (a
+    ///     twin, a board that is not to be programmed).
     ///   - log: lines for people.
-    /// - Throws: `BoardError` from the reads, probes and IDENTIFY.
+    /// - Throws: `BoardError` from the reads, probes, STATUS and IDENTIFY; the touch-up job's
+    ///   errors (board, store, ``JobInterrupted``).
     public func prepare(board: any Board, model: SSMModel, map: WeightMap, instrument: Instrument,
                         believed verified: [UInt8: [Double]] = [:], calibration given: ReadoutCalibration? = nil,
+                        touchUp programmer: WriteVerifyWeightProgrammer? = nil,
                         log: (String) -> Void = { _ in }) throws -> Prepared {
         var believed = verified
         let recurrenceOnChip = decayOnChip && model.architecture == .s4d
@@ -79,16 +102,34 @@ public struct ChipPreparation {
             log("read back tiles \(read.keys.sorted().map(String.init).joined(separator: ", ")) of \(board.backendDescription)")
         }
         // The diagonals' pairs are trimmed from the read-back when the calibrated readout runs the recurrence.
-        let defects = PairDefects(map: map, measured: believed, thresholdSiemens: defectThresholdSiemens,
-                                  diagonalReads: recurrenceOnChip && readout == .calibrated ? read : [:], model: model)
+        let trims = recurrenceOnChip && readout == .calibrated && trimsDiagonals
+        var defects = PairDefects(map: map, measured: believed, thresholdSiemens: defectThresholdSiemens,
+                                  diagonalReads: trims ? read : [:], model: model)
+        var touchUp: TouchUp?
+        if touchesUp && readout == .calibrated, let programmer, defects.count > 0 {
+            let start = try board.status()
+            let cells = defects.cells
+            let reports = try programmer.touchUp(map, cells: cells, on: board)
+            read = try TileReadback(instrument: instrument).read(map, on: board)
+            let end = try board.status()
+            believed = map.believedConductances(readBack: read, toleranceSiemens: defectThresholdSiemens)
+            let before = defects.count
+            defects = PairDefects(map: map, measured: believed, thresholdSiemens: defectThresholdSiemens,
+                                  diagonalReads: trims ? read : [:], model: model)
+            let done = TouchUp(pairsBefore: before, pairsAfter: defects.count, cells: cells, reports: reports,
+                               boardSeconds: Double(end.boardTimeNanoseconds &- start.boardTimeNanoseconds) * 1e-9,
+                               boardPulses: end.pulsesApplied &- start.pulsesApplied)
+            log(done.summary)
+            touchUp = done
+        }
         log("pairs corrected on the host (missed by > \(defectThresholdSiemens) S): \(defects.count)")
         var calibration: ReadoutCalibration?
         var measured = false
         if readout == .calibrated {
             if let given {
                 calibration = given
-            } else {
-                let probe = try ReadoutProbe().measure(on: board, map: map, instrument: instrument, believedSiemens: believed)
+            } else if probeVectors > 0 {
+                let probe = try ReadoutProbe(probeVectors: probeVectors).measure(on: board, map: map, instrument: instrument, believedSiemens: believed)
                 let corrected = probe.tiles.reduce(0) { $0 + zip($1.gains, $1.offsetsAmperes).filter { $0 != 1 || $1 != 0 }.count }
                 log("readout calibration: \(probe.probeVectors) probe vectors per tile; \(corrected) of \(probe.tiles.reduce(0) { $0 + $1.gains.count }) columns with a gain or offset told apart from none")
                 calibration = probe
@@ -96,7 +137,7 @@ public struct ChipPreparation {
             }
         }
         let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, decayOnChip: decayOnChip,
-                                          settings: settings, calibration: calibration, defects: defects)
-        return Prepared(engine: engine, calibration: calibration, measuredCalibration: measured, defects: defects)
+                                          settings: readoutSettings ?? settings, calibration: calibration, defects: defects)
+        return Prepared(engine: engine, calibration: calibration, measuredCalibration: measured, defects: defects, touchUp: touchUp)
     }
 }

@@ -12,6 +12,9 @@ public struct PairDefects: Sendable {
         public var output: Int
         /// Measured minus intended weight.
         public var weightError: Double
+        /// Where the pair sits: its tile, and its `G+` cell (row-major index; `G-` is the next).
+        public var tile: UInt8
+        public var plusCell: Int
     }
 
     /// Defects by matrix name.
@@ -65,7 +68,8 @@ public struct PairDefects: Sendable {
                     let plus = (p.rowOffset + i) * columns + 2 * (p.colPairOffset + j)
                     let error = (g[plus] - t.siemens[plus]) - (g[plus + 1] - t.siemens[plus + 1])
                     if abs(error) > thresholdSiemens {
-                        out[p.matrix, default: []].append(Defect(input: p.inputOffset + i, output: j, weightError: error / k[j]))
+                        out[p.matrix, default: []].append(Defect(input: p.inputOffset + i, output: j, weightError: error / k[j],
+                                                                        tile: t.tile.index, plusCell: plus))
                     }
                 }
             }
@@ -73,6 +77,13 @@ public struct PairDefects: Sendable {
         byMatrix = out
         self.thresholdSiemens = thresholdSiemens
         diagonalTrims = trims
+    }
+
+    /// Both cells of every defective pair, per tile index (row-major indices, ascending).
+    public var cells: [UInt8: [Int]] {
+        var out: [UInt8: Set<Int>] = [:]
+        for d in byMatrix.values.joined() { out[d.tile, default: []].formUnion([d.plusCell, d.plusCell + 1]) }
+        return out.mapValues { $0.sorted() }
     }
 
     /// Removes the defects' contribution from products of `matrix` with inputs `x`.

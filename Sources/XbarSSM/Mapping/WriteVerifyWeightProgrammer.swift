@@ -33,20 +33,38 @@ public struct WriteVerifyWeightProgrammer: WeightProgrammer {
     }
 
     public func program(tile: TileInfo, targetSiemens: [Double], on board: any Board) throws -> TileProgrammingOutcome {
+        guard let report = try job(ProgrammingTargets(tiles: [(tile, targetSiemens)]), on: board).run().first else {
+            return TileProgrammingOutcome(tile: tile.index, cells: 0, cellsInTolerance: 0, pulses: 0)
+        }
+        return TileProgrammingOutcome(tile: tile.index, cells: report.outcomes.count,
+                                      cellsInTolerance: report.count(.converged), pulses: report.pulses.reduce(0, +),
+                                      measuredSiemens: report.verifiedSiemens)
+    }
+
+    /// Write-verifies only `cells` of the map's tiles back to their targets, in one job over the
+    /// tiles named (how a chip is refreshed before use): the job reads and pulses those cells
+    /// alone, and a cell its first read finds in tolerance gets no pulse.
+    ///
+    /// - Parameter cells: row-major cell indices per tile index.
+    /// - Returns: one report per tile named, whose ``TileReport/programmedCells`` are `cells`.
+    /// - Throws: whatever the board, the store or the job throws.
+    public func touchUp(_ map: WeightMap, cells: [UInt8: [Int]], on board: any Board) throws -> [TileReport] {
+        let tiles = map.tiles.filter { cells[$0.tile.index]?.isEmpty == false }.map { ($0.tile, $0.siemens) }
+        guard !tiles.isEmpty else { return [] }
+        let job = try job(ProgrammingTargets(tiles: tiles), on: board)
+        job.cells = cells
+        return try job.run()
+    }
+
+    private func job(_ targets: ProgrammingTargets, on board: any Board) throws -> ProgrammingJob {
         var settings = ProgrammingSettings.standard(for: instrument, device: device, tolerance: tolerance)
         // One tile per job: relaxation passes at the end of each would let the tiles programmed
         // first relax while the later ones are programmed (the passes pay off over every tile of
         // one job together), and the read-back that judges a run is the inference's own.
         settings.relaxationPasses = 0
         settings.readBack = false
-        let job = ProgrammingJob(targets: ProgrammingTargets(tiles: [(tile, targetSiemens)]), algorithm: algorithm,
-                                 settings: settings, device: device, envelope: PulseEnvelope(limits: instrument.limits),
-                                 runner: OperationRunner(board: board, journal: journal), store: store, runID: runID)
-        guard let report = try job.run().first else {
-            return TileProgrammingOutcome(tile: tile.index, cells: 0, cellsInTolerance: 0, pulses: 0)
-        }
-        return TileProgrammingOutcome(tile: tile.index, cells: report.outcomes.count,
-                                      cellsInTolerance: report.count(.converged), pulses: report.pulses.reduce(0, +),
-                                      measuredSiemens: report.verifiedSiemens)
+        return ProgrammingJob(targets: targets, algorithm: algorithm, settings: settings, device: device,
+                              envelope: PulseEnvelope(limits: instrument.limits),
+                              runner: OperationRunner(board: board, journal: journal), store: store, runID: runID)
     }
 }

@@ -131,7 +131,7 @@ struct InferenceSession {
                         believed = try programWeights(map, on: board, identity: identity, instrument: instrument, options: options, inferRun: id)
                     }
                     classifier = try prepareChip(board, identity: identity, map: map, instrument: instrument, believed: believed,
-                                                 given: givenReadout)
+                                                 given: givenReadout, options: options, inferRun: id)
                 } catch let error as BoardError where error.isBoardLost && twinFallback {
                     lostBeforeStart = error
                 }
@@ -319,12 +319,24 @@ struct InferenceSession {
     }
 
     private func prepareChip(_ board: any Board, identity: BoardIdentity, map: WeightMap, instrument: Instrument,
-                             believed: [UInt8: [Double]], given: ReadoutCalibration?) throws -> ChipInLoopEngine {
+                             believed: [UInt8: [Double]], given: ReadoutCalibration?, options: BoardOptions,
+                             inferRun: Int64) throws -> ChipInLoopEngine {
         if let given, let path = arguments.readoutCalibration {
             print("readout calibration: \(path) (measured \(given.measuredAt))")
         }
-        let prepared = try preparation.prepare(board: board, model: model, map: map, instrument: instrument, believed: believed,
-                                               calibration: given, log: { print($0) })
+        let touchUp = arguments.touchUp == true && arguments.readout == .calibrated && !(board is DigitalTwin)
+            ? try TouchUpRun.start(board: board, identity: identity, instrument: instrument, options: options, store: store,
+                                   inferRun: inferRun, model: arguments.model, labels: command.labels)
+            : nil
+        let prepared: ChipPreparation.Prepared
+        do {
+            prepared = try preparation.prepare(board: board, model: model, map: map, instrument: instrument, believed: believed,
+                                               calibration: given, touchUp: touchUp?.programmer, log: { print($0) })
+        } catch {
+            try touchUp?.fail(error)
+            throw error
+        }
+        try touchUp?.finish(prepared.touchUp)
         try placeStates(prepared.engine, board: board, instrument: instrument)
         if prepared.measuredCalibration, let path = command.saveReadoutCalibration, let calibration = prepared.calibration {
             try calibration.write(to: path)

@@ -57,6 +57,41 @@ struct ResumeTests {
         #expect(try store.outcomes(run: run).count == setup.info.cellCount)
     }
 
+    @Test("a job given some cells of a tile (a touch-up) reads and pulses only those, and resumed after its link died sends no pulse twice")
+    func touchUpResumes() throws {
+        let setup = try SimulatedProgramming()
+        let (store, folder) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Every seventh cell: a scattered set, as drifted pairs are.
+        let cells = Array(stride(from: 0, to: setup.info.cellCount, by: 7))
+        let run = try store.startRun(RunDraft(kind: "touch-up", user: "test", backend: "simulated", argumentsJSON: "{}"))
+        let first = setup.board(seed: 6)
+        let dying = DyingLink(first, requests: 4)
+        let job = setup.job(.adaptive, board: dying, sim: first, journal: StoreJournal(store: store, runID: run), store: store, runID: run)
+        job.cells = [setup.info.index: cells]
+        #expect(throws: BoardError.self) { try job.run() }
+        let before = try store.journal(run: run)
+
+        let second = setup.board(seed: 6)
+        try ProgrammingJob.replay(before, onto: second, settle: { second.advanceTime(seconds: $0) })
+        let resumed = setup.job(.adaptive, board: second, sim: second, journal: StoreJournal(store: store, runID: run), store: store, runID: run)
+        resumed.cells = [setup.info.index: cells]
+        let report = try resumed.run(resuming: before)[0]
+        let after = try store.journal(run: run)
+
+        let given = Set(cells.map { CellAddress(row: $0 / Int(setup.info.columns), column: $0 % Int(setup.info.columns)) })
+        for entry in after {
+            #expect(Set(entry.operation.cells).isSubset(of: given), "operation \(entry.seq) touches cells not given")
+        }
+        #expect(after.filter { $0.state == .inDoubt }.count == 1)
+        let counts = try store.pulseCounts(run: run)
+        #expect(UInt64(counts[.done] ?? 0) == second.pulsesApplied, "every pulse the board applied is in the ledger once")
+        #expect(report.programmedCells == cells)
+        let pulsed = Set(report.pulses.indices.filter { report.pulses[$0] > 0 })
+        #expect(pulsed.isSubset(of: Set(cells)) && !pulsed.isEmpty)
+        #expect(try store.outcomes(run: run).count == cells.count)
+    }
+
     @Test("replaying a run's completed operations rebuilds the simulated board's state exactly")
     func replayIsExact() throws {
         let setup = try SimulatedProgramming()

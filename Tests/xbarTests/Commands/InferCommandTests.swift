@@ -169,6 +169,18 @@ struct InferCommandTests {
         // What was recorded before the kill is kept as it was, not computed again.
         #expect(Array(after.prefix(before.count)) == before)
         #expect(try store.run(1).status == .completed)
+
+        // Each preparation touched up the pairs past the threshold (stuck cells at least) in a
+        // run of its own, linked to the infer run, every pulse journalled against a cell's record.
+        let touchUps = try store.runs().filter { $0.draft.kind == "touch-up" && $0.draft.argumentsJSON.contains("\"touchUpFor\":\"infer run 1\"") }
+        #expect(touchUps.count == 2, "\(touchUps.map(\.id))")
+        #expect(resumed.standardOutput.contains("touch-up: "), "\(resumed)")
+        for r in touchUps {
+            #expect(r.status == .completed, "touch-up run \(r.id): \(r.status)")
+            let outcomes = try store.outcomes(run: r.id)
+            #expect(!outcomes.isEmpty && outcomes.count < 4 * 4096)
+            #expect(try store.appliedPulses(run: r.id) == outcomes.reduce(0) { $0 + $1.pulses })
+        }
     }
 
     @Test("a run that mapped the S4D's on-chip decay as a, recorded before a - 1, is refused on resume rather than finished with the other mapping")
