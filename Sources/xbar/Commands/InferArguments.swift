@@ -33,6 +33,8 @@ struct InferArguments: Codable {
     /// Whether the calibrated readout converts in the board's sense ranges (nil, as runs recorded
     /// before ranges existed: it does).
     var senseRanges: Bool? = nil
+    /// Samples played at once on disjoint STM node sets (nil: as many as the tile holds).
+    var parallelSamples: Int? = nil
 
     static func decode(_ json: String) throws -> InferArguments {
         try JSONDecoder().decode(InferArguments.self, from: Data(json.utf8))
