@@ -63,7 +63,7 @@ extension STMStatePlayer {
         var sincePrevious = 0.0
         var extended = false
         while true {
-            let excess = try measureExcessOverBase(order)
+            var excess = try measureExcessOverBase(order)
             var restless: [Int] = []
             var longest = 0.0
             for k in order.indices where excess[k] > allowance[k] {
@@ -73,6 +73,7 @@ extension STMStatePlayer {
                 if let before = previous, sincePrevious >= 0.69 * slowTau, abs(before[k] - excess[k]) <= 2.squareRoot() * allowance[k] {
                     restOffsetSiemens[order[k]] = (restOffsetSiemens[order[k]] ?? 0) + excess[k]
                     statistics.restLevelsMeasured += 1
+                    excess[k] = 0
                     continue
                 }
                 restless.append(k)
