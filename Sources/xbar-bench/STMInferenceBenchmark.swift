@@ -143,6 +143,14 @@ struct STMInferenceBenchmark: ParsableCommand {
                 let run = try engine.run(subset)
                 line("STM engine, \(k) at once", run)
                 nodeFigures(run, together, model)
+                // Sample i of the run played on set i % k: accuracy per set, beside the same
+                // samples played one at a time on the model's own nodes.
+                func accuracy(_ r: InferenceRun, set: Int) -> Double {
+                    let mine = r.labels.indices.filter { $0 % k == set }
+                    return Double(mine.filter { r.predictions[$0] == r.labels[$0] }.count) / Double(max(mine.count, 1))
+                }
+                print("    by node set: " + (0..<k).map { String(format: "set %d %.1f %% (one at a time %.1f %%)", $0, 100 * accuracy(run, set: $0), 100 * accuracy(stm, set: $0)) }
+                    .joined(separator: ", "))
                 parallel = run
             }
             arithmetic(stm.arithmetic)
