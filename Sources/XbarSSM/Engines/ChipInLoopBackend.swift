@@ -585,7 +585,8 @@ public struct ChipInLoopBackend: ComputeBackend {
     }
 
     /// With a ``statePlayer`` whose ``STMStatePlayer/nodeSets`` hold several sets, up to that
-    /// many samples play at once, sample `i` of a group on set `i`.
+    /// many samples play at once, sample `i` of a group on set `i` (its states' siemens per unit
+    /// scaled to the set's ceilings, see ``STMNodeSets/siemensPerUnitScales``).
     public mutating func eventStates(layer: Int, timesSeconds: [[Double]], increments: [[[Double]]], tauSeconds: [Double]) throws -> [[[Double]]] {
         guard let player = statePlayer, let sets = player.nodeSets, sets.count > 1 else {
             var states: [[[Double]]] = []
@@ -602,7 +603,8 @@ public struct ChipInLoopBackend: ComputeBackend {
         while first < timesSeconds.count {
             let group = first..<min(first + sets.count, timesSeconds.count)
             let blocks = group.map { s in
-                STMSampleBlock(pairs: sets.pairs[s - first][layer], siemensPerUnit: sigma, timesSeconds: timesSeconds[s], increments: increments[s])
+                STMSampleBlock(pairs: sets.pairs[s - first][layer], siemensPerUnit: zip(sigma, sets.siemensPerUnitScales[s - first][layer]).map { $0 * $1 },
+                               timesSeconds: timesSeconds[s], increments: increments[s])
             }
             let played = try player.states(of: blocks)
             if player.comparesStates {

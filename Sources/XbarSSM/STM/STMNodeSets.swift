@@ -15,6 +15,12 @@ public struct STMNodeSets: Sendable, Equatable {
     /// Number of sets (samples that can play at once).
     public var count: Int { pairs.count }
 
+    /// `siemensPerUnitScales[set][block][state]`: what the model's siemens per unit of a state is
+    /// multiplied by on a set, the pair's summed calibrated ceilings over the model pair's (1 on
+    /// set 0). A state then fills its substitute nodes to the same share of their ceilings as the
+    /// model's nodes, so the increments saturate as the board-trained model learned they do.
+    public let siemensPerUnitScales: [[[Double]]]
+
     /// Per set after the first: the calibrated time constant of every substitute node relative
     /// to its model node's, `tau' / tau - 1` (empty for set 0).
     public let relativeTauDifferences: [[Double]]
@@ -76,6 +82,14 @@ public struct STMNodeSets: Sendable, Equatable {
         }
         pairs = sets
         relativeTauDifferences = differences
+        let ceiling = { (n: Int) in nodes.draws[n].ceilingSiemens }
+        siemensPerUnitScales = sets.map { set in
+            zip(set, blockPairs).map { own, model in
+                (0..<(model.count / 2)).map { i in
+                    (ceiling(own[2 * i]) + ceiling(own[2 * i + 1])) / (ceiling(model[2 * i]) + ceiling(model[2 * i + 1]))
+                }
+            }
+        }
     }
 
     /// Indices into `free` (both sorted ascending, `free.count >= wanted.count`), increasing,
