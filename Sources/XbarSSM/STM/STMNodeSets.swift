@@ -44,6 +44,25 @@ public struct STMNodeSets: Sendable, Equatable {
         return need.map { (have[$0.key] ?? 0) / $0.value }.min() ?? 1
     }
 
+    /// Largest relative RMS difference of substitute nodes' time constants from their model
+    /// nodes' at which ``automaticCount(blockPairs:nodes:)`` still uses them.
+    public static let automaticTauTolerance = 0.05
+
+    /// How many sets to use when not told: the largest count whose substitute nodes' time
+    /// constants are within ``automaticTauTolerance`` rms of the model nodes'. On
+    /// `usb-4x64-multitau` two sets fit, but the substitutes are the classes' tails, 15.6 % rms
+    /// off, and cost the spoken-digit model 4 points (none on event digits), so one set is used
+    /// unless more are asked for.
+    public static func automaticCount(blockPairs: [[Int]], nodes: STMNodeModel) -> Int {
+        var k = largestCount(blockPairs: blockPairs, nodes: nodes)
+        while k > 1 {
+            if let sets = try? STMNodeSets(blockPairs: blockPairs, nodes: nodes, count: k),
+               sets.rmsRelativeTauDifference <= automaticTauTolerance { return k }
+            k -= 1
+        }
+        return 1
+    }
+
     /// Chooses `count` sets (the model's own first).
     ///
     /// - Throws: ``STMStateError/modelNotBound`` when a block's node is off the tile or used

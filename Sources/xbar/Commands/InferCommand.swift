@@ -147,7 +147,7 @@ struct InferCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The calibration of the board's STM nodes the model was trained with (default: the file the model names, beside the model; its SHA-256 must match).", valueName: "path"))
     var nodeCalibration: String?
 
-    @Option(help: ArgumentHelp("With the states on STM nodes, samples played at once, each on its own set of nodes (the model's, then free nodes of the same device classes nearest in time constant); 1 plays one at a time. Default: as many as the STM tile's classes hold.", valueName: "count"))
+    @Option(help: ArgumentHelp("With the states on STM nodes, samples played at once, each on its own set of nodes (the model's, then free nodes of the same device classes nearest in time constant); 1 plays one at a time. Default: as many sets as the STM tile's classes hold whose nodes' time constants are within 5 % rms of the model's, else 1.", valueName: "count"))
     var parallelSamples: Int?
 
     func validate() throws {
@@ -302,9 +302,14 @@ extension InferCommand {
         let player = try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, model: model)
         let blocks = model.layers.compactMap(\.stmNodes)
         let largest = STMNodeSets.largestCount(blockPairs: blocks, nodes: nodes)
-        let count = parallelSamples ?? largest
+        let count = parallelSamples ?? STMNodeSets.automaticCount(blockPairs: blocks, nodes: nodes)
         guard count <= largest else {
             throw ValidationError("--parallel-samples \(count): the STM tile's device classes hold \(largest) disjoint sets of the model's \(blocks.joined().count) nodes")
+        }
+        if count == 1 && largest > 1 {
+            let sets = try STMNodeSets(blockPairs: blocks, nodes: nodes, count: largest)
+            print(String(format: "states: one sample at a time; the tile holds %d sets of the model's nodes, their substitutes' time constants %.1f %% rms off (--parallel-samples %d plays them at once)",
+                         largest, 100 * sets.rmsRelativeTauDifference, largest))
         }
         if count > 1 {
             let sets = try STMNodeSets(blockPairs: blocks, nodes: nodes, count: count)

@@ -48,9 +48,22 @@ struct STMParallelSamplesTests {
                 #expect(nodes.draws[sa].tauSeconds <= nodes.draws[sb].tauSeconds)
             }
         }
+        // A state fills its substitute pair to the same share of the pair's ceilings.
+        #expect(sets.siemensPerUnitScales[0].joined().allSatisfy { $0 == 1 })
+        for (b, block) in blocks.enumerated() {
+            for i in 0..<(block.count / 2) {
+                let ownShare = 1 / (nodes.draws[block[2 * i]].ceilingSiemens + nodes.draws[block[2 * i + 1]].ceilingSiemens)
+                let sub = sets.pairs[1][b]
+                let subShare = sets.siemensPerUnitScales[1][b][i] / (nodes.draws[sub[2 * i]].ceilingSiemens + nodes.draws[sub[2 * i + 1]].ceilingSiemens)
+                #expect(abs(subShare / ownShare - 1) < 1e-12)
+            }
+        }
         print("substitute nodes' tau: \(sets.rmsRelativeTauDifference) rms, \(sets.largestRelativeTauDifference) at most")
         #expect(sets.rmsRelativeTauDifference > 0 && sets.largestRelativeTauDifference < 0.5)
         #expect(throws: STMStateError.self) { _ = try STMNodeSets(blockPairs: blocks, nodes: nodes, count: 3) }
+        // Substitutes that far off are used only when asked for.
+        #expect(sets.rmsRelativeTauDifference > STMNodeSets.automaticTauTolerance)
+        #expect(STMNodeSets.automaticCount(blockPairs: blocks, nodes: nodes) == 1)
     }
 
     /// A second player knows nothing of the first one's program: only measuring finds its nodes
