@@ -288,10 +288,11 @@ public final class STMStatePlayer {
         let width = Float(pulseWidthSeconds)
         var measured = [Double](repeating: 0, count: order.count)
         var predictedRise = [Double](repeating: 0, count: order.count)
-        let restBefore = statistics.restBoardSeconds
+        // Rest before these programs is the measurement's, not the samples'.
+        let restBefore = (statistics.restBoardSeconds, statistics.restExtensions, statistics.restExtensionSeconds)
         defer {
-            statistics.calibrationRestBoardSeconds += statistics.restBoardSeconds - restBefore
-            statistics.restBoardSeconds = restBefore
+            statistics.calibrationRestBoardSeconds += statistics.restBoardSeconds - restBefore.0
+            (statistics.restBoardSeconds, statistics.restExtensions, statistics.restExtensionSeconds) = restBefore
         }
         for _ in 0..<programs {
             try rest(order)
