@@ -60,8 +60,14 @@ struct STMInferenceBenchmark: ParsableCommand {
     @Option(help: "Size of the gain-measurement pulses as a fraction of a node's ceiling (default: the player's).")
     var gainCalibrationIncrement: Double?
 
+    @Option(help: "Samples the parallel STM engine plays at once on disjoint node sets (default: as many as the STM tile's device classes hold; 1 skips the parallel run).")
+    var parallelSamples: Int?
+
     func validate() throws {
         if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
+        if let k = parallelSamples, !(1...64).contains(k) {
+            throw ValidationError("--parallel-samples must be 1 to 64, got \(k)")
+        }
         if let k = pulsesPerIncrement, !(1...16).contains(k) {
             throw ValidationError("--pulses-per-increment must be 1 to 16, got \(k)")
         }
@@ -72,6 +78,7 @@ struct STMInferenceBenchmark: ParsableCommand {
         var float: InferenceRun
         var trained: InferenceRun
         var stm: InferenceRun
+        var parallel: InferenceRun?
         var host: InferenceRun
     }
 
@@ -106,27 +113,45 @@ struct STMInferenceBenchmark: ParsableCommand {
             let nodes = try STMNodeModel.forModel(model, modelPath: trainedPath, instrument: instrument)
             let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, settings: settings,
                                               calibration: calibration, defects: defects)
-            let player = try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, model: model,
-                                            pulseWidthSeconds: pulseWidthSeconds)
-            if let g = gainCalibrationIncrement { player.gainCalibrationIncrementOfCeiling = g }
-            player.usesSenseRanges = !fullScaleNodeReads
-            if let k = pulsesPerIncrement {
-                player.pulsesPerIncrement = k
-                player.maxPulsesPerIncrement = max(player.maxPulsesPerIncrement, 2 * k)
+            func player() throws -> STMStatePlayer {
+                let player = try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, model: model,
+                                                pulseWidthSeconds: pulseWidthSeconds)
+                if let g = gainCalibrationIncrement { player.gainCalibrationIncrementOfCeiling = g }
+                player.usesSenseRanges = !fullScaleNodeReads
+                if let k = pulsesPerIncrement {
+                    player.pulsesPerIncrement = k
+                    player.maxPulsesPerIncrement = max(player.maxPulsesPerIncrement, 2 * k)
+                }
+                player.comparesStates = true
+                return player
             }
-            player.comparesStates = true
-            engine.statePlayer = player
+            let sequential = try player()
+            engine.statePlayer = sequential
             let stm = try engine.run(subset)
             line("STM engine", stm)
-            if let s = stm.stateNodes {
-                let events = Double(max(s.events, 1))
-                print(String(format: "    %.1f pulses and %.1f reads per event per block; board time %.4f s per program for %.4f s of sample; largest read delay %.0f us; rest %.2f s per program; %d increments cut short",
-                             Double(s.pulses) / events, Double(s.reads) / events, s.programBoardSeconds / Double(max(s.programs, 1)),
-                             s.sampleSeconds / Double(max(s.programs, 1)), 1e6 * s.largestReadDelaySeconds,
-                             s.restBoardSeconds / Double(max(s.programs, 1)), s.incrementsCutShort))
-                let steps = Set(model.layers.compactMap(\.stmNodes).joined().map { player.readStepSiemens(ofNode: $0) }).sorted()
-                print("    node reads in steps of " + steps.map { String(format: "%.3f", 1e6 * $0) }.joined(separator: "/")
-                      + String(format: " uS; states %.1f %% rms off the ideal recursion", 100 * (s.relativeStateError ?? .nan)))
+            nodeFigures(stm, sequential, model)
+            var parallel: InferenceRun?
+            let blocks = model.layers.compactMap(\.stmNodes)
+            let k = parallelSamples ?? STMNodeSets.largestCount(blockPairs: blocks, nodes: nodes)
+            if k > 1 {
+                let sets = try STMNodeSets(blockPairs: blocks, nodes: nodes, count: k)
+                print(String(format: "    %d node sets: substitute nodes' calibrated tau %.2f %% rms, at most %.2f %% off their model nodes'",
+                             k, 100 * sets.rmsRelativeTauDifference, 100 * sets.largestRelativeTauDifference))
+                let together = try player()
+                together.nodeSets = sets
+                engine.statePlayer = together
+                let run = try engine.run(subset)
+                line("STM engine, \(k) at once", run)
+                nodeFigures(run, together, model)
+                // Sample i of the run played on set i % k: accuracy per set, beside the same
+                // samples played one at a time on the model's own nodes.
+                func accuracy(_ r: InferenceRun, set: Int) -> Double {
+                    let mine = r.labels.indices.filter { $0 % k == set }
+                    return Double(mine.filter { r.predictions[$0] == r.labels[$0] }.count) / Double(max(mine.count, 1))
+                }
+                print("    by node set: " + (0..<k).map { String(format: "set %d %.1f %% (one at a time %.1f %%)", $0, 100 * accuracy(run, set: $0), 100 * accuracy(stm, set: $0)) }
+                    .joined(separator: ", "))
+                parallel = run
             }
             arithmetic(stm.arithmetic)
             energy(stm, instrument)
@@ -135,7 +160,7 @@ struct STMInferenceBenchmark: ParsableCommand {
             line("host decay", host)
             arithmetic(host.arithmetic)
             energy(host, instrument)
-            rows.append(Row(task: task, float: float, trained: trained, stm: stm, host: host))
+            rows.append(Row(task: task, float: float, trained: trained, stm: stm, parallel: parallel, host: host))
         }
         print("\n| task | float reference | board-trained reference | STM engine | host decay | STM events/s | STM vs trained ref | STM vs float |")
         print("|---|---|---|---|---|---|---|---|")
@@ -144,6 +169,36 @@ struct STMInferenceBenchmark: ParsableCommand {
                                          100 * r.float.accuracy, 100 * r.trained.accuracy, 100 * r.stm.accuracy, 100 * r.host.accuracy,
                                          r.stm.eventsPerSecond, 100 * (r.stm.accuracy - r.trained.accuracy), 100 * (r.stm.accuracy - r.float.accuracy)))
         }
+        guard rows.contains(where: { $0.parallel != nil }) else { return }
+        print("\n| task | STM engine | board s/sample | board s total | host s | samples at once | accuracy | board s/sample | board s total | host s | accuracy cost |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in rows {
+            guard let p = r.parallel, let a = r.stm.stateNodes, let b = p.stateNodes else { continue }
+            let n = Double(max(r.stm.labels.count, 1))
+            let boardA = a.programBoardSeconds + a.restBoardSeconds, boardB = b.programBoardSeconds + b.restBoardSeconds
+            print("| \(r.task) " + String(format: "| %.1f %% | %.2f | %.0f | %.0f | %d | %.1f %% | %.2f | %.0f | %.0f | %+.1f |",
+                                         100 * r.stm.accuracy, boardA / n, boardA, r.stm.wallSeconds, b.largestSamplesPerProgram,
+                                         100 * p.accuracy, boardB / n, boardB, p.wallSeconds, 100 * (p.accuracy - r.stm.accuracy)))
+        }
+    }
+
+    private func nodeFigures(_ run: InferenceRun, _ player: STMStatePlayer, _ model: SSMModel) {
+        guard let s = run.stateNodes else { return }
+        let events = Double(max(s.events, 1)), samples = Double(max(run.labels.count, 1))
+        let board = s.programBoardSeconds + s.restBoardSeconds
+        print(String(format: "    %.1f pulses and %.1f reads per event per block; board time %.4f s per program (up to %d samples) for %.4f s of sample; largest read delay %.0f us; %d increments cut short",
+                     Double(s.pulses) / events, Double(s.reads) / events, s.programBoardSeconds / Double(max(s.programs, 1)),
+                     s.largestSamplesPerProgram, s.sampleSeconds / Double(max(s.samplePrograms, 1)), 1e6 * s.largestReadDelaySeconds,
+                     s.incrementsCutShort))
+        print(String(format: "    measured rest %.2f s per program (%d measurements; %d rests extended, by %.2f s in all; %d node rest levels measured above base; nodes declared at rest up to %.3f uS above their level, allowance up to %.3f uS)",
+                     s.restBoardSeconds / Double(max(s.programs, 1)), s.restMeasurements, s.restExtensions, s.restExtensionSeconds, s.restLevelsMeasured,
+                     1e6 * s.largestRestResidualSiemens, 1e6 * s.largestRestNoiseSiemens))
+        print(String(format: "    board time %.3f s per sample, %.1f s in all (programs %.1f s, rest %.1f s), beside %.1f s of host time; before them, %.1f s of rest between the gain measurements' %d programs",
+                     board / samples, board, s.programBoardSeconds, s.restBoardSeconds, run.wallSeconds,
+                     s.calibrationRestBoardSeconds, s.calibrationPrograms))
+        let steps = Set(model.layers.compactMap(\.stmNodes).joined().map { player.readStepSiemens(ofNode: $0) }).sorted()
+        print("    node reads in steps of " + steps.map { String(format: "%.3f", 1e6 * $0) }.joined(separator: "/")
+              + String(format: " uS; states %.1f %% rms off the ideal recursion", 100 * (s.relativeStateError ?? .nan)))
     }
 
     private func arithmetic(_ a: HostArithmetic) {

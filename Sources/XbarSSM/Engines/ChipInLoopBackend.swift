@@ -583,4 +583,38 @@ public struct ChipInLoopBackend: ComputeBackend {
         hostArithmetic.stateDecays += timesSeconds.count * model.stateCount
         return model.idealStates(layer: layer, timesSeconds: timesSeconds, increments: increments)
     }
+
+    /// With a ``statePlayer`` whose ``STMStatePlayer/nodeSets`` hold several sets, up to that
+    /// many samples play at once, sample `i` of a group on set `i` (its states' siemens per unit
+    /// scaled to the set's ceilings, see ``STMNodeSets/siemensPerUnitScales``).
+    public mutating func eventStates(layer: Int, timesSeconds: [[Double]], increments: [[[Double]]], tauSeconds: [Double]) throws -> [[[Double]]] {
+        guard let player = statePlayer, let sets = player.nodeSets, sets.count > 1 else {
+            var states: [[[Double]]] = []
+            for (t, v) in zip(timesSeconds, increments) {
+                states.append(try eventStates(layer: layer, timesSeconds: t, increments: v, tauSeconds: tauSeconds))
+            }
+            return states
+        }
+        guard let sigma = model.layers[layer].stmSiemensPerUnit, sets.pairs.allSatisfy({ $0.indices.contains(layer) }) else {
+            throw STMStateError.modelNotBound("block \(layer) lists no STM nodes and scales")
+        }
+        var states: [[[Double]]] = []
+        var first = 0
+        while first < timesSeconds.count {
+            let group = first..<min(first + sets.count, timesSeconds.count)
+            let blocks = group.map { s in
+                STMSampleBlock(pairs: sets.pairs[s - first][layer], siemensPerUnit: zip(sigma, sets.siemensPerUnitScales[s - first][layer]).map { $0 * $1 },
+                               timesSeconds: timesSeconds[s], increments: increments[s])
+            }
+            let played = try player.states(of: blocks)
+            if player.comparesStates {
+                for (s, x) in zip(group, played) {
+                    player.record(states: x, ideal: model.idealStates(layer: layer, timesSeconds: timesSeconds[s], increments: increments[s]))
+                }
+            }
+            states += played
+            first = group.upperBound
+        }
+        return states
+    }
 }

@@ -83,8 +83,9 @@ public final class ChipInLoopEngine {
         let clock = ContinuousClock()
         let start = clock.now
         var logits: [[Double]] = []
-        // The event SSM batches over a sample's events already; the S4D batches over samples.
-        let batch = model.architecture == .s4d ? samplesPerBatch : 1
+        // The event SSM batches over a sample's events already, and over the samples its state
+        // nodes hold at once; the S4D batches over samples.
+        let batch = model.architecture == .s4d ? samplesPerBatch : (statePlayer?.nodeSets?.count ?? 1)
         var i = 0
         while i < samples.count {
             let part = Array(samples[i..<min(i + batch, samples.count)])

@@ -16,6 +16,11 @@ public protocol ComputeBackend {
     /// with `t_{-1} = 0`, `x_{-1} = 0`. Returns `x_k` for every event.
     mutating func eventStates(layer: Int, timesSeconds: [Double], increments: [[Double]], tauSeconds: [Double]) throws -> [[Double]]
 
+    /// Event SSM states of one block over several samples (`timesSeconds[s]`, `increments[s]`
+    /// per sample), each as ``eventStates(layer:timesSeconds:increments:tauSeconds:)`` gives
+    /// them; a board backend may play the samples at once.
+    mutating func eventStates(layer: Int, timesSeconds: [[Double]], increments: [[[Double]]], tauSeconds: [Double]) throws -> [[[Double]]]
+
     /// One step of an S4D block for every sample of a batch: `x_k = a * x_{k-1} + B h_k`, with
     /// `a` the block's diagonal decay (`layers.L.A`) and `B` its input matrix (`layers.L.B`).
     ///
@@ -27,6 +32,16 @@ public protocol ComputeBackend {
 
     /// Where results come from, for run records ("digital reference", "simulated", "serial:...").
     var backendDescription: String { get }
+}
+
+extension ComputeBackend {
+    public mutating func eventStates(layer: Int, timesSeconds: [[Double]], increments: [[[Double]]], tauSeconds: [Double]) throws -> [[[Double]]] {
+        var states: [[[Double]]] = []
+        for (t, v) in zip(timesSeconds, increments) {
+            states.append(try eventStates(layer: layer, timesSeconds: t, increments: v, tauSeconds: tauSeconds))
+        }
+        return states
+    }
 }
 
 extension SSMModel {

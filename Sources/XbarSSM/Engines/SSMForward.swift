@@ -43,12 +43,8 @@ public struct SSMForward {
             let u = h
             let uq = u.map { qa($0, "l\(l).in") }
             let v = try backend.products(of: "layers.\(l).B", inputs: uq, inputRange: model.range("l\(l).in")).map { qa($0, "l\(l).bv") }
-            var x: [[Double]] = []
-            x.reserveCapacity(v.count)
-            for (s, r) in zip(samples, bounds) {
-                x += try backend.eventStates(layer: l, timesSeconds: s.events.map(\.timeSeconds),
-                                             increments: Array(v[r]), tauSeconds: layer.tauSeconds)
-            }
+            let x = try backend.eventStates(layer: l, timesSeconds: samples.map { $0.events.map(\.timeSeconds) },
+                                            increments: bounds.map { Array(v[$0]) }, tauSeconds: layer.tauSeconds).flatMap { $0 }
             let xq = x.map { qa($0, "l\(l).x") }
             let cy = try backend.products(of: "layers.\(l).C", inputs: xq, inputRange: model.range("l\(l).x")).map { qa($0, "l\(l).cy") }
             for k in 0..<h.count {

@@ -21,22 +21,26 @@ public struct STMNodeModel: Sendable {
     /// The law of each row's population: its device class's on a board of several classes,
     /// else `law`.
     public let rowLaws: [ShortTermMemoryCellParameters]
+    /// The device class of each row (the instrument's `row_device_classes`); nil for a row of
+    /// the default population.
+    public let rowDeviceClasses: [String?]
     /// SHA-256 of the calibration file (hex), to match against a model's.
     public let calibrationSHA256: String
 
-    /// - Throws: ``STMStateError`` when the instrument has no STM tile, the calibration was
-    ///   made on another instrument or lacks a device class the tile's rows use.
     /// A node model from known parameters (a simulated board's drawn ones, for measuring what
     /// calibration error costs).
     init(tile: TileInfo, draws: [ShortTermMemoryCellDraw], law: ShortTermMemoryCellParameters,
-         rowLaws: [ShortTermMemoryCellParameters], calibrationSHA256: String) {
+         rowLaws: [ShortTermMemoryCellParameters], rowDeviceClasses: [String?], calibrationSHA256: String) {
         self.tile = tile
         self.draws = draws
         self.law = law
         self.rowLaws = rowLaws
+        self.rowDeviceClasses = rowDeviceClasses
         self.calibrationSHA256 = calibrationSHA256
     }
 
+    /// - Throws: ``STMStateError`` when the instrument has no STM tile, the calibration was
+    ///   made on another instrument or lacks a device class the tile's rows use.
     public init(calibration: CalibrationFile, calibrationSHA256: String, instrument: Instrument) throws(STMStateError) {
         guard let tile = instrument.stateTiles.first else { throw .noStateTile(instrument: instrument.name) }
         guard calibration.instrument.name == instrument.name else {
@@ -52,6 +56,7 @@ public struct STMNodeModel: Sendable {
             rowLaws.append(p)
         }
         self.rowLaws = rowLaws
+        rowDeviceClasses = (0..<Int(tile.rows)).map { instrument.stmDeviceClass(tile: tile.index, row: $0) }
         var draws: [ShortTermMemoryCellDraw] = []
         for n in 0..<tile.cellCount {
             let node: StateNodeModel
@@ -69,6 +74,11 @@ public struct STMNodeModel: Sendable {
     /// The cell address of node `n`.
     public func cell(_ n: Int) -> CellIndex {
         CellIndex(row: UInt16(n / Int(tile.columns)), column: UInt16(n % Int(tile.columns)))
+    }
+
+    /// The device class of node `n` (its row's); nil for the default population.
+    public func deviceClass(ofNode n: Int) -> String? {
+        rowDeviceClasses[n / Int(tile.columns)]
     }
 
     /// Number of nodes on the tile.
@@ -90,6 +100,8 @@ public enum STMStateError: Error, Hashable, Sendable, CustomStringConvertible {
     case calibrationMismatch(String)
     case modelNotBound(String)
     case readOutOfRange(String)
+    /// Nodes still above their rest after the longest rest the player waits.
+    case notAtRest(String)
 
     public var description: String {
         switch self {
@@ -97,6 +109,7 @@ public enum STMStateError: Error, Hashable, Sendable, CustomStringConvertible {
         case .calibrationMismatch(let m): return "calibration does not fit: \(m)"
         case .modelNotBound(let m): return "the model cannot hold its states on STM nodes: \(m)"
         case .readOutOfRange(let m): return "STM read refused: \(m)"
+        case .notAtRest(let m): return "STM nodes do not come back to rest: \(m)"
         }
     }
 }

@@ -24,9 +24,12 @@ import XbarWire
 /// `((G+ - b+) - (G- - b-)) / sigma` with `G = I / V_read` and `b` the node's mean baseline.
 /// On a board whose PLAY reads take a sense range, every node is read in its own range (see
 /// ``senseRangeIndex(ofNode:)``), so its states span many converter steps.
-/// Before a program the nodes are left to rest (a board-timed wait) until the predicted
-/// residual of their last program is below a quarter of a read step; the baseline reads
-/// measure what is left.
+/// Before a program the nodes are brought back to rest, measured: a
+/// board-timed wait until the predicted residual of their last program is within the noise of
+/// a rest measurement, then reads of every node, waiting longer while any is still above its
+/// calibrated base by more than that noise; the baseline reads measure what is left.
+///
+/// Several samples play at once on disjoint nodes (``states(of:)``, nodes from ``STMNodeSets``).
 ///
 /// Host arithmetic (pulse planning and decoding) is counted in ``work``.
 public final class STMStatePlayer {
@@ -62,7 +65,16 @@ public final class STMStatePlayer {
     public var gainCalibrationIncrementOfCeiling = 0.01
     /// Per node: measured increment over the increment the calibrated law predicts for the same
     /// pulses (1 when not measured).
-    public private(set) var incrementGains: [Int: Double] = [:]
+    public internal(set) var incrementGains: [Int: Double] = [:]
+    /// Disjoint node sets for playing several samples at once (see ``STMNodeSets``); nil plays
+    /// one sample at a time on the model's own nodes.
+    public var nodeSets: STMNodeSets?
+    /// Reads of every node in a rest measurement (their mean is compared with the node's base).
+    public var restReads = 8
+    /// Standard deviations of a rest measurement's mean within which a node is at rest.
+    public var restNoiseMultiple = 4.0
+    /// Longest rest before a program, seconds: nodes still raised after it are refused.
+    public var longestRestSeconds = 60.0
     /// Time from a program's start to a sample's time zero, seconds (room for the baseline reads).
     public var leadInSeconds = 100e-6
     /// Increments below this fraction of a node's ceiling are not pulsed.
@@ -81,6 +93,9 @@ public final class STMStatePlayer {
     /// What the player did, for reports.
     public struct Statistics: Sendable {
         public var programs = 0
+        /// Samples' blocks played (a program plays one or several at once), and the most in one program.
+        public var samplePrograms = 0
+        public var largestSamplesPerProgram = 0
         public var events = 0
         public var pulses = 0
         public var reads = 0
@@ -91,8 +106,21 @@ public final class STMStatePlayer {
         /// Board time the programs took, and the samples' own durations (lead-in included), seconds.
         public var programBoardSeconds = 0.0
         public var sampleSeconds = 0.0
-        /// Board-timed rest between programs, seconds.
+        /// Board-timed rest before the samples' programs, seconds (waits only; the rest reads take
+        /// microseconds), and before the programs measuring the nodes' increment gains.
         public var restBoardSeconds = 0.0
+        public var calibrationRestBoardSeconds = 0.0
+        /// Rest measurements (one read program each), waits they added to the predicted one, and
+        /// the rests that needed a measurement-driven wait.
+        public var restMeasurements = 0
+        public var restExtensions = 0
+        public var restExtensionSeconds = 0.0
+        /// Nodes found holding still above their rest level, whose level was measured anew.
+        public var restLevelsMeasured = 0
+        /// Largest mean excess over its calibrated base a node was measured with when declared at
+        /// rest, siemens, and the largest noise allowance of a rest measurement.
+        public var largestRestResidualSiemens = 0.0
+        public var largestRestNoiseSiemens = 0.0
         /// Largest delay of an event's reads after the event's scheduled time, seconds.
         public var largestReadDelaySeconds = 0.0
         /// Largest baseline above a node's calibrated base conductance, siemens (what rest left).
@@ -123,6 +151,11 @@ public final class STMStatePlayer {
         public func since(_ earlier: Statistics) -> Statistics {
             var d = self
             d.programs -= earlier.programs
+            d.samplePrograms -= earlier.samplePrograms
+            d.restMeasurements -= earlier.restMeasurements
+            d.restExtensions -= earlier.restExtensions
+            d.restExtensionSeconds -= earlier.restExtensionSeconds
+            d.restLevelsMeasured -= earlier.restLevelsMeasured
             d.events -= earlier.events
             d.pulses -= earlier.pulses
             d.reads -= earlier.reads
@@ -131,6 +164,7 @@ public final class STMStatePlayer {
             d.programBoardSeconds -= earlier.programBoardSeconds
             d.sampleSeconds -= earlier.sampleSeconds
             d.restBoardSeconds -= earlier.restBoardSeconds
+            d.calibrationRestBoardSeconds -= earlier.calibrationRestBoardSeconds
             d.requests -= earlier.requests
             d.uploadedBytes -= earlier.uploadedBytes
             d.planningOperations -= earlier.planningOperations
@@ -143,7 +177,7 @@ public final class STMStatePlayer {
         }
     }
 
-    public private(set) var statistics = Statistics()
+    public internal(set) var statistics = Statistics()
     /// Host operations to plan one pulse: the node's predicted conductance (two decays), the
     /// law's inversion for the amplitude (a power and a logarithm) and the predicted increment.
     static let operationsPerPlannedPulse = 12
@@ -159,14 +193,16 @@ public final class STMStatePlayer {
         }
     }
 
-    private let maxPayloadBytes: Int
+    let maxPayloadBytes: Int
     /// Read step at the ADC's own read full scale, siemens.
-    private let readStepSiemens: Double
+    let readStepSiemens: Double
     /// Whether the board converts PLAY reads in a range it is asked for.
-    private let boardHasRangedReads: Bool
-    private var nextProgramID: UInt16 = 1
+    let boardHasRangedReads: Bool
+    var nextProgramID: UInt16 = 1
     /// Per node: board time (ns) after which it is at rest, from its last program's prediction.
-    private var restUntilNanoseconds: [Int: UInt64] = [:]
+    var restUntilNanoseconds: [Int: UInt64] = [:]
+    /// Per node: how far above its calibrated base a rest measurement found it holding still, siemens.
+    var restOffsetSiemens: [Int: Double] = [:]
 
     /// - Parameters:
     ///   - readVolts: the nodes' read voltage (a board-trained model's own; else the instrument's
@@ -233,163 +269,6 @@ public final class STMStatePlayer {
         return min(Double(limits.maxSetVolts), energyBound) * (1 - 1e-6)
     }
 
-    /// States of one block over one sample, read from the nodes: `x_k` for every event.
-    ///
-    /// - Parameters:
-    ///   - pairs: the block's nodes, `[+, -]` per state (a model file's `stm_nodes`).
-    ///   - siemensPerUnit: `sigma` per state.
-    /// - Throws: ``BoardError`` from the program or the rest; ``STMStateError`` when a node is not on the tile.
-    public func states(pairs: [Int], siemensPerUnit: [Double], timesSeconds: [Double], increments: [[Double]]) throws -> [[Double]] {
-        let n = siemensPerUnit.count
-        precondition(pairs.count == 2 * n && increments.count == timesSeconds.count)
-        if let outside = pairs.first(where: { $0 < 0 || $0 >= nodes.nodeCount }) {
-            throw STMStateError.modelNotBound("node \(outside) is not on tile \(nodes.tile.index) (\(nodes.nodeCount) nodes)")
-        }
-        return try play(pairs: pairs, sigma: siemensPerUnit, times: timesSeconds, increments: increments)
-    }
-
-    private func play(pairs: [Int], sigma: [Double], times: [Double], increments: [[Double]]) throws -> [[Double]] {
-        if calibratesIncrements {
-            let unknown = pairs.filter { incrementGains[$0] == nil }
-            if !unknown.isEmpty { try calibrateIncrements(unknown) }
-        }
-        try rest(pairs)
-        let n = sigma.count
-        // Each node follows its own population's law (its device class's on a board of several).
-        let laws = pairs.map { nodes.noiselessLaw(ofNode: $0) }
-        var quiet = Xoshiro256StarStar(seed: 0)
-        var predicted = pairs.map { ShortTermMemoryCell(drawn: nodes.draws[$0]) }
-        let tileIndex = nodes.tile.index
-        // Reads grouped by row, so that a board reading a row at once does so.
-        let readOrder = (0..<pairs.count).sorted { (pairs[$0], $0) < (pairs[$1], $1) }
-        let ranges = pairs.map { senseRangeIndex(ofNode: $0) }
-        let width = Float(pulseWidthSeconds)
-        let vMax = largestAmplitudeVolts
-        var actions: [PlayAction] = []
-        actions.reserveCapacity(pairs.count * (baselineReads + times.count) + n * times.count)
-        var planning = 0
-        var pulseEnergy = InferenceEnergy()
-
-        func read(at offset: UInt64, seconds t: Double) {
-            for j in readOrder {
-                actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(pairs[j]),
-                                          operation: .read(readVolts: Float(readVolts), senseRange: ranges[j])))
-                _ = predicted[j].read(readVolts: readVolts, at: t, parameters: laws[j], generator: &quiet)
-            }
-        }
-        for _ in 0..<baselineReads { read(at: 0, seconds: 0) }
-        var eventOffsets: [UInt64] = []
-        eventOffsets.reserveCapacity(times.count)
-        for (k, t0) in times.enumerated() {
-            let t = leadInSeconds + max(0, t0)
-            let offset = UInt64((t * 1e9).rounded())
-            eventOffsets.append(offset)
-            // Every increment is split into `pulsesPerIncrement` pulses of equal planned size,
-            // played in rounds (one pulse per node and round, so a round runs at once); extra
-            // rounds, up to `maxPulsesPerIncrement` in all, finish what the largest amplitude left.
-            var wanted = [Double](repeating: 0, count: n)
-            var target = [Int](repeating: 0, count: n)
-            for i in 0..<n {
-                let v = increments[k][i]
-                guard v != 0, v.isFinite else { continue }
-                let j = v > 0 ? 2 * i : 2 * i + 1
-                // The node's measured response to planned pulses corrects what the law predicts.
-                let amount = abs(v) * sigma[i] / (incrementGains[pairs[j]] ?? 1)
-                if amount < smallestIncrementOfCeiling * nodes.draws[pairs[j]].ceilingSiemens {
-                    statistics.incrementsSkipped += 1
-                    continue
-                }
-                wanted[i] = amount
-                target[i] = j
-            }
-            let rounds = max(pulsesPerIncrement, maxPulsesPerIncrement)
-            for round in 0..<rounds {
-                for i in 0..<n where wanted[i] > 1e-6 * sigma[i] {
-                    let j = target[i], draw = nodes.draws[pairs[j]], law = laws[j]
-                    let portion = round < pulsesPerIncrement ? wanted[i] / Double(pulsesPerIncrement - round) : wanted[i]
-                    let g = predicted[j].volatileConductance(at: t)
-                    let room = draw.ceilingSiemens - g
-                    guard room > 0 else { continue }
-                    let strength = SwitchingStrength(thresholdVolts: draw.thresholdVolts, overdriveScaleVolts: law.overdriveScaleVolts,
-                                                     referenceWidthSeconds: law.referenceWidthSeconds, widthExponent: law.widthExponent)
-                    let s = portion / (draw.incrementFraction * room)
-                    let volts = min(strength.amplitudeVolts(forStrength: s, widthSeconds: pulseWidthSeconds), vMax)
-                    predicted[j].pulse(amplitudeVolts: volts, widthSeconds: pulseWidthSeconds, at: t, parameters: law, generator: &quiet)
-                    pulseEnergy.addPulses(1, volts: volts, widthSeconds: pulseWidthSeconds, siemens: g)
-                    wanted[i] -= predicted[j].volatileConductance(at: t) - g
-                    actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(pairs[j]),
-                                              operation: .pulse(amplitudeVolts: Float(volts), widthSeconds: width)))
-                    planning += Self.operationsPerPlannedPulse
-                }
-            }
-            for i in 0..<n where wanted[i] > 1e-6 * sigma[i] { statistics.incrementsCutShort += 1 }
-            read(at: offset, seconds: t)
-        }
-
-        let program = TimedProgram(actions: actions, programID: nextProgramID)
-        nextProgramID = nextProgramID == .max ? 1 : nextProgramID + 1
-        let outcome = try program.play(on: board, maxPayloadBytes: maxPayloadBytes)
-        statistics.programs += 1
-        statistics.events += times.count
-        statistics.requests += outcome.requests
-        statistics.uploadedBytes += outcome.uploadedBytes
-        statistics.planningOperations += planning
-        statistics.pulses += actions.count - outcome.results.count
-        statistics.reads += outcome.results.count
-        statistics.energy = statistics.energy + pulseEnergy
-        statistics.energy.addReads(outcome.results.count)
-
-        // Decode: baseline per node, then every event's reads.
-        let m = pairs.count
-        var baseline = [Double](repeating: 0, count: m)
-        var r = 0
-        for _ in 0..<baselineReads {
-            for j in readOrder {
-                baseline[j] += Double(outcome.results[r].amperes) / readVolts / Double(baselineReads)
-                r += 1
-            }
-        }
-        for j in 0..<m {
-            statistics.largestBaselineResidualSiemens = max(statistics.largestBaselineResidualSiemens,
-                                                            baseline[j] - nodes.draws[pairs[j]].baseSiemens)
-        }
-        let start = outcome.started.startNanoseconds
-        var states: [[Double]] = []
-        states.reserveCapacity(times.count)
-        var g = [Double](repeating: 0, count: m)
-        var lastStamp = start
-        for k in 0..<times.count {
-            for j in readOrder {
-                let result = outcome.results[r]
-                g[j] = Double(result.amperes) / readVolts - baseline[j]
-                lastStamp = max(lastStamp, result.timestampNanoseconds)
-                if j == readOrder[0] {
-                    let delay = Double(result.timestampNanoseconds &- start) * 1e-9 - Double(eventOffsets[k]) * 1e-9
-                    statistics.largestReadDelaySeconds = max(statistics.largestReadDelaySeconds, delay)
-                }
-                r += 1
-            }
-            var x = [Double](repeating: 0, count: n)
-            for i in 0..<n {
-                let difference: Double = g[2 * i] - g[2 * i + 1]
-                x[i] = difference / sigma[i]
-            }
-            states.append(x)
-        }
-        let perEvent = 2 * m + 2 * n
-        statistics.decodingOperations += times.count * perEvent + baselineReads * m
-        let duration = leadInSeconds + (times.last ?? 0)
-        statistics.sampleSeconds += duration
-        statistics.programBoardSeconds += Double(lastStamp &- start) * 1e-9
-
-        // When each node will be at rest again: its predicted residual under a quarter read step.
-        let end = Double(lastStamp &- start) * 1e-9
-        for j in 0..<m {
-            restUntilNanoseconds[pairs[j]] = lastStamp &+ UInt64((restSeconds(predicted[j], after: end) * 1e9).rounded())
-        }
-        return states
-    }
-
     /// Measures how each node responds to the pulses the planner gives it, against what the
     /// calibrated law predicts: `programs` timed programs, each with baseline reads of every node,
     /// then `pulses` pulses per node planned for 1 % of its ceiling each (all nodes at once,
@@ -409,6 +288,12 @@ public final class STMStatePlayer {
         let width = Float(pulseWidthSeconds)
         var measured = [Double](repeating: 0, count: order.count)
         var predictedRise = [Double](repeating: 0, count: order.count)
+        // Rest before these programs is the measurement's, not the samples'.
+        let restBefore = (statistics.restBoardSeconds, statistics.restExtensions, statistics.restExtensionSeconds)
+        defer {
+            statistics.calibrationRestBoardSeconds += statistics.restBoardSeconds - restBefore.0
+            (statistics.restBoardSeconds, statistics.restExtensions, statistics.restExtensionSeconds) = restBefore
+        }
         for _ in 0..<programs {
             try rest(order)
             var quiet = Xoshiro256StarStar(seed: 0)
@@ -467,39 +352,11 @@ public final class STMStatePlayer {
             }
             for (k, n) in order.enumerated() {
                 let end = Double(last &- outcome.started.startNanoseconds) * 1e-9
-                restUntilNanoseconds[n] = last &+ UInt64((restSeconds(predicted[k], after: end) * 1e9).rounded())
+                restUntilNanoseconds[n] = last &+ UInt64((restSeconds(predicted[k], ofNode: n, after: end) * 1e9).rounded())
             }
         }
         for (k, n) in order.enumerated() where predictedRise[k] > 0 && measured[k] > 0 {
             incrementGains[n] = measured[k] / predictedRise[k]
         }
-    }
-
-    /// Seconds after `end` until a predicted node's volatile part is under a quarter of the
-    /// ADC's own read step. Nodes read in a finer range rest no longer: the baseline reads measure
-    /// the residual, which changes by less than a tenth of the finer step over a sample.
-    private func restSeconds(_ cell: ShortTermMemoryCell, after end: Double) -> Double {
-        var wait = 0.0, step = 1e-3
-        while cell.volatileConductance(at: end + wait) > readStepSiemens / 4 && wait < 60 {
-            wait += step
-            step *= 1.5
-        }
-        return wait
-    }
-
-    /// Waits on the board's clock until every node of `pairs` has rested since its last program.
-    private func rest(_ pairs: [Int]) throws {
-        let due = pairs.compactMap { restUntilNanoseconds[$0] }.max() ?? 0
-        guard due > 0 else { return }
-        let now = try board.status().boardTimeNanoseconds
-        statistics.requests += 1
-        guard due > now else { return }
-        let seconds = Double(due - now) * 1e-9
-        // A board-timed wait on a weight cell, which a read does not change.
-        guard let weightTile = instrument.weightTiles.first else { return }
-        _ = try board.settle(seconds: seconds, referenceCell: .cell(tile: weightTile.index, CellIndex(row: 0, column: 0)),
-                             readVolts: instrument.defaultReadVolts)
-        statistics.requests += 1
-        statistics.restBoardSeconds += seconds
     }
 }

@@ -33,15 +33,14 @@ struct InferArguments: Codable {
     /// Whether the calibrated readout converts in the board's sense ranges (nil, as runs recorded
     /// before ranges existed: it does).
     var senseRanges: Bool? = nil
-<<<<<<< HEAD
     /// Whether an S4D's decay on the chip is mapped as `a - 1`, the chip giving each step's
     /// increment (nil, as runs recorded before that mapping: it was mapped as `a`).
     var decayIncrements: Bool? = nil
-=======
     /// Whether drifted pairs are touched up before inference (nil, as runs recorded before the
     /// touch-up existed: they are not).
     var touchUp: Bool? = nil
->>>>>>> touchup
+    /// Samples played at once on disjoint STM node sets (nil: as many as the tile holds).
+    var parallelSamples: Int? = nil
 
     static func decode(_ json: String) throws -> InferArguments {
         try JSONDecoder().decode(InferArguments.self, from: Data(json.utf8))

@@ -154,9 +154,13 @@ struct InferCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The calibration of the board's STM nodes the model was trained with (default: the file the model names, beside the model; its SHA-256 must match).", valueName: "path"))
     var nodeCalibration: String?
 
+    @Option(help: ArgumentHelp("With the states on STM nodes, samples played at once, each on its own set of nodes (the model's, then free nodes of the same device classes nearest in time constant); 1 plays one at a time. Default: as many sets as the STM tile's classes hold whose nodes' time constants are within 5 % rms of the model's, else 1.", valueName: "count"))
+    var parallelSamples: Int?
+
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         if let ditherPairs { try OptionCheck.require(ditherPairs, "--dither-pairs", in: 0...256) }
+        if let parallelSamples { try OptionCheck.require(parallelSamples, "--parallel-samples", in: 1...64) }
         // --decay-on-chip asked for the on-chip recurrence before it was the default; it still may.
         if decayOnChip && decayOnHost { throw ValidationError("--decay-on-chip and --decay-on-host contradict each other") }
         if chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize)") }
@@ -235,7 +239,7 @@ struct InferCommand: ParsableCommand {
             defectThresholdSiemens: defectThresholdSiemens, weightScaling: weightScaling.rawValue,
             readoutCalibration: readoutCalibration.map(absolute), fallback: fallback?.rawValue ?? "", chunkSize: chunkSize,
             state: state, nodeCalibration: nodeCalibration.map(absolute), senseRanges: senseRanges,
-            decayIncrements: true, touchUp: touchUp)
+            decayIncrements: true, touchUp: touchUp, parallelSamples: parallelSamples)
         try InferenceSession.start(arguments, model: model, samples: samples, reference: reference,
                                    store: try storeOptions.open(), command: self)
     }
@@ -279,14 +283,14 @@ extension InferCommand {
         let engine = try preparation.prepare(board: board, model: model, map: map, instrument: instrument, believed: believed,
                                              log: { print($0) }).engine
         engine.statePlayer = try Self.statePlayer(model: model, modelPath: modelPath, place: state, nodeCalibration: nodeCalibration,
-                                                  board: board, instrument: instrument)
+                                                  parallelSamples: parallelSamples, board: board, instrument: instrument)
         engine.statePlayer?.comparesStates = compareStates
         try runStream(source: stream, model: model, dataset: dataset, samples: samples) { try engine.run([$0]) }
     }
 
     /// The STM state player when an event SSM's states go on the nodes; nil when they decay on the host.
     static func statePlayer(model: SSMModel, modelPath: String, place requested: StatePlace?, nodeCalibration: String?,
-                            board: any Board, instrument: Instrument) throws -> STMStatePlayer? {
+                            parallelSamples: Int?, board: any Board, instrument: Instrument) throws -> STMStatePlayer? {
         guard model.architecture == .eventSSM else {
             if requested == .stm { throw ValidationError("--state stm holds an event SSM's states; \(modelPath) is an S4D") }
             return nil
@@ -302,7 +306,25 @@ extension InferCommand {
         let nodes = try STMNodeModel.forModel(model, modelPath: modelPath, instrument: instrument, path: nodeCalibration)
         let path = nodeCalibration ?? binding.calibrationFile ?? "?"
         print("states: on STM nodes of tile \(nodes.tile.index), calibrated by \(path), read at \(binding.stmReadVolts) V, \(binding.pulsesPerIncrement) pulses per increment")
-        return try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, model: model)
+        let player = try STMStatePlayer(board: board, nodes: nodes, instrument: instrument, model: model)
+        let blocks = model.layers.compactMap(\.stmNodes)
+        let largest = STMNodeSets.largestCount(blockPairs: blocks, nodes: nodes)
+        let count = parallelSamples ?? STMNodeSets.automaticCount(blockPairs: blocks, nodes: nodes)
+        guard count <= largest else {
+            throw ValidationError("--parallel-samples \(count): the STM tile's device classes hold \(largest) disjoint sets of the model's \(blocks.joined().count) nodes")
+        }
+        if count == 1 && largest > 1 {
+            let sets = try STMNodeSets(blockPairs: blocks, nodes: nodes, count: largest)
+            print(String(format: "states: one sample at a time; the tile holds %d sets of the model's nodes, their substitutes' time constants %.1f %% rms off (--parallel-samples %d plays them at once)",
+                         largest, 100 * sets.rmsRelativeTauDifference, largest))
+        }
+        if count > 1 {
+            let sets = try STMNodeSets(blockPairs: blocks, nodes: nodes, count: count)
+            player.nodeSets = sets
+            print(String(format: "states: %d samples at once on disjoint node sets; substitute nodes' time constants %.2f %% rms, at most %.2f %% off their model nodes'",
+                         count, 100 * sets.rmsRelativeTauDifference, 100 * sets.largestRelativeTauDifference))
+        }
+        return player
     }
 }
 

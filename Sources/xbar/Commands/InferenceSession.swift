@@ -181,9 +181,13 @@ struct InferenceSession {
             let events = Double(max(sum(\.events), 1)), programs = sum(\.programs)
             print(String(format: "  states on STM nodes: %d programs, %.1f pulses and %.1f reads per event, %d increments cut short, %d too small to pulse",
                          programs, Double(sum(\.pulses)) / events, Double(sum(\.reads)) / events, sum(\.incrementsCutShort), sum(\.incrementsSkipped)))
-            print(String(format: "  board time: %.3f s of programs for %.3f s of samples (%.4f s per sample), largest read delay %.1f us, %.3f s of rest; %.1f kB uploaded",
-                         sumSeconds(\.programBoardSeconds), sumSeconds(\.sampleSeconds), sumSeconds(\.programBoardSeconds) / Double(max(programs, 1)),
-                         1e6 * (nodes.map(\.largestReadDelaySeconds).max() ?? 0), sumSeconds(\.restBoardSeconds), Double(sum(\.uploadedBytes)) / 1000))
+            let samples = Double(max(runs.reduce(0) { $0 + $1.labels.count }, 1))
+            let board = sumSeconds(\.programBoardSeconds) + sumSeconds(\.restBoardSeconds)
+            print(String(format: "  board time: %.3f s of programs for %.3f s of samples (up to %d samples a program), %.3f s of measured rest (%d measurements, %d rests extended by %.3f s); %.3f s in all, %.4f s per sample, beside %.3f s of host time (and %.3f s of rest between the nodes' gain measurements); largest read delay %.1f us; %.1f kB uploaded",
+                         sumSeconds(\.programBoardSeconds), sumSeconds(\.sampleSeconds), nodes.map(\.largestSamplesPerProgram).max() ?? 0,
+                         sumSeconds(\.restBoardSeconds), sum(\.restMeasurements), sum(\.restExtensions), sumSeconds(\.restExtensionSeconds),
+                         board, board / samples, runs.reduce(0.0) { $0 + $1.wallSeconds }, sumSeconds(\.calibrationRestBoardSeconds),
+                         1e6 * (nodes.map(\.largestReadDelaySeconds).max() ?? 0), Double(sum(\.uploadedBytes)) / 1000))
             let ideal = sumSeconds(\.idealStateSquares)
             if ideal > 0 {
                 print(String(format: "  states read from the nodes vs the ideal recursion at their calibrated time constants: %.1f %% rms",
@@ -362,7 +366,8 @@ struct InferenceSession {
     /// model was trained for them), as on the chip so on its twin.
     private func placeStates(_ engine: ChipInLoopEngine, board: any Board, instrument: Instrument) throws {
         engine.statePlayer = try InferCommand.statePlayer(model: model, modelPath: arguments.model, place: arguments.state,
-                                                          nodeCalibration: arguments.nodeCalibration, board: board, instrument: instrument)
+                                                          nodeCalibration: arguments.nodeCalibration, parallelSamples: arguments.parallelSamples,
+                                                          board: board, instrument: instrument)
         engine.statePlayer?.comparesStates = command.compareStates
     }
 
