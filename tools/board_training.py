@@ -373,6 +373,10 @@ def main(argv=None):
     ap.add_argument("--noise-scale", type=float, default=1.0,
                     help="factor on the calibrated pulse and read noise the training's chip forward pass draws")
     args = ap.parse_args(argv)
+    if not 0.0 <= args.distill <= 1.0:
+        raise SystemExit(f"--distill {args.distill} is outside 0 to 1")
+    if args.distill_temperature <= 0.0 or args.noise_scale < 0.0:
+        raise SystemExit("--distill-temperature must be above 0 and --noise-scale at least 0")
 
     cal_path = Path(args.calibration)
     cal_bytes = cal_path.read_bytes()
