@@ -26,6 +26,12 @@ towards the ceiling is compensated on the board, not learned; `sigma` (siemens p
 state) is chosen per state so that the 99.9th percentile of what a node accumulates reaches
 half of the smaller ceiling of its pair.
 
+With `--distill W` the loss mixes the labels' cross-entropy with the float model's softened
+outputs (its own decay constants, ideal states) at weight W: the chip forward pass's noise pulls
+the weights towards what survives it, the float model's outputs towards what the task needs.
+After training the tool prints how far the chip forward pass's states are from the ideal
+recursion of the same increments, the figure `xbar-bench stm` prints for the engine's states.
+
 The model file records the nodes, their calibrated time constants, `sigma`, the read voltage,
 the calibration's SHA-256 and the instrument; its digital reference (`xbar infer --engine
 reference`) decays each node ideally at its recorded time constant.
@@ -236,19 +242,24 @@ def ideal_states(v, dt, nodes):
 
 def forward(p, ch, dt, mask, cfg, layers, board, mode, key):
     """mode: 'ideal' (reference), 'chip' (STM law and noise), 'accumulated' (x+ and x- per
-    state, for choosing sigma)."""
+    state, for choosing sigma), 'compared' (chip, with each block's squared distance of the states
+    from the ideal recursion of the same increments and the squared ideal states)."""
     h = p["embedding"][ch] * mask[..., None]
     keys = jax.random.split(key, 3 * cfg.n_layers + 1)
-    hw = HW(noise=(mode == "chip"))
+    chip = mode in ("chip", "compared")
+    hw = HW(noise=chip)
     acc = []
     for l in range(cfg.n_layers):
         nodes, sigma = layers[l]["nodes"], layers[l]["sigma"]
         u = h
         v = _mvm(p[f"layers.{l}.B"], u, hw, keys[3 * l]) * mask[..., None]
-        if mode == "chip":
+        if chip:
             x = stm_states(v, dt, nodes, sigma, board, True, keys[3 * l + 2])
         else:
             x = ideal_states(v, dt, nodes)
+        if mode == "compared":
+            ideal = ideal_states(v, dt, nodes)
+            acc.append((jnp.sum(mask[..., None] * (x - ideal) ** 2), jnp.sum(mask[..., None] * ideal ** 2)))
         if mode == "accumulated":
             acc.append((node_scan(dt, jax.nn.relu(v), nodes["tau"][:, 0]),
                         node_scan(dt, jax.nn.relu(-v), nodes["tau"][:, 1])))
@@ -278,6 +289,38 @@ def batches(es, pad, batch, rng):
         m = mask[b].copy()
         m[n:] = 0
         yield b[:n], (ch[b], dt[b], m, es.labels[b])
+
+
+def teacher_logits(float_params, float_taus, es, pad, cfg):
+    """The float event SSM's logits, each state decaying at the float model's own constant: the
+    targets distillation pulls the board model towards."""
+    def fwd(p, ch, dt, mask):
+        h = p["embedding"][ch] * mask[..., None]
+        for l in range(cfg.n_layers):
+            u = h
+            v = (u @ p[f"layers.{l}.B"].T) * mask[..., None]
+            x = node_scan(dt, v, float_taus[l])
+            h = u + gelu(x @ p[f"layers.{l}.C"].T + p[f"layers.{l}.D"] * u)
+        m = jnp.sum(h * mask[..., None], axis=1) / jnp.maximum(jnp.sum(mask, axis=1, keepdims=True), 1)
+        return m @ p["readout.W"].T + p["readout.b"]
+    fwd = jax.jit(fwd)
+    out = np.zeros((len(es), cfg.n_classes), np.float32)
+    for b, (ch, dt, m, _) in batches(es, pad, 64, None):
+        out[b] = np.asarray(fwd(float_params, ch, dt, m))[:len(b)]
+    return out
+
+
+def state_error(params, es, cfg, layers, board, key, pad):
+    """RMS distance of the chip forward pass's states from the ideal recursion of the same
+    increments, relative to the ideal states' RMS, over all blocks: the figure the STM engine
+    prints for the states it reads from the nodes."""
+    fwd = jax.jit(lambda p, c, d, m, k: forward(p, c, d, m, cfg, layers, board, "compared", k)[1])
+    diff = ideal = 0.0
+    for _, (ch, dt, m, _) in batches(es, pad, 64, None):
+        key, k = jax.random.split(key)
+        for d2, i2 in fwd(params, ch, dt, m, k):
+            diff, ideal = diff + float(d2), ideal + float(i2)
+    return math.sqrt(diff / ideal)
 
 
 def evaluate(params, es, cfg, layers, board, mode, key, pad):
@@ -323,7 +366,17 @@ def main(argv=None):
     ap.add_argument("--init", help="start from this model file's weights (default: the task's float event SSM); "
                                    "a model trained for the same nodes also gives its siemens per unit of state")
     ap.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (lower for fine-tuning with --init)")
+    ap.add_argument("--distill", type=float, default=0.0,
+                    help="weight (0 to 1) of the float model's softened outputs in the loss, against the labels'")
+    ap.add_argument("--distill-temperature", type=float, default=2.0,
+                    help="temperature the float model's and the board model's logits are softened by for distillation")
+    ap.add_argument("--noise-scale", type=float, default=1.0,
+                    help="factor on the calibrated pulse and read noise the training's chip forward pass draws")
     args = ap.parse_args(argv)
+    if not 0.0 <= args.distill <= 1.0:
+        raise SystemExit(f"--distill {args.distill} is outside 0 to 1")
+    if args.distill_temperature <= 0.0 or args.noise_scale < 0.0:
+        raise SystemExit("--distill-temperature must be above 0 and --noise-scale at least 0")
 
     cal_path = Path(args.calibration)
     cal_bytes = cal_path.read_bytes()
@@ -338,6 +391,8 @@ def main(argv=None):
     board = BoardNodes(cal, facts, read_volts)
     board.pulses_per_increment = args.pulses_per_increment
     board.node_gain_spread = args.node_gain_spread
+    board.c2c *= args.noise_scale
+    board.read_noise *= args.noise_scale
     out = Path(args.out) if args.out else EXAMPLES / f"{args.task}_event_ssm_{inst_name}.safetensors"
 
     t0 = time.time()
@@ -345,6 +400,7 @@ def main(argv=None):
     if args.train_limit:
         tr = tr.subset(np.arange(min(args.train_limit, len(tr))))
     params, meta, float_path = load_float_model(args.task)
+    float_params = params
     if args.init:
         init = load_file(args.init)
         params = {k: jnp.asarray(init[k], jnp.float32) for k in params}
@@ -391,9 +447,16 @@ def main(argv=None):
 
     drop = DROPOUT[args.task]
     batch = 32
+    teacher = np.zeros((len(tr), cfg.n_classes), np.float32)
+    if args.distill > 0:
+        float_file = load_file(str(float_path))
+        float_taus = [jnp.asarray(float_file[f"layers.{l}.tau_seconds"], jnp.float32) for l in range(cfg.n_layers)]
+        teacher = teacher_logits(float_params, float_taus, tr, pad_tr, cfg)
+        print(f"{args.task}: float model on the training split {np.mean(teacher.argmax(1) == tr.labels):.4f}", flush=True)
+    temperature = args.distill_temperature
 
     def loss_fn(p, b, key):
-        ch, dt, mask, y = b
+        ch, dt, mask, y, target = b
         if drop > 0:
             key, kd = jax.random.split(key)
             keep = jax.random.bernoulli(kd, 1.0 - drop, mask.shape).at[:, 0].set(True)
@@ -402,12 +465,17 @@ def main(argv=None):
         valid = mask.sum(1) > 0
         lp = jax.nn.log_softmax(logits)
         nll = -jnp.sum(jnp.take_along_axis(lp, y[:, None], 1)[:, 0] * valid) / valid.sum()
+        if args.distill > 0:
+            soft = jax.nn.softmax(target / temperature)
+            kl = jnp.sum(soft * (jnp.log(soft + 1e-12) - jax.nn.log_softmax(logits / temperature)), axis=-1)
+            nll = (1 - args.distill) * nll + args.distill * temperature ** 2 * jnp.sum(kl * valid) / valid.sum()
         return nll, jnp.sum((jnp.argmax(logits, -1) == y) * valid) / valid.sum()
 
     def batches_fn(rng):
         if rng is None:
             return int(np.ceil(len(tr) / batch))
-        return (b for _, b in batches(tr, pad_tr, batch, rng))
+        return (b + (teacher[i if len(i) == batch else np.resize(i, batch)],)
+                for i, b in batches(tr, pad_tr, batch, rng))
 
     if args.epochs > 0:  # no epochs: the --init model re-exported for this calibration
         params = train_loop(loss_fn, params, batches_fn, args.epochs, args.lr, SEED + 11,
@@ -418,8 +486,10 @@ def main(argv=None):
                      for r in range(3)]
     else:  # the weights evaluated above
         acc_ref, chip_accs = acc_float_ideal, [acc_float_chip]
+    state_off = state_error(params, te, cfg, layers, board, jax.random.PRNGKey(3), pad_te)
     print(f"{args.task}: board-trained reference {acc_ref:.4f}, chip forward "
-          f"{np.mean(chip_accs):.4f} +- {np.std(chip_accs):.4f} ({time.time() - t0:.0f} s)", flush=True)
+          f"{np.mean(chip_accs):.4f} +- {np.std(chip_accs):.4f}, its states {100 * state_off:.1f} % rms off "
+          f"the ideal recursion ({time.time() - t0:.0f} s)", flush=True)
 
     # ---- export
     tensors = {k: np.asarray(v, np.float32) for k, v in params.items()}
@@ -462,7 +532,8 @@ def main(argv=None):
                                  sense_headroom_of_ceiling=SENSE_HEADROOM_OF_CEILING,
                                  stm_read_step_siemens=sorted({float(q) for pairs, _ in assignment
                                                               for q in board.arrays(pairs)["read_step"].ravel()}),
-                                 learning_rate=args.lr,
+                                 learning_rate=args.lr, noise_scale=args.noise_scale,
+                                 distill=args.distill, distill_temperature=args.distill_temperature,
                                  **init_training)),
         test_accuracy=acc_ref, test_accuracy_chip_forward=float(np.mean(chip_accs)),
         test_accuracy_float_model_on_board_nodes=acc_float_ideal, seed=SEED)
