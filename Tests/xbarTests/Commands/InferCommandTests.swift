@@ -89,8 +89,16 @@ struct InferCommandTests {
             #expect(run.standardError.contains("TWIN: twin of run"), "trial \(trial): \(run.standardError)")
 
             let runs = try store.runs()
-            #expect(runs.count == runsBefore + 2, "an infer run and the program run it made")
             let inferRun = try #require(runs.first { $0.draft.kind == "infer" })
+            // An infer run, the program run it made, and a touch-up run linked to it when pairs drifted
+            // between programming and inference.
+            let newRuns = runs.filter { $0.id > lastRunBefore }
+            let touchUps = newRuns.filter { $0.draft.kind == "touch-up" }
+            #expect(runs.count == runsBefore + newRuns.count)
+            #expect(newRuns.map(\.draft.kind).sorted() == (["infer", "program"] + touchUps.map { _ in "touch-up" }).sorted(),
+                    "trial \(trial): \(newRuns.map(\.draft.kind))")
+            #expect(touchUps.count <= 1)
+            #expect(touchUps.allSatisfy { $0.draft.argumentsJSON.contains("\"touchUpFor\":\"infer run \(inferRun.id)\"") })
             #expect(inferRun.status == .completed)
             #expect(inferRun.message?.contains("board lost at sample") == true, "\(inferRun.message ?? "")")
             let samples = try store.inferenceSamples(run: inferRun.id)
