@@ -107,6 +107,10 @@ public final class WriteVerifyProgrammer {
         }
     }
 
+    /// Relaxation passes whose full-tile read has been taken (the pass's touch-ups may still be
+    /// to come).
+    public var relaxationReadsTaken: Int { relaxationPassesDone }
+
     /// Cells no longer being programmed: converged, stuck or out of pulses.
     public var settledCells: Int { states.reduce(0) { $0 + ($1 == .open ? 0 : 1) } }
 
