@@ -48,6 +48,8 @@ public final class WriteVerifyProgrammer {
     var settled = false
     var finalVerifies = 0
     var relaxationPassesDone = 0
+    /// Touch-up batches since the last relaxation pass's full read.
+    var touchUpRounds = 0
     /// Set once the first relaxation wait has passed: later pulses and conversions are the passes' cost.
     var inRelaxationPasses = false
     var batches = 0
@@ -160,7 +162,10 @@ public final class WriteVerifyProgrammer {
     }
 
     func error(_ i: Int) -> Double { abs(measured[i] - targetSiemens[i]) }
-    func accepted(_ i: Int) -> Bool { error(i) <= settings.acceptFraction * settings.toleranceSiemens }
+    func accepted(_ i: Int) -> Bool {
+        let tight = inRelaxationPasses && touchUpRounds < settings.touchUpTightRounds
+        return error(i) <= (tight ? settings.touchUpAcceptFraction : settings.acceptFraction) * settings.toleranceSiemens
+    }
     func withinTolerance(_ i: Int) -> Bool { error(i) <= settings.toleranceSiemens }
 
     /// Learns from an operation's result: conductances in the operation's cell order, siemens.
@@ -225,6 +230,7 @@ public final class WriteVerifyProgrammer {
                 }
             }
             batches += 1
+            if inRelaxationPasses { touchUpRounds += 1 }
             if settings.scheme != .grounded && batches % settings.disturbCheckInterval == 0 {
                 phase = .disturbCheck
             } else if !states.contains(.open) {
@@ -277,6 +283,7 @@ public final class WriteVerifyProgrammer {
         // cells: there, anything outside the accept band is touched up, so relaxation after it
         // has the whole margin to use.
         let lastLook = phase == .settleRead || phase == .relaxationRead
+        if phase == .relaxationRead { touchUpRounds = 0 }
         if phase == .restartRead {
             for i in states.indices where states[i] == .converged && !withinTolerance(i) {
                 states[i] = .open

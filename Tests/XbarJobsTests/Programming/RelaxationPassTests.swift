@@ -122,7 +122,7 @@ struct RelaxationPassTests {
         #expect(Double(y.within) >= 0.99 * Double(y.cells), "read back within tolerance: \(y.within) of \(y.cells)")
     }
 
-    @Test("on the whole array each relaxation pass reads every tile before it touches any up, and at least 98.5 % of the cells not found stuck read back within ±1 %")
+    @Test("on the whole array each relaxation pass reads every tile before it touches any up: at least 98.5 % of the cells not found stuck read back within ±1 %, 99 % with the touch-ups brought within 0.45 of it")
     func passesReadEveryTileFirst() throws {
         var setup = try SimulatedProgramming(rows: 64, columns: 64, targetSeed: 11)
         let kind = setup.instrument.weightTiles[0].kind
@@ -130,33 +130,38 @@ struct RelaxationPassTests {
         var rng = Xoshiro256StarStar(seed: 12)
         let (lo, hi) = (setup.range.lowSiemens, setup.range.highSiemens)
         let tiles = setup.instrument.tiles.map { info in (tile: info, siemens: (0..<info.cellCount).map { _ in lo + (hi - lo) * rng.nextOpenUnit() }) }
-        var s = settings(setup)
-        s = ProgrammingSettings.standard(tolerance: .percentOfRange(1), scheme: s.scheme, device: setup.instrument.device.nonVolatile,
-                                         limits: setup.instrument.limits, adcFullScaleAmperes: Double(setup.instrument.adc.readFullScaleAmperes),
-                                         maxPayloadBytes: SimulatedBoard.maxPayloadBytes)
-        let board = setup.board(seed: 7)
-        let recorded = RecordingJournal()
-        let job = ProgrammingJob(targets: ProgrammingTargets(tiles: tiles), algorithm: .adaptive, settings: s,
-                                 device: setup.instrument.device.nonVolatile, envelope: PulseEnvelope(limits: setup.instrument.limits),
-                                 runner: OperationRunner(board: board, journal: recorded, settle: { board.advanceTime(seconds: $0) }))
-        let reports = try job.run()
-        let ops = recorded.operations
-        // Each pass begins with the first tile's wait; the other tiles' waits are shared (zero).
-        let waits = ops.indices.filter { if case .settle(0, let seconds) = ops[$0], seconds > 0 { return true } else { return false } }
-        #expect(waits.count == s.relaxationPasses)
-        for (pass, start) in waits.enumerated() {
-            let firstTouchUp = try #require(ops[start...].firstIndex { if case .pulseBatch = $0 { return true } else { return false } },
-                                            "pass \(pass + 1) touches nothing up")
-            let fullReads = ops[start..<firstTouchUp].compactMap { op -> Int? in
-                if case .read(let tile, nil, _, _, _, _) = op { return tile } else { return nil }
+        let standard = ProgrammingSettings.standard(tolerance: .percentOfRange(1), scheme: setup.instrument.defaultBiasScheme,
+                                                    device: setup.instrument.device.nonVolatile, limits: setup.instrument.limits,
+                                                    adcFullScaleAmperes: Double(setup.instrument.adc.readFullScaleAmperes),
+                                                    maxPayloadBytes: SimulatedBoard.maxPayloadBytes)
+        var narrow = standard
+        narrow.touchUpAcceptFraction = 0.45
+        // Touched up tile by tile between the full reads, the first tiles' youngest cells relaxed
+        // while the later tiles were read and touched up: 97.6 % on this chip.
+        for (s, least) in [(standard, 0.985), (narrow, 0.99)] {
+            let board = setup.board(seed: 7)
+            let recorded = RecordingJournal()
+            let job = ProgrammingJob(targets: ProgrammingTargets(tiles: tiles), algorithm: .adaptive, settings: s,
+                                     device: setup.instrument.device.nonVolatile, envelope: PulseEnvelope(limits: setup.instrument.limits),
+                                     runner: OperationRunner(board: board, journal: recorded, settle: { board.advanceTime(seconds: $0) }))
+            let reports = try job.run()
+            let ops = recorded.operations
+            // Each pass begins with the first tile's wait; the other tiles' waits are shared (zero).
+            let waits = ops.indices.filter { if case .settle(0, let seconds) = ops[$0], seconds > 0 { return true } else { return false } }
+            #expect(waits.count == s.relaxationPasses)
+            for (pass, start) in waits.enumerated() {
+                let firstTouchUp = try #require(ops[start...].firstIndex { if case .pulseBatch = $0 { return true } else { return false } },
+                                                "pass \(pass + 1) touches nothing up")
+                let fullReads = ops[start..<firstTouchUp].compactMap { op -> Int? in
+                    if case .read(let tile, nil, _, _, _, _) = op { return tile } else { return nil }
+                }
+                #expect(fullReads == [0, 1, 2, 3], "pass \(pass + 1) read \(fullReads) before its first touch-up")
             }
-            #expect(fullReads == [0, 1, 2, 3], "pass \(pass + 1) read \(fullReads) before its first touch-up")
+            let yields = try reports.map { try #require($0.readBackYield) }
+            let within = yields.map(\.within).reduce(0, +), cells = yields.map(\.cells).reduce(0, +)
+            #expect(Double(within) >= least * Double(cells),
+                    "touch-ups to \(s.touchUpAcceptFraction): read back within ±1 %: \(yields.map { "\($0.within) of \($0.cells)" })")
+            print("touch-ups to \(s.touchUpAcceptFraction): \(within) of \(cells) read back within ±1 %, \(reports.map { $0.pulses.reduce(0, +) }.reduce(0, +)) pulses, \(reports.map(\.roundTrips).reduce(0, +)) round trips")
         }
-        // The whole run's read-back: touch-ups made tile by tile between the full reads left the
-        // first tiles' youngest cells relaxing while the later tiles were read and touched up
-        // (97.6 % on this chip; 98.9 % reading every tile first).
-        let yields = try reports.map { try #require($0.readBackYield) }
-        let within = yields.map(\.within).reduce(0, +), cells = yields.map(\.cells).reduce(0, +)
-        #expect(Double(within) >= 0.985 * Double(cells), "read back within ±1 %: \(yields.map { "\($0.within) of \($0.cells)" })")
     }
 }

@@ -231,6 +231,8 @@ struct HostileInputTests {
               "--limit", "1", "--program", "--dither-pairs", "999999999"], "--dither-pairs 999999999: expected an integer from 0 to 256"),
             (["infer", "--engine", "reference", "--model", model, "--data", data, "--defect-threshold-siemens", "nan"],
              "The value 'nan' is invalid for '--defect-threshold-siemens"),
+            (["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "t.npy", "--touch-up-accept", "0.01"],
+             "--touch-up-accept 0.01: expected a fraction of the tolerance from 0.05 to 1"),
         ]
         for (arguments, message) in cases {
             let r = try lab.run(arguments)

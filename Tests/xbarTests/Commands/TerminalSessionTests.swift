@@ -62,7 +62,7 @@ struct TerminalSessionTests {
         let command = lines[announce + 1].trimmingCharacters(in: .whitespaces)
         #expect(command == "xbar program --resume 1 --store \(lab.storePath)")
         try session.type("clear; " + command + "; echo \"resumed status $?\"")
-        let finished = try session.wait(seconds: 180, for: "the resumed run to finish") { $0.contains(/resumed status \d+/) }
+        let finished = try session.wait(seconds: 420, for: "the resumed run to finish") { $0.contains(/resumed status \d+/) }
         #expect(finished.contains("resumed status 0"), "\(finished)")
         #expect(finished.contains("run 1 completed"), "\(finished)")
         #expect(try store.run(1).status == .completed)
