@@ -260,6 +260,8 @@ public struct ChipInLoopBackend: ComputeBackend {
     /// slabs that sit on one tile share its requests (see ``multiply(_:_:)``), tiles taken in the
     /// order their first slab is asked for. With one slab per tile, the requests are those of
     /// the products asked one after another.
+    ///
+    /// - Throws: `BoardError` when an MVM fails.
     mutating func products(_ asked: [(matrix: String, inputs: [[Double]], inputRange: Double?)]) throws -> [[[Double]]] {
         var products: [Product] = []
         var tiles: [(tile: UInt8, parts: [(slab: Slab, product: Int)])] = []
@@ -336,7 +338,10 @@ public struct ChipInLoopBackend: ComputeBackend {
     }
 
     /// An S4D block's step: one product where the map stacks `A` and `B`, else two added on the
-    /// host; with the decay on the host, `B h` on the chip and `a * x + B h` on the host.
+    /// host (in shared requests where they share a tile); with the decay on the host, `B h` on
+    /// the chip and `a * x + B h` on the host.
+    ///
+    /// - Throws: `BoardError` when an MVM fails.
     public mutating func s4dStates(layer: Int, states: [[Double]], inputs: [[Double]], inputRange: Double?) throws -> [[Double]] {
         guard multipliesDecayOnChip else {
             let bh = try products(of: "layers.\(layer).B", inputs: inputs, inputRange: inputRange)
