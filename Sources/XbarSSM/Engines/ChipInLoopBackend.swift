@@ -253,16 +253,44 @@ public struct ChipInLoopBackend: ComputeBackend {
     }
 
     public mutating func products(of matrix: String, inputs: [[Double]], inputRange: Double?) throws -> [[Double]] {
-        guard let k = map.siemensPerUnitWeight[matrix], let slabs = slabs[matrix], let outputs = slabs.first?.placement.outputs else {
-            preconditionFailure("\(matrix) has no placement; the model file's validation guarantees one")
+        try products([(matrix, inputs, inputRange)])[0]
+    }
+
+    /// Several matrices' products that do not depend on one another, in the order asked: the
+    /// slabs that sit on one tile share its requests (see ``multiply(_:_:)``), tiles taken in the
+    /// order their first slab is asked for. With one slab per tile, the requests are those of
+    /// the products asked one after another.
+    ///
+    /// - Throws: `BoardError` when an MVM fails.
+    mutating func products(_ asked: [(matrix: String, inputs: [[Double]], inputRange: Double?)]) throws -> [[[Double]]] {
+        var products: [Product] = []
+        var tiles: [(tile: UInt8, parts: [(slab: Slab, product: Int)])] = []
+        for (n, ask) in asked.enumerated() {
+            guard let k = map.siemensPerUnitWeight[ask.matrix], let slabs = slabs[ask.matrix], let outputs = slabs.first?.placement.outputs else {
+                preconditionFailure("\(ask.matrix) has no placement; the model file's validation guarantees one")
+            }
+            products.append(Product(k: k, inputs: ask.inputs, inputRange: ask.inputRange,
+                                    out: [[Double]](repeating: [Double](repeating: 0, count: outputs), count: ask.inputs.count),
+                                    voltsPerUnit: [Double](repeating: 0, count: ask.inputs.count)))
+            productCount += ask.inputs.count * slabs.count
+            for slab in slabs {
+                if let t = tiles.firstIndex(where: { $0.tile == slab.tile }) {
+                    tiles[t].parts.append((slab, n))
+                } else {
+                    tiles.append((slab.tile, [(slab, n)]))
+                }
+            }
         }
-        var out = [[Double]](repeating: [Double](repeating: 0, count: outputs), count: inputs.count)
-        var stats = ProductStatistics()
-        var voltsPerUnit = [Double](repeating: 0, count: inputs.count)
-        productCount += inputs.count * slabs.count
-        for slab in slabs {
-            try multiply(slab, k: k, inputs: inputs, inputRange: inputRange, into: &out, voltsPerUnit: &voltsPerUnit, stats: &stats)
-        }
+        for t in tiles { try multiply(t.parts, &products) }
+        return asked.indices.map { n in finish(asked[n].matrix, products[n]) }
+    }
+
+    /// A matrix's product once its slabs are converted: the pairs missed in programming
+    /// corrected on the host, and the statistics when recorded.
+    private mutating func finish(_ matrix: String, _ product: Product) -> [[Double]] {
+        var out = product.out, stats = product.stats
+        let inputs = product.inputs, k = product.k, voltsPerUnit = product.voltsPerUnit
+        guard let slabs = slabs[matrix], let outputs = slabs.first?.placement.outputs else { return out }
         let stacked = map.stackedRecurrences.first { $0.matrix == matrix }
         if let stacked {
             // Each part's missed pairs against its own part of the inputs.
@@ -310,7 +338,10 @@ public struct ChipInLoopBackend: ComputeBackend {
     }
 
     /// An S4D block's step: one product where the map stacks `A` and `B`, else two added on the
-    /// host; with the decay on the host, `B h` on the chip and `a * x + B h` on the host.
+    /// host (in shared requests where they share a tile); with the decay on the host, `B h` on
+    /// the chip and `a * x + B h` on the host.
+    ///
+    /// - Throws: `BoardError` when an MVM fails.
     public mutating func s4dStates(layer: Int, states: [[Double]], inputs: [[Double]], inputRange: Double?) throws -> [[Double]] {
         guard multipliesDecayOnChip else {
             let bh = try products(of: "layers.\(layer).B", inputs: inputs, inputRange: inputRange)
@@ -322,8 +353,9 @@ public struct ChipInLoopBackend: ComputeBackend {
             // The states are float; so is the joined vector (scaled by its own largest entry).
             next = try products(of: stacked.matrix, inputs: zip(inputs, states).map { stacked.combinedInput(h: $0, x: $1) }, inputRange: nil)
         } else {
-            let ax = try products(of: "layers.\(layer).A", inputs: states, inputRange: nil)
-            let bh = try products(of: "layers.\(layer).B", inputs: inputs, inputRange: inputRange)
+            // Neither product waits for the other: where A and B share a tile, their vectors share its requests.
+            let both = try products([("layers.\(layer).A", states, nil), ("layers.\(layer).B", inputs, inputRange)])
+            let ax = both[0], bh = both[1]
             hostArithmetic.partialSums += states.count * model.stateCount
             next = zip(ax, bh).map { zip($0, $1).map(+) }
         }
@@ -337,6 +369,8 @@ public struct ChipInLoopBackend: ComputeBackend {
     /// when each row is driven at its own full scale), its dither amplitude, volts, its dither
     /// pairs, and the sense range it is converted in (an index into ``ranges``; nil: none).
     private struct Pending {
+        /// The slab's place among the parts of its tile's requests.
+        var part: Int
         var vector: Int
         var scale: Double
         var ditherVolts: Double
@@ -382,63 +416,83 @@ public struct ChipInLoopBackend: ComputeBackend {
         return (scale * shrink, ditherVolts * shrink)
     }
 
-    private mutating func multiply(_ slab: Slab, k: [Double], inputs: [[Double]], inputRange: Double?,
-                                   into out: inout [[Double]], voltsPerUnit: inout [Double], stats: inout ProductStatistics) throws {
-        let p = slab.placement
-        let rows = slab.rows, columns = slab.columns, width = 2 * p.outputs, first = 2 * p.colPairOffset
-        let slabPairs = slab.isDiagonal ? settings.diagonalDitherPairs : settings.ditherPairs
-        let inSlab = slab.ditherRows.isEmpty
-        let ditherSums = inSlab ? slab.slabSums : slab.ditherSums
-        let largestDitherSum = ditherSums.max() ?? 0
-        // A diagonal's output j sees row j alone, so each row can take the whole DAC range: the
-        // row carries the input's sign at full scale and the output is rescaled by |x_j|.
-        let perRow = slab.isDiagonal && settings.inputScaling == .perVector && settings.rowScaledDiagonals
+    /// One matrix's product while its slabs are multiplied: what it multiplies, its scales, and
+    /// what its slabs add up.
+    private struct Product {
+        var k: [Double]
+        var inputs: [[Double]]
+        var inputRange: Double?
+        var out: [[Double]]
+        var voltsPerUnit: [Double]
+        var stats = ProductStatistics()
+    }
+
+    /// The products of slabs that sit on one tile (`parts`: a slab and the index of its product
+    /// in `products`), their vectors sharing requests: a request carries every waiting vector of
+    /// one sense range and one number of dither pairs, whichever slab of the tile it drives.
+    /// Each vector drives only its own slab's rows (and its dither rows), so sharing a request
+    /// changes what each is converted in no more than the request it would have had alone; it
+    /// saves the board the fixed cost of the requests the slabs would have taken apart.
+    private mutating func multiply(_ parts: [(slab: Slab, product: Int)], _ products: inout [Product]) throws {
+        guard let tile = parts.first?.slab else { return }
+        precondition(parts.allSatisfy { $0.slab.tile == tile.tile }, "the slabs of one request share a tile")
+        let rows = tile.rows, columns = tile.columns
         let ranged = !ranges.isEmpty && settings.inputScaling == .perVector
         // The smallest range whose headroom holds a planned current.
         let ranges = self.ranges, headroom = settings.adcHeadroom
         let smallestHolding = { (amperes: Double) in ranges.firstIndex { amperes <= headroom * $0.fullScaleAmperes } }
+        func pairs(of slab: Slab) -> Int { slab.isDiagonal ? settings.diagonalDitherPairs : settings.ditherPairs }
+        // A diagonal's output j sees row j alone, so each row can take the whole DAC range: the
+        // row carries the input's sign at full scale and the output is rescaled by |x_j|.
+        func perRow(_ slab: Slab) -> Bool { slab.isDiagonal && settings.inputScaling == .perVector && settings.rowScaledDiagonals }
 
         var pending: [Pending] = []
-        pending.reserveCapacity(inputs.count)
-        for (v, x) in inputs.enumerated() {
-            var largest = 0.0
-            for i in p.inputs { largest = max(largest, abs(x[i])) }
-            if perRow && largest > 0 { largest = 1 }
-            // An all-zero vector has a zero product: the earlier method still sends it (for its dither).
-            if largest == 0 && settings.inputScaling == .perVector { continue }
-            guard ranged else {
+        pending.reserveCapacity(parts.reduce(0) { $0 + products[$1.product].inputs.count })
+        for (n, part) in parts.enumerated() {
+            let slab = part.slab, p = slab.placement
+            let slabPairs = pairs(of: slab), perRow = perRow(slab)
+            let inputs = products[part.product].inputs, inputRange = products[part.product].inputRange
+            let largestDitherSum = (slab.ditherRows.isEmpty ? slab.slabSums : slab.ditherSums).max() ?? 0
+            for (v, x) in inputs.enumerated() {
+                var largest = 0.0
+                for i in p.inputs { largest = max(largest, abs(x[i])) }
+                if perRow && largest > 0 { largest = 1 }
+                // An all-zero vector has a zero product: the earlier method still sends it (for its dither).
+                if largest == 0 && settings.inputScaling == .perVector { continue }
+                guard ranged else {
+                    let (scale, ditherVolts) = plan(slab, x, largest: largest, inputRange: inputRange, pairs: slabPairs, perRow: perRow,
+                                                    budget: settings.adcHeadroom * adcFullScaleAmperes)
+                    pending.append(Pending(part: n, vector: v, scale: scale, ditherVolts: ditherVolts, retries: 0, pairs: slabPairs, range: nil))
+                    continue
+                }
+                // The largest column current the vector draws per volt of scale, planned from the
+                // targets' row means and variances: the columns' common part plus three standard
+                // deviations of their spread (the largest of 64 Gaussian columns is about 2.5). It
+                // costs a pass over the rows, not over the matrix; a column it underestimates comes
+                // back flagged and is measured again one range up.
+                var common = 0.0, spread = 0.0
+                for i in 0..<p.rows {
+                    let u = x[p.inputOffset + i]
+                    let drive = perRow ? (u == 0 ? 0 : (u > 0 ? 1.0 : -1.0)) : u
+                    common += drive * slab.rowMeans[i]
+                    spread += drive * drive * slab.rowVariances[i]
+                }
+                let peak = abs(common) + 3 * spread.squareRoot()
+                hostArithmetic.rangePlanning += 2 * p.rows
+                let plainScale = fullScaleVolts / largest
+                let plain = slab.largestGain * plainScale * peak + slab.largestOffset
+                if let r = smallestHolding(plain), slabPairs == 0 || plain >= settings.ditherFreeSteps * ranges[r].stepAmperes {
+                    pending.append(Pending(part: n, vector: v, scale: plainScale, ditherVolts: 0, retries: 0, pairs: 0, range: r))
+                    continue
+                }
+                // Too small for one conversion even in the smallest range that holds it (or too large
+                // for every range): dithered, within the largest range when it must be.
                 let (scale, ditherVolts) = plan(slab, x, largest: largest, inputRange: inputRange, pairs: slabPairs, perRow: perRow,
-                                                budget: settings.adcHeadroom * adcFullScaleAmperes)
-                pending.append(Pending(vector: v, scale: scale, ditherVolts: ditherVolts, retries: 0, pairs: slabPairs, range: nil))
-                continue
+                                                budget: settings.adcHeadroom * ranges[ranges.count - 1].fullScaleAmperes)
+                let planned = slab.largestGain * (scale * peak + ditherVolts * largestDitherSum) + slab.largestOffset
+                pending.append(Pending(part: n, vector: v, scale: scale, ditherVolts: ditherVolts, retries: 0, pairs: slabPairs,
+                                       range: smallestHolding(planned) ?? ranges.count - 1))
             }
-            // The largest column current the vector draws per volt of scale, planned from the
-            // targets' row means and variances: the columns' common part plus three standard
-            // deviations of their spread (the largest of 64 Gaussian columns is about 2.5). It
-            // costs a pass over the rows, not over the matrix; a column it underestimates comes
-            // back flagged and is measured again one range up.
-            var common = 0.0, spread = 0.0
-            for i in 0..<p.rows {
-                let u = x[p.inputOffset + i]
-                let drive = perRow ? (u == 0 ? 0 : (u > 0 ? 1.0 : -1.0)) : u
-                common += drive * slab.rowMeans[i]
-                spread += drive * drive * slab.rowVariances[i]
-            }
-            let peak = abs(common) + 3 * spread.squareRoot()
-            hostArithmetic.rangePlanning += 2 * p.rows
-            let plainScale = fullScaleVolts / largest
-            let plain = slab.largestGain * plainScale * peak + slab.largestOffset
-            if let r = smallestHolding(plain), slabPairs == 0 || plain >= settings.ditherFreeSteps * ranges[r].stepAmperes {
-                pending.append(Pending(vector: v, scale: plainScale, ditherVolts: 0, retries: 0, pairs: 0, range: r))
-                continue
-            }
-            // Too small for one conversion even in the smallest range that holds it (or too large
-            // for every range): dithered, within the largest range when it must be.
-            let (scale, ditherVolts) = plan(slab, x, largest: largest, inputRange: inputRange, pairs: slabPairs, perRow: perRow,
-                                            budget: settings.adcHeadroom * ranges[ranges.count - 1].fullScaleAmperes)
-            let planned = slab.largestGain * (scale * peak + ditherVolts * largestDitherSum) + slab.largestOffset
-            pending.append(Pending(vector: v, scale: scale, ditherVolts: ditherVolts, retries: 0, pairs: slabPairs,
-                                   range: smallestHolding(planned) ?? ranges.count - 1))
         }
 
         while !pending.isEmpty {
@@ -458,7 +512,8 @@ public struct ChipInLoopBackend: ComputeBackend {
             let step = range?.stepAmperes ?? adcStepAmperes
             var volts = [Float](repeating: 0, count: batch.count * copies * rows)
             for (b, job) in batch.enumerated() {
-                let x = inputs[job.vector]
+                let slab = parts[job.part].slab, p = slab.placement, perRow = perRow(slab), inSlab = slab.ditherRows.isEmpty
+                let x = products[parts[job.part].product].inputs[job.vector]
                 for pair in 0..<max(1, pairs) {
                     let plus = (b * copies + 2 * pair) * rows
                     // Each row is sent scaled by its measured loss (at most 1), so that every row
@@ -487,17 +542,19 @@ public struct ChipInLoopBackend: ComputeBackend {
                     }
                 }
             }
-            let reply = try board.mvm(MatrixVectorProduct(tile: slab.tile, encoding: .voltage, readVolts: 0,
+            let reply = try board.mvm(MatrixVectorProduct(tile: tile.tile, encoding: .voltage, readVolts: 0,
                                                           inputLength: UInt16(rows), inputs: volts, senseRange: range?.index))
             let currents = reply.amperes
             for k in 0..<(batch.count * copies) {
-                energy.addProduct(rowVolts: volts[(k * rows)..<((k + 1) * rows)], rowSiemens: slab.rowSiemens, columns: columns)
+                energy.addProduct(rowVolts: volts[(k * rows)..<((k + 1) * rows)], rowSiemens: tile.rowSiemens, columns: columns)
             }
             requestCount += 1
             vectorCount += batch.count * copies
             if range != nil { rangedVectors += batch.count * copies }
-            hostArithmetic.arrayMultiplyAccumulates += batch.count * copies * p.rows * width
             for (b, job) in batch.enumerated() {
+                let slab = parts[job.part].slab, p = slab.placement, perRow = perRow(slab), m = parts[job.part].product
+                let width = 2 * p.outputs, first = 2 * p.colPairOffset
+                hostArithmetic.arrayMultiplyAccumulates += copies * p.rows * width
                 var saturated = 0
                 for n in (b * copies * columns)..<((b + 1) * copies * columns) {
                     let c = n % columns - first
@@ -511,13 +568,13 @@ public struct ChipInLoopBackend: ComputeBackend {
                     }
                     if recordsStatistics {
                         let steps = a / step
-                        stats.conversions += 1
-                        stats.currentSquaresInSteps += steps * steps
-                        stats.largestCurrentSteps = max(stats.largestCurrentSteps, steps)
+                        products[m].stats.conversions += 1
+                        products[m].stats.currentSquaresInSteps += steps * steps
+                        products[m].stats.largestCurrentSteps = max(products[m].stats.largestCurrentSteps, steps)
                     }
                 }
                 saturatedConversions += saturated
-                stats.saturatedConversions += saturated
+                products[m].stats.saturatedConversions += saturated
                 if saturated > 0 && job.retries < settings.saturationRetries {
                     remeasuredVectors += 1
                     var again = job
@@ -533,7 +590,7 @@ public struct ChipInLoopBackend: ComputeBackend {
                     continue
                 }
                 guard job.scale > 0 else { continue }
-                let x = inputs[job.vector]
+                let x = products[m].inputs[job.vector], k = products[m].k
                 // Per converted column: offset and gain (and the converter's code deviation when
                 // measured); per output and copy: the pair's difference and the copies' sum; per
                 // output: the scale to weight units and the addition into the product.
@@ -542,12 +599,12 @@ public struct ChipInLoopBackend: ComputeBackend {
                 if recordsStatistics {
                     var largest = 0.0
                     for i in p.inputs { largest = max(largest, abs(x[i])) }
-                    voltsPerUnit[job.vector] = perRow ? job.scale / largest : job.scale
+                    products[m].voltsPerUnit[job.vector] = perRow ? job.scale / largest : job.scale
                     for i in 0..<p.rows where x[p.inputOffset + i] != 0 {
                         let f = perRow ? job.scale / fullScaleVolts : abs(x[p.inputOffset + i] * job.scale) / fullScaleVolts
-                        stats.drivenRows += 1
-                        stats.inputSquaresOfFullScale += f * f
-                        stats.largestInputOfFullScale = max(stats.largestInputOfFullScale, f)
+                        products[m].stats.drivenRows += 1
+                        products[m].stats.inputSquaresOfFullScale += f * f
+                        products[m].stats.largestInputOfFullScale = max(products[m].stats.largestInputOfFullScale, f)
                     }
                 }
                 for j in 0..<p.outputs {
@@ -561,9 +618,9 @@ public struct ChipInLoopBackend: ComputeBackend {
                         difference += iPlus - iMinus
                     }
                     let unit = perRow ? abs(x[p.inputOffset + j]) : 1
-                    out[job.vector][j] += difference / Double(copies) / (k[j] * job.scale / slab.outputGain) * unit
+                    products[m].out[job.vector][j] += difference / Double(copies) / (k[j] * job.scale / slab.outputGain) * unit
                 }
-                if perRow { defects.correctRowScaled(&out[job.vector], matrix: p.matrix, input: x) }
+                if perRow { defects.correctRowScaled(&products[m].out[job.vector], matrix: p.matrix, input: x) }
             }
         }
     }

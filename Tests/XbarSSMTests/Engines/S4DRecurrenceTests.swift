@@ -115,6 +115,39 @@ struct S4DRecurrenceTests {
         }
     }
 
+    /// Layer 1's `A` and `B` share tile 2 (rows 32-63 and 0-31, the same column pairs), and
+    /// neither product waits for the other: their vectors go in the same MVM requests, each
+    /// still driving its own slab's rows alone, so a step costs the board one request per sense
+    /// range its vectors use instead of one per range per product (two microseconds of board
+    /// time each on `usb-4x64`). An input of one event drives one row of `B`, whose column
+    /// currents are then of the diagonal's size, so both products land in one range: 16 samples
+    /// are one request of 32 vectors (two requests apart), and each step stays under 3 % rms off
+    /// `a x + B h` (the bound of the increments' test above).
+    @Test("an S4D step whose A and B share a tile sends both products in one MVM: 16 samples, 32 vectors, each driving one slab, under 3 % off")
+    func sharedTileSharesRequests() throws {
+        var s = try Self.setup(decayOnChip: true, stacks: false, increments: true)
+        let samples = 16
+        let states = (0..<samples).map { k in Self.states.map { $0 * (1 + 0.02 * Double(k)) } }
+        let inputs = (0..<samples).map { k in (0..<32).map { i in i == k ? 0.05 : 0 } }
+        let out = try s.backend.s4dStates(layer: 1, states: states, inputs: inputs, inputRange: nil)
+        let requests = s.recorder.products
+        #expect(requests.count == 1 && requests.allSatisfy { $0.tile == 2 }, "\(requests.count) requests on tiles \(requests.map(\.tile))")
+        #expect(s.backend.requestCount == requests.count)
+        let vectors = requests.flatMap { m in
+            (0..<(m.inputs.count / Int(m.inputLength))).map { k in Array(m.inputs[(k * 64)..<((k + 1) * 64)]) }
+        }
+        #expect(vectors.count == 2 * samples)
+        let decayRows = vectors.filter { v in v[..<32].allSatisfy { $0 == 0 } && v[32...].contains { $0 != 0 } }.count
+        let inputRows = vectors.filter { v in v[32...].allSatisfy { $0 == 0 } && v[..<32].contains { $0 != 0 } }.count
+        #expect(decayRows == samples && inputRows == samples)
+        for k in 0..<samples {
+            let exact = zip(s.model.decayedS4DStates(layer: 1, states: [states[k]], increments: [[Double](repeating: 0, count: 32)])[0],
+                            s.model.layers[1].B.times(inputs[k])).map(+)
+            let error = Self.relativeError(out[k], exact)
+            #expect(error < 0.03, "sample \(k): \(error) rms off a x + B h")
+        }
+    }
+
     /// An hour after programming, every cell has walked about 1.9 % of the range (1.9 uS on
     /// `usb-4x64`), the 31 zero-weight pairs beside each diagonal cell too, and each feeds the
     /// others' states into a state's step. Mapped as `a`, the diagonal's scale is set by `a`
