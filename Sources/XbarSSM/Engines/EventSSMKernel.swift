@@ -77,8 +77,11 @@ final class EventSSMKernel {
             }
             let groupStart = groups.count
             groups += index
+            // Whole vectors of time constants (the last one repeated): a float model's four
+            // constants would otherwise take the lane-by-lane tail of the decays at every event.
+            let padded = distinct + [Double](repeating: distinct.last ?? 1, count: (8 - distinct.count % 8) % 8)
             blocks.append(Block(bT: append(transposed(layer.B)), cT: append(transposed(layer.C)), D: append(layer.D),
-                                taus: append(distinct), tauCount: distinct.count, groups: groupStart, partCount: index.count,
+                                taus: append(padded), tauCount: padded.count, groups: groupStart, partCount: index.count,
                                 ownConstants: index == Array(0..<index.count),
                                 pairs: layer.stmNodeTauSeconds != nil,
                                 inRange: model.range("l\(l).in"), incrementRange: model.range("l\(l).bv"),
