@@ -120,8 +120,7 @@ final class EventSSMKernel {
     /// accumulates its inputs' terms in input order from zero, as ``Matrix/times(_:)`` does.
     /// Sixteen outputs at a time stay in registers over all inputs (eight on the rest), so the
     /// weights are the only memory read in the inner loop and each input is loaded once per
-    /// sixteen outputs; the row pointer steps by a row rather than being multiplied out per input,
-    /// and two inputs per pass halve the loop's own instructions (a tenth of the pass at one).
+    /// sixteen outputs; the row pointer steps by a row rather than being multiplied out per input.
     @inline(__always)
     private static func product(_ wT: UnsafePointer<Double>, _ x: UnsafePointer<Double>, inputs: Int,
                                 into out: UnsafeMutablePointer<Double>, outputs: Int) {
@@ -130,19 +129,11 @@ final class EventSSMKernel {
         while r0 + 16 <= outputs {
             var low = SIMD8<Double>(repeating: 0), high = SIMD8<Double>(repeating: 0)
             var row = UnsafeRawPointer(wT + r0)
-            var c = 0
-            while c + 2 <= inputs {
-                let x0 = x[c], x1 = x[c + 1]
-                low += row.loadUnaligned(as: SIMD8<Double>.self) * x0
-                high += row.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self) * x0
-                low += row.loadUnaligned(fromByteOffset: rowBytes, as: SIMD8<Double>.self) * x1
-                high += row.loadUnaligned(fromByteOffset: rowBytes + 64, as: SIMD8<Double>.self) * x1
-                row += 2 * rowBytes
-                c += 2
-            }
-            if c < inputs {
-                low += row.loadUnaligned(as: SIMD8<Double>.self) * x[c]
-                high += row.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self) * x[c]
+            for c in 0..<inputs {
+                let xc = x[c]
+                low += row.loadUnaligned(as: SIMD8<Double>.self) * xc
+                high += row.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self) * xc
+                row += rowBytes
             }
             UnsafeMutableRawPointer(out + r0).storeBytes(of: low, as: SIMD8<Double>.self)
             UnsafeMutableRawPointer(out + r0 + 8).storeBytes(of: high, as: SIMD8<Double>.self)
