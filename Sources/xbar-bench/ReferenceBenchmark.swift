@@ -10,8 +10,8 @@ struct ReferenceBenchmark: ParsableCommand {
         commandName: "reference",
         abstract: "Measure the digital reference's events per second against the layer-wise pass and a NumPy event loop.",
         discussion: """
-            For every event SSM in the examples folder (or --model): the whole test split through \
-            the reference's event kernel and through the layer-wise forward pass, the logits of \
+            For every event SSM in the examples folder (or --model): the whole test split (or its \
+            first --samples) through the reference's event kernel and through the layer-wise forward pass, the logits of \
             both compared (they must agree bit for bit), and the first --numpy-samples samples \
             through tools/reference_forward.py's NumPy loop in a python3 child (timed inside it, \
             without start-up and file loading). One thread each, timed in CPU seconds of that thread \
@@ -28,6 +28,9 @@ struct ReferenceBenchmark: ParsableCommand {
     @Option(help: "Folder of the example models and data sets.")
     var examples: String = "examples"
 
+    @Option(help: "Test samples run through the kernel and the layer-wise pass (the first N of the split; 0: all of it).")
+    var samples: Int = 0
+
     @Option(help: "Samples timed in the NumPy loop (0: skip it).")
     var numpySamples: Int = 60
 
@@ -35,6 +38,7 @@ struct ReferenceBenchmark: ParsableCommand {
     var repetitions: Int = 3
 
     func validate() throws {
+        if samples < 0 { throw ValidationError("--samples must be 0 or more, got \(samples)") }
         if numpySamples < 0 { throw ValidationError("--numpy-samples must be 0 or more, got \(numpySamples)") }
         if repetitions < 1 { throw ValidationError("--repetitions must be at least 1, got \(repetitions)") }
     }
@@ -53,14 +57,15 @@ struct ReferenceBenchmark: ParsableCommand {
             guard model.architecture == .eventSSM else { continue }
             let folder = (path as NSString).deletingLastPathComponent
             guard let dataName = model.testDataFile else { throw ValidationError("\(path): names no test_data") }
-            let data = try EventDataset(contentsOf: "\(folder)/\(dataName)")
+            let split = try EventDataset(contentsOf: "\(folder)/\(dataName)").samples
+            let data = samples > 0 ? Array(split.prefix(samples)) : split
             let engine = ReferenceEngine(model: model)
-            var (best, bestCPU) = Self.timed { engine.run(data.samples) }
+            var (best, bestCPU) = Self.timed { engine.run(data) }
             for _ in 1..<repetitions {
-                let (again, cpu) = Self.timed { engine.run(data.samples) }
+                let (again, cpu) = Self.timed { engine.run(data) }
                 if cpu < bestCPU { (best, bestCPU) = (again, cpu) }
             }
-            let (layerwise, layerwiseCPU) = Self.timed { engine.runLayerwise(data.samples) }
+            let (layerwise, layerwiseCPU) = Self.timed { engine.runLayerwise(data) }
             let numpy = numpySamples > 0 ? try numpyEventsPerSecond(modelPath: path, dataPath: "\(folder)/\(dataName)") : nil
             let kernelRate = Double(best.eventCount) / bestCPU
             let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension

@@ -77,8 +77,11 @@ final class EventSSMKernel {
             }
             let groupStart = groups.count
             groups += index
+            // Whole vectors of time constants (the last one repeated): a float model's four
+            // constants would otherwise take the lane-by-lane tail of the decays at every event.
+            let padded = distinct + [Double](repeating: distinct.last ?? 1, count: (8 - distinct.count % 8) % 8)
             blocks.append(Block(bT: append(transposed(layer.B)), cT: append(transposed(layer.C)), D: append(layer.D),
-                                taus: append(distinct), tauCount: distinct.count, groups: groupStart, partCount: index.count,
+                                taus: append(padded), tauCount: padded.count, groups: groupStart, partCount: index.count,
                                 ownConstants: index == Array(0..<index.count),
                                 pairs: layer.stmNodeTauSeconds != nil,
                                 inRange: model.range("l\(l).in"), incrementRange: model.range("l\(l).bv"),
@@ -163,19 +166,26 @@ final class EventSSMKernel {
                                 increments v: UnsafePointer<Double>, count n: Int, pairs: Bool, into x: UnsafeMutablePointer<Double>) {
         func load(_ p: UnsafePointer<Double>) -> SIMD8<Double> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self) }
         func store(_ value: SIMD8<Double>, _ p: UnsafeMutablePointer<Double>) { UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD8<Double>.self) }
-        /// `max(value, 0)` lane by lane as the scalar `max` gives it (+0 for −0), with a mask of
-        /// the sign bit: the library's pointwiseMax is a call per use.
-        func positivePart(_ value: SIMD8<Double>) -> SIMD8<Double> {
-            let negative = unsafeBitCast(unsafeBitCast(value, to: SIMD8<Int64>.self) &>> 63, to: SIMD8<UInt64>.self)
-            return unsafeBitCast(unsafeBitCast(value, to: SIMD8<UInt64>.self) & ~negative, to: SIMD8<Double>.self)
+        /// All ones in the lanes whose sign bit is set.
+        func negativeLanes(_ value: SIMD8<Double>) -> SIMD8<UInt64> {
+            unsafeBitCast(unsafeBitCast(value, to: SIMD8<Int64>.self) &>> 63, to: SIMD8<UInt64>.self)
+        }
+        /// `value` where `opposite`'s sign bit is set, +0 elsewhere.
+        func kept(_ value: SIMD8<Double>, where opposite: SIMD8<Double>) -> SIMD8<Double> {
+            unsafeBitCast(unsafeBitCast(value, to: SIMD8<UInt64>.self) & negativeLanes(opposite), to: SIMD8<Double>.self)
         }
         var i = 0
         if pairs {
             let minus = parts + n, minusFactors = factors + n
             while i + 8 <= n {
-                let increment = load(v + i)
-                let p = load(factors + i) * load(parts + i) + positivePart(increment)
-                let m = load(minusFactors + i) * load(minus + i) + positivePart(-increment)
+                // `max(v, 0)` and `max(-v, 0)` as the scalar `max` gives them (+0 for ±0), each
+                // masked by the sign of the other. Masking a value by its own sign would be read
+                // by the optimiser as a 64-bit integer maximum, which the baseline instruction set
+                // spells in eleven instructions a register; the library's pointwiseMax is a call
+                // per use.
+                let increment = load(v + i), decrement = -increment
+                let p = load(factors + i) * load(parts + i) + kept(increment, where: decrement)
+                let m = load(minusFactors + i) * load(minus + i) + kept(decrement, where: increment)
                 store(p, parts + i)
                 store(m, minus + i)
                 store(p - m, x + i)

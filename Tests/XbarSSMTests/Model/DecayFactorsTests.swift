@@ -31,6 +31,17 @@ struct DecayFactorsTests {
         #expect(SSMModel.decay(0.02, 0.02) == exp(-1.0))
     }
 
+    @Test("a negative time step keeps the state whole rather than growing it, alone and in a batch")
+    func negativeStep() {
+        #expect(SSMModel.decay(-0.5, 0.02) == 1)
+        let taus = (0..<16).map { 0.001 * Double($0 + 1) }
+        var factors = [Double](repeating: -1, count: taus.count)
+        taus.withUnsafeBufferPointer { t in
+            factors.withUnsafeMutableBufferPointer { DecayFactors.decays(-1e-3, taus: t.baseAddress!, count: t.count, into: $0.baseAddress!) }
+        }
+        #expect(factors == [Double](repeating: 1, count: taus.count))
+    }
+
     @Test("a batch of time constants gives each the factor it gets alone, bit for bit", arguments: [1, 7, 8, 13, 64])
     func batchEqualsSingle(count: Int) {
         let taus = (0..<count).map { 0.001 * Double($0 + 1) * 1.37 }
