@@ -28,8 +28,9 @@ def xbar(*arguments):
 
 @pytest.fixture(scope="session")
 def store(tmp_path_factory):
-    """A store with a run of every kind: 1 program (of tile 1), 2 program and 3 infer (infer
-    --program), 4 read, 5 stm, 6 a read that registers a calibration file, 7 calibrate, 8 pulse."""
+    """A store with a run of every kind: 1 program (of tile 1), 2 program, 3 infer (infer
+    --program) and 4 the touch-up before it, 5 read, 6 stm, 7 a read that registers a calibration
+    file, 8 calibrate, 9 pulse."""
     folder = tmp_path_factory.mktemp("store")
     path = str(folder / "runs.sqlite")
     rng = np.random.default_rng(3)

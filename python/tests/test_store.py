@@ -23,7 +23,13 @@ def test_runs_match_runs_list(store):
     assert [r[1] for r in listed] == list(runs["kind"])
     assert [r[2] for r in listed] == list(runs["status"])
     assert [f"{r[4]}T{r[5]}" for r in listed] == [iso[:19] for iso in runs["started_iso"]]
-    assert sorted(run_ids(s)) == ["calibrate", "infer", "program", "pulse", "read", "stm"]
+    # Inference right after programming touches up the pairs that drifted in between, as a run of
+    # its own linked to the inference run.
+    assert sorted(run_ids(s)) == ["calibrate", "infer", "program", "pulse", "read", "stm", "touch-up"]
+    (infer,) = run_ids(s)["infer"]
+    for run in run_ids(s)["touch-up"]:
+        linked = json.loads(runs[runs["id"] == run]["arguments_json"].iloc[0])
+        assert linked["touchUpFor"] == f"infer run {infer}"
 
 
 def test_ledger_counts_match_runs_show(store):
