@@ -176,9 +176,7 @@ extension STMStatePlayer {
             for (i, a) in p.actions.enumerated() { order.append((a.offsetNanoseconds, s, i)) }
         }
         order.sort { ($0.offset, $0.sample, $0.index) < ($1.offset, $1.sample, $1.index) }
-        let program = TimedProgram(actions: order.map { plans[$0.sample].actions[$0.index] }, programID: nextProgramID)
-        nextProgramID = nextProgramID == .max ? 1 : nextProgramID + 1
-        let outcome = try program.play(on: board, maxPayloadBytes: maxPayloadBytes)
+        let (program, outcome) = try play(order.map { plans[$0.sample].actions[$0.index] })
         // Each read's result back to its sample, in the sample's own order of reads.
         var results = [[PlayResult]](repeating: [], count: plans.count)
         var r = 0
@@ -190,7 +188,6 @@ extension STMStatePlayer {
         statistics.programs += 1
         statistics.samplePrograms += plans.count
         statistics.largestSamplesPerProgram = max(statistics.largestSamplesPerProgram, plans.count)
-        statistics.requests += outcome.requests
         statistics.uploadedBytes += outcome.uploadedBytes
         statistics.pulses += program.actions.count - outcome.results.count
         statistics.reads += outcome.results.count
@@ -253,5 +250,22 @@ extension STMStatePlayer {
         statistics.decodingOperations += times.count * (2 * m + 2 * n) + baselineReads * m
         statistics.sampleSeconds += leadInSeconds + (times.last ?? 0)
         return states
+    }
+
+    /// A read of node `n` at `offsetNanoseconds` into a program, in the node's own sense range.
+    func read(ofNode n: Int, atNanoseconds offsetNanoseconds: UInt64) -> PlayAction {
+        PlayAction(offsetNanoseconds: offsetNanoseconds, tile: nodes.tile.index, cell: nodes.cell(n),
+                   operation: .read(readVolts: Float(readVolts), senseRange: senseRangeIndex(ofNode: n)))
+    }
+
+    /// Plays `actions` as one timed program under the next program id, its requests counted.
+    ///
+    /// - Throws: the board's errors, and the program's when it cannot be loaded or started.
+    func play(_ actions: [PlayAction]) throws -> (program: TimedProgram, outcome: TimedProgram.Outcome) {
+        let program = TimedProgram(actions: actions, programID: nextProgramID)
+        nextProgramID = nextProgramID == .max ? 1 : nextProgramID + 1
+        let outcome = try program.play(on: board, maxPayloadBytes: maxPayloadBytes)
+        statistics.requests += outcome.requests
+        return (program, outcome)
     }
 }

@@ -106,18 +106,11 @@ extension STMStatePlayer {
     /// level (its calibrated base, plus the offset a rest measurement found), siemens: one
     /// timed program of reads.
     private func measureExcessOverBase(_ order: [Int]) throws -> [Double] {
-        let tileIndex = nodes.tile.index
         var actions: [PlayAction] = []
         for _ in 0..<restReads {
-            for n in order {
-                actions.append(PlayAction(offsetNanoseconds: 0, tile: tileIndex, cell: nodes.cell(n),
-                                          operation: .read(readVolts: Float(readVolts), senseRange: senseRangeIndex(ofNode: n))))
-            }
+            for n in order { actions.append(read(ofNode: n, atNanoseconds: 0)) }
         }
-        let program = TimedProgram(actions: actions, programID: nextProgramID)
-        nextProgramID = nextProgramID == .max ? 1 : nextProgramID + 1
-        let outcome = try program.play(on: board, maxPayloadBytes: maxPayloadBytes)
-        statistics.requests += outcome.requests
+        let outcome = try play(actions).outcome
         statistics.restMeasurements += 1
         statistics.energy.addReads(outcome.results.count)
         var mean = [Double](repeating: 0, count: order.count)

@@ -302,8 +302,7 @@ public final class STMStatePlayer {
             var actions: [PlayAction] = []
             for _ in 0..<baselineReads {
                 for (k, n) in order.enumerated() {
-                    actions.append(PlayAction(offsetNanoseconds: 0, tile: tileIndex, cell: nodes.cell(n),
-                                              operation: .read(readVolts: Float(readVolts), senseRange: senseRangeIndex(ofNode: n))))
+                    actions.append(read(ofNode: n, atNanoseconds: 0))
                     _ = predicted[k].read(readVolts: readVolts, at: 0, parameters: laws[k], generator: &quiet)
                 }
             }
@@ -323,14 +322,8 @@ public final class STMStatePlayer {
                                               operation: .pulse(amplitudeVolts: Float(volts), widthSeconds: width)))
                 }
             }
-            for n in order {
-                actions.append(PlayAction(offsetNanoseconds: offset, tile: tileIndex, cell: nodes.cell(n),
-                                          operation: .read(readVolts: Float(readVolts), senseRange: senseRangeIndex(ofNode: n))))
-            }
-            let program = TimedProgram(actions: actions, programID: nextProgramID)
-            nextProgramID = nextProgramID == .max ? 1 : nextProgramID + 1
-            let outcome = try program.play(on: board, maxPayloadBytes: maxPayloadBytes)
-            statistics.requests += outcome.requests
+            for n in order { actions.append(read(ofNode: n, atNanoseconds: offset)) }
+            let outcome = try play(actions).outcome
             statistics.calibrationPrograms += 1
             var baseline = [Double](repeating: 0, count: order.count)
             var r = 0
