@@ -268,4 +268,14 @@ extension STMStatePlayer {
         statistics.requests += outcome.requests
         return (program, outcome)
     }
+
+    /// Per node, the mean conductance of `rounds` rounds of reads of `nodes` nodes at the
+    /// start of `results` (round after round, the nodes in the same order each time), siemens.
+    func meanSiemens(_ results: [PlayResult], rounds: Int, nodes: Int) -> [Double] {
+        var mean = [Double](repeating: 0, count: nodes)
+        for round in 0..<rounds {
+            for k in 0..<nodes { mean[k] += Double(results[round * nodes + k].amperes) / readVolts / Double(rounds) }
+        }
+        return mean
+    }
 }

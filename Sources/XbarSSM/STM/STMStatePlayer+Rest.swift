@@ -113,14 +113,7 @@ extension STMStatePlayer {
         let outcome = try play(actions).outcome
         statistics.restMeasurements += 1
         statistics.energy.addReads(outcome.results.count)
-        var mean = [Double](repeating: 0, count: order.count)
-        var r = 0
-        for _ in 0..<restReads {
-            for k in order.indices {
-                mean[k] += Double(outcome.results[r].amperes) / readVolts / Double(restReads)
-                r += 1
-            }
-        }
+        let mean = meanSiemens(outcome.results, rounds: restReads, nodes: order.count)
         return order.indices.map { mean[$0] - nodes.draws[order[$0]].baseSiemens - (restOffsetSiemens[order[$0]] ?? 0) }
     }
 

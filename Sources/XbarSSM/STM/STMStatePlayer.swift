@@ -325,14 +325,8 @@ public final class STMStatePlayer {
             for n in order { actions.append(read(ofNode: n, atNanoseconds: offset)) }
             let outcome = try play(actions).outcome
             statistics.calibrationPrograms += 1
-            var baseline = [Double](repeating: 0, count: order.count)
-            var r = 0
-            for _ in 0..<baselineReads {
-                for k in order.indices {
-                    baseline[k] += Double(outcome.results[r].amperes) / readVolts / Double(baselineReads)
-                    r += 1
-                }
-            }
+            let baseline = meanSiemens(outcome.results, rounds: baselineReads, nodes: order.count)
+            var r = baselineReads * order.count
             var last = outcome.started.startNanoseconds
             for k in order.indices {
                 let result = outcome.results[r]
