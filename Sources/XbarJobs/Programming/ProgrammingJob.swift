@@ -73,11 +73,14 @@ public final class ProgrammingJob {
     ///   errors. The run can then be resumed.
     public func run(resuming journal: [JournalEntry] = [], boardRestarted: Bool = false) throws -> [TileReport] {
         var programmers: [WriteVerifyProgrammer] = []
+        let programmed = targets.tiles.filter { cells?[$0.tile.index]?.isEmpty == false || cells == nil }.count
         for (k, (tile, siemens)) in targets.tiles.enumerated() {
             let programmer = WriteVerifyProgrammer(tile: tile, targetSiemens: siemens,
                                                    algorithm: makeAlgorithm(cellCount: tile.cellCount), settings: settings,
                                                    cells: cells.map { $0[tile.index] ?? [] })
             programmer.relaxationWaitsShared = k > 0
+            // The passes touch up tile after tile and the read-backs follow them all.
+            programmer.touchUpsRelaxBeforeReadBack = programmed > 1
             for entry in journal where entry.operation.tile == Int(tile.index) {
                 switch entry.state {
                 case .done:

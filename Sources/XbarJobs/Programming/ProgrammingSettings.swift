@@ -10,16 +10,19 @@ public struct ProgrammingSettings: Hashable, Sendable {
     /// full-tile read re-opens it only beyond the whole tolerance. The gap keeps read noise
     /// from toggling cells, and leaves room for read noise in the true conductance.
     public var acceptFraction: Double = 0.6
-    /// The accept fraction of the touch-ups in the relaxation passes, for their first
-    /// ``touchUpTightRounds`` rounds. Those cells are the youngest when the run ends and start
-    /// to relax a second after their pulse; a narrower band than ``acceptFraction`` leaves them
-    /// more room (0.45 raises the read-back yield of four tiles from 98.8 % to 99.5 % at ±1 %
-    /// for about 10 % more pulses), but a twin of the chip then predicts the round trips less
-    /// well, so the default is the verify rounds' own.
-    public var touchUpAcceptFraction: Double = 0.6
-    /// Touch-up rounds of a relaxation pass held to ``touchUpAcceptFraction``; later rounds
-    /// accept at ``acceptFraction``, so that the few cells whose steps overshoot the narrower
-    /// band do not add round trip after round trip to the pass.
+    /// The accept fraction of the touch-ups in the last relaxation pass of a tile whose touch-ups
+    /// relax before they are read back (``WriteVerifyProgrammer/touchUpsRelaxBeforeReadBack``: a
+    /// run of several tiles), for its first ``touchUpTightRounds`` rounds. Those cells are the
+    /// youngest when the run ends, and the other tiles' touch-ups and read-backs leave them a
+    /// second or two to relax; the narrower band leaves them room (four tiles at ±1 %: read-back
+    /// 98.8 % with 0.6, 99.5 % with 0.45, for 4 % more pulses). Earlier passes accept at
+    /// ``acceptFraction``: the last pass looks at every cell again. A single tile is read back
+    /// within a second of its last touch-up, before its cells start to relax, so its touch-ups
+    /// accept at ``acceptFraction`` too.
+    public var touchUpAcceptFraction: Double = 0.45
+    /// Touch-up rounds of the last relaxation pass held to ``touchUpAcceptFraction``; later
+    /// rounds accept at ``acceptFraction``, so that the few cells whose steps overshoot the
+    /// narrower band do not add round trip after round trip to the pass.
     public var touchUpTightRounds: Int = 4
     /// Pulse budget per cell.
     public var maxPulses: Int = 100

@@ -42,6 +42,10 @@ public final class WriteVerifyProgrammer {
     /// tile's passes follow those at once (its waits are zero), so every tile of the run is
     /// judged at nearly the same time and none relaxes while another is programmed.
     public var relaxationWaitsShared = false
+    /// Other tiles' touch-ups and read-backs come between this tile's last touch-ups and its
+    /// read-back, so the cells touched up last have started to relax when the run is judged:
+    /// the last relaxation pass brings them within ``ProgrammingSettings/touchUpAcceptFraction``.
+    public var touchUpsRelaxBeforeReadBack = false
 
     var phase = Phase.initialRead
     var needsRecoveryRead = false
@@ -163,10 +167,14 @@ public final class WriteVerifyProgrammer {
 
     func error(_ i: Int) -> Double { abs(measured[i] - targetSiemens[i]) }
     func accepted(_ i: Int) -> Bool {
-        let tight = inRelaxationPasses && touchUpRounds < settings.touchUpTightRounds
+        let tight = touchUpsRelaxBeforeReadBack && inLastRelaxationPass && touchUpRounds < settings.touchUpTightRounds
         return error(i) <= (tight ? settings.touchUpAcceptFraction : settings.acceptFraction) * settings.toleranceSiemens
     }
     func withinTolerance(_ i: Int) -> Bool { error(i) <= settings.toleranceSiemens }
+    /// Whether the last relaxation pass is under way: its full read, or its touch-ups after it.
+    var inLastRelaxationPass: Bool {
+        inRelaxationPasses && relaxationPassesDone + (phase == .relaxationRead ? 1 : 0) == settings.relaxationPasses
+    }
 
     /// Learns from an operation's result: conductances in the operation's cell order, siemens.
     public func absorb(_ operation: JournalOperation, measuredSiemens logged: [Double], at date: Date) {
