@@ -41,9 +41,10 @@ struct ProgramCommand: ParsableCommand {
             relaxation passes spaced a decade apart in log time (--relaxation-passes, 2 by \
             default on a device that relaxes; 0 for none): each waits on the board's clock (the \
             last --relaxation-wait, 10 s by default), then reads every tile of the run and only \
-            then touches up the cells further from target than 0.6 of the tolerance \
-            (--touch-up-accept: the cells touched up last are the youngest and relax most before \
-            the run is judged). Then every tile is read back once more, \
+            then touches up the cells further from target than 0.6 of the tolerance (0.45 in \
+            the last pass of several tiles, --touch-up-accept: the cells touched up last are the \
+            youngest and relax while the other tiles are touched up and read back). Then every \
+            tile is read back once more, \
             averaged like a verify read, and the read-back yield (cells within tolerance among \
             those not found stuck) is printed and recorded with the run: that read judges nothing \
             in the run, as a lab judges write-verify (--no-read-back leaves it out).
@@ -99,8 +100,8 @@ struct ProgramCommand: ParsableCommand {
             transform: QuantityArgument.seconds)
     var relaxationWait: Double = 10
 
-    @Option(help: ArgumentHelp("How near the target the relaxation passes bring the cells they touch up, as a fraction of the tolerance (0.05 to 1; 0.6 by default, as the verify rounds).",
-                               discussion: "Those cells are the youngest when the run is judged. On four 64x64 tiles of the default device at 1 %, 0.45 raises the read-back yield from about 98.8 % to 99.5 % for about 10 % more pulses per cell; the few cells still outside after four rounds are accepted at 0.6."))
+    @Option(help: ArgumentHelp("How near the target the last relaxation pass of several tiles brings the cells it touches up, as a fraction of the tolerance (0.05 to 1; 0.45 by default).",
+                               discussion: "Those cells are the youngest when the run is judged, and relax while the other tiles are touched up and read back. On four 64x64 tiles of the default device at 1 %, 0.45 raises the read-back yield from about 98.8 % (0.6, the verify rounds' band) to 99.5 % for about 4 % more pulses per cell; the few cells still outside after four rounds are accepted at 0.6. Earlier passes, and a single tile (read back before its touch-ups start to relax), accept at 0.6."))
     var touchUpAccept: Double?
 
     @Flag(inversion: .prefixedNo, help: "Read the tiles back after the run and print and record the read-back yield.")
