@@ -98,6 +98,14 @@ public struct ProgrammingSettings: Hashable, Sendable {
         readNoiseSpread * abs(g) / Double(max(verifyAverages, 1)).squareRoot()
     }
 
+    /// The least move of a cell's verify reads towards its target, from `beforeSiemens` to
+    /// `afterSiemens`, that counts as its response to a pulse, siemens: three standard deviations
+    /// of the difference of two verify reads, and at least a tenth of the tolerance. A stuck cell
+    /// is one that moves less under maximal pulses.
+    public func responseFloor(beforeSiemens: Double, afterSiemens: Double) -> Double {
+        max(3 * 2.0.squareRoot() * readNoise(at: max(beforeSiemens, afterSiemens)), 0.1 * toleranceSiemens)
+    }
+
     /// Most pulses that fit one request of `maxPayloadBytes` (12 bytes per pulse, 16 for the header).
     public static func maxPulsesPerBatch(maxPayloadBytes: Int) -> Int { max(1, (maxPayloadBytes - 16) / 12) }
 }

@@ -222,9 +222,7 @@ public final class WriteVerifyProgrammer {
                 measured[i] = after
                 verifiedAt[i] = date
                 let toward = (after - before) * (p.amplitudeVolts > 0 ? 1 : -1)
-                let responseFloor = max(3 * 2.0.squareRoot() * settings.readNoise(at: max(before, after)),
-                                        0.1 * settings.toleranceSiemens)
-                if choice.isMaximal && toward < responseFloor {
+                if choice.isMaximal && toward < settings.responseFloor(beforeSiemens: before, afterSiemens: after) {
                     silentMaximalPulses[i] += 1
                 } else {
                     silentMaximalPulses[i] = 0

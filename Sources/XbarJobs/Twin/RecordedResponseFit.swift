@@ -11,7 +11,12 @@ import XbarStore
 /// holds per cell and direction the gain of the observed steps over those of the device model
 /// at the population's thresholds and bounds; a cell's fitted step fraction is the model's
 /// times that gain. It is the same estimate write-verify acts on while programming, whatever
-/// algorithm the run used, so a cell the run found slow is slow in the twin.
+/// algorithm the run used, so a cell the run found slow is slow in the twin. A direction counts
+/// as seen only if some pulse moved the cell's verify reads towards its target by what
+/// write-verify counts as a response (``ProgrammingSettings/responseFloor(beforeSiemens:afterSiemens:)``):
+/// a stuck cell pulsed a few times without being found stuck (a touch-up of a cell just outside
+/// a narrow accept band) shows only read noise, which fitted as a response would make it a live
+/// cell far slower than any other, one that takes a new map's whole pulse budget.
 public enum RecordedResponseFit {
     /// Per tile index, each cell's response (row-major; nil for a cell never seen to respond).
     ///
@@ -45,18 +50,25 @@ public enum RecordedResponseFit {
             let programmer = WriteVerifyProgrammer(tile: info, targetSiemens: target, algorithm: learning, settings: settings)
             // Each cell's mean amplitude per direction: where its gain was measured.
             var volts = [[Double]](repeating: [0, 0], count: info.cellCount), counts = volts
+            var responded = [[Bool]](repeating: [false, false], count: info.cellCount)
             for entry in entries {
+                let before = programmer.measured
                 programmer.absorb(entry.operation, measuredSiemens: entry.measuredSiemens, at: entry.resultAt ?? entry.intentAt)
                 if case .pulseBatch(_, _, _, _, let list) = entry.operation {
                     for p in list {
                         let i = p.row * Int(info.columns) + p.column, k = p.amplitudeVolts > 0 ? 0 : 1
                         volts[i][k] += abs(p.amplitudeVolts)
                         counts[i][k] += 1
+                        let after = programmer.measured[i]
+                        if (after - before[i]) * (k == 0 ? 1 : -1) >= settings.responseFloor(beforeSiemens: before[i], afterSiemens: after) {
+                            responded[i][k] = true
+                        }
                     }
                 }
             }
             out[index] = (0..<info.cellCount).map { i in
-                let gains = learning.shownGains(cell: i)
+                let shown = learning.shownGains(cell: i)
+                let gains = (set: responded[i][0] ? shown.set : nil, reset: responded[i][1] ? shown.reset : nil)
                 guard gains.set != nil || gains.reset != nil else { return nil }
                 let set = gains.set.map { split($0, atVolts: volts[i][0] / max(counts[i][0], 1), threshold: device.setThresholdVolts,
                                                 fraction: device.setStepFraction, device: device) }
