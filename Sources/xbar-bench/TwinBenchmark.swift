@@ -30,7 +30,12 @@ struct TwinBenchmark: ParsableCommand {
               reads: RMS difference of 16-fold averaged tile reads, in % of the conductance range;
               predictions: agreement of the chip-in-loop predictions (calibrated readout, each \
                 board prepared on its own) over the first --samples test samples, and accuracies; \
-                the chip's agreement with itself run again is the floor;
+                the chip's agreement with itself run again is the floor; for the chip against \
+                itself and against each twin, how many samples they decide apart, the spread of \
+                the top-two logit margin between them and the margins of the samples apart in \
+                units of it; with --close-call-runs above 1 every board runs its close calls \
+                again (as `xbar infer --close-call-runs`) and the chip's extra samples, requests \
+                and board time are printed;
               write-verify: a new random target map written onto tile 0 of each board by the \
                 lab's job (on a passive array taking the calibrated sneak current off its verify \
                 reads): mean pulses per cell, round trips, cells found stuck, and each twin's \
@@ -61,6 +66,18 @@ struct TwinBenchmark: ParsableCommand {
 
     @Option(help: "Test samples run on the chip and on each twin.")
     var samples: Int = 100
+
+    @Option(help: "Most runs of a close call on each board, its first included (1, the default: every sample decided on one run; 8: the standard close-call repeats).")
+    var closeCallRuns: Int = 1
+
+    @Option(help: "A sample is run again while its top-two logit margin is below this many standard errors of its measured run-to-run spread.")
+    var closeCallSigmas: Double = CloseCallRepeats.standard.marginSigmas
+
+    @Option(help: "Antithetic dither pairs per product on each board (diagonals four times as many).")
+    var ditherPairs: Int = ChipPreparation().ditherPairs
+
+    @Option(help: "Steps of its sense range a vector's planned signal spans to be converted once, without dither (inf: every vector dithered).")
+    var ditherFreeSteps: Double = ChipPreparation().settings.ditherFreeSteps
 
     @Option(name: .customLong("instruments-dir"), help: "Folder of instrument files (default: ./instruments or above the executable).")
     var instrumentsDirectory: String?
@@ -187,16 +204,28 @@ struct TwinBenchmark: ParsableCommand {
                      100 * rms(chipProducts, chipAgain) / fullScale, 100 * rms(chipReads, chipReadsAgain) / range))
 
         // Predictions, each board prepared on its own like the chip.
-        let preparation = ChipPreparation()
+        var preparation = ChipPreparation(ditherPairs: ditherPairs)
+        guard ditherPairs >= 0 else { throw ValidationError("--dither-pairs must be at least 0, got \(ditherPairs)") }
+        guard ditherFreeSteps > 0 else { throw ValidationError("--dither-free-steps must be positive, got \(ditherFreeSteps)") }
+        var settings = preparation.settings
+        settings.ditherFreeSteps = ditherFreeSteps
+        preparation.readoutSettings = settings
+        guard closeCallRuns >= 1 else { throw ValidationError("--close-call-runs must be at least 1, got \(closeCallRuns)") }
+        preparation.closeCalls = try closeCallRuns > 1 ? CloseCallRepeats(marginSigmas: closeCallSigmas, largestRuns: closeCallRuns) : nil
         var onChip: InferenceRun?
         if let model, let map {
             let engine = try preparation.prepare(board: chip, model: model, map: map, instrument: instrument).engine
+            let boardStart = chip.boardTimeNanoseconds
             let result = try engine.run(data)
+            let boardSeconds = Double(chip.boardTimeNanoseconds - boardStart) * 1e-9
             // The chip run again (new read noise): the floor of any agreement with it.
             let again = try engine.run(data)
             let same = zip(result.predictions, again.predictions).filter { $0 == $1 }.count
-            print(String(format: "  chip: accuracy %.1f %% on %d samples; agreement with itself run again %.1f %%",
-                         100 * result.accuracy, data.count, 100 * Double(same) / Double(data.count)))
+            print(String(format: "  chip: accuracy %.1f %% on %d samples; agreement with itself run again %.1f %%; board time %.3f s per sample, %d MVM requests",
+                         100 * result.accuracy, data.count, 100 * Double(same) / Double(data.count), boardSeconds / Double(max(data.count, 1)),
+                         result.mvmRequests))
+            if let closeCalls = result.closeCalls { print("  " + closeCalls.summary) }
+            print("  chip against itself: " + disagreements(result, again))
             onChip = result
         }
 
@@ -209,6 +238,7 @@ struct TwinBenchmark: ParsableCommand {
                 let onTwin = try preparation.prepare(board: twin, model: model, map: map, instrument: instrument).engine.run(data)
                 f.accuracy = onTwin.accuracy
                 f.agreement = Double(zip(onChip.predictions, onTwin.predictions).filter { $0 == $1 }.count) / Double(data.count)
+                print("  chip against the \(label): " + disagreements(onChip, onTwin))
             } else {
                 (f.accuracy, f.agreement) = (.nan, .nan)
             }
@@ -282,6 +312,26 @@ struct TwinBenchmark: ParsableCommand {
             }
         }
         return requests
+    }
+
+    /// Where two runs disagree, against their margins: the spread of each sample's top-two margin
+    /// (of the first run's two classes) from one run to the other, and the disagreeing samples'
+    /// first-run margins in units of it.
+    private func disagreements(_ a: InferenceRun, _ b: InferenceRun) -> String {
+        guard !a.logits.isEmpty else { return "no samples" }
+        let pairs = a.logits.map { l in
+            let order = l.indices.sorted { l[$0] > l[$1] }
+            return (order[0], order[1])
+        }
+        let margins = zip(a.logits, pairs).map { $0[$1.0] - $0[$1.1] }
+        let differences = zip(zip(a.logits, b.logits), pairs).map { ($0.0[$1.0] - $0.0[$1.1]) - ($0.1[$1.0] - $0.1[$1.1]) }
+        let sigma = (differences.reduce(0) { $0 + $1 * $1 } / Double(max(differences.count, 1)) / 2).squareRoot()
+        let apart = zip(a.predictions, b.predictions).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
+        let inSigmas = apart.map { sigma > 0 ? margins[$0] / sigma : .infinity }.sorted()
+        let within = { (z: Double) in margins.filter { $0 < z * sigma }.count }
+        return String(format: "apart on %d samples; margin spread %.3g logits (median margin %.3g); their margins %@ spreads; samples within 1, 2, 3 spreads: %d, %d, %d",
+                      apart.count, sigma, margins.sorted()[margins.count / 2], "[" + inSigmas.map { String(format: "%.2f", $0) }.joined(separator: ", ") + "]",
+                      within(1), within(2), within(3))
     }
 
     private func rms<T: BinaryFloatingPoint>(_ a: [[T]], _ b: [[T]]) -> Double {

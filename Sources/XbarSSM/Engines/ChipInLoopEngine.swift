@@ -46,6 +46,13 @@ public final class ChipInLoopEngine {
     /// Holds an event SSM's states on the board's STM nodes (see ``STMStatePlayer``); nil to
     /// decay them on the host.
     public var statePlayer: STMStatePlayer?
+    /// Samples whose top-two logit margin is within the run-to-run noise are run again and
+    /// decided on their mean logits (see ``CloseCallRepeats``); nil to decide every sample on
+    /// one run.
+    public var closeCalls: CloseCallRepeats?
+    /// The margins' run-to-run spread measured by this engine's close calls so far, kept from
+    /// run to run (a chunked inference measures it once).
+    public private(set) var marginSpread = MarginSpread()
 
     /// - Throws: `BoardError` when the board cannot identify itself.
     public init(model: SSMModel, map: WeightMap, board: any Board, instrument: Instrument,
@@ -69,9 +76,10 @@ public final class ChipInLoopEngine {
     /// The board's sense ranges, as its IDENTIFY lists them (none on a board without).
     let senseRanges: [SenseRange]
 
-    /// Runs the samples.
+    /// Runs the samples, and, with ``closeCalls``, the close calls again.
     ///
-    /// - Throws: `BoardError` when an MVM fails (a fault, a timeout, a lost link).
+    /// - Throws: `BoardError` when an MVM fails (a fault, a timeout, a lost link), or when the
+    ///   board's STATUS does, read for the close calls' board time.
     public func run(_ samples: [EventSample]) throws -> InferenceRun {
         var backend = ChipInLoopBackend(board: board, model: model, map: map, instrument: instrument,
                                         maxPayloadBytes: maxPayloadBytes, settings: settings, calibration: calibration,
@@ -82,18 +90,32 @@ public final class ChipInLoopEngine {
         let forward = SSMForward(model: model)
         let clock = ContinuousClock()
         let start = clock.now
-        var logits: [[Double]] = []
-        // The event SSM batches over a sample's events already, and over the samples its state
-        // nodes hold at once; the S4D batches over samples.
-        let batch = model.architecture == .s4d ? samplesPerBatch : (statePlayer?.nodeSets?.count ?? 1)
-        var i = 0
-        while i < samples.count {
-            let part = Array(samples[i..<min(i + batch, samples.count)])
-            logits += try forward.logits(part, backend: &backend)
-            i += batch
+        let boardStart = closeCalls == nil ? nil : try board.status().boardTimeNanoseconds
+        var logits = try pass(samples, forward: forward, backend: &backend)
+        var closeCallReport: CloseCallReport?
+        var closeCallOperations = 0
+        if let closeCalls, let boardStart {
+            let firstEnd = try board.status().boardTimeNanoseconds
+            let requests = backend.requestCount, vectors = backend.vectorCount
+            let decision = try closeCalls.decide(logits, spread: &marginSpread) { indices in
+                try pass(indices.map { samples[$0] }, forward: forward, backend: &backend)
+            }
+            let end = try board.status().boardTimeNanoseconds
+            logits = decision.logits
+            closeCallOperations = decision.operations
+            var report = CloseCallReport()
+            report.repeatedSamples = decision.runs.filter { $0 > 1 }.count
+            report.extraRuns = decision.runs.reduce(0) { $0 + $1 - 1 }
+            report.mvmRequests = backend.requestCount - requests
+            report.mvmVectors = backend.vectorCount - vectors
+            report.boardSeconds = Double(end &- firstEnd) * 1e-9
+            report.firstPassBoardSeconds = Double(firstEnd &- boardStart) * 1e-9
+            report.marginSigmaLogits = marginSpread.sigmaLogits
+            closeCallReport = report
         }
         let elapsed = start.duration(to: clock.now)
         var arithmetic = backend.hostArithmetic
+        arithmetic.closeCallDecisions += closeCallOperations
         var stm: STMStatePlayer.Statistics?
         if let player = statePlayer, let before = stmBefore {
             let now = player.statistics
@@ -111,6 +133,21 @@ public final class ChipInLoopEngine {
         result.rangedVectors = backend.rangedVectors
         result.stateNodes = stm
         result.energy = backend.energy + (stm?.energy ?? InferenceEnergy())
+        result.closeCalls = closeCallReport
         return result
+    }
+
+    /// One run of the samples' forward passes: the event SSM batched over a sample's events
+    /// already, and over the samples its state nodes hold at once; the S4D over samples.
+    private func pass(_ samples: [EventSample], forward: SSMForward, backend: inout ChipInLoopBackend) throws -> [[Double]] {
+        let batch = model.architecture == .s4d ? samplesPerBatch : (statePlayer?.nodeSets?.count ?? 1)
+        var logits: [[Double]] = []
+        var i = 0
+        while i < samples.count {
+            let part = Array(samples[i..<min(i + batch, samples.count)])
+            logits += try forward.logits(part, backend: &backend)
+            i += batch
+        }
+        return logits
     }
 }

@@ -29,12 +29,15 @@ public struct HostArithmetic: Sendable, Hashable {
     public var stateDecoding = 0
     /// Choosing each vector's sense range from the planned column currents, per driven row.
     public var rangePlanning = 0
+    /// Deciding close calls again (see ``CloseCallRepeats``): each sample's top-two margin,
+    /// the sums and means of a repeated sample's logits, and the margins' spread.
+    public var closeCallDecisions = 0
 
     public init() {}
 
     /// Everything the host did, operations.
     public var hostOperations: Int {
-        stateDecays + partialSums + readoutCorrections + outputScaling + pairCorrections + pulsePlanning + stateDecoding + rangePlanning
+        stateDecays + partialSums + readoutCorrections + outputScaling + pairCorrections + pulsePlanning + stateDecoding + rangePlanning + closeCallDecisions
     }
 
     /// The model's multiply-accumulates the host did: state decays, partial sums of products

@@ -30,6 +30,10 @@ public struct InferenceRun: Sendable {
     public var energy = InferenceEnergy()
     /// What holding the states on STM nodes took, when they were.
     public var stateNodes: STMStatePlayer.Statistics?
+    /// What deciding close calls again took, when the engine did (its extra runs are also in
+    /// the requests, vectors, arithmetic and energy above); `logits` are then each sample's
+    /// mean over its runs.
+    public var closeCalls: CloseCallReport?
 
     /// The class with the largest logit, per sample (the first on ties, like NumPy's argmax).
     public var predictions: [Int] {

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import XbarSSM
 
@@ -41,6 +42,25 @@ struct InferArguments: Codable {
     var touchUp: Bool? = nil
     /// Samples played at once on disjoint STM node sets (nil: as many as the tile holds).
     var parallelSamples: Int? = nil
+    /// Most runs of a close call and its margin in standard errors (nil, as runs recorded before
+    /// close calls were run again: every sample decided on one run).
+    var closeCallRuns: Int? = nil
+    var closeCallSigmas: Double? = nil
+
+    /// The close-call repeats the run decides with; nil: one run per sample.
+    var closeCalls: CloseCallRepeats? {
+        get throws { try Self.closeCalls(runs: closeCallRuns ?? 1, sigmas: closeCallSigmas ?? CloseCallRepeats.standard.marginSigmas) }
+    }
+
+    /// - Throws: `ValidationError` for a margin that is not a positive number.
+    static func closeCalls(runs: Int, sigmas: Double) throws -> CloseCallRepeats? {
+        guard runs > 1 else { return nil }
+        do {
+            return try CloseCallRepeats(marginSigmas: sigmas, largestRuns: runs)
+        } catch let error as CloseCallRepeats.Invalid {
+            throw ValidationError("\(error)")
+        }
+    }
 
     static func decode(_ json: String) throws -> InferArguments {
         try JSONDecoder().decode(InferArguments.self, from: Data(json.utf8))

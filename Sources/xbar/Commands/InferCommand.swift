@@ -125,6 +125,12 @@ struct InferCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Before a calibrated inference, write-verify again the cells of the pairs that drifted past --defect-threshold-siemens since programming (the lab's write-verify job on those cells alone, recorded as a touch-up run), then read the tiles back again: only pairs still past it are corrected on the host. An hour after programming about a quarter of the pairs have drifted that far; measured on the simulated usb-4x64, the touch-up brings nine in ten back for about 1.5 pulses per cell and under a second of board time, and the share of multiply-accumulates on the array goes from 92-94 % to 98 % (S4D) and from 97 % to 99.4 % (event SSM). --no-touch-up leaves every drifted pair to the host and pulses nothing. Never on a twin.")
     var touchUp = true
 
+    @Option(help: ArgumentHelp("Most runs of a close call, its first included (8 is the standard): a sample whose top-two logit margin is within --close-call-sigmas standard errors of its run-to-run spread (measured on the run's closest samples, run twice) is run again on the board and decided on its mean logits, so that the chip gives the same answer twice; the samples repeated, their requests and board time are printed. Measured on the spoken-digit models: the chip agrees with itself run again on 97.5-99 % instead of 92.5-97.5 %, for 18-60 % more board time. Default 1: every sample decided on one run.", valueName: "runs"))
+    var closeCallRuns: Int = 1
+
+    @Option(help: ArgumentHelp("Standard errors of the margin's run-to-run spread below which a sample is a close call.", valueName: "sigmas"))
+    var closeCallSigmas: Double = CloseCallRepeats.standard.marginSigmas
+
     enum Fallback: String, ExpressibleByArgument, CaseIterable, Codable { case twin, none }
 
     @Option(help: ArgumentHelp("What a lost board hands over to: twin (the chip's digital twin) or none (the run stops, resumable). Default: twin when a calibration and a programming run of the chip exist.", valueName: "twin|none"))
@@ -164,6 +170,8 @@ struct InferCommand: ParsableCommand {
         // --decay-on-chip asked for the on-chip recurrence before it was the default; it still may.
         if decayOnChip && decayOnHost { throw ValidationError("--decay-on-chip and --decay-on-host contradict each other") }
         if chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize)") }
+        try OptionCheck.require(closeCallRuns, "--close-call-runs", in: 1...64)
+        if closeCallRuns > 1 { _ = try closeCalls() }
         if let windowSeconds { try OptionCheck.requireWait(windowSeconds, "--window-seconds", positive: true) }
         try OptionCheck.require(defectThresholdSiemens, "--defect-threshold-siemens", in: 0...1, unit: "siemens")
         if let mapOut { try OutputPath.check(mapOut, "--map-out") }
@@ -239,9 +247,17 @@ struct InferCommand: ParsableCommand {
             defectThresholdSiemens: defectThresholdSiemens, weightScaling: weightScaling.rawValue,
             readoutCalibration: readoutCalibration.map(absolute), fallback: fallback?.rawValue ?? "", chunkSize: chunkSize,
             state: state, nodeCalibration: nodeCalibration.map(absolute), senseRanges: senseRanges,
-            decayIncrements: true, touchUp: touchUp, parallelSamples: parallelSamples)
+            decayIncrements: true, touchUp: touchUp, parallelSamples: parallelSamples,
+            closeCallRuns: closeCallRuns, closeCallSigmas: closeCallSigmas)
         try InferenceSession.start(arguments, model: model, samples: samples, reference: reference,
                                    store: try storeOptions.open(), command: self)
+    }
+
+    /// The close-call repeats `--close-call-runs` and `--close-call-sigmas` ask for; nil for one run.
+    ///
+    /// - Throws: `ValidationError` for a margin that is not a positive number.
+    func closeCalls() throws -> CloseCallRepeats? {
+        try InferArguments.closeCalls(runs: closeCallRuns, sigmas: closeCallSigmas)
     }
 
     /// The dither pairs a chip run uses: as given, else none for an S4D whose recurrence runs on
@@ -278,8 +294,9 @@ extension InferCommand {
         } else if board is SimulatedBoard {
             throw ValidationError("a simulated board starts unprogrammed and lives only inside this process: add --program")
         }
-        let preparation = ChipPreparation(readout: readout, ditherPairs: ditherPairs(for: model), decayOnChip: !decayOnHost,
+        var preparation = ChipPreparation(readout: readout, ditherPairs: ditherPairs(for: model), decayOnChip: !decayOnHost,
                                           defectThresholdSiemens: defectThresholdSiemens, usesSenseRanges: senseRanges)
+        preparation.closeCalls = try closeCalls()
         let engine = try preparation.prepare(board: board, model: model, map: map, instrument: instrument, believed: believed,
                                              log: { print($0) }).engine
         engine.statePlayer = try Self.statePlayer(model: model, modelPath: modelPath, place: state, nodeCalibration: nodeCalibration,

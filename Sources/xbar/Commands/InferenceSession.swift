@@ -61,8 +61,12 @@ struct InferenceSession {
     }
 
     var preparation: ChipPreparation {
-        ChipPreparation(readout: arguments.readout, ditherPairs: arguments.ditherPairs, decayOnChip: arguments.decayOnChip,
-                        defectThresholdSiemens: arguments.defectThresholdSiemens, usesSenseRanges: arguments.senseRanges ?? true)
+        get throws {
+            var preparation = ChipPreparation(readout: arguments.readout, ditherPairs: arguments.ditherPairs, decayOnChip: arguments.decayOnChip,
+                                              defectThresholdSiemens: arguments.defectThresholdSiemens, usesSenseRanges: arguments.senseRanges ?? true)
+            preparation.closeCalls = try arguments.closeCalls
+            return preparation
+        }
     }
 
     func execute() throws {
@@ -205,20 +209,29 @@ struct InferenceSession {
             a.pulsePlanning += r.arithmetic.pulsePlanning
             a.stateDecoding += r.arithmetic.stateDecoding
             a.rangePlanning += r.arithmetic.rangePlanning
+            a.closeCallDecisions += r.arithmetic.closeCallDecisions
+        }
+        if let closeCalls = runs.compactMap(\.closeCalls).reduce(nil as CloseCallReport?, { ($0 ?? CloseCallReport()) + $1 }) {
+            print("  " + closeCalls.summary)
+            var fields: [String: Any] = ["repeatedSamples": closeCalls.repeatedSamples, "extraRuns": closeCalls.extraRuns,
+                                         "mvmRequests": closeCalls.mvmRequests, "mvmVectors": closeCalls.mvmVectors,
+                                         "boardSeconds": closeCalls.boardSeconds, "firstPassBoardSeconds": closeCalls.firstPassBoardSeconds]
+            if let sigma = closeCalls.marginSigmaLogits { fields["marginSigmaLogits"] = sigma }
+            JSONLines.emit("closeCalls", fields)
         }
         print(String(format: "  arithmetic: %.2f %% of the model's multiply-accumulates on the array (%.3g there; on the host %.3g: state decays %d, partial sums %d, pair corrections %d)",
                      100 * a.arrayShareOfMultiplyAccumulates, Double(a.arrayMultiplyAccumulates), Double(a.hostMultiplyAccumulates),
                      a.stateDecays, a.partialSums, a.pairCorrections))
-        print(String(format: "  host operations: %.3g in all (%.2f %% of all operations), with the converters' side: readout corrections %d, output scaling %d, range planning %d, pulse planning %d, state decoding %d",
+        print(String(format: "  host operations: %.3g in all (%.2f %% of all operations), with the converters' side: readout corrections %d, output scaling %d, range planning %d, pulse planning %d, state decoding %d; close-call decisions %d",
                      Double(a.hostOperations), 100 * a.hostShare, a.readoutCorrections, a.outputScaling, a.rangePlanning,
-                     a.pulsePlanning, a.stateDecoding))
+                     a.pulsePlanning, a.stateDecoding, a.closeCallDecisions))
         JSONLines.emit("arithmetic", ["arrayMultiplyAccumulates": a.arrayMultiplyAccumulates, "hostOperations": a.hostOperations,
                                       "arrayShareOfMultiplyAccumulates": a.arrayShareOfMultiplyAccumulates,
                                       "hostMultiplyAccumulates": a.hostMultiplyAccumulates, "partialSums": a.partialSums,
                                       "hostShare": a.hostShare, "stateDecays": a.stateDecays, "readoutCorrections": a.readoutCorrections,
                                       "outputScaling": a.outputScaling, "pairCorrections": a.pairCorrections,
                                       "pulsePlanning": a.pulsePlanning, "stateDecoding": a.stateDecoding,
-                                      "rangePlanning": a.rangePlanning])
+                                      "rangePlanning": a.rangePlanning, "closeCallDecisions": a.closeCallDecisions])
         printEnergy(runs, instrument: instrument)
     }
 

@@ -35,7 +35,7 @@ struct ArithmeticShareTests {
             #expect(a.arrayShareOfMultiplyAccumulates >= 0.95, "\(name): \(a.arrayShareOfMultiplyAccumulates)")
             #expect(a.readoutCorrections > 0 && a.outputScaling > 0 && a.rangePlanning > 0)
             #expect(a.hostOperations == a.hostMultiplyAccumulates + a.readoutCorrections + a.outputScaling + a.rangePlanning
-                    + a.pulsePlanning + a.stateDecoding)
+                    + a.pulsePlanning + a.stateDecoding + a.closeCallDecisions)
         }
         // 4 samples x 30 steps x 32 states x 2 layers of decays on the host; none on the chip,
         // where each layer's two products are added and the increment added to the state.
