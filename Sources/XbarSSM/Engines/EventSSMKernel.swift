@@ -264,14 +264,16 @@ final class EventSSMKernel {
                     var parts = stateParts
                     for l in 0..<blocks.count {
                         let block = blocks[l]
+                        let increments: UnsafePointer<Double>
                         if l == 0 {
-                            v.update(from: w + firstIncrements + event.channel * n, count: n)
+                            increments = w + firstIncrements + event.channel * n
                         } else {
                             // u is h on entry; uq its quantised copy.
                             uq.update(from: h, count: d)
                             Self.quantise(uq, d, block.inRange)
                             Self.product(w + block.bT, uq, inputs: d, into: v, outputs: n)
                             Self.quantise(v, n, block.incrementRange)
+                            increments = UnsafePointer(v)
                         }
                         DecayFactors.decays(dt, taus: w + block.taus, count: block.tauCount, into: factor)
                         var partFactor = UnsafePointer(factor)
@@ -280,7 +282,7 @@ final class EventSSMKernel {
                             for k in 0..<block.partCount { gathered[k] = factor[group[k]] }
                             partFactor = UnsafePointer(gathered)
                         }
-                        Self.advance(parts, by: partFactor, increments: v, count: n, pairs: block.pairs, into: xq)
+                        Self.advance(parts, by: partFactor, increments: increments, count: n, pairs: block.pairs, into: xq)
                         parts += block.partCount
                         Self.quantise(xq, n, block.stateRange)
                         Self.product(w + block.cT, xq, inputs: n, into: cy, outputs: d)

@@ -51,4 +51,52 @@ struct DecayFactorsTests {
         }
         #expect(factors == taus.map { SSMModel.decay(0.0042, $0) })
     }
+
+    /// What ``DecayFactors/decayExponential(_:into:)`` stores for eight lanes.
+    func shortcut(_ x: SIMD8<Double>) -> SIMD8<Double> {
+        var out = [Double](repeating: 0, count: 8)
+        out.withUnsafeMutableBufferPointer { DecayFactors.decayExponential(x, into: $0.baseAddress!) }
+        return SIMD8(out)
+    }
+
+    @Test("the shortcut for decays that need no reduction gives the full exponential's factors bit for bit, on both sides of its edge")
+    func shortcutEqualsFull() {
+        var differing = 0, shortcutDiffering = 0, checked = 0, shortcutLanes = 0
+        var x = -0.4
+        while x <= 0 {
+            let lanes = SIMD8<Double>((0..<8).map { min(x + Double($0) * 1.1e-7, 0) })
+            let decay = shortcut(lanes), full = DecayFactors.exponential(lanes)
+            for i in 0..<8 where decay[i].bitPattern != full[i].bitPattern { differing += 1 }
+            // Where the reduction leaves n = 0 in every lane (x log2(e) above -1/2, x above
+            // -0.3465736), the shortcut is the Padé fraction of x.
+            if lanes.min() > -0.34657 {
+                let short = DecayFactors.reducedExponential(lanes)
+                for i in 0..<8 where short[i].bitPattern != full[i].bitPattern { shortcutDiffering += 1 }
+                shortcutLanes += 8
+            }
+            checked += 8
+            x += 3.7e-6
+        }
+        for edge in [-0.0, -1e-300, -0.34657359027997264, -0.3465735902799727, -0.5, -1.0] {
+            let lanes = SIMD8<Double>(repeating: edge)
+            #expect(shortcut(lanes)[0].bitPattern == DecayFactors.exponential(lanes)[0].bitPattern, "x = \(edge)")
+        }
+        #expect(checked > 800_000 && shortcutLanes > 700_000)
+        #expect(differing == 0, "\(differing) of \(checked) lanes differ")
+        #expect(shortcutDiffering == 0, "\(shortcutDiffering) of \(shortcutLanes) lanes differ without the reduction")
+    }
+
+    @Test("a batch mixing constants that take the shortcut with ones that do not gives each its factor alone, bit for bit",
+          arguments: [0.0001, 0.001, 0.0029, 0.0031, 0.01, 0.1])
+    func mixedBatch(dtSeconds: Double) {
+        // Eight constants from 2.7 ms to 90 ms in each order, so that some vectors of eight lie
+        // wholly within the shortcut's reach and others straddle its edge.
+        let rising = (0..<32).map { 0.0027 * pow(33.0, Double($0) / 31) }
+        let taus = rising + rising.reversed()
+        var factors = [Double](repeating: -1, count: taus.count)
+        taus.withUnsafeBufferPointer { t in
+            factors.withUnsafeMutableBufferPointer { DecayFactors.decays(dtSeconds, taus: t.baseAddress!, count: t.count, into: $0.baseAddress!) }
+        }
+        #expect(factors.map(\.bitPattern) == taus.map { SSMModel.decay(dtSeconds, $0).bitPattern })
+    }
 }
