@@ -113,7 +113,7 @@ struct TwinBenchmark: ParsableCommand {
         }
         guard summary.count > 1 else { return }
         print("\nsummary (\(summary.count) models): worst products, worst reads, least agreement, largest write-verify differences")
-        for label in ["calibrated twin", "uncalibrated twin"] {
+        for label in ["calibrated twin", "uncalibrated twin", "read-back twin"] {
             let rows = summary.compactMap { entry in entry.1.first { $0.0 == label }.map { ($0.1, entry.2) } }
             func off(_ a: Double, _ b: Double) -> Double { b == 0 ? (a == 0 ? 0 : .infinity) : abs(a / b - 1) }
             print("  " + label.padding(toLength: 18, withPad: " ", startingAt: 0)
@@ -189,8 +189,16 @@ struct TwinBenchmark: ParsableCommand {
         uncalibratedRecipe.device = instrument.device
         uncalibratedRecipe.deviceSource = .instrumentDefaults
         uncalibratedRecipe.periphery = nil
+        // The chip's own read-back (16-fold averaged, like a verify read) in place of the
+        // verified values: where the cells sit after relaxing since their last verify.
+        var readBackRecipe = recipe
+        for t in tiles {
+            let back = try chip.readConductances(.tile(t), readVolts: instrument.defaultReadVolts, averages: 16)
+            readBackRecipe.tiles[t]?.siemens = back
+        }
         let twins = [("calibrated twin", try recipe.build(seed: seed &+ 1000)),
-                     ("uncalibrated twin", try uncalibratedRecipe.build(seed: seed &+ 1000))]
+                     ("uncalibrated twin", try uncalibratedRecipe.build(seed: seed &+ 1000)),
+                     ("read-back twin", try readBackRecipe.build(seed: seed &+ 1000))]
 
         // Products and reads: the chip against itself is the floor of any comparison.
         let requests = randomProducts(tiles: tiles, instrument: instrument)
@@ -264,10 +272,11 @@ struct TwinBenchmark: ParsableCommand {
         // On a passive array the verify reads take the calibrated sneak current off (the
         // uncalibrated twin's job has no calibration to take it from).
         let chipWrite = try writeVerify(chip, device: calibration.device.nonVolatile, periphery: calibration.periphery?.parameters)
-        for (i, (_, twin)) in twins.enumerated() {
-            let device = i == 0 ? calibration.device.nonVolatile : instrument.device.nonVolatile
+        for (i, (label, twin)) in twins.enumerated() {
+            let calibrated = label != "uncalibrated twin"
+            let device = calibrated ? calibration.device.nonVolatile : instrument.device.nonVolatile
             (figures[i].1.pulsesPerCell, figures[i].1.roundTrips, figures[i].1.stuckFound)
-                = try writeVerify(twin, device: device, periphery: i == 0 ? calibration.periphery?.parameters : nil)
+                = try writeVerify(twin, device: device, periphery: calibrated ? calibration.periphery?.parameters : nil)
         }
 
         var chipFigures = Figures()
