@@ -23,7 +23,10 @@ struct TwinBenchmark: ParsableCommand {
             chip is calibrated with the default plan of `xbar calibrate`, the model's weights are \
             write-verified onto it by the lab's job (recorded in a scratch run store), and two \
             twins are built from that programming run's shadow map: one with the calibration, one \
-            with the instrument's defaults (uncalibrated). Printed, chip against each twin:
+            with the instrument's defaults (uncalibrated); with --read-back-twin a third, calibrated, \
+            holds the chip's own 16-fold averaged read-back of each programmed tile instead of the \
+            verified values (the read is one more on the chip, before everything below). \
+            Printed, chip against each twin:
               products: RMS difference of MVM column currents over --vectors held-out random \
                 vectors per programmed tile (inputs uniform within the DAC's full scale), in % \
                 of the ADC's full scale; the chip against itself (the same vectors again) is the floor;
@@ -78,6 +81,9 @@ struct TwinBenchmark: ParsableCommand {
 
     @Option(help: "Steps of its sense range a vector's planned signal spans to be converted once, without dither (inf: every vector dithered).")
     var ditherFreeSteps: Double = ChipPreparation().settings.ditherFreeSteps
+
+    @Flag(help: "Also build a twin from the chip's read-back of its programmed tiles, where its cells sit after relaxing, instead of the verified values.")
+    var readBackTwin = false
 
     @Option(name: .customLong("instruments-dir"), help: "Folder of instrument files (default: ./instruments or above the executable).")
     var instrumentsDirectory: String?
@@ -191,14 +197,15 @@ struct TwinBenchmark: ParsableCommand {
         uncalibratedRecipe.periphery = nil
         // The chip's own read-back (16-fold averaged, like a verify read) in place of the
         // verified values: where the cells sit after relaxing since their last verify.
-        var readBackRecipe = recipe
-        for t in tiles {
-            let back = try chip.readConductances(.tile(t), readVolts: instrument.defaultReadVolts, averages: 16)
-            readBackRecipe.tiles[t]?.siemens = back
+        var twins = [("calibrated twin", try recipe.build(seed: seed &+ 1000)),
+                     ("uncalibrated twin", try uncalibratedRecipe.build(seed: seed &+ 1000))]
+        if readBackTwin {
+            var readBackRecipe = recipe
+            for t in tiles {
+                readBackRecipe.tiles[t]?.siemens = try chip.readConductances(.tile(t), readVolts: instrument.defaultReadVolts, averages: 16)
+            }
+            twins.append(("read-back twin", try readBackRecipe.build(seed: seed &+ 1000)))
         }
-        let twins = [("calibrated twin", try recipe.build(seed: seed &+ 1000)),
-                     ("uncalibrated twin", try uncalibratedRecipe.build(seed: seed &+ 1000)),
-                     ("read-back twin", try readBackRecipe.build(seed: seed &+ 1000))]
 
         // Products and reads: the chip against itself is the floor of any comparison.
         let requests = randomProducts(tiles: tiles, instrument: instrument)
