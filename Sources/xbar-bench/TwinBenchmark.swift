@@ -23,7 +23,10 @@ struct TwinBenchmark: ParsableCommand {
             chip is calibrated with the default plan of `xbar calibrate`, the model's weights are \
             write-verified onto it by the lab's job (recorded in a scratch run store), and two \
             twins are built from that programming run's shadow map: one with the calibration, one \
-            with the instrument's defaults (uncalibrated). Printed, chip against each twin:
+            with the instrument's defaults (uncalibrated); with --read-back-twin a third, calibrated, \
+            holds the chip's own 16-fold averaged read-back of each programmed tile instead of the \
+            verified values (the read is one more on the chip, before everything below). \
+            Printed, chip against each twin:
               products: RMS difference of MVM column currents over --vectors held-out random \
                 vectors per programmed tile (inputs uniform within the DAC's full scale), in % \
                 of the ADC's full scale; the chip against itself (the same vectors again) is the floor;
@@ -79,6 +82,9 @@ struct TwinBenchmark: ParsableCommand {
     @Option(help: "Steps of its sense range a vector's planned signal spans to be converted once, without dither (inf: every vector dithered).")
     var ditherFreeSteps: Double = ChipPreparation().settings.ditherFreeSteps
 
+    @Flag(help: "Also build a twin from the chip's read-back of its programmed tiles, where its cells sit after relaxing, instead of the verified values.")
+    var readBackTwin = false
+
     @Option(name: .customLong("instruments-dir"), help: "Folder of instrument files (default: ./instruments or above the executable).")
     var instrumentsDirectory: String?
 
@@ -113,7 +119,7 @@ struct TwinBenchmark: ParsableCommand {
         }
         guard summary.count > 1 else { return }
         print("\nsummary (\(summary.count) models): worst products, worst reads, least agreement, largest write-verify differences")
-        for label in ["calibrated twin", "uncalibrated twin"] {
+        for label in ["calibrated twin", "uncalibrated twin", "read-back twin"] {
             let rows = summary.compactMap { entry in entry.1.first { $0.0 == label }.map { ($0.1, entry.2) } }
             func off(_ a: Double, _ b: Double) -> Double { b == 0 ? (a == 0 ? 0 : .infinity) : abs(a / b - 1) }
             print("  " + label.padding(toLength: 18, withPad: " ", startingAt: 0)
@@ -189,8 +195,17 @@ struct TwinBenchmark: ParsableCommand {
         uncalibratedRecipe.device = instrument.device
         uncalibratedRecipe.deviceSource = .instrumentDefaults
         uncalibratedRecipe.periphery = nil
-        let twins = [("calibrated twin", try recipe.build(seed: seed &+ 1000)),
+        // The chip's own read-back (16-fold averaged, like a verify read) in place of the
+        // verified values: where the cells sit after relaxing since their last verify.
+        var twins = [("calibrated twin", try recipe.build(seed: seed &+ 1000)),
                      ("uncalibrated twin", try uncalibratedRecipe.build(seed: seed &+ 1000))]
+        if readBackTwin {
+            var readBackRecipe = recipe
+            for t in tiles {
+                readBackRecipe.tiles[t]?.siemens = try chip.readConductances(.tile(t), readVolts: instrument.defaultReadVolts, averages: 16)
+            }
+            twins.append(("read-back twin", try readBackRecipe.build(seed: seed &+ 1000)))
+        }
 
         // Products and reads: the chip against itself is the floor of any comparison.
         let requests = randomProducts(tiles: tiles, instrument: instrument)
@@ -264,10 +279,11 @@ struct TwinBenchmark: ParsableCommand {
         // On a passive array the verify reads take the calibrated sneak current off (the
         // uncalibrated twin's job has no calibration to take it from).
         let chipWrite = try writeVerify(chip, device: calibration.device.nonVolatile, periphery: calibration.periphery?.parameters)
-        for (i, (_, twin)) in twins.enumerated() {
-            let device = i == 0 ? calibration.device.nonVolatile : instrument.device.nonVolatile
+        for (i, (label, twin)) in twins.enumerated() {
+            let calibrated = label != "uncalibrated twin"
+            let device = calibrated ? calibration.device.nonVolatile : instrument.device.nonVolatile
             (figures[i].1.pulsesPerCell, figures[i].1.roundTrips, figures[i].1.stuckFound)
-                = try writeVerify(twin, device: device, periphery: i == 0 ? calibration.periphery?.parameters : nil)
+                = try writeVerify(twin, device: device, periphery: calibrated ? calibration.periphery?.parameters : nil)
         }
 
         var chipFigures = Figures()
