@@ -113,7 +113,7 @@ struct ProgramCommandTests {
         #expect(journal.allSatisfy { $0.state != .intent }, "no operation is left awaiting a result")
         for doubtful in journal where doubtful.state == .inDoubt {
             // Never re-sent: the operation after an in-doubt batch reads the whole tile.
-            if let next = journal.first(where: { $0.seq == doubtful.seq + 1 }), case .read(_, nil, _, _, _, _) = next.operation {} else {
+            if let next = journal.first(where: { $0.seq == doubtful.seq + 1 }), case .read(_, nil, _, _, _, _, _) = next.operation {} else {
                 Issue.record("operation \(doubtful.seq) is in doubt and was not followed by a full-tile read")
             }
         }
