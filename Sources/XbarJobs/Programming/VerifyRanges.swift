@@ -99,11 +99,13 @@ public struct VerifyRanges: Hashable, Sendable {
         return reads
     }
 
-    /// The read again of cells a read in `range` found saturated: the next larger range,
-    /// averaged for cells up to its full scale; nil when `range` is the largest.
-    public func reread(_ cells: [Int], after range: Int, settings: ProgrammingSettings) -> Read? {
-        guard let next = larger(than: range) else { return nil }
-        let top = Double(ranges[next].fullScaleAmperes) / settings.readVolts
-        return Read(cells: cells.sorted(), range: next, averages: averages(topSiemens: top, range: next, settings: settings))
+    /// The read again of cells that `read` found saturated: the next larger range, with the same
+    /// averages; nil when `read` was in the largest range. A saturated cell is more than the
+    /// headroom above its band's top, farther from its target than any tolerance a band is
+    /// sized for (a quarter of a band's width at least), so its read decides no acceptance:
+    /// it says where the cell is for its next pulse.
+    public func reread(_ cells: [Int], after read: Read) -> Read? {
+        guard let next = larger(than: read.range) else { return nil }
+        return Read(cells: cells.sorted(), range: next, averages: read.averages)
     }
 }

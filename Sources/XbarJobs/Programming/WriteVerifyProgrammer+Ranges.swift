@@ -69,7 +69,7 @@ extension WriteVerifyProgrammer {
             readConverterSiemens[i] = converter
         }
         if !saturated.isEmpty {
-            if let again = ranges.reread(saturated, after: range, settings: settings) {
+            if let again = ranges.reread(saturated, after: VerifyRanges.Read(cells: indices, range: range, averages: averages)) {
                 rangedReads.append(again)
             } else {
                 // Beyond the largest range: the cell conducts at least its full scale, which is
