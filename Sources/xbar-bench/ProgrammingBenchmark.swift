@@ -234,7 +234,7 @@ struct ProgrammingBenchmark: ParsableCommand {
     func printTable(_ results: [Result]) {
         func row(_ name: String, _ f: (Result) -> String) {
             print(name.padding(toLength: 44, withPad: " ", startingAt: 0)
-                  + results.map { f($0).padding(toLength: 22, withPad: " ", startingAt: 0) }.joined())
+                  + results.map { f($0).padding(toLength: 28, withPad: " ", startingAt: 0) }.joined())
         }
         func share(_ n: Int, _ r: Result) -> String { String(format: "%.2f %%", 100 * Double(n) / Double(max(r.nonStuck, 1))) }
         let later = laterSeconds == 3600 ? "1 h" : String(format: "%g s", laterSeconds)

@@ -12,6 +12,10 @@ public struct VerifyRanges: Hashable, Sendable {
     public var ranges: [SenseRange]
     /// Bits of the read converter: a conversion's step is a range's full scale over 2^bits.
     public var adcBits: Int
+    /// The ADC's read full scale, amperes: a READ without a range converts there (without
+    /// saturation flags). A band it holds in a finer step than the smallest range that holds
+    /// the band is read there: a coarser step reads a cell's conductance with a larger bias.
+    public var readFullScaleAmperes: Double
     /// Bands of equal width from zero to the highest target read; bands that end in the same
     /// range with the same averaging are read together.
     public var bands: Int = 8
@@ -19,9 +23,10 @@ public struct VerifyRanges: Hashable, Sendable {
     /// while still on its way to its target may be above it.
     public var headroom: Double = 1.25
 
-    public init(ranges: [SenseRange], adcBits: Int) {
+    public init(ranges: [SenseRange], adcBits: Int, readFullScaleAmperes: Double) {
         self.ranges = ranges
         self.adcBits = adcBits
+        self.readFullScaleAmperes = readFullScaleAmperes
     }
 
     /// The sense ranges a board's IDENTIFY lists (``XbarBoard/Board/identify()`` asks for them).
@@ -31,43 +36,49 @@ public struct VerifyRanges: Hashable, Sendable {
         guard let ranges = identity.senseRanges, !ranges.isEmpty else {
             throw .noSenseRanges(model: identity.model, serial: identity.serialNumber)
         }
-        self.init(ranges: ranges, adcBits: Int(identity.adc.bits))
+        self.init(ranges: ranges, adcBits: Int(identity.adc.bits), readFullScaleAmperes: Double(identity.adc.readFullScaleAmperes))
     }
 
-    /// One planned verify READ: cells (row-major indices), the range index, the averages.
+    /// One planned verify READ: cells (row-major indices), the range index (nil: the ADC's read
+    /// full scale), the averages.
     public struct Read: Hashable, Sendable {
         public var cells: [Int]
-        public var range: Int
+        public var range: Int?
         public var averages: Int
     }
 
-    /// The noise one conversion in range `range` adds to a conductance read at `readVolts`,
-    /// siemens: the range's input noise and its quantisation (a step over √12).
-    public func converterSiemens(range: Int, readVolts: Double) -> Double {
-        let r = ranges[range]
-        let step = Double(r.fullScaleAmperes) / Double(1 << adcBits)
-        let amperes = (Double(r.noiseAmperes).squared + step.squared / 12).squareRoot()
-        return amperes / readVolts
+    /// Full scale of range `range` (nil: the ADC's read full scale), amperes.
+    public func fullScaleAmperes(_ range: Int?) -> Double {
+        range.map { Double(ranges[$0].fullScaleAmperes) } ?? readFullScaleAmperes
     }
 
-    /// The smallest range that holds `amperes`, or the largest when none does.
-    public func range(holding amperes: Double) -> Int {
-        let byScale = ranges.indices.sorted { ranges[$0].fullScaleAmperes < ranges[$1].fullScaleAmperes }
-        return byScale.first { Double(ranges[$0].fullScaleAmperes) >= amperes } ?? byScale[byScale.count - 1]
+    /// The noise one conversion in range `range` (nil: the read full scale, whose noise the
+    /// board does not declare) adds to a conductance read at `readVolts`, siemens: the range's
+    /// input noise and its quantisation (a step over √12).
+    public func converterSiemens(range: Int?, readVolts: Double) -> Double {
+        let step = fullScaleAmperes(range) / Double(1 << adcBits)
+        let noise = range.map { Double(ranges[$0].noiseAmperes) } ?? 0
+        return (noise.squared + step.squared / 12).squareRoot() / readVolts
     }
 
-    /// The next larger range than `range`, or nil when it is the largest.
-    public func larger(than range: Int) -> Int? {
-        let scale = ranges[range].fullScaleAmperes
-        return ranges.indices.filter { ranges[$0].fullScaleAmperes > scale }
-            .min { ranges[$0].fullScaleAmperes < ranges[$1].fullScaleAmperes }
+    /// The smallest of the ranges and the read full scale that holds `amperes`, or the largest
+    /// range when none does.
+    public func range(holding amperes: Double) -> Int? {
+        let byScale = ([nil] + ranges.indices.map { Optional($0) }).sorted { fullScaleAmperes($0) < fullScaleAmperes($1) }
+        return byScale.first { fullScaleAmperes($0) >= amperes } ?? ranges.indices.max { fullScaleAmperes($0) < fullScaleAmperes($1) }
+    }
+
+    /// The next range larger than `range` (nil: the read full scale), or nil when none is.
+    public func larger(than range: Int?) -> Int? {
+        let scale = fullScaleAmperes(range)
+        return ranges.indices.filter { fullScaleAmperes($0) > scale }.min { fullScaleAmperes($0) < fullScaleAmperes($1) }
     }
 
     /// Averages for cells up to `topSiemens` read in `range`, by the criterion of
     /// ``ProgrammingSettings/verifyAverages(readNoiseSpread:highSiemens:toleranceSiemens:maxAverages:)``
     /// (one verify read's noise at the top an eighth of the tolerance) with the range's own noise
     /// and quantisation added; never more than the settings' unranged verify reads average.
-    public func averages(topSiemens: Double, range: Int, settings: ProgrammingSettings) -> Int {
+    public func averages(topSiemens: Double, range: Int?, settings: ProgrammingSettings) -> Int {
         let sigma = settings.readNoise(at: topSiemens, averages: 1,
                                        converterSiemens: converterSiemens(range: range, readVolts: settings.readVolts))
         let wanted = (8 * sigma / settings.toleranceSiemens).squared.rounded(.up)

@@ -47,7 +47,7 @@ extension WriteVerifyProgrammer {
     /// Learns from one ranged read (`logged`: as the ledger holds it, saturated cells `+infinity`;
     /// `own`: the cells' own conductances). A saturated cell is read again in the next larger
     /// range; when the last read of the verify is in, the batch is judged, or the full read ends.
-    func absorbRanged(_ indices: [Int], logged: [Double], own: [Double], range: Int, averages: Int,
+    func absorbRanged(_ indices: [Int], logged: [Double], own: [Double], range: Int?, averages: Int,
                       ranges: VerifyRanges, at date: Date) {
         if !inRangedVerify {
             // The first band of a full verify read (``verifyRead``).
@@ -75,7 +75,7 @@ extension WriteVerifyProgrammer {
                 // Beyond the largest range: the cell conducts at least its full scale, which is
                 // what it is taken to read (far above any target, so it stays open).
                 for i in saturated {
-                    measured[i] = Double(ranges.ranges[range].fullScaleAmperes) / settings.readVolts
+                    measured[i] = ranges.fullScaleAmperes(range) / settings.readVolts
                     verifiedAt[i] = date
                 }
             }

@@ -152,7 +152,7 @@ public final class WriteVerifyProgrammer {
     public func nextOperation() -> JournalOperation? {
         if phase == .done { return nil }
         if inRangedVerify, let next = rangedReads.first { return operation(next) }
-        if needsRecoveryRead { return verifyRead }
+        if needsRecoveryRead { return phase == .readBack ? fullRead : verifyRead }
         switch phase {
         case .initialRead, .disturbCheck, .finalVerify, .settleRead, .restartRead, .relaxationRead:
             return verifyRead
@@ -211,7 +211,7 @@ public final class WriteVerifyProgrammer {
         case .read(_, let cells, _, _, _, _, let range):
             let columns = Int(tile.columns)
             let indices = cells.map { $0.map { $0.row * columns + $0.column } } ?? Array(0..<tile.cellCount)
-            if let range, let ranges = settings.verifyRanges {
+            if let ranges = settings.verifyRanges, phase != .readBack {
                 absorbRanged(indices, logged: logged, own: values, range: range, averages: operation.averages, ranges: ranges, at: date)
                 return
             }

@@ -452,8 +452,13 @@ struct ProgramCommand: ParsableCommand {
             print("pulse counter and ledger agree: board +\(Int64(bitPattern: status.pulsesApplied &- session.counterStart)), ledger +\(applied - session.ledgerStart) "
                   + "cell-pulses in board session \(session.session.map(BoardSessionRecord.text) ?? "(none)"); ledger total \(applied) applied")
         }
-        print(String(format: "tolerance %.3g S, verify reads at %.2f V averaged %d times", settings.toleranceSiemens,
-                     settings.readVolts, settings.verifyAverages))
+        if let ranges = settings.verifyRanges {
+            print(String(format: "tolerance %.3g S, verify reads at %.2f V in the board's sense ranges, %d bands by target averaged up to %d times",
+                         settings.toleranceSiemens, settings.readVolts, ranges.bands, settings.verifyAverages))
+        } else {
+            print(String(format: "tolerance %.3g S, verify reads at %.2f V averaged %d times", settings.toleranceSiemens,
+                         settings.readVolts, settings.verifyAverages))
+        }
         if settings.relaxationPasses > 0 {
             let waits = (0..<settings.relaxationPasses).map { String(format: "%g s", settings.relaxationWait(pass: $0)) }
             print("relaxation passes: \(settings.relaxationPasses), after waits of \(waits.joined(separator: ", ")) of board time")

@@ -62,6 +62,35 @@ struct ProgramCommandTests {
         #expect(resume.status != 0 && resume.standardError.contains("no run 77"), "\(resume)")
     }
 
+    @Test("--verify-in-ranges programs in the board's sense ranges, logging each read's range, and is refused naming the board when it has none")
+    func verifyInRanges() throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        try writeTargets(lab)
+        let stripped = try lab.python("""
+            import os, re
+            text = open(os.path.join(os.environ.get('XBAR_INSTRUMENTS', '\(XbarExecutable.instrumentsFolder)'), 'usb-4x64.yaml')).read()
+            open('no-ranges.yaml', 'w').write(re.sub(r'\\n  sense_ranges:\\n(    - .*\\n)+', '\\n', text))
+            """)
+        try #require(stripped.status == 0, "\(stripped)")
+        let refused = try lab.run(["program", "--board", "sim", "--instrument", lab.path("no-ranges.yaml"), "--target", "t.npy",
+                                   "--tile", "0", "--verify-in-ranges"])
+        #expect(refused.status != 0, "\(refused)")
+        #expect(refused.standardError.contains("--verify-in-ranges: board xbar-usb-4x64 serial"), "\(refused)")
+        #expect(refused.standardError.contains("lists no sense ranges"), "\(refused)")
+
+        let r = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "t.npy", "--tile", "0",
+                             "--verify-in-ranges", "--store", lab.path("ranged.sqlite")])
+        #expect(r.status == 0, "\(r)")
+        let store = try RunStore(path: lab.path("ranged.sqlite"))
+        let run = try #require(try store.runs().first { $0.draft.kind == "program" })
+        #expect(run.status == .completed)
+        let journal = try store.journal(run: run.id)
+        #expect(journal.contains { if case .read(_, _, _, _, _, _, _?) = $0.operation { true } else { false } }, "ranged reads are logged with their range")
+        #expect(journal.allSatisfy { if case .pulseBatch(_, _, let verify, _, _) = $0.operation { verify == nil } else { true } },
+                "no batch carries a verify read of its own")
+    }
+
     @Test("without --instrument, a new program run, read and identify refuse naming --instrument with an example, and make no store")
     func missingInstrument() throws {
         let lab = try LabFolder()
