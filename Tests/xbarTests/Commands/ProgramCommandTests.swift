@@ -70,10 +70,11 @@ struct ProgramCommandTests {
         let stripped = try lab.python("""
             import os, re
             text = open(os.path.join(os.environ.get('XBAR_INSTRUMENTS', '\(XbarExecutable.instrumentsFolder)'), 'usb-4x64.yaml')).read()
-            open('no-ranges.yaml', 'w').write(re.sub(r'\\n  sense_ranges:\\n(    - .*\\n)+', '\\n', text))
+            os.makedirs('plain', exist_ok=True)
+            open('plain/usb-4x64.yaml', 'w').write(re.sub(r'\\n  sense_ranges:\\n(    - .*\\n)+', '\\n', text))
             """)
         try #require(stripped.status == 0, "\(stripped)")
-        let refused = try lab.run(["program", "--board", "sim", "--instrument", lab.path("no-ranges.yaml"), "--target", "t.npy",
+        let refused = try lab.run(["program", "--board", "sim", "--instrument", lab.path("plain/usb-4x64.yaml"), "--target", "t.npy",
                                    "--tile", "0", "--verify-in-ranges"])
         #expect(refused.status != 0, "\(refused)")
         #expect(refused.standardError.contains("--verify-in-ranges: board xbar-usb-4x64 serial"), "\(refused)")
