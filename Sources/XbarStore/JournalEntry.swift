@@ -33,13 +33,16 @@ public enum JournalOperation: Sendable, Hashable {
     /// (`verifyReadVolts == nil`: no verify read).
     case pulseBatch(tile: Int, scheme: Int, verifyReadVolts: Double?, averages: Int, pulses: [LedgerPulse])
     /// A read of cells of a tile; `cells == nil` reads the whole `rows x columns` tile, row-major.
-    case read(tile: Int, cells: [CellAddress]?, rows: Int, columns: Int, readVolts: Double, averages: Int)
+    /// `senseRange` is an index into the board's sense ranges (nil: the ADC's read full scale);
+    /// a cell a ranged read found saturated is logged as `+infinity` siemens (its current was
+    /// beyond the range, by how much is unknown).
+    case read(tile: Int, cells: [CellAddress]?, rows: Int, columns: Int, readVolts: Double, averages: Int, senseRange: Int? = nil)
     /// A wait for conductances to relax before a re-verify.
     case settle(tile: Int, seconds: Double)
 
     public var tile: Int {
         switch self {
-        case .pulseBatch(let t, _, _, _, _), .read(let t, _, _, _, _, _), .settle(let t, _): return t
+        case .pulseBatch(let t, _, _, _, _), .read(let t, _, _, _, _, _, _), .settle(let t, _): return t
         }
     }
 
@@ -60,12 +63,24 @@ public enum JournalOperation: Sendable, Hashable {
         }
     }
 
+    /// Reads averaged per cell: a read's, or a batch's verify read's (0 without one or for a wait).
+    public var averages: Int {
+        switch self {
+        case let .pulseBatch(_, _, volts, averages, _): return volts == nil ? 0 : averages
+        case let .read(_, _, _, _, _, averages, _): return averages
+        case .settle: return 0
+        }
+    }
+
+    /// Conversions the board makes for the operation: every cell read, once per averaged read.
+    public var conversions: Int { cells.count * averages }
+
     /// The cells the operation touches, in result order.
     public var cells: [CellAddress] {
         switch self {
         case .pulseBatch(_, _, _, _, let pulses):
             return pulses.map { CellAddress(row: $0.row, column: $0.column) }
-        case let .read(_, cells, rows, columns, _, _):
+        case let .read(_, cells, rows, columns, _, _, _):
             if let cells { return cells }
             return (0..<rows * columns).map { CellAddress(row: $0 / columns, column: $0 % columns) }
         case .settle:

@@ -162,20 +162,20 @@ public final class RunStore: Sendable {
                           boardSession: UInt64? = nil, at date: Date = Date()) throws -> Int {
         try pool.write { db in
             let seq = (try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM operations WHERE run_id = ?", arguments: [run]) ?? -1) + 1
-            var scheme: Int?, volts: Double?, averages: Int?, settle: Double?, rows: Int?, columns: Int?
+            var scheme: Int?, volts: Double?, averages: Int?, settle: Double?, rows: Int?, columns: Int?, range: Int?
             var whole = false
             switch operation {
             case let .pulseBatch(_, s, v, a, _): (scheme, volts, averages) = (s, v, a)
-            case let .read(_, cells, r, c, v, a): (volts, averages, rows, columns, whole) = (v, a, r, c, cells == nil)
+            case let .read(_, cells, r, c, v, a, g): (volts, averages, rows, columns, whole, range) = (v, a, r, c, cells == nil, g)
             case let .settle(_, s): settle = s
             }
             try db.execute(sql: """
                 INSERT INTO operations (run_id, seq, tile, kind, state, wire_sequence, board_session, scheme, read_volts,
-                    averages, settle_seconds, rows, columns, whole_tile, intent_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    averages, settle_seconds, rows, columns, whole_tile, sense_range, intent_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [run, seq, operation.tile, operation.kind, OperationState.intent.rawValue, wireSequence,
                                  boardSession.map(BoardSessionRecord.text), scheme, volts, averages, settle, rows, columns,
-                                 whole, date.timeIntervalSince1970])
+                                 whole, range, date.timeIntervalSince1970])
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO ledger (run_id, seq, idx, tile, "row", "column", amplitude_volts, width_seconds)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -185,7 +185,7 @@ public final class RunStore: Sendable {
                 for (i, p) in pulses.enumerated() {
                     try insert.execute(arguments: [run, seq, i, tile, p.row, p.column, p.amplitudeVolts, p.widthSeconds])
                 }
-            case .read(let tile, _, _, _, _, _):
+            case .read(let tile, _, _, _, _, _, _):
                 for (i, c) in operation.cells.enumerated() {
                     try insert.execute(arguments: [run, seq, i, tile, c.row, c.column, nil, nil])
                 }
@@ -288,7 +288,8 @@ public final class RunStore: Sendable {
                 case "read":
                     let whole: Bool = op["whole_tile"]
                     operation = .read(tile: tile, cells: whole ? nil : cells.map { CellAddress(row: $0["row"], column: $0["column"]) },
-                                      rows: op["rows"], columns: op["columns"], readVolts: op["read_volts"], averages: op["averages"])
+                                      rows: op["rows"], columns: op["columns"], readVolts: op["read_volts"], averages: op["averages"],
+                                      senseRange: op["sense_range"])
                 default:
                     operation = .settle(tile: tile, seconds: op["settle_seconds"])
                 }

@@ -270,6 +270,12 @@ enum StoreSchema {
                 );
                 """)
         }
+        m.registerMigration("v10: the sense range of a logged read") { db in
+            try db.execute(sql: """
+                -- An index into the board's sense ranges (IDENTIFY); NULL: the ADC's read full scale.
+                ALTER TABLE operations ADD COLUMN sense_range INTEGER;
+                """)
+        }
         return m
     }
 }

@@ -55,6 +55,8 @@ struct ProgrammingBenchmark: ParsableCommand {
     var laterSeconds = 3600.0
     @Option(help: "Verify read averaging (default: from the read noise and tolerance).")
     var averages: Int?
+    @Option(help: "Algorithms to run, comma-separated (default: all); adaptive also runs with verify reads in the board's sense ranges.")
+    var algorithms: String?
     @Flag(help: "Print each operation's progress to standard error.")
     var verbose = false
 
@@ -79,13 +81,27 @@ struct ProgrammingBenchmark: ParsableCommand {
             let tol = tolerance.siemens(rangeSiemens: ProgrammableRange(device: nv).nominalRangeSiemens)
             print("\n== \(label), tolerance \(tolerance) (+/-\(String(format: "%.3g", tol * 1e6)) uS): c2c \(percent(nv.cycleToCycleSpread)), read noise \(percent(nv.readNoiseSpread)), step d2d \(percent(nv.setStepFraction.spread)), stuck \(percent(nv.stuckAtMinRate + nv.stuckAtMaxRate)), relaxation \(percent(nv.relaxationSpreadPerDecade)) of the range per decade")
             var results: [Result] = []
-            for algorithm in ProgrammingAlgorithmKind.allCases {
+            for algorithm in try chosenAlgorithms() {
                 for passes in [relaxationPasses, 0] {
                     results.append(try measure(algorithm, passes: passes, tolerance: tolerance, instrument: inst, device: device))
+                    if algorithm == .adaptive && passes > 0 {
+                        results.append(try measure(algorithm, passes: passes, tolerance: tolerance, instrument: inst, device: device,
+                                                   inRanges: true))
+                    }
                 }
             }
             printTable(results)
             fflush(nil)
+        }
+    }
+
+    func chosenAlgorithms() throws -> [ProgrammingAlgorithmKind] {
+        guard let algorithms else { return ProgrammingAlgorithmKind.allCases }
+        return try algorithms.split(separator: ",").map {
+            guard let kind = ProgrammingAlgorithmKind(rawValue: String($0)) else {
+                throw ValidationError("--algorithms \($0): expected \(ProgrammingAlgorithmKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return kind
         }
     }
 
@@ -118,10 +134,11 @@ struct ProgrammingBenchmark: ParsableCommand {
         var outOfPulses: Int
         var verifyAverages: Int
         var readVolts: Double
+        var inRanges: Bool
     }
 
     func measure(_ algorithm: ProgrammingAlgorithmKind, passes: Int, tolerance: Tolerance, instrument inst: Instrument,
-                 device: DeviceParameters) throws -> Result {
+                 device: DeviceParameters, inRanges: Bool = false) throws -> Result {
         guard let info = inst.tile(UInt8(tile)), info.kind.isNonVolatile else {
             throw ValidationError("tile \(tile) of \(inst.name) is not a non-volatile tile")
         }
@@ -143,6 +160,8 @@ struct ProgrammingBenchmark: ParsableCommand {
         // The benchmark reads back itself, the same way for every configuration.
         settings.readBack = false
         if let averages { settings.verifyAverages = averages }
+        // The same chip and wire; only where the verify reads convert changes.
+        if inRanges { settings.verifyRanges = try VerifyRanges(board: board.identify()) }
         var waits = 0.0, waitCount = 0
         var passesStart: UInt64?
         let settleWaits = settleSeconds > 0 ? 1 : 0
@@ -200,7 +219,7 @@ struct ProgrammingBenchmark: ParsableCommand {
         let later = try readBack()
 
         let sorted = report.pulses.sorted()
-        return Result(label: algorithm.rawValue + (passes > 0 ? "" : ", no passes"), cells: info.cellCount, nonStuck: nonStuck,
+        return Result(label: algorithm.rawValue + (inRanges ? ", verify in ranges" : passes > 0 ? "" : ", no passes"), cells: info.cellCount, nonStuck: nonStuck,
                       withinTrue: withinTrue, withinNow: now.within, withinSoon: soon.within, withinLater: later.within, floorNow: now.floor, floorSoon: soon.floor, floorLater: later.floor,
                       meanPulses: Double(report.pulses.reduce(0, +)) / Double(info.cellCount),
                       p99Pulses: sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)],
@@ -209,13 +228,13 @@ struct ProgrammingBenchmark: ParsableCommand {
                       relaxationPulses: report.relaxationPulses, relaxationConversions: report.relaxationConversions,
                       relaxationBoardSeconds: passesStart.map { Double(endBoard - $0) / 1e9 } ?? 0,
                       reportedStuck: report.count(.stuck), reportedStuckTrue: reportedStuckTrue, trulyStuck: trulyStuck,
-                      outOfPulses: report.count(.outOfPulses), verifyAverages: settings.verifyAverages, readVolts: settings.readVolts)
+                      outOfPulses: report.count(.outOfPulses), verifyAverages: settings.verifyAverages, readVolts: settings.readVolts, inRanges: inRanges)
     }
 
     func printTable(_ results: [Result]) {
         func row(_ name: String, _ f: (Result) -> String) {
             print(name.padding(toLength: 44, withPad: " ", startingAt: 0)
-                  + results.map { f($0).padding(toLength: 22, withPad: " ", startingAt: 0) }.joined())
+                  + results.map { f($0).padding(toLength: 28, withPad: " ", startingAt: 0) }.joined())
         }
         func share(_ n: Int, _ r: Result) -> String { String(format: "%.2f %%", 100 * Double(n) / Double(max(r.nonStuck, 1))) }
         let later = laterSeconds == 3600 ? "1 h" : String(format: "%g s", laterSeconds)
@@ -243,7 +262,7 @@ struct ProgrammingBenchmark: ParsableCommand {
         row("reported stuck (truly stuck)", { "\($0.reportedStuck) (\($0.reportedStuckTrue))" })
         row("truly stuck cells found", { "\($0.reportedStuckTrue) of \($0.trulyStuck)" })
         row("out of pulses", { "\($0.outOfPulses)" })
-        row("verify read", { String(format: "%.2f V x %d", $0.readVolts, $0.verifyAverages) })
+        row("verify read", { String(format: $0.inRanges ? "%.2f V, bands x ≤%d" : "%.2f V x %d", $0.readVolts, $0.verifyAverages) })
     }
 
     func percent(_ x: Double) -> String { String(format: "%g %%", 100 * x) }

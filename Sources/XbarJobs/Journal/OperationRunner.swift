@@ -94,7 +94,7 @@ public final class OperationRunner {
         switch operation {
         case .settle:
             return nil
-        case let .read(tile, cells, _, _, volts, averages):
+        case let .read(tile, cells, _, _, volts, averages, range):
             let t = try tileIndex(tile)
             var list: [CellIndex]?
             if let cells {
@@ -104,7 +104,11 @@ public final class OperationRunner {
                 list = converted
             }
             let set: CellSet = list.map { .list(tile: t, $0) } ?? .tile(t)
-            return .read(ReadCells(cells: set, readVolts: Float(volts), averages: try u16(averages, "averages")))
+            let senseRange = try range.map { r throws(JournalConversionError) in
+                guard let index = UInt8(exactly: r) else { throw JournalConversionError(field: "senseRange", value: "\(r)", expected: "0 to 255") }
+                return index
+            }
+            return .read(ReadCells(cells: set, readVolts: Float(volts), averages: try u16(averages, "averages"), senseRange: senseRange))
         case let .pulseBatch(tile, scheme, verifyVolts, averages, pulses):
             guard let rawScheme = UInt8(exactly: scheme), let bias = BiasScheme(rawValue: rawScheme) else {
                 throw JournalConversionError(field: "scheme", value: "\(scheme)", expected: "a bias scheme: 0 grounded, 1 half voltage, 2 third voltage")
@@ -121,17 +125,24 @@ public final class OperationRunner {
     }
 
     /// The conductances a reply to `operation`'s request carries, siemens, in the operation's
-    /// cell order (a batch's verify reads; none without a verify read).
+    /// cell order (a batch's verify reads; none without a verify read). A cell a ranged read
+    /// flags as saturated is `+infinity`: its current was beyond the range, and the full-scale
+    /// value the board sends for it is no measurement.
     ///
     /// - Throws: ``ProgrammingError/badReply(_:)`` when the reply is not the kind the request
-    ///   expects or does not carry one value per cell.
+    ///   expects, does not carry one value per cell, or a ranged read's reply has no saturation
+    ///   flags for its cells.
     public static func measurements(_ reply: Reply, for operation: JournalOperation) throws(ProgrammingError) -> [Double] {
         switch (operation, reply) {
-        case let (.read(tile, _, _, _, volts, _), .currents(c)):
+        case let (.read(tile, _, _, _, volts, _, range), .currents(c)):
             if c.amperes.count != operation.cells.count {
                 throw .badReply("READ of \(operation.cells.count) cells of tile \(tile) returned \(c.amperes.count) values")
             }
-            return c.amperes.map { Double($0) / volts }
+            guard let range else { return c.amperes.map { Double($0) / volts } }
+            guard let flags = c.saturated, flags.count == c.amperes.count else {
+                throw .badReply("READ of \(operation.cells.count) cells of tile \(tile) in sense range \(range) returned no saturation flags")
+            }
+            return zip(c.amperes, flags).map { $1 ? .infinity : Double($0) / volts }
         case let (.pulseBatch(tile, _, verifyVolts, _, pulses), .pulsed(receipt)):
             guard let volts = verifyVolts else { return [] }
             if receipt.verifyAmperes.count != pulses.count {

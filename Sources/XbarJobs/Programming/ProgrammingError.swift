@@ -10,6 +10,8 @@ public enum ProgrammingError: Error, Hashable, Sendable, CustomStringConvertible
     case badTile(Int, reason: String)
     /// The board answered with fewer or more values than cells asked for.
     case badReply(String)
+    /// Verify reads in sense ranges were asked of a board whose IDENTIFY lists none: its model and serial.
+    case noSenseRanges(model: String, serial: String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,8 @@ public enum ProgrammingError: Error, Hashable, Sendable, CustomStringConvertible
             return "tile \(t): \(reason)"
         case .badReply(let m):
             return "unexpected board reply: \(m)"
+        case let .noSenseRanges(model, serial):
+            return "board \(model) serial \(serial) lists no sense ranges in its IDENTIFY: verify reads in ranges need a board that has them"
         }
     }
 }

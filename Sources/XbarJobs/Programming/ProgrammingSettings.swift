@@ -63,6 +63,11 @@ public struct ProgrammingSettings: Hashable, Sendable {
     /// read carries its column's sneak current, and verify accepts a cell that reads on target
     /// while it sits below it.
     public var sneakCorrection: SneakPathCorrection?
+    /// Verify reads in the board's sense ranges, banded by target (nil: every verify read at the
+    /// ADC's read full scale with ``verifyAverages``). With it a batch's pulses go out without a
+    /// verify read and the pulsed cells are read band by band after it; the full-tile reads of
+    /// the run are read the same way, except the read-back, which is read as without it.
+    public var verifyRanges: VerifyRanges?
 
     public init(toleranceSiemens: Double, scheme: BiasScheme, readVolts: Double, verifyAverages: Int, readNoiseSpread: Double) {
         self.toleranceSiemens = toleranceSiemens
@@ -93,17 +98,22 @@ public struct ProgrammingSettings: Hashable, Sendable {
         relaxationWaitSeconds * pow(10, Double(pass - (relaxationPasses - 1)))
     }
 
-    /// Standard deviation of one verify read at conductance `g`, siemens.
-    public func readNoise(at g: Double) -> Double {
-        readNoiseSpread * abs(g) / Double(max(verifyAverages, 1)).squareRoot()
+    /// Standard deviation of one verify read at conductance `g`, siemens: the cell's read noise
+    /// and `converterSiemens` (one conversion's noise, ``VerifyRanges/converterSiemens(range:readVolts:)``),
+    /// averaged `averages` times (nil: ``verifyAverages``).
+    public func readNoise(at g: Double, averages: Int? = nil, converterSiemens: Double = 0) -> Double {
+        let n = Double(max(averages ?? verifyAverages, 1)).squareRoot()
+        guard converterSiemens > 0 else { return readNoiseSpread * abs(g) / n }
+        return ((readNoiseSpread * g).squared + converterSiemens.squared).squareRoot() / n
     }
 
     /// The least move of a cell's verify reads towards its target, from `beforeSiemens` to
     /// `afterSiemens`, that counts as its response to a pulse, siemens: three standard deviations
     /// of the difference of two verify reads, and at least a tenth of the tolerance. A stuck cell
-    /// is one that moves less under maximal pulses.
-    public func responseFloor(beforeSiemens: Double, afterSiemens: Double) -> Double {
-        max(3 * 2.0.squareRoot() * readNoise(at: max(beforeSiemens, afterSiemens)), 0.1 * toleranceSiemens)
+    /// is one that moves less under maximal pulses. `readNoiseSiemens` is one verify read's
+    /// noise there (nil: ``readNoise(at:averages:converterSiemens:)`` of an unranged read).
+    public func responseFloor(beforeSiemens: Double, afterSiemens: Double, readNoiseSiemens: Double? = nil) -> Double {
+        max(3 * 2.0.squareRoot() * (readNoiseSiemens ?? readNoise(at: max(beforeSiemens, afterSiemens))), 0.1 * toleranceSiemens)
     }
 
     /// Most pulses that fit one request of `maxPayloadBytes` (12 bytes per pulse, 16 for the header).

@@ -65,6 +65,17 @@ public final class WriteVerifyProgrammer {
     /// lost its programmed state and it was programmed afresh.
     var budgetStart: [Int]
     var silentMaximalPulses: [Int]
+    /// Per cell, the averages and one conversion's noise (siemens) of its latest verify read:
+    /// its read noise in accept and stuck decisions (``readNoise(cell:at:)``).
+    var readAverages: [Int]
+    var readConverterSiemens: [Double]
+    /// A verify in sense ranges under way (``ProgrammingSettings/verifyRanges``): the reads
+    /// still to come, next first.
+    var rangedReads: [VerifyRanges.Read] = []
+    var inRangedVerify = false
+    /// The batch the ranged verify under way verifies (nil: a full read): each pulse, the
+    /// conductance its cell read before it, and whether it was the cell's maximal pulse.
+    var rangedBatch: [(pulse: LedgerPulse, beforeSiemens: Double, isMaximal: Bool)]?
     /// Cells whose records said converged and whose read-back after a board restart did not
     /// confirm it: programmed again with a fresh budget.
     public private(set) var cellsLostToRestart = 0
@@ -72,7 +83,7 @@ public final class WriteVerifyProgrammer {
     /// Conversions so far: every cell read, counted once per averaged read.
     public private(set) var conversions = 0
     /// Pulses and conversions the relaxation passes took (their waits, reads and touch-ups).
-    public private(set) var relaxationPulses = 0
+    public internal(set) var relaxationPulses = 0
     public private(set) var relaxationConversions = 0
     /// The read-back after the run, siemens, row-major; nil until it is done.
     public private(set) var readBackSiemens: [Double]?
@@ -98,6 +109,8 @@ public final class WriteVerifyProgrammer {
         pulses = Array(repeating: 0, count: n)
         budgetStart = Array(repeating: 0, count: n)
         silentMaximalPulses = Array(repeating: 0, count: n)
+        readAverages = Array(repeating: settings.verifyAverages, count: n)
+        readConverterSiemens = Array(repeating: 0, count: n)
     }
 
     public var isDone: Bool { phase == .done }
@@ -138,9 +151,12 @@ public final class WriteVerifyProgrammer {
     /// The next operation to send, or nil when the tile is done. Does not change state.
     public func nextOperation() -> JournalOperation? {
         if phase == .done { return nil }
-        if needsRecoveryRead { return fullRead }
+        if inRangedVerify, let next = rangedReads.first { return operation(next) }
+        if needsRecoveryRead { return phase == .readBack ? fullRead : verifyRead }
         switch phase {
-        case .initialRead, .disturbCheck, .finalVerify, .settleRead, .restartRead, .relaxationRead, .readBack:
+        case .initialRead, .disturbCheck, .finalVerify, .settleRead, .restartRead, .relaxationRead:
+            return verifyRead
+        case .readBack:
             return fullRead
         case .settle:
             return .settle(tile: Int(tile.index), seconds: settings.settleSeconds)
@@ -158,8 +174,10 @@ public final class WriteVerifyProgrammer {
                 let p = algorithm.nextPulse(cell: i, measuredSiemens: measured[i], targetSiemens: targetSiemens[i])
                 return LedgerPulse(row: i / columns, column: i % columns, amplitudeVolts: p.amplitudeVolts, widthSeconds: p.widthSeconds)
             }
+            // In sense ranges the pulsed cells are read after the batch, band by band.
             return .pulseBatch(tile: Int(tile.index), scheme: Int(settings.scheme.rawValue),
-                               verifyReadVolts: settings.readVolts, averages: settings.verifyAverages, pulses: list)
+                               verifyReadVolts: settings.verifyRanges == nil ? settings.readVolts : nil,
+                               averages: settings.verifyAverages, pulses: list)
         case .done:
             return nil
         }
@@ -180,7 +198,7 @@ public final class WriteVerifyProgrammer {
     public func absorb(_ operation: JournalOperation, measuredSiemens logged: [Double], at date: Date) {
         let values = ownSiemens(operation, logged)
         roundTrips += 1
-        let converted = operation.cells.count * settings.verifyAverages
+        let converted = operation.conversions
         conversions += converted
         if inRelaxationPasses && phase != .readBack { relaxationConversions += converted }
         switch operation {
@@ -190,9 +208,13 @@ public final class WriteVerifyProgrammer {
                 phase = .relaxationRead
                 inRelaxationPasses = true
             }
-        case .read(_, let cells, _, _, _, _):
+        case .read(_, let cells, _, _, _, _, let range):
             let columns = Int(tile.columns)
             let indices = cells.map { $0.map { $0.row * columns + $0.column } } ?? Array(0..<tile.cellCount)
+            if let ranges = settings.verifyRanges, phase != .readBack {
+                absorbRanged(indices, logged: logged, own: values, range: range, averages: operation.averages, ranges: ranges, at: date)
+                return
+            }
             let whole = readsEveryProgrammedCell(cells)
             if phase == .readBack && whole {
                 // Judged by nothing in the run: it only says where the cells are at its end.
@@ -208,40 +230,60 @@ public final class WriteVerifyProgrammer {
             }
             guard whole else { return }
             afterFullRead()
-        case .pulseBatch(_, _, _, _, let list):
+        case .pulseBatch(_, _, let verifyVolts, _, let list):
             let columns = Int(tile.columns)
+            if verifyVolts == nil, let ranges = settings.verifyRanges {
+                startRangedVerify(of: list, ranges: ranges)
+                return
+            }
             for (k, p) in list.enumerated() where k < values.count {
                 let i = p.row * columns + p.column
-                let before = measured[i], after = values[k]
-                let maximalChoice = algorithm.nextPulse(cell: i, measuredSiemens: before, targetSiemens: targetSiemens[i]).isMaximal
-                let choice = PulseChoice(amplitudeVolts: p.amplitudeVolts, widthSeconds: p.widthSeconds, isMaximal: maximalChoice)
-                algorithm.observe(cell: i, pulse: choice, beforeSiemens: before, afterSiemens: after,
-                                  readNoiseSiemens: settings.readNoise(at: max(before, after)))
+                let before = measured[i]
+                let maximal = algorithm.nextPulse(cell: i, measuredSiemens: before, targetSiemens: targetSiemens[i]).isMaximal
                 pulses[i] += 1
                 if inRelaxationPasses { relaxationPulses += 1 }
-                measured[i] = after
-                verifiedAt[i] = date
-                let toward = (after - before) * (p.amplitudeVolts > 0 ? 1 : -1)
-                if choice.isMaximal && toward < settings.responseFloor(beforeSiemens: before, afterSiemens: after) {
-                    silentMaximalPulses[i] += 1
-                } else {
-                    silentMaximalPulses[i] = 0
-                }
-                if accepted(i) {
-                    states[i] = .converged
-                } else if silentMaximalPulses[i] >= settings.stuckAfter {
-                    states[i] = .stuck
-                } else if budgetUsed(i) {
-                    states[i] = .outOfPulses
-                }
+                judge(p, cell: i, beforeSiemens: before, afterSiemens: values[k], isMaximal: maximal, at: date)
             }
-            batches += 1
-            if inRelaxationPasses { touchUpRounds += 1 }
-            if settings.scheme != .grounded && batches % settings.disturbCheckInterval == 0 {
-                phase = .disturbCheck
-            } else if !states.contains(.open) {
-                phase = phaseAfterPulsing
-            }
+            afterBatch()
+        }
+    }
+
+    /// Learns from one pulse's verify read: the algorithm sees the cell's move, and the cell is
+    /// accepted, found stuck or out of pulses, or left open.
+    func judge(_ p: LedgerPulse, cell i: Int, beforeSiemens before: Double, afterSiemens after: Double, isMaximal: Bool, at date: Date) {
+        let choice = PulseChoice(amplitudeVolts: p.amplitudeVolts, widthSeconds: p.widthSeconds, isMaximal: isMaximal)
+        let noise = readNoise(cell: i, at: max(before, after))
+        algorithm.observe(cell: i, pulse: choice, beforeSiemens: before, afterSiemens: after, readNoiseSiemens: noise)
+        measured[i] = after
+        verifiedAt[i] = date
+        let toward = (after - before) * (p.amplitudeVolts > 0 ? 1 : -1)
+        if choice.isMaximal && toward < settings.responseFloor(beforeSiemens: before, afterSiemens: after, readNoiseSiemens: noise) {
+            silentMaximalPulses[i] += 1
+        } else {
+            silentMaximalPulses[i] = 0
+        }
+        if accepted(i) {
+            states[i] = .converged
+        } else if silentMaximalPulses[i] >= settings.stuckAfter {
+            states[i] = .stuck
+        } else if budgetUsed(i) {
+            states[i] = .outOfPulses
+        }
+    }
+
+    /// One verify read's noise for cell `i` at `g`, siemens, as its latest verify read was taken.
+    func readNoise(cell i: Int, at g: Double) -> Double {
+        settings.readNoise(at: g, averages: readAverages[i], converterSiemens: readConverterSiemens[i])
+    }
+
+    /// After a batch's cells are judged: the next batch, a disturb check, or the end of pulsing.
+    func afterBatch() {
+        batches += 1
+        if inRelaxationPasses { touchUpRounds += 1 }
+        if settings.scheme != .grounded && batches % settings.disturbCheckInterval == 0 {
+            phase = .disturbCheck
+        } else if !states.contains(.open) {
+            phase = phaseAfterPulsing
         }
     }
 
@@ -270,6 +312,8 @@ public final class WriteVerifyProgrammer {
     public func distrustAfterRestart() {
         guard roundTrips > 0 else { return }
         needsRecoveryRead = false
+        // A ranged verify under way read cells of the lost state: the restart read replaces it.
+        endRangedVerify()
         phase = .restartRead
     }
 

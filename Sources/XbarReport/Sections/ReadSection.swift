@@ -7,7 +7,7 @@ enum ReadSection {
         guard run.draft.kind == "read" else { return nil }
         var maps: [Int: (rows: Int, columns: Int, siemens: [Double])] = [:]
         for entry in try store.journal(run: run.id) where entry.state == .done {
-            if case let .read(tile, nil, rows, columns, _, _) = entry.operation, entry.measuredSiemens.count == rows * columns {
+            if case let .read(tile, nil, rows, columns, _, _, _) = entry.operation, entry.measuredSiemens.count == rows * columns {
                 maps[tile] = (rows, columns, entry.measuredSiemens)
             }
         }

@@ -270,7 +270,7 @@ extension RunsCommand {
             }
             if tiles.isEmpty {
                 for entry in try store.journal(run: runID) where entry.state == .done {
-                    if case let .read(tile, nil, rows, columns, _, _) = entry.operation {
+                    if case let .read(tile, nil, rows, columns, _, _, _) = entry.operation {
                         tiles[tile] = ConductanceMap(rows: rows, columns: columns, siemens: entry.measuredSiemens)
                     }
                 }

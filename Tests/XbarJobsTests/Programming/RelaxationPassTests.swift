@@ -83,7 +83,7 @@ struct RelaxationPassTests {
         let firstWait = try #require(recorded.operations.firstIndex { if case .settle = $0 { return true } else { return false } })
         let requestsBefore = recorded.operations[..<firstWait].count
         // The pass's full read, then its first touch-up batch: the link dies with that batch applied.
-        guard case .read(_, nil, _, _, _, _) = recorded.operations[firstWait + 1],
+        guard case .read(_, nil, _, _, _, _, _) = recorded.operations[firstWait + 1],
               case .pulseBatch = recorded.operations[firstWait + 2] else {
             Issue.record("the first relaxation pass touches nothing up: \(recorded.operations[firstWait...].prefix(3))")
             return
@@ -117,7 +117,7 @@ struct RelaxationPassTests {
         // Each wait ran once, the first before the kill and the last after it, then the read-back.
         let waits = after.filter { if case .settle = $0.operation { return true } else { return false } }
         #expect(waits.map(\.operation) == [.settle(tile: 0, seconds: s.relaxationWait(pass: 0)), .settle(tile: 0, seconds: s.relaxationWait(pass: 1))])
-        if case .read(_, nil, _, _, _, _)? = after.last?.operation {} else { Issue.record("the run ends with its read-back, got \(String(describing: after.last?.operation))") }
+        if case .read(_, nil, _, _, _, _, _)? = after.last?.operation {} else { Issue.record("the run ends with its read-back, got \(String(describing: after.last?.operation))") }
         let y = try #require(report.readBackYield)
         #expect(Double(y.within) >= 0.99 * Double(y.cells), "read back within tolerance: \(y.within) of \(y.cells)")
     }
@@ -155,7 +155,7 @@ struct RelaxationPassTests {
                 let firstTouchUp = try #require(ops[start...].firstIndex { if case .pulseBatch = $0 { return true } else { return false } },
                                                 "pass \(pass + 1) touches nothing up")
                 let fullReads = ops[start..<firstTouchUp].compactMap { op -> Int? in
-                    if case .read(let tile, nil, _, _, _, _) = op { return tile } else { return nil }
+                    if case .read(let tile, nil, _, _, _, _, _) = op { return tile } else { return nil }
                 }
                 #expect(fullReads == [0, 1, 2, 3], "pass \(pass + 1) read \(fullReads) before its first touch-up")
             }

@@ -45,7 +45,7 @@ struct ResumeTests {
         let doubtful = after.filter { $0.state == .inDoubt }
         #expect(doubtful.count == 1)
         let next = after.first { $0.seq == doubtful[0].seq + 1 }
-        if case .read(_, nil, _, _, _, _)? = next?.operation {} else { Issue.record("after an in-doubt batch the tile is read first, got \(String(describing: next?.operation))") }
+        if case .read(_, nil, _, _, _, _, _)? = next?.operation {} else { Issue.record("after an in-doubt batch the tile is read first, got \(String(describing: next?.operation))") }
         // Every pulse the resumed board applied is in the ledger as done, exactly once.
         let counts = try store.pulseCounts(run: run)
         #expect(UInt64(counts[.done] ?? 0) == second.pulsesApplied)

@@ -88,7 +88,7 @@ struct WriteVerifyProgrammerTests {
         let journal = RecordingJournal()
         let report = try setup.job(.adaptive, board: board, sim: board, journal: journal, settings: settings).run()[0]
         checkAgainstTruth(report, setup, board, tolerance: settings.toleranceSiemens)
-        let fullReads = journal.operations.filter { if case .read(_, nil, _, _, _, _) = $0 { return true } else { return false } }
+        let fullReads = journal.operations.filter { if case .read(_, nil, _, _, _, _, _) = $0 { return true } else { return false } }
         let batches = journal.operations.filter { if case .pulseBatch = $0 { return true } else { return false } }
         // A full-tile read every 4 batches, plus the initial and final reads.
         #expect(fullReads.count >= batches.count / settings.disturbCheckInterval + 2)

@@ -62,6 +62,36 @@ struct ProgramCommandTests {
         #expect(resume.status != 0 && resume.standardError.contains("no run 77"), "\(resume)")
     }
 
+    @Test("--verify-in-ranges programs in the board's sense ranges, logging each read's range, and is refused naming the board when it has none")
+    func verifyInRanges() throws {
+        let lab = try LabFolder()
+        defer { lab.cleanup() }
+        try writeTargets(lab)
+        let stripped = try lab.python("""
+            import os, re
+            text = open(os.path.join(os.environ.get('XBAR_INSTRUMENTS', '\(XbarExecutable.instrumentsFolder)'), 'usb-4x64.yaml')).read()
+            os.makedirs('plain', exist_ok=True)
+            open('plain/usb-4x64.yaml', 'w').write(re.sub(r'\\n  sense_ranges:\\n(    - .*\\n)+', '\\n', text))
+            """)
+        try #require(stripped.status == 0, "\(stripped)")
+        let refused = try lab.run(["program", "--board", "sim", "--instrument", lab.path("plain/usb-4x64.yaml"), "--target", "t.npy",
+                                   "--tile", "0", "--verify-in-ranges"])
+        #expect(refused.status != 0, "\(refused)")
+        #expect(refused.standardError.contains("--verify-in-ranges: board xbar-usb-4x64 serial"), "\(refused)")
+        #expect(refused.standardError.contains("lists no sense ranges"), "\(refused)")
+
+        let r = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "t.npy", "--tile", "0",
+                             "--verify-in-ranges", "--store", lab.path("ranged.sqlite")])
+        #expect(r.status == 0, "\(r)")
+        let store = try RunStore(path: lab.path("ranged.sqlite"))
+        let run = try #require(try store.runs().first { $0.draft.kind == "program" })
+        #expect(run.status == .completed)
+        let journal = try store.journal(run: run.id)
+        #expect(journal.contains { if case .read(_, _, _, _, _, _, _?) = $0.operation { true } else { false } }, "ranged reads are logged with their range")
+        #expect(journal.allSatisfy { if case .pulseBatch(_, _, let verify, _, _) = $0.operation { verify == nil } else { true } },
+                "no batch carries a verify read of its own")
+    }
+
     @Test("without --instrument, a new program run, read and identify refuse naming --instrument with an example, and make no store")
     func missingInstrument() throws {
         let lab = try LabFolder()
@@ -113,7 +143,7 @@ struct ProgramCommandTests {
         #expect(journal.allSatisfy { $0.state != .intent }, "no operation is left awaiting a result")
         for doubtful in journal where doubtful.state == .inDoubt {
             // Never re-sent: the operation after an in-doubt batch reads the whole tile.
-            if let next = journal.first(where: { $0.seq == doubtful.seq + 1 }), case .read(_, nil, _, _, _, _) = next.operation {} else {
+            if let next = journal.first(where: { $0.seq == doubtful.seq + 1 }), case .read(_, nil, _, _, _, _, _) = next.operation {} else {
                 Issue.record("operation \(doubtful.seq) is in doubt and was not followed by a full-tile read")
             }
         }

@@ -1,0 +1,107 @@
+import Foundation
+import XbarStore
+
+/// Verify reads in sense ranges (``ProgrammingSettings/verifyRanges``): a batch's pulses go out
+/// without a verify read, then its cells are read band by band; a full read is read the same way.
+/// Every read is a logged operation like the others, and the reads still to come follow from the
+/// operations absorbed, so a replayed ledger rebuilds them: a resumed run sends the next read,
+/// never a pulse again.
+extension WriteVerifyProgrammer {
+    /// The cells a full read covers: the job's cells, or every cell of the tile.
+    var programmedCells: [Int] { cells ?? Array(0..<tile.cellCount) }
+
+    /// The read that starts a full verify: the whole of it without sense ranges, else its
+    /// first band.
+    var verifyRead: JournalOperation {
+        guard let ranges = settings.verifyRanges,
+              let first = ranges.plan(cells: programmedCells, targetSiemens: targetSiemens, settings: settings).first
+        else { return fullRead }
+        return operation(first)
+    }
+
+    /// The READ of a planned ranged verify read.
+    func operation(_ read: VerifyRanges.Read) -> JournalOperation {
+        let columns = Int(tile.columns)
+        return .read(tile: Int(tile.index), cells: read.cells.map { CellAddress(row: $0 / columns, column: $0 % columns) },
+                     rows: Int(tile.rows), columns: columns, readVolts: settings.readVolts, averages: read.averages,
+                     senseRange: read.range)
+    }
+
+    /// A batch without verify read was applied: its pulses count, and its cells are read next.
+    func startRangedVerify(of list: [LedgerPulse], ranges: VerifyRanges) {
+        let columns = Int(tile.columns)
+        var batch: [(pulse: LedgerPulse, beforeSiemens: Double, isMaximal: Bool)] = []
+        for p in list {
+            let i = p.row * columns + p.column
+            let maximal = algorithm.nextPulse(cell: i, measuredSiemens: measured[i], targetSiemens: targetSiemens[i]).isMaximal
+            batch.append((p, measured[i], maximal))
+            pulses[i] += 1
+            if inRelaxationPasses { relaxationPulses += 1 }
+        }
+        rangedBatch = batch
+        rangedReads = ranges.plan(cells: list.map { $0.row * columns + $0.column }, targetSiemens: targetSiemens, settings: settings)
+        inRangedVerify = !rangedReads.isEmpty
+        if !inRangedVerify { afterBatch() }
+    }
+
+    /// Learns from one ranged read (`logged`: as the ledger holds it, saturated cells `+infinity`;
+    /// `own`: the cells' own conductances). A saturated cell is read again in the next larger
+    /// range; when the last read of the verify is in, the batch is judged, or the full read ends.
+    func absorbRanged(_ indices: [Int], logged: [Double], own: [Double], range: Int?, averages: Int,
+                      ranges: VerifyRanges, at date: Date) {
+        if !inRangedVerify {
+            // The first band of a full verify read (``verifyRead``).
+            rangedReads = ranges.plan(cells: programmedCells, targetSiemens: targetSiemens, settings: settings)
+            rangedBatch = nil
+            inRangedVerify = true
+        }
+        if !rangedReads.isEmpty { rangedReads.removeFirst() }
+        let converter = ranges.converterSiemens(range: range, readVolts: settings.readVolts)
+        var saturated: [Int] = []
+        for (k, i) in indices.enumerated() where k < logged.count {
+            if logged[k] == .infinity {
+                saturated.append(i)
+                continue
+            }
+            measured[i] = own[k]
+            verifiedAt[i] = date
+            readAverages[i] = averages
+            readConverterSiemens[i] = converter
+        }
+        if !saturated.isEmpty {
+            if let again = ranges.reread(saturated, after: VerifyRanges.Read(cells: indices, range: range, averages: averages)) {
+                rangedReads.append(again)
+            } else {
+                // Beyond the largest range: the cell conducts at least its full scale, which is
+                // what it is taken to read (far above any target, so it stays open).
+                for i in saturated {
+                    measured[i] = ranges.fullScaleAmperes(range) / settings.readVolts
+                    verifiedAt[i] = date
+                }
+            }
+        }
+        guard rangedReads.isEmpty else { return }
+        let batch = rangedBatch
+        endRangedVerify()
+        guard let batch else {
+            afterFullRead()
+            return
+        }
+        let columns = Int(tile.columns)
+        for (p, before, maximal) in batch {
+            let i = p.row * columns + p.column
+            let after = measured[i]
+            // The cell's reading before the verify is put back for the judgement to compare with.
+            measured[i] = before
+            judge(p, cell: i, beforeSiemens: before, afterSiemens: after, isMaximal: maximal, at: verifiedAt[i])
+        }
+        afterBatch()
+    }
+
+    /// Drops a ranged verify under way.
+    func endRangedVerify() {
+        rangedReads = []
+        rangedBatch = nil
+        inRangedVerify = false
+    }
+}

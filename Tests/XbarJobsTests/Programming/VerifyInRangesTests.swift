@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+import XbarBoard
+import XbarDevice
+import XbarInstrument
+import XbarJobs
+import XbarStore
+import XbarWire
+
+@Suite("Write-verify with verify reads in the board's sense ranges")
+struct VerifyInRangesTests {
+    func rangedSettings(_ setup: SimulatedProgramming, _ board: SimulatedBoard) throws -> ProgrammingSettings {
+        var s = setup.settings()
+        s.verifyRanges = try VerifyRanges(board: board.identify())
+        return s
+    }
+
+    /// Share of the non-stuck cells whose true conductance is within tolerance, and of those a
+    /// full-tile read at the ADC's read full scale (the lab's read-back) finds within it.
+    func yields(_ setup: SimulatedProgramming, _ board: SimulatedBoard, tolerance: Double, averages: Int, volts: Double) throws -> (truth: Double, readBack: Double) {
+        let truth = setup.trueConductances(board), stuck = setup.stuck(board)
+        let read = try board.readConductances(.tile(setup.info.index), readVolts: volts, averages: averages)
+        var t = 0, r = 0, n = 0
+        for i in truth.indices where !stuck[i] {
+            n += 1
+            if abs(truth[i] - setup.targets[i]) <= tolerance { t += 1 }
+            if abs(read[i] - setup.targets[i]) <= tolerance { r += 1 }
+        }
+        return (Double(t) / Double(n), Double(r) / Double(n))
+    }
+
+    @Test("verifying in ranges cuts the conversions per cell by 1.7x or more with the same yield", arguments: [3, 4] as [UInt64])
+    func fewerConversions(seed: UInt64) throws {
+        let setup = try SimulatedProgramming(rows: 32, columns: 32)
+        let plainBoard = setup.board(seed: seed)
+        let plainSettings = setup.settings()
+        let plain = try setup.job(.adaptive, board: plainBoard, sim: plainBoard).run()[0]
+        let plainYield = try yields(setup, plainBoard, tolerance: plainSettings.toleranceSiemens,
+                                    averages: plainSettings.verifyAverages, volts: plainSettings.readVolts)
+
+        let rangedBoard = setup.board(seed: seed)
+        let settings = try rangedSettings(setup, rangedBoard)
+        let ranged = try setup.job(.adaptive, board: rangedBoard, sim: rangedBoard, settings: settings).run()[0]
+        let rangedYield = try yields(setup, rangedBoard, tolerance: settings.toleranceSiemens,
+                                     averages: settings.verifyAverages, volts: settings.readVolts)
+
+        let factor = Double(plain.conversions) / Double(ranged.conversions)
+        #expect(factor >= 1.7, "conversions \(plain.conversions) without ranges, \(ranged.conversions) with: \(factor)x")
+        // The same yield: within two cells of a 1024-cell tile, on the truth and on the read-back.
+        #expect(rangedYield.truth >= plainYield.truth - 0.002, "true yield \(rangedYield.truth) with ranges, \(plainYield.truth) without")
+        #expect(rangedYield.readBack >= plainYield.readBack - 0.002, "read-back \(rangedYield.readBack) with ranges, \(plainYield.readBack) without")
+        // The pulses stay what they were, give or take a few per cent.
+        let pulses = (plain.pulses.reduce(0, +), ranged.pulses.reduce(0, +))
+        #expect(Double(pulses.1) <= 1.05 * Double(pulses.0), "pulses \(pulses.0) without ranges, \(pulses.1) with")
+    }
+
+    @Test("a cell a ranged verify read finds saturated is read again in the next larger range, never taken at full scale")
+    func saturatedReadAgain() throws {
+        let setup = try SimulatedProgramming()
+        let board = setup.board(seed: 3)
+        let settings = try rangedSettings(setup, board)
+        let ranges = try #require(settings.verifyRanges)
+        let device = setup.instrument.device.nonVolatile
+        let programmer = WriteVerifyProgrammer(tile: setup.info, targetSiemens: setup.targets,
+                                               algorithm: AdaptivePulse(cellCount: setup.info.cellCount, device: device,
+                                                                        envelope: PulseEnvelope(limits: setup.instrument.limits)),
+                                               settings: settings)
+        guard case let .read(_, cells?, _, _, _, _, range?) = programmer.nextOperation() else {
+            Issue.record("the first verify read is a ranged read of a band, got \(String(describing: programmer.nextOperation()))")
+            return
+        }
+        let saturatedCell = cells[0].row * Int(setup.info.columns) + cells[0].column
+        let firstScale = ranges.ranges[range].fullScaleAmperes
+        // The board flags the first cell saturated; the others read on target.
+        var logged = cells.map { setup.targets[$0.row * Int(setup.info.columns) + $0.column] }
+        logged[0] = .infinity
+        let first = programmer.nextOperation()!
+        programmer.absorb(first, measuredSiemens: logged, at: Date())
+        #expect(programmer.report.verifiedSiemens[saturatedCell].isNaN, "a saturated cell has no reading yet")
+        var reread: (range: Int?, averages: Int)?
+        while let op = programmer.nextOperation(), case let .read(_, list?, _, _, _, averages, r) = op {
+            let indices = list.map { $0.row * Int(setup.info.columns) + $0.column }
+            if indices == [saturatedCell] {
+                reread = (r, averages)
+                programmer.absorb(op, measuredSiemens: [80e-6], at: Date())
+                break
+            }
+            #expect(!indices.contains(saturatedCell), "the saturated cell is read alone, after the bands")
+            programmer.absorb(op, measuredSiemens: indices.map { setup.targets[$0] }, at: Date())
+        }
+        let again = try #require(reread, "the saturated cell was read again")
+        #expect(ranges.fullScaleAmperes(again.range) > Double(firstScale), "read again in a larger range")
+        #expect(again.range != nil, "in a range that flags saturation")
+        #expect(ranges.larger(than: range) == again.range, "the next larger range, not any larger one")
+        #expect(programmer.report.verifiedSiemens[saturatedCell] == 80e-6)
+    }
+
+    @Test("a ranged read's saturation flags come out as +infinity siemens, and a ranged reply without flags is refused")
+    func saturationFlags() throws {
+        let op = JournalOperation.read(tile: 0, cells: [CellAddress(row: 0, column: 0), CellAddress(row: 0, column: 1)],
+                                       rows: 16, columns: 16, readVolts: 0.5, averages: 4, senseRange: 3)
+        let flagged = try OperationRunner.measurements(.currents(Currents(boardTimeNanoseconds: 0, amperes: [5e-6, 16e-6],
+                                                                          saturated: [false, true])), for: op)
+        #expect(abs(flagged[0] - 10e-6) < 1e-12)
+        #expect(flagged[1] == .infinity)
+        #expect(throws: ProgrammingError.self) {
+            try OperationRunner.measurements(.currents(Currents(boardTimeNanoseconds: 0, amperes: [5e-6, 16e-6])), for: op)
+        }
+    }
+
+    @Test("verify reads in ranges are refused on a board whose IDENTIFY lists no sense ranges, naming the board")
+    func refusedWithoutRanges() throws {
+        var setup = try SimulatedProgramming()
+        setup.instrument.senseRanges = []
+        let identity = try SimulatedBoard(instrument: setup.instrument, seed: 1).identify()
+        #expect(identity.senseRanges == nil)
+        do {
+            _ = try VerifyRanges(board: identity)
+            Issue.record("accepted a board without sense ranges")
+        } catch {
+            #expect(error == .noSenseRanges(model: identity.model, serial: identity.serialNumber))
+            #expect("\(error)".contains(identity.model) && "\(error)".contains("no sense ranges"), "\(error)")
+        }
+    }
+
+    @Test("a ranged run whose link dies resumes without repeating a pulse, from the read it was waiting for",
+          arguments: [2, 3, 5, 9] as [Int])
+    func resume(requestsBeforeDeath: Int) throws {
+        let setup = try SimulatedProgramming()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xbar-ranged-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try RunStore(path: folder.appendingPathComponent("lab.sqlite").path)
+        let run = try store.startRun(RunDraft(kind: "program", user: "test", backend: "simulated", argumentsJSON: "{}"))
+
+        let first = setup.board(seed: 4)
+        let settings = try rangedSettings(setup, first)
+        #expect(throws: BoardError.self) {
+            try setup.job(.adaptive, board: DyingLink(first, requests: requestsBeforeDeath), sim: first,
+                          journal: StoreJournal(store: store, runID: run), settings: settings, store: store, runID: run).run()
+        }
+        let before = try store.journal(run: run)
+        // The ledger keeps each read's sense range.
+        #expect(before.contains { if case .read(_, _, _, _, _, _, _?) = $0.operation { true } else { false } })
+
+        let second = setup.board(seed: 4)
+        try ProgrammingJob.replay(before, onto: second, settle: { second.advanceTime(seconds: $0) })
+        let report = try setup.job(.adaptive, board: second, sim: second, journal: StoreJournal(store: store, runID: run),
+                                   settings: settings, store: store, runID: run).run(resuming: before)[0]
+        let counts = try store.pulseCounts(run: run)
+        #expect(UInt64(counts[.done] ?? 0) == second.pulsesApplied, "every pulse applied is in the ledger once")
+        #expect(report.pulses.reduce(0, +) == (counts[.done] ?? 0) + (counts[.inDoubt] ?? 0))
+        let after = try store.journal(run: run)
+        for doubtful in after where doubtful.state == .inDoubt {
+            guard let next = after.first(where: { $0.seq == doubtful.seq + 1 }) else { continue }
+            if case .pulseBatch = doubtful.operation, case .pulseBatch = next.operation {
+                Issue.record("operation \(doubtful.seq), an in-doubt batch, was followed by another batch before any read")
+            }
+        }
+        let nonStuck = zip(report.outcomes, setup.stuck(second)).filter { !$0.1 }
+        #expect(nonStuck.allSatisfy { $0.0 == .converged }, "every non-stuck cell converged")
+    }
+}
