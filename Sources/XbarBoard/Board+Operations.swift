@@ -67,11 +67,19 @@ extension Board {
         return r
     }
 
-    /// Applies per-cell pulses in order and, with `verify`, reads every listed cell afterwards.
+    /// Applies per-cell pulses in order and, with `verify`, reads every listed cell afterwards;
+    /// verify currents in amperes, each with its saturation flag when the verify names groups
+    /// in sense ranges.
+    ///
+    /// - Throws: ``BoardError/fault(_:)`` `unsupported` for verify groups to a board without
+    ///   ``XbarWire/Capabilities/rangedVerify``, `badArgument` for a range it does not have;
+    ///   `.unexpectedReply` when a ranged verify's reply lacks a flag per current.
     public func pulseBatch(_ batch: PulseBatch) throws(BoardError) -> PulseReceipt {
         let reply = try perform(.pulseBatch(batch))
         guard case .pulsed(let r) = reply else { throw unexpected("PULSE_BATCH", reply) }
         try requireFinite(r.verifyAmperes, "PULSE_BATCH")
+        try requireFlags(Currents(boardTimeNanoseconds: r.boardTimeNanoseconds, amperes: r.verifyAmperes, saturated: r.verifySaturated),
+                         ranged: batch.verify?.groups != nil, "PULSE_BATCH")
         return r
     }
 

@@ -20,7 +20,7 @@ extension Instrument {
         }
         if defaultBiasScheme == .halfVoltage { c.insert(.halfVoltageScheme) }
         if defaultBiasScheme == .thirdVoltage { c.insert(.thirdVoltageScheme) }
-        if !senseRanges.isEmpty { c.insert(.senseRanges) }
+        if !senseRanges.isEmpty { c.formUnion([.senseRanges, .rangedVerify]) }
         if !senseRanges.isEmpty, !stateTiles.isEmpty { c.insert(.rangedPlayReads) }
         return c
     }
@@ -69,7 +69,7 @@ extension Instrument {
         }
         // Every job runs on a board without sense ranges (the readout then converts at the ADC's
         // own full scale), so their absence is no mismatch; ranges a board lists must be the file's.
-        let missing = capabilities.subtracting(identity.capabilities).subtracting([.senseRanges, .rangedPlayReads])
+        let missing = capabilities.subtracting(identity.capabilities).subtracting([.senseRanges, .rangedPlayReads, .rangedVerify])
         if !missing.isEmpty {
             found.append("capabilities: the board lacks \(Self.names(of: missing).joined(separator: ", ")), which this instrument's tiles need")
         }
@@ -128,6 +128,7 @@ extension Instrument {
             (.mvm, "mvm"), (.mvmPulseWidth, "mvm_pulse_width"), (.readTrain, "read_train"),
             (.play, "play"), (.pulseBatch, "pulse_batch"), (.senseRanges, "sense_ranges"),
             (.rangedPlayReads, "ranged_play_reads"),
+            (.rangedVerify, "ranged_verify"),
         ]
         return all.filter { capabilities.contains($0.0) }.map(\.1)
     }

@@ -8,12 +8,29 @@ public struct LedgerPulse: Sendable, Hashable {
     public var amplitudeVolts: Double
     /// Seconds.
     public var widthSeconds: Double
+    /// How the batch's verify read converts this pulse's cell when the batch verifies in sense
+    /// ranges; nil for a batch verified at the ADC's read full scale (or not verified).
+    public var verify: LedgerVerify?
 
-    public init(row: Int, column: Int, amplitudeVolts: Double, widthSeconds: Double) {
+    public init(row: Int, column: Int, amplitudeVolts: Double, widthSeconds: Double, verify: LedgerVerify? = nil) {
         self.row = row
         self.column = column
         self.amplitudeVolts = amplitudeVolts
         self.widthSeconds = widthSeconds
+        self.verify = verify
+    }
+}
+
+/// The verify read of one pulse of a batch verified in sense ranges.
+public struct LedgerVerify: Sendable, Hashable {
+    /// An index into the board's sense ranges; nil: the ADC's read full scale.
+    public var senseRange: Int?
+    /// Reads averaged.
+    public var averages: Int
+
+    public init(senseRange: Int?, averages: Int) {
+        self.senseRange = senseRange
+        self.averages = averages
     }
 }
 
@@ -30,7 +47,9 @@ public struct CellAddress: Sendable, Hashable, Codable {
 /// What one logged operation asks the board (or the clock) to do.
 public enum JournalOperation: Sendable, Hashable {
     /// Per-cell pulses on one tile, then an optional verify read of every pulsed cell
-    /// (`verifyReadVolts == nil`: no verify read).
+    /// (`verifyReadVolts == nil`: no verify read). When the pulses carry ``LedgerPulse/verify``,
+    /// each cell is verified in its own sense range with its own averages (`averages` is then
+    /// unused) and a saturated verify is logged as `+infinity` siemens, as a ranged read's.
     case pulseBatch(tile: Int, scheme: Int, verifyReadVolts: Double?, averages: Int, pulses: [LedgerPulse])
     /// A read of cells of a tile; `cells == nil` reads the whole `rows x columns` tile, row-major.
     /// `senseRange` is an index into the board's sense ranges (nil: the ADC's read full scale);
@@ -73,7 +92,20 @@ public enum JournalOperation: Sendable, Hashable {
     }
 
     /// Conversions the board makes for the operation: every cell read, once per averaged read.
-    public var conversions: Int { cells.count * averages }
+    public var conversions: Int {
+        if case let .pulseBatch(_, _, _, _, pulses) = self, isRangedVerify {
+            return pulses.reduce(0) { $0 + ($1.verify?.averages ?? 0) }
+        }
+        return cells.count * averages
+    }
+
+    /// Whether this is a batch whose verify reads convert in sense ranges, pulse by pulse.
+    public var isRangedVerify: Bool {
+        if case let .pulseBatch(_, _, volts, _, pulses) = self {
+            return volts != nil && !pulses.isEmpty && pulses.allSatisfy { $0.verify != nil }
+        }
+        return false
+    }
 
     /// The cells the operation touches, in result order.
     public var cells: [CellAddress] {

@@ -177,17 +177,19 @@ public final class RunStore: Sendable {
                                  boardSession.map(BoardSessionRecord.text), scheme, volts, averages, settle, rows, columns,
                                  whole, range, date.timeIntervalSince1970])
             let insert = try db.cachedStatement(sql: """
-                INSERT INTO ledger (run_id, seq, idx, tile, "row", "column", amplitude_volts, width_seconds)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO ledger (run_id, seq, idx, tile, "row", "column", amplitude_volts, width_seconds,
+                    verify_averages, verify_sense_range)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             switch operation {
             case .pulseBatch(let tile, _, _, _, let pulses):
                 for (i, p) in pulses.enumerated() {
-                    try insert.execute(arguments: [run, seq, i, tile, p.row, p.column, p.amplitudeVolts, p.widthSeconds])
+                    try insert.execute(arguments: [run, seq, i, tile, p.row, p.column, p.amplitudeVolts, p.widthSeconds,
+                                                   p.verify?.averages, p.verify?.senseRange])
                 }
             case .read(let tile, _, _, _, _, _, _):
                 for (i, c) in operation.cells.enumerated() {
-                    try insert.execute(arguments: [run, seq, i, tile, c.row, c.column, nil, nil])
+                    try insert.execute(arguments: [run, seq, i, tile, c.row, c.column, nil, nil, nil, nil])
                 }
             case .settle:
                 break
@@ -268,7 +270,7 @@ public final class RunStore: Sendable {
         try pool.read { db in
             let ops = try Row.fetchAll(db, sql: "SELECT * FROM operations WHERE run_id = ? ORDER BY seq", arguments: [run])
             let ledger = try Row.fetchAll(db, sql: """
-                SELECT seq, "row", "column", amplitude_volts, width_seconds, measured_siemens
+                SELECT seq, "row", "column", amplitude_volts, width_seconds, measured_siemens, verify_averages, verify_sense_range
                 FROM ledger WHERE run_id = ? ORDER BY seq, idx
                 """, arguments: [run])
             var bySeq: [Int: [Row]] = [:]
@@ -282,9 +284,12 @@ public final class RunStore: Sendable {
                 case "pulse_batch":
                     operation = .pulseBatch(tile: tile, scheme: op["scheme"], verifyReadVolts: op["read_volts"],
                                             averages: op["averages"],
-                                            pulses: cells.map { LedgerPulse(row: $0["row"], column: $0["column"],
-                                                                            amplitudeVolts: $0["amplitude_volts"],
-                                                                            widthSeconds: $0["width_seconds"]) })
+                                            pulses: cells.map { r in
+                                                let averages: Int? = r["verify_averages"]
+                                                return LedgerPulse(row: r["row"], column: r["column"], amplitudeVolts: r["amplitude_volts"],
+                                                                   widthSeconds: r["width_seconds"],
+                                                                   verify: averages.map { LedgerVerify(senseRange: r["verify_sense_range"], averages: $0) })
+                                            })
                 case "read":
                     let whole: Bool = op["whole_tile"]
                     operation = .read(tile: tile, cells: whole ? nil : cells.map { CellAddress(row: $0["row"], column: $0["column"]) },

@@ -276,6 +276,15 @@ enum StoreSchema {
                 ALTER TABLE operations ADD COLUMN sense_range INTEGER;
                 """)
         }
+        m.registerMigration("v11: the verify read of each pulse of a batch verified in sense ranges") { db in
+            try db.execute(sql: """
+                -- Set only for a pulse of a batch verified in sense ranges: the averages of its
+                -- cell's verify read, and an index into the board's sense ranges (NULL with
+                -- verify_averages set: the ADC's read full scale).
+                ALTER TABLE ledger ADD COLUMN verify_averages INTEGER;
+                ALTER TABLE ledger ADD COLUMN verify_sense_range INTEGER;
+                """)
+        }
         return m
     }
 }

@@ -55,7 +55,7 @@ struct ProgrammingBenchmark: ParsableCommand {
     var laterSeconds = 3600.0
     @Option(help: "Verify read averaging (default: from the read noise and tolerance).")
     var averages: Int?
-    @Option(help: "Algorithms to run, comma-separated (default: all); adaptive also runs with verify reads in the board's sense ranges.")
+    @Option(help: "Algorithms to run, comma-separated (default: all); adaptive also runs with verify reads in the board's sense ranges, in the batch's own verify and by READs after it.")
     var algorithms: String?
     @Flag(help: "Print each operation's progress to standard error.")
     var verbose = false
@@ -85,8 +85,12 @@ struct ProgrammingBenchmark: ParsableCommand {
                 for passes in [relaxationPasses, 0] {
                     results.append(try measure(algorithm, passes: passes, tolerance: tolerance, instrument: inst, device: device))
                     if algorithm == .adaptive && passes > 0 {
-                        results.append(try measure(algorithm, passes: passes, tolerance: tolerance, instrument: inst, device: device,
-                                                   inRanges: true))
+                        // In the batch's own verify (the board has the capability), and as a board
+                        // without it: the batch unverified, then a READ per band.
+                        for inBatch in [true, false] {
+                            results.append(try measure(algorithm, passes: passes, tolerance: tolerance, instrument: inst, device: device,
+                                                       inRanges: true, inBatch: inBatch))
+                        }
                     }
                 }
             }
@@ -138,7 +142,7 @@ struct ProgrammingBenchmark: ParsableCommand {
     }
 
     func measure(_ algorithm: ProgrammingAlgorithmKind, passes: Int, tolerance: Tolerance, instrument inst: Instrument,
-                 device: DeviceParameters, inRanges: Bool = false) throws -> Result {
+                 device: DeviceParameters, inRanges: Bool = false, inBatch: Bool = true) throws -> Result {
         guard let info = inst.tile(UInt8(tile)), info.kind.isNonVolatile else {
             throw ValidationError("tile \(tile) of \(inst.name) is not a non-volatile tile")
         }
@@ -161,7 +165,10 @@ struct ProgrammingBenchmark: ParsableCommand {
         settings.readBack = false
         if let averages { settings.verifyAverages = averages }
         // The same chip and wire; only where the verify reads convert changes.
-        if inRanges { settings.verifyRanges = try VerifyRanges(board: board.identify()) }
+        if inRanges {
+            settings.verifyRanges = try VerifyRanges(board: board.identify())
+            settings.verifyRanges?.inBatch = inBatch
+        }
         var waits = 0.0, waitCount = 0
         var passesStart: UInt64?
         let settleWaits = settleSeconds > 0 ? 1 : 0
@@ -219,7 +226,7 @@ struct ProgrammingBenchmark: ParsableCommand {
         let later = try readBack()
 
         let sorted = report.pulses.sorted()
-        return Result(label: algorithm.rawValue + (inRanges ? ", verify in ranges" : passes > 0 ? "" : ", no passes"), cells: info.cellCount, nonStuck: nonStuck,
+        return Result(label: algorithm.rawValue + (inRanges ? (inBatch ? ", ranges in batch" : ", ranges by READ") : passes > 0 ? "" : ", no passes"), cells: info.cellCount, nonStuck: nonStuck,
                       withinTrue: withinTrue, withinNow: now.within, withinSoon: soon.within, withinLater: later.within, floorNow: now.floor, floorSoon: soon.floor, floorLater: later.floor,
                       meanPulses: Double(report.pulses.reduce(0, +)) / Double(info.cellCount),
                       p99Pulses: sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)],

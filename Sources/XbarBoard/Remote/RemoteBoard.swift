@@ -284,7 +284,8 @@ public final class RemoteBoard: SequencedBoard {
         case .mvm(let m):
             payload = 16 + (m.senseRange == nil ? 32 : 33) * m.vectorCount * Int(tile(m.tile)?.columns ?? UInt16(maxPayload / 4)) / 8
         case .readTrain(let t): payload = 32 + Int(t.readCount) * (8 + 4 * cellCount(t.cells))
-        case .pulseBatch(let b): payload = 32 + 4 * b.pulses.count
+        // A batch verified in ranges adds a flag bit per verify current.
+        case .pulseBatch(let b): payload = 32 + (b.verify?.groups == nil ? 32 : 33) * b.pulses.count / 8
         case .sweep(let s): payload = 16 + cellCount(s.cells) * (3 + VoltageSweep.pointBytes * (s.stepCount ?? 0))
         case .playFetch: payload = maxPayload
         case .identify, .identifyWithSenseRanges: payload = 4096

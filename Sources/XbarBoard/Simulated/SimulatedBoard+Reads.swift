@@ -23,17 +23,9 @@ extension SimulatedBoard {
         // In a range, a cell is flagged when any of its averaged conversions saturated.
         var saturated: [Bool] = []
         saturated.reserveCapacity(selected.count)
-        let step = timing.readSeconds.wholeNanoseconds
         for cell in selected {
-            var sum = 0.0, flagged = false
-            for _ in 0..<Int(r.averages) {
-                let (current, nonlinear) = senseCurrent(tile, cell, volts: Double(r.readVolts))
-                let (value, over) = convertRead(current, in: range, nonlinear: nonlinear)
-                sum += value
-                flagged = flagged || over
-                clock.advance(by: step)
-            }
-            amperes.append(Float(sum / Double(r.averages)))
+            let (value, flagged) = readCell(tile, cell, volts: Double(r.readVolts), averages: Int(r.averages), in: range)
+            amperes.append(value)
             saturated.append(flagged)
         }
         return .currents(Currents(boardTimeNanoseconds: clock.boardNanoseconds, amperes: amperes, saturated: saturated))
@@ -112,6 +104,24 @@ extension SimulatedBoard {
         return Float(sum / Double(averages))
     }
 
+    /// Reads one cell `averages` times in `range` (nil: at the ADC's read full scale) and returns
+    /// the mean of the converted currents (amperes) and whether any conversion saturated.
+    /// Non-volatile tiles must have been refreshed.
+    func readCell(_ tile: SimulatedTile, _ cell: CellIndex, volts: Double, averages: Int,
+                  in range: SimulatedSenseRange?) -> (amperes: Float, saturated: Bool) {
+        let step = timing.readSeconds.wholeNanoseconds
+        var sum = 0.0, flagged = false
+        for _ in 0..<averages {
+            let (current, nonlinear) = senseCurrent(tile, cell, volts: volts)
+            let (value, over) = range.map { convertRead(current, in: $0, nonlinear: nonlinear) }
+                ?? convertRead(current, nonlinear: nonlinear)
+            sum += value
+            flagged = flagged || over
+            clock.advance(by: step)
+        }
+        return (Float(sum / Double(averages)), flagged)
+    }
+
     /// One converted read of one cell at the current time, amperes.
     ///
     /// A non-volatile cell's read passes the board's periphery: the resistance of its two lines
@@ -124,10 +134,16 @@ extension SimulatedBoard {
     func sense(_ tile: SimulatedTile, _ cell: CellIndex, volts: Double, converter: Bool = true) -> Double {
         let (current, nonlinear) = senseCurrent(tile, cell, volts: volts)
         guard converter else { return current }
-        let (value, saturated) = nonlinear ? readConverter.convert(current, nonlinearity: periphery.readNonlinearity)
+        return convertRead(current, nonlinear: nonlinear).value
+    }
+
+    /// One READ conversion of `current` at the ADC's read full scale: the converter's
+    /// non-linearity (when the board has one), then rounding; whether it saturated.
+    func convertRead(_ current: Double, nonlinear: Bool) -> (value: Double, saturated: Bool) {
+        let result = nonlinear ? readConverter.convert(current, nonlinearity: periphery.readNonlinearity)
             : readConverter.convert(current)
-        if saturated { adcSaturations += 1 }
-        return value
+        if result.saturated { adcSaturations += 1 }
+        return result
     }
 
     /// The analog current of one read of one cell at the current time, amperes, and whether

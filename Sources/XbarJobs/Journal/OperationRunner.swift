@@ -119,14 +119,34 @@ public final class OperationRunner {
                 cellPulses.append(CellPulse(cell: CellIndex(row: try u16(p.row, "row"), column: try u16(p.column, "column")),
                                             amplitudeVolts: Float(p.amplitudeVolts), widthSeconds: Float(p.widthSeconds)))
             }
-            let verify = try verifyVolts.map { v throws(JournalConversionError) in VerifyRead(readVolts: Float(v), averages: try u16(averages, "averages")) }
+            var verify = try verifyVolts.map { v throws(JournalConversionError) in VerifyRead(readVolts: Float(v), averages: try u16(averages, "averages")) }
+            if let v = verifyVolts, operation.isRangedVerify {
+                // Runs of consecutive pulses verified alike go out as one group each.
+                var groups: [VerifyGroup] = []
+                for p in pulses {
+                    guard let how = p.verify else { continue }
+                    let range = try how.senseRange.map { r throws(JournalConversionError) in
+                        guard let index = UInt8(exactly: r), index != VerifyGroup.readFullScaleIndex else {
+                            throw JournalConversionError(field: "verify senseRange", value: "\(r)", expected: "0 to 254")
+                        }
+                        return index
+                    }
+                    let n = try u16(how.averages, "verify averages")
+                    if let last = groups.last, last.senseRange == range, last.averages == n, last.pulseCount < UInt16.max {
+                        groups[groups.count - 1].pulseCount += 1
+                    } else {
+                        groups.append(VerifyGroup(pulseCount: 1, senseRange: range, averages: n))
+                    }
+                }
+                verify = VerifyRead(readVolts: Float(v), groups: groups)
+            }
             return .pulseBatch(PulseBatch(tile: try tileIndex(tile), scheme: bias, verify: verify, pulses: cellPulses))
         }
     }
 
     /// The conductances a reply to `operation`'s request carries, siemens, in the operation's
     /// cell order (a batch's verify reads; none without a verify read). A cell a ranged read
-    /// flags as saturated is `+infinity`: its current was beyond the range, and the full-scale
+    /// (or a batch's verify in ranges) flags as saturated is `+infinity`: its current was beyond the range, and the full-scale
     /// value the board sends for it is no measurement.
     ///
     /// - Throws: ``ProgrammingError/badReply(_:)`` when the reply is not the kind the request
@@ -148,7 +168,11 @@ public final class OperationRunner {
             if receipt.verifyAmperes.count != pulses.count {
                 throw .badReply("PULSE_BATCH of \(pulses.count) pulses on tile \(tile) returned \(receipt.verifyAmperes.count) verify reads")
             }
-            return receipt.verifyAmperes.map { Double($0) / volts }
+            guard operation.isRangedVerify else { return receipt.verifyAmperes.map { Double($0) / volts } }
+            guard let flags = receipt.verifySaturated, flags.count == pulses.count else {
+                throw .badReply("PULSE_BATCH of \(pulses.count) pulses on tile \(tile) verified in sense ranges returned no saturation flags")
+            }
+            return zip(receipt.verifyAmperes, flags).map { $1 ? .infinity : Double($0) / volts }
         default:
             throw .badReply("\(operation.kindName) answered with \(reply.opcode.name)")
         }

@@ -22,21 +22,29 @@ public struct VerifyRanges: Hashable, Sendable {
     /// A band is read in the smallest range that holds its top current times this: a cell read
     /// while still on its way to its target may be above it.
     public var headroom: Double = 1.25
+    /// Whether a batch's cells are verified by the batch itself, each in its band's range and
+    /// averaging (PULSE_BATCH verify groups, capability ``XbarWire/Capabilities/rangedVerify``):
+    /// one round trip per batch. Otherwise the batch goes out without a verify read and its
+    /// cells are read after it, one READ per band.
+    public var inBatch: Bool
 
-    public init(ranges: [SenseRange], adcBits: Int, readFullScaleAmperes: Double) {
+    public init(ranges: [SenseRange], adcBits: Int, readFullScaleAmperes: Double, inBatch: Bool = false) {
         self.ranges = ranges
         self.adcBits = adcBits
         self.readFullScaleAmperes = readFullScaleAmperes
+        self.inBatch = inBatch
     }
 
-    /// The sense ranges a board's IDENTIFY lists (``XbarBoard/Board/identify()`` asks for them).
+    /// The sense ranges a board's IDENTIFY lists (``XbarBoard/Board/identify()`` asks for them);
+    /// verified in the batch when the board reports ``XbarWire/Capabilities/rangedVerify``.
     ///
     /// - Throws: ``ProgrammingError/noSenseRanges(model:serial:)`` when it lists none.
     public init(board identity: BoardIdentity) throws(ProgrammingError) {
         guard let ranges = identity.senseRanges, !ranges.isEmpty else {
             throw .noSenseRanges(model: identity.model, serial: identity.serialNumber)
         }
-        self.init(ranges: ranges, adcBits: Int(identity.adc.bits), readFullScaleAmperes: Double(identity.adc.readFullScaleAmperes))
+        self.init(ranges: ranges, adcBits: Int(identity.adc.bits), readFullScaleAmperes: Double(identity.adc.readFullScaleAmperes),
+                  inBatch: identity.capabilities.contains(.rangedVerify))
     }
 
     /// One planned verify READ: cells (row-major indices), the range index (nil: the ADC's read

@@ -29,6 +29,37 @@ extension WriteVerifyProgrammer {
 
     /// A batch without verify read was applied: its pulses count, and its cells are read next.
     func startRangedVerify(of list: [LedgerPulse], ranges: VerifyRanges) {
+        countRangedBatch(list)
+        let columns = Int(tile.columns)
+        rangedReads = ranges.plan(cells: list.map { $0.row * columns + $0.column }, targetSiemens: targetSiemens, settings: settings)
+        inRangedVerify = !rangedReads.isEmpty
+        if !inRangedVerify { afterBatch() }
+    }
+
+    /// A batch verified in its own round trip, each run of pulses in its range: its pulses
+    /// count, its verify currents are learnt run by run, and only the cells a verify found
+    /// saturated are read again (in the next larger range) before the batch is judged.
+    func absorbRangedBatch(_ list: [LedgerPulse], logged: [Double], own: [Double], ranges: VerifyRanges, at date: Date) {
+        countRangedBatch(list)
+        rangedReads = []
+        inRangedVerify = true
+        let columns = Int(tile.columns)
+        var start = 0
+        while start < list.count {
+            let how = list[start].verify
+            var end = start + 1
+            while end < list.count, list[end].verify == how { end += 1 }
+            learnRanged(list[start..<end].map { $0.row * columns + $0.column }, logged: Array(logged[min(start, logged.count)..<min(end, logged.count)]),
+                        own: Array(own[min(start, own.count)..<min(end, own.count)]), range: how?.senseRange,
+                        averages: how?.averages ?? settings.verifyAverages, ranges: ranges, at: date)
+            start = end
+        }
+        finishRangedVerifyIfComplete()
+    }
+
+    /// Counts a batch's pulses and keeps what its judgement needs: each pulse, the conductance
+    /// its cell read before it, and whether it was the cell's maximal pulse.
+    private func countRangedBatch(_ list: [LedgerPulse]) {
         let columns = Int(tile.columns)
         var batch: [(pulse: LedgerPulse, beforeSiemens: Double, isMaximal: Bool)] = []
         for p in list {
@@ -39,9 +70,6 @@ extension WriteVerifyProgrammer {
             if inRelaxationPasses { relaxationPulses += 1 }
         }
         rangedBatch = batch
-        rangedReads = ranges.plan(cells: list.map { $0.row * columns + $0.column }, targetSiemens: targetSiemens, settings: settings)
-        inRangedVerify = !rangedReads.isEmpty
-        if !inRangedVerify { afterBatch() }
     }
 
     /// Learns from one ranged read (`logged`: as the ledger holds it, saturated cells `+infinity`;
@@ -56,6 +84,14 @@ extension WriteVerifyProgrammer {
             inRangedVerify = true
         }
         if !rangedReads.isEmpty { rangedReads.removeFirst() }
+        learnRanged(indices, logged: logged, own: own, range: range, averages: averages, ranges: ranges, at: date)
+        finishRangedVerifyIfComplete()
+    }
+
+    /// Takes the cells of one ranged conversion as read; queues the saturated ones for a read in
+    /// the next larger range.
+    private func learnRanged(_ indices: [Int], logged: [Double], own: [Double], range: Int?, averages: Int,
+                             ranges: VerifyRanges, at date: Date) {
         let converter = ranges.converterSiemens(range: range, readVolts: settings.readVolts)
         var saturated: [Int] = []
         for (k, i) in indices.enumerated() where k < logged.count {
@@ -80,6 +116,10 @@ extension WriteVerifyProgrammer {
                 }
             }
         }
+    }
+
+    /// When no read of the verify under way is left: the batch is judged, or the full read ends.
+    private func finishRangedVerifyIfComplete() {
         guard rangedReads.isEmpty else { return }
         let batch = rangedBatch
         endRangedVerify()

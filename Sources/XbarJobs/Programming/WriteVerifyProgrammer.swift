@@ -170,10 +170,20 @@ public final class WriteVerifyProgrammer {
                 open = Array(open.prefix(settings.maxPulsesPerBatch)).sorted()
             }
             let columns = Int(tile.columns)
-            let list = open.map { i -> LedgerPulse in
+            func pulse(_ i: Int, _ verify: LedgerVerify? = nil) -> LedgerPulse {
                 let p = algorithm.nextPulse(cell: i, measuredSiemens: measured[i], targetSiemens: targetSiemens[i])
-                return LedgerPulse(row: i / columns, column: i % columns, amplitudeVolts: p.amplitudeVolts, widthSeconds: p.widthSeconds)
+                return LedgerPulse(row: i / columns, column: i % columns, amplitudeVolts: p.amplitudeVolts, widthSeconds: p.widthSeconds,
+                                   verify: verify)
             }
+            if let ranges = settings.verifyRanges, ranges.inBatch {
+                // Band by band, so each band's cells form one verify group of the batch.
+                let list = ranges.plan(cells: open, targetSiemens: targetSiemens, settings: settings).flatMap { read in
+                    read.cells.map { pulse($0, LedgerVerify(senseRange: read.range, averages: read.averages)) }
+                }
+                return .pulseBatch(tile: Int(tile.index), scheme: Int(settings.scheme.rawValue), verifyReadVolts: settings.readVolts,
+                                   averages: settings.verifyAverages, pulses: list)
+            }
+            let list = open.map { pulse($0) }
             // In sense ranges the pulsed cells are read after the batch, band by band.
             return .pulseBatch(tile: Int(tile.index), scheme: Int(settings.scheme.rawValue),
                                verifyReadVolts: settings.verifyRanges == nil ? settings.readVolts : nil,
@@ -234,6 +244,10 @@ public final class WriteVerifyProgrammer {
             let columns = Int(tile.columns)
             if verifyVolts == nil, let ranges = settings.verifyRanges {
                 startRangedVerify(of: list, ranges: ranges)
+                return
+            }
+            if operation.isRangedVerify, let ranges = settings.verifyRanges {
+                absorbRangedBatch(list, logged: logged, own: values, ranges: ranges, at: date)
                 return
             }
             for (k, p) in list.enumerated() where k < values.count {

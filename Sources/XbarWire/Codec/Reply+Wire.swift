@@ -22,6 +22,7 @@ extension Reply {
             bytes.put(p.complianceHits)
             bytes.putCount(p.verifyAmperes.count)
             for a in p.verifyAmperes { bytes.put(a) }
+            if let flags = p.verifySaturated { bytes.putBits(flags) }
         case .readTrain(let t):
             bytes.putCount(t.timestampsNanoseconds.count)
             bytes.putCount(t.amperes.count)
@@ -108,7 +109,10 @@ extension Reply {
             var amperes: [Float] = []
             amperes.reserveCapacity(n)
             for i in 0..<n { amperes.append(try r.f32("verifyAmperes[\(i)]")) }
-            self = .pulsed(PulseReceipt(boardTimeNanoseconds: time, appliedCount: applied, complianceHits: hits, verifyAmperes: amperes))
+            // Present only in the answer to a batch verified in sense ranges.
+            let saturated = r.remaining > 0 ? try r.bits(n, "verifySaturated") : nil
+            self = .pulsed(PulseReceipt(boardTimeNanoseconds: time, appliedCount: applied, complianceHits: hits, verifyAmperes: amperes,
+                                        verifySaturated: saturated))
         case .readTrainData:
             let reads = try r.count("timestamps.count", elementBytes: 8)
             let values = try r.count("amperes.count", elementBytes: 4)

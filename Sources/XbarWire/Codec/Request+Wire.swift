@@ -23,13 +23,21 @@ extension Request {
             bytes.append(b.scheme.rawValue)
             bytes.put(b.verify != nil)
             bytes.put(b.verify?.readVolts ?? 0)
-            bytes.put(b.verify?.averages ?? 0)
+            bytes.put(b.verify?.groups == nil ? b.verify?.averages ?? 0 : 0)
             bytes.putCount(b.pulses.count)
             for p in b.pulses {
                 bytes.put(p.cell.row)
                 bytes.put(p.cell.column)
                 bytes.put(p.amplitudeVolts)
                 bytes.put(p.widthSeconds)
+            }
+            if let groups = b.verify?.groups {
+                bytes.putCount(groups.count)
+                for g in groups {
+                    bytes.put(g.pulseCount)
+                    bytes.append(g.senseRange ?? VerifyGroup.readFullScaleIndex)
+                    bytes.put(g.averages)
+                }
             }
         case .mvm(let m):
             bytes.append(m.tile)
@@ -138,8 +146,10 @@ extension Request {
             let scheme = try r.enumeration(BiasScheme.self, "scheme")
             let hasVerify = try r.bool("hasVerify")
             var verify: VerifyRead?
+            var averagesAt = 0
             if hasVerify {
                 let volts = try r.f32("verify.readVolts")
+                averagesAt = r.position
                 let averages = try r.u16("verify.averages")
                 verify = VerifyRead(readVolts: volts, averages: averages)
             } else {
@@ -154,6 +164,31 @@ extension Request {
                 let volts = try r.f32("pulses[\(i)].amplitudeVolts")
                 let width = try r.f32("pulses[\(i)].widthSeconds")
                 pulses.append(CellPulse(cell: CellIndex(row: row, column: column), amplitudeVolts: volts, widthSeconds: width))
+            }
+            // Optional trailing verify groups: the verify reads in sense ranges.
+            if let plain = verify, r.remaining > 0 {
+                guard plain.averages == 0 else {
+                    throw r.badField("verify.averages", at: averagesAt, "must be 0 when verify groups follow; each group names its averages")
+                }
+                let countAt = r.position
+                let g = try r.count("verifyGroups.count", elementBytes: 5)
+                var groups: [VerifyGroup] = []
+                groups.reserveCapacity(g)
+                var covered = 0
+                for i in 0..<g {
+                    let at = r.position
+                    let count = try r.u16("verifyGroups[\(i)].pulses")
+                    guard count > 0 else { throw r.badField("verifyGroups[\(i)].pulses", at: at, "a group holds at least one pulse") }
+                    let index = try r.u8("verifyGroups[\(i)].senseRange")
+                    let averages = try r.u16("verifyGroups[\(i)].averages")
+                    covered += Int(count)
+                    groups.append(VerifyGroup(pulseCount: count, senseRange: index == VerifyGroup.readFullScaleIndex ? nil : index,
+                                              averages: averages))
+                }
+                guard covered == n else {
+                    throw r.badField("verifyGroups.count", at: countAt, "the groups hold \(covered) pulses, the batch has \(n)")
+                }
+                verify = VerifyRead(readVolts: plain.readVolts, groups: groups)
             }
             self = .pulseBatch(PulseBatch(tile: tile, scheme: scheme, verify: verify, pulses: pulses))
         case .mvm:

@@ -102,7 +102,11 @@ extension ElectricalLimits {
         case .pulse(let p):
             return checkPulse(amplitudeVolts: p.amplitudeVolts, widthSeconds: p.widthSeconds)
         case .pulseBatch(let b):
-            if let v = b.verify, let f = checkRead(readVolts: v.readVolts, averages: v.averages) { return f }
+            if let v = b.verify {
+                for averages in v.groups.map({ $0.map(\.averages) }) ?? [v.averages] {
+                    if let f = checkRead(readVolts: v.readVolts, averages: averages) { return f }
+                }
+            }
             for p in b.pulses {
                 if let f = checkPulse(amplitudeVolts: p.amplitudeVolts, widthSeconds: p.widthSeconds) { return f }
             }

@@ -83,6 +83,9 @@ public struct Capabilities: OptionSet, Hashable, Sendable {
     /// PLAY read actions may name a sense range (operation 2 of PLAY_LOAD): the read converts
     /// in that range, and a current beyond it reads the range's full scale.
     public static let rangedPlayReads = Capabilities(rawValue: 1 << 11)
+    /// PULSE_BATCH's verify reads may name a sense range and averaging per run of pulses
+    /// (``VerifyRead/groups``), and PULSED then flags each saturated verify current.
+    public static let rangedVerify = Capabilities(rawValue: 1 << 12)
 }
 
 /// The IDENTIFY reply: who the board is and what it can do.

@@ -52,12 +52,17 @@ public struct PulseReceipt: Hashable, Sendable {
     public var complianceHits: UInt32
     /// Verify-read currents in amperes, one per listed pulse, empty without a verify read.
     public var verifyAmperes: [Float]
+    /// Per verify current, whether a conversion of it saturated (it then reads its range's full
+    /// scale). Present only in the reply to a batch verified in sense ranges; nil otherwise.
+    public var verifySaturated: [Bool]?
 
-    public init(boardTimeNanoseconds: UInt64, appliedCount: UInt32, complianceHits: UInt32, verifyAmperes: [Float]) {
+    public init(boardTimeNanoseconds: UInt64, appliedCount: UInt32, complianceHits: UInt32, verifyAmperes: [Float],
+                verifySaturated: [Bool]? = nil) {
         self.boardTimeNanoseconds = boardTimeNanoseconds
         self.appliedCount = appliedCount
         self.complianceHits = complianceHits
         self.verifyAmperes = verifyAmperes
+        self.verifySaturated = verifySaturated
     }
 }
 

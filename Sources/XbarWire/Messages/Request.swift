@@ -95,10 +95,45 @@ public struct CellPulse: Hashable, Sendable {
 public struct VerifyRead: Hashable, Sendable {
     /// Volts, positive.
     public var readVolts: Float
+    /// Reads averaged per pulsed cell at the ADC's read full scale; 0 when ``groups`` name the
+    /// averages instead.
     public var averages: UInt16
+    /// Verify reads in sense ranges (only to a board whose IDENTIFY reports
+    /// ``Capabilities/rangedVerify``): runs of consecutive pulses, each run's cells converted in
+    /// its own range with its own averages and flagged when saturated. nil: every cell at the
+    /// ADC's read full scale, `averages` times, without flags.
+    public var groups: [VerifyGroup]?
 
     public init(readVolts: Float, averages: UInt16 = 1) {
         self.readVolts = readVolts
+        self.averages = averages
+        self.groups = nil
+    }
+
+    /// A verify in sense ranges: `groups` cover the batch's pulses in list order.
+    public init(readVolts: Float, groups: [VerifyGroup]) {
+        self.readVolts = readVolts
+        self.averages = 0
+        self.groups = groups
+    }
+}
+
+/// The verify reads of a run of consecutive pulses of a batch: one sense range, one averaging.
+public struct VerifyGroup: Hashable, Sendable {
+    /// On the wire, the range index that names the ADC's read full scale.
+    public static let readFullScaleIndex: UInt8 = 0xFF
+
+    /// Pulses in the run, at least 1.
+    public var pulseCount: UInt16
+    /// An index into the board's ``BoardIdentity/senseRanges``; nil converts at the ADC's read
+    /// full scale (flagged all the same).
+    public var senseRange: UInt8?
+    /// Reads averaged per cell of the run, 1 to the board's maximum.
+    public var averages: UInt16
+
+    public init(pulseCount: UInt16, senseRange: UInt8?, averages: UInt16) {
+        self.pulseCount = pulseCount
+        self.senseRange = senseRange
         self.averages = averages
     }
 }
