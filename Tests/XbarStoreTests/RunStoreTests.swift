@@ -70,6 +70,30 @@ struct RunStoreTests {
         #expect(throws: StoreError.self) { try t.store.logResult(run: run, seq: seq, measuredSiemens: [1, 2]) }
     }
 
+    @Test("a batch verified in sense ranges keeps each pulse's range and averages, and a saturated verify as +infinity")
+    func rangedVerifyBatch() throws {
+        let t = try TemporaryStore()
+        defer { t.cleanup() }
+        let run = try t.store.startRun(draft)
+        let pulses = [LedgerPulse(row: 1, column: 2, amplitudeVolts: 1.25, widthSeconds: 1e-6, verify: LedgerVerify(senseRange: 3, averages: 2)),
+                      LedgerPulse(row: 3, column: 4, amplitudeVolts: -1.5, widthSeconds: 2e-7, verify: LedgerVerify(senseRange: nil, averages: 5)),
+                      LedgerPulse(row: 0, column: 0, amplitudeVolts: 1.0, widthSeconds: 1e-7, verify: LedgerVerify(senseRange: 0, averages: 1))]
+        let op = JournalOperation.pulseBatch(tile: 0, scheme: 0, verifyReadVolts: 0.2, averages: 8, pulses: pulses)
+        #expect(op.isRangedVerify)
+        #expect(op.conversions == 2 + 5 + 1, "each cell's own averages, not the batch's 8")
+        let seq = try t.store.logIntent(run: run, op)
+        try t.store.logResult(run: run, seq: seq, measuredSiemens: [10e-6, .infinity, 20e-6])
+        let journal = try t.store.journal(run: run)
+        #expect(journal[0].operation == op, "the range (or the read full scale) and averages of every pulse's verify")
+        #expect(journal[0].measuredSiemens == [10e-6, .infinity, 20e-6])
+        // A batch verified at the read full scale stays as it was: no per-pulse verify.
+        let plain = JournalOperation.pulseBatch(tile: 0, scheme: 0, verifyReadVolts: 0.2, averages: 8,
+                                                pulses: [LedgerPulse(row: 5, column: 5, amplitudeVolts: 1, widthSeconds: 1e-7)])
+        _ = try t.store.logIntent(run: run, plain)
+        let again = try t.store.journal(run: run)
+        #expect(again[1].operation == plain && !plain.isRangedVerify && plain.conversions == 8)
+    }
+
     @Test("whole-tile reads, settles and in-doubt marks round-trip through the journal")
     func readsAndDoubt() throws {
         let t = try TemporaryStore()

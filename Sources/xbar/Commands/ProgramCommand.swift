@@ -104,9 +104,12 @@ struct ProgramCommand: ParsableCommand {
                                discussion: "Those cells are the youngest when the run is judged, and relax while the other tiles are touched up and read back. On four 64x64 tiles of the default device at 1 %, 0.45 raises the read-back yield from about 98.8 % (0.6, the verify rounds' band) to 99.5 % for about 4 % more pulses per cell; the few cells still outside after four rounds are accepted at 0.6. Earlier passes, and a single tile (read back before its touch-ups start to relax), accept at 0.6."))
     var touchUpAccept: Double?
 
-    @Flag(help: ArgumentHelp("Verify in the board's sense ranges: each batch's pulses go out without a verify read, then its cells are read in bands by target, each band in the smallest range that holds it and averaged only as much as its top needs.",
-                             discussion: "Needs a board whose IDENTIFY lists sense ranges. The full-tile verify reads are banded the same way; the read-back is read as without it. On one 64x64 tile of the simulated usb-4x64 it cuts the conversions per cell for more round trips (README, write-verify)."))
+    @Flag(help: ArgumentHelp("Verify in the board's sense ranges: each batch's cells are verified in bands by target, each band in the smallest range that holds it and averaged only as much as its top needs.",
+                             discussion: "Needs a board whose IDENTIFY lists sense ranges. On a board whose PULSE_BATCH verifies in ranges (capability ranged_verify) the batch verifies its own cells, band by band, in the same round trip; on others its pulses go out without a verify read and its cells are read after it, a READ per band. The full-tile verify reads are banded the same way; the read-back is read as without it (README, write-verify)."))
     var verifyInRanges = false
+
+    @Flag(inversion: .prefixedNo, help: "With --verify-in-ranges on a board with ranged PULSE_BATCH verify: verify each batch in its own round trip (--no-verify-in-batch: a READ per band after the batch, as on boards without it).")
+    var verifyInBatch = true
 
     @Flag(inversion: .prefixedNo, help: "Read the tiles back after the run and print and record the read-back yield.")
     var readBack = true
@@ -145,6 +148,9 @@ struct ProgramCommand: ParsableCommand {
         var touchUpAccept: Double?
         /// Whether verify reads are taken in the board's sense ranges; nil (older runs) for not.
         var verifyInRanges: Bool?
+        /// With ranges, whether a batch verifies its own cells when the board can; nil (older
+        /// runs) for yes.
+        var verifyInBatch: Bool?
 
         /// `options` reaching the board, instrument, calibration and seed recorded here.
         func boardOptions(from options: BoardOptions) -> BoardOptions {
@@ -242,7 +248,7 @@ struct ProgramCommand: ParsableCommand {
                          algorithm: algorithm, maxPulses: maxPulses, biasScheme: biasScheme?.rawValue ?? "",
                          readVolts: readVolts, settleSeconds: settleSeconds, minYieldPercent: try Self.minYieldPercent(minYield),
                          relaxationPasses: relaxationPasses, relaxationWaitSeconds: relaxationWait, readBack: readBack,
-                         touchUpAccept: touchUpAccept, verifyInRanges: verifyInRanges)
+                         touchUpAccept: touchUpAccept, verifyInRanges: verifyInRanges, verifyInBatch: verifyInBatch)
     }
 
     /// `--min-yield` as a percentage: `99%` or `99`, from 0 to 100.
@@ -303,7 +309,8 @@ struct ProgramCommand: ParsableCommand {
         let board = try options.openBoard().board
         let identity = try board.identify()
         // Refused before the run is recorded: the board cannot read in ranges it does not have.
-        let verifyRanges = try args.verifyInRanges == true ? Self.verifyRanges(identity) : nil
+        var verifyRanges = try args.verifyInRanges == true ? Self.verifyRanges(identity) : nil
+        if args.verifyInBatch == false { verifyRanges?.inBatch = false }
         if let resumed, let serial = resumed.record.draft.boardSerial, serial != identity.serialNumber {
             throw ValidationError("run \(resumed.id) ran on board \(resumed.record.draft.boardModel ?? "?") serial \(serial); "
                                   + "\(board.backendDescription) reports \(identity.model) serial \(identity.serialNumber): not resuming on another chip")
@@ -453,8 +460,9 @@ struct ProgramCommand: ParsableCommand {
                   + "cell-pulses in board session \(session.session.map(BoardSessionRecord.text) ?? "(none)"); ledger total \(applied) applied")
         }
         if let ranges = settings.verifyRanges {
-            print(String(format: "tolerance %.3g S, verify reads at %.2f V in the board's sense ranges, %d bands by target averaged up to %d times",
-                         settings.toleranceSiemens, settings.readVolts, ranges.bands, settings.verifyAverages))
+            print(String(format: "tolerance %.3g S, verify reads at %.2f V in the board's sense ranges, %d bands by target averaged up to %d times, %@",
+                         settings.toleranceSiemens, settings.readVolts, ranges.bands, settings.verifyAverages,
+                         ranges.inBatch ? "in each batch's own verify" : "a READ per band after each batch"))
         } else {
             print(String(format: "tolerance %.3g S, verify reads at %.2f V averaged %d times", settings.toleranceSiemens,
                          settings.readVolts, settings.verifyAverages))

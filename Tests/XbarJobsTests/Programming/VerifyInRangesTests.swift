@@ -9,10 +9,106 @@ import XbarWire
 
 @Suite("Write-verify with verify reads in the board's sense ranges")
 struct VerifyInRangesTests {
-    func rangedSettings(_ setup: SimulatedProgramming, _ board: SimulatedBoard) throws -> ProgrammingSettings {
+    /// `inBatch` false: as on a board without ranged PULSE_BATCH verify, a READ per band after each batch.
+    func rangedSettings(_ setup: SimulatedProgramming, _ board: SimulatedBoard, inBatch: Bool = true) throws -> ProgrammingSettings {
         var s = setup.settings()
         s.verifyRanges = try VerifyRanges(board: board.identify())
+        #expect(s.verifyRanges?.inBatch == true, "the simulated board verifies batches in ranges")
+        s.verifyRanges?.inBatch = inBatch
         return s
+    }
+
+    @Test("with the board's ranged batch verify a batch is one round trip again: as many as without ranges, the conversions of verifying by READs")
+    func oneRoundTripPerBatch() throws {
+        let setup = try SimulatedProgramming(rows: 32, columns: 32)
+        let plainBoard = setup.board(seed: 3)
+        let plain = try setup.job(.adaptive, board: plainBoard, sim: plainBoard).run()[0]
+        let readBoard = setup.board(seed: 3)
+        let byRead = try setup.job(.adaptive, board: readBoard, sim: readBoard,
+                                   settings: try rangedSettings(setup, readBoard, inBatch: false)).run()[0]
+        let batchBoard = setup.board(seed: 3)
+        let settings = try rangedSettings(setup, batchBoard)
+        let inBatch = try setup.job(.adaptive, board: batchBoard, sim: batchBoard, settings: settings).run()[0]
+        let batchYield = try yields(setup, batchBoard, tolerance: settings.toleranceSiemens,
+                                    averages: settings.verifyAverages, volts: settings.readVolts)
+        let plainYield = try yields(setup, plainBoard, tolerance: settings.toleranceSiemens,
+                                    averages: settings.verifyAverages, volts: settings.readVolts)
+
+        #expect(Double(inBatch.roundTrips) <= 1.1 * Double(plain.roundTrips),
+                "round trips: \(plain.roundTrips) without ranges, \(inBatch.roundTrips) verified in the batch")
+        #expect(2 * inBatch.roundTrips < byRead.roundTrips, "round trips: \(byRead.roundTrips) by READs, \(inBatch.roundTrips) in the batch")
+        #expect(Double(plain.conversions) >= 1.7 * Double(inBatch.conversions),
+                "conversions: \(plain.conversions) without ranges, \(inBatch.conversions) in the batch")
+        #expect(Double(inBatch.conversions) <= 1.1 * Double(byRead.conversions),
+                "conversions: \(byRead.conversions) by READs, \(inBatch.conversions) in the batch")
+        #expect(batchYield.truth >= plainYield.truth - 0.002, "true yield \(batchYield.truth) in the batch, \(plainYield.truth) without ranges")
+        #expect(batchYield.readBack >= plainYield.readBack - 0.002, "read-back \(batchYield.readBack) in the batch, \(plainYield.readBack) without ranges")
+    }
+
+    @Test("a cell a batch's ranged verify finds saturated is read again in the next larger range before the batch is judged")
+    func saturatedVerifyReadAgain() throws {
+        let setup = try SimulatedProgramming()
+        let board = setup.board(seed: 3)
+        let settings = try rangedSettings(setup, board)
+        let ranges = try #require(settings.verifyRanges)
+        let device = setup.instrument.device.nonVolatile
+        let programmer = WriteVerifyProgrammer(tile: setup.info, targetSiemens: setup.targets,
+                                               algorithm: AdaptivePulse(cellCount: setup.info.cellCount, device: device,
+                                                                        envelope: PulseEnvelope(limits: setup.instrument.limits)),
+                                               settings: settings)
+        let columns = Int(setup.info.columns)
+        // The first full read, band by band, finds every cell at the range's low end.
+        while let op = programmer.nextOperation(), case .read = op {
+            programmer.absorb(op, measuredSiemens: op.cells.map { _ in 1e-6 }, at: Date())
+        }
+        guard let batch = programmer.nextOperation(), case let .pulseBatch(_, _, volts?, _, pulses) = batch, batch.isRangedVerify else {
+            Issue.record("the first batch is verified in ranges by itself, got \(String(describing: programmer.nextOperation()))")
+            return
+        }
+        #expect(volts == settings.readVolts)
+        // Band by band: the pulses come in runs of one range and averaging each.
+        var runs = 1
+        for k in 1..<pulses.count where pulses[k].verify != pulses[k - 1].verify { runs += 1 }
+        #expect(runs <= ranges.bands, "\(runs) runs of verify settings for \(ranges.bands) bands")
+        let first = try #require(pulses[0].verify)
+        let saturatedCell = pulses[0].row * columns + pulses[0].column
+        var logged = pulses.map { _ in 2e-6 }
+        logged[0] = .infinity
+        let pulsedBefore = programmer.report.pulses.reduce(0, +)
+        programmer.absorb(batch, measuredSiemens: logged, at: Date())
+        #expect(programmer.report.pulses.reduce(0, +) == pulsedBefore + pulses.count, "every pulse of the batch counts once")
+        // Next: the saturated cell alone, in the next larger range, with its averages; no pulse before it.
+        guard case let .read(_, cells?, _, _, _, averages, range) = programmer.nextOperation() else {
+            Issue.record("a READ of the saturated cell, got \(String(describing: programmer.nextOperation()))")
+            return
+        }
+        #expect(cells.map { $0.row * columns + $0.column } == [saturatedCell])
+        #expect(range == ranges.larger(than: first.senseRange) && averages == first.averages)
+        programmer.absorb(programmer.nextOperation()!, measuredSiemens: [80e-6], at: Date())
+        #expect(programmer.report.verifiedSiemens[saturatedCell] == 80e-6, "taken from the read again, never at full scale")
+        guard case .pulseBatch = programmer.nextOperation() else {
+            Issue.record("once judged, the next batch, got \(String(describing: programmer.nextOperation()))")
+            return
+        }
+    }
+
+    @Test("a ranged batch verify's saturation flags come out as +infinity siemens; its reply without flags is refused; its groups are its runs")
+    func batchSaturationFlags() throws {
+        let pulses = [LedgerPulse(row: 0, column: 0, amplitudeVolts: 1, widthSeconds: 1e-7, verify: LedgerVerify(senseRange: 3, averages: 2)),
+                      LedgerPulse(row: 0, column: 1, amplitudeVolts: 1, widthSeconds: 1e-7, verify: LedgerVerify(senseRange: 3, averages: 2)),
+                      LedgerPulse(row: 0, column: 2, amplitudeVolts: 1, widthSeconds: 1e-7, verify: LedgerVerify(senseRange: nil, averages: 6))]
+        let op = JournalOperation.pulseBatch(tile: 0, scheme: 0, verifyReadVolts: 0.5, averages: 9, pulses: pulses)
+        guard case .pulseBatch(let b)? = try OperationRunner.request(for: op) else { Issue.record("no PULSE_BATCH"); return }
+        #expect(b.verify == VerifyRead(readVolts: 0.5, groups: [VerifyGroup(pulseCount: 2, senseRange: 3, averages: 2),
+                                                                VerifyGroup(pulseCount: 1, senseRange: nil, averages: 6)]))
+        let receipt = PulseReceipt(boardTimeNanoseconds: 0, appliedCount: 3, complianceHits: 0, verifyAmperes: [5e-6, 16e-6, 40e-6],
+                                   verifySaturated: [false, true, true])
+        let siemens = try OperationRunner.measurements(.pulsed(receipt), for: op)
+        #expect(abs(siemens[0] - 10e-6) < 1e-12)
+        #expect(siemens[1] == .infinity && siemens[2] == .infinity)
+        var unflagged = receipt
+        unflagged.verifySaturated = nil
+        #expect(throws: ProgrammingError.self) { try OperationRunner.measurements(.pulsed(unflagged), for: op) }
     }
 
     /// Share of the non-stuck cells whose true conductance is within tolerance, and of those a
@@ -124,8 +220,8 @@ struct VerifyInRangesTests {
     }
 
     @Test("a ranged run whose link dies resumes without repeating a pulse, from the read it was waiting for",
-          arguments: [2, 3, 5, 9] as [Int])
-    func resume(requestsBeforeDeath: Int) throws {
+          arguments: [2, 3, 5, 9] as [Int], [true, false])
+    func resume(requestsBeforeDeath: Int, inBatch: Bool) throws {
         let setup = try SimulatedProgramming()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xbar-ranged-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -134,7 +230,7 @@ struct VerifyInRangesTests {
         let run = try store.startRun(RunDraft(kind: "program", user: "test", backend: "simulated", argumentsJSON: "{}"))
 
         let first = setup.board(seed: 4)
-        let settings = try rangedSettings(setup, first)
+        let settings = try rangedSettings(setup, first, inBatch: inBatch)
         #expect(throws: BoardError.self) {
             try setup.job(.adaptive, board: DyingLink(first, requests: requestsBeforeDeath), sim: first,
                           journal: StoreJournal(store: store, runID: run), settings: settings, store: store, runID: run).run()
@@ -151,6 +247,10 @@ struct VerifyInRangesTests {
         #expect(UInt64(counts[.done] ?? 0) == second.pulsesApplied, "every pulse applied is in the ledger once")
         #expect(report.pulses.reduce(0, +) == (counts[.done] ?? 0) + (counts[.inDoubt] ?? 0))
         let after = try store.journal(run: run)
+        // Batches verified in ranges keep every pulse's range and averages in the ledger; without
+        // the board's ranged batch verify, none is.
+        let batches = after.filter { if case .pulseBatch = $0.operation { true } else { false } }
+        #expect(!batches.isEmpty && batches.allSatisfy { $0.operation.isRangedVerify == inBatch })
         for doubtful in after where doubtful.state == .inDoubt {
             guard let next = after.first(where: { $0.seq == doubtful.seq + 1 }) else { continue }
             if case .pulseBatch = doubtful.operation, case .pulseBatch = next.operation {

@@ -60,6 +60,43 @@ struct WireErrorTests {
         #expect(Self.error(frame)?.kind == .badField("PULSE_BATCH.verify"))
     }
 
+    @Test("verify groups must cover the batch's pulses, name their own averages, and follow a verify read")
+    func verifyGroups() throws {
+        // Groups of 2 + 1 pulses for the example's three: as sent, decoded as sent.
+        let frame = WireCodec.frame(SpecExamples.rangedVerifyBatch, sequence: 1)
+        #expect(try WireCodec.decodeRequest(frame) == SpecExamples.rangedVerifyBatch)
+        let groupsAt = frame.payload.count - 2 - 2 * 5
+        #expect(frame.payload[groupsAt] == 2 && frame.payload[groupsAt + 1] == 0, "two groups after the pulses")
+
+        // The first group made 3 pulses: 4 in all against the batch's 3.
+        var over = frame
+        over.payload[groupsAt + 2] = 3
+        let e = try #require(Self.error(over))
+        #expect(e.kind == .badField("PULSE_BATCH.verifyGroups.count"))
+        #expect(e.faultCode == .badArgument)
+        #expect(e.description.contains("the groups hold 4 pulses, the batch has 3"))
+
+        // A group of no pulses.
+        var empty = frame
+        empty.payload[groupsAt + 2] = 0
+        #expect(Self.error(empty)?.kind == .badField("PULSE_BATCH.verifyGroups[0].pulses"))
+
+        // Averages in the header and in the groups: refused, naming the header's field.
+        var both = frame
+        both.payload[7] = 4
+        let header = try #require(Self.error(both))
+        #expect(header.kind == .badField("PULSE_BATCH.verify.averages"))
+        #expect(header.offset == FrameLayout.headerBytes + 7)
+
+        // Groups after a batch without verify read: a version-1 layout with trailing bytes.
+        let unverified = Request.pulseBatch(PulseBatch(tile: 0, scheme: .grounded, verify: nil, pulses: []))
+        var trailing = WireCodec.frame(unverified, sequence: 1)
+        trailing.payload += [0, 0]
+        let t = try #require(Self.error(trailing))
+        #expect(t.kind == .trailingBytes(2))
+        #expect(t.faultCode == .badLength)
+    }
+
     @Test("MVM inputs that are not whole vectors are refused")
     func partialVector() throws {
         let request = Request.mvm(MatrixVectorProduct(tile: 0, encoding: .voltage, readVolts: 0, inputLength: 4, inputs: [1, 2, 3, 4, 5]))

@@ -113,9 +113,22 @@ enum WireSamples {
             return .pulse(PulseCells(cells: cellSet(&rng), amplitudeVolts: f(), widthSeconds: f(),
                                      scheme: BiasScheme.allCases.randomElement(using: &rng)!))
         case .pulseBatch:
-            let verify = Bool.random(using: &rng) ? VerifyRead(readVolts: f(), averages: u16()) : nil
+            var verify = Bool.random(using: &rng) ? VerifyRead(readVolts: f(), averages: u16()) : nil
             let pulses = (0..<count(max: 5_400, &rng)).map { _ in
                 CellPulse(cell: cellIndex(&rng), amplitudeVolts: float(&rng), widthSeconds: float(&rng))
+            }
+            // Verified in sense ranges: runs of pulses (at most 100 groups, 502 bytes, within the payload).
+            if let plain = verify, Bool.random(using: &rng) {
+                var left = pulses.count
+                var groups: [VerifyGroup] = []
+                while left > 0 {
+                    let n = groups.count == 99 ? left : Int.random(in: 1...left, using: &rng)
+                    groups.append(VerifyGroup(pulseCount: UInt16(n), senseRange: Bool.random(using: &rng) ? u8() : nil, averages: u16()))
+                    left -= n
+                }
+                // 255 names the read full scale: it decodes as nil.
+                for k in groups.indices where groups[k].senseRange == VerifyGroup.readFullScaleIndex { groups[k].senseRange = nil }
+                verify = VerifyRead(readVolts: plain.readVolts, groups: groups)
             }
             return .pulseBatch(PulseBatch(tile: u8(), scheme: BiasScheme.allCases.randomElement(using: &rng)!,
                                           verify: verify, pulses: pulses))
@@ -199,8 +212,12 @@ enum WireSamples {
             let flags = ranged && !amperes.isEmpty ? amperes.map { _ in Bool.random(using: &rng) } : nil
             return .currents(Currents(boardTimeNanoseconds: u64(), amperes: amperes, saturated: flags))
         case .pulsed:
+            // Flags travel with a batch verified in ranges, as with a ranged READ's currents.
+            let ranged = Bool.random(using: &rng)
+            let amperes = floats(count(max: ranged ? 14_000 : 16_000, &rng), &rng)
+            let flags = ranged && !amperes.isEmpty ? amperes.map { _ in Bool.random(using: &rng) } : nil
             return .pulsed(PulseReceipt(boardTimeNanoseconds: u64(), appliedCount: u32(), complianceHits: u32(),
-                                        verifyAmperes: floats(count(max: 16_000, &rng), &rng)))
+                                        verifyAmperes: amperes, verifySaturated: flags))
         case .readTrainData:
             let reads = count(max: 2_000, &rng)
             return .readTrain(ReadTrainData(timestampsNanoseconds: (0..<reads).map { _ in UInt64.random(in: 0...UInt64.max, using: &rng) },

@@ -14,7 +14,7 @@ enum SpecExamples {
     static let identity = BoardIdentity(
         protocolVersion: 1, model: "xbar-usb-4x64", serialNumber: "SN0042", firmwareVersion: "1.0.3",
         capabilities: [.halfVoltageScheme, .thirdVoltageScheme, .mvm, .mvmPulseWidth, .readTrain, .play, .pulseBatch,
-                       .simultaneousNodeActions, .boardSession, .senseRanges, .voltageSweep, .rangedPlayReads],
+                       .simultaneousNodeActions, .boardSession, .senseRanges, .voltageSweep, .rangedPlayReads, .rangedVerify],
         maxPayloadBytes: 65_536, replyCacheDepth: 32,
         adc: ADCInfo(bits: 8, readFullScaleAmperes: 40e-6, mvmFullScaleAmperes: 1e-3),
         dac: DACInfo(bits: 8, fullScaleVolts: 0.25),
@@ -62,6 +62,21 @@ enum SpecExamples {
         PlayAction(offsetNanoseconds: 100_000, tile: 4, cell: CellIndex(row: 0, column: 3),
                    operation: .read(readVolts: 0.5, senseRange: 3)),
     ]))
+
+    /// The pulses of `pulseBatch`, verified in sense ranges: the first two cells (targets near
+    /// 25 uS, 5 uA at 0.2 V) in the 16 uA range (index 3) twice each, the third (a RESET towards
+    /// 4 uS) in the 4 uA range (index 4) once.
+    static let rangedVerifyBatch = Request.pulseBatch(PulseBatch(
+        tile: 0, scheme: .grounded,
+        verify: VerifyRead(readVolts: 0.2, groups: [
+            VerifyGroup(pulseCount: 2, senseRange: 3, averages: 2),
+            VerifyGroup(pulseCount: 1, senseRange: 4, averages: 1),
+        ]),
+        pulses: [
+            CellPulse(cell: CellIndex(row: 3, column: 5), amplitudeVolts: 1.2, widthSeconds: 100e-9),
+            CellPulse(cell: CellIndex(row: 3, column: 6), amplitudeVolts: 1.3, widthSeconds: 100e-9),
+            CellPulse(cell: CellIndex(row: 4, column: 5), amplitudeVolts: -1.1, widthSeconds: 200e-9),
+        ]))
 
     static let pulseBatch = Request.pulseBatch(PulseBatch(
         tile: 0, scheme: .grounded, verify: VerifyRead(readVolts: 0.2, averages: 4),
@@ -152,6 +167,11 @@ enum SpecExamples {
             ])), sequence: 0x0201)),
             ("ranged-play-load-request", WireCodec.frame(rangedPlayLoad, sequence: 0x0202)),
             ("ranged-play-loaded-reply", WireCodec.frame(.playLoaded(programID: 7, chunksReceived: 1), sequence: 0x0202)),
+            ("ranged-verify-request", WireCodec.frame(rangedVerifyBatch, sequence: 0x0203)),
+            // The second cell overshot to 26 uA: beyond the 16 uA range, it reads full scale, flagged.
+            ("ranged-verify-reply", WireCodec.frame(.pulsed(PulseReceipt(
+                boardTimeNanoseconds: 5_300_000_000, appliedCount: 3, complianceHits: 0,
+                verifyAmperes: [5.25e-6, 16e-6, 0.8e-6], verifySaturated: [false, true, false])), sequence: 0x0203)),
         ]
     }
 }
