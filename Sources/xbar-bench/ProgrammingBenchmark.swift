@@ -57,6 +57,8 @@ struct ProgrammingBenchmark: ParsableCommand {
     var averages: Int?
     @Option(help: "Algorithms to run, comma-separated (default: all); adaptive also runs with verify reads in the board's sense ranges, in the batch's own verify and by READs after it.")
     var algorithms: String?
+    @Option(help: "With verify in ranges: bands of the full verify reads (each distinct range and averaging is a READ).")
+    var fullReadBands = 8
     @Flag(help: "Print each operation's progress to standard error.")
     var verbose = false
 
@@ -168,6 +170,7 @@ struct ProgrammingBenchmark: ParsableCommand {
         if inRanges {
             settings.verifyRanges = try VerifyRanges(board: board.identify())
             settings.verifyRanges?.inBatch = inBatch
+            settings.verifyRanges?.fullReadBands = fullReadBands
         }
         var waits = 0.0, waitCount = 0
         var passesStart: UInt64?

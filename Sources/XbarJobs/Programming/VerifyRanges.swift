@@ -22,6 +22,9 @@ public struct VerifyRanges: Hashable, Sendable {
     /// A band is read in the smallest range that holds its top current times this: a cell read
     /// while still on its way to its target may be above it.
     public var headroom: Double = 1.25
+    /// Bands of a full verify read (every programmed cell): each distinct range and averaging
+    /// is one READ, so fewer bands take fewer round trips for more conversions.
+    public var fullReadBands: Int = 8
     /// Whether a batch's cells are verified by the batch itself, each in its band's range and
     /// averaging (PULSE_BATCH verify groups, capability ``XbarWire/Capabilities/rangedVerify``):
     /// one round trip per batch. Otherwise the batch goes out without a verify read and its
@@ -96,22 +99,41 @@ public struct VerifyRanges: Hashable, Sendable {
 
     /// The verify reads of `cells` (row-major indices) with targets `targetSiemens` (indexed by
     /// cell), lowest band first; empty for no cells.
-    public func plan(cells: [Int], targetSiemens: [Double], settings: ProgrammingSettings) -> [Read] {
+    ///
+    /// - Parameters:
+    ///   - bands: bands of equal width from zero to the highest target (default ``bands``).
+    ///   - measuredSiemens: indexed by cell, the cells' latest readings: a cell is then read in
+    ///     the smallest range holding the larger of its band's top and its reading (with the
+    ///     headroom), averaged as its band needs in that range. A pulse's verify uses it: a cell
+    ///     being RESET from far above its band reads below where it was, and is not left to
+    ///     saturate range after range.
+    public func plan(cells: [Int], targetSiemens: [Double], settings: ProgrammingSettings, bands: Int? = nil,
+                     measuredSiemens: [Double]? = nil) -> [Read] {
+        let bands = max(bands ?? self.bands, 1)
         guard let top = cells.map({ targetSiemens[$0] }).max(), top > 0 else {
             return cells.isEmpty ? [] : [Read(cells: cells, range: range(holding: .infinity), averages: settings.verifyAverages)]
         }
         let width = top / Double(bands)
-        var reads: [Read] = []
         var byBand = [[Int]](repeating: [], count: bands)
         for i in cells { byBand[min(max(Int(targetSiemens[i] / width), 0), bands - 1)].append(i) }
+        var reads: [Read] = []
         for (k, members) in byBand.enumerated() where !members.isEmpty {
             let bandTop = width * Double(k + 1)
-            let r = range(holding: bandTop * headroom * settings.readVolts)
-            let n = averages(topSiemens: bandTop, range: r, settings: settings)
-            if let last = reads.last, last.range == r, last.averages == n {
-                reads[reads.count - 1].cells += members
-            } else {
-                reads.append(Read(cells: members, range: r, averages: n))
+            // Within a band, one read per range the cells' readings need, smallest first.
+            var byRange: [(range: Int?, cells: [Int])] = []
+            for i in members {
+                let reading = measuredSiemens.map { $0[i].isFinite ? $0[i] : 0 } ?? 0
+                let r = range(holding: max(bandTop, reading) * headroom * settings.readVolts)
+                if let j = byRange.firstIndex(where: { $0.range == r }) { byRange[j].cells.append(i) } else { byRange.append((r, [i])) }
+            }
+            byRange.sort { fullScaleAmperes($0.range) < fullScaleAmperes($1.range) }
+            for (r, group) in byRange {
+                let n = averages(topSiemens: bandTop, range: r, settings: settings)
+                if let j = reads.firstIndex(where: { $0.range == r && $0.averages == n }) {
+                    reads[j].cells += group
+                } else {
+                    reads.append(Read(cells: group, range: r, averages: n))
+                }
             }
         }
         for k in reads.indices { reads[k].cells.sort() }

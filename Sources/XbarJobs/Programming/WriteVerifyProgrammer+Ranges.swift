@@ -13,10 +13,13 @@ extension WriteVerifyProgrammer {
     /// The read that starts a full verify: the whole of it without sense ranges, else its
     /// first band.
     var verifyRead: JournalOperation {
-        guard let ranges = settings.verifyRanges,
-              let first = ranges.plan(cells: programmedCells, targetSiemens: targetSiemens, settings: settings).first
-        else { return fullRead }
+        guard let ranges = settings.verifyRanges, let first = fullReadPlan(ranges).first else { return fullRead }
         return operation(first)
+    }
+
+    /// The banded reads of a full verify read.
+    func fullReadPlan(_ ranges: VerifyRanges) -> [VerifyRanges.Read] {
+        ranges.plan(cells: programmedCells, targetSiemens: targetSiemens, settings: settings, bands: ranges.fullReadBands)
     }
 
     /// The READ of a planned ranged verify read.
@@ -79,7 +82,7 @@ extension WriteVerifyProgrammer {
                       ranges: VerifyRanges, at date: Date) {
         if !inRangedVerify {
             // The first band of a full verify read (``verifyRead``).
-            rangedReads = ranges.plan(cells: programmedCells, targetSiemens: targetSiemens, settings: settings)
+            rangedReads = fullReadPlan(ranges)
             rangedBatch = nil
             inRangedVerify = true
         }

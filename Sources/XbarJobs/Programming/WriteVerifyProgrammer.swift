@@ -177,7 +177,7 @@ public final class WriteVerifyProgrammer {
             }
             if let ranges = settings.verifyRanges, ranges.inBatch {
                 // Band by band, so each band's cells form one verify group of the batch.
-                let list = ranges.plan(cells: open, targetSiemens: targetSiemens, settings: settings).flatMap { read in
+                let list = ranges.plan(cells: open, targetSiemens: targetSiemens, settings: settings, measuredSiemens: measured).flatMap { read in
                     read.cells.map { pulse($0, LedgerVerify(senseRange: read.range, averages: read.averages)) }
                 }
                 return .pulseBatch(tile: Int(tile.index), scheme: Int(settings.scheme.rawValue), verifyReadVolts: settings.readVolts,
