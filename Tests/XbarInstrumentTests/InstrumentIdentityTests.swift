@@ -18,8 +18,8 @@ struct InstrumentIdentityTests {
         #expect(identity.adc == instrument.adc && identity.dac == instrument.dac)
         #expect(identity.maxPayloadBytes == 65_536 && identity.replyCacheDepth == 32)
         // 1T1R weight tiles and STM nodes, grounded bias: MVM, read trains, programs, batches;
-        // sense ranges, which the STM nodes' program reads take too.
-        #expect(identity.capabilities == [.mvm, .mvmPulseWidth, .readTrain, .play, .pulseBatch, .senseRanges, .rangedPlayReads])
+        // sense ranges, which the STM nodes' program reads and the batches' verify reads take too.
+        #expect(identity.capabilities == [.mvm, .mvmPulseWidth, .readTrain, .play, .pulseBatch, .senseRanges, .rangedPlayReads, .rangedVerify])
         // A plain IDENTIFY lists no ranges; asked for them, the file's five.
         #expect(identity.senseRanges == nil)
         let ranged = instrument.identity(serialNumber: "SN-0042", firmwareVersion: "fw 2.1", senseRanges: true)
@@ -32,6 +32,7 @@ struct InstrumentIdentityTests {
         var older = identity
         older.capabilities.remove(.senseRanges)
         older.capabilities.remove(.rangedPlayReads)
+        older.capabilities.remove(.rangedVerify)
         #expect(instrument.mismatches(with: older) == [])
     }
 

@@ -460,9 +460,9 @@ struct ProgramCommand: ParsableCommand {
                   + "cell-pulses in board session \(session.session.map(BoardSessionRecord.text) ?? "(none)"); ledger total \(applied) applied")
         }
         if let ranges = settings.verifyRanges {
-            print(String(format: "tolerance %.3g S, verify reads at %.2f V in the board's sense ranges, %d bands by target averaged up to %d times, %@",
-                         settings.toleranceSiemens, settings.readVolts, ranges.bands, settings.verifyAverages,
-                         ranges.inBatch ? "in each batch's own verify" : "a READ per band after each batch"))
+            print(String(format: "tolerance %.3g S, verify reads at %.2f V in the board's sense ranges, %d bands by target averaged up to %d times, ",
+                         settings.toleranceSiemens, settings.readVolts, ranges.bands, settings.verifyAverages)
+                  + (ranges.inBatch ? "in each batch's own verify" : "a READ per band after each batch"))
         } else {
             print(String(format: "tolerance %.3g S, verify reads at %.2f V averaged %d times", settings.toleranceSiemens,
                          settings.readVolts, settings.verifyAverages))

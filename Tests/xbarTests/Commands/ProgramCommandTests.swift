@@ -88,8 +88,20 @@ struct ProgramCommandTests {
         #expect(run.status == .completed)
         let journal = try store.journal(run: run.id)
         #expect(journal.contains { if case .read(_, _, _, _, _, _, _?) = $0.operation { true } else { false } }, "ranged reads are logged with their range")
-        #expect(journal.allSatisfy { if case .pulseBatch(_, _, let verify, _, _) = $0.operation { verify == nil } else { true } },
-                "no batch carries a verify read of its own")
+        // The simulated board verifies batches in ranges: each batch verifies its own cells, every pulse's range logged.
+        let batches = journal.filter { if case .pulseBatch = $0.operation { true } else { false } }
+        #expect(!batches.isEmpty && batches.allSatisfy { $0.operation.isRangedVerify }, "every batch verifies its cells in ranges")
+
+        // As on a board without ranged batch verify: the batches go out unverified, their cells read after them.
+        let apart = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--target", "t.npy", "--tile", "0",
+                                 "--verify-in-ranges", "--no-verify-in-batch", "--store", lab.path("apart.sqlite")])
+        #expect(apart.status == 0, "\(apart)")
+        #expect(apart.standardOutput.contains("a READ per band after each batch"), "\(apart)")
+        let apartStore = try RunStore(path: lab.path("apart.sqlite"))
+        let apartRun = try #require(try apartStore.runs().first { $0.draft.kind == "program" })
+        #expect(try apartStore.journal(run: apartRun.id).allSatisfy {
+            if case .pulseBatch(_, _, let verify, _, _) = $0.operation { verify == nil } else { true }
+        }, "no batch carries a verify read of its own")
     }
 
     @Test("without --instrument, a new program run, read and identify refuse naming --instrument with an example, and make no store")
