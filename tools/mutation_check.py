@@ -127,7 +127,7 @@ MUTATIONS = [
       "t.readCount > maxReadTrainLength {", "t.readCount > maxReadTrainLength + 1 {",
       "LimitRefusalMatrixTests|ElectricalLimitsTests", "a train one read over the limit accepted"),
     M("batch-verify-unchecked", "Sources/XbarWire/Limits/ElectricalLimits.swift",
-      "if let v = b.verify, let f = checkRead(", "if false, let v = b.verify, let f = checkRead(",
+      "if let f = checkRead(readVolts: v.readVolts, averages: averages)", "if false, let f = checkRead(readVolts: v.readVolts, averages: averages)",
       "LimitRefusalMatrixTests|ElectricalLimitsTests", "a batch's verify read not limit-checked"),
     M("mvm-beyond-dac", "Sources/XbarWire/Limits/DACInfo+Range.swift",
       "firstIndex(where: { abs($0) > fullScaleVolts })", "firstIndex(where: { abs($0) > 2 * fullScaleVolts })",
