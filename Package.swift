@@ -70,9 +70,17 @@ let package = Package(
             "XbarWire", "XbarDevice", "XbarInstrument", "XbarBoard", "XbarStore", "Yams",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The digital reference's vector loops (products, decays, state steps, GELU), written once
+        // in C and compiled for the baseline x86-64 instruction set and, through a target
+        // attribute, for AVX2, with the CPU asked once which to run. C because Swift has no
+        // per-function target: the alternative, building everything with `-target-cpu` through
+        // unsafeFlags, would make every binary fault on a CPU without AVX2 and would forbid
+        // depending on this package by version. No FMA in either copy (contraction is off in the
+        // source), so both give the Swift layer-wise pass's bits.
+        .target(name: "CVectorLoops"),
         // State-space models: model files, mapping onto tiles, reference and chip-in-loop engines.
         .target(name: "XbarSSM", dependencies: [
-            "XbarWire", "XbarDevice", "XbarInstrument", "XbarBoard", "XbarStore", "XbarJobs",
+            "XbarWire", "XbarDevice", "XbarInstrument", "XbarBoard", "XbarStore", "XbarJobs", "CVectorLoops",
         ]),
         // Reports: figures of recorded runs as self-contained HTML with inline SVG.
         .target(name: "XbarReport", dependencies: [

@@ -17,7 +17,9 @@ struct ReferenceBenchmark: ParsableCommand {
             without start-up and file loading). One thread each, timed in CPU seconds of that thread \
             (so a machine shared with other work does not halve the figure; wall time is printed \
             for the kernel too). Also prints the multiply-accumulates \
-            per event, so that the events per second can be read against the core's arithmetic rate.
+            per event, so that the events per second can be read against the core's arithmetic rate. \
+            --instructions baseline runs the copy of the kernel's loops that every x86-64 runs, to \
+            compare it with the AVX2 copy chosen where the CPU has it.
 
             Example: swift build -c release --product xbar-bench && .build/release/xbar-bench reference
             """)
@@ -37,10 +39,14 @@ struct ReferenceBenchmark: ParsableCommand {
     @Option(help: "Repetitions of the whole split through the kernel (the best is kept).")
     var repetitions: Int = 3
 
+    @Option(help: "Vector instructions of the kernel's loops: baseline (any x86-64) or avx2 (default: the widest this CPU runs).")
+    var instructions: VectorInstructionSet = .fastest
+
     func validate() throws {
         if samples < 0 { throw ValidationError("--samples must be 0 or more, got \(samples)") }
         if numpySamples < 0 { throw ValidationError("--numpy-samples must be 0 or more, got \(numpySamples)") }
         if repetitions < 1 { throw ValidationError("--repetitions must be at least 1, got \(repetitions)") }
+        if !instructions.isSupported { throw ValidationError("this CPU does not run \(instructions.rawValue) instructions") }
     }
 
     func run() throws {
@@ -50,6 +56,7 @@ struct ReferenceBenchmark: ParsableCommand {
             paths = names.filter { $0.contains("_event_ssm_") && $0.hasSuffix(".safetensors") }.sorted().map { "\(examples)/\($0)" }
         }
         guard !paths.isEmpty else { throw ValidationError("no event SSM models in \(examples)") }
+        print("Kernel loops: \(instructions.rawValue) instructions (this CPU's widest: \(VectorInstructionSet.fastest.rawValue)).\n")
         print("| model | events | MAC/event | kernel events per CPU-second | layer-wise | NumPy loop | kernel / NumPy | logits equal | accuracy |")
         print("|---|---|---|---|---|---|---|---|---|")
         for path in paths {
@@ -59,7 +66,7 @@ struct ReferenceBenchmark: ParsableCommand {
             guard let dataName = model.testDataFile else { throw ValidationError("\(path): names no test_data") }
             let split = try EventDataset(contentsOf: "\(folder)/\(dataName)").samples
             let data = samples > 0 ? Array(split.prefix(samples)) : split
-            let engine = ReferenceEngine(model: model)
+            let engine = ReferenceEngine(model: model, instructions: instructions)
             var (best, bestCPU) = Self.timed { engine.run(data) }
             for _ in 1..<repetitions {
                 let (again, cpu) = Self.timed { engine.run(data) }
@@ -124,3 +131,5 @@ struct ReferenceBenchmark: ParsableCommand {
         return rate
     }
 }
+
+extension VectorInstructionSet: ExpressibleByArgument {}

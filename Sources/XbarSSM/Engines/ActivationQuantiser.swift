@@ -28,31 +28,24 @@ public enum ActivationQuantiser {
 }
 
 /// The tanh approximation of GELU, `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`, eight lanes at
-/// a time: ``geluTanh(_:)-(Double)`` of each lane, bit for bit.
+/// a time: ``geluTanh(_:on:)-(Double,_)`` of each lane, bit for bit.
 ///
 /// `0.5 (1 + tanh z)` is the logistic of `2z`, so the function is `x / (1 + e^(−2z))`; written
-/// with `t = e^(−2|z|)` (``DecayFactors/exponential(_:)``, whose argument is never positive) it is
-/// `x / (1 + t)` for `z ≥ 0` and `x t / (1 + t)` for `z < 0`, both free of overflow and of the
+/// with `t = e^(−2|z|)` (the exponential of ``DecayFactors``, whose argument is never positive) it
+/// is `x / (1 + t)` for `z ≥ 0` and `x t / (1 + t)` for `z < 0`, both free of overflow and of the
 /// cancellation in `1 + tanh z` for negative `z`. Within a few ulps of the same expression with the
 /// C library's `exp` (see the tests for the measured bound), with the vector exponential in place of
 /// a library call per element: the activation was the most expensive part of an event. Every path
 /// that applies the activation (the event kernel by eights, the layer-wise pass one element at a
-/// time) computes these lanes with these operations, so they agree bit for bit. Always inlined:
-/// as a call its lanes went to memory and back, and the kernel ran some 10 % fewer events per
-/// CPU-second for the same count of instructions.
-@inlinable @inline(__always)
-public func geluTanh(_ x: SIMD8<Double>) -> SIMD8<Double> {
-    let z = (2.0 / Double.pi).squareRoot() * (x + 0.044715 * (x * x * x))
-    let magnitude = unsafeBitCast(unsafeBitCast(z, to: SIMD8<UInt64>.self) & 0x7FFF_FFFF_FFFF_FFFF, to: SIMD8<Double>.self)
-    let t = DecayFactors.exponential(-2 * magnitude)
-    // All ones where z is negative (its sign bit spread over the lane), zero elsewhere.
-    let negative = unsafeBitCast(unsafeBitCast(z, to: SIMD8<Int64>.self) &>> 63, to: SIMD8<UInt64>.self)
-    let numerator = (unsafeBitCast(x, to: SIMD8<UInt64>.self) & ~negative) | (unsafeBitCast(x * t, to: SIMD8<UInt64>.self) & negative)
-    return unsafeBitCast(numerator, to: SIMD8<Double>.self) / (1 + t)
+/// time, either ``VectorInstructionSet``) computes these lanes with these operations, so they agree
+/// bit for bit.
+public func geluTanh(_ x: SIMD8<Double>, on instructions: VectorInstructionSet = .fastest) -> SIMD8<Double> {
+    DecayFactors.lanes(x) { instructions.loops.gelu($0, 8, $1) }
 }
 
-/// ``geluTanh(_:)-(SIMD8<Double>)`` of one value.
-@inlinable
-public func geluTanh(_ x: Double) -> Double {
-    geluTanh(SIMD8(repeating: x))[0]
+/// ``geluTanh(_:on:)-(SIMD8<Double>,_)`` of one value.
+public func geluTanh(_ x: Double, on instructions: VectorInstructionSet = .fastest) -> Double {
+    var input = x, out = 0.0
+    instructions.loops.gelu(&input, 1, &out)
+    return out
 }

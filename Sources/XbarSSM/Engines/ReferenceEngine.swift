@@ -4,8 +4,15 @@ import Foundation
 /// `tools/reference_forward.py`.
 public struct ReferenceEngine: Sendable {
     public let model: SSMModel
+    /// Which compiled copy of the event kernel's vector loops runs (the same logits from either).
+    public let instructions: VectorInstructionSet
 
-    public init(model: SSMModel) { self.model = model }
+    /// - Parameter instructions: must be one this CPU runs (``VectorInstructionSet/isSupported``);
+    ///   the kernel stops the process otherwise rather than fault on an illegal instruction.
+    public init(model: SSMModel, instructions: VectorInstructionSet = .fastest) {
+        self.model = model
+        self.instructions = instructions
+    }
 
     /// Runs the samples, one at a time: an event SSM through ``EventSSMKernel`` (event by event
     /// in flat buffers), an S4D through ``SSMForward`` with the ``DigitalBackend``.
@@ -33,7 +40,7 @@ public struct ReferenceEngine: Sendable {
     }
 
     private func eventLogits(_ samples: [EventSample]) -> [[Double]] {
-        let kernel = EventSSMKernel(model: model)
+        let kernel = EventSSMKernel(model: model, instructions: instructions)
         return samples.map(kernel.logits)
     }
 

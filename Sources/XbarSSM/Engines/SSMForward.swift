@@ -101,7 +101,7 @@ public struct SSMForward {
                 let y = try backend.products(of: "layers.\(l).C", inputs: xq, inputRange: model.range("l\(l).x"))
                 for s in 0..<samples.count {
                     if l == 0 {
-                        h[s] = y[s].map(geluTanh)
+                        h[s] = y[s].map { geluTanh($0) }
                     } else {
                         h[s] = (0..<model.modelWidth).map { i in h[s][i] + geluTanh(y[s][i] + layer.D[i] * h[s][i]) }
                     }

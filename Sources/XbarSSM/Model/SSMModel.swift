@@ -119,9 +119,10 @@ public struct SSMModel: Sendable {
 
     /// `exp(-dt / tau)`, the factor a state keeps over `dt` seconds (``DecayFactors``: the same
     /// lanes every decay of the model is computed with). A negative `dt` is taken as 0.
-    @inlinable
     public static func decay(_ dtSeconds: Double, _ tauSeconds: Double) -> Double {
-        DecayFactors.exponential(-SIMD8(repeating: max(dtSeconds, 0)) / SIMD8(repeating: tauSeconds))[0]
+        var tau = tauSeconds, factor = 0.0
+        DecayFactors.decays(dtSeconds, taus: &tau, count: 1, into: &factor)
+        return factor
     }
 
     /// The activation range of a quantiser point, or nil for float models.

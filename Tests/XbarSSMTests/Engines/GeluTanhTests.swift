@@ -28,11 +28,11 @@ struct GeluTanhTests {
     }
 
     /// Every lane of a vector of 0.000117-spaced arguments, swept over [-12, 40] in steps of 0.001.
-    func sweep(_ body: (Double, Double) -> Void) {
+    func sweep(on instructions: VectorInstructionSet = .fastest, _ body: (Double, Double) -> Void) {
         var start = -12.0
         while start < 40 {
             let lanes = SIMD8<Double>((0..<8).map { start + Double($0) * 0.000117 })
-            let g = geluTanh(lanes)
+            let g = geluTanh(lanes, on: instructions)
             for i in 0..<8 { body(lanes[i], g[i]) }
             start += 0.001
         }
@@ -40,14 +40,15 @@ struct GeluTanhTests {
 
     /// Measured: 3 ulp. The exponential is within 2 ulp of the library's, then 1 + t and one
     /// division (or a product and a division) round once each.
-    @Test("within 4 ulp of the same logistic form with the C library's exp, from 1e-300 to 1e300 in magnitude")
-    func closeToLibraryExp() {
+    @Test("within 4 ulp of the same logistic form with the C library's exp, from 1e-300 to 1e300 in magnitude",
+          arguments: EventSSMKernelTests.runnable)
+    func closeToLibraryExp(instructions: VectorInstructionSet) {
         var worst: UInt64 = 0
-        sweep { x, g in worst = max(worst, ulps(g, logistic(x))) }
+        sweep(on: instructions) { x, g in worst = max(worst, ulps(g, logistic(x))) }
         var magnitude = 1e-300
         while magnitude < 1e300 {
             for x in [-magnitude, magnitude] {
-                let want = logistic(x), got = geluTanh(x)
+                let want = logistic(x), got = geluTanh(x, on: instructions)
                 // Below e^-708 of x the vector exponential gives 0 where the library's goes
                 // subnormal: both results are then under 1e-300, not compared in ulps.
                 if abs(want) < 1e-300 && abs(got) < 1e-300 { continue }
@@ -78,13 +79,27 @@ struct GeluTanhTests {
         #expect(worstBelow <= 1e-16, "worst error \(worstBelow) |x|")
     }
 
-    @Test("one value gives what its lane gives among others, bit for bit; the ends are x and −0")
-    func laneEqualsScalar() {
+    @Test("one value gives what its lane gives among others, bit for bit; the ends are x and −0", arguments: EventSSMKernelTests.runnable)
+    func laneEqualsScalar(instructions: VectorInstructionSet) {
         let lanes = SIMD8<Double>(-7.5, -1.25, -0.0, 0, 1e-9, 0.5, 3.75, 12)
-        let g = geluTanh(lanes)
-        for i in 0..<8 { #expect(g[i].bitPattern == geluTanh(lanes[i]).bitPattern, "lane \(i): x = \(lanes[i])") }
-        #expect(geluTanh(1e200) == 1e200)
-        #expect(geluTanh(-1e200).bitPattern == (-0.0).bitPattern)
-        #expect(geluTanh(-40.0) == 0)
+        let g = geluTanh(lanes, on: instructions)
+        for i in 0..<8 { #expect(g[i].bitPattern == geluTanh(lanes[i], on: instructions).bitPattern, "lane \(i): x = \(lanes[i])") }
+        #expect(geluTanh(1e200, on: instructions) == 1e200)
+        #expect(geluTanh(-1e200, on: instructions).bitPattern == (-0.0).bitPattern)
+        #expect(geluTanh(-40.0, on: instructions) == 0)
+    }
+
+    @Test("the baseline and AVX2 copies give the same activations bit for bit over the whole sweep")
+    func instructionSetsAgree() {
+        guard VectorInstructionSet.avx2.isSupported else {
+            // Only the baseline runs here (the CPU check is tested against the CPU's flags).
+            #expect(VectorInstructionSet.fastest == .baseline)
+            return
+        }
+        var narrow: [UInt64] = [], wide: [UInt64] = []
+        sweep(on: .baseline) { _, g in narrow.append(g.bitPattern) }
+        sweep(on: .avx2) { _, g in wide.append(g.bitPattern) }
+        #expect(narrow.count > 400_000)
+        #expect(narrow == wide, "\(zip(narrow, wide).filter { $0 != $1 }.count) of \(narrow.count) activations differ")
     }
 }

@@ -55,9 +55,26 @@ struct ReferenceEngineTests {
 
 @Suite("the reference's event kernel")
 struct EventSSMKernelTests {
+    /// The instruction sets this CPU runs: both where it has AVX2 (asserted from the kernel's own
+    /// CPU flags, so that a broken check cannot leave the wide copy untested), the baseline alone
+    /// elsewhere.
+    static var runnable: [VectorInstructionSet] { VectorInstructionSet.allCases.filter(\.isSupported) }
+
+    @Test("the CPU check picks AVX2 exactly where the operating system lists it among the CPU's flags")
+    func dispatchFollowsCPUFlags() throws {
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = try #require(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") })
+        let hasAVX2 = flags.split(separator: " ").contains("avx2")
+        #expect(VectorInstructionSet.fastest == (hasAVX2 ? .avx2 : .baseline), "flags: \(flags)")
+        #expect(VectorInstructionSet.baseline.isSupported)
+        #expect(VectorInstructionSet.avx2.isSupported == hasAVX2)
+    }
+
     /// The kernel and the layer-wise forward pass do the same operations in the same order per
-    /// element, so they agree exactly, on float, quantised and board-trained (STM node pairs) models.
-    @Test("the event-by-event kernel gives the layer-wise forward pass's logits bit for bit, for every shipped event SSM")
+    /// element, so they agree exactly, on float, quantised and board-trained (STM node pairs)
+    /// models; so do the kernel's two compiled copies of its loops (baseline x86-64 and AVX2),
+    /// the baseline one forced here as on a CPU without AVX2.
+    @Test("the event-by-event kernel gives the layer-wise forward pass's logits bit for bit, for every shipped event SSM, on both instruction sets")
     func kernelMatchesLayerwise() throws {
         let stems = try FileManager.default.contentsOfDirectory(atPath: Examples.folder.path)
             .filter { $0.contains("_event_ssm_") && $0.hasSuffix(".safetensors") }.map { String($0.dropLast(".safetensors".count)) }.sorted()
@@ -65,10 +82,13 @@ struct EventSSMKernelTests {
         for stem in stems {
             let model = try Examples.model(stem)
             let samples = Array(try Examples.testData(of: model).samples.prefix(40))
-            let engine = ReferenceEngine(model: model)
-            let fast = engine.run(samples), layerwise = engine.runLayerwise(samples)
-            #expect(fast.logits == layerwise.logits, "\(stem)")
-            #expect(fast.eventCount == layerwise.eventCount && fast.eventCount > 0)
+            let layerwise = ReferenceEngine(model: model).runLayerwise(samples)
+            #expect(layerwise.eventCount > 0)
+            for instructions in Self.runnable {
+                let fast = ReferenceEngine(model: model, instructions: instructions).run(samples)
+                #expect(fast.logits.map { $0.map(\.bitPattern) } == layerwise.logits.map { $0.map(\.bitPattern) }, "\(stem), \(instructions)")
+                #expect(fast.eventCount == layerwise.eventCount)
+            }
         }
     }
 }
