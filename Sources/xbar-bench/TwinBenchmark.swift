@@ -121,6 +121,8 @@ struct TwinBenchmark: ParsableCommand {
         print("\nsummary (\(summary.count) models): worst products, worst reads, least agreement, largest write-verify differences")
         for label in ["calibrated twin", "uncalibrated twin", "read-back twin"] {
             let rows = summary.compactMap { entry in entry.1.first { $0.0 == label }.map { ($0.1, entry.2) } }
+            // The read-back twin is built only with --read-back-twin.
+            guard !rows.isEmpty else { continue }
             func off(_ a: Double, _ b: Double) -> Double { b == 0 ? (a == 0 ? 0 : .infinity) : abs(a / b - 1) }
             print("  " + label.padding(toLength: 18, withPad: " ", startingAt: 0)
                   + String(format: "products %.3f %%, reads %.3f %%, agreement %.1f %%, pulses/cell %.1f %%, round trips %.1f %%, stuck %.1f %% off",

@@ -11,6 +11,8 @@ public struct CalibrationParts: Hashable, Sendable, Codable {
     public var shortTermMemory: [[STMTrace]]
     /// The periphery measurement; nil until measured.
     public var periphery: PeripheryMeasurement?
+    /// The periphery plan's column tiles, measured with it (nil in parts saved before they were).
+    public var peripheryColumnTiles: [PeripheryMeasurement]?
     /// The board the parts were measured on, as its backend describes itself (what the
     /// calibration file names); nil until a part is measured.
     public var backend: String?
@@ -36,7 +38,7 @@ public struct CalibrationParts: Hashable, Sendable, Codable {
         let (measured, total) = progress(for: plan)
         guard measured == total else { return nil }
         return CalibrationMeasurements(nonVolatile: nonVolatile ?? [], stmTraces: shortTermMemory.flatMap { $0 },
-                                       periphery: periphery)
+                                       periphery: periphery, peripheryColumnTiles: peripheryColumnTiles ?? [])
     }
 
     /// The parts as stored: JSON, with NaN and infinities (unread or saturated values) as words.

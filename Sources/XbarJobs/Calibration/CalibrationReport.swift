@@ -87,14 +87,16 @@ public struct CalibrationReport {
             func unc(_ key: String, _ scale: Double = 1) -> String {
                 p.uncertainties[key].map { " ± \(g($0 * scale))" } ?? ""
             }
-            lines.append("array periphery (tile \(p.tile)):")
+            lines.append("array periphery (tile \(p.tile); column amplifiers of tiles \(a.measuredColumns.map { String($0.tile) }.joined(separator: ", "))):")
             lines.append("  wire resistance per cell pitch            \(g(a.wireOhmsPerCell))\(unc("periphery.wireOhmsPerCell")) ohm")
             lines.append("  line resistance outside the array         \(g(a.lineOhms))\(unc("periphery.lineOhms")) ohm")
             if !p.notMeasured.contains("periphery.halfSelectCurrentFraction") {
                 lines.append("  half-select current fraction (sneak)      \(g(a.halfSelectCurrentFraction))\(unc("periphery.halfSelectCurrentFraction"))")
             }
             lines.append("  converter bow at mid-scale                \(g(a.adcBowLSB.mean))\(unc("periphery.adcBowLSB")) LSB")
-            if let c = a.measuredColumns.first {
+            if !a.measuredColumns.isEmpty {
+                let c = MeasuredColumns(tile: p.tile, gains: a.measuredColumns.flatMap(\.gains),
+                                        offsetsAmperes: a.measuredColumns.flatMap(\.offsetsAmperes))
                 lines.append(String(format: "  column gains  %.4f...%.4f, spread %.2f %% (each ± %.2f %%)", c.gains.min() ?? 0, c.gains.max() ?? 0,
                                     100 * a.senseGainSpread, 100 * (p.uncertainties["periphery.columnGain"] ?? 0)))
                 lines.append(String(format: "  column offsets %.3f...%.3f uA (each ± %.3f uA)", 1e6 * (c.offsetsAmperes.min() ?? 0),

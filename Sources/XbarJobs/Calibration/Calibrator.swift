@@ -72,7 +72,9 @@ public struct Calibrator {
         if let p = plan.periphery, parts.periphery == nil {
             try checkpoint()
             progress(.periphery, 0, 1)
+            let columnTiles = try p.measureColumnTiles(on: board, instrument: instrument, maxPayloadBytes: payload)
             parts.periphery = try p.measure(on: board, instrument: instrument, maxPayloadBytes: payload)
+            parts.peripheryColumnTiles = columnTiles
             progress(.periphery, 1, 1)
             try partMeasured(parts)
         }
@@ -120,7 +122,16 @@ public struct Calibrator {
         var periphery: PeripheryCalibration?
         if let p = plan.periphery, let m = measurements.periphery {
             let a = try PeripheryAnalysis(m, plan: p, instrument: instrument)
-            periphery = PeripheryCalibration(tile: m.tile, parameters: a.parameters,
+            var parameters = a.parameters
+            // Every other tile's own amplifiers, fitted the same way; the lines and converters
+            // stay the periphery tile's (one design, one converter per board).
+            for other in measurements.peripheryColumnTiles {
+                parameters.measuredColumns += try PeripheryAnalysis(other, plan: p, instrument: instrument).parameters.measuredColumns
+            }
+            let gains = parameters.measuredColumns.flatMap(\.gains), offsets = parameters.measuredColumns.flatMap(\.offsetsAmperes)
+            parameters.senseGainSpread = SampleMoments(gains).standardDeviation
+            parameters.senseOffsetSpread = SampleMoments(offsets).standardDeviation / Double(instrument.adc.mvmFullScaleAmperes)
+            periphery = PeripheryCalibration(tile: m.tile, parameters: parameters,
                                              uncertainties: a.uncertainties, notMeasured: a.notMeasured,
                                              heldOutProbes: a.heldOutProbes, heldOutRelativeRMS: a.heldOutRelativeRMS,
                                              heldOutIdealRelativeRMS: a.heldOutIdealRelativeRMS,

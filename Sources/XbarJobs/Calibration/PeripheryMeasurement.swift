@@ -64,19 +64,30 @@ extension CalibrationPlan.Periphery {
     ///
     /// - Throws: ``BoardError`` from the board.
     public func measure(on board: any Board, instrument: Instrument, maxPayloadBytes: Int) throws -> PeripheryMeasurement {
+        try measure(tile: tile, on: board, instrument: instrument, maxPayloadBytes: maxPayloadBytes)
+    }
+
+    /// The same measurement on each of ``columnTiles``, in their order.
+    ///
+    /// - Throws: ``BoardError`` from the board.
+    public func measureColumnTiles(on board: any Board, instrument: Instrument, maxPayloadBytes: Int) throws -> [PeripheryMeasurement] {
+        try columnTiles.map { try measure(tile: $0, on: board, instrument: instrument, maxPayloadBytes: maxPayloadBytes) }
+    }
+
+    private func measure(tile: UInt8, on board: any Board, instrument: Instrument, maxPayloadBytes: Int) throws -> PeripheryMeasurement {
         guard let info = instrument.tile(tile) else {
             throw BoardError.identityMismatch("instrument \(instrument.name) has no tile \(tile)")
         }
         let rows = Int(info.rows), columns = Int(info.columns)
         var measured: [PeripheryMeasurement.Pattern] = []
         for (index, pattern) in patterns.enumerated() {
-            measured.append(try measure(pattern, index: index, on: board, instrument: instrument, rows: rows, columns: columns,
+            measured.append(try measure(pattern, index: index, tile: tile, on: board, instrument: instrument, rows: rows, columns: columns,
                                         maxPayloadBytes: maxPayloadBytes))
         }
         return PeripheryMeasurement(tile: tile, rows: rows, columns: columns, readVolts: readVoltages, patterns: measured)
     }
 
-    private func measure(_ pattern: [Bool], index: Int, on board: any Board, instrument: Instrument, rows: Int, columns: Int,
+    private func measure(_ pattern: [Bool], index: Int, tile: UInt8, on board: any Board, instrument: Instrument, rows: Int, columns: Int,
                          maxPayloadBytes: Int) throws -> PeripheryMeasurement.Pattern {
         // Program: every cell to the bound the pattern names, strong pulses without verify.
         let perBatch = max(1, (maxPayloadBytes - 64) / 16)

@@ -15,6 +15,11 @@ extension CalibrationPlan {
     /// second pattern.
     public struct Periphery: Hashable, Sendable {
         public var tile: UInt8
+        /// Further weight tiles of the same geometry measured the same way, for their column
+        /// amplifiers alone: each tile has its own, and a twin that drew them would miss every
+        /// product there by the columns' gain and offset spread. Every cell of them is
+        /// overwritten too.
+        public var columnTiles: [UInt8] = []
         /// Per pattern, row-major: true where the cell is driven to its upper bound, false to its lower.
         public var patterns: [[Bool]]
         public var preparePulses: Int
@@ -36,7 +41,8 @@ extension CalibrationPlan {
         public func isHeldOut(_ k: Int) -> Bool { k % heldOutEvery == heldOutEvery - 1 }
     }
 
-    /// A periphery plan on `tile` (default: the instrument's last weight tile), using the
+    /// A periphery plan on `tile` (default: the instrument's last weight tile, with the column
+    /// amplifiers of every other weight tile of its geometry; a named tile alone), using the
     /// non-volatile plan's preparation pulses to reach the bounds.
     ///
     /// - Throws: ``PlanningError`` when the tile is not a weight tile of the instrument.
@@ -55,7 +61,10 @@ extension CalibrationPlan {
         let byRows = (0..<(rows * columns)).map { random.nextOpenUnit() < rowDensity[$0 / columns] }
         let byColumns = (0..<(rows * columns)).map { random.nextOpenUnit() < columnDensity[$0 % columns] }
         let read = nv.readVolts
-        return Periphery(tile: info.index, patterns: [byRows, byColumns], preparePulses: nv.preparePulses, prepareSet: nv.prepareSet,
+        let others = tile != nil ? [] : instrument.weightTiles.filter {
+            $0.index != info.index && $0.kind == info.kind && $0.rows == info.rows && $0.columns == info.columns
+        }.map(\.index)
+        return Periphery(tile: info.index, columnTiles: others, patterns: [byRows, byColumns], preparePulses: nv.preparePulses, prepareSet: nv.prepareSet,
                          prepareReset: nv.prepareReset, scheme: nv.scheme, readVoltages: readVoltages(read, passive: info.kind == .nonVolatilePassive),
                          readAverages: min(16, Int(instrument.limits.maxReadAverages)), probeVectors: probeVectors,
                          heldOutEvery: 5, seed: seed)

@@ -21,10 +21,11 @@ public struct PeripheryRecovery: Sendable {
     /// them) over the RMS drawn zero-input reading.
     public var zeroInput: Double
 
-    /// - Returns: nil when the calibration has no periphery or measured no column of the board's.
-    public init?(_ file: CalibrationFile, board: SimulatedBoard, instrument: Instrument) {
-        guard let p = file.periphery, let fitted = p.parameters.measuredColumns.first,
-              let drawn = board.periphery.columns[p.tile], drawn.gains.count == fitted.gains.count else { return nil }
+    /// - Parameter tile: the tile whose columns are compared (default: the periphery tile).
+    /// - Returns: nil when the calibration has no periphery or measured no column of that tile.
+    public init?(_ file: CalibrationFile, board: SimulatedBoard, instrument: Instrument, tile: UInt8? = nil) {
+        guard let p = file.periphery, let fitted = p.parameters.measuredColumns.first(where: { $0.tile == tile ?? p.tile }),
+              let drawn = board.periphery.columns[fitted.tile], drawn.gains.count == fitted.gains.count else { return nil }
         let truth = board.periphery.parameters
         wire = abs(p.parameters.wireOhmsPerCell / truth.wireOhmsPerCell - 1)
         line = abs(p.parameters.lineOhms / truth.lineOhms - 1)

@@ -5,7 +5,7 @@ import XbarStore
 
 /// Records a calibration's measurements in a run of the run store: the STM read trains and
 /// the pulse-response curves, so the fit can be redone or checked later; and, when the
-/// periphery was measured, the tile it overwrote as a shadow tile (what the tile now holds, as
+/// periphery was measured, each tile it overwrote as a shadow tile (what the tile now holds, as
 /// read), so later jobs and the fallback know.
 public final class StoreCalibrationRecorder: CalibrationRecorder {
     public let store: RunStore
@@ -33,7 +33,7 @@ public final class StoreCalibrationRecorder: CalibrationRecorder {
         if try store.pulseResponses(run: runID).isEmpty {
             try store.savePulseResponses(run: runID, curves)
         }
-        if let p = measurements.periphery {
+        for p in measurements.peripheryColumnTiles + [measurements.periphery].compactMap({ $0 }) {
             let siemens = p.lastReadSiemens
             try store.saveShadowTile(run: runID, ShadowMap.Tile(index: Int(p.tile), rows: p.rows, columns: p.columns, siemens: siemens,
                                                                 verifiedAt: [Date](repeating: Date(), count: siemens.count)))

@@ -13,6 +13,9 @@ import XbarWire
 /// keeps every expected column current within `adcHeadroom` of the ADC's full scale: the fit
 /// then spans a good part of the ADC's range in both signs and every conversion stays inside it.
 ///
+/// On a board with sense ranges, zero-input conversions in a narrow one then split the
+/// converter's bow from the offsets (``separatingConverterBow(_:rows:columns:on:instrument:wideStepAmperes:codes:)``).
+///
 /// The fit is `I_measured = gain_c * sum_i f_i * G_ic * V_i + offset_c`: besides the columns,
 /// every row has a factor `f_i`, because a row's line drop grows with the current the row
 /// carries (its total conductance), which no column gain can take up. Columns and rows are
@@ -78,8 +81,12 @@ public struct ReadoutProbe {
                 probeAmperes += amperes.map(Double.init)
                 sent += count
             }
-            tiles.append(Self.fit(rows: rows, columns: columns, siemens: g, volts: probeVolts, amperes: probeAmperes, tile: info.index,
-                                  converterStep: Double(instrument.adc.mvmFullScaleAmperes) / Double((1 << (Int(instrument.adc.bits) - 1)) - 1)))
+            let codes = (1 << (Int(instrument.adc.bits) - 1)) - 1
+            let wide = Double(instrument.adc.mvmFullScaleAmperes) / Double(codes)
+            let fitted = Self.fit(rows: rows, columns: columns, siemens: g, volts: probeVolts, amperes: probeAmperes, tile: info.index,
+                                  converterStep: wide)
+            tiles.append(try separatingConverterBow(fitted, rows: rows, columns: columns, on: board, instrument: instrument,
+                                                    wideStepAmperes: wide, codes: codes))
         }
         return ReadoutCalibration(instrument: instrument.name, boardSerial: identity.serialNumber,
                                   probeVectors: probeVectors, tiles: tiles)

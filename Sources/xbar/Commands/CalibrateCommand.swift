@@ -38,7 +38,10 @@ struct CalibrateCommand: ParsableCommand {
             predict, and line resistance (per cell pitch and per line), each column's gain and \
             offset, the converters' bow and, on passive tiles, the half-select current fraction \
             of the sneak paths are fitted; one probe in five is held out and predicted. \
-            --periphery-probes 0 leaves the tile alone.
+            Unless --periphery-tile names one, every other weight tile of the same geometry is \
+            measured the same way (ITS CELLS ARE OVERWRITTEN TOO) for its own column gains and \
+            offsets, which a twin of the chip needs on every tile its products run on. \
+            --periphery-probes 0 leaves the tiles alone.
 
             The measurements (STM read trains, pulse-response curves) are stored in a run of kind \
             "calibrate" in the run store, and the written file is registered there with its \
@@ -85,7 +88,7 @@ struct CalibrateCommand: ParsableCommand {
     @Option(name: .customLong("stm-repetitions"), help: "Repetitions of the STM sweep (one is held out when 3 or more).")
     var stmRepetitions: Int = 3
 
-    @Option(name: .customLong("periphery-tile"), help: "Weight tile the array periphery is measured on (default: the last); all its cells are overwritten.")
+    @Option(name: .customLong("periphery-tile"), help: "Weight tile the array periphery is measured on, alone (default: the last, with the column amplifiers of every other weight tile); all cells of the measured tiles are overwritten.")
     var peripheryTile: UInt8?
 
     @Option(name: .customLong("periphery-probes"), help: "MVM probe vectors per pattern of the periphery measurement (default 65536 column currents' worth, 1024 on 64 columns; 0: do not measure the periphery, leave the tile alone).")

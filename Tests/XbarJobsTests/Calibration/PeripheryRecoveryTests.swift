@@ -61,6 +61,28 @@ struct PeripheryRecoveryTests {
         #expect(p.notMeasured.contains("periphery.halfSelectCurrentFraction"))
     }
 
+    /// Each weight tile has its own column amplifiers. Before every tile was measured, the
+    /// calibration held tile 3's alone and a twin drew the others: on a hidden draw (seed 7 of
+    /// `xbar-bench twin`) its products on tiles 0-2 missed the chip's by 0.80-0.99 % of the ADC's
+    /// full scale against 0.32 % on tile 3, and by 0.32-0.33 % on every tile once all four were
+    /// measured.
+    @Test("on usb-4x64 every weight tile's column gain mismatch and zero-input readings come back within 10 %")
+    func everyTile() throws {
+        let instrument = try Instrument.load(path: instrumentsDirectory + "/usb-4x64.yaml")
+        let truth = hiddenPeriphery(seed: 6, passive: false)
+        let (file, board) = try calibratePeriphery(instrument, truth: truth, seed: 43)
+        let p = try #require(file.periphery)
+        #expect(Set(p.parameters.measuredColumns.map(\.tile)) == Set(instrument.weightTiles.map(\.index)))
+        for tile in instrument.weightTiles {
+            let r = try #require(PeripheryRecovery(file, board: board, instrument: instrument, tile: tile.index),
+                                 "tile \(tile.index)'s columns were not measured")
+            print("usb-4x64 hidden draw 6, tile \(tile.index): gain mismatch \(r.gainMismatch), mean gain \(r.meanGain), zero-input \(r.zeroInput)")
+            #expect(r.gainMismatch < 0.1, "tile \(tile.index)")
+            #expect(r.meanGain < 0.025, "tile \(tile.index)")
+            #expect(r.zeroInput < 0.1, "tile \(tile.index)")
+        }
+    }
+
     @Test("on serial-32x32 the wire and line resistances, sneak-path scale, column gain mismatch and zero-input readings come back within 10 %",
           arguments: [1, 2, 3] as [UInt64])
     func serial(seed: UInt64) throws {
