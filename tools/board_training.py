@@ -29,6 +29,11 @@ half of the smaller ceiling of its pair.
 With `--distill W` the loss mixes the labels' cross-entropy with the float model's softened
 outputs (its own decay constants, ideal states) at weight W: the chip forward pass's noise pulls
 the weights towards what survives it, the float model's outputs towards what the task needs.
+With `--reference-weight W` the loss mixes the chip forward pass's cross-entropy with that of
+the digital reference (each node decaying ideally at its recorded time constant) at weight W:
+trained on the chip forward pass alone, a model leans on what the ideal decay leaves out and its
+reference falls below what the STM engine reaches; the reference is the figure the engine is
+checked against.
 After training the tool prints how far the chip forward pass's states are from the ideal
 recursion of the same increments, the figure `xbar-bench stm` prints for the engine's states.
 
@@ -372,9 +377,14 @@ def main(argv=None):
                     help="temperature the float model's and the board model's logits are softened by for distillation")
     ap.add_argument("--noise-scale", type=float, default=1.0,
                     help="factor on the calibrated pulse and read noise the training's chip forward pass draws")
+    ap.add_argument("--reference-weight", type=float, default=0.0,
+                    help="weight (0 to 1) of the digital reference's cross-entropy (ideal decay at the nodes' "
+                         "time constants) in the loss, against the chip forward pass's")
     args = ap.parse_args(argv)
     if not 0.0 <= args.distill <= 1.0:
         raise SystemExit(f"--distill {args.distill} is outside 0 to 1")
+    if not 0.0 <= args.reference_weight <= 1.0:
+        raise SystemExit(f"--reference-weight {args.reference_weight} is outside 0 to 1")
     if args.distill_temperature <= 0.0 or args.noise_scale < 0.0:
         raise SystemExit("--distill-temperature must be above 0 and --noise-scale at least 0")
 
@@ -463,8 +473,13 @@ def main(argv=None):
             mask = mask * keep
         logits, _ = forward(p, ch, dt, mask, cfg, layers, board, "chip", key)
         valid = mask.sum(1) > 0
-        lp = jax.nn.log_softmax(logits)
-        nll = -jnp.sum(jnp.take_along_axis(lp, y[:, None], 1)[:, 0] * valid) / valid.sum()
+
+        def cross_entropy(z):
+            return -jnp.sum(jnp.take_along_axis(jax.nn.log_softmax(z), y[:, None], 1)[:, 0] * valid) / valid.sum()
+        nll = cross_entropy(logits)
+        if args.reference_weight > 0:
+            ideal, _ = forward(p, ch, dt, mask, cfg, layers, board, "ideal", key)
+            nll = (1 - args.reference_weight) * nll + args.reference_weight * cross_entropy(ideal)
         if args.distill > 0:
             soft = jax.nn.softmax(target / temperature)
             kl = jnp.sum(soft * (jnp.log(soft + 1e-12) - jax.nn.log_softmax(logits / temperature)), axis=-1)
@@ -534,6 +549,7 @@ def main(argv=None):
                                                               for q in board.arrays(pairs)["read_step"].ravel()}),
                                  learning_rate=args.lr, noise_scale=args.noise_scale,
                                  distill=args.distill, distill_temperature=args.distill_temperature,
+                                 reference_weight=args.reference_weight,
                                  **init_training)),
         test_accuracy=acc_ref, test_accuracy_chip_forward=float(np.mean(chip_accs)),
         test_accuracy_float_model_on_board_nodes=acc_float_ideal, seed=SEED)
