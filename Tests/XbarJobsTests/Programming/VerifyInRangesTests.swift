@@ -18,6 +18,20 @@ struct VerifyInRangesTests {
         return s
     }
 
+    /// A 16x16 tile of the default targets on a simulated board of seed 3, with ranged settings.
+    func rangedProgrammerSetup() throws -> (SimulatedProgramming, ProgrammingSettings) {
+        let setup = try SimulatedProgramming()
+        return (setup, try rangedSettings(setup, setup.board(seed: 3)))
+    }
+
+    /// The adaptive programmer of `setup`'s tile and targets under `settings`, driven by hand.
+    func adaptiveProgrammer(_ setup: SimulatedProgramming, _ settings: ProgrammingSettings) -> WriteVerifyProgrammer {
+        WriteVerifyProgrammer(tile: setup.info, targetSiemens: setup.targets,
+                              algorithm: AdaptivePulse(cellCount: setup.info.cellCount, device: setup.instrument.device.nonVolatile,
+                                                       envelope: PulseEnvelope(limits: setup.instrument.limits)),
+                              settings: settings)
+    }
+
     @Test("with the board's ranged batch verify a batch is one round trip: under half the round trips of verifying by READs, the same conversions, the yield within half a point")
     func oneRoundTripPerBatch() throws {
         let setup = try SimulatedProgramming(rows: 32, columns: 32)
@@ -49,15 +63,9 @@ struct VerifyInRangesTests {
 
     @Test("a cell a batch's ranged verify finds saturated is read again in the next larger range before the batch is judged")
     func saturatedVerifyReadAgain() throws {
-        let setup = try SimulatedProgramming()
-        let board = setup.board(seed: 3)
-        let settings = try rangedSettings(setup, board)
+        let (setup, settings) = try rangedProgrammerSetup()
         let ranges = try #require(settings.verifyRanges)
-        let device = setup.instrument.device.nonVolatile
-        let programmer = WriteVerifyProgrammer(tile: setup.info, targetSiemens: setup.targets,
-                                               algorithm: AdaptivePulse(cellCount: setup.info.cellCount, device: device,
-                                                                        envelope: PulseEnvelope(limits: setup.instrument.limits)),
-                                               settings: settings)
+        let programmer = adaptiveProgrammer(setup, settings)
         let columns = Int(setup.info.columns)
         // The first full read, band by band, finds every cell at the range's low end.
         while let op = programmer.nextOperation(), case .read = op {
@@ -154,15 +162,9 @@ struct VerifyInRangesTests {
 
     @Test("a cell a ranged verify read finds saturated is read again in the next larger range, never taken at full scale")
     func saturatedReadAgain() throws {
-        let setup = try SimulatedProgramming()
-        let board = setup.board(seed: 3)
-        let settings = try rangedSettings(setup, board)
+        let (setup, settings) = try rangedProgrammerSetup()
         let ranges = try #require(settings.verifyRanges)
-        let device = setup.instrument.device.nonVolatile
-        let programmer = WriteVerifyProgrammer(tile: setup.info, targetSiemens: setup.targets,
-                                               algorithm: AdaptivePulse(cellCount: setup.info.cellCount, device: device,
-                                                                        envelope: PulseEnvelope(limits: setup.instrument.limits)),
-                                               settings: settings)
+        let programmer = adaptiveProgrammer(setup, settings)
         guard case let .read(_, cells?, _, _, _, _, range?) = programmer.nextOperation() else {
             Issue.record("the first verify read is a ranged read of a band, got \(String(describing: programmer.nextOperation()))")
             return

@@ -11,11 +11,6 @@ import XbarWire
 struct RangedVerifyOverPseudoTerminalTests {
     let instrument = try! InstrumentCatalog(directory: XbarExecutable.instrumentsFolder).resolve("usb-4x64")
 
-    func connect(_ emulator: BoardEmulatorProcess) throws -> RemoteBoard {
-        let transport = try SerialTransport.open(path: emulator.devicePath, configuration: SerialConfiguration(baudRate: 921_600))
-        return try RemoteBoard(transport: transport, instrument: instrument, description: "serial:\(emulator.devicePath)")
-    }
-
     /// A pulse far below any switching threshold: the batch's verify reads the cell as it was.
     func gentle(_ row: UInt16, _ column: UInt16) -> CellPulse {
         CellPulse(cell: CellIndex(row: row, column: column), amplitudeVolts: 0.1, widthSeconds: 100e-9)
@@ -24,7 +19,7 @@ struct RangedVerifyOverPseudoTerminalTests {
     @Test("an old-style batch answers as before; a ranged batch verifies each group in its range, flags a saturated verify at full scale, and refuses a range the board lacks")
     func rangedBatch() throws {
         let emulator = try BoardEmulatorProcess(instrument: "usb-4x64", extraArguments: ["--seed", "3"])
-        let board = try connect(emulator)
+        let board = try emulator.remoteBoard(instrument: instrument)
         #expect(board.identity.capabilities.contains(.rangedVerify))
 
         // Old style: twenty strong SET pulses on cell (0, 0) of tile 1, each verified at the ADC's

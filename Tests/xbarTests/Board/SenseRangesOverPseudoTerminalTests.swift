@@ -11,11 +11,6 @@ import XbarWire
 struct SenseRangesOverPseudoTerminalTests {
     let instrument = try! InstrumentCatalog(directory: XbarExecutable.instrumentsFolder).resolve("usb-4x64")
 
-    func connect(_ emulator: BoardEmulatorProcess) throws -> RemoteBoard {
-        let transport = try SerialTransport.open(path: emulator.devicePath, configuration: SerialConfiguration(baudRate: 921_600))
-        return try RemoteBoard(transport: transport, instrument: instrument, description: "serial:\(emulator.devicePath)")
-    }
-
     /// Every row of tile 0 at `volts`: each column draws `volts` times its 64 cells' conductances,
     /// at least 64 x 1.5 µS x 0.25 V = 24 µA on the shipped device model.
     func wholeTile(volts: Float, vectors: Int, range: UInt8?) -> MatrixVectorProduct {
@@ -26,7 +21,7 @@ struct SenseRangesOverPseudoTerminalTests {
     @Test("the host learns the board's ranges when it connects; plain IDENTIFY, READ and MVM answer as before, without ranges or flags")
     func oldStyleRequests() throws {
         let emulator = try BoardEmulatorProcess(instrument: "usb-4x64", extraArguments: ["--seed", "3"])
-        let board = try connect(emulator)
+        let board = try emulator.remoteBoard(instrument: instrument)
         #expect(board.identity.capabilities.contains(.senseRanges))
         #expect(board.identity.senseRanges == instrument.senseRanges)
         #expect(board.identity.senseRanges?.count == 5)
@@ -49,7 +44,7 @@ struct SenseRangesOverPseudoTerminalTests {
     @Test("a product beyond the chosen range comes back flagged at full scale; a range that holds it, unflagged and to its step")
     func rangeSelectionAndFlags() throws {
         let emulator = try BoardEmulatorProcess(instrument: "usb-4x64", extraArguments: ["--seed", "3"])
-        let board = try connect(emulator)
+        let board = try emulator.remoteBoard(instrument: instrument)
         let reference = try board.mvm(wholeTile(volts: 0.25, vectors: 4, range: nil)).amperes
 
         // The 4 µA range (index 4) cannot hold 24 µA: every column reads +4 µA, flagged.
