@@ -1,12 +1,14 @@
 """Every command in the README's shell blocks runs as written, in order, against the simulated board.
 
 Each block runs in a scratch folder of its own that holds the repository's `examples/` and
-`instruments/`, with the built `xbar` first on PATH. A few lines cannot run inside the test
-suite; each is skipped with its reason (pytest -rs prints them)."""
+`instruments/`, with the built `xbar` first on PATH. The blocks are independent of each other, so
+they run side by side, each block's lines in order; every line is still its own test. A few lines
+cannot run inside the test suite; each is skipped with its reason (pytest -rs prints them)."""
 import os
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -42,31 +44,48 @@ def readme_blocks():
 CASES = [(number, index, line) for number, lines in readme_blocks() for index, line in enumerate(lines)]
 
 
-@pytest.fixture(scope="module")
-def folders(tmp_path_factory):
-    made = {}
-
-    def folder(number):
-        if number not in made:
-            path = tmp_path_factory.mktemp(f"readme-block-{number}")
-            for name in ("examples", "instruments"):
-                os.symlink(os.path.join(ROOT, name), path / name)
-            made[number] = path
-        return made[number]
-    return folder
-
-
-@pytest.mark.parametrize("number,index,line", CASES, ids=[f"block{n}-line{i}" for n, i, _ in CASES])
-def test_readme_command(number, index, line, folders):
+def reason_not_run(line):
     for pattern, reason in NOT_RUN:
         if pattern.search(line):
-            pytest.skip(f"README block {number}, \"{line[:60]}\": {reason}")
-    folder = folders(number)
+            return reason
+    return None
+
+
+def run_block(folder, lines, env):
+    """Runs a block's lines in order in its folder; a line not run gets None."""
+    results = []
+    for line in lines:
+        if reason_not_run(line):
+            results.append(None)
+            continue
+        results.append(subprocess.run(["bash", "-o", "pipefail", "-c", line], cwd=folder, env=env,
+                                      capture_output=True, text=True, timeout=900))
+    return results
+
+
+@pytest.fixture(scope="module")
+def blocks(tmp_path_factory):
+    """Every block started at once, in a scratch folder of its own; each test waits for its block."""
     env = dict(os.environ)
     env["PATH"] = os.path.dirname(xbar_binary()) + os.pathsep + env["PATH"]
     env.pop("XBAR_STORE", None)
-    done = subprocess.run(["bash", "-o", "pipefail", "-c", line], cwd=folder, env=env, capture_output=True, text=True,
-                          timeout=900)
+    runnable = [(number, lines) for number, lines in readme_blocks() if not all(map(reason_not_run, lines))]
+    started = {}
+    with ThreadPoolExecutor(max_workers=len(runnable)) as pool:
+        for number, lines in runnable:
+            folder = tmp_path_factory.mktemp(f"readme-block-{number}")
+            for name in ("examples", "instruments"):
+                os.symlink(os.path.join(ROOT, name), folder / name)
+            started[number] = pool.submit(run_block, folder, lines, env)
+        yield started
+
+
+@pytest.mark.parametrize("number,index,line", CASES, ids=[f"block{n}-line{i}" for n, i, _ in CASES])
+def test_readme_command(number, index, line, blocks):
+    reason = reason_not_run(line)
+    if reason:
+        pytest.skip(f"README block {number}, \"{line[:60]}\": {reason}")
+    done = blocks[number].result()[index]
     assert done.returncode == 0, f"README block {number}: `{line}` exited {done.returncode}:\n{done.stdout[-1500:]}\n{done.stderr[-1500:]}"
 
 

@@ -164,16 +164,27 @@ struct PeripheryAnalysis {
         }
         /// Predicted ideal-amplifier column currents of pattern `t`'s probes in `set`.
         func products(_ g: [Double], _ t: Int, _ set: [Int]) -> [Double] {
-            var out = [Double](repeating: 0, count: set.count * columns)
+            // Every step of the fit calls this for every probe: buffers, not array subscripts,
+            // keep an unoptimised build's calibration from spending most of its time here.
             let volts = m.patterns[t].probeVolts
-            for (q, k) in set.enumerated() {
-                for i in 0..<rows {
-                    let v = volts[k * rows + i]
-                    guard v != 0 else { continue }
-                    for j in 0..<columns { out[q * columns + j] += g[i * columns + j] * v }
+            return [Double](unsafeUninitializedCapacity: set.count * columns) { out, initialised in
+                out.initialize(repeating: 0)
+                g.withUnsafeBufferPointer { g in
+                    volts.withUnsafeBufferPointer { volts in
+                        for (q, k) in set.enumerated() {
+                            let row = out.baseAddress! + q * columns
+                            for i in 0..<rows {
+                                let v = volts[k * rows + i]
+                                guard v != 0 else { continue }
+                                let cells = g.baseAddress! + i * columns
+                                var j = 0
+                                while j < columns { row[j] += cells[j] * v; j += 1 }
+                            }
+                        }
+                    }
                 }
+                initialised = set.count * columns
             }
-            return out
         }
         func effective(_ p: [Double], _ t: Int) -> [Double] {
             let a = periphery(p)

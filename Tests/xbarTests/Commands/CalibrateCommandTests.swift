@@ -12,9 +12,11 @@ struct CalibrateCommandTests {
         defer { lab.cleanup() }
         let calibration = lab.path("cal.json")
 
-        // A small sample keeps the serial run short; the recovery itself is checked in-process.
+        // A small sample and the periphery of one tile keep the serial run short; the recovery
+        // itself, every weight tile's columns included, is checked in-process.
         let calibrate = try lab.run(["calibrate", "--board", "serial:\(emulator.devicePath)", "--instrument", "usb-4x64",
-                                     "--cell-count", "8", "--node-count", "8", "--out", calibration, "--store", lab.storePath])
+                                     "--cell-count", "8", "--node-count", "8", "--periphery-tile", "3",
+                                     "--out", calibration, "--store", lab.storePath])
         #expect(calibrate.status == 0, "\(calibrate.standardError)")
         #expect(calibrate.standardOutput.contains("STM time constants"), "\(calibrate.standardOutput)")
         #expect(calibrate.standardOutput.contains("held-out errors"))
@@ -66,10 +68,10 @@ struct CalibrateCommandTests {
         let lab = try LabFolder()
         defer { lab.cleanup() }
 
-        // 8 cells and 4 nodes with one STM repetition keep the serial run to seconds.
+        // 8 cells and 4 nodes with one STM repetition, and one tile's periphery, keep the serial run short.
         let calibrate = try lab.run(["calibrate", "--board", "serial:\(emulator.devicePath)", "--instrument", "usb-4x64",
                                       "--cell-count", "8", "--node-count", "4", "--stm-repetitions", "1", "--tau-groups", "2",
-                                      "--out", "cal.json"])
+                                      "--periphery-tile", "3", "--out", "cal.json"])
         #expect(calibrate.status == 0, "\(calibrate)")
 
         // The store on disk holds the calibrate run, its measurements and the registered file.
