@@ -48,7 +48,7 @@ def store(tmp_path_factory):
          os.path.join(ROOT, "examples", "usb-4x64-multitau.calibration.json"), "--tile", "0",
          "--out", str(folder / "read0.npy"), "--store", path)
     xbar("calibrate", "--board", "sim", "--instrument", "usb-4x64", "--cell-count", "8", "--node-count", "8",
-         "--out", str(folder / "calibration.json"), "--store", path)
+         "--periphery-tile", "3", "--out", str(folder / "calibration.json"), "--store", path)
     xbar("pulse", "--board", "sim", "--instrument", "usb-4x64", "--tile", "3", "--cells", "row:2", "--volts", "1.8V",
          "--width", "2us", "--note", "by hand", "--store", path)
     with xbarlab.open_store(path) as s:

@@ -54,7 +54,7 @@ def test_read_stm_calibrate_identify_and_infer(lab):
     assert events[-1]["fittedNodes"] == sum(n["fitted"] for n in nodes)
 
     events, _ = json_lines("calibrate", "--board", "sim", "--instrument", "usb-4x64", "--cell-count", "4", "--node-count", "4",
-                           "--out", "cal.json", "--store", "lab.sqlite", cwd=lab)
+                           "--periphery-tile", "3", "--out", "cal.json", "--store", "lab.sqlite", cwd=lab)
     summary = events[-1]
     assert summary["event"] == "summary" and summary["out"] == "cal.json" and summary["cells"] == 4
     assert os.path.exists(lab / "cal.json")

@@ -99,7 +99,9 @@ struct CalibrationRecoveryTests {
         let instrument = try Instrument.load(path: instrumentsDirectory + "/usb-4x64.yaml")
         let truth = perturbed(instrument.device, seed: seed)
         let board = SimulatedBoard(instrument: instrument, parameters: truth, seed: seed &+ 100)
-        var plan = try CalibrationPlan(instrument: instrument, sampleCells: 64, stateNodes: 0)
+        // The device parameters alone: the periphery part is measured after them and fitted
+        // apart (its own suite), so leaving it out changes nothing checked here.
+        var plan = try CalibrationPlan(instrument: instrument, sampleCells: 64, stateNodes: 0, peripheryProbes: 0)
         plan.shortTermMemory = []
         let (file, _) = try Calibrator(instrument: instrument, plan: plan).calibrate(on: board)
         let nv = file.device.nonVolatile

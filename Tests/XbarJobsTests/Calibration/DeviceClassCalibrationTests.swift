@@ -43,11 +43,11 @@ struct DeviceClassCalibrationTests {
         try Instrument.load(path: instrumentsDirectory + "/usb-4x64-multitau.yaml")
     }
 
-    /// The STM calibration users run (`xbar calibrate`), without the non-volatile part.
+    /// The STM calibration users run (`xbar calibrate`), without the non-volatile and periphery parts.
     static func calibrate(_ instrument: Instrument, truth: DeviceParameters, boardSeed: UInt64,
                           stateNodes: Int? = nil) throws -> (CalibrationFile, SimulatedBoard, CalibrationPlan) {
         let board = SimulatedBoard(instrument: instrument, parameters: truth, seed: boardSeed)
-        var plan = try CalibrationPlan(instrument: instrument, sampleCells: 0, stateNodes: stateNodes)
+        var plan = try CalibrationPlan(instrument: instrument, sampleCells: 0, stateNodes: stateNodes, peripheryProbes: 0)
         plan.nonVolatile = nil
         let (file, _) = try Calibrator(instrument: instrument, plan: plan).calibrate(on: board)
         return (file, board, plan)

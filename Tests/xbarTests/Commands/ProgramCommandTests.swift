@@ -25,7 +25,8 @@ struct ProgramCommandTests {
         try writeTargets(lab)
         let calibration = lab.path("cal.json")
         let made = try lab.run(["calibrate", "--board", "sim", "--instrument", "usb-4x64", "--seed", "8", "--cell-count", "8",
-                                "--node-count", "8", "--out", calibration, "--store", lab.path("calibration-lab.sqlite")])
+                                "--node-count", "8", "--periphery-tile", "3", "--out", calibration,
+                                "--store", lab.path("calibration-lab.sqlite")])
         try #require(made.status == 0, "\(made)")
         let r = try lab.run(["program", "--board", "sim", "--instrument", "usb-4x64", "--calibration", calibration,
                              "--target", "t.npy", "--tile", "0", "--store", lab.path("other.sqlite")])
