@@ -83,14 +83,16 @@ struct TwinWriteVerifyTests {
 
     /// The twin meets this chip's slow cells where the chip has them: each cell the first
     /// programming saw respond switches as it did (``RecordedResponseFit``). Per chip, the pulses
-    /// per cell and the round trips of a new random map (set by its slowest cells), against a
-    /// twin whose cells all draw from the population and against one given every cell's true
-    /// parameters (the floor: what the records could at best tell). Directions a cell was never
-    /// pulsed in (RESET, for most cells of a first programming from the bottom of the range)
-    /// stay a draw, so a chip's round trips are predicted only about as well as a draw of them.
-    @Test("with the cells' fitted responses the twin predicts each chip's pulses per cell within 5 %, and its round trips within 10 % on average over four chips")
+    /// per cell and the round trips of sixteen new random maps, each written on the chip as
+    /// programmed (the same map on the chip once, on two twins), against a twin whose cells all draw from the population and against one given
+    /// every cell's true parameters (the floor: what the records could at best tell). A map's
+    /// round trips are set by its slowest cell, an extreme of cycle-to-cycle noise: one write of
+    /// one map varies by about 16 % from one run to the next on the same chip, so a twin is held
+    /// to a chip's mean over many maps, not to one draw of it. Directions a cell was never pulsed
+    /// in (RESET, for most cells of a first programming from the bottom of the range) stay a draw.
+    @Test("with the cells' fitted responses the twin predicts each chip's pulses per cell within 3 % and its round trips within 10 %, over sixteen maps")
     func fittedResponsesPredictEachChip() throws {
-        var roundTripErrors: [Double] = [], worstPulses = 0.0
+        let maps = 16
         for seed in [UInt64(71), 72, 73, 74] {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xbar-twin-fit-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -105,14 +107,11 @@ struct TwinWriteVerifyTests {
                                                   boardSerial: chip.serialNumber, instrumentName: setup.instrument.name, argumentsJSON: "{}"))
             _ = try writeVerify(setup, board: chip, targets: setup.targets, device: device.nonVolatile, store: store, runID: run)
             try store.finishRun(run, status: .completed)
-            let next = setup.targets.map { _ in range.lowSiemens + (range.highSiemens - range.lowSiemens) * random.nextOpenUnit() }
-            let onChip = try writeVerify(setup, board: chip, targets: next, device: device.nonVolatile)
-            let chipPulses = Double(onChip.pulses.reduce(0, +)) / Double(onChip.pulses.count)
-            var figures: [(Double, Double)] = []
+            // Fitted, drawn, and given every cell's true parameters.
+            var recipes: [TwinRecipe] = []
             for mode in [0, 1, 2] {
-                let fits = mode != 1
                 var (recipe, _) = try TwinRecipe.load(store: store, programmingRun: run, instrument: setup.instrument,
-                                                      calibrationPath: nil, fitsResponses: fits)
+                                                      calibrationPath: nil, fitsResponses: mode != 1)
                 recipe.device = device
                 if mode == 2, case .nonVolatile(_, let array)? = chip.tiles[0] {
                     recipe.tiles[0]!.responses = array.draws.map { d in
@@ -120,22 +119,41 @@ struct TwinWriteVerifyTests {
                                          resetThresholdVolts: d.resetThresholdVolts, gMinSiemens: d.gMinSiemens, gMaxSiemens: d.gMaxSiemens)
                     }
                 }
-                var trips = 0, pulses = 0, cells = 0
-                for twinSeed in [seed &+ 100, seed &+ 200] {
-                    let onTwin = try writeVerify(setup, board: try recipe.build(seed: twinSeed).board, targets: next, device: device.nonVolatile)
-                    trips += onTwin.roundTrips
-                    pulses += onTwin.pulses.reduce(0, +)
-                    cells += onTwin.pulses.count
-                }
-                figures.append((Double(trips) / 2 / Double(onChip.roundTrips) - 1, Double(pulses) / Double(cells) / chipPulses - 1))
+                recipes.append(recipe)
             }
-            print(String(format: "chip %d: round trips %d, pulses per cell %.2f; twin off by %+.1f %% / %+.1f %% fitted, %+.1f %% / %+.1f %% drawn, %+.1f %% / %+.1f %% oracle",
-                         seed, onChip.roundTrips, chipPulses, 100 * figures[0].0, 100 * figures[0].1, 100 * figures[1].0, 100 * figures[1].1, 100 * figures[2].0, 100 * figures[2].1))
-            roundTripErrors.append(abs(figures[0].0))
-            worstPulses = max(worstPulses, abs(figures[0].1))
+            var onChip = Figures(), onTwins = [Figures](repeating: Figures(), count: recipes.count)
+            for m in 0..<maps {
+                let next = setup.targets.map { _ in range.lowSiemens + (range.highSiemens - range.lowSiemens) * random.nextOpenUnit() }
+                // Every map is written from the state the twin was built from: the simulation is
+                // deterministic, so the same chip programmed the same way is that chip again.
+                let board: SimulatedBoard
+                if m == 0 {
+                    board = chip
+                } else {
+                    board = SimulatedBoard(instrument: setup.instrument, parameters: device, seed: seed)
+                    _ = try writeVerify(setup, board: board, targets: setup.targets, device: device.nonVolatile)
+                }
+                let report = try writeVerify(setup, board: board, targets: next, device: device.nonVolatile)
+                onChip.roundTrips += report.roundTrips; onChip.pulses += report.pulses.reduce(0, +); onChip.cells += report.pulses.count
+                // Two fitted twins of their own draws, so that the prediction is less of a draw itself.
+                for (k, recipe) in [recipes[0], recipes[0], recipes[1], recipes[2]].enumerated() {
+                    let twin = try recipe.build(seed: seed &+ 100 &* UInt64(4 * m + k + 1)).board
+                    let onTwin = try writeVerify(setup, board: twin, targets: next, device: device.nonVolatile)
+                    let slot = max(k - 1, 0)
+                    onTwins[slot].roundTrips += onTwin.roundTrips; onTwins[slot].pulses += onTwin.pulses.reduce(0, +); onTwins[slot].cells += onTwin.pulses.count
+                }
+            }
+            let chipPulses = Double(onChip.pulses) / Double(onChip.cells)
+            let errors = onTwins.enumerated().map { k, t in
+                (trips: Double(t.roundTrips) / Double(k == 0 ? 2 : 1) / Double(onChip.roundTrips) - 1, pulses: Double(t.pulses) / Double(t.cells) / chipPulses - 1)
+            }
+            print(String(format: "chip %d, %d maps: round trips %.1f a map, pulses per cell %.2f; twin off by %+.1f %% / %+.1f %% fitted, %+.1f %% / %+.1f %% drawn, %+.1f %% / %+.1f %% oracle",
+                         seed, maps, Double(onChip.roundTrips) / Double(maps), chipPulses, 100 * errors[0].trips, 100 * errors[0].pulses,
+                         100 * errors[1].trips, 100 * errors[1].pulses, 100 * errors[2].trips, 100 * errors[2].pulses))
+            #expect(abs(errors[0].pulses) < 0.03, "chip \(seed): pulses per cell, chip \(chipPulses), fitted twin off by \(errors[0].pulses)")
+            // One map's round trips vary by about 16 % run to run on a chip and on its twin; the
+            // chip's sixteen against the twins' thirty-two vary by about 5 %.
+            #expect(abs(errors[0].trips) < 0.1, "chip \(seed): round trips \(onChip.roundTrips) over \(maps) maps, fitted twin off by \(errors[0].trips)")
         }
-        #expect(worstPulses < 0.05, "pulses per cell: the worst chip's twin is off by \(worstPulses)")
-        let meanError = roundTripErrors.reduce(0, +) / Double(roundTripErrors.count)
-        #expect(meanError < 0.1, "round trips: the twins are off by \(roundTripErrors)")
     }
 }
