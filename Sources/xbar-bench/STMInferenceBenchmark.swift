@@ -63,7 +63,22 @@ struct STMInferenceBenchmark: ParsableCommand {
     @Option(help: "Samples the parallel STM engine plays at once on disjoint node sets (default: as many as the STM tile's device classes hold; 1 skips the parallel run).")
     var parallelSamples: Int?
 
+    @Option(help: "Instead of measuring, run the STM engine one sample at a time on this data set (for instance a training split) and record what the last block and the readout were given, for refitting them on the chip's own features (tools/board_readout.py).")
+    var recordData: String?
+
+    @Option(help: "Path prefix of the recorded files (<prefix>.json, <prefix>_pooled.f32, _inputs.f32, _states.f32); with --record-data.")
+    var recordOut: String?
+
+    @Option(help: "Most runs of a close call on the STM engine played one sample at a time (1: every sample decided on one run; see xbar infer --close-call-runs).")
+    var closeCallRuns: Int = 1
+
+    @Option(help: "A close call is run again while its mean margin is below this many standard errors.")
+    var closeCallSigmas: Double = CloseCallRepeats.standard.marginSigmas
+
     func validate() throws {
+        if closeCallRuns < 1 { throw ValidationError("--close-call-runs must be at least 1, got \(closeCallRuns)") }
+        if (recordData == nil) != (recordOut == nil) { throw ValidationError("--record-data and --record-out go together") }
+        if recordData != nil, tasks.count != 1 { throw ValidationError("--record-data needs exactly one --tasks") }
         if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
         if let k = parallelSamples, !(1...64).contains(k) {
             throw ValidationError("--parallel-samples must be 1 to 64, got \(k)")
@@ -127,8 +142,25 @@ struct STMInferenceBenchmark: ParsableCommand {
             }
             let sequential = try player()
             engine.statePlayer = sequential
+            if let recordData, let recordOut {
+                try ReadoutInputFiles.record(engine: engine, data: try EventDataset(contentsOf: recordData),
+                                             limit: samples, prefix: recordOut, model: model)
+                return
+            }
+            if closeCallRuns > 1 {
+                do {
+                    engine.closeCalls = try CloseCallRepeats(marginSigmas: closeCallSigmas, largestRuns: closeCallRuns)
+                } catch let error as CloseCallRepeats.Invalid {
+                    throw ValidationError("\(error)")
+                }
+            }
             let stm = try engine.run(subset)
+            engine.closeCalls = nil
             line("STM engine", stm)
+            if let c = stm.closeCalls {
+                print(String(format: "    close calls: %d samples run again, %d extra runs, %.1f s of board time beside %.1f s for the first pass; margin spread %.2f logits",
+                             c.repeatedSamples, c.extraRuns, c.boardSeconds, c.firstPassBoardSeconds, c.marginSigmaLogits ?? .nan))
+            }
             nodeFigures(stm, sequential, model)
             var parallel: InferenceRun?
             let blocks = model.layers.compactMap(\.stmNodes)

@@ -50,6 +50,9 @@ public final class ChipInLoopEngine {
     /// decided on their mean logits (see ``CloseCallRepeats``); nil to decide every sample on
     /// one run.
     public var closeCalls: CloseCallRepeats?
+    /// Records what an event SSM's last block and readout were given (see
+    /// ``ReadoutInputRecorder``); nil records nothing.
+    public var recorder: ReadoutInputRecorder?
     /// The margins' run-to-run spread measured by this engine's close calls so far, kept from
     /// run to run (a chunked inference measures it once).
     public private(set) var marginSpread = MarginSpread()
@@ -87,7 +90,8 @@ public final class ChipInLoopEngine {
         backend.recordsStatistics = recordsStatistics
         backend.statePlayer = statePlayer
         let stmBefore = statePlayer?.statistics
-        let forward = SSMForward(model: model)
+        var forward = SSMForward(model: model)
+        forward.recorder = recorder
         let clock = ContinuousClock()
         let start = clock.now
         let boardStart = closeCalls == nil ? nil : try board.status().boardTimeNanoseconds

@@ -7,6 +7,8 @@
 /// operations per element, so the digital backend reproduces the reference's logits.
 public struct SSMForward {
     public let model: SSMModel
+    /// Records an event SSM's last block inputs and pooled readout inputs when set.
+    public var recorder: ReadoutInputRecorder?
 
     public init(model: SSMModel) { self.model = model }
 
@@ -39,6 +41,7 @@ public struct SSMForward {
             for e in s.events { h.append(Array(E.values[(e.channel * d)..<((e.channel + 1) * d)])) }
             bounds.append(start..<h.count)
         }
+        var lastInputs: [[Double]] = [], lastStates: [[Double]] = []
         for (l, layer) in model.layers.enumerated() {
             let u = h
             let uq = u.map { qa($0, "l\(l).in") }
@@ -46,6 +49,7 @@ public struct SSMForward {
             let x = try backend.eventStates(layer: l, timesSeconds: samples.map { $0.events.map(\.timeSeconds) },
                                             increments: bounds.map { Array(v[$0]) }, tauSeconds: layer.tauSeconds).flatMap { $0 }
             let xq = x.map { qa($0, "l\(l).x") }
+            if recorder != nil, l == model.layers.count - 1 { lastInputs = u; lastStates = xq }
             let cy = try backend.products(of: "layers.\(l).C", inputs: xq, inputRange: model.range("l\(l).x")).map { qa($0, "l\(l).cy") }
             for k in 0..<h.count {
                 var out = u[k]
@@ -62,6 +66,8 @@ public struct SSMForward {
             let n = Double(max(r.count, 1))
             return acc.map { $0 / n }
         }
+        recorder?.record(pooled: means.map { qa($0, "pool") }, inputs: bounds.map { Array(lastInputs[$0]) },
+                         states: bounds.map { Array(lastStates[$0]) })
         return try readout(means, backend: &backend)
     }
 
