@@ -12,7 +12,7 @@ enum ReadoutInputFiles {
     static let chunk = 16
 
     /// - Throws: what the engine throws (a board fault), or a file error writing the outputs.
-    static func record(engine: ChipInLoopEngine, data: EventDataset, limit: Int, prefix: String, model: SSMModel) throws {
+    static func record(engine: ChipInLoopEngine, data: EventDataset, limit: Int, prefix: String) throws {
         let samples = Array(data.samples.prefix(limit))
         let recorder = ReadoutInputRecorder()
         engine.recorder = recorder

@@ -144,7 +144,7 @@ struct STMInferenceBenchmark: ParsableCommand {
             engine.statePlayer = sequential
             if let recordData, let recordOut {
                 try ReadoutInputFiles.record(engine: engine, data: try EventDataset(contentsOf: recordData),
-                                             limit: samples, prefix: recordOut, model: model)
+                                             limit: samples, prefix: recordOut)
                 return
             }
             if closeCallRuns > 1 {
@@ -157,10 +157,7 @@ struct STMInferenceBenchmark: ParsableCommand {
             let stm = try engine.run(subset)
             engine.closeCalls = nil
             line("STM engine", stm)
-            if let c = stm.closeCalls {
-                print(String(format: "    close calls: %d samples run again, %d extra runs, %.1f s of board time beside %.1f s for the first pass; margin spread %.2f logits",
-                             c.repeatedSamples, c.extraRuns, c.boardSeconds, c.firstPassBoardSeconds, c.marginSigmaLogits ?? .nan))
-            }
+            if let c = stm.closeCalls { print("    " + c.summary) }
             nodeFigures(stm, sequential, model)
             var parallel: InferenceRun?
             let blocks = model.layers.compactMap(\.stmNodes)
