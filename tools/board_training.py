@@ -380,6 +380,9 @@ def main(argv=None):
     ap.add_argument("--reference-weight", type=float, default=0.0,
                     help="weight (0 to 1) of the digital reference's cross-entropy (ideal decay at the nodes' "
                          "time constants) in the loss, against the chip forward pass's")
+    ap.add_argument("--event-dropout", type=float,
+                    help="fraction of events dropped at random in each training batch (their time still "
+                         "passes); default 0.2 for event digits, 0 for spoken digits")
     args = ap.parse_args(argv)
     if not 0.0 <= args.distill <= 1.0:
         raise SystemExit(f"--distill {args.distill} is outside 0 to 1")
@@ -455,7 +458,9 @@ def main(argv=None):
     print(f"{args.task}: float model on the board's nodes: reference {acc_float_ideal:.4f}, "
           f"chip forward {acc_float_chip:.4f} ({time.time() - t0:.0f} s)", flush=True)
 
-    drop = DROPOUT[args.task]
+    drop = DROPOUT[args.task] if args.event_dropout is None else args.event_dropout
+    if not 0.0 <= drop < 1.0:
+        raise SystemExit(f"--event-dropout {drop}: must be at least 0 and below 1")
     batch = 32
     teacher = np.zeros((len(tr), cfg.n_classes), np.float32)
     if args.distill > 0:
@@ -549,7 +554,7 @@ def main(argv=None):
                                                               for q in board.arrays(pairs)["read_step"].ravel()}),
                                  learning_rate=args.lr, noise_scale=args.noise_scale,
                                  distill=args.distill, distill_temperature=args.distill_temperature,
-                                 reference_weight=args.reference_weight,
+                                 reference_weight=args.reference_weight, event_dropout=drop,
                                  **init_training)),
         test_accuracy=acc_ref, test_accuracy_chip_forward=float(np.mean(chip_accs)),
         test_accuracy_float_model_on_board_nodes=acc_float_ideal, seed=SEED)

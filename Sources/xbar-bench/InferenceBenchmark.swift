@@ -282,6 +282,7 @@ struct InferenceBenchmark: ParsableCommand {
         var preparation = ChipPreparation(readout: calibrate ? .calibrated : .uncorrected, ditherPairs: settings.ditherPairs,
                                           decayOnChip: options.decayOnChip, defectThresholdSiemens: options.defectThresholdSiemens)
         preparation.readoutSettings = settings
+        preparation.usesSenseRanges = settings.usesSenseRanges
         preparation.floorsDiagonals = floors
         preparation.trimsDiagonals = options.trimsDiagonals
         preparation.probeVectors = probes

@@ -26,6 +26,8 @@ extension InferenceBenchmark {
         // diagonal) with --dither-pairs 4 and for the host's decay.
         let noDither = ReadoutSettings(inputScaling: .perVector, ditherPairs: 0)
         let fourPairs = ReadoutSettings(inputScaling: .perVector, ditherPairs: 4, diagonalDitherPairs: 16)
+        // The calibrated readout before sense ranges: every product at the converter's full scale, dithered.
+        let fourPairsNoRanges = ReadoutSettings(inputScaling: .perVector, ditherPairs: 4, diagonalDitherPairs: 16, usesSenseRanges: false)
         let onChip = studyOptions(noDither, decayOnChip: true)
         var floor = onChip
         floor.diagonalFloor = true
@@ -64,6 +66,7 @@ extension InferenceBenchmark {
             ("decay on host", studyOptions(fourPairs, decayOnChip: false)),
             ("decay on host, no touch-up", hostUntouched),
             ("decay on host, no dither", studyOptions(noDither, decayOnChip: false)),
+            ("decay on host, no ranges", studyOptions(fourPairsNoRanges, decayOnChip: false)),
         ]
         var out = S4DStudy(name: name, reference: reference, variants: [])
         for (label, options) in variants where studyVariants.isEmpty || studyVariants.contains(label) {
@@ -82,16 +85,18 @@ extension InferenceBenchmark {
             guard let t = o.touchUp else { return "- | - | -" }
             return String(format: "%d | %.2f | %.2f s", t.cellsTouched, t.pulsesPerCellTouched, t.boardSeconds)
         }
-        print("\n| model | variant | accuracy (reference) | chip events/s | vs host decay | host events/s | conversions/product | energy J/event | MACs on array | host ops of all | pairs on host | touch-up cells | pulses/cell | touch-up board time |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("\n| model | variant | accuracy (reference) | chip events/s | vs host decay | vs host decay, no ranges | host events/s | conversions/product | energy J/event | MACs on array | host ops of all | pairs on host | touch-up cells | pulses/cell | touch-up board time |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for study in studies {
             let host = study.variants.first { $0.label == "decay on host" }?.outcome
+            let unranged = study.variants.first { $0.label == "decay on host, no ranges" }?.outcome
             for (label, o) in study.variants {
                 let r = o.run
                 let joules = energy.map { r.energy.joules($0).total / Double(max(r.eventCount, 1)) } ?? .nan
                 let speedup = host.map { chipRate(o) / chipRate($0) } ?? .nan
-                print("| \(study.name) | \(label) " + String(format: "| %.1f %% (%.1f %%) | %.3g | %.2fx | %.0f | %.2f | %.3g | %.2f %% | %.1f %% |",
-                                                         100 * r.accuracy, 100 * study.reference.accuracy, chipRate(o), speedup,
+                let unrangedSpeedup = unranged.map { chipRate(o) / chipRate($0) } ?? .nan
+                print("| \(study.name) | \(label) " + String(format: "| %.1f %% (%.1f %%) | %.3g | %.2fx | %.2fx | %.0f | %.2f | %.3g | %.2f %% | %.1f %% |",
+                                                         100 * r.accuracy, 100 * study.reference.accuracy, chipRate(o), speedup, unrangedSpeedup,
                                                          r.eventsPerSecond,
                                                          Double(r.mvmVectors) / Double(max(r.products, 1)), joules,
                                                          100 * r.arithmetic.arrayShareOfMultiplyAccumulates, 100 * r.arithmetic.hostShare)
@@ -101,7 +106,7 @@ extension InferenceBenchmark {
         for (name, o) in eventShares {
             let r = o.run
             let joules = energy.map { r.energy.joules($0).total / Double(max(r.eventCount, 1)) } ?? .nan
-            print("| \(name) " + String(format: "| %.1f %% | %.3g | - | %.0f | %.2f | %.3g | %.2f %% | %.1f %% |",
+            print("| \(name) " + String(format: "| %.1f %% | %.3g | - | - | %.0f | %.2f | %.3g | %.2f %% | %.1f %% |",
                                         100 * r.accuracy, chipRate(o), r.eventsPerSecond,
                                         Double(r.mvmVectors) / Double(max(r.products, 1)), joules,
                                         100 * r.arithmetic.arrayShareOfMultiplyAccumulates, 100 * r.arithmetic.hostShare)
@@ -116,7 +121,9 @@ extension InferenceBenchmark {
               + "no trim: without the trims; stacked: (a - 1) x + B h one product where A and B share a tile; a x: A mapped as a; "
               + "re-verified: the diagonals' tiles write-verified again after the wait; all re-verified: every weight tile; 8 uS defects: "
               + "only pairs believed 8 uS off corrected on the host (else 3 uS); sign drive: the earlier --decay-on-chip (rows "
-              + "at their sign's full scale, A and B apart, 4 pairs); decay on host: today's calibrated readout (4 pairs); MACs on "
+              + "at their sign's full scale, A and B apart, 4 pairs); decay on host: the calibrated readout with sense ranges (4 pairs where a range leaves "
+              + "a vector under 64 steps); no ranges: the calibrated readout before sense ranges (every product at the converter's "
+              + "full scale, 4 pairs); MACs on "
               + "array: the model's multiply-accumulates done there; host ops of all: every host operation, the converters' side "
               + "included)")
     }
