@@ -85,6 +85,9 @@ struct InferenceBenchmark: ParsableCommand {
     @Option(help: ArgumentHelp("Run only these variants of --s4d-on-chip-study, by the label it prints (\"on chip\", \"on chip, no touch-up\", \"decay on host\", ...); repeatable. Default: all.", valueName: "label"))
     var studyVariants: [String] = []
 
+    @Option(help: "Most runs of a close call, its first included, in --s4d-on-chip-study's \"on chip, close calls\" variant.")
+    var closeCallRuns: Int = CloseCallRepeats.standard.largestRuns
+
     @Flag(help: "Print, per matrix, the chip's product error against the exact product and its converter use.")
     var diagnose = false
 
@@ -240,6 +243,8 @@ struct InferenceBenchmark: ParsableCommand {
         /// Touch up the pairs that drifted past the defect threshold before inference (as `xbar
         /// infer` does on a board it can program); only when write-verified.
         var touchUp = true
+        /// Close calls run again and decided on their mean logits (nil: every sample decided on one run).
+        var closeCalls: CloseCallRepeats? = nil
         /// Overrides of the command's --write-verify and --settle-seconds.
         var writeVerify: Bool? = nil
         var settleSeconds: Double? = nil
@@ -283,6 +288,7 @@ struct InferenceBenchmark: ParsableCommand {
                                           decayOnChip: options.decayOnChip, defectThresholdSiemens: options.defectThresholdSiemens)
         preparation.readoutSettings = settings
         preparation.usesSenseRanges = settings.usesSenseRanges
+        preparation.closeCalls = options.closeCalls
         preparation.floorsDiagonals = floors
         preparation.trimsDiagonals = options.trimsDiagonals
         preparation.probeVectors = probes

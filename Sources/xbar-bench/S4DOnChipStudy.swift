@@ -45,6 +45,8 @@ extension InferenceBenchmark {
         untouched.touchUp = false
         var hostUntouched = studyOptions(fourPairs, decayOnChip: false)
         hostUntouched.touchUp = false
+        var closeCalls = onChip
+        closeCalls.closeCalls = try CloseCallRepeats(marginSigmas: CloseCallRepeats.standard.marginSigmas, largestRuns: closeCallRuns)
         var coarseDefects = onChip
         coarseDefects.defectThresholdSiemens = 8e-6
         var earlier = studyOptions(ReadoutSettings(inputScaling: .perVector, ditherPairs: 4, diagonalDitherPairs: 16, rowScaledDiagonals: true),
@@ -54,6 +56,7 @@ extension InferenceBenchmark {
         let variants: [(String, ChipOptions)] = [
             ("on chip", onChip),
             ("on chip, no touch-up", untouched),
+            ("on chip, close calls", closeCalls),
             ("on chip, 4 pairs", studyOptions(fourPairs, decayOnChip: true)),
             ("on chip, floor", floor),
             ("on chip, no trim", noTrim),
@@ -119,7 +122,7 @@ extension InferenceBenchmark {
               + "host, each diagonal row trimmed by its pair's target over its read-back, no dither; 4 pairs: --dither-pairs 4 (16 on "
               + "a diagonal); no touch-up: the same without the touch-up (pairs past the threshold corrected on the host); floor: the diagonals' unused cells RESET to their floor after write-verify and again before inference; "
               + "no trim: without the trims; stacked: (a - 1) x + B h one product where A and B share a tile; a x: A mapped as a; "
-              + "re-verified: the diagonals' tiles write-verified again after the wait; all re-verified: every weight tile; 8 uS defects: "
+              + "re-verified: the diagonals' tiles write-verified again after the wait; all re-verified: every weight tile; close calls: samples whose top-two margin is within two standard errors of the run-to-run spread run again, up to --close-call-runs runs, decided on their mean logits; 8 uS defects: "
               + "only pairs believed 8 uS off corrected on the host (else 3 uS); sign drive: the earlier --decay-on-chip (rows "
               + "at their sign's full scale, A and B apart, 4 pairs); decay on host: the calibrated readout with sense ranges (4 pairs where a range leaves "
               + "a vector under 64 steps); no ranges: the calibrated readout before sense ranges (every product at the converter's "
