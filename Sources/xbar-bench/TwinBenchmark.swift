@@ -29,11 +29,16 @@ struct TwinBenchmark: ParsableCommand {
             Printed, chip against each twin:
               products: RMS difference of MVM column currents over --vectors held-out random \
                 vectors per programmed tile (inputs uniform within the DAC's full scale), in % \
-                of the ADC's full scale; the chip against itself (the same vectors again) is the floor;
+                of the ADC's full scale; the chip against itself (the same vectors again) is the floor; \
+                then the same vectors scaled to each sense range and converted in it, in % of that \
+                range's full scale, also after fitting each column of a twin to the chip with its \
+                own gain and offset (what each board's readout calibration takes out);
               reads: RMS difference of 16-fold averaged tile reads, in % of the conductance range;
               predictions: agreement of the chip-in-loop predictions (calibrated readout, each \
                 board prepared on its own) over the first --samples test samples, and accuracies; \
-                the chip's agreement with itself run again is the floor; for the chip against \
+                the chip's agreement with itself run again is one floor, and with itself \
+                prepared again (its read-back and readout calibration redone, as each twin's \
+                are; the chip row's agreement) the floor a twin is held to; for the chip against \
                 itself and against each twin, how many samples they decide apart, the spread of \
                 the top-two logit margin between them and the margins of the samples apart in \
                 units of it; with --close-call-runs above 1 every board runs its close calls \
@@ -119,6 +124,8 @@ struct TwinBenchmark: ParsableCommand {
         }
         guard summary.count > 1 else { return }
         print("\nsummary (\(summary.count) models): worst products, worst reads, least agreement, largest write-verify differences")
+        print("  " + "chip".padding(toLength: 18, withPad: " ", startingAt: 0)
+              + String(format: "agreement with itself prepared again %.1f %% (least)", 100 * (summary.map(\.2.agreement).min() ?? .nan)))
         for label in ["calibrated twin", "uncalibrated twin", "read-back twin"] {
             let rows = summary.compactMap { entry in entry.1.first { $0.0 == label }.map { ($0.1, entry.2) } }
             // The read-back twin is built only with --read-back-twin.
@@ -220,6 +227,29 @@ struct TwinBenchmark: ParsableCommand {
         print(String(format: "  floor (chip against itself): products %.3f %% of ADC full scale, reads %.3f %% of range",
                      100 * rms(chipProducts, chipAgain) / fullScale, 100 * rms(chipReads, chipReadsAgain) / range))
 
+        // Products in each sense range (inputs scaled with the range's full scale): where an
+        // inference's products are converted, and where a converter's errors weigh most.
+        let fullScales = instrument.senseRanges.map { Double($0.fullScaleAmperes) }
+        for (index, rangeFullScale) in fullScales.enumerated() {
+            let scale = Float(min(1, rangeFullScale / fullScale))
+            let ranged = requests.map { r in
+                var q = r
+                q.inputs = r.inputs.map { $0 * scale }
+                q.senseRange = UInt8(index)
+                return q
+            }
+            let first = try ranged.map { try chip.mvm($0).amperes }, second = try ranged.map { try chip.mvm($0).amperes }
+            var line = String(format: "  products in the %g uA range, %% of its full scale: chip against itself %.3f", 1e6 * rangeFullScale,
+                              100 * rms(first, second) / rangeFullScale)
+            for (label, twin) in twins {
+                let predicted = try ranged.map { try twin.mvm($0).amperes }
+                line += String(format: ", %@ %.3f (%.3f after a gain and offset per column)", label,
+                               100 * rms(first, predicted) / rangeFullScale,
+                               100 * Self.rmsAfterColumnAffine(first, predicted, requests: ranged) / rangeFullScale)
+            }
+            print(line)
+        }
+
         // Predictions, each board prepared on its own like the chip.
         var preparation = ChipPreparation(ditherPairs: ditherPairs)
         guard ditherPairs >= 0 else { throw ValidationError("--dither-pairs must be at least 0, got \(ditherPairs)") }
@@ -230,6 +260,7 @@ struct TwinBenchmark: ParsableCommand {
         guard closeCallRuns >= 1 else { throw ValidationError("--close-call-runs must be at least 1, got \(closeCallRuns)") }
         preparation.closeCalls = try closeCallRuns > 1 ? CloseCallRepeats(marginSigmas: closeCallSigmas, largestRuns: closeCallRuns) : nil
         var onChip: InferenceRun?
+        var preparedAgain = Double.nan
         if let model, let map {
             let engine = try preparation.prepare(board: chip, model: model, map: map, instrument: instrument).engine
             let boardStart = chip.boardTimeNanoseconds
@@ -243,6 +274,11 @@ struct TwinBenchmark: ParsableCommand {
                          result.mvmRequests))
             if let closeCalls = result.closeCalls { print("  " + closeCalls.summary) }
             print("  chip against itself: " + disagreements(result, again))
+            // The chip prepared again (its read-back and readout calibration redone, as a twin's
+            // are): what two preparations of one board agree on, the floor for a twin's agreement.
+            let reprepared = try preparation.prepare(board: chip, model: model, map: map, instrument: instrument).engine.run(data)
+            preparedAgain = Double(zip(result.predictions, reprepared.predictions).filter { $0 == $1 }.count) / Double(data.count)
+            print(String(format: "  chip prepared again: agreement %.1f %%; ", 100 * preparedAgain) + disagreements(result, reprepared))
             onChip = result
         }
 
@@ -290,6 +326,7 @@ struct TwinBenchmark: ParsableCommand {
 
         var chipFigures = Figures()
         chipFigures.accuracy = onChip?.accuracy ?? .nan
+        chipFigures.agreement = preparedAgain
         (chipFigures.pulsesPerCell, chipFigures.roundTrips, chipFigures.stuckFound) = chipWrite
         func off(_ a: Double, _ b: Double) -> String {
             b == 0 ? (a == 0 ? "(0 %)" : "(-)") : String(format: "(%+.0f %%)", 100 * (a / b - 1))
@@ -298,7 +335,7 @@ struct TwinBenchmark: ParsableCommand {
             .map { $0.padding(toLength: $0.isEmpty ? 18 : ($0.hasPrefix("pulses") || $0.hasPrefix("round") || $0 == "stuck" ? 16 : 12),
                               withPad: " ", startingAt: 0) }.joined())
         print("  " + "chip".padding(toLength: 18, withPad: " ", startingAt: 0)
-              + ["-", "-", "-", String(format: "%.1f %%", 100 * chipFigures.accuracy)].map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
+              + ["-", "-", String(format: "%.1f %%", 100 * preparedAgain), String(format: "%.1f %%", 100 * chipFigures.accuracy)].map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
               + [String(format: "%.2f", chipWrite.0), String(chipWrite.1), String(chipWrite.2)]
                 .map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         for (label, f) in figures {
@@ -350,6 +387,30 @@ struct TwinBenchmark: ParsableCommand {
         return String(format: "apart on %d samples; margin spread %.3g logits (median margin %.3g); their margins %@ spreads; samples within 1, 2, 3 spreads: %d, %d, %d",
                       apart.count, sigma, margins.sorted()[margins.count / 2], "[" + inSigmas.map { String(format: "%.2f", $0) }.joined(separator: ", ") + "]",
                       within(1), within(2), within(3))
+    }
+
+    /// The RMS difference left once each column of `b` is fitted to `a` with its own gain and
+    /// offset (least squares per tile and column): what a readout calibration on each board
+    /// would take out of a comparison of the two.
+    static func rmsAfterColumnAffine(_ a: [[Float]], _ b: [[Float]], requests: [MatrixVectorProduct]) -> Double {
+        var pairs: [String: [(Double, Double)]] = [:]
+        for ((x, y), r) in zip(zip(a, b), requests) {
+            let vectors = max(r.vectorCount, 1), columns = x.count / vectors
+            for (i, (p, q)) in zip(x, y).enumerated() { pairs["\(r.tile)/\(i % max(columns, 1))", default: []].append((Double(q), Double(p))) }
+        }
+        var sum = 0.0, n = 0
+        for points in pairs.values where points.count > 2 {
+            let count = Double(points.count)
+            let mx = points.reduce(0) { $0 + $1.0 } / count, my = points.reduce(0) { $0 + $1.1 } / count
+            let sxx = points.reduce(0) { $0 + ($1.0 - mx) * ($1.0 - mx) }, sxy = points.reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
+            let gain = sxx > 0 ? sxy / sxx : 0
+            for (x, y) in points {
+                let d = y - (my + gain * (x - mx))
+                sum += d * d
+                n += 1
+            }
+        }
+        return n > 0 ? (sum / Double(n)).squareRoot() : .nan
     }
 
     private func rms<T: BinaryFloatingPoint>(_ a: [[T]], _ b: [[T]]) -> Double {
