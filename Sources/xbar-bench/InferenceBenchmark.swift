@@ -88,6 +88,9 @@ struct InferenceBenchmark: ParsableCommand {
     @Option(help: "Most runs of a close call, its first included, in --s4d-on-chip-study's \"on chip, close calls\" variant.")
     var closeCallRuns: Int = CloseCallRepeats.standard.largestRuns
 
+    @Option(help: "A close call in --s4d-on-chip-study's \"on chip, close calls\" variant is run again while its margin is below this many standard errors.")
+    var closeCallSigmas: Double = CloseCallRepeats.standard.marginSigmas
+
     @Flag(help: "Print, per matrix, the chip's product error against the exact product and its converter use.")
     var diagnose = false
 

@@ -46,7 +46,10 @@ extension InferenceBenchmark {
         var hostUntouched = studyOptions(fourPairs, decayOnChip: false)
         hostUntouched.touchUp = false
         var closeCalls = onChip
-        closeCalls.closeCalls = try CloseCallRepeats(marginSigmas: CloseCallRepeats.standard.marginSigmas, largestRuns: closeCallRuns)
+        // Settled only when the variant runs: its settings are refused then, not for every study.
+        if studyVariants.isEmpty || studyVariants.contains("on chip, close calls") {
+            closeCalls.closeCalls = try CloseCallRepeats(marginSigmas: closeCallSigmas, largestRuns: closeCallRuns)
+        }
         var coarseDefects = onChip
         coarseDefects.defectThresholdSiemens = 8e-6
         var earlier = studyOptions(ReadoutSettings(inputScaling: .perVector, ditherPairs: 4, diagonalDitherPairs: 16, rowScaledDiagonals: true),
