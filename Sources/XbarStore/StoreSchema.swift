@@ -285,6 +285,22 @@ enum StoreSchema {
                 ALTER TABLE ledger ADD COLUMN verify_sense_range INTEGER;
                 """)
         }
+        m.registerMigration("v12: read-backs of a chip's tiles") { db in
+            try db.execute(sql: """
+                -- A tile as an averaged read found it during a run (an inference's preparation):
+                -- what the chip's twin starts from, newer than the programming run's verify.
+                CREATE TABLE read_backs (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    tile INTEGER NOT NULL,
+                    rows INTEGER NOT NULL,
+                    columns INTEGER NOT NULL,
+                    siemens BLOB NOT NULL,
+                    averages INTEGER NOT NULL,
+                    read_at DOUBLE NOT NULL,
+                    PRIMARY KEY (run_id, tile)
+                );
+                """)
+        }
         return m
     }
 }

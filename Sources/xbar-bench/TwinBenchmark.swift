@@ -87,9 +87,6 @@ struct TwinBenchmark: ParsableCommand {
     @Option(help: "Steps of its sense range a vector's planned signal spans to be converted once, without dither (inf: every vector dithered).")
     var ditherFreeSteps: Double = ChipPreparation().settings.ditherFreeSteps
 
-    @Flag(help: "Also build a twin from the chip's read-back of its programmed tiles, where its cells sit after relaxing, instead of the verified values.")
-    var readBackTwin = false
-
     @Option(name: .customLong("instruments-dir"), help: "Folder of instrument files (default: ./instruments or above the executable).")
     var instrumentsDirectory: String?
 
@@ -126,9 +123,9 @@ struct TwinBenchmark: ParsableCommand {
         print("\nsummary (\(summary.count) models): worst products, worst reads, least agreement, largest write-verify differences")
         print("  " + "chip".padding(toLength: 18, withPad: " ", startingAt: 0)
               + String(format: "agreement with itself prepared again %.1f %% (least)", 100 * (summary.map(\.2.agreement).min() ?? .nan)))
-        for label in ["calibrated twin", "uncalibrated twin", "read-back twin"] {
+        for label in ["calibrated twin", "verified twin", "uncalibrated twin"] {
             let rows = summary.compactMap { entry in entry.1.first { $0.0 == label }.map { ($0.1, entry.2) } }
-            // The read-back twin is built only with --read-back-twin.
+            // The verified twin is built only where the chip was prepared (a model to run).
             guard !rows.isEmpty else { continue }
             func off(_ a: Double, _ b: Double) -> Double { b == 0 ? (a == 0 ? 0 : .infinity) : abs(a / b - 1) }
             print("  " + label.padding(toLength: 18, withPad: " ", startingAt: 0)
@@ -199,57 +196,6 @@ struct TwinBenchmark: ParsableCommand {
         }
         try store.finishRun(run, status: .completed)
 
-        let (recipe, _) = try TwinRecipe.load(store: store, programmingRun: run, instrument: instrument, calibrationPath: calibrationPath)
-        var uncalibratedRecipe = recipe
-        uncalibratedRecipe.device = instrument.device
-        uncalibratedRecipe.deviceSource = .instrumentDefaults
-        uncalibratedRecipe.periphery = nil
-        // The chip's own read-back (16-fold averaged, like a verify read) in place of the
-        // verified values: where the cells sit after relaxing since their last verify.
-        var twins = [("calibrated twin", try recipe.build(seed: seed &+ 1000)),
-                     ("uncalibrated twin", try uncalibratedRecipe.build(seed: seed &+ 1000))]
-        if readBackTwin {
-            var readBackRecipe = recipe
-            for t in tiles {
-                readBackRecipe.tiles[t]?.siemens = try chip.readConductances(.tile(t), readVolts: instrument.defaultReadVolts, averages: 16)
-            }
-            twins.append(("read-back twin", try readBackRecipe.build(seed: seed &+ 1000)))
-        }
-
-        // Products and reads: the chip against itself is the floor of any comparison.
-        let requests = randomProducts(tiles: tiles, instrument: instrument)
-        let chipProducts = try requests.map { try chip.mvm($0).amperes }
-        let chipAgain = try requests.map { try chip.mvm($0).amperes }
-        let chipReads = try tiles.map { try chip.readConductances(.tile($0), readVolts: instrument.defaultReadVolts, averages: 16) }
-        let chipReadsAgain = try tiles.map { try chip.readConductances(.tile($0), readVolts: instrument.defaultReadVolts, averages: 16) }
-        let fullScale = Double(instrument.adc.mvmFullScaleAmperes)
-        let range = hidden.nonVolatile.gMaxSiemens.mean - hidden.nonVolatile.gMinSiemens.mean
-        print(String(format: "  floor (chip against itself): products %.3f %% of ADC full scale, reads %.3f %% of range",
-                     100 * rms(chipProducts, chipAgain) / fullScale, 100 * rms(chipReads, chipReadsAgain) / range))
-
-        // Products in each sense range (inputs scaled with the range's full scale): where an
-        // inference's products are converted, and where a converter's errors weigh most.
-        let fullScales = instrument.senseRanges.map { Double($0.fullScaleAmperes) }
-        for (index, rangeFullScale) in fullScales.enumerated() {
-            let scale = Float(min(1, rangeFullScale / fullScale))
-            let ranged = requests.map { r in
-                var q = r
-                q.inputs = r.inputs.map { $0 * scale }
-                q.senseRange = UInt8(index)
-                return q
-            }
-            let first = try ranged.map { try chip.mvm($0).amperes }, second = try ranged.map { try chip.mvm($0).amperes }
-            var line = String(format: "  products in the %g uA range, %% of its full scale: chip against itself %.3f", 1e6 * rangeFullScale,
-                              100 * rms(first, second) / rangeFullScale)
-            for (label, twin) in twins {
-                let predicted = try ranged.map { try twin.mvm($0).amperes }
-                line += String(format: ", %@ %.3f (%.3f after a gain and offset per column)", label,
-                               100 * rms(first, predicted) / rangeFullScale,
-                               100 * Self.rmsAfterColumnAffine(first, predicted, requests: ranged) / rangeFullScale)
-            }
-            print(line)
-        }
-
         // Predictions, each board prepared on its own like the chip.
         var preparation = ChipPreparation(ditherPairs: ditherPairs)
         guard ditherPairs >= 0 else { throw ValidationError("--dither-pairs must be at least 0, got \(ditherPairs)") }
@@ -259,10 +205,54 @@ struct TwinBenchmark: ParsableCommand {
         preparation.readoutSettings = settings
         guard closeCallRuns >= 1 else { throw ValidationError("--close-call-runs must be at least 1, got \(closeCallRuns)") }
         preparation.closeCalls = try closeCallRuns > 1 ? CloseCallRepeats(marginSigmas: closeCallSigmas, largestRuns: closeCallRuns) : nil
+        var prepared: ChipPreparation.Prepared?
+        if let model, let map {
+            let chipPrepared = try preparation.prepare(board: chip, model: model, map: map, instrument: instrument)
+            // What `xbar infer` records of the chip's preparation: its read-back, in an inference
+            // run of this chip.
+            let inferRun = try store.startRun(RunDraft(kind: "infer", user: RunDraft.currentUser, backend: chip.backendDescription,
+                                                       boardModel: chip.identity.model, boardSerial: chip.serialNumber,
+                                                       instrumentName: instrument.name, argumentsJSON: "{}"))
+            for (tile, siemens) in chipPrepared.readBack {
+                let info = instrument.tile(tile)!
+                try store.saveReadBack(TileReadBack(run: inferRun, index: Int(tile), rows: Int(info.rows), columns: Int(info.columns),
+                                                    siemens: siemens, averages: chipPrepared.readBackAverages))
+            }
+            try store.finishRun(inferRun, status: .completed)
+            prepared = chipPrepared
+        }
+
+        // Products and reads, right after the read-back (the cells relax on): the chip against
+        // itself is the floor of any comparison.
+        let requests = randomProducts(tiles: tiles, instrument: instrument)
+        let chipProducts = try requests.map { try chip.mvm($0).amperes }
+        let chipAgain = try requests.map { try chip.mvm($0).amperes }
+        let chipReads = try tiles.map { try chip.readConductances(.tile($0), readVolts: instrument.defaultReadVolts, averages: 16) }
+        let chipReadsAgain = try tiles.map { try chip.readConductances(.tile($0), readVolts: instrument.defaultReadVolts, averages: 16) }
+        let fullScale = Double(instrument.adc.mvmFullScaleAmperes)
+        let range = hidden.nonVolatile.gMaxSiemens.mean - hidden.nonVolatile.gMinSiemens.mean
+        print(String(format: "  floor (chip against itself): products %.3f %% of ADC full scale, reads %.3f %% of range",
+                     100 * rms(chipProducts, chipAgain) / fullScale, 100 * rms(chipReads, chipReadsAgain) / range))
+        // Products in each sense range (inputs scaled with the range's full scale): where an
+        // inference's products are converted, and where a converter's errors weigh most.
+        let fullScales = instrument.senseRanges.map { Double($0.fullScaleAmperes) }
+        let rangedRequests = fullScales.enumerated().map { index, rangeFullScale in
+            let scale = Float(min(1, rangeFullScale / fullScale))
+            return requests.map { r in
+                var q = r
+                q.inputs = r.inputs.map { $0 * scale }
+                q.senseRange = UInt8(index)
+                return q
+            }
+        }
+        let chipRanged = try rangedRequests.map { ranged in
+            (try ranged.map { try chip.mvm($0).amperes }, try ranged.map { try chip.mvm($0).amperes })
+        }
+
         var onChip: InferenceRun?
         var preparedAgain = Double.nan
-        if let model, let map {
-            let engine = try preparation.prepare(board: chip, model: model, map: map, instrument: instrument).engine
+        if let model, let map, let prepared {
+            let engine = prepared.engine
             let boardStart = chip.boardTimeNanoseconds
             let result = try engine.run(data)
             let boardSeconds = Double(chip.boardTimeNanoseconds - boardStart) * 1e-9
@@ -280,6 +270,33 @@ struct TwinBenchmark: ParsableCommand {
             preparedAgain = Double(zip(result.predictions, reprepared.predictions).filter { $0 == $1 }.count) / Double(data.count)
             print(String(format: "  chip prepared again: agreement %.1f %%; ", 100 * preparedAgain) + disagreements(result, reprepared))
             onChip = result
+        }
+
+        // The twins, built as `xbar infer` builds its fallback: from the programming run and the
+        // newest read-back of the chip recorded after it (the chip's preparation above), and, for
+        // comparison, from the verified values alone.
+        let (recipe, _) = try TwinRecipe.load(store: store, programmingRun: run, instrument: instrument, calibrationPath: calibrationPath)
+        let (verifiedRecipe, _) = try TwinRecipe.load(store: store, programmingRun: run, instrument: instrument,
+                                                      calibrationPath: calibrationPath, usesReadBacks: false)
+        var uncalibratedRecipe = recipe
+        uncalibratedRecipe.device = instrument.device
+        uncalibratedRecipe.deviceSource = .instrumentDefaults
+        uncalibratedRecipe.periphery = nil
+        var twins = [("calibrated twin", try recipe.build(seed: seed &+ 1000))]
+        if !recipe.readBackRuns.isEmpty { twins.append(("verified twin", try verifiedRecipe.build(seed: seed &+ 1000))) }
+        twins.append(("uncalibrated twin", try uncalibratedRecipe.build(seed: seed &+ 1000)))
+
+        for (index, rangeFullScale) in fullScales.enumerated() {
+            let (first, second) = chipRanged[index]
+            var line = String(format: "  products in the %g uA range, %% of its full scale: chip against itself %.3f", 1e6 * rangeFullScale,
+                              100 * rms(first, second) / rangeFullScale)
+            for (label, twin) in twins {
+                let predicted = try rangedRequests[index].map { try twin.mvm($0).amperes }
+                line += String(format: ", %@ %.3f (%.3f after a gain and offset per column)", label,
+                               100 * rms(first, predicted) / rangeFullScale,
+                               100 * Self.rmsAfterColumnAffine(first, predicted, requests: rangedRequests[index]) / rangeFullScale)
+            }
+            print(line)
         }
 
         var figures: [(String, Figures)] = []

@@ -75,6 +75,10 @@ public struct ChipPreparation {
         public var defects: PairDefects
         /// What the touch-up did; nil when none ran.
         public var touchUp: TouchUp?
+        /// The tiles as last read here (after the touch-up, when one ran), siemens, row-major
+        /// by tile index, each cell averaged ``readBackAverages`` times; empty when not read.
+        public var readBack: [UInt8: [Double]]
+        public var readBackAverages: Int
     }
 
     /// Prepares `board`, whose tiles hold `map`'s targets.
@@ -102,8 +106,9 @@ public struct ChipPreparation {
             log("diagonals: \(cells) unused cells pulsed down to their floor")
         }
         var read: [UInt8: [Double]] = [:]
+        let readback = TileReadback(instrument: instrument)
         if readout == .calibrated || believed.isEmpty {
-            read = try TileReadback(instrument: instrument).read(map, on: board)
+            read = try readback.read(map, on: board)
             believed = map.believedConductances(readBack: read, toleranceSiemens: defectThresholdSiemens)
             log("read back tiles \(read.keys.sorted().map(String.init).joined(separator: ", ")) of \(board.backendDescription)")
         }
@@ -116,7 +121,7 @@ public struct ChipPreparation {
             let start = try board.status()
             let cells = defects.cells
             let reports = try programmer.touchUp(map, cells: cells, on: board)
-            read = try TileReadback(instrument: instrument).read(map, on: board)
+            read = try readback.read(map, on: board)
             let end = try board.status()
             believed = map.believedConductances(readBack: read, toleranceSiemens: defectThresholdSiemens)
             let before = defects.count
@@ -145,6 +150,7 @@ public struct ChipPreparation {
         let engine = try ChipInLoopEngine(model: model, map: map, board: board, instrument: instrument, decayOnChip: decayOnChip,
                                           settings: readoutSettings ?? settings, calibration: calibration, defects: defects)
         engine.closeCalls = closeCalls
-        return Prepared(engine: engine, calibration: calibration, measuredCalibration: measured, defects: defects, touchUp: touchUp)
+        return Prepared(engine: engine, calibration: calibration, measuredCalibration: measured, defects: defects, touchUp: touchUp,
+                        readBack: read, readBackAverages: readback.averages)
     }
 }

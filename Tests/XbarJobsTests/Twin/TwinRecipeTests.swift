@@ -95,6 +95,36 @@ struct TwinRecipeTests {
         #expect(given.backendDescription.hasPrefix("twin of run \(run) (xbar-usb-4x64 SIM-0001, calibration \(otherPath)"))
     }
 
+    @Test("a read-back of the chip recorded after its programming run is what the twin holds; another chip's is not")
+    func readBackOverVerified() throws {
+        let (store, folder) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let setup = try SimulatedProgramming(rows: 16, columns: 16)
+        let (chip, run) = try programmedChip(seed: 43, in: store, setup: setup)
+        let shadow = try #require(try store.shadowMap(run: run).tiles[0])
+        // Another chip of the same model, read after the run: not this chip.
+        let stranger = try store.startRun(RunDraft(kind: "infer", user: "tester", backend: "simulated", boardModel: chip.identity.model,
+                                                   boardSerial: "OTHER", instrumentName: setup.instrument.name, argumentsJSON: "{}"))
+        try store.saveReadBack(TileReadBack(run: stranger, index: 0, rows: 16, columns: 16, siemens: shadow.siemens.map { $0 * 0.5 }, averages: 16))
+        #expect(try TwinRecipe.load(store: store, programmingRun: run, instrument: setup.instrument, calibrationPath: nil).0.readBackRuns.isEmpty)
+
+        let infer = try store.startRun(RunDraft(kind: "infer", user: "tester", backend: "simulated", boardModel: chip.identity.model,
+                                                boardSerial: chip.serialNumber, instrumentName: setup.instrument.name, argumentsJSON: "{}"))
+        let read = try chip.readConductances(.tile(0), readVolts: setup.instrument.defaultReadVolts, averages: 16)
+        #expect(read != shadow.siemens)
+        try store.saveReadBack(TileReadBack(run: infer, index: 0, rows: 16, columns: 16, siemens: read, averages: 16))
+        let (recipe, _) = try TwinRecipe.load(store: store, programmingRun: run, instrument: setup.instrument, calibrationPath: nil)
+        #expect(recipe.readBackRuns == [0: infer])
+        #expect(recipe.backendDescription.hasSuffix("; cells as read back in run \(infer))"), "\(recipe.backendDescription)")
+        let twin = try recipe.build(seed: 1)
+        let stuck = setup.stuck(chip)
+        let held = (0..<256).filter { !stuck[$0] }
+        #expect(held.allSatisfy { twin.board.trueConductance(tile: 0, row: $0 / 16, column: $0 % 16) == read[$0] })
+        let (verified, _) = try TwinRecipe.load(store: store, programmingRun: run, instrument: setup.instrument, calibrationPath: nil,
+                                                usesReadBacks: false)
+        #expect(verified.readBackRuns.isEmpty && verified.tiles[0]?.siemens == shadow.siemens)
+    }
+
     @Test("a run without a shadow map or of another instrument is refused, naming the run")
     func refusals() throws {
         let (store, folder) = try temporaryStore()

@@ -107,6 +107,8 @@ struct InferCommandTests {
             let onChip = samples.filter { $0.backend == board }
             let onTwin = samples.filter { $0.backend.hasPrefix("twin of run") }
             #expect(onChip.count + onTwin.count == Self.sampleCount, "every sample names the chip or the twin")
+            // The twin starts from where this run's preparation read the chip's cells, not from the verify.
+            #expect(onTwin.allSatisfy { $0.backend.hasSuffix("; cells as read back in run \(inferRun.id))") }, "\(onTwin.first?.backend ?? "")")
             #expect(!onTwin.isEmpty && onChip.count >= 4, "trial \(trial): \(onChip.count) on the chip, \(onTwin.count) on the twin\n\(run)")
             // The twin took over from the chunk in flight: every chip sample precedes every twin sample,
             // and the chip computed no sample after the kill beyond the chunk it had finished.

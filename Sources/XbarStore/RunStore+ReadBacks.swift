@@ -1,0 +1,44 @@
+import Foundation
+import GRDB
+
+extension RunStore {
+    /// Records a tile's read-back, replacing one the run recorded of the same tile before (a
+    /// preparation that read the tile again after a touch-up).
+    public func saveReadBack(_ tile: TileReadBack) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO read_backs (run_id, tile, rows, columns, siemens, averages, read_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [tile.run, tile.index, tile.rows, tile.columns, DoubleBlob.encode(tile.siemens),
+                                 tile.averages, tile.readAt.timeIntervalSince1970])
+        }
+    }
+
+    /// The newest read-back of each tile of the chip `programmingRun` programmed that was taken
+    /// after that run and before any later run saved a shadow tile of the same index on the same
+    /// chip (from then on the chip holds what the later run wrote). Tiles by index; empty when
+    /// none was recorded.
+    public func readBacks(following programmingRun: Int64) throws -> [Int: TileReadBack] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT b.* FROM read_backs b
+                JOIN runs r ON r.id = b.run_id
+                JOIN runs p ON p.id = ?
+                WHERE r.board_model = p.board_model AND r.board_serial = p.board_serial AND b.run_id > p.id
+                  AND NOT EXISTS (
+                    SELECT 1 FROM shadow_maps s JOIN runs q ON q.id = s.run_id
+                    WHERE q.board_model = p.board_model AND q.board_serial = p.board_serial
+                      AND s.tile = b.tile AND s.run_id > p.id AND s.run_id < b.run_id)
+                ORDER BY b.read_at, b.run_id
+                """, arguments: [programmingRun])
+            var out: [Int: TileReadBack] = [:]
+            for r in rows {
+                let tile = TileReadBack(run: r["run_id"], index: r["tile"], rows: r["rows"], columns: r["columns"],
+                                        siemens: DoubleBlob.decode(r["siemens"]), averages: r["averages"],
+                                        readAt: Date(timeIntervalSince1970: r["read_at"]))
+                out[tile.index] = tile
+            }
+            return out
+        }
+    }
+}
