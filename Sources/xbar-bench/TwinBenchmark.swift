@@ -44,10 +44,10 @@ struct TwinBenchmark: ParsableCommand {
                 units of it; with --close-call-runs above 1 every board runs its close calls \
                 again (as `xbar infer --close-call-runs`) and the chip's extra samples, requests \
                 and board time are printed;
-              write-verify: a new random target map written onto tile 0 of each board by the \
-                lab's job (on a passive array taking the calibrated sneak current off its verify \
-                reads): mean pulses per cell, round trips, cells found stuck, and each twin's \
-                figure off the chip's in %.
+              write-verify: --write-maps new random target maps written one after another onto \
+                tile 0 of each board by the lab's job (on a passive array taking the calibrated \
+                sneak current off its verify reads): mean pulses per cell, round trips and cells \
+                found stuck per map, and each twin's figure off the chip's in %.
             On an instrument the example models do not fit (serial-32x32) a random target map \
             is programmed on every weight tile instead, and predictions are left out.
             Whatever the calibration file describes (and the simulated board models) reaches the \
@@ -87,6 +87,9 @@ struct TwinBenchmark: ParsableCommand {
     @Option(help: "Steps of its sense range a vector's planned signal spans to be converted once, without dither (inf: every vector dithered).")
     var ditherFreeSteps: Double = ChipPreparation().settings.ditherFreeSteps
 
+    @Option(help: "Random target maps written one after another onto tile 0 of the chip and of each twin (one write's round trips are set by its slowest cell and vary by about 16 % from one write to the next on one chip).")
+    var writeMaps: Int = 4
+
     @Option(name: .customLong("instruments-dir"), help: "Folder of instrument files (default: ./instruments or above the executable).")
     var instrumentsDirectory: String?
 
@@ -96,8 +99,10 @@ struct TwinBenchmark: ParsableCommand {
         var agreement = 0.0
         var accuracy = 0.0
         var pulsesPerCell = 0.0
-        var roundTrips = 0
-        var stuckFound = 0
+        /// Per map written.
+        var roundTrips = 0.0
+        /// Per map written.
+        var stuckFound = 0.0
     }
 
     func run() throws {
@@ -132,8 +137,8 @@ struct TwinBenchmark: ParsableCommand {
                   + String(format: "products %.3f %%, reads %.3f %%, agreement %.1f %%, pulses/cell %.1f %%, round trips %.1f %%, stuck %.1f %% off",
                            100 * rows.map(\.0.productRMS).max()!, 100 * rows.map(\.0.readRMS).max()!, 100 * rows.map(\.0.agreement).min()!,
                            100 * rows.map { off($0.0.pulsesPerCell, $0.1.pulsesPerCell) }.max()!,
-                           100 * rows.map { off(Double($0.0.roundTrips), Double($0.1.roundTrips)) }.max()!,
-                           100 * rows.map { off(Double($0.0.stuckFound), Double($0.1.stuckFound)) }.max()!))
+                           100 * rows.map { off($0.0.roundTrips, $0.1.roundTrips) }.max()!,
+                           100 * rows.map { off($0.0.stuckFound, $0.1.stuckFound) }.max()!))
         }
     }
 
@@ -315,21 +320,29 @@ struct TwinBenchmark: ParsableCommand {
             figures.append((label, f))
         }
 
-        // Write-verify: the same new targets on tile 0 of the chip and of each twin, each job
-        // planning with the device model its board was built with.
+        // Write-verify: the same new targets on tile 0 of the chip and of each twin, map after
+        // map, each job planning with the device model its board was built with.
+        guard writeMaps >= 1 else { throw ValidationError("--write-maps must be at least 1, got \(writeMaps)") }
         var random = Xoshiro256StarStar(seed: seed ^ 0x7A26)
         let range0 = ProgrammableRange(device: calibration.device.nonVolatile)
         let info = instrument.tile(0)!
-        let targets = (0..<info.cellCount).map { _ in range0.lowSiemens + (range0.highSiemens - range0.lowSiemens) * random.nextOpenUnit() }
+        let maps = (0..<writeMaps).map { _ in
+            (0..<info.cellCount).map { _ in range0.lowSiemens + (range0.highSiemens - range0.lowSiemens) * random.nextOpenUnit() }
+        }
         func writeVerify(_ board: any Board, device: NonVolatileCellParameters,
-                         periphery: ArrayPeripheryParameters?) throws -> (Double, Int, Int) {
-            let job = ProgrammingJob(targets: ProgrammingTargets(tiles: [(info, targets)]), algorithm: .adaptive,
-                                     settings: .standard(for: instrument, device: device, tolerance: .percentOfRange(1),
-                                                         periphery: periphery),
-                                     device: device, envelope: PulseEnvelope(limits: instrument.limits),
-                                     runner: OperationRunner(board: board, journal: DiscardingJournal()))
-            let report = try job.run()[0]
-            return (Double(report.pulses.reduce(0, +)) / Double(report.pulses.count), report.roundTrips, report.count(.stuck))
+                         periphery: ArrayPeripheryParameters?) throws -> (Double, Double, Double) {
+            var pulses = 0, cells = 0, roundTrips = 0, stuck = 0
+            for targets in maps {
+                let job = ProgrammingJob(targets: ProgrammingTargets(tiles: [(info, targets)]), algorithm: .adaptive,
+                                         settings: .standard(for: instrument, device: device, tolerance: .percentOfRange(1),
+                                                             periphery: periphery),
+                                         device: device, envelope: PulseEnvelope(limits: instrument.limits),
+                                         runner: OperationRunner(board: board, journal: DiscardingJournal()))
+                let report = try job.run()[0]
+                pulses += report.pulses.reduce(0, +); cells += report.pulses.count
+                roundTrips += report.roundTrips; stuck += report.count(.stuck)
+            }
+            return (Double(pulses) / Double(cells), Double(roundTrips) / Double(maps.count), Double(stuck) / Double(maps.count))
         }
         // On a passive array the verify reads take the calibrated sneak current off (the
         // uncalibrated twin's job has no calibration to take it from).
@@ -353,7 +366,7 @@ struct TwinBenchmark: ParsableCommand {
                               withPad: " ", startingAt: 0) }.joined())
         print("  " + "chip".padding(toLength: 18, withPad: " ", startingAt: 0)
               + ["-", "-", String(format: "%.1f %%", 100 * preparedAgain), String(format: "%.1f %%", 100 * chipFigures.accuracy)].map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
-              + [String(format: "%.2f", chipWrite.0), String(chipWrite.1), String(chipWrite.2)]
+              + [String(format: "%.2f", chipWrite.0), String(format: "%.1f", chipWrite.1), String(format: "%.1f", chipWrite.2)]
                 .map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         for (label, f) in figures {
             print("  " + label.padding(toLength: 18, withPad: " ", startingAt: 0)
@@ -361,8 +374,8 @@ struct TwinBenchmark: ParsableCommand {
                      String(format: "%.1f %%", 100 * f.agreement), String(format: "%.1f %%", 100 * f.accuracy)]
                     .map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
                   + [String(format: "%.2f ", f.pulsesPerCell) + off(f.pulsesPerCell, chipWrite.0),
-                     "\(f.roundTrips) " + off(Double(f.roundTrips), Double(chipWrite.1)),
-                     "\(f.stuckFound) " + off(Double(f.stuckFound), Double(chipWrite.2))]
+                     String(format: "%.1f ", f.roundTrips) + off(f.roundTrips, chipWrite.1),
+                     String(format: "%.1f ", f.stuckFound) + off(f.stuckFound, chipWrite.2)]
                     .map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         }
         return (name, figures, chipFigures)
