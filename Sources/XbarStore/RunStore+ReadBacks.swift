@@ -15,20 +15,22 @@ extension RunStore {
     }
 
     /// The newest read-back of each tile of the chip `programmingRun` programmed that was taken
-    /// after that run and before any later run saved a shadow tile of the same index on the same
-    /// chip (from then on the chip holds what the later run wrote). Tiles by index; empty when
-    /// none was recorded.
+    /// after the run saved the tile and before any later run saved a shadow tile of the same
+    /// index on the same chip (from then on the chip holds what the later run wrote). By time,
+    /// not by run: an inference run starts before the programming run it makes. Tiles by index;
+    /// empty when none was recorded.
     public func readBacks(following programmingRun: Int64) throws -> [Int: TileReadBack] {
         try pool.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT b.* FROM read_backs b
                 JOIN runs r ON r.id = b.run_id
-                JOIN runs p ON p.id = ?
-                WHERE r.board_model = p.board_model AND r.board_serial = p.board_serial AND b.run_id > p.id
+                JOIN shadow_maps ps ON ps.run_id = ? AND ps.tile = b.tile
+                JOIN runs p ON p.id = ps.run_id
+                WHERE r.board_model = p.board_model AND r.board_serial = p.board_serial AND b.read_at >= ps.saved_at
                   AND NOT EXISTS (
                     SELECT 1 FROM shadow_maps s JOIN runs q ON q.id = s.run_id
-                    WHERE q.board_model = p.board_model AND q.board_serial = p.board_serial
-                      AND s.tile = b.tile AND s.run_id > p.id AND s.run_id < b.run_id)
+                    WHERE q.board_model = p.board_model AND q.board_serial = p.board_serial AND s.tile = b.tile
+                      AND s.run_id != p.id AND s.saved_at > ps.saved_at AND s.saved_at <= b.read_at)
                 ORDER BY b.read_at, b.run_id
                 """, arguments: [programmingRun])
             var out: [Int: TileReadBack] = [:]

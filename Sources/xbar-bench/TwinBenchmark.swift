@@ -88,7 +88,7 @@ struct TwinBenchmark: ParsableCommand {
     var ditherFreeSteps: Double = ChipPreparation().settings.ditherFreeSteps
 
     @Option(help: "Random target maps written one after another onto tile 0 of the chip and of each twin (one write's round trips are set by its slowest cell and vary by about 16 % from one write to the next on one chip).")
-    var writeMaps: Int = 4
+    var writeMaps: Int = 16
 
     @Option(name: .customLong("instruments-dir"), help: "Folder of instrument files (default: ./instruments or above the executable).")
     var instrumentsDirectory: String?
@@ -353,6 +353,15 @@ struct TwinBenchmark: ParsableCommand {
             (figures[i].1.pulsesPerCell, figures[i].1.roundTrips, figures[i].1.stuckFound)
                 = try writeVerify(twin, device: device, periphery: calibrated ? calibration.periphery?.parameters : nil)
         }
+        // The floor of what calibration can buy: the twin given the chip's hidden device model
+        // and periphery (the job still plans with the calibration, as the chip's does).
+        var trueRecipe = recipe
+        trueRecipe.device = hidden
+        trueRecipe.periphery = periphery
+        let trueWrite = try writeVerify(try trueRecipe.build(seed: seed &+ 1000), device: calibration.device.nonVolatile,
+                                        periphery: calibration.periphery?.parameters)
+        print(String(format: "  write-verify on a twin given the chip's true device model and periphery: %.2f pulses/cell, %.1f round trips, %.1f stuck per map",
+                     trueWrite.0, trueWrite.1, trueWrite.2))
 
         var chipFigures = Figures()
         chipFigures.accuracy = onChip?.accuracy ?? .nan

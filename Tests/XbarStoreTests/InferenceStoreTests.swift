@@ -68,51 +68,48 @@ struct InferenceStoreTests {
         #expect(try t.store.newestProgrammingRun(instrumentName: "usb-4x64") == finished)
     }
 
-    @Test("a chip's read-backs after its programming run, newest per tile, until a later run programs the tile again; other chips' left out")
+    @Test("a chip's read-backs after its programming run saved the tile, newest per tile, until a later run programs the tile again; other chips' left out")
     func readBacks() throws {
         let t = try TemporaryStore()
         defer { t.cleanup() }
         var program = draft
         program.kind = "program"
-        let before = try t.store.startRun(draft)
-        try t.store.saveReadBack(TileReadBack(run: before, index: 0, rows: 1, columns: 2, siemens: [9e-6, 9e-6], averages: 16))
-        let programmed = try t.store.startRun(program)
-        for index in [0, 1] {
-            try t.store.saveShadowTile(run: programmed, ShadowMap.Tile(index: index, rows: 1, columns: 2, siemens: [1e-5, 2e-5],
-                                                                       verifiedAt: [Date(), Date()]))
+        func at(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }
+        func shadow(_ index: Int, _ siemens: Double) -> ShadowMap.Tile {
+            ShadowMap.Tile(index: index, rows: 1, columns: 2, siemens: [siemens, siemens], verifiedAt: [at(0), at(0)])
         }
-        try t.store.finishRun(programmed, status: .completed)
-        #expect(try t.store.readBacks(following: programmed).isEmpty, "a read-back taken before the run is not what it left")
-
+        func read(_ run: Int64, _ index: Int, _ siemens: Double, _ seconds: Double, averages: Int = 16) -> TileReadBack {
+            TileReadBack(run: run, index: index, rows: 1, columns: 2, siemens: [siemens, 2 * siemens], averages: averages, readAt: at(seconds))
+        }
+        // An inference run starts before the programming run it makes, and reads the tiles after it.
         let first = try t.store.startRun(draft)
-        try t.store.saveReadBack(TileReadBack(run: first, index: 0, rows: 1, columns: 2, siemens: [1.1e-5, 2.1e-5], averages: 16,
-                                              readAt: Date(timeIntervalSince1970: 1000)))
-        try t.store.saveReadBack(TileReadBack(run: first, index: 1, rows: 1, columns: 2, siemens: [1.2e-5, 2.2e-5], averages: 16,
-                                              readAt: Date(timeIntervalSince1970: 1000)))
+        try t.store.saveReadBack(read(first, 0, 9e-6, 500))
+        let programmed = try t.store.startRun(program)
+        try t.store.saveShadowTile(run: programmed, shadow(0, 1e-5), at: at(1000))
+        try t.store.saveShadowTile(run: programmed, shadow(1, 2e-5), at: at(1000))
+        try t.store.finishRun(programmed, status: .completed)
+        #expect(try t.store.readBacks(following: programmed).isEmpty, "a read-back taken before the run saved its tiles is not what it left")
+
+        try t.store.saveReadBack(read(first, 0, 1.1e-5, 1100))
+        try t.store.saveReadBack(read(first, 1, 1.2e-5, 1100))
         var otherChip = draft
         otherChip.boardSerial = "SIM-0002"
         let other = try t.store.startRun(otherChip)
-        try t.store.saveReadBack(TileReadBack(run: other, index: 0, rows: 1, columns: 2, siemens: [5e-6, 5e-6], averages: 16,
-                                              readAt: Date(timeIntervalSince1970: 3000)))
+        try t.store.saveReadBack(read(other, 0, 5e-6, 3000))
         let second = try t.store.startRun(draft)
-        try t.store.saveReadBack(TileReadBack(run: second, index: 0, rows: 1, columns: 2, siemens: [1.3e-5, 2.3e-5], averages: 4,
-                                              readAt: Date(timeIntervalSince1970: 2000)))
+        try t.store.saveReadBack(read(second, 0, 1.3e-5, 2000, averages: 4))
         var reads = try t.store.readBacks(following: programmed)
-        #expect(reads[0] == TileReadBack(run: second, index: 0, rows: 1, columns: 2, siemens: [1.3e-5, 2.3e-5], averages: 4,
-                                         readAt: Date(timeIntervalSince1970: 2000)))
-        #expect(reads[1]?.run == first && reads[1]?.siemens == [1.2e-5, 2.2e-5])
+        #expect(reads[0] == read(second, 0, 1.3e-5, 2000, averages: 4))
+        #expect(reads[1] == read(first, 1, 1.2e-5, 1100))
 
-        // Tile 1 programmed again by a later run: the earlier run's reads of it describe other
-        // targets, and a read after the later run belongs to the later run.
+        // Tile 1 programmed again by a later run: a read after it belongs to the later run.
         let again = try t.store.startRun(program)
-        try t.store.saveShadowTile(run: again, ShadowMap.Tile(index: 1, rows: 1, columns: 2, siemens: [3e-5, 3e-5], verifiedAt: [Date(), Date()]))
+        try t.store.saveShadowTile(run: again, shadow(1, 3e-5), at: at(2500))
         try t.store.finishRun(again, status: .completed)
         let third = try t.store.startRun(draft)
-        try t.store.saveReadBack(TileReadBack(run: third, index: 1, rows: 1, columns: 2, siemens: [3.1e-5, 3.1e-5], averages: 16,
-                                              readAt: Date(timeIntervalSince1970: 4000)))
+        try t.store.saveReadBack(read(third, 1, 3.1e-5, 4000))
         reads = try t.store.readBacks(following: programmed)
-        #expect(reads[0]?.run == second)
-        #expect(reads[1]?.run == first, "the read after the reprogramming is not the first run's tile")
+        #expect(reads.mapValues(\.run) == [0: second, 1: first])
         #expect(try t.store.readBacks(following: again).mapValues(\.run) == [1: third])
     }
 

@@ -160,9 +160,21 @@ public struct TwinRecipe: Sendable {
             var sides = [RecordedBound](repeating: .none, count: n)
             for (i, b) in bounds[index] ?? [:] { sides[i] = b }
             let unknown = untested[index] ?? []
+            var fitted = responses[index] ?? []
+            for (i, side) in bounds[index] ?? [:] where i < fitted.count {
+                // Its last pulses towards that bound met the cell's own bound, not its law: the
+                // fit of that direction would be far slower than the cell (a new map asking it
+                // to move that way would take the whole pulse budget); that direction draws.
+                switch side {
+                case .lower: fitted[i]?.resetStepFraction = nil
+                case .upper: fitted[i]?.setStepFraction = nil
+                case .none: break
+                }
+                if fitted[i]?.setStepFraction == nil && fitted[i]?.resetStepFraction == nil { fitted[i] = nil }
+            }
             tiles[UInt8(index)] = DigitalTwin.RecordedTile(siemens: t.siemens, stuck: states,
                                                            untested: (0..<n).map { unknown.contains($0) }, bounds: sides,
-                                                           responses: responses[index] ?? [])
+                                                           responses: fitted)
         }
         var recipe = TwinRecipe(instrument: instrument, device: device, deviceSource: source, programmingRun: programmingRun,
                                 chipModel: run.draft.boardModel ?? instrument.model, chipSerial: run.draft.boardSerial ?? "unknown",

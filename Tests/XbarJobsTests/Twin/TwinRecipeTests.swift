@@ -125,6 +125,48 @@ struct TwinRecipeTests {
         #expect(verified.readBackRuns.isEmpty && verified.tiles[0]?.siemens == shadow.siemens)
     }
 
+    @Test("a cell that reset onto its own floor keeps no fitted RESET law: the twin resets it as the population does, not as the pulses against its floor suggest")
+    func ownBoundIsNotTheLaw() throws {
+        let (store, folder) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var setup = try SimulatedProgramming(rows: 32, columns: 32, targetSeed: 44)
+        // Floors spread wide enough that a tenth of the cells sit a tolerance above the mean's.
+        var device = setup.instrument.device
+        device.nonVolatile.gMinSiemens = DistributedParameter(1.5e-6, spread: 0.6)
+        let chip = SimulatedBoard(instrument: setup.instrument, parameters: device, seed: 44)
+        // Mid-range first (not recorded), then the population's mean floor, recorded: each cell
+        // resets from mid-range, and the cells whose own floor is above the target meet it.
+        _ = try setup.job(.adaptive, board: chip, sim: chip).run()
+        setup.targets = setup.targets.map { _ in setup.instrument.device.nonVolatile.gMinSiemens.mean }
+        let run = try store.startRun(RunDraft(kind: "program", user: "tester", backend: "simulated", boardModel: chip.identity.model,
+                                              boardSerial: chip.serialNumber, instrumentName: setup.instrument.name, argumentsJSON: "{}"))
+        _ = try setup.job(.adaptive, board: chip, sim: chip, journal: StoreJournal(store: store, runID: run), store: store, runID: run).run()
+        try store.finishRun(run, status: .completed)
+        let (recipe, _) = try TwinRecipe.load(store: store, programmingRun: run, instrument: setup.instrument, calibrationPath: nil)
+        let tile = try #require(recipe.tiles[0])
+        let floored = tile.bounds.indices.filter { tile.bounds[$0] == .lower }
+        let fitted = try RecordedResponseFit.responses(store: store, run: run, tiles: [0: (32, 32, tile.siemens)], instrument: setup.instrument,
+                                                       device: setup.instrument.device.nonVolatile, periphery: nil)[0] ?? []
+        // The fit alone (before the twin drops it) shows those cells' RESET far slower than any live cell.
+        let slowResets = floored.filter { (fitted[$0]?.resetStepFraction ?? 1) < 0.25 * setup.instrument.device.nonVolatile.resetStepFraction.mean }
+        #expect(!slowResets.isEmpty, "\(floored.count) cells at their own floor; fitted RESET fractions \(floored.map { fitted[$0]?.resetStepFraction ?? -1 })")
+        #expect(floored.allSatisfy { tile.responses.isEmpty || tile.responses[$0]?.resetStepFraction == nil })
+
+        // On the twin, up to mid-range and down again to above their floors: a RESET law they can
+        // show, which the fit of the pulses against the floor would make take the pulse budget.
+        let range = setup.range.highSiemens - setup.range.lowSiemens
+        let twin = try recipe.build(seed: 3)
+        setup.targets = try SimulatedProgramming(rows: 32, columns: 32, targetSeed: 44).targets.enumerated().map { i, g in
+            max(g, tile.siemens[i] + 0.5 * range)
+        }
+        _ = try setup.job(.adaptive, board: twin.board, sim: twin.board).run()
+        setup.targets = tile.siemens.map { $0 + 0.15 * range }
+        let down = try setup.job(.adaptive, board: twin.board, sim: twin.board).run()[0]
+        let typical = down.pulses.sorted()[down.pulses.count / 2]
+        #expect(slowResets.allSatisfy { down.pulses[$0] <= 4 * max(typical, 3) },
+                "pulses of the floored cells \(slowResets.map { down.pulses[$0] }), the median cell's \(typical)")
+    }
+
     @Test("a run without a shadow map or of another instrument is refused, naming the run")
     func refusals() throws {
         let (store, folder) = try temporaryStore()
