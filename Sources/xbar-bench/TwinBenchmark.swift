@@ -87,6 +87,9 @@ struct TwinBenchmark: ParsableCommand {
     @Option(help: "Steps of its sense range a vector's planned signal spans to be converted once, without dither (inf: every vector dithered).")
     var ditherFreeSteps: Double = ChipPreparation().settings.ditherFreeSteps
 
+    @Option(help: "Probe vectors per tile of each board's readout calibration.")
+    var probes: Int = ChipPreparation().probeVectors
+
     @Option(help: "Random target maps written one after another onto tile 0 of the chip and of each twin (one write's round trips are set by its slowest cell and vary by about 16 % from one write to the next on one chip).")
     var writeMaps: Int = 16
 
@@ -203,6 +206,8 @@ struct TwinBenchmark: ParsableCommand {
 
         // Predictions, each board prepared on its own like the chip.
         var preparation = ChipPreparation(ditherPairs: ditherPairs)
+        guard probes >= 0 else { throw ValidationError("--probes must be at least 0, got \(probes)") }
+        preparation.probeVectors = probes
         guard ditherPairs >= 0 else { throw ValidationError("--dither-pairs must be at least 0, got \(ditherPairs)") }
         guard ditherFreeSteps > 0 else { throw ValidationError("--dither-free-steps must be positive, got \(ditherFreeSteps)") }
         var settings = preparation.settings
@@ -218,11 +223,7 @@ struct TwinBenchmark: ParsableCommand {
             let inferRun = try store.startRun(RunDraft(kind: "infer", user: RunDraft.currentUser, backend: chip.backendDescription,
                                                        boardModel: chip.identity.model, boardSerial: chip.serialNumber,
                                                        instrumentName: instrument.name, argumentsJSON: "{}"))
-            for (tile, siemens) in chipPrepared.readBack {
-                let info = instrument.tile(tile)!
-                try store.saveReadBack(TileReadBack(run: inferRun, index: Int(tile), rows: Int(info.rows), columns: Int(info.columns),
-                                                    siemens: siemens, averages: chipPrepared.readBackAverages))
-            }
+            for record in chipPrepared.readBackRecords(run: inferRun, instrument: instrument) { try store.saveReadBack(record) }
             try store.finishRun(inferRun, status: .completed)
             prepared = chipPrepared
         }

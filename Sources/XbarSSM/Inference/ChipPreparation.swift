@@ -1,5 +1,7 @@
+import Foundation
 import XbarBoard
 import XbarInstrument
+import XbarStore
 
 /// How a board whose tiles hold a model's weights is made ready for chip-in-loop inference,
 /// the same way for the chip and for its twin: the tiles are read back; given a write-verify
@@ -79,6 +81,16 @@ public struct ChipPreparation {
         /// by tile index, each cell averaged ``readBackAverages`` times; empty when not read.
         public var readBack: [UInt8: [Double]]
         public var readBackAverages: Int
+
+        /// The read-back as the run store records it for `run` (what the chip's twin starts from).
+        public func readBackRecords(run: Int64, instrument: Instrument, at date: Date = Date()) -> [TileReadBack] {
+            readBack.sorted { $0.key < $1.key }.compactMap { tile, siemens in
+                instrument.tile(tile).map {
+                    TileReadBack(run: run, index: Int(tile), rows: Int($0.rows), columns: Int($0.columns), siemens: siemens,
+                                 averages: readBackAverages, readAt: date)
+                }
+            }
+        }
     }
 
     /// Prepares `board`, whose tiles hold `map`'s targets.

@@ -355,11 +355,7 @@ struct InferenceSession {
         }
         try touchUp?.finish(prepared.touchUp)
         // Where the chip's cells sit now: the twin of its programming run starts from here.
-        for (tile, siemens) in prepared.readBack.sorted(by: { $0.key < $1.key }) {
-            guard let info = instrument.tile(tile) else { continue }
-            try store.saveReadBack(TileReadBack(run: inferRun, index: Int(tile), rows: Int(info.rows), columns: Int(info.columns),
-                                                siemens: siemens, averages: prepared.readBackAverages))
-        }
+        for record in prepared.readBackRecords(run: inferRun, instrument: instrument) { try store.saveReadBack(record) }
         try placeStates(prepared.engine, board: board, instrument: instrument)
         if prepared.measuredCalibration, let path = command.saveReadoutCalibration, let calibration = prepared.calibration {
             try calibration.write(to: path)
