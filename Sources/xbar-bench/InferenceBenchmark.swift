@@ -68,7 +68,7 @@ struct InferenceBenchmark: ParsableCommand {
     var diagonalDitherPairs: Int = ReadoutSettings.ranged.diagonalDitherPairs
 
     @Option(help: "Probe vectors per tile of the readout calibration (0: no readout calibration, ranging alone).")
-    var probes: Int = 1024
+    var probes: Int = ChipPreparation().probeVectors
 
     @Flag(help: "Program with the lab's write-verify job instead of setting the targets directly (programming error is then in).")
     var writeVerify = false

@@ -21,11 +21,13 @@ struct TwinBenchmark: ParsableCommand {
             passive tiles) is a hidden draw across the realistic ranges (--seed; the twin is \
             never told either). Per model: the \
             chip is calibrated with the default plan of `xbar calibrate`, the model's weights are \
-            write-verified onto it by the lab's job (recorded in a scratch run store), and two \
-            twins are built from that programming run's shadow map: one with the calibration, one \
-            with the instrument's defaults (uncalibrated); with --read-back-twin a third, calibrated, \
-            holds the chip's own 16-fold averaged read-back of each programmed tile instead of the \
-            verified values (the read is one more on the chip, before everything below). \
+            write-verified onto it by the lab's job (recorded in a scratch run store), the chip is \
+            prepared for inference (its tiles read back, 16-fold averaged, and its readout \
+            calibrated with --probes vectors per tile) and that read-back recorded as `xbar infer` \
+            records it; then twins are built as `xbar infer` builds its fallback, from the \
+            programming run and the newest read-back after it: one with the calibration \
+            ("calibrated twin"), one with the instrument's defaults ("uncalibrated twin"), and one \
+            with the calibration from the run's verified values alone ("verified twin"). \
             Printed, chip against each twin:
               products: RMS difference of MVM column currents over --vectors held-out random \
                 vectors per programmed tile (inputs uniform within the DAC's full scale), in % \
@@ -47,9 +49,12 @@ struct TwinBenchmark: ParsableCommand {
               write-verify: --write-maps new random target maps written one after another onto \
                 tile 0 of each board by the lab's job (on a passive array taking the calibrated \
                 sneak current off its verify reads): mean pulses per cell, round trips and cells \
-                found stuck per map, and each twin's figure off the chip's in %.
+                found stuck per map, and each twin's figure off the chip's in %; and the same \
+                on a twin given the chip's hidden device model and periphery (the floor of what \
+                a calibration can buy; which untested cells are stuck stays a draw).
             On an instrument the example models do not fit (serial-32x32) a random target map \
-            is programmed on every weight tile instead, and predictions are left out.
+            is programmed on every weight tile instead, predictions are left out, and the twins \
+            hold the verified values (nothing is read back).
             Whatever the calibration file describes (and the simulated board models) reaches the \
             twin through the calibration, so periphery the calibration learns to measure is \
             picked up here without change.
