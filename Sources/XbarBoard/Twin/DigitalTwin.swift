@@ -6,8 +6,8 @@ import XbarWire
 /// draw from its population.
 ///
 /// What it keeps from the chip's records:
-/// - every recorded cell's conductance (the shadow map: the last value write-verify verified),
-///   set as if just programmed;
+/// - every recorded cell's conductance (the newest read-back of the chip its recipe found, else
+///   the shadow map: the last value write-verify verified), set as if just programmed;
 /// - which cells programming found stuck, stuck at their recorded value (a cell that stopped
 ///   responding far from the bound it would be stuck at has reached its own bound instead: it
 ///   stays within its recorded value, and responds the other way);
