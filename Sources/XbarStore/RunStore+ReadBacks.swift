@@ -19,6 +19,9 @@ extension RunStore {
     /// index on the same chip (from then on the chip holds what the later run wrote). By time,
     /// not by run: an inference run starts before the programming run it makes. Tiles by index;
     /// empty when none was recorded.
+    ///
+    /// - Throws: ``StoreError/corruptRecord(path:what:)`` for a read-back whose values do not
+    ///   fill its tile; the database's errors.
     public func readBacks(following programmingRun: Int64) throws -> [Int: TileReadBack] {
         try pool.read { db in
             let rows = try Row.fetchAll(db, sql: """
@@ -35,8 +38,12 @@ extension RunStore {
                 """, arguments: [programmingRun])
             var out: [Int: TileReadBack] = [:]
             for r in rows {
-                let tile = TileReadBack(run: r["run_id"], index: r["tile"], rows: r["rows"], columns: r["columns"],
-                                        siemens: DoubleBlob.decode(r["siemens"]), averages: r["averages"],
+                let (run, index, height, width): (Int64, Int, Int, Int) = (r["run_id"], r["tile"], r["rows"], r["columns"])
+                let siemens = DoubleBlob.decode(r["siemens"])
+                guard height > 0, width > 0, siemens.count == height * width else {
+                    throw StoreError.corruptRecord(path: path, what: "run \(run)'s read-back of tile \(index) holds \(siemens.count) values for \(height)x\(width) cells")
+                }
+                let tile = TileReadBack(run: run, index: index, rows: height, columns: width, siemens: siemens, averages: r["averages"],
                                         readAt: Date(timeIntervalSince1970: r["read_at"]))
                 out[tile.index] = tile
             }

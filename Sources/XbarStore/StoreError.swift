@@ -14,6 +14,8 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case newerSchema(path: String, storeVersion: Int, buildVersion: Int)
     /// A read-only command found a store of an older schema, which it may not upgrade.
     case olderSchema(path: String, storeVersion: Int, buildVersion: Int)
+    /// A stored record does not hold what its own columns say it holds.
+    case corruptRecord(path: String, what: String)
 
     public var description: String {
         switch self {
@@ -31,6 +33,8 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(path): the run store has schema version \(store), newer than version \(build) this build of xbar knows; use a newer xbar (nothing was written)"
         case let .olderSchema(path, store, build):
             return "\(path): the run store has schema version \(store), older than version \(build) of this build; a command that records runs upgrades it (this one only reads)"
+        case let .corruptRecord(path, what):
+            return "\(path): \(what); the record cannot be used (the store was changed outside xbar or damaged)"
         }
     }
 }

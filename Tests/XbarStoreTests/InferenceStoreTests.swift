@@ -111,6 +111,13 @@ struct InferenceStoreTests {
         reads = try t.store.readBacks(following: programmed)
         #expect(reads.mapValues(\.run) == [0: second, 1: first])
         #expect(try t.store.readBacks(following: again).mapValues(\.run) == [1: third])
+
+        // A damaged record is refused, naming it, rather than read as a tile.
+        let pool = try DatabasePool(path: t.store.path)
+        try pool.write { try $0.execute(sql: "UPDATE read_backs SET columns = 3 WHERE run_id = ?", arguments: [third]) }
+        #expect(throws: StoreError.corruptRecord(path: t.store.path, what: "run \(third)'s read-back of tile 1 holds 2 values for 1x3 cells")) {
+            try t.store.readBacks(following: again)
+        }
     }
 
     @Test("a store written before inference runs existed opens, keeps its runs, and takes inference samples")
